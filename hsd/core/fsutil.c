@@ -1,0 +1,95 @@
+/* fsutil.c - small filesystem helpers. */
+#include "fsutil.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return err_set(err, errlen, HS_EINPUT, "path too long: %.64s...", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != 0)
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return err_sys(err, errlen, "mkdir %s", buf);
+		*p = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return err_set(err, errlen, HS_ESYS, "%s: not a directory", path);
+	return 0;
+}
+
+int fs_lock_pidfile(const char *path, const char *what, char *err,
+		    size_t errlen)
+{
+	char pid[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return err_sys(err, errlen, "%s lock %s", what, path);
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		close(fd);
+		return err_set(err, errlen, HS_ESTATE,
+			       "%s is in use by another hsd (pid %s, lock %s)",
+			       what, pid[0] ? pid : "?", path);
+	}
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
+		int rc = err_sys(err, errlen, "%s lock %s", what, path);
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len,
+		 char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	if (!f)
+		return err_sys(err, errlen, "%s", path);
+	if (!(buf = malloc(max + 1))) {
+		fclose(f);
+		return err_sys(err, errlen, "%s", path);
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f)) {
+		int rc = err_sys(err, errlen, "%s", path);
+		fclose(f);
+		free(buf);
+		return rc;
+	}
+	fclose(f);
+	if (n > max) {
+		free(buf);
+		return err_set(err, errlen, HS_EINPUT, "%s: larger than %zu bytes", path, max);
+	}
+	buf[n] = 0;
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}

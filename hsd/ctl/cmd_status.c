@@ -1,0 +1,39 @@
+/* cmd_status.c - hsctl status: what this host runs. */
+#include "hsctl.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+int cmd_status(struct hsctl *h, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: hsctl status [--json]\n"
+		"Shows this host: name, cluster, uptime, counts of spaces and instances.\n";
+	json_t *r;
+	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (optind < argc) {
+		fprintf(stderr, "hsctl status: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if ((rc = hsctl_call(h, "status", NULL, &r)))
+		return rc;
+	if (h->json) {
+		hsctl_print_json(r);
+	} else {
+		json_int_t up = json_integer_value(json_object_get(r, "uptime_s"));
+		printf("host:      %s\n", json_string_value(json_object_get(r, "host")));
+		printf("cluster:   %s (%lld hosts)\n",
+		       json_string_value(json_object_get(r, "cluster")),
+		       (long long)json_integer_value(json_object_get(r, "hosts")));
+		printf("version:   %s\n", json_string_value(json_object_get(r, "version")));
+		printf("uptime:    %lldd %02lld:%02lld:%02lld\n", (long long)up / 86400,
+		       (long long)up / 3600 % 24, (long long)up / 60 % 60, (long long)up % 60);
+		printf("spaces:    %lld\n", (long long)json_integer_value(json_object_get(r, "spaces")));
+		printf("instances: %lld\n", (long long)json_integer_value(json_object_get(r, "instances")));
+	}
+	json_decref(r);
+	return 0;
+}

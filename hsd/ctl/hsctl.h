@@ -1,0 +1,38 @@
+/* hsctl.h - the command-line client of hsd. */
+#ifndef HS_HSCTL_H
+#define HS_HSCTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define HSCTL_DEFAULT_SOCKET "/run/hsd/hsd.sock"
+
+struct hsctl {
+	const char *socket;
+	bool json;
+};
+
+struct hsctl_cmd {
+	const char *name;
+	int (*fn)(struct hsctl *h, int argc, char **argv); /* returns an exit code */
+	const char *summary;
+};
+
+/* One request, one reply.  Returns an exit code; prints errors itself. */
+int hsctl_call(struct hsctl *h, const char *cmd, json_t *args /* stolen */,
+	       json_t **result /* new reference */);
+
+/* Parse a subcommand's options: the common ones (--json, --help) plus its
+ * own.  Returns -1 when help was printed (exit 0), an exit code > 0 on a
+ * bad option, or 0. */
+struct option;
+int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
+		 const struct option *extra, int (*on_opt)(int c, const char *arg, void *ctx),
+		 void *ctx);
+
+void hsctl_print_json(const json_t *v);
+
+int cmd_status(struct hsctl *h, int argc, char **argv);
+int cmd_keygen(struct hsctl *h, int argc, char **argv);
+
+#endif

@@ -1,0 +1,219 @@
+/* daemon.c - hsd start-up, signals, reload and shutdown. */
+#include "daemon.h"
+#include "control.h"
+#include "err.h"
+#include "fsutil.h"
+#include "log.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int hsd_load_cluster(struct hsd *d, struct cluster *c, int *self,
+			    char *err, size_t errlen)
+{
+	uint8_t pub[KEY_LEN];
+	int rc, i;
+
+	key_public_of(d->private_key, pub);
+	if (!d->opt.join) {
+		char host[256] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		if ((rc = cluster_default(c, d->opt.host ? d->opt.host : host, pub, err, errlen)))
+			return rc;
+		*self = 0;
+		return 0;
+	}
+	if ((rc = cluster_load(d->opt.join, c, err, errlen)))
+		return rc;
+	if ((i = cluster_select_host(c, d->opt.host, err, errlen)) < 0) {
+		cluster_free(c);
+		return i;
+	}
+	if (memcmp(c->hosts[i].public_key, pub, KEY_LEN) != 0) {
+		cluster_free(c);
+		return err_set(err, errlen, HS_EINPUT,
+			       "%s: hosts[%d].public_key: does not match the private key in %s/" KEY_PRIVATE_FILE,
+			       d->opt.join, i, d->opt.state_dir);
+	}
+	*self = i;
+	return 0;
+}
+
+/* The private key: required with --join (it must match cluster.json);
+ * generated on first start of the embedded single-host cluster. */
+static int hsd_load_key(struct hsd *d, char *err, size_t errlen)
+{
+	uint8_t pub[KEY_LEN];
+	int rc = key_read_private(d->opt.state_dir, d->private_key, err, errlen);
+
+	if (rc == HS_ESTATE && !d->opt.join &&
+	    access(d->opt.state_dir, F_OK) == 0) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/" KEY_PRIVATE_FILE, d->opt.state_dir);
+		if (access(path, F_OK) != 0) {
+			if ((rc = key_generate(d->private_key, pub, err, errlen)) ||
+			    (rc = key_write_pair(d->opt.state_dir, d->private_key, err, errlen)))
+				return rc;
+			log_info("generated a key pair in %s", d->opt.state_dir);
+		}
+	}
+	return rc;
+}
+
+/* The store remembers whose it is: a state dir moved to another host name
+ * is a mistake an operator wants to hear about, not silently adopt. */
+static int hsd_claim_store(struct hsd *d, char *err, size_t errlen)
+{
+	const char *me = d->cluster.hosts[d->self].name;
+	char owner[64];
+	int rc = store_meta_get(d->store, "host", owner, sizeof(owner), err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1 && strcmp(owner, me) != 0)
+		return err_set(err, errlen, HS_ESTATE,
+			       "state dir %s belongs to host \"%s\", not \"%s\"",
+			       d->opt.state_dir, owner, me);
+	if ((rc = store_meta_set(d->store, "host", me, err, errlen)) ||
+	    (rc = store_meta_set(d->store, "cluster", d->cluster.name, err, errlen)))
+		return rc;
+	return store_event(d->store, "hsd.start", me, HSD_VERSION, err, errlen);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct hsd *d = s->data;
+	char err[HS_ERRLEN];
+
+	if (signum == SIGHUP) {
+		if (hsd_reload(d, err, sizeof(err)))
+			log_error("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	log_info("signal %d: stopping", signum);
+	d->stopping = true;
+	control_close(d->control);
+	d->control = NULL;
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+static int hsd_signals(struct hsd *d)
+{
+	uv_signal_t *sigs[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
+	int nums[] = { SIGTERM, SIGINT, SIGHUP };
+
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(d->loop, sigs[i]);
+		sigs[i]->data = d;
+		if (uv_signal_start(sigs[i], on_signal, nums[i]))
+			return HS_ESYS;
+	}
+	return 0;
+}
+
+int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
+	     size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->opt = *opt;
+	d->state_lock = d->run_lock = -1;
+	if (!(d->loop = malloc(sizeof(*d->loop))) || uv_loop_init(d->loop)) {
+		free(d->loop);
+		d->loop = NULL;
+		return err_set(err, errlen, HS_ESYS, "cannot create the event loop");
+	}
+	if ((rc = fs_mkdir_p(opt->state_dir, 0700, err, errlen)) ||
+	    (rc = fs_mkdir_p(opt->run_dir, 0755, err, errlen)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/hsd.lock", opt->state_dir);
+	if ((d->state_lock = fs_lock_pidfile(path, opt->state_dir, err, errlen)) < 0)
+		return d->state_lock;
+	snprintf(path, sizeof(path), "%s/hsd.pid", opt->run_dir);
+	if ((d->run_lock = fs_lock_pidfile(path, opt->run_dir, err, errlen)) < 0)
+		return d->run_lock;
+	if ((rc = hsd_load_key(d, err, errlen)) ||
+	    (rc = hsd_load_cluster(d, &d->cluster, &d->self, err, errlen)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/hsd.db", opt->state_dir);
+	if ((rc = store_open(path, &d->store, err, errlen)) ||
+	    (rc = hsd_claim_store(d, err, errlen)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
+	if ((rc = control_open(d, path, &d->control, err, errlen)))
+		return rc;
+	if (hsd_signals(d))
+		return err_set(err, errlen, HS_ESYS, "cannot install signal handlers");
+	d->started_ms = uv_now(d->loop) | 1; /* non-zero: start-up completed */
+	log_info("hsd %s: host %s of cluster %s (%zu hosts), control %s",
+		 HSD_VERSION, d->cluster.hosts[d->self].name, d->cluster.name,
+		 d->cluster.nhosts, path);
+	return 0;
+}
+
+int hsd_run(struct hsd *d)
+{
+	return uv_run(d->loop, UV_RUN_DEFAULT);
+}
+
+int hsd_reload(struct hsd *d, char *err, size_t errlen)
+{
+	struct cluster next;
+	struct cluster_diff diff;
+	int self, rc;
+
+	if (!d->opt.join)
+		return err_set(err, errlen, HS_EINPUT, "no --join file to reload");
+	if ((rc = hsd_load_cluster(d, &next, &self, err, errlen)))
+		return rc;
+	if ((rc = cluster_diff(&d->cluster, &next, &diff, err, errlen))) {
+		cluster_free(&next);
+		return rc;
+	}
+	log_info("reloaded %s: %zu hosts added, %zu removed, %zu changed, %zu links added, %zu removed",
+		 d->opt.join, diff.nadded, diff.nremoved, diff.nchanged,
+		 diff.nlinks_added, diff.nlinks_removed);
+	cluster_diff_free(&diff);
+	cluster_free(&d->cluster);
+	d->cluster = next;
+	d->self = self;
+	return store_event(d->store, "cluster.reload", d->opt.join, "", err, errlen);
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void hsd_free(struct hsd *d)
+{
+	if (d->loop) {
+		if (d->control)
+			control_close(d->control);
+		uv_walk(d->loop, close_handle, NULL);
+		/* Let every close callback run before the loop goes away. */
+		uv_run(d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(d->loop);
+		free(d->loop);
+	}
+	if (d->store && d->started_ms) {
+		char err[HS_ERRLEN];
+		store_event(d->store, "hsd.stop", "", "", err, sizeof(err));
+	}
+	store_close(d->store);
+	cluster_free(&d->cluster);
+	if (d->run_lock >= 0)
+		close(d->run_lock);
+	if (d->state_lock >= 0)
+		close(d->state_lock);
+	memset(d->private_key, 0, sizeof(d->private_key));
+}

@@ -1,0 +1,49 @@
+/* daemon.h - the hsd process: configuration, state, and its event loop. */
+#ifndef HS_DAEMON_H
+#define HS_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "cluster.h"
+#include "keys.h"
+#include "store.h"
+
+struct control;
+
+struct hsd_options {
+	const char *join;      /* cluster.json, or NULL for the embedded default */
+	const char *host;      /* our name in it */
+	const char *state_dir; /* persistent: store, keys, space layers */
+	const char *run_dir;   /* volatile: control socket, pid file */
+	bool foreground;
+	int log_level;
+};
+
+struct hsd {
+	uv_loop_t *loop;
+	struct hsd_options opt;
+	struct cluster cluster;
+	int self;              /* our index in cluster.hosts */
+	struct store *store;
+	int state_lock, run_lock;
+	uint8_t private_key[KEY_LEN];
+	uint64_t started_ms;   /* uv_now() at start, for uptime */
+	struct control *control;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	bool stopping;
+};
+
+/* Everything up to a listening control socket; on error nothing is left
+ * running and hsd_free() releases what was set up. */
+int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
+	     size_t errlen);
+int hsd_run(struct hsd *d);
+void hsd_free(struct hsd *d);
+
+/* Re-read cluster.json (SIGHUP).  A bad file is refused and the running
+ * configuration kept. */
+int hsd_reload(struct hsd *d, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,100 @@
+/* main.c - hsd: the per-host HyperSpector daemon. */
+#include "daemon.h"
+#include "err.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hsd [--join CLUSTER.json --host NAME] [--state-dir DIR] [--run-dir DIR]\n"
+		"           [--foreground] [--log-level error|warn|info|debug]\n"
+		"\n"
+		"Runs this host's spaces, monitors and mesh.  Without --join, a single-host\n"
+		"cluster of this machine.\n"
+		"\n"
+		"  --join FILE       cluster description (see docs/cluster-json.md)\n"
+		"  --host NAME       this host's name in FILE (default: the hostname)\n"
+		"  --state-dir DIR   persistent state (default /var/lib/hsd)\n"
+		"  --run-dir DIR     control socket and pid file (default /run/hsd)\n"
+		"  --foreground      log to stderr instead of syslog\n"
+		"  --log-level L     default info\n"
+		"  --version         print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "join", required_argument, NULL, 'j' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct hsd_options opt = {
+		.state_dir = "/var/lib/hsd",
+		.run_dir = "/run/hsd",
+		.log_level = LOG_LVL_INFO,
+	};
+	char err[HS_ERRLEN], hostname[256];
+	struct hsd d;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': opt.join = optarg; break;
+		case 'H': opt.host = optarg; break;
+		case 's': opt.state_dir = optarg; break;
+		case 'r': opt.run_dir = optarg; break;
+		case 'f': opt.foreground = true; break;
+		case 'l':
+			if ((opt.log_level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "hsd: --log-level: unknown level \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'V': printf("hsd %s\n", HSD_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "hsd: %s: unknown option or missing value (see hsd --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hsd: unexpected argument \"%s\" (see hsd --help)\n", argv[optind]);
+		return 2;
+	}
+	if (opt.join && !opt.host) {
+		if (gethostname(hostname, sizeof(hostname) - 1)) {
+			fprintf(stderr, "hsd: --host: not given and no hostname\n");
+			return 2;
+		}
+		hostname[sizeof(hostname) - 1] = 0;
+		opt.host = hostname;
+	}
+	log_open("hsd", opt.foreground, (enum log_level)opt.log_level);
+	if ((rc = hsd_init(&d, &opt, err, sizeof(err)))) {
+		fprintf(stderr, "hsd: %s\n", err);
+		if (!opt.foreground)
+			log_error("%s", err);
+		hsd_free(&d);
+		log_close();
+		return err_exit_code(rc);
+	}
+	hsd_run(&d);
+	hsd_free(&d);
+	log_info("stopped");
+	log_close();
+	return 0;
+}

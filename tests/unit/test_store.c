@@ -1,0 +1,206 @@
+/* test_store.c - the SQLite store: migrations, refusals, append-only log. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "store.h"
+
+static char dir[64], db[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/hs-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/hsd.db", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf, err[HS_ERRLEN];
+	cr_assert_eq(fs_read_file(path, 1 << 24, &buf, len, err, sizeof(err)), 0, "%s", err);
+	return buf;
+}
+
+Test(store, fresh_database_gets_every_migration)
+{
+	struct store *st;
+	char err[HS_ERRLEN];
+	int64_t n = -1;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st->version, migrations_count);
+	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, migrations_count);
+	store_close(st);
+	/* Reopening applies nothing new and keeps the data. */
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, migrations_count);
+	store_close(st);
+	struct stat sb;
+	cr_assert_eq(stat(db, &sb), 0);
+	cr_assert_eq(sb.st_mode & 077, 0, "store must not be readable by others");
+}
+
+Test(store, wal_mode)
+{
+	struct store *st;
+	char err[HS_ERRLEN];
+	sqlite3_stmt *q;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	store_close(st);
+}
+
+Test(store, upgrade_applies_only_new_migrations_and_keeps_data)
+{
+	static const struct migration v2[] = {
+		{ 1, "001_a.sql", "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, name TEXT, applied_at INTEGER);"
+				  "CREATE TABLE t(x INTEGER);" },
+		{ 2, "002_b.sql", "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 7;" },
+	};
+	struct store *st;
+	char err[HS_ERRLEN], bak[160];
+	sqlite3_stmt *q;
+
+	cr_assert_eq(store_open_with(db, v2, 1, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sqlite3_exec(st->db, "INSERT INTO t(x) VALUES (42)", NULL, NULL, NULL), SQLITE_OK);
+	store_close(st);
+
+	cr_assert_eq(store_open_with(db, v2, 2, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st->version, 2);
+	cr_assert_eq(sqlite3_prepare_v2(st->db, "SELECT x, y FROM t", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 42);
+	cr_assert_eq(sqlite3_column_int(q, 1), 7);
+	sqlite3_finalize(q);
+	store_close(st);
+	/* The database as it was before the migration is kept beside it. */
+	snprintf(bak, sizeof(bak), "%s.v1.bak", db);
+	cr_assert_eq(access(bak, R_OK), 0, "no backup before migrating");
+}
+
+Test(store, failed_migration_rolls_back)
+{
+	static const struct migration bad[] = {
+		{ 1, "001_a.sql", "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, name TEXT, applied_at INTEGER);" },
+		{ 2, "002_b.sql", "CREATE TABLE u(x); THIS IS NOT SQL;" },
+	};
+	struct store *st;
+	char err[HS_ERRLEN];
+	int64_t n;
+
+	cr_assert_eq(store_open_with(db, bad, 1, &st, err, sizeof(err)), 0, "%s", err);
+	store_close(st);
+	cr_assert_neq(store_open_with(db, bad, 2, &st, err, sizeof(err)), 0);
+	cr_assert_null(st);
+	cr_assert_eq(store_open_with(db, bad, 1, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_neq(store_count(st, "u", &n, err, sizeof(err)), 0, "half a migration was kept");
+	store_close(st);
+}
+
+Test(store, newer_database_is_refused_untouched)
+{
+	struct store *st;
+	char err[HS_ERRLEN];
+	size_t la, lb;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sqlite3_exec(st->db,
+		"INSERT INTO schema_version VALUES (999, '999_future.sql', 0)", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+	store_close(st);
+	char *before = slurp(db, &la);
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), HS_ESTATE);
+	cr_assert_null(st);
+	cr_assert(strstr(err, "newer") && strstr(err, "999"), "message: %s", err);
+	char *after = slurp(db, &lb);
+	cr_assert(la == lb && memcmp(before, after, la) == 0, "refused store was modified");
+	free(before);
+	free(after);
+}
+
+Test(store, corrupt_file_is_refused_untouched)
+{
+	struct store *st;
+	char err[HS_ERRLEN];
+	size_t la, lb;
+	FILE *f = fopen(db, "w");
+
+	cr_assert_not_null(f);
+	for (int i = 0; i < 512; i++)
+		fputs("garbage!", f);
+	fclose(f);
+	char *before = slurp(db, &la);
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), HS_ESTATE);
+	cr_assert(strstr(err, db) != NULL, "message names the file: %s", err);
+	cr_assert_null(strchr(err, '\n'));
+	char *after = slurp(db, &lb);
+	cr_assert(la == lb && memcmp(before, after, la) == 0, "corrupt store was modified");
+	free(before);
+	free(after);
+}
+
+Test(store, foreign_database_is_refused)
+{
+	sqlite3 *raw;
+	struct store *st;
+	char err[HS_ERRLEN];
+
+	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "CREATE TABLE other(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), HS_ESTATE);
+	cr_assert(strstr(err, "not an hsd database"), "message: %s", err);
+}
+
+Test(store, events_are_append_only)
+{
+	struct store *st;
+	char err[HS_ERRLEN];
+	int64_t n;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_event(st, "test", "a", "b", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_event(st, "test", "c", NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_neq(sqlite3_exec(st->db, "UPDATE events SET kind = 'x'", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_neq(sqlite3_exec(st->db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(store_count(st, "events", &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 2);
+	store_close(st);
+}
+
+Test(store, meta_roundtrip)
+{
+	struct store *st;
+	char err[HS_ERRLEN], v[64];
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_meta_get(st, "host", v, sizeof(v), err, sizeof(err)), 0);
+	cr_assert_eq(store_meta_set(st, "host", "a", err, sizeof(err)), 0);
+	cr_assert_eq(store_meta_set(st, "host", "b", err, sizeof(err)), 0);
+	cr_assert_eq(store_meta_get(st, "host", v, sizeof(v), err, sizeof(err)), 1);
+	cr_assert_str_eq(v, "b");
+	store_close(st);
+}
