@@ -11,34 +11,43 @@
 #include <string.h>
 #include <unistd.h>
 
-static int hsd_load_cluster(struct hsd *d, struct cluster *c, int *self,
-			    char *err, size_t errlen)
+/* Read and check cluster.json (or build the embedded default).  Pure: it
+ * runs before anything on disk is touched, so bad input changes nothing. */
+static int hsd_load_cluster(const struct hsd_options *opt, const uint8_t *pub,
+			    struct cluster *c, int *self, char *err,
+			    size_t errlen)
 {
-	uint8_t pub[KEY_LEN];
 	int rc, i;
 
-	key_public_of(d->private_key, pub);
-	if (!d->opt.join) {
+	if (!opt->join) {
 		char host[256] = "localhost";
 		gethostname(host, sizeof(host) - 1);
-		if ((rc = cluster_default(c, d->opt.host ? d->opt.host : host, pub, err, errlen)))
+		if ((rc = cluster_default(c, opt->host ? opt->host : host, pub, err, errlen)))
 			return rc;
 		*self = 0;
 		return 0;
 	}
-	if ((rc = cluster_load(d->opt.join, c, err, errlen)))
+	if ((rc = cluster_load(opt->join, c, err, errlen)))
 		return rc;
-	if ((i = cluster_select_host(c, d->opt.host, err, errlen)) < 0) {
+	if ((i = cluster_select_host(c, opt->host, err, errlen)) < 0) {
 		cluster_free(c);
 		return i;
 	}
-	if (memcmp(c->hosts[i].public_key, pub, KEY_LEN) != 0) {
-		cluster_free(c);
+	*self = i;
+	return 0;
+}
+
+/* Our key must be the one cluster.json lists for us. */
+static int hsd_check_key(const struct hsd *d, const struct cluster *c, int self,
+			 char *err, size_t errlen)
+{
+	uint8_t pub[KEY_LEN];
+
+	key_public_of(d->private_key, pub);
+	if (memcmp(c->hosts[self].public_key, pub, KEY_LEN) != 0)
 		return err_set(err, errlen, HS_EINPUT,
 			       "%s: hosts[%d].public_key: does not match the private key in %s/" KEY_PRIVATE_FILE,
-			       d->opt.join, i, d->opt.state_dir);
-	}
-	*self = i;
+			       d->opt.join, self, d->opt.state_dir);
 	return 0;
 }
 
@@ -49,16 +58,14 @@ static int hsd_load_key(struct hsd *d, char *err, size_t errlen)
 	uint8_t pub[KEY_LEN];
 	int rc = key_read_private(d->opt.state_dir, d->private_key, err, errlen);
 
-	if (rc == HS_ESTATE && !d->opt.join &&
-	    access(d->opt.state_dir, F_OK) == 0) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/" KEY_PRIVATE_FILE, d->opt.state_dir);
-		if (access(path, F_OK) != 0) {
-			if ((rc = key_generate(d->private_key, pub, err, errlen)) ||
-			    (rc = key_write_pair(d->opt.state_dir, d->private_key, err, errlen)))
-				return rc;
-			log_info("generated a key pair in %s", d->opt.state_dir);
-		}
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" KEY_PRIVATE_FILE, d->opt.state_dir);
+	if (rc == HS_ESTATE && !d->opt.join && access(path, F_OK) != 0) {
+		if ((rc = key_generate(d->private_key, pub, err, errlen)) ||
+		    (rc = key_write_pair(d->opt.state_dir, d->private_key, err, errlen)))
+			return rc;
+		log_info("generated a key pair in %s", d->opt.state_dir);
 	}
 	return rc;
 }
@@ -130,6 +137,9 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 		d->loop = NULL;
 		return err_set(err, errlen, HS_ESYS, "cannot create the event loop");
 	}
+	if (opt->join &&
+	    (rc = hsd_load_cluster(opt, NULL, &d->cluster, &d->self, err, errlen)))
+		return rc;
 	if ((rc = fs_mkdir_p(opt->state_dir, 0700, err, errlen)) ||
 	    (rc = fs_mkdir_p(opt->run_dir, 0755, err, errlen)))
 		return rc;
@@ -139,9 +149,17 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	snprintf(path, sizeof(path), "%s/hsd.pid", opt->run_dir);
 	if ((d->run_lock = fs_lock_pidfile(path, opt->run_dir, err, errlen)) < 0)
 		return d->run_lock;
-	if ((rc = hsd_load_key(d, err, errlen)) ||
-	    (rc = hsd_load_cluster(d, &d->cluster, &d->self, err, errlen)))
+	if ((rc = hsd_load_key(d, err, errlen)))
 		return rc;
+	if (opt->join) {
+		if ((rc = hsd_check_key(d, &d->cluster, d->self, err, errlen)))
+			return rc;
+	} else {
+		uint8_t pub[KEY_LEN];
+		key_public_of(d->private_key, pub);
+		if ((rc = hsd_load_cluster(opt, pub, &d->cluster, &d->self, err, errlen)))
+			return rc;
+	}
 	snprintf(path, sizeof(path), "%s/hsd.db", opt->state_dir);
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
@@ -169,10 +187,16 @@ int hsd_reload(struct hsd *d, char *err, size_t errlen)
 	struct cluster_diff diff;
 	int self, rc;
 
-	if (!d->opt.join)
-		return err_set(err, errlen, HS_EINPUT, "no --join file to reload");
-	if ((rc = hsd_load_cluster(d, &next, &self, err, errlen)))
+	if (!d->opt.join) {
+		log_info("SIGHUP: the embedded single-host cluster has nothing to reload");
+		return 0;
+	}
+	if ((rc = hsd_load_cluster(&d->opt, NULL, &next, &self, err, errlen)))
 		return rc;
+	if ((rc = hsd_check_key(d, &next, self, err, errlen))) {
+		cluster_free(&next);
+		return rc;
+	}
 	if ((rc = cluster_diff(&d->cluster, &next, &diff, err, errlen))) {
 		cluster_free(&next);
 		return rc;

@@ -1,0 +1,110 @@
+/* cluster.h - the cluster description (cluster.json): hosts, their underlay
+ * endpoints, WireGuard public keys and overlay prefixes, and the links of the
+ * topology.  The format and every rule are documented in docs/cluster-json.md.
+ *
+ * Loading is all-or-nothing: a file with any error yields HS_EINPUT and a
+ * one-line message naming the JSON path of the first offending field, and
+ * leaves the output zeroed.
+ */
+#ifndef HS_CLUSTER_H
+#define HS_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CLUSTER_NAME_MAX 32
+#define CLUSTER_HOSTS_MAX 1024
+#define CLUSTER_FILE_MAX (4u << 20) /* bytes; far above 1024 hosts */
+#define CLUSTER_KEY_LEN 32
+
+struct cluster_host {
+	char name[CLUSTER_NAME_MAX + 1];
+	char endpoint[64];            /* normalised: "192.0.2.1:51820", "[2001:db8::1]:51820" */
+	struct sockaddr_storage addr; /* parsed endpoint (sockaddr_in or sockaddr_in6) */
+	uint8_t public_key[CLUSTER_KEY_LEN];
+	uint32_t prefix;              /* host byte order network address */
+	uint8_t prefix_len;
+};
+
+struct cluster_link {
+	uint16_t a, b; /* indices into hosts, a < b */
+};
+
+struct cluster {
+	char name[CLUSTER_NAME_MAX + 1];
+	uint32_t overlay; /* host byte order */
+	uint8_t overlay_len;
+	size_t nhosts;
+	struct cluster_host *hosts;
+	size_t nlinks;
+	struct cluster_link *links; /* sorted by (a, b), no duplicates */
+	bool full_mesh;             /* "links" was absent: links[] holds every pair */
+};
+
+/* Parse and validate a cluster.json text (need not be NUL-terminated). */
+int cluster_parse(const char *text, size_t len, struct cluster *out, char *err,
+		  size_t errlen);
+
+/* Read and parse a file; messages are prefixed "PATH: ".  HS_ESYS when the
+ * file cannot be read, HS_EINPUT when its content is wrong. */
+int cluster_load(const char *path, struct cluster *out, char *err, size_t errlen);
+
+/* Index of the host called name, or -1. */
+int cluster_host_index(const struct cluster *c, const char *name);
+
+/* Index of the host given by --host, or HS_EINPUT naming the cluster. */
+int cluster_select_host(const struct cluster *c, const char *name, char *err,
+			size_t errlen);
+
+/* True when hosts a and b are directly linked (false for a == b). */
+bool cluster_linked(const struct cluster *c, size_t a, size_t b);
+
+/* The embedded default: a single-host cluster "local" holding this machine
+ * only, named after hostname (sanitised to the name rule), endpoint
+ * 127.0.0.1:51820, overlay 10.99.0.0/16, prefix 10.99.1.0/24. */
+int cluster_default(struct cluster *out, const char *hostname,
+		    const uint8_t public_key[CLUSTER_KEY_LEN], char *err, size_t errlen);
+
+/* What changed between two clusters, hosts matched by name.  Used on reload
+ * to apply only the difference.  Index arrays are sorted ascending. */
+enum cluster_host_field {
+	CLUSTER_CH_ENDPOINT = 1u << 0,
+	CLUSTER_CH_PUBLIC_KEY = 1u << 1,
+	CLUSTER_CH_PREFIX = 1u << 2,
+};
+
+struct cluster_host_change {
+	uint16_t old_idx, new_idx;
+	unsigned fields; /* CLUSTER_CH_* bits */
+};
+
+struct cluster_diff {
+	bool name_changed;    /* the cluster was renamed */
+	bool overlay_changed; /* overlay network or length differs */
+	size_t nadded;
+	uint16_t *added; /* indices into new_->hosts */
+	size_t nremoved;
+	uint16_t *removed; /* indices into old->hosts */
+	size_t nchanged;
+	struct cluster_host_change *changed;
+	/* Links compare by host names, so a link between two kept hosts is kept
+	 * even if the hosts moved within the array. */
+	size_t nlinks_added;
+	struct cluster_link *links_added; /* indices into new_->hosts */
+	size_t nlinks_removed;
+	struct cluster_link *links_removed; /* indices into old->hosts */
+};
+
+int cluster_diff(const struct cluster *old, const struct cluster *new_,
+		 struct cluster_diff *out, char *err, size_t errlen);
+
+/* True when the diff records no change at all. */
+bool cluster_diff_empty(const struct cluster_diff *d);
+
+/* Both are safe on a zeroed struct and when called twice. */
+void cluster_diff_free(struct cluster_diff *d);
+void cluster_free(struct cluster *c);
+
+#endif

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# hsd and hsctl on one machine, without namespaces: option and config
+# errors, the key rules, the locks, signals, and the store's refusals.
+source "$(dirname "$0")/../lib.sh"
+
+S=$T_DIR/state R=$T_DIR/run
+hsd_bg() { # start hsd in the background as our child; its pid in $pid
+	"$HSD" --foreground --state-dir "$S" --run-dir "$R" "$@" >>"$T_DIR/hsd.log" 2>&1 &
+	pid=$!
+}
+ctl() { "$HSCTL" --socket "$R/hsd.sock" "$@"; }
+stop() { kill -TERM "$1"; stop_rc=0; wait "$1" || stop_rc=$?; }
+
+check "hsd --help" "$HSD" --help
+check "hsctl --help" "$HSCTL" --help
+check "hsctl status --help" "$HSCTL" status --help
+check "hsctl keygen --help" "$HSCTL" keygen --help
+T_PATTERN=--bogus expect_exit 2 "unknown hsd option" "$HSD" --bogus
+T_PATTERN=verbose expect_exit 2 "bad log level" "$HSD" --log-level verbose
+T_PATTERN=frobnicate expect_exit 2 "unknown hsctl command" "$HSCTL" frobnicate
+T_PATTERN=extra expect_exit 2 "unexpected hsctl argument" "$HSCTL" status extra
+T_PATTERN="cannot reach hsd" expect_exit 1 "hsctl without hsd" "$HSCTL" --socket "$T_DIR/none.sock" status
+
+# A cluster of two with our own key for host a.
+"$HSCTL" keygen --state-dir "$S" >"$T_DIR/pub"
+pub=$(cat "$T_DIR/pub")
+other=$("$HSCTL" keygen --state-dir "$T_DIR/other")
+cat >"$T_DIR/c.json" <<JSON
+{"cluster": "cli", "overlay": "10.99.0.0/16", "hosts": [
+ {"name": "a", "endpoint": "192.0.2.1:51820", "public_key": "$pub", "prefix": "10.99.1.0/24"},
+ {"name": "b", "endpoint": "192.0.2.2:51820", "public_key": "$other", "prefix": "10.99.2.0/24"}]}
+JSON
+T_PATTERN="already exists" expect_exit 2 "keygen never replaces a key" "$HSCTL" keygen --state-dir "$S"
+check "keygen --show prints the same key" [ "$("$HSCTL" keygen --show --state-dir "$S")" = "$pub" ]
+
+# Bad input changes nothing: not even the run dir is created.
+jq '.hosts[0].adress = "x"' "$T_DIR/c.json" >"$T_DIR/bad.json"
+T_PATTERN='hosts\[0\]' expect_exit 2 "unknown key in cluster.json" \
+	"$HSD" --join "$T_DIR/bad.json" --host a --state-dir "$S" --run-dir "$R"
+check "bad config created no run dir" [ ! -e "$R" ]
+T_PATTERN='--host' expect_exit 2 "--host not in the file" \
+	"$HSD" --join "$T_DIR/c.json" --host zz --state-dir "$S" --run-dir "$R"
+T_PATTERN='public_key' expect_exit 2 "key does not match cluster.json" \
+	"$HSD" --join "$T_DIR/c.json" --host b --state-dir "$S" --run-dir "$R"
+chmod 644 "$S/private.key"
+T_PATTERN='0644' expect_exit 3 "private key readable by others" \
+	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
+chmod 600 "$S/private.key"
+
+hsd_bg --join "$T_DIR/c.json" --host a
+on_exit "kill -KILL $pid 2>/dev/null"
+check "hsd comes up" wait_until 10 ctl status
+check "status names host a" [ "$(ctl --json status | jq -r .host)" = a ]
+check "control socket is 0600" [ "$(stat -c %a "$R/hsd.sock")" = 600 ]
+check "state dir is 0700" [ "$(stat -c %a "$S")" = 700 ]
+T_PATTERN='in use' expect_exit 3 "second hsd on the same state dir" \
+	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$T_DIR/run2"
+
+# SIGHUP: a broken file is refused and the running configuration kept; a
+# good one is applied.
+cp "$T_DIR/c.json" "$T_DIR/c.json.orig"
+cp "$T_DIR/bad.json" "$T_DIR/c.json"
+kill -HUP "$pid"
+check "reload of a bad file is refused" wait_until 5 grep -q "reload refused" "$T_DIR/hsd.log"
+check "hsd still answers after a refused reload" ctl status
+jq --arg k "$("$HSCTL" keygen --state-dir "$T_DIR/third")" \
+	'.hosts += [{"name":"c","endpoint":"192.0.2.3:51820","public_key":$k,"prefix":"10.99.3.0/24"}]' \
+	"$T_DIR/c.json.orig" >"$T_DIR/c.json"
+kill -HUP "$pid"
+check "reload of a good file applies it" wait_until 5 bash -c "[ \"\$($HSCTL --socket $R/hsd.sock --json status | jq .hosts)\" = 3 ]"
+
+# Protocol abuse on the control socket does not hurt hsd.
+printf '\x7f\xff\xff\xffjunk' | timeout 2 socat - "UNIX-CONNECT:$R/hsd.sock" >/dev/null 2>&1 || true
+check "hsd survives a bad frame" ctl status
+
+stop "$pid"
+check "SIGTERM: hsd exits 0" [ "$stop_rc" = 0 ]
+check "SIGTERM stops hsd and removes the socket" [ ! -e "$R/hsd.sock" ]
+check "the store logged start, reload and stop" bash -c \
+	"[ \$(sqlite3 $S/hsd.db \"SELECT count(*) FROM events WHERE kind IN ('hsd.start','cluster.reload','hsd.stop')\") -ge 3 ]"
+
+# A corrupt store is refused and left as it was.
+cp "$S/hsd.db" "$T_DIR/db.copy"
+sqlite3 "$S/hsd.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+dd if=/dev/urandom of="$S/hsd.db" bs=1 count=64 seek=0 conv=notrunc status=none
+sum=$(sha256sum <"$S/hsd.db")
+T_PATTERN='hsd.db' expect_exit 3 "corrupt store is refused" \
+	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
+check "corrupt store left untouched" [ "$sum" = "$(sha256sum <"$S/hsd.db")" ]
+t_done

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Three simulated hosts come up, each answers hsctl status, and down leaves
+# nothing behind: no namespace, mount or process.
+source "$(dirname "$0")/../lib.sh"
+
+sim up "$HSD_SOURCE/deploy/examples/three.json"
+pids=()
+for h in a b c; do
+	json=$(on "$h" hsctl --json status)
+	check "status of $h names it" [ "$(jq -r .host <<<"$json")" = "$h" ]
+	check "status of $h names the cluster" [ "$(jq -r .cluster <<<"$json")" = three ]
+	check "status of $h counts 3 hosts" [ "$(jq -r .hosts <<<"$json")" = 3 ]
+	pids+=("$(sim pid "$h")")
+done
+check "hosts have their own network namespace" \
+	[ "$(on a readlink /proc/self/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+check "hosts have their own mount namespace" \
+	[ "$(on a readlink /proc/self/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]
+check "hosts do not see each other's run dir" \
+	[ "$(on a cat /run/hsd/hsd.pid)" != "$(on b cat /run/hsd/hsd.pid)" ]
+check "underlay reaches the other hosts" on a ping -c1 -W2 192.0.2.3
+check "underlay has no route out" bash -c "! $SIM --id $T_ID exec a -- ip route get 1.1.1.1 >/dev/null 2>&1"
+
+# A host whose hsd crashed is still cleaned up.
+kill -KILL "${pids[1]}"
+sim down
+check "down is idempotent" sim down
+check "no namespace left" bash -c "! ip netns list | grep -q 'hs-$T_ID-'"
+check "no mount left" bash -c "! grep -q 'hs-sim/$T_ID' /proc/self/mounts"
+for p in "${pids[@]}"; do check "hsd $p is gone" [ ! -d "/proc/$p" ]; done
+check "no state left" [ ! -e "/var/lib/hs-sim/$T_ID" ]
+t_done

@@ -1,0 +1,66 @@
+# tests/lib.sh - shared helpers for integration tests (sourced).
+#
+# Every test gets a unique simulation id and a scratch directory, and
+# cleans both up on exit, whether it passed or failed.
+set -Eeuo pipefail
+
+HSD_SOURCE=${HSD_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HSD_BUILD=${HSD_BUILD:-$HSD_SOURCE/build}
+export HSD_BUILD HSD_SOURCE
+HSD=$HSD_BUILD/hsd/hsd
+HSCTL=$HSD_BUILD/hsd/hsctl
+SIM=$HSD_SOURCE/deploy/sim
+
+# Unique per run: pid plus a random suffix, short enough for interface names.
+T_ID=t$(printf '%x' $$)$(head -c2 /dev/urandom | od -An -tx1 | tr -d ' \n')
+T_DIR=$(mktemp -d "/tmp/hs-test-$T_ID.XXXXXX")
+T_FAILS=0
+T_CHECKS=0
+T_CLEANUP=()
+
+t_cleanup() {
+	local rc=$?
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" || true; done
+	"$SIM" --id "$T_ID" down >/dev/null 2>&1 || true
+	rm -rf "$T_DIR"
+	exit $rc
+}
+trap t_cleanup EXIT
+on_exit() { T_CLEANUP+=("$*"); }
+
+sim() { "$SIM" --id "$T_ID" "$@"; }
+on() { local h=$1; shift; sim exec "$h" -- "$@"; }
+
+say() { printf '%s\n' "$*"; }
+pass() { T_CHECKS=$((T_CHECKS + 1)); say "ok   $*"; }
+fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); say "FAIL $*"; }
+check() { # check "description" command...
+	local what=$1; shift
+	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
+}
+# expect_fail CODE "description" command...: exits with CODE, one-line stderr
+# naming PATTERN (given in $T_PATTERN when set).
+expect_exit() {
+	local code=$1 what=$2; shift 2
+	local out rc=0
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" -ne "$code" ]; then fail "$what: exit $rc, want $code ($out)"; return; fi
+	if [ "$(printf '%s' "$out" | wc -l)" -ne 0 ]; then fail "$what: error is not one line: $out"; return; fi
+	if [ -n "${T_PATTERN:-}" ] && ! grep -q -- "$T_PATTERN" <<<"$out"; then
+		fail "$what: error does not mention \"$T_PATTERN\": $out"; return
+	fi
+	pass "$what ($out)"
+}
+# wait_until SECONDS command...: poll every 0.1 s.
+wait_until() {
+	local limit=$1; shift
+	local end=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+t_done() {
+	say "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
+	[ "$T_FAILS" -eq 0 ]
+}
