@@ -8,6 +8,7 @@
 
 static const struct hsctl_cmd commands[] = {
 	{ "status", cmd_status, "show this host: name, cluster, uptime, spaces, instances" },
+	{ "space", cmd_space, "create, list, show, exec, stop, start, destroy, flatten spaces" },
 	{ "keygen", cmd_keygen, "write a WireGuard key pair into the state directory" },
 	{ NULL, NULL, NULL },
 };

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 static int cmd_status(struct hsd *d, const struct ctl_request *req,
-		      json_t **result, char *err, size_t errlen)
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
 {
 	int64_t spaces, instances;
 	int rc;
 
 	(void)req;
+	(void)call;
 	if ((rc = store_count(d->store, "spaces", &spaces, err, errlen)) ||
 	    (rc = store_count(d->store, "instances", &instances, err, errlen)))
 		return rc;

@@ -21,7 +21,13 @@ struct control_client {
 	struct control *owner;
 	struct frame_reader reader;
 	struct control_client *next;
-	bool closing;
+	bool closing, closed;
+	int refs; /* the connection itself + deferred calls still pending */
+};
+
+struct control_call {
+	struct control_client *client;
+	int64_t id;
 };
 
 struct control {
@@ -41,11 +47,12 @@ static void control_maybe_free(struct control *c)
 	}
 }
 
-static void client_closed(uv_handle_t *h)
+static void client_unref(struct control_client *cl)
 {
-	struct control_client *cl = h->data;
 	struct control *c = cl->owner;
 
+	if (--cl->refs > 0)
+		return;
 	for (struct control_client **p = &c->clients; *p; p = &(*p)->next)
 		if (*p == cl) {
 			*p = cl->next;
@@ -55,6 +62,13 @@ static void client_closed(uv_handle_t *h)
 	frame_reader_free(&cl->reader);
 	free(cl);
 	control_maybe_free(c);
+}
+
+static void client_closed(uv_handle_t *h)
+{
+	struct control_client *cl = h->data;
+	cl->closed = true;
+	client_unref(cl);
 }
 
 static void client_close(struct control_client *cl)
@@ -108,7 +122,22 @@ static void client_send(struct control_client *cl, json_t *msg)
 	}
 }
 
-static json_t *control_dispatch(struct hsd *d, json_t *msg)
+void control_finish(struct control_call *call, int rc, json_t *result,
+		    const char *err)
+{
+	struct control_client *cl = call->client;
+
+	if (cl->closing || rc)
+		json_decref(result);
+	if (!cl->closing)
+		client_send(cl, rc ? ctl_reply_error(call->id, rc, err)
+				   : ctl_reply_ok(call->id, result, false));
+	free(call);
+	client_unref(cl);
+}
+
+/* Returns the reply, or NULL when a handler deferred it. */
+static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 {
 	char err[HS_ERRLEN] = "";
 	struct ctl_request req;
@@ -117,10 +146,22 @@ static json_t *control_dispatch(struct hsd *d, json_t *msg)
 
 	if ((rc = ctl_request_parse(msg, &req, err, sizeof(err))))
 		return ctl_reply_error(json_integer_value(json_object_get(msg, "id")), rc, err);
-	for (const struct control_cmd *c = control_cmds; c->name; c++) {
+	static const struct control_cmd *const tables[] = { control_cmds, control_space_cmds };
+	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
+	for (const struct control_cmd *c = tables[t]; c->name; c++) {
 		if (strcmp(c->name, req.cmd))
 			continue;
-		rc = c->fn(d, &req, &result, err, sizeof(err));
+		struct control_call *call = calloc(1, sizeof(*call));
+		if (!call)
+			return ctl_reply_error(req.id, HS_ESYS, "out of memory");
+		call->client = cl;
+		call->id = req.id;
+		rc = c->fn(cl->owner->d, &req, call, &result, err, sizeof(err));
+		if (rc == CONTROL_DEFERRED) {
+			cl->refs++;
+			return NULL;
+		}
+		free(call);
 		if (rc) {
 			log_debug("control: %s: %s", req.cmd, err);
 			return ctl_reply_error(req.id, rc, err);
@@ -154,7 +195,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		goto out;
 	rc = frame_reader_feed(&cl->reader, buf->base, (size_t)n, err, sizeof(err));
 	while (!rc && (rc = frame_reader_next(&cl->reader, &msg, err, sizeof(err))) == 1) {
-		client_send(cl, control_dispatch(cl->owner->d, msg));
+		client_send(cl, control_dispatch(cl, msg));
 		json_decref(msg);
 		rc = 0;
 	}
@@ -178,6 +219,7 @@ static void connection_cb(uv_stream_t *server, int status)
 	if (!(cl = calloc(1, sizeof(*cl))))
 		return;
 	cl->owner = c;
+	cl->refs = 1;
 	frame_reader_init(&cl->reader, FRAME_MAX_CTL);
 	uv_pipe_init(server->loop, &cl->pipe, 0);
 	cl->pipe.data = cl;

@@ -13,10 +13,21 @@ struct control;
 #define CONTROL_SOCKET "hsd.sock"
 #define CONTROL_MAX_CLIENTS 64
 
-/* A command handler: fills *result (a new reference) or returns an hs_rc
- * with a one-line message. */
+struct control_call;
+
+/* A command handler: fills *result (a new reference) and returns 0, or
+ * returns an hs_rc with a one-line message, or takes over the call and
+ * returns CONTROL_DEFERRED: it then answers later with control_finish()
+ * (commands that wait for processes, such as space stop). */
 typedef int (*control_fn)(struct hsd *d, const struct ctl_request *req,
-			  json_t **result, char *err, size_t errlen);
+			  struct control_call *call, json_t **result,
+			  char *err, size_t errlen);
+#define CONTROL_DEFERRED 1
+
+/* Answer a deferred call (result stolen; err used when rc != 0) and free
+ * it.  Safe when the client has gone away meanwhile. */
+void control_finish(struct control_call *call, int rc, json_t *result,
+		    const char *err);
 
 struct control_cmd {
 	const char *name;
@@ -27,7 +38,8 @@ int control_open(struct hsd *d, const char *path, struct control **out,
 		 char *err, size_t errlen);
 void control_close(struct control *c);
 
-/* The command table (commands.c). */
+/* The command tables: commands.c, cmd_space.c. */
 extern const struct control_cmd control_cmds[];
+extern const struct control_cmd control_space_cmds[];
 
 #endif

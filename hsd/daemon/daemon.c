@@ -4,6 +4,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
+#include "spaces.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -102,6 +103,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
+	spaces_free(d); /* the spaces go on running without us */
 	control_close(d->control);
 	d->control = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -164,6 +166,8 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
+	if ((rc = spaces_init(d, err, errlen)))
+		return rc;
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
 		return rc;
@@ -221,6 +225,7 @@ static void close_handle(uv_handle_t *h, void *arg)
 void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
+		spaces_free(d);
 		if (d->control)
 			control_close(d->control);
 		uv_walk(d->loop, close_handle, NULL);

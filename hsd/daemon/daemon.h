@@ -31,6 +31,7 @@ struct hsd {
 	uint8_t private_key[KEY_LEN];
 	uint64_t started_ms;   /* uv_now() at start, for uptime */
 	struct control *control;
+	struct spaces *spaces;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

@@ -1,0 +1,127 @@
+/* cmd_space.c - the space.* control commands: argument checks, then
+ * spaces.c does the work. */
+#include "control.h"
+#include "daemon.h"
+#include "err.h"
+#include "spaces.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* args.name as a string, or HS_EINPUT naming the field. */
+static int arg_name(const struct ctl_request *req, const char **out, char *err,
+		    size_t errlen)
+{
+	*out = json_string_value(json_object_get(req->args, "name"));
+	if (!*out)
+		return err_set(err, errlen, HS_EINPUT, "name: missing");
+	return 0;
+}
+
+static int string_array(json_t *arr, const char *field, const char ***out,
+			size_t *n, char *err, size_t errlen)
+{
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return err_set(err, errlen, HS_EINPUT, "%s: not a list", field);
+	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
+	if (!*out)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const char *s = json_string_value(json_array_get(arr, i));
+		if (!s) {
+			free(*out);
+			*out = NULL;
+			return err_set(err, errlen, HS_EINPUT, "%s[%zu]: not a string", field, i);
+		}
+		(*out)[i] = s;
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+static int int_arg(json_t *args, const char *key, const char *field, int64_t *out,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, key);
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return err_set(err, errlen, HS_EINPUT, "%s: not a non-negative number", field);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
+			    struct control_call *call, json_t **result,
+			    char *err, size_t errlen)
+{
+	struct space_req sr = { 0 };
+	const char *kind = json_string_value(json_object_get(req->args, "kind"));
+	const char **argv = NULL;
+	size_t argc;
+	int rc;
+
+	(void)call;
+	sr.inherit = json_string_value(json_object_get(req->args, "inherit"));
+	if ((rc = arg_name(req, &sr.name, err, errlen)))
+		return rc;
+	if (!kind || (strcmp(kind, "server") && strcmp(kind, "audit")))
+		return err_set(err, errlen, HS_EINPUT, "--kind: must be server or audit");
+	sr.kind = strcmp(kind, "audit") ? SPACE_SERVER : SPACE_AUDIT;
+	if ((rc = int_arg(req->args, "memory", "--memory", &sr.memory, err, errlen)) ||
+	    (rc = int_arg(req->args, "pids", "--pids", &sr.pids, err, errlen)) ||
+	    (rc = string_array(json_object_get(req->args, "publish"), "--publish",
+			       &sr.publish, &sr.npublish, err, errlen)))
+		return rc;
+	if (!(rc = string_array(json_object_get(req->args, "argv"), "command",
+				&argv, &argc, err, errlen))) {
+		sr.argv = (char **)argv;
+		rc = spaces_create(d, &sr, result, err, errlen);
+	}
+	free(argv);
+	free(sr.publish);
+	return rc;
+}
+
+#define NAME_CMD(fn, call_expr)                                                   \
+	static int fn(struct hsd *d, const struct ctl_request *req,              \
+		      struct control_call *call, json_t **result, char *err,     \
+		      size_t errlen)                                             \
+	{                                                                        \
+		const char *name;                                                \
+		int rc = arg_name(req, &name, err, errlen);                      \
+		(void)call;                                                      \
+		(void)result;                                                    \
+		return rc ? rc : (call_expr);                                    \
+	}
+
+NAME_CMD(cmd_space_show, spaces_show(d, name, result, err, errlen))
+NAME_CMD(cmd_space_start, spaces_start(d, name, result, err, errlen))
+NAME_CMD(cmd_space_stop, spaces_stop(d, name, call, err, errlen))
+NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, call, err, errlen))
+NAME_CMD(cmd_space_flatten, spaces_flatten(d, name, result, err, errlen))
+
+static int cmd_space_list(struct hsd *d, const struct ctl_request *req,
+			  struct control_call *call, json_t **result, char *err,
+			  size_t errlen)
+{
+	(void)req;
+	(void)call;
+	return spaces_list(d, result, err, errlen);
+}
+
+const struct control_cmd control_space_cmds[] = {
+	{ "space.create", cmd_space_create },
+	{ "space.list", cmd_space_list },
+	{ "space.show", cmd_space_show },
+	{ "space.start", cmd_space_start },
+	{ "space.stop", cmd_space_stop },
+	{ "space.destroy", cmd_space_destroy },
+	{ "space.flatten", cmd_space_flatten },
+	{ NULL, NULL },
+};

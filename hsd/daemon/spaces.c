@@ -1,0 +1,655 @@
+/* spaces.c - creating, starting, stopping and destroying spaces. */
+#include "spaces.h"
+#include "spaces_int.h"
+#include "cgroup.h"
+#include "control.h"
+#include "daemon.h"
+#include "err.h"
+#include "fsutil.h"
+#include "layer.h"
+#include "layerfs.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STOP_KILL_MS 8000 /* hsinit's own grace is 3 s; then we SIGKILL init */
+
+void space_path(const struct hsd *d, const char *name, const char *leaf,
+		char *out, size_t len)
+{
+	snprintf(out, len, "%s/" LAYERFS_DIR "/%s%s%s", d->opt.state_dir, name,
+		 leaf ? "/" : "", leaf ? leaf : "");
+}
+
+/* The layer filesystem is set up on first need, not at every start. */
+static int spaces_layerfs(struct hsd *d, char *err, size_t errlen)
+{
+	int rc;
+	if (d->spaces->layerfs_ready)
+		return 0;
+	if ((rc = layerfs_prepare(d->opt.state_dir, LAYERFS_IMAGE_SIZE, err, errlen)))
+		return rc;
+	d->spaces->layerfs_ready = true;
+	return 0;
+}
+
+static struct space_rt *rt_find(struct spaces *s, const char *name)
+{
+	for (struct space_rt *r = s->running; r; r = r->next)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	return NULL;
+}
+
+static void rt_closed(uv_handle_t *h)
+{
+	struct space_rt *r = h->data;
+	if (--r->handles == 0) {
+		space_proc_close(&r->proc);
+		free(r);
+	}
+}
+
+static void rt_release(struct spaces *s, struct space_rt *r)
+{
+	for (struct space_rt **p = &s->running; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	uv_close((uv_handle_t *)&r->poll, rt_closed);
+	uv_close((uv_handle_t *)&r->kill_timer, rt_closed);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) ? -1 : 0;
+}
+
+int space_rm_tree(const char *path, char *err, size_t errlen)
+{
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
+		return err_sys(err, errlen, "remove %s", path);
+	return 0;
+}
+
+/* The init exited: stopped by us, or it died. */
+static void rt_exited(struct hsd *d, struct space_rt *r)
+{
+	char err[HS_ERRLEN];
+	siginfo_t si;
+
+	/* Reap it if it is our child; adopted ones belong to another parent. */
+	memset(&si, 0, sizeof(si));
+	syscall(SYS_waitid, P_PIDFD, r->proc.pidfd, &si, WEXITED | WNOHANG, NULL);
+	if (store_space_set_state(d->store, r->name, "stopped", 0, 0, err, sizeof(err)))
+		log_error("space %s: %s", r->name, err);
+	store_event(d->store, r->stop_call || r->destroying ? "space.stop" : "space.exit",
+		    r->name, "", err, sizeof(err));
+	if (!r->stop_call)
+		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
+	uv_timer_stop(&r->kill_timer);
+	struct control_call *call = r->stop_call;
+	bool destroy = r->destroying;
+	char name[SPACE_ROW_NAME];
+	snprintf(name, sizeof(name), "%s", r->name);
+	rt_release(d->spaces, r);
+	if (spaces_net_apply(d, NULL, err, sizeof(err)))
+		log_error("space %s: network rules: %s", name, err);
+	if (destroy) {
+		int rc = space_remove(d, name, err, sizeof(err));
+		if (call)
+			control_finish(call, rc, rc ? NULL : json_pack("{s:s}", "destroyed", name), err);
+	} else if (call) {
+		control_finish(call, 0, json_pack("{s:s, s:s}", "name", name, "state", "stopped"), NULL);
+	}
+}
+
+static void on_pidfd(uv_poll_t *p, int status, int events)
+{
+	struct space_rt *r = p->data;
+	(void)status;
+	(void)events;
+	uv_poll_stop(p);
+	rt_exited(r->d, r);
+}
+
+static void on_kill_timer(uv_timer_t *t)
+{
+	struct space_rt *r = t->data;
+	log_warn("space %s: init did not stop in time; killing the space", r->name);
+	syscall(SYS_pidfd_send_signal, r->proc.pidfd, SIGKILL, NULL, 0);
+}
+
+static int rt_watch(struct hsd *d, const char *name, enum space_kind kind,
+		    struct space_proc *proc, char *err, size_t errlen)
+{
+	struct space_rt *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->kind = kind;
+	r->proc = *proc;
+	r->d = d;
+	r->handles = 2;
+	uv_poll_init(d->loop, &r->poll, proc->pidfd);
+	uv_timer_init(d->loop, &r->kill_timer);
+	r->poll.data = r->kill_timer.data = r;
+	uv_poll_start(&r->poll, UV_READABLE, on_pidfd);
+	r->next = d->spaces->running;
+	d->spaces->running = r;
+	return 0;
+}
+
+int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
+		  size_t max, size_t *n, char *err, size_t errlen)
+{
+	char cur[SPACE_ROW_NAME];
+	int rc;
+
+	*n = 0;
+	snprintf(cur, sizeof(cur), "%s", name);
+	while (cur[0]) {
+		struct space_row row;
+		if (*n == max)
+			return err_set(err, errlen, HS_EINPUT,
+				       "space %s: inheritance chain deeper than %zu; flatten it", name, max);
+		if ((rc = store_space_get(d->store, cur, &row, err, errlen)) <= 0)
+			return rc ? rc : err_set(err, errlen, HS_ESTATE, "space %s: ancestor %s is missing", name, cur);
+		space_path(d, cur, "upper", layers[*n], sizeof(layers[0]));
+		(*n)++;
+		snprintf(cur, sizeof(cur), "%s", row.parent);
+		space_row_clear(&row);
+	}
+	return 0;
+}
+
+static enum space_kind kind_of(const struct space_row *row)
+{
+	return strcmp(row->kind, "audit") == 0 ? SPACE_AUDIT : SPACE_SERVER;
+}
+
+/* Start a stored space: init in fresh namespaces, network, then go. */
+static int space_run(struct hsd *d, const struct space_row *row, char *err,
+		     size_t errlen)
+{
+	static char layers[SPACE_CHAIN_MAX + 1][4096];
+	char work[PATH_MAX], root[PATH_MAX], console[PATH_MAX], cgpath[PATH_MAX];
+	const char *masks[] = { d->opt.state_dir, d->opt.run_dir, NULL };
+	struct space_launch l = { .name = row->name, .kind = kind_of(row) };
+	struct space_limits lim = {
+		json_integer_value(json_object_get(row->spec, "memory")),
+		json_integer_value(json_object_get(row->spec, "pids")),
+	};
+	json_t *jargv = json_object_get(row->spec, "argv");
+	size_t nl, argc = json_array_size(jargv);
+	struct space_proc proc;
+	int rc;
+
+	if ((rc = spaces_layerfs(d, err, errlen)) ||
+	    (rc = spaces_layers(d, row->name, layers, SPACE_CHAIN_MAX + 1, &nl, err, errlen)))
+		return rc;
+	l.upper = layers[0];
+	for (size_t i = 1; i < nl; i++)
+		l.lowers[l.nlowers++] = layers[i];
+	space_path(d, row->name, "work", work, sizeof(work));
+	space_path(d, row->name, "root", root, sizeof(root));
+	space_path(d, row->name, "console.log", console, sizeof(console));
+	l.work = work;
+	l.root = root;
+	l.masks = masks;
+	l.hsinit = d->spaces->hsinit;
+	if (lim.memory || lim.pids) {
+		char group[256];
+		snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, row->name);
+		if ((rc = cgroup_create(group, &lim, cgpath, sizeof(cgpath), err, errlen)))
+			return rc;
+		l.cgroup = cgpath;
+	}
+	char **argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	for (size_t i = 0; i < argc; i++)
+		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
+	l.argv = argv;
+	l.console_fd = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (l.console_fd < 0) {
+		free(argv);
+		return err_sys(err, errlen, "space %s: console %s", row->name, console);
+	}
+	rc = space_launch(&l, &proc, err, errlen);
+	close(l.console_fd);
+	free(argv);
+	if (rc)
+		return rc;
+	if ((rc = space_net_up(d, row, &proc, err, errlen)) ||
+	    (rc = spaces_net_apply(d, row->name, err, errlen)) ||
+	    (rc = space_go(&proc, err, errlen)) ||
+	    (rc = store_space_set_state(d->store, row->name, "running", proc.pid,
+					proc.start, err, errlen)) ||
+	    (rc = rt_watch(d, row->name, l.kind, &proc, err, errlen))) {
+		syscall(SYS_pidfd_send_signal, proc.pidfd, SIGKILL, NULL, 0);
+		waitpid(proc.pid, NULL, 0);
+		space_proc_close(&proc);
+		space_net_down(d, row, NULL, 0);
+		spaces_net_apply(d, NULL, NULL, 0);
+		return rc;
+	}
+	store_event(d->store, "space.start", row->name, "", NULL, 0);
+	log_info("space %s (%s): init %d", row->name, row->kind, (int)proc.pid);
+	return 0;
+}
+
+static json_t *space_json(struct hsd *d, const struct space_row *row)
+{
+	struct publish_row *pub;
+	size_t npub = 0;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:O}",
+			      "name", row->name, "kind", row->kind,
+			      "inherit", row->parent[0] ? row->parent : "base",
+			      "state", row->state, "created_ms", (json_int_t)row->created_at,
+			      "argv", json_object_get(row->spec, "argv"));
+	if (!j)
+		return NULL;
+	if (row->pid) {
+		json_object_set_new(j, "pid", json_integer(row->pid));
+		json_object_set_new(j, "pid_start", json_integer((json_int_t)row->pid_start));
+	}
+	json_t *arr = json_array();
+	if (!store_publish_list(d->store, row->name, &pub, &npub, NULL, 0)) {
+		for (size_t i = 0; i < npub; i++)
+			json_array_append_new(arr, json_sprintf("%d:%d/%s", pub[i].host_port,
+								pub[i].port, pub[i].proto));
+		free(pub);
+	}
+	json_object_set_new(j, "publish", arr);
+	space_net_describe(d, row, j);
+	return j;
+}
+
+int spaces_init(struct hsd *d, char *err, size_t errlen)
+{
+	struct space_row *rows;
+	size_t n;
+	int rc;
+
+	if (!(d->spaces = calloc(1, sizeof(*d->spaces))))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	const char *env = getenv("HSD_HSINIT");
+	if (env && *env) {
+		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s", env);
+	} else {
+		char self[PATH_MAX];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[len > 0 ? len : 0] = 0;
+		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s/hsinit", dirname(self));
+	}
+	if ((rc = space_net_init(d, err, errlen)) ||
+	    (rc = store_meta_get(d->store, "instance", d->spaces->instance,
+				 sizeof(d->spaces->instance), err, errlen)) < 0)
+		return rc;
+	if (rc == 0) {
+		/* Names this store's cgroups apart from any other hsd's. */
+		unsigned char b[6];
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, b, sizeof(b)) != (ssize_t)sizeof(b)) {
+			if (fd >= 0)
+				close(fd);
+			return err_sys(err, errlen, "/dev/urandom");
+		}
+		close(fd);
+		snprintf(d->spaces->instance, sizeof(d->spaces->instance),
+			 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+		if ((rc = store_meta_set(d->store, "instance", d->spaces->instance, err, errlen)))
+			return rc;
+	}
+	if ((rc = store_space_list(d->store, &rows, &n, err, errlen)))
+		return rc;
+	if (n && (rc = spaces_layerfs(d, err, errlen))) {
+		space_rows_free(rows, n);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct space_proc proc;
+		char why[HS_ERRLEN];
+
+		if (strcmp(rows[i].state, "stopped") == 0)
+			continue;
+		if (rows[i].pid && !space_adopt((pid_t)rows[i].pid, rows[i].pid_start, &proc, why, sizeof(why)) &&
+		    !rt_watch(d, rows[i].name, kind_of(&rows[i]), &proc, why, sizeof(why))) {
+			log_info("space %s: re-adopted init %d", rows[i].name, (int)proc.pid);
+			continue;
+		}
+		/* Died while hsd was away, or hsd died while starting it. */
+		log_warn("space %s: not running any more; marked stopped", rows[i].name);
+		store_space_set_state(d->store, rows[i].name, "stopped", 0, 0, NULL, 0);
+		store_event(d->store, "space.lost", rows[i].name, rows[i].state, NULL, 0);
+		space_net_down(d, &rows[i], NULL, 0);
+	}
+	space_rows_free(rows, n);
+	return spaces_net_apply(d, NULL, err, errlen);
+}
+
+void spaces_free(struct hsd *d)
+{
+	struct spaces *s = d->spaces;
+
+	if (!s)
+		return;
+	while (s->running) {
+		struct space_rt *r = s->running;
+		if (r->stop_call)
+			control_finish(r->stop_call, HS_ESYS, NULL, "hsd is stopping");
+		r->stop_call = NULL;
+		rt_release(s, r);
+	}
+	uv_run(d->loop, UV_RUN_NOWAIT);
+	free(s);
+	d->spaces = NULL;
+}
+
+static int space_req_check(struct hsd *d, const struct space_req *req,
+			   struct space_row *parent, struct publish_row **pub,
+			   char *err, size_t errlen)
+{
+	struct space_limits lim = { req->memory, req->pids };
+	struct space_row existing;
+	int rc;
+
+	*pub = NULL;
+	if ((rc = space_name_check(req->name, err, errlen)))
+		return rc;
+	if (!req->argv || !req->argv[0] || !req->argv[0][0])
+		return err_set(err, errlen, HS_EINPUT, "command: missing (hsctl space create NAME ... -- CMD [ARGS])");
+	if ((rc = store_space_get(d->store, req->name, &existing, err, errlen)) != 0) {
+		if (rc == 1) {
+			space_row_clear(&existing);
+			return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" exists", req->name);
+		}
+		return rc;
+	}
+	if (req->inherit && strcmp(req->inherit, "base") != 0) {
+		if (strcmp(req->inherit, req->name) == 0)
+			return err_set(err, errlen, HS_EINPUT,
+				       "--inherit: space \"%s\" cannot inherit from itself", req->name);
+		if ((rc = store_space_get(d->store, req->inherit, parent, err, errlen)) <= 0)
+			return rc ? rc : err_set(err, errlen, HS_EINPUT,
+						 "--inherit: unknown space \"%s\"", req->inherit);
+	}
+	if (req->kind == SPACE_AUDIT && req->npublish)
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish: audit spaces have no network to publish");
+	if ((rc = cgroup_check(&lim, err, errlen)))
+		return rc;
+	return space_publish_check(d, req, pub, err, errlen);
+}
+
+int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
+		  char *err, size_t errlen)
+{
+	struct space_row row = { 0 }, parent = { 0 };
+	struct publish_row *pub = NULL;
+	char dir[PATH_MAX], sub[PATH_MAX];
+	int rc;
+
+	if ((rc = space_req_check(d, req, &parent, &pub, err, errlen)))
+		goto out;
+	snprintf(row.name, sizeof(row.name), "%s", req->name);
+	snprintf(row.kind, sizeof(row.kind), "%s", req->kind == SPACE_AUDIT ? "audit" : "server");
+	snprintf(row.parent, sizeof(row.parent), "%s", parent.name);
+	snprintf(row.state, sizeof(row.state), "starting");
+	row.created_at = store_now_ms();
+	row.netidx = -1;
+	if (req->kind == SPACE_SERVER &&
+	    (rc = store_space_free_netidx(d->store, &row.netidx, err, errlen)))
+		goto out;
+	row.spec = json_pack("{s:[], s:I, s:I}", "argv", "memory", (json_int_t)req->memory,
+			     "pids", (json_int_t)req->pids);
+	for (size_t i = 0; req->argv[i]; i++)
+		json_array_append_new(json_object_get(row.spec, "argv"), json_string(req->argv[i]));
+	if ((rc = spaces_layerfs(d, err, errlen)))
+		goto out;
+	space_path(d, req->name, NULL, dir, sizeof(dir));
+	static const char *const leaves[] = { "upper", "work", "root" };
+	for (size_t i = 0; i < 3; i++) {
+		space_path(d, req->name, leaves[i], sub, sizeof(sub));
+		if ((rc = fs_mkdir_p(sub, 0700, err, errlen)))
+			goto undo_dir;
+	}
+	if ((rc = store_space_insert(d->store, &row, pub, req->npublish, err, errlen)))
+		goto undo_dir;
+	if ((rc = space_run(d, &row, err, errlen))) {
+		store_space_delete(d->store, row.name, NULL, 0);
+		goto undo_dir;
+	}
+	store_event(d->store, "space.create", row.name, row.kind, NULL, 0);
+	if (store_space_get(d->store, row.name, &parent, err, errlen) == 1) {
+		*result = space_json(d, &parent);
+		rc = 0;
+	}
+	goto out;
+undo_dir:
+	space_rm_tree(dir, NULL, 0);
+out:
+	free(pub);
+	space_row_clear(&row);
+	space_row_clear(&parent);
+	return rc;
+}
+
+static int space_get(struct hsd *d, const char *name, struct space_row *row,
+		     char *err, size_t errlen)
+{
+	int rc = store_space_get(d->store, name, row, err, errlen);
+	if (rc == 0)
+		return err_set(err, errlen, HS_EINPUT, "name: unknown space \"%s\"", name);
+	return rc < 0 ? rc : 0;
+}
+
+int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
+		 size_t errlen)
+{
+	struct space_row row;
+	int rc = space_get(d, name, &row, err, errlen);
+
+	if (rc)
+		return rc;
+	if (rt_find(d->spaces, name))
+		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already running", name);
+	else if (!(rc = space_run(d, &row, err, errlen))) {
+		space_row_clear(&row);
+		if ((rc = space_get(d, name, &row, err, errlen)))
+			return rc;
+		*result = space_json(d, &row);
+	}
+	space_row_clear(&row);
+	return rc;
+}
+
+static int space_stop_begin(struct hsd *d, struct space_rt *r, struct control_call *call,
+			    char *err, size_t errlen)
+{
+	if (r->stop_call)
+		return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already stopping", r->name);
+	if (syscall(SYS_pidfd_send_signal, r->proc.pidfd, SIGTERM, NULL, 0) && errno != ESRCH)
+		return err_sys(err, errlen, "space %s: signal init", r->name);
+	r->stop_call = call;
+	uv_timer_start(&r->kill_timer, on_kill_timer, STOP_KILL_MS, 0);
+	(void)d;
+	return CONTROL_DEFERRED;
+}
+
+int spaces_stop(struct hsd *d, const char *name, struct control_call *call,
+		char *err, size_t errlen)
+{
+	struct space_row row;
+	int rc = space_get(d, name, &row, err, errlen);
+	struct space_rt *r;
+
+	if (rc)
+		return rc;
+	space_row_clear(&row);
+	if (!(r = rt_find(d->spaces, name)))
+		return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is not running", name);
+	return space_stop_begin(d, r, call, err, errlen);
+}
+
+/* Every trace of a stopped space: network, cgroup, files, record. */
+int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
+{
+	struct space_row row;
+	char dir[PATH_MAX], group[256];
+	int rc = space_get(d, name, &row, err, errlen);
+
+	if (rc)
+		return rc;
+	space_net_down(d, &row, NULL, 0);
+	snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, name);
+	cgroup_remove(group, NULL, 0);
+	space_path(d, name, NULL, dir, sizeof(dir));
+	if (!(rc = space_rm_tree(dir, err, errlen)) &&
+	    !(rc = store_space_delete(d->store, name, err, errlen))) {
+		store_event(d->store, "space.destroy", name, "", NULL, 0);
+		rc = spaces_net_apply(d, NULL, err, errlen);
+	}
+	space_row_clear(&row);
+	return rc;
+}
+
+int spaces_destroy(struct hsd *d, const char *name, struct control_call *call,
+		   char *err, size_t errlen)
+{
+	struct space_row row;
+	char *children = NULL;
+	int rc = space_get(d, name, &row, err, errlen);
+	struct space_rt *r;
+
+	if (rc)
+		return rc;
+	space_row_clear(&row);
+	if ((rc = store_space_children(d->store, name, &children, err, errlen)))
+		return rc;
+	if (children) {
+		rc = err_set(err, errlen, HS_EINPUT,
+			     "name: space \"%s\" has spaces inheriting from it (%s); destroy them first",
+			     name, children);
+		free(children);
+		return rc;
+	}
+	if ((r = rt_find(d->spaces, name))) {
+		rc = space_stop_begin(d, r, call, err, errlen);
+		if (rc == CONTROL_DEFERRED)
+			r->destroying = true;
+		return rc;
+	}
+	if ((rc = space_remove(d, name, err, errlen)))
+		return rc;
+	control_finish(call, 0, json_pack("{s:s}", "destroyed", name), NULL);
+	return CONTROL_DEFERRED;
+}
+
+int spaces_list(struct hsd *d, json_t **result, char *err, size_t errlen)
+{
+	struct space_row *rows;
+	size_t n;
+	int rc = store_space_list(d->store, &rows, &n, err, errlen);
+
+	if (rc)
+		return rc;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, space_json(d, &rows[i]));
+	space_rows_free(rows, n);
+	*result = json_pack("{s:o}", "spaces", arr);
+	return 0;
+}
+
+int spaces_show(struct hsd *d, const char *name, json_t **result, char *err,
+		size_t errlen)
+{
+	struct space_row row;
+	int rc = space_get(d, name, &row, err, errlen);
+
+	if (rc)
+		return rc;
+	*result = space_json(d, &row);
+	space_row_clear(&row);
+	return 0;
+}
+
+/* Fold the space's chain into one layer over the base.  The space must be
+ * stopped (overlayfs forbids changing a mounted layer) and no running
+ * space may inherit from it.  The new layer is built beside the old one and
+ * swapped in atomically, so a crash leaves either the old or the new. */
+int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
+		   size_t errlen)
+{
+	static char layers[SPACE_CHAIN_MAX + 1][4096];
+	char flat[PATH_MAX], work[PATH_MAX], *children = NULL;
+	struct space_row row;
+	size_t n;
+	int rc = space_get(d, name, &row, err, errlen);
+
+	if (rc)
+		return rc;
+	if (rt_find(d->spaces, name)) {
+		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is running; stop it first", name);
+		goto out;
+	}
+	if ((rc = store_space_children(d->store, name, &children, err, errlen)))
+		goto out;
+	for (char *c = children, *save = NULL, *tok; c && (tok = strtok_r(c, ", ", &save)); c = NULL)
+		if (rt_find(d->spaces, tok)) {
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "name: space \"%s\" inherits from \"%s\" and is running; stop it first", tok, name);
+			goto out;
+		}
+	if ((rc = spaces_layers(d, name, layers, SPACE_CHAIN_MAX + 1, &n, err, errlen)))
+		goto out;
+	space_path(d, name, "flat.new", flat, sizeof(flat));
+	space_path(d, name, "work", work, sizeof(work));
+	if ((rc = layer_remove(flat, err, errlen)))
+		goto out;
+	if (mkdir(flat, 0755)) {
+		rc = err_sys(err, errlen, "mkdir %s", flat);
+		goto out;
+	}
+	for (size_t i = n; i-- > 0 && !rc;)
+		rc = layer_merge(layers[i], flat, err, errlen);
+	if (!rc && renameat2(AT_FDCWD, flat, AT_FDCWD, layers[0], RENAME_EXCHANGE))
+		rc = err_sys(err, errlen, "swap in the flattened layer of %s", name);
+	if (rc) {
+		layer_remove(flat, NULL, 0);
+		goto out;
+	}
+	/* flat now holds the old upper; the workdir belongs to the old mount. */
+	if ((rc = store_space_set_parent(d->store, name, "", err, errlen)) ||
+	    (rc = layer_remove(flat, err, errlen)) || (rc = layer_remove(work, err, errlen)))
+		goto out;
+	if (mkdir(work, 0700)) {
+		rc = err_sys(err, errlen, "mkdir %s", work);
+		goto out;
+	}
+	store_event(d->store, "space.flatten", name, row.parent, NULL, 0);
+	*result = json_pack("{s:s, s:i}", "flattened", name, "layers", (int)n);
+out:
+	free(children);
+	space_row_clear(&row);
+	return rc;
+}

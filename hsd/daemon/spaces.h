@@ -1,0 +1,52 @@
+/* spaces.h - hsd's spaces: the store's records brought to life.
+ *
+ * A space's record (store) is the truth; a running space is its init
+ * process, watched through a pidfd.  Spaces outlive hsd: on start hsd
+ * re-adopts every init the store says is running.
+ */
+#ifndef HS_SPACES_H
+#define HS_SPACES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "space.h"
+#include "store_spaces.h"
+
+struct hsd;
+struct control_call;
+struct spaces;
+
+int spaces_init(struct hsd *d, char *err, size_t errlen);
+/* Forget the running spaces without stopping them (hsd exits, they stay). */
+void spaces_free(struct hsd *d);
+
+struct space_req {
+	const char *name;
+	enum space_kind kind;
+	const char *inherit;     /* "base" or a space name */
+	const char **publish;    /* HOSTPORT:PORT[/proto] specs */
+	size_t npublish;
+	char **argv;             /* NULL-terminated */
+	int64_t memory, pids;
+};
+
+int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
+		  char *err, size_t errlen);
+int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
+		 size_t errlen);
+/* Both may finish later through the call (CONTROL_DEFERRED). */
+int spaces_stop(struct hsd *d, const char *name, struct control_call *call,
+		char *err, size_t errlen);
+int spaces_destroy(struct hsd *d, const char *name, struct control_call *call,
+		   char *err, size_t errlen);
+int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
+		   size_t errlen);
+int spaces_list(struct hsd *d, json_t **result, char *err, size_t errlen);
+int spaces_show(struct hsd *d, const char *name, json_t **result, char *err,
+		size_t errlen);
+/* The overlay layers of a space, nearest first (its own upper first). */
+int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
+		  size_t max, size_t *n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,52 @@
+/* spaces_int.h - what the spaces files share among themselves. */
+#ifndef HS_SPACES_INT_H
+#define HS_SPACES_INT_H
+
+#include <limits.h>
+#include <uv.h>
+
+#include "linknet.h"
+#include "spaces.h"
+
+struct space_rt {
+	char name[SPACE_ROW_NAME];
+	enum space_kind kind;
+	struct space_proc proc;
+	struct hsd *d;
+	uv_poll_t poll;        /* the init's pidfd: readable when it exits */
+	uv_timer_t kill_timer; /* SIGKILL when a stop takes too long */
+	int handles;           /* open uv handles; freed at 0 */
+	struct control_call *stop_call;
+	bool destroying;
+	struct space_rt *next;
+};
+
+struct spaces {
+	struct space_rt *running;
+	struct linknet_plan plan;
+	char hsinit[PATH_MAX];
+	char instance[16]; /* random id of this store, names its cgroups */
+	bool layerfs_ready;
+};
+
+void space_path(const struct hsd *d, const char *name, const char *leaf,
+		char *out, size_t len);
+int space_rm_tree(const char *path, char *err, size_t errlen);
+int space_remove(struct hsd *d, const char *name, char *err, size_t errlen);
+
+/* spaces_net.c */
+int space_net_init(struct hsd *d, char *err, size_t errlen);
+int space_publish_check(struct hsd *d, const struct space_req *req,
+			struct publish_row **out, char *err, size_t errlen);
+int space_net_up(struct hsd *d, const struct space_row *row,
+		 const struct space_proc *proc, char *err, size_t errlen);
+void space_net_down(struct hsd *d, const struct space_row *row, char *err,
+		    size_t errlen);
+/* Rewrite hsd's nftables table from the store: published ports of the
+ * running server spaces, counting also_running (NULL or a space being
+ * started) among them. */
+int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
+		     size_t errlen);
+void space_net_describe(struct hsd *d, const struct space_row *row, json_t *j);
+
+#endif

@@ -1,0 +1,202 @@
+/* spaces_net.c - the network of a space.
+ *
+ * A server space gets a veth to the base (link network from linknet.h) and
+ * its published ports in hsd's nftables table; an audit space gets only its
+ * loopback here (its mesh link comes from the mesh part).  The table is
+ * always rewritten whole from the store, so what is installed never drifts
+ * from what is recorded, also across hsd restarts.
+ */
+#include "spaces_int.h"
+#include "daemon.h"
+#include "err.h"
+#include "link.h"
+#include "log.h"
+#include "portmap.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NFT_TABLE "hsd"
+
+int space_net_init(struct hsd *d, char *err, size_t errlen)
+{
+	return linknet_plan_init(&d->spaces->plan, LINKNET_DEFAULT_RANGE, err, errlen);
+}
+
+int space_publish_check(struct hsd *d, const struct space_req *req,
+			struct publish_row **out, char *err, size_t errlen)
+{
+	struct publish_row *pub = calloc(req->npublish + 1, sizeof(*pub));
+	int rc = 0;
+
+	*out = NULL;
+	if (!pub)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	for (size_t i = 0; i < req->npublish && !rc; i++) {
+		struct portmap_rule r;
+		char owner[SPACE_ROW_NAME];
+		bool busy = false;
+
+		if ((rc = portmap_parse_publish(req->publish[i], &r, err, errlen)))
+			break;
+		snprintf(pub[i].proto, sizeof(pub[i].proto), "%s",
+			 r.proto == IPPROTO_UDP ? "udp" : "tcp");
+		pub[i].host_port = r.host_port;
+		pub[i].port = r.space_port;
+		for (size_t j = 0; j < i && !rc; j++)
+			if (pub[j].host_port == pub[i].host_port && !strcmp(pub[j].proto, pub[i].proto))
+				rc = err_set(err, errlen, HS_EINPUT,
+					     "--publish: host port %s/%d given twice",
+					     pub[i].proto, pub[i].host_port);
+		if (rc)
+			break;
+		rc = store_publish_owner(d->store, pub[i].proto, pub[i].host_port, owner,
+					 sizeof(owner), err, errlen);
+		if (rc == 1) {
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "--publish: host port %s/%d is already published by space \"%s\"",
+				     pub[i].proto, pub[i].host_port, owner);
+			break;
+		}
+		if (rc || (rc = portmap_port_in_use(r.proto, r.host_port, &busy, err, errlen)))
+			break;
+		if (busy)
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "--publish: host port %s/%d is in use by a program on this host",
+				     pub[i].proto, pub[i].host_port);
+	}
+	if (rc) {
+		free(pub);
+		return rc;
+	}
+	*out = pub;
+	return 0;
+}
+
+int space_net_up(struct hsd *d, const struct space_row *row,
+		 const struct space_proc *proc, char *err, size_t errlen)
+{
+	struct linknet ln;
+	char host_if[16];
+	int fd, rc;
+
+	if ((fd = space_ns_open(proc, "net", err, errlen)) < 0)
+		return fd;
+	rc = link_set_up(fd, "lo", err, errlen);
+	if (rc || row->netidx < 0)
+		goto out;
+	if ((rc = linknet_for(&d->spaces->plan, (uint32_t)row->netidx, &ln, err, errlen)))
+		goto out;
+	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
+	/* A veth left by a crash would make the create fail: it is ours. */
+	link_delete(-1, host_if, NULL, 0);
+	if ((rc = link_veth_create(host_if, fd, "eth0", err, errlen)) ||
+	    (rc = link_addr_add(-1, host_if, ln.base_addr, ln.plen, err, errlen)) ||
+	    (rc = link_set_up(-1, host_if, err, errlen)) ||
+	    (rc = link_addr_add(fd, "eth0", ln.space_addr, ln.plen, err, errlen)) ||
+	    (rc = link_set_up(fd, "eth0", err, errlen)) ||
+	    (rc = link_route_add_default(fd, ln.base_addr, "eth0", err, errlen)))
+		goto out;
+out:
+	close(fd);
+	return rc;
+}
+
+void space_net_down(struct hsd *d, const struct space_row *row, char *err,
+		    size_t errlen)
+{
+	char host_if[16];
+
+	(void)d;
+	if (row->netidx < 0)
+		return;
+	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
+	link_delete(-1, host_if, err, errlen);
+}
+
+static bool space_running(struct hsd *d, const char *name, const char *also)
+{
+	if (also && strcmp(also, name) == 0)
+		return true;
+	for (struct space_rt *r = d->spaces->running; r; r = r->next)
+		if (strcmp(r->name, name) == 0)
+			return true;
+	return false;
+}
+
+int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
+		     size_t errlen)
+{
+	struct space_row *rows = NULL;
+	struct publish_row *pub = NULL;
+	struct portmap_rule *rules = NULL;
+	struct portmap_net *nets = NULL;
+	size_t nrows = 0, npub = 0, nrules = 0, nnets = 0;
+	int rc;
+
+	if ((rc = store_space_list(d->store, &rows, &nrows, err, errlen)) ||
+	    (rc = store_publish_list(d->store, NULL, &pub, &npub, err, errlen)))
+		goto out;
+	rules = calloc(npub + 1, sizeof(*rules));
+	nets = calloc(nrows + 1, sizeof(*nets));
+	if (!rules || !nets) {
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		struct linknet ln;
+		if (rows[i].netidx < 0 || !space_running(d, rows[i].name, also_running) ||
+		    linknet_for(&d->spaces->plan, (uint32_t)rows[i].netidx, &ln, NULL, 0))
+			continue;
+		nets[nnets].subnet = ln.subnet;
+		nets[nnets].len = ln.plen;
+		linknet_host_ifname((uint32_t)rows[i].netidx, nets[nnets].host_if,
+				    sizeof(nets[nnets].host_if));
+		nnets++;
+		for (size_t j = 0; j < npub; j++) {
+			if (strcmp(pub[j].space, rows[i].name))
+				continue;
+			struct portmap_rule *r = &rules[nrules++];
+			snprintf(r->space, sizeof(r->space), "%s", rows[i].name);
+			r->proto = strcmp(pub[j].proto, "udp") ? IPPROTO_TCP : IPPROTO_UDP;
+			r->host_port = (uint16_t)pub[j].host_port;
+			r->space_addr = ln.space_addr;
+			r->space_port = (uint16_t)pub[j].port;
+		}
+	}
+	if (nnets == 0) {
+		rc = portmap_flush(NFT_TABLE, err, errlen);
+		goto out;
+	}
+	if ((rc = portmap_enable_forwarding(err, errlen)))
+		goto out;
+	for (size_t i = 0; i < nnets; i++)
+		if ((rc = portmap_enable_localnet(nets[i].host_if, err, errlen)))
+			goto out;
+	rc = portmap_apply(NFT_TABLE, rules, nrules, nets, nnets, err, errlen);
+out:
+	space_rows_free(rows, nrows);
+	free(pub);
+	free(rules);
+	free(nets);
+	return rc;
+}
+
+void space_net_describe(struct hsd *d, const struct space_row *row, json_t *j)
+{
+	struct linknet ln;
+	char addr[INET_ADDRSTRLEN], host_if[16];
+	struct in_addr a;
+
+	if (row->netidx < 0 || linknet_for(&d->spaces->plan, (uint32_t)row->netidx, &ln, NULL, 0))
+		return;
+	a.s_addr = htonl(ln.space_addr);
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
+	json_object_set_new(j, "address", json_string(addr));
+	json_object_set_new(j, "veth", json_string(host_if));
+}

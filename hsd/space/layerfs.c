@@ -1,0 +1,124 @@
+/* layerfs.c - the filesystem that holds the spaces' layers. */
+#include "layerfs.h"
+#include "err.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int layerfs_mkfs(const char *image, char *err, size_t errlen)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return err_sys(err, errlen, "fork mkfs.ext4");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		/* No reserved blocks; lazy init keeps a sparse image sparse. */
+		execlp("mkfs.ext4", "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
+		       "lazy_itable_init=1,lazy_journal_init=1", image, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return err_set(err, errlen, HS_ESYS, "mkfs.ext4 %s failed (is e2fsprogs installed?)", image);
+	return 0;
+}
+
+static int layerfs_image(const char *image, uint64_t size, char *err, size_t errlen)
+{
+	int fd = open(image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc;
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : err_sys(err, errlen, "create %s", image);
+	rc = ftruncate(fd, (off_t)size) ? err_sys(err, errlen, "size %s", image) : 0;
+	close(fd);
+	if (!rc)
+		rc = layerfs_mkfs(image, err, errlen);
+	if (rc)
+		unlink(image); /* ours, and unusable */
+	return rc;
+}
+
+static int layerfs_loop_mount(const char *image, const char *dir, char *err,
+			      size_t errlen)
+{
+	struct loop_config cfg;
+	char dev[32];
+	int ctl, loop = -1, img, rc = 0;
+
+	if ((img = open(image, O_RDWR | O_CLOEXEC)) < 0)
+		return err_sys(err, errlen, "open %s", image);
+	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0) {
+		close(img);
+		return err_sys(err, errlen, "/dev/loop-control");
+	}
+	/* Another process may take the free device first: try again. */
+	for (int tries = 0; tries < 16; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0) {
+			rc = err_sys(err, errlen, "no free loop device");
+			break;
+		}
+		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+		if ((loop = open(dev, O_RDWR | O_CLOEXEC)) < 0) {
+			rc = err_sys(err, errlen, "open %s", dev);
+			break;
+		}
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (unsigned)img;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		if (ioctl(loop, LOOP_CONFIGURE, &cfg) == 0)
+			break;
+		rc = errno == EBUSY ? 0 : err_sys(err, errlen, "attach %s to %s", image, dev);
+		close(loop);
+		loop = -1;
+		if (rc)
+			break;
+	}
+	if (!rc && loop < 0)
+		rc = err_set(err, errlen, HS_ESYS, "no free loop device for %s", image);
+	if (!rc && mount(dev, dir, "ext4", MS_NOSUID | MS_NODEV, NULL))
+		rc = err_sys(err, errlen, "mount %s on %s", image, dir);
+	/* With autoclear, closing our fd after the mount leaves the device to
+	 * the mount; on a failed mount it detaches at once. */
+	if (loop >= 0)
+		close(loop);
+	close(ctl);
+	close(img);
+	return rc;
+}
+
+int layerfs_prepare(const char *state_dir, uint64_t image_size, char *err,
+		    size_t errlen)
+{
+	char dir[PATH_MAX], image[PATH_MAX];
+	struct stat st_dir, st_state;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/" LAYERFS_DIR, state_dir);
+	snprintf(image, sizeof(image), "%s/" LAYERFS_IMAGE, state_dir);
+	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)))
+		return rc;
+	if (stat(dir, &st_dir) || stat(state_dir, &st_state))
+		return err_sys(err, errlen, "stat %s", dir);
+	if (st_dir.st_dev != st_state.st_dev)
+		return 0; /* already a filesystem of its own */
+	if ((rc = layerfs_image(image, image_size, err, errlen)))
+		return rc;
+	return layerfs_loop_mount(image, dir, err, errlen);
+}
