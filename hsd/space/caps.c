@@ -3,8 +3,8 @@
  * Spaces run as root in the initial user namespace, so what stops a server
  * space from mounting, loading modules, tracing or reconfiguring the host
  * is the capability set.  Server spaces keep what ordinary daemons need
- * (bind low ports, change uid, chown files); audit spaces additionally keep
- * raw sockets and reading any file, which packet and file IDS need.
+ * (bind low ports, change uid, chown files, ping); audit spaces also keep
+ * reading any file, which file IDS need.
  * Everything else, CAP_SYS_ADMIN and CAP_SYS_PTRACE first, is dropped from
  * the bounding set too, so no exec can regain it.
  */
@@ -25,9 +25,10 @@ static uint64_t caps_allowed(enum space_kind kind)
 			1ull << CAP_FOWNER | 1ull << CAP_FSETID | 1ull << CAP_KILL |
 			1ull << CAP_SETGID | 1ull << CAP_SETUID | 1ull << CAP_SETPCAP |
 			1ull << CAP_NET_BIND_SERVICE | 1ull << CAP_SYS_CHROOT |
-			1ull << CAP_AUDIT_WRITE | 1ull << CAP_SETFCAP;
+			1ull << CAP_AUDIT_WRITE | 1ull << CAP_SETFCAP |
+			1ull << CAP_NET_RAW; /* ping; raw sockets see only the space's netns */
 	if (kind == SPACE_AUDIT)
-		keep |= 1ull << CAP_NET_RAW | 1ull << CAP_DAC_READ_SEARCH;
+		keep |= 1ull << CAP_DAC_READ_SEARCH;
 	return keep;
 }
 

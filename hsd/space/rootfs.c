@@ -140,6 +140,34 @@ static int rootfs_mask(const char *root, const char *path, char *err, size_t err
 	return 0;
 }
 
+/* Parts of /proc that reach past the namespaces: read-only or hidden, as
+ * container runtimes do (sysrq-trigger needs no capability to write). */
+static int rootfs_proc_guard(const char *root, char *err, size_t errlen)
+{
+	static const char *const readonly[] = { "/proc/sys", "/proc/sysrq-trigger",
+						"/proc/irq", "/proc/bus", "/proc/fs" };
+	static const char *const hidden[] = { "/proc/kcore", "/proc/keys",
+					      "/proc/timer_list", "/proc/kmsg" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(readonly) / sizeof(*readonly); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, readonly[i]);
+		if (access(path, F_OK))
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) ||
+		    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL))
+			return err_sys(err, errlen, "make %s read-only", readonly[i]);
+	}
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(*hidden); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, hidden[i]);
+		if (access(path, F_OK))
+			continue;
+		if (mount("/dev/null", path, NULL, MS_BIND, NULL))
+			return err_sys(err, errlen, "hide %s", hidden[i]);
+	}
+	return 0;
+}
+
 int rootfs_setup(const struct space_launch *l, char *err, size_t errlen)
 {
 	char opts[4096];
@@ -157,6 +185,7 @@ int rootfs_setup(const struct space_launch *l, char *err, size_t errlen)
 			return rc;
 	if ((rc = mount_at("proc", l->root, "/proc", "proc",
 			   MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen)) ||
+	    (rc = rootfs_proc_guard(l->root, err, errlen)) ||
 	    (rc = mount_at("sysfs", l->root, "/sys", "sysfs",
 			   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen)) ||
 	    (rc = rootfs_dev(l->root, err, errlen)) ||

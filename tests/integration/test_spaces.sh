@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Spaces on simulated hosts: a real web server behind port-space
+# translation, two spaces on one internal port, inheritance and flatten,
+# the isolation matrix, re-adoption after kill -9 of hsd, bad input, and
+# nothing left behind by destroy.
+source "$(dirname "$0")/../lib.sh"
+
+sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
+A_IP=192.0.2.1
+ctl() { on a hsctl "$@"; }
+state=/var/lib/hsd # as host a sees its state dir
+
+# A lighttpd serving NAME on internal port 8080, logging clients.
+web_cmd() {
+	echo "mkdir -p /srv/www /var/log/lt && echo $1 > /srv/www/index.html &&
+	printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' 'index-file.names = (\"index.html\")' \
+		'server.modules = (\"mod_accesslog\")' 'accesslog.filename = \"/var/log/lt/access.log\"' \
+		'server.errorlog = \"/var/log/lt/error.log\"' >/etc/lt.conf && exec lighttpd -D -f /etc/lt.conf"
+}
+fetch() { on "$1" curl -s --max-time 2 "http://$2/"; }
+
+ctl space create web --kind server --publish 80:8080 -- sh -c "$(web_cmd web)" >/dev/null
+check "web answers at HOST_IP:80 from host b" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP/)\" = web ]"
+check "the server logs the real client address (host b)" \
+	bash -c "$SIM --id $T_ID exec a -- hsctl space exec web -- cat /var/log/lt/access.log | grep -q '^192.0.2.2 '"
+check "web answers a connection started on host a itself" [ "$(fetch a $A_IP)" = web ]
+
+ctl space create s1 --kind server --publish 8081:8080 -- sh -c "$(web_cmd one)" >/dev/null
+ctl space create s2 --kind server --publish 8082:8080/tcp -- sh -c "$(web_cmd two)" >/dev/null
+check "space s1 answers on 8081" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8081/)\" = one ]"
+check "space s2 answers on 8082 (same internal port)" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
+check "a space reaches out through masquerade" on a hsctl space exec s1 -- ping -c1 -W2 192.0.2.2
+
+# Inheritance: one overlay, parent's layer below the child's.
+ctl space create base1 --kind server -- sleep 100000 >/dev/null
+ctl space exec base1 -- sh -c 'mkdir -p /opt/t/d && echo p > /opt/t/parent && echo del > /opt/t/victim && echo deep > /opt/t/d/f'
+ctl space create kid --kind server --inherit base1 -- sleep 100000 >/dev/null
+check "child sees its parent's files" [ "$(ctl space exec kid -- cat /opt/t/parent)" = p ]
+ctl space exec kid -- sh -c 'echo c > /opt/t/child && echo more >> /opt/t/parent && rm /opt/t/victim'
+# The layers live on hsd's layer filesystem, mounted inside host a.
+check "child's write lands in its own upper layer" on a test -f "$state/layers/kid/upper/opt/t/child"
+check "child's write is not in the parent's layer" on a test ! -e "$state/layers/base1/upper/opt/t/child"
+check "parent's file unchanged by the child" [ "$(ctl space exec base1 -- cat /opt/t/parent)" = p ]
+check "deletion in the child leaves the parent's file" [ "$(ctl space exec base1 -- cat /opt/t/victim)" = del ]
+check "deletion shows in the child" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec kid -- test -e /opt/t/victim"
+tree() { ctl space exec kid -- sh -c 'cd /opt && find . -print0 | sort -z | xargs -0 stat -c "%n %a %s" && cat t/parent t/child t/d/f'; }
+before=$(tree)
+ctl space stop kid >/dev/null
+check "flatten succeeds" ctl space flatten kid
+ctl space start kid >/dev/null
+check "flatten keeps the same visible tree" [ "$(tree)" = "$before" ]
+check "after flatten the child inherits from the base" [ "$(ctl --json space show kid | jq -r .inherit)" = base ]
+check "the parent's layer is untouched by flatten" [ "$(ctl space exec base1 -- cat /opt/t/victim)" = del ]
+
+# The isolation matrix, from inside the server space "web".
+ctl space create ids --kind audit -- sh -c 'echo secret > /root/ids-secret; exec sleep 31337' >/dev/null
+ids_pid=$(ctl --json space show ids | jq -r .pid)
+hsd_pid=$(sim pid a)
+deny() { # deny "what" shell-snippet: must fail inside web
+	if on a hsctl space exec web -- sh -c "$2" >/dev/null 2>&1; then fail "isolation: $1 succeeded"; else pass "isolation: $1 fails"; fi
+}
+deny "see an audit process" "ps ax | grep -v grep | grep -q 'sleep 31337'"
+deny "signal the audit init by pid" "kill -0 $ids_pid"
+deny "signal hsd" "kill -0 $hsd_pid"
+deny "ptrace an audit process" "strace -p $ids_pid -e trace=none -o /dev/null & sleep 1; kill -0 \$! && wait \$!"
+deny "read the audit space's files" "cat $state/layers/ids/upper/root/ids-secret"
+deny "write into the audit space's layer" "echo x > $state/layers/ids/upper/root/x"
+deny "read an audit file through /proc" "cat /proc/$ids_pid/root/root/ids-secret"
+deny "reach the hsd control socket" "test -S /run/hsd/hsd.sock || socat -u OPEN:/dev/null UNIX-CONNECT:/run/hsd/hsd.sock"
+deny "mount a filesystem" "mount -t tmpfs x /mnt"
+deny "unmount /proc" "umount /proc"
+deny "make a new mount namespace" "unshare -m true"
+deny "reach an audit space over the network" "curl -s --max-time 2 http://10.99.1.1/ || ping -c1 -W1 10.99.1.1"
+deny "flush the nftables rules" "nft flush ruleset"
+deny "change a sysctl" "echo 0 > /proc/sys/net/ipv4/ip_forward"
+deny "trigger sysrq" "echo h > /proc/sysrq-trigger"
+deny "create a disk device" "mknod /tmp/disk b 8 0"
+deny "read the hsd private key" "cat /var/lib/hsd/private.key"
+check "base nftables table intact" on a nft list table ip hsd
+check "base forwarding still on" [ "$(on a cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+check "the audit secret is still there" [ "$(ctl space exec ids -- cat /root/ids-secret)" = secret ]
+
+# kill -9 hsd: the server keeps answering; a new hsd re-adopts every space.
+list_before=$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')
+on b sh -c "for i in \$(seq 60); do curl -s --max-time 1 -o /dev/null -w '%{http_code}\n' http://$A_IP/; sleep 0.05; done" >"$T_DIR/codes" &
+poller=$!
+sleep 0.5
+kill -KILL "$hsd_pid"
+sleep 0.5
+sim start a
+wait "$poller"
+check "HTTP kept answering while hsd was down (60 requests)" \
+	bash -c "[ \$(grep -c '^200$' $T_DIR/codes) -eq 60 ]"
+check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')" = "$list_before" ]
+check "stop works on a re-adopted space" ctl space stop s2
+check "start brings it back" ctl space start s2
+check "it answers again" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
+
+# Resource limits: enforced through cgroup v2 where its controllers are
+# there; refused with a clear message where they are not.
+cg=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+if [ -n "$cg" ] && grep -qw memory "$cg/cgroup.controllers" && grep -qw pids "$cg/cgroup.controllers"; then
+	ctl space create lim --kind server --memory 64M --pids 50 -- sleep 100000 >/dev/null
+	inst=$(on a sqlite3 /var/lib/hsd/hsd.db "SELECT value FROM meta WHERE key = 'instance'")
+	check "memory limit set" [ "$(cat "$cg/hsd/$inst/lim/memory.max")" = $((64 << 20)) ]
+	check "pids limit set" [ "$(cat "$cg/hsd/$inst/lim/pids.max")" = 50 ]
+	ctl space destroy lim >/dev/null
+else
+	T_PATTERN="memory controller is not available" expect_exit 2 "memory limit without a cgroup v2 memory controller" \
+		on a hsctl space create lim --kind server --memory 64M -- true
+fi
+
+# Bad input: one line, exit 2, nothing created.
+spaces_before=$(ctl --json space list | jq -c '[.spaces[].name]')
+layers_before=$(on a ls "$state/layers")
+ctl space create kid2 --kind server --inherit base1 -- sleep 100000 >/dev/null
+T_PATTERN=--inherit expect_exit 2 "unknown parent" on a hsctl space create x1 --kind server --inherit nope -- true
+T_PATTERN=--inherit expect_exit 2 "cyclic inheritance" on a hsctl space create x2 --kind server --inherit x2 -- true
+T_PATTERN=--publish expect_exit 2 "publish without a port" on a hsctl space create x3 --kind server --publish 80 -- true
+T_PATTERN=--publish expect_exit 2 "publish port 0" on a hsctl space create x3 --kind server --publish 0:80 -- true
+T_PATTERN=--publish expect_exit 2 "publish bad protocol" on a hsctl space create x3 --kind server --publish 90:80/sctp -- true
+T_PATTERN='"web"' expect_exit 2 "publish a host port another space has" on a hsctl space create x4 --kind server --publish 80:80 -- true
+T_PATTERN=exists expect_exit 2 "duplicate name" on a hsctl space create web --kind server -- true
+T_PATTERN=name expect_exit 2 "name with a slash" on a hsctl space create a/b --kind server -- true
+T_PATTERN=--kind expect_exit 2 "bad kind" on a hsctl space create x5 --kind router -- true
+T_PATTERN=command expect_exit 2 "no command" on a hsctl space create x6 --kind server
+T_PATTERN=unknown expect_exit 2 "destroy an unknown space" on a hsctl space destroy nope
+T_PATTERN=kid2 expect_exit 2 "destroy a space others inherit from" on a hsctl space destroy base1
+ctl space destroy kid2 >/dev/null
+check "bad input created no space" [ "$(ctl --json space list | jq -c '[.spaces[].name]')" = "$spaces_before" ]
+check "bad input created no layer" [ "$(on a ls "$state/layers")" = "$layers_before" ]
+
+# destroy leaves nothing: process, veth, rules, layers, record.
+web_pid=$(ctl --json space show web | jq -r .pid)
+web_if=$(ctl --json space show web | jq -r .veth)
+for s in kid base1 web s1 s2 ids; do ctl space destroy "$s" >/dev/null; done
+# A zombie waiting for the machine's init to reap it has ended too.
+check "destroy ends the space's processes" bash -c "[ ! -e /proc/$web_pid/stat ] || sed 's/.*) //' /proc/$web_pid/stat | grep -q '^Z'"
+check "destroy removes the veth" bash -c "! ip -n hs-$T_ID-a link show $web_if >/dev/null 2>&1"
+check "destroy removes the published ports" bash -c "! $SIM --id $T_ID exec a -- nft list table ip hsd 2>/dev/null | grep -q dnat"
+check "destroy removes the layers" [ -z "$(on a ls "$state/layers" | grep -v lost+found)" ]
+check "space list is empty" [ "$(ctl --json space list | jq '.spaces | length')" = 0 ]
+check "no overlay mount is left on the host" bash -c "! $SIM --id $T_ID exec a -- grep -q overlay /proc/self/mounts"
+sim down
+check "no mount of the test is left" bash -c "! grep -q 'hs-sim/$T_ID' /proc/self/mounts"
+check "no namespace of the test is left" bash -c "! ip netns list | grep -q 'hs-$T_ID-'"
+t_done
