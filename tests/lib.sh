@@ -60,7 +60,27 @@ wait_until() {
 		sleep 0.1
 	done
 }
+# Stop every hsd the test started (SIGTERM: a sanitizer build checks for
+# leaks at exit) and fail on any sanitizer report in their logs.
+t_sanitizer_check() {
+	local h
+	if [ -d "/var/lib/hs-sim/$T_ID" ]; then
+		for h in $(sim list); do sim stop "$h" || true; done
+		for h in $(sim list); do
+			if sim log "$h" | grep -q -E 'Sanitizer|runtime error:'; then
+				fail "sanitizer report in hsd on $h:"; sim log "$h" | grep -A30 -E 'Sanitizer|runtime error:' | head -60
+			fi
+		done
+	fi
+	for f in "$T_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'Sanitizer|runtime error:' "$f"; then
+			fail "sanitizer report in $f:"; grep -A30 -E 'Sanitizer|runtime error:' "$f" | head -60
+		fi
+	done
+}
 t_done() {
+	t_sanitizer_check
 	say "$((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
 	[ "$T_FAILS" -eq 0 ]
 }

@@ -439,8 +439,9 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 		goto undo_dir;
 	}
 	store_event(d->store, "space.create", row.name, row.kind, NULL, 0);
-	if (store_space_get(d->store, row.name, &parent, err, errlen) == 1) {
-		*result = space_json(d, &parent);
+	space_row_clear(&row);
+	if (store_space_get(d->store, req->name, &row, err, errlen) == 1) {
+		*result = space_json(d, &row);
 		rc = 0;
 	}
 	goto out;

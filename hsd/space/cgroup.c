@@ -62,6 +62,15 @@ static int write_str(const char *path, const char *val, char *err, size_t errlen
 	return 0;
 }
 
+static int cg_set(const char *dir, const char *file, int64_t value, char *err,
+		  size_t errlen)
+{
+	char path[PATH_MAX * 2], num[32];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(num, sizeof(num), "%lld", (long long)value);
+	return write_str(path, num, err, errlen);
+}
+
 static bool has_word(const char *list, const char *word)
 {
 	size_t n = strlen(word);
@@ -97,7 +106,7 @@ int cgroup_check(const struct space_limits *lim, char *err, size_t errlen)
 int cgroup_create(const char *group, const struct space_limits *lim, char *out,
 		  size_t outlen, char *err, size_t errlen)
 {
-	char root[PATH_MAX], path[PATH_MAX + 64], num[32];
+	char root[PATH_MAX], path[PATH_MAX + 64];
 	const char *enable = lim->memory && lim->pids ? "+memory +pids"
 			   : lim->memory ? "+memory" : "+pids";
 	int rc;
@@ -126,20 +135,9 @@ int cgroup_create(const char *group, const struct space_limits *lim, char *out,
 			break;
 		p = slash + 1;
 	}
-	if (lim->memory) {
-		char f[PATH_MAX + 16];
-		snprintf(num, sizeof(num), "%lld", (long long)lim->memory);
-		snprintf(f, sizeof(f), "%s/memory.max", path);
-		if ((rc = write_str(f, num, err, errlen)))
-			return rc;
-	}
-	if (lim->pids) {
-		char f[PATH_MAX + 16];
-		snprintf(num, sizeof(num), "%lld", (long long)lim->pids);
-		snprintf(f, sizeof(f), "%s/pids.max", path);
-		if ((rc = write_str(f, num, err, errlen)))
-			return rc;
-	}
+	if ((lim->memory && (rc = cg_set(path, "memory.max", lim->memory, err, errlen))) ||
+	    (lim->pids && (rc = cg_set(path, "pids.max", lim->pids, err, errlen))))
+		return rc;
 	snprintf(out, outlen, "%s", path);
 	return 0;
 }

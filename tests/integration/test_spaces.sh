@@ -141,6 +141,7 @@ check "destroy removes the published ports" bash -c "! $SIM --id $T_ID exec a --
 check "destroy removes the layers" [ -z "$(on a ls "$state/layers" | grep -v lost+found)" ]
 check "space list is empty" [ "$(ctl --json space list | jq '.spaces | length')" = 0 ]
 check "no overlay mount is left on the host" bash -c "! $SIM --id $T_ID exec a -- grep -q overlay /proc/self/mounts"
+t_sanitizer_check
 sim down
 check "no mount of the test is left" bash -c "! grep -q 'hs-sim/$T_ID' /proc/self/mounts"
 check "no namespace of the test is left" bash -c "! ip netns list | grep -q 'hs-$T_ID-'"

@@ -1,0 +1,350 @@
+/* link.c - rtnetlink requests for links, addresses and routes (see link.h). */
+#include "link.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <endian.h>
+
+#include "err.h"
+#include "netns.h"
+
+/* Large enough for any request here and one reply of a single link. */
+#define LINK_BUFSZ 8192
+
+bool link_name_valid(const char *name, const char **why)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0) {
+		*why = "empty interface name";
+		return false;
+	}
+	if (n > LINK_NAME_MAX) {
+		*why = "interface name longer than 15 characters";
+		return false;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		*why = "interface name may not be . or ..";
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+		if (!ok) {
+			*why = "interface name may only hold letters, digits, '_', '-' and '.'";
+			return false;
+		}
+	}
+	return true;
+}
+
+static int check_name(const char *name, char *err, size_t errlen)
+{
+	const char *why;
+	if (!link_name_valid(name, &why))
+		return err_set(err, errlen, HS_EINPUT, "link: \"%.32s\": %s", name ? name : "", why);
+	return HS_OK;
+}
+
+/* One request/response exchange.  Returns 0, or the negative errno the
+ * kernel (or the socket) reported; cb sees data messages, if any. */
+static int nl_exchange(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char *buf = malloc(LINK_BUFSZ);
+	if (!buf)
+		return -ENOMEM;
+	unsigned portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = (unsigned)time(NULL);
+	int rc = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, LINK_BUFSZ);
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		/* mnl_cb_run returns MNL_CB_STOP (0) on the ACK / NLMSG_DONE and
+		 * -1 with errno set on an error message. */
+		int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+/* Run one request inside netns_fd.  On failure err names what and errno. */
+static int nl_do(int netns_fd, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, int *kerr,
+		 char *err, size_t errlen)
+{
+	struct mnl_socket *nl;
+	int rc = nl_open_in(netns_fd, &nl, err, errlen);
+	if (rc)
+		return rc;
+	*kerr = nl_exchange(nl, nlh, cb, data);
+	mnl_socket_close(nl);
+	return HS_OK;
+}
+
+/* Zero the whole buffer: older libmnl leaves attribute padding as it was,
+ * and the kernel should never see stack garbage. */
+static struct nlmsghdr *msg_start(char *buf, size_t size, uint16_t type, uint16_t flags)
+{
+	memset(buf, 0, size);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+static int getlink_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type == RTM_NEWLINK)
+		*(int *)data = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t errlen)
+{
+	*index = 0;
+	int rc = check_name(ifname, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	/* Skip the statistics; only the index is wanted. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	int kerr, found = 0;
+	rc = nl_do(netns_fd, nlh, getlink_cb, &found, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr == -ENODEV)
+		return HS_OK;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: look up %s", ifname);
+	}
+	*index = found;
+	return HS_OK;
+}
+
+int link_exists(int netns_fd, const char *ifname, bool *exists, char *err, size_t errlen)
+{
+	int idx;
+	int rc = link_index(netns_fd, ifname, &idx, err, errlen);
+	*exists = rc == HS_OK && idx > 0;
+	return rc;
+}
+
+/* Look ifname up and fail with "no such interface" when it is absent. */
+static int need_index(int netns_fd, const char *ifname, int *idx, char *err, size_t errlen)
+{
+	int rc = link_index(netns_fd, ifname, idx, err, errlen);
+	if (rc == HS_OK && *idx == 0)
+		rc = err_set(err, errlen, HS_ESTATE, "link: no interface %s", ifname);
+	return rc;
+}
+
+int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_name,
+		     char *err, size_t errlen)
+{
+	int rc = check_name(host_if, err, errlen);
+	if (rc == HS_OK)
+		rc = check_name(peer_name, err, errlen);
+	if (rc)
+		return rc;
+	char buf[1024];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
+	struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's attributes follow its own ifinfomsg header. */
+	struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
+	if (peer_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+
+	int kerr;
+	rc = nl_do(-1, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr == -EEXIST)
+		return err_set(err, errlen, HS_ESTATE,
+			       "link: veth %s/%s: an interface of that name exists", host_if,
+			       peer_name);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: create veth %s (peer %s)", host_if, peer_name);
+	}
+	return HS_OK;
+}
+
+int link_move_to_netns(int from_netns_fd, const char *ifname, int to_netns_fd,
+		       const char *new_name, char *err, size_t errlen)
+{
+	int rc = check_name(ifname, err, errlen);
+	if (rc == HS_OK && new_name)
+		rc = check_name(new_name, err, errlen);
+	int idx = 0;
+	if (rc == HS_OK)
+		rc = need_index(from_netns_fd, ifname, &idx, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)to_netns_fd);
+	/* With IFLA_NET_NS_FD the kernel uses IFLA_IFNAME as the name in the
+	 * target namespace, so move and rename are one step. */
+	if (new_name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
+	int kerr;
+	rc = nl_do(from_netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr == -EEXIST)
+		return err_set(err, errlen, HS_ESTATE,
+			       "link: move %s: the target namespace has an interface %s", ifname,
+			       new_name ? new_name : ifname);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: move %s to another namespace", ifname);
+	}
+	return HS_OK;
+}
+
+int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
+{
+	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	int kerr;
+	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: set %s up", ifname);
+	}
+	return HS_OK;
+}
+
+int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
+		  char *err, size_t errlen)
+{
+	if (plen > 32)
+		return err_set(err, errlen, HS_EINPUT, "link: prefix length %u > 32", plen);
+	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	/* REPLACE keeps this idempotent when hsd re-adopts a running space. */
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)idx;
+	uint32_t be = htobe32(addr);
+	mnl_attr_put_u32(nlh, IFA_LOCAL, be);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, be);
+	int kerr;
+	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: add %u.%u.%u.%u/%u to %s", addr >> 24,
+			       (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, plen, ifname);
+	}
+	return HS_OK;
+}
+
+int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname, char *err,
+			   size_t errlen)
+{
+	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, htobe32(gw));
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
+	int kerr;
+	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: default route via %u.%u.%u.%u dev %s", gw >> 24,
+			       (gw >> 16) & 255, (gw >> 8) & 255, gw & 255, ifname);
+	}
+	return HS_OK;
+}
+
+int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen)
+{
+	int rc = check_name(ifname, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_DELLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	int kerr;
+	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr && kerr != -ENODEV) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: delete %s", ifname);
+	}
+	return HS_OK;
+}

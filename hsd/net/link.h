@@ -1,0 +1,57 @@
+/* link.h - network interfaces, addresses and routes over rtnetlink.
+ *
+ * Every function takes the namespace to work in as an fd (-1 = the
+ * caller's current one) and opens its own short-lived NETLINK_ROUTE socket
+ * there (see netns.h), so the caller never has to switch namespaces.
+ * Interface names are checked with link_name_valid() first: 1..15 bytes of
+ * [A-Za-z0-9_.-], because the kernel's limit is IFNAMSIZ-1 and the names
+ * also end up inside nftables rules.  IPv4 values are host byte order.
+ */
+#ifndef HS_LINK_H
+#define HS_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LINK_NAME_MAX 15
+
+/* True when name is a usable interface name; else *why says why. */
+bool link_name_valid(const char *name, const char **why);
+
+/* Create a veth pair: host_if in the current namespace, its peer created
+ * directly inside peer_netns_fd (-1 = here too) under peer_name (e.g.
+ * "eth0").  Creating the peer in place means no temporary name can clash
+ * with an interface in the base and there is no half-moved state.  Both
+ * ends are left down.  host_if existing already is HS_ESTATE. */
+int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_name,
+		     char *err, size_t errlen);
+
+/* Move ifname from from_netns_fd into to_netns_fd, renaming it to new_name
+ * on the way when new_name is not NULL.  Used e.g. for an interface that
+ * must be created in the base and then live elsewhere (WireGuard). */
+int link_move_to_netns(int from_netns_fd, const char *ifname, int to_netns_fd,
+		       const char *new_name, char *err, size_t errlen);
+
+/* Bring ifname up. */
+int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen);
+
+/* Add (or replace) addr/plen on ifname. */
+int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
+		  char *err, size_t errlen);
+
+/* Add (or replace) the default route via gw out of ifname (main table). */
+int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname,
+			   char *err, size_t errlen);
+
+/* Delete ifname; absent is success.  Deleting one end of a veth pair
+ * removes the other end too, wherever it is. */
+int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen);
+
+/* *index = ifindex of ifname, or 0 (and HS_OK) when there is none. */
+int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t errlen);
+
+/* *exists = whether ifname is present. */
+int link_exists(int netns_fd, const char *ifname, bool *exists, char *err, size_t errlen);
+
+#endif

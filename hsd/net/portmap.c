@@ -1,0 +1,248 @@
+/* portmap.c - publish parsing, rule checks and the nft script text
+ * (see portmap.h; the system side is in portmap_sys.c). */
+#include "portmap.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "err.h"
+#include "link.h"
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* Parse a port of 1..65535 spelled canonically; what = "host port" etc. */
+static int parse_port(const char *spec, const char *s, size_t n, const char *what,
+		      uint16_t *port, char *err, size_t errlen)
+{
+	if (n == 0)
+		return err_set(err, errlen, HS_EINPUT, "--publish \"%.40s\": %s is empty", spec,
+			       what);
+	unsigned long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return err_set(err, errlen, HS_EINPUT,
+				       "--publish \"%.40s\": %s \"%.*s\" is not a number", spec,
+				       what, (int)(n > 12 ? 12 : n), s);
+		/* Stop accumulating early: anything this long is out of range. */
+		if (i < 7)
+			v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (n > 1 && s[0] == '0')
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish \"%.40s\": %s \"%.*s\" has a leading zero", spec, what,
+			       (int)(n > 12 ? 12 : n), s);
+	if (v == 0)
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish \"%.40s\": %s 0 is not allowed (1-65535)", spec, what);
+	if (n > 5 || v > 65535)
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish \"%.40s\": %s %.*s is out of range (1-65535)", spec, what,
+			       (int)(n > 12 ? 12 : n), s);
+	*port = (uint16_t)v;
+	return HS_OK;
+}
+
+int portmap_parse_publish(const char *spec, struct portmap_rule *out, char *err,
+			  size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!spec || !*spec)
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish: empty (want HOSTPORT:PORT[/tcp|/udp])");
+	/* Refuse before echoing: the message must stay one printable line. */
+	for (const char *p = spec; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return err_set(err, errlen, HS_EINPUT,
+				       "--publish: contains a space or control character "
+				       "(want HOSTPORT:PORT[/tcp|/udp])");
+	const char *colon = strchr(spec, ':');
+	if (!colon)
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish \"%.40s\": missing ':' (want HOSTPORT:PORT[/tcp|/udp])",
+			       spec);
+	const char *port2 = colon + 1;
+	const char *slash = strchr(port2, '/');
+	size_t n2 = slash ? (size_t)(slash - port2) : strlen(port2);
+	if (strchr(port2, ':'))
+		return err_set(err, errlen, HS_EINPUT,
+			       "--publish \"%.40s\": more than one ':' (want HOSTPORT:PORT[/tcp|/udp]"
+			       ", no address)",
+			       spec);
+	int rc = parse_port(spec, spec, (size_t)(colon - spec), "host port", &out->host_port,
+			    err, errlen);
+	if (rc == HS_OK)
+		rc = parse_port(spec, port2, n2, "port", &out->space_port, err, errlen);
+	if (rc)
+		return rc;
+	out->proto = IPPROTO_TCP;
+	if (slash) {
+		if (strcmp(slash + 1, "udp") == 0)
+			out->proto = IPPROTO_UDP;
+		else if (strcmp(slash + 1, "tcp") != 0)
+			return err_set(err, errlen, HS_EINPUT,
+				       "--publish \"%.40s\": protocol \"%.12s\" is not tcp or udp",
+				       spec, slash + 1);
+	}
+	return HS_OK;
+}
+
+/* Space names go into nft comments and messages: keep them plain. */
+static bool space_name_ok(const char *s)
+{
+	size_t n = strnlen(s, PORTMAP_SPACE_MAX);
+	if (n == 0 || n >= PORTMAP_SPACE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == '@'))
+			return false;
+	}
+	return true;
+}
+
+static bool table_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > PORTMAP_TABLE_MAX || !((s[0] >= 'a' && s[0] <= 'z')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+int portmap_validate(const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
+		     size_t nnets, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!space_name_ok(r[i].space))
+			return err_set(err, errlen, HS_EINPUT,
+				       "publish: space name \"%.63s\" must be 1-63 of [A-Za-z0-9_.@-]",
+				       r[i].space);
+		if (r[i].proto != IPPROTO_TCP && r[i].proto != IPPROTO_UDP)
+			return err_set(err, errlen, HS_EINPUT,
+				       "publish: space \"%s\": protocol %u is not tcp or udp",
+				       r[i].space, r[i].proto);
+		if (r[i].host_port == 0 || r[i].space_port == 0)
+			return err_set(err, errlen, HS_EINPUT, "publish: space \"%s\": port 0",
+				       r[i].space);
+		if (r[i].space_addr == 0)
+			return err_set(err, errlen, HS_EINPUT,
+				       "publish: space \"%s\": no space address", r[i].space);
+		/* Quadratic, but a host publishes tens of ports, not thousands. */
+		for (size_t j = 0; j < i; j++)
+			if (r[j].proto == r[i].proto && r[j].host_port == r[i].host_port)
+				return err_set(err, errlen, HS_EINPUT,
+					       "publish: host port %s/%u already published by space "
+					       "\"%s\"",
+					       proto_name(r[i].proto), r[i].host_port, r[j].space);
+	}
+	for (size_t i = 0; i < nnets; i++) {
+		const char *why;
+		if (!link_name_valid(nets[i].host_if, &why))
+			return err_set(err, errlen, HS_EINPUT, "publish: \"%.16s\": %s",
+				       nets[i].host_if, why);
+		if (nets[i].len > 32 || (nets[i].subnet & ~addr_mask4(nets[i].len)))
+			return err_set(err, errlen, HS_EINPUT,
+				       "publish: %s: subnet is not a network address/len",
+				       nets[i].host_if);
+	}
+	return HS_OK;
+}
+
+static void fmt_ip(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static void put_dnat_rules(FILE *f, const struct portmap_rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ip[16];
+		fmt_ip(r[i].space_addr, ip, sizeof(ip));
+		fprintf(f,
+			"\t\tfib daddr type local %s dport %u counter dnat to %s:%u"
+			" comment \"%s\"\n",
+			proto_name(r[i].proto), r[i].host_port, ip, r[i].space_port, r[i].space);
+	}
+}
+
+int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
+		   const struct portmap_net *nets, size_t nnets, char **out, char *err,
+		   size_t errlen)
+{
+	*out = NULL;
+	if (!table_name_ok(table))
+		return err_set(err, errlen, HS_EINPUT,
+			       "publish: table name \"%.32s\" must be 1-32 of [a-z0-9_], "
+			       "starting with a letter",
+			       table ? table : "");
+	int rc = portmap_validate(r, n, nets, nnets, err, errlen);
+	if (rc)
+		return rc;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return err_sys(err, errlen, "publish: open_memstream");
+
+	/* add + delete + define in one transaction: the table is replaced
+	 * whole, whether or not it existed, and whatever an older hsd put
+	 * in it (chains included). */
+	fprintf(f, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", table, table, table);
+
+	fprintf(f, "\tchain guard {\n"
+		   "\t\ttype filter hook prerouting priority raw; policy accept;\n");
+	for (size_t i = 0; i < nnets; i++)
+		fprintf(f,
+			"\t\tiifname \"%s\" ip saddr 127.0.0.0/8 counter drop\n"
+			"\t\tiifname \"%s\" ip daddr 127.0.0.0/8 counter drop\n",
+			nets[i].host_if, nets[i].host_if);
+	fprintf(f, "\t}\n");
+
+	fprintf(f, "\tchain prerouting {\n"
+		   "\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+	put_dnat_rules(f, r, n);
+	fprintf(f, "\t}\n");
+
+	fprintf(f, "\tchain output {\n"
+		   "\t\ttype nat hook output priority -100; policy accept;\n"); /* = dstnat, a name nft accepts for prerouting only */
+	put_dnat_rules(f, r, n);
+	fprintf(f, "\t}\n");
+
+	fprintf(f, "\tchain forward {\n"
+		   "\t\ttype filter hook forward priority filter; policy accept;\n"
+		   "\t\tct status dnat counter accept\n"
+		   "\t\tct state established,related counter accept\n");
+	for (size_t i = 0; i < nnets; i++)
+		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
+	fprintf(f, "\t}\n");
+
+	fprintf(f, "\tchain postrouting {\n"
+		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	for (size_t i = 0; i < nnets; i++) {
+		char ip[16];
+		const char *h = nets[i].host_if;
+		fmt_ip(nets[i].subnet, ip, sizeof(ip));
+		fprintf(f,
+			"\t\tip saddr %s/%u oifname != \"%s\" counter masquerade\n"
+			"\t\tip saddr %s/%u oifname \"%s\" ct status dnat counter masquerade\n"
+			"\t\tip saddr 127.0.0.0/8 oifname \"%s\" counter masquerade\n",
+			ip, nets[i].len, h, ip, nets[i].len, h, h);
+	}
+	fprintf(f, "\t}\n}\n");
+
+	if (fclose(f) != 0) {
+		free(buf);
+		return err_sys(err, errlen, "publish: write the nft script");
+	}
+	*out = buf;
+	return HS_OK;
+}

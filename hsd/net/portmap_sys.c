@@ -1,0 +1,138 @@
+/* portmap_sys.c - running the nft script, sysctls and the port-in-use
+ * check (see portmap.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "link.h"
+#include "portmap.h"
+
+/* Run an nft script in the current namespace; on failure the message is
+ * the first line of nft's own error output. */
+static int nft_run(const char *script, const char *what, char *err, size_t errlen)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return err_set(err, errlen, HS_ESYS, "%s: nft_ctx_new failed", what);
+	int rc = HS_OK;
+	if (nft_ctx_buffer_output(nft) != 0 || nft_ctx_buffer_error(nft) != 0) {
+		rc = err_set(err, errlen, HS_ESYS, "%s: cannot buffer nft output", what);
+		goto out;
+	}
+	if (nft_run_cmd_from_buffer(nft, script) != 0) {
+		const char *msg = nft_ctx_get_error_buffer(nft);
+		if (!msg || !*msg)
+			msg = "nft failed without a message";
+		size_t n = strcspn(msg, "\n");
+		rc = err_set(err, errlen, HS_ESYS, "%s: %.*s", what, (int)(n > 300 ? 300 : n), msg);
+	}
+out:
+	nft_ctx_free(nft);
+	return rc;
+}
+
+int portmap_apply(const char *table, const struct portmap_rule *r, size_t n,
+		  const struct portmap_net *nets, size_t nnets, char *err, size_t errlen)
+{
+	char *script;
+	int rc = portmap_render(table, r, n, nets, nnets, &script, err, errlen);
+	if (rc)
+		return rc;
+	rc = nft_run(script, "publish: apply nftables table", err, errlen);
+	free(script);
+	return rc;
+}
+
+int portmap_flush(const char *table, char *err, size_t errlen)
+{
+	/* Rendering an empty set validates the name the same way. */
+	char *script;
+	int rc = portmap_render(table, NULL, 0, NULL, 0, &script, err, errlen);
+	if (rc)
+		return rc;
+	free(script);
+	char cmd[2 * PORTMAP_TABLE_MAX + 64];
+	/* add first so that delete never fails on an absent table. */
+	snprintf(cmd, sizeof(cmd), "add table ip %s\ndelete table ip %s\n", table, table);
+	return nft_run(cmd, "publish: delete nftables table", err, errlen);
+}
+
+/* Scan one /proc/net/{tcp,udp}[6] table for a socket on port; for TCP
+ * only listeners (state 0A) count.  A missing file (no IPv6) is empty. */
+static int scan_proc(const char *name, uint16_t port, bool listen_only, bool *found, char *err,
+		     size_t errlen)
+{
+	char path[64];
+	/* thread-self: the table of the namespace this thread is in now. */
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", name);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return HS_OK;
+		return err_sys(err, errlen, "publish: open %s", path);
+	}
+	char line[512];
+	bool header = true;
+	while (fgets(line, sizeof(line), f)) {
+		if (header) {
+			header = false;
+			continue;
+		}
+		unsigned lport, state;
+		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) != 2)
+			continue;
+		if (lport == port && (!listen_only || state == 0x0A)) {
+			*found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return HS_OK;
+}
+
+int portmap_port_in_use(uint8_t proto, uint16_t port, bool *in_use, char *err, size_t errlen)
+{
+	*in_use = false;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return err_set(err, errlen, HS_EINPUT, "publish: protocol %u is not tcp or udp",
+			       proto);
+	bool tcp = proto == IPPROTO_TCP;
+	int rc = scan_proc(tcp ? "tcp" : "udp", port, tcp, in_use, err, errlen);
+	if (rc == HS_OK && !*in_use)
+		rc = scan_proc(tcp ? "tcp6" : "udp6", port, tcp, in_use, err, errlen);
+	return rc;
+}
+
+static int write_sysctl(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errlen, "publish: open %s", path);
+	int rc = HS_OK;
+	if (write(fd, "1\n", 2) != 2)
+		rc = err_sys(err, errlen, "publish: write %s", path);
+	close(fd);
+	return rc;
+}
+
+int portmap_enable_forwarding(char *err, size_t errlen)
+{
+	return write_sysctl("/proc/sys/net/ipv4/ip_forward", err, errlen);
+}
+
+int portmap_enable_localnet(const char *host_if, char *err, size_t errlen)
+{
+	const char *why;
+	if (!link_name_valid(host_if, &why))
+		return err_set(err, errlen, HS_EINPUT, "publish: \"%.16s\": %s",
+			       host_if ? host_if : "", why);
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", host_if);
+	return write_sysctl(path, err, errlen);
+}
