@@ -14,18 +14,21 @@
 static const char space_usage[] =
 	"usage: hsctl space create NAME --kind server|audit [--inherit base|SPACE]\n"
 	"                         [--publish HOSTPORT:PORT[/tcp|/udp]]... [--memory BYTES[k|M|G]]\n"
-	"                         [--pids N] [--] CMD [ARGS]\n"
+	"                         [--pids N] [--monitor SERVER]... [--] CMD [ARGS]\n"
 	"       hsctl space list | show NAME | exec NAME -- CMD [ARGS]\n"
 	"       hsctl space stop NAME | start NAME | destroy NAME | flatten NAME\n"
+	"       hsctl space monitor AUDIT SERVER\n"
 	"\n"
 	"A server space runs servers, reachable at this host's address through its\n"
 	"published ports; an audit space runs an IDS and has no network to the base.\n"
 	"--inherit: start from another space's files (default: the base system).\n"
+	"--monitor (audit spaces): watch a server space: /.serverfs/SERVER is its\n"
+	"live filesystem and /.dserverfs/SERVER what it changed, both read-only.\n"
 	"flatten folds a stopped space's inherited layers into one over the base.\n";
 
 struct create_opts {
 	const char *kind, *inherit;
-	json_t *publish;
+	json_t *publish, *monitor;
 	int64_t memory, pids;
 	int bad;
 };
@@ -58,6 +61,7 @@ static int create_opt(int c, const char *arg, void *ctx)
 	case 'k': o->kind = arg; return 0;
 	case 'i': o->inherit = arg; return 0;
 	case 'p': json_array_append_new(o->publish, json_string(arg)); return 0;
+	case 'M': json_array_append_new(o->monitor, json_string(arg)); return 0;
 	case 'm':
 		if (parse_size(arg, &o->memory)) {
 			fprintf(stderr, "hsctl space create: --memory: \"%s\" is not a size (e.g. 512M)\n", arg);
@@ -82,9 +86,10 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 		{ "publish", required_argument, NULL, 'p' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "pids", required_argument, NULL, 'P' },
+		{ "monitor", required_argument, NULL, 'M' },
 		{ 0 },
 	};
-	struct create_opts o = { .publish = json_array() };
+	struct create_opts o = { .publish = json_array(), .monitor = json_array() };
 	json_t *r;
 	int rc;
 
@@ -94,28 +99,32 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			fputs(space_usage, stdout);
 			json_decref(o.publish);
+		json_decref(o.monitor);
 			return 0;
 		}
 		fprintf(stderr, "hsctl space create: name: missing\n");
 		json_decref(o.publish);
+		json_decref(o.monitor);
 		return 2;
 	}
 	const char *name = argv[1];
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
 		json_decref(o.publish);
+		json_decref(o.monitor);
 		return rc < 0 ? 0 : rc;
 	}
 	if (!o.kind) {
 		fprintf(stderr, "hsctl space create: --kind: missing (server or audit)\n");
 		json_decref(o.publish);
+		json_decref(o.monitor);
 		return 2;
 	}
 	json_t *cmd = json_array();
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	json_t *args = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I}", "name", name,
+	json_t *args = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I}", "name", name,
 				 "kind", o.kind, "inherit", o.inherit ? o.inherit : "base",
-				 "publish", o.publish, "argv", cmd,
+				 "publish", o.publish, "monitor", o.monitor, "argv", cmd,
 				 "memory", (json_int_t)o.memory, "pids", (json_int_t)o.pids);
 	if ((rc = hsctl_call(h, "space.create", args, &r)))
 		return rc;
@@ -238,6 +247,22 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 	if (rest < 1) {
 		fprintf(stderr, "hsctl space %s: name: missing\n", sub);
 		return 2;
+	}
+	if (!strcmp(sub, "monitor")) {
+		json_t *r;
+		if (rest != 2) {
+			fprintf(stderr, "hsctl space monitor: want AUDIT SERVER\n");
+			return 2;
+		}
+		if ((rc = hsctl_call(h, "space.monitor",
+				     json_pack("{s:s, s:s}", "name", args[0], "server", args[1]), &r)))
+			return rc;
+		if (h->json)
+			hsctl_print_json(r);
+		else
+			printf("space %s monitors %s\n", args[0], args[1]);
+		json_decref(r);
+		return 0;
 	}
 	if (!strcmp(sub, "exec")) {
 		int skip = rest >= 2 && !strcmp(args[1], "--") ? 2 : 1;

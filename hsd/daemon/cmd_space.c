@@ -3,6 +3,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "err.h"
+#include "monitors.h"
 #include "spaces.h"
 
 #include <stdlib.h>
@@ -78,6 +79,11 @@ static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
 	    (rc = string_array(json_object_get(req->args, "publish"), "--publish",
 			       &sr.publish, &sr.npublish, err, errlen)))
 		return rc;
+	if ((rc = string_array(json_object_get(req->args, "monitor"), "--monitor",
+			       &sr.monitor, &sr.nmonitor, err, errlen))) {
+		free(sr.publish);
+		return rc;
+	}
 	if (!(rc = string_array(json_object_get(req->args, "argv"), "command",
 				&argv, &argc, err, errlen))) {
 		sr.argv = (char **)argv;
@@ -85,7 +91,26 @@ static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
 	}
 	free(argv);
 	free(sr.publish);
+	free(sr.monitor);
 	return rc;
+}
+
+static int cmd_space_monitor(struct hsd *d, const struct ctl_request *req,
+			     struct control_call *call, json_t **result,
+			     char *err, size_t errlen)
+{
+	const char *name, *server = json_string_value(json_object_get(req->args, "server"));
+	int rc = arg_name(req, &name, err, errlen);
+
+	(void)call;
+	if (rc)
+		return rc;
+	if (!server)
+		return err_set(err, errlen, HS_EINPUT, "server: missing");
+	if ((rc = monitors_add(d, name, server, err, errlen)))
+		return rc;
+	*result = json_pack("{s:s, s:s}", "audit", name, "server", server);
+	return 0;
 }
 
 #define NAME_CMD(fn, call_expr)                                                   \
@@ -123,5 +148,6 @@ const struct control_cmd control_space_cmds[] = {
 	{ "space.stop", cmd_space_stop },
 	{ "space.destroy", cmd_space_destroy },
 	{ "space.flatten", cmd_space_flatten },
+	{ "space.monitor", cmd_space_monitor },
 	{ NULL, NULL },
 };

@@ -9,6 +9,7 @@
 #include "layer.h"
 #include "layerfs.h"
 #include "log.h"
+#include "monitors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,6 +254,7 @@ static int space_run(struct hsd *d, const struct space_row *row, char *err,
 	}
 	store_event(d->store, "space.start", row->name, "", NULL, 0);
 	log_info("space %s (%s): init %d", row->name, row->kind, (int)proc.pid);
+	monitors_space_started(d, row->name);
 	return 0;
 }
 
@@ -279,6 +281,11 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 		free(pub);
 	}
 	json_object_set_new(j, "publish", arr);
+	if (strcmp(row->kind, "audit") == 0) {
+		json_t *mon = NULL;
+		store_monitor_list(d->store, row->name, NULL, &mon, NULL, 0);
+		json_object_set_new(j, "monitors", mon ? mon : json_array());
+	}
 	space_net_describe(d, row, j);
 	return j;
 }
@@ -395,6 +402,11 @@ static int space_req_check(struct hsd *d, const struct space_req *req,
 	if (req->kind == SPACE_AUDIT && req->npublish)
 		return err_set(err, errlen, HS_EINPUT,
 			       "--publish: audit spaces have no network to publish");
+	if (req->kind == SPACE_SERVER && req->nmonitor)
+		return err_set(err, errlen, HS_EINPUT, "--monitor: only audit spaces monitor");
+	for (size_t i = 0; i < req->nmonitor; i++)
+		if ((rc = monitors_check(d, req->name, req->monitor[i], err, errlen)))
+			return rc;
 	if ((rc = cgroup_check(&lim, err, errlen)))
 		return rc;
 	return space_publish_check(d, req, pub, err, errlen);
@@ -434,6 +446,12 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 	}
 	if ((rc = store_space_insert(d->store, &row, pub, req->npublish, err, errlen)))
 		goto undo_dir;
+	for (size_t i = 0; i < req->nmonitor && !rc; i++)
+		rc = store_monitor_add(d->store, row.name, req->monitor[i], err, errlen);
+	if (rc) {
+		store_space_delete(d->store, row.name, NULL, 0);
+		goto undo_dir;
+	}
 	if ((rc = space_run(d, &row, err, errlen))) {
 		store_space_delete(d->store, row.name, NULL, 0);
 		goto undo_dir;
@@ -521,6 +539,8 @@ int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	space_net_down(d, &row, NULL, 0);
+	if (strcmp(row.kind, "server") == 0)
+		monitors_server_gone(d, name);
 	snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, name);
 	cgroup_remove(group, NULL, 0);
 	space_path(d, name, NULL, dir, sizeof(dir));

@@ -27,6 +27,8 @@ struct space_req {
 	const char *inherit;     /* "base" or a space name */
 	const char **publish;    /* HOSTPORT:PORT[/proto] specs */
 	size_t npublish;
+	const char **monitor;    /* server spaces an audit space watches */
+	size_t nmonitor;
 	char **argv;             /* NULL-terminated */
 	int64_t memory, pids;
 };

@@ -315,3 +315,40 @@ int store_publish_owner(struct store *st, const char *proto, int host_port,
 	sqlite3_finalize(q);
 	return rc;
 }
+
+int store_monitor_add(struct store *st, const char *audit, const char *server,
+		      char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = sq_prepare(st,
+		"INSERT OR IGNORE INTO monitors(audit, server, since) VALUES (?, ?, ?)",
+		&q, err, errlen);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, audit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, store_now_ms());
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sq_fail(st, err, errlen, "monitor");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_monitor_list(struct store *st, const char *audit, const char *server,
+		       json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = sq_prepare(st, audit
+		? "SELECT server FROM monitors WHERE audit = ? ORDER BY server"
+		: "SELECT audit FROM monitors WHERE server = ? ORDER BY audit", &q, err, errlen);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, audit ? audit : server, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW)
+		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(q, 0)));
+	sqlite3_finalize(q);
+	*out = arr;
+	return 0;
+}

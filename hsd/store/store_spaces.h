@@ -60,4 +60,12 @@ int store_publish_list(struct store *st, const char *space,
 int store_publish_owner(struct store *st, const char *proto, int host_port,
 			char *owner, size_t len, char *err, size_t errlen);
 
+/* Monitors: audit space -> server spaces it watches. */
+int store_monitor_add(struct store *st, const char *audit, const char *server,
+		      char *err, size_t errlen);
+/* The other side of every pair matching audit (server == NULL) or server
+ * (audit == NULL), as a JSON array of names (new reference). */
+int store_monitor_list(struct store *st, const char *audit, const char *server,
+		       json_t **out, char *err, size_t errlen);
+
 #endif
