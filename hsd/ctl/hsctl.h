@@ -35,5 +35,7 @@ void hsctl_print_json(const json_t *v);
 int cmd_status(struct hsctl *h, int argc, char **argv);
 int cmd_keygen(struct hsctl *h, int argc, char **argv);
 int cmd_space(struct hsctl *h, int argc, char **argv);
+int cmd_routes(struct hsctl *h, int argc, char **argv);
+int cmd_peers(struct hsctl *h, int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@
 static const struct hsctl_cmd commands[] = {
 	{ "status", cmd_status, "show this host: name, cluster, uptime, spaces, instances" },
 	{ "space", cmd_space, "create, list, show, exec, stop, start, destroy, flatten spaces" },
+	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
+	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },
 	{ "keygen", cmd_keygen, "write a WireGuard key pair into the state directory" },
 	{ NULL, NULL, NULL },
 };

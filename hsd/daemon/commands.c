@@ -2,6 +2,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "err.h"
+#include "mesh.h"
 
 #include <unistd.h>
 
@@ -29,7 +30,27 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	return *result ? 0 : err_set(err, errlen, HS_ESYS, "status: out of memory");
 }
 
+static int cmd_routes(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	(void)req;
+	(void)call;
+	return mesh_routes_json(d, result, err, errlen);
+}
+
+static int cmd_peers(struct hsd *d, const struct ctl_request *req,
+		     struct control_call *call, json_t **result, char *err,
+		     size_t errlen)
+{
+	(void)req;
+	(void)call;
+	return mesh_peers_json(d, result, err, errlen);
+}
+
 const struct control_cmd control_cmds[] = {
 	{ "status", cmd_status },
+	{ "routes", cmd_routes },
+	{ "peers", cmd_peers },
 	{ NULL, NULL },
 };

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
+#include "mesh.h"
 #include "spaces.h"
 
 #include <limits.h>
@@ -104,6 +105,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
 	spaces_free(d); /* the spaces go on running without us */
+	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
 	d->control = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -166,7 +168,7 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
-	if ((rc = spaces_init(d, err, errlen)))
+	if ((rc = mesh_start(d, err, errlen)) || (rc = spaces_init(d, err, errlen)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
@@ -212,6 +214,8 @@ int hsd_reload(struct hsd *d, char *err, size_t errlen)
 	cluster_free(&d->cluster);
 	d->cluster = next;
 	d->self = self;
+	if ((rc = mesh_reload(d, err, errlen)))
+		log_error("reload: mesh: %s", err);
 	return store_event(d->store, "cluster.reload", d->opt.join, "", err, errlen);
 }
 
@@ -226,6 +230,7 @@ void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
 		spaces_free(d);
+		mesh_stop(d);
 		if (d->control)
 			control_close(d->control);
 		uv_walk(d->loop, close_handle, NULL);

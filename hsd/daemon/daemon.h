@@ -32,6 +32,7 @@ struct hsd {
 	uint64_t started_ms;   /* uv_now() at start, for uptime */
 	struct control *control;
 	struct spaces *spaces;
+	struct mesh *mesh;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

@@ -428,8 +428,8 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 	snprintf(row.state, sizeof(row.state), "starting");
 	row.created_at = store_now_ms();
 	row.netidx = -1;
-	if (req->kind == SPACE_SERVER &&
-	    (rc = store_space_free_netidx(d->store, &row.netidx, err, errlen)))
+	/* Servers' link networks and audit spaces' overlay addresses. */
+	if ((rc = store_space_free_netidx(d->store, &row.netidx, err, errlen)))
 		goto out;
 	row.spec = json_pack("{s:[], s:I, s:I}", "argv", "memory", (json_int_t)req->memory,
 			     "pids", (json_int_t)req->pids);

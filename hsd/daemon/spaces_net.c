@@ -11,6 +11,7 @@
 #include "err.h"
 #include "link.h"
 #include "log.h"
+#include "mesh.h"
 #include "portmap.h"
 
 #include <arpa/inet.h>
@@ -89,6 +90,10 @@ int space_net_up(struct hsd *d, const struct space_row *row,
 	rc = link_set_up(fd, "lo", err, errlen);
 	if (rc || row->netidx < 0)
 		goto out;
+	if (strcmp(row->kind, "audit") == 0) {
+		rc = mesh_audit_attach(d, fd, (uint32_t)row->netidx, err, errlen);
+		goto out;
+	}
 	if ((rc = linknet_for(&d->spaces->plan, (uint32_t)row->netidx, &ln, err, errlen)))
 		goto out;
 	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
@@ -111,9 +116,12 @@ void space_net_down(struct hsd *d, const struct space_row *row, char *err,
 {
 	char host_if[16];
 
-	(void)d;
 	if (row->netidx < 0)
 		return;
+	if (strcmp(row->kind, "audit") == 0) {
+		mesh_audit_detach(d, (uint32_t)row->netidx);
+		return;
+	}
 	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
 	link_delete(-1, host_if, err, errlen);
 }
@@ -149,7 +157,8 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		struct linknet ln;
-		if (rows[i].netidx < 0 || !space_running(d, rows[i].name, also_running) ||
+		if (rows[i].netidx < 0 || strcmp(rows[i].kind, "server") ||
+		    !space_running(d, rows[i].name, also_running) ||
 		    linknet_for(&d->spaces->plan, (uint32_t)rows[i].netidx, &ln, NULL, 0))
 			continue;
 		nets[nnets].subnet = ln.subnet;
@@ -192,6 +201,12 @@ void space_net_describe(struct hsd *d, const struct space_row *row, json_t *j)
 	char addr[INET_ADDRSTRLEN], host_if[16];
 	struct in_addr a;
 
+	if (row->netidx >= 0 && strcmp(row->kind, "audit") == 0 && d->mesh) {
+		a.s_addr = htonl(mesh_audit_addr(d, (uint32_t)row->netidx));
+		inet_ntop(AF_INET, &a, addr, sizeof(addr));
+		json_object_set_new(j, "address", json_string(addr));
+		return;
+	}
 	if (row->netidx < 0 || linknet_for(&d->spaces->plan, (uint32_t)row->netidx, &ln, NULL, 0))
 		return;
 	a.s_addr = htonl(ln.space_addr);

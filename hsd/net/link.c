@@ -299,33 +299,76 @@ int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
 	return HS_OK;
 }
 
-int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname, char *err,
-			   size_t errlen)
+static void route_fmt(char *out, size_t len, uint32_t dst, uint8_t plen)
 {
-	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
-	if (rc)
+	snprintf(out, len, "%u.%u.%u.%u/%u", dst >> 24, (dst >> 16) & 255,
+		 (dst >> 8) & 255, dst & 255, plen);
+}
+
+int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
+		       const char *ifname, uint8_t type, uint8_t proto, char *err,
+		       size_t errlen)
+{
+	int idx = 0, rc;
+	char buf[512], what[32];
+
+	if (ifname && (rc = need_index(netns_fd, ifname, &idx, err, errlen)))
 		return rc;
-	char buf[512];
 	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 0;
+	rtm->rtm_dst_len = plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, htobe32(gw));
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
+	rtm->rtm_protocol = proto;
+	rtm->rtm_type = type;
+	rtm->rtm_scope = type == RTN_UNICAST && !gw && idx ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	if (plen)
+		mnl_attr_put_u32(nlh, RTA_DST, htobe32(dst));
+	if (gw)
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, htobe32(gw));
+	if (idx)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
 	int kerr;
-	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
-	if (rc)
+	if ((rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen)))
 		return rc;
 	if (kerr) {
 		errno = -kerr;
-		return err_sys(err, errlen, "link: default route via %u.%u.%u.%u dev %s", gw >> 24,
-			       (gw >> 16) & 255, (gw >> 8) & 255, gw & 255, ifname);
+		route_fmt(what, sizeof(what), dst, plen);
+		return err_sys(err, errlen, "link: route %s%s%s", what, ifname ? " dev " : "",
+			       ifname ? ifname : "");
 	}
 	return HS_OK;
+}
+
+int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,
+		      size_t errlen)
+{
+	char buf[512], what[32];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_DELROUTE, 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	int kerr, rc;
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	if (plen)
+		mnl_attr_put_u32(nlh, RTA_DST, htobe32(dst));
+	if ((rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen)))
+		return rc;
+	if (kerr && kerr != -ESRCH) {
+		errno = -kerr;
+		route_fmt(what, sizeof(what), dst, plen);
+		return err_sys(err, errlen, "link: delete route %s", what);
+	}
+	return HS_OK;
+}
+
+int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname, char *err,
+			   size_t errlen)
+{
+	return link_route_replace(netns_fd, 0, 0, gw, ifname, RTN_UNICAST, RTPROT_STATIC,
+				  err, errlen);
 }
 
 int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen)

@@ -46,6 +46,15 @@ int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname,
 
 /* Delete ifname; absent is success.  Deleting one end of a veth pair
  * removes the other end too, wherever it is. */
+/* Add or replace the route dst/plen (gw 0: none; ifname NULL: none) of
+ * type RTN_UNICAST, RTN_UNREACHABLE... with routing protocol proto. */
+int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
+		       const char *ifname, uint8_t type, uint8_t proto, char *err,
+		       size_t errlen);
+/* Delete the route dst/plen; absent is fine. */
+int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,
+		      size_t errlen);
+
 int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen);
 
 /* *index = ifindex of ifname, or 0 (and HS_OK) when there is none. */

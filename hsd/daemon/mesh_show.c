@@ -1,0 +1,147 @@
+/* mesh_show.c - what hsctl routes and hsctl peers print, and the audit
+ * spaces' attachment to the mesh. */
+#include "mesh.h"
+#include "daemon.h"
+#include "err.h"
+#include "link.h"
+
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+
+static json_t *addr_json(uint32_t addr, int len)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a = { htonl(addr) };
+	inet_ntop(AF_INET, &a, buf, sizeof(buf));
+	return len >= 0 ? json_sprintf("%s/%d", buf, len) : json_string(buf);
+}
+
+static const char *host_of_router(const struct hsd *d, uint32_t id)
+{
+	for (size_t i = 0; i < d->cluster.nhosts; i++)
+		if (mesh_router_id(d->cluster.hosts[i].name) == id)
+			return d->cluster.hosts[i].name;
+	return "?";
+}
+
+struct show_ctx {
+	const struct hsd *d;
+	json_t *arr;
+};
+
+static int route_cb(const struct hsr_route_info *r, void *arg)
+{
+	struct show_ctx *c = arg;
+	if (!r->selected && !r->own)
+		return 0;
+	json_t *j = json_pack("{s:o, s:s, s:s, s:i, s:i, s:I, s:b}",
+			      "prefix", addr_json(r->prefix.addr, r->prefix.len),
+			      "via", r->own ? "local" : host_of_router(c->d, r->nexthop_id),
+			      "origin", host_of_router(c->d, r->source_id),
+			      "metric", r->metric, "seqno", r->seqno,
+			      "age_ms", (json_int_t)(r->own ? 0 : r->age_ms),
+			      "installed", r->installed || r->own);
+	json_array_append_new(c->arr, j);
+	return 0;
+}
+
+int mesh_routes_json(struct hsd *d, json_t **out, char *err, size_t errlen)
+{
+	struct show_ctx c = { d, json_array() };
+
+	if (!d->mesh || !d->mesh->running) {
+		json_decref(c.arr);
+		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
+	}
+	hsr_route_foreach(d->mesh->router, uv_now(d->loop), route_cb, &c);
+	*out = json_pack("{s:o}", "routes", c.arr);
+	return 0;
+}
+
+static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
+{
+	struct show_ctx *c = arg;
+	const struct mesh *m = c->d->mesh;
+	const struct mesh_link *l = NULL;
+	struct wg_device dev;
+	char err[HS_ERRLEN];
+
+	for (size_t i = 0; i < m->nlinks && !l; i++)
+		if (m->links[i].active && m->links[i].id == n->link_id)
+			l = &m->links[i];
+	if (!l)
+		return 0;
+	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I}",
+			      "link", l->ml.ifname, "host", l->name, "alive", n->up,
+			      "hello_age_ms", (json_int_t)(n->hello_age_ms == HSR_NEVER ? -1 : (json_int_t)n->hello_age_ms),
+			      "listen_port", l->ml.listen_port,
+			      "route_pkts_in", (json_int_t)n->pkts_in, "route_pkts_out", (json_int_t)n->pkts_out);
+	memset(&dev, 0, sizeof(dev));
+	if (m->be->get(l->ml.ifname, m->ns.fd, &dev, err, sizeof(err)) == 0 && dev.n_peers == 1) {
+		json_object_set_new(j, "last_handshake", json_integer(dev.peers[0].last_handshake.tv_sec));
+		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)dev.peers[0].rx_bytes));
+		json_object_set_new(j, "tx_bytes", json_integer((json_int_t)dev.peers[0].tx_bytes));
+	}
+	wg_device_free(&dev);
+	json_array_append_new(c->arr, j);
+	return 0;
+}
+
+int mesh_peers_json(struct hsd *d, json_t **out, char *err, size_t errlen)
+{
+	struct show_ctx c = { d, json_array() };
+
+	if (!d->mesh || !d->mesh->running) {
+		json_decref(c.arr);
+		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
+	}
+	hsr_neigh_foreach(d->mesh->router, uv_now(d->loop), neigh_cb, &c);
+	*out = json_pack("{s:o, s:s}", "peers", c.arr, "backend", d->mesh->be->name);
+	return 0;
+}
+
+uint32_t mesh_audit_addr(const struct hsd *d, uint32_t n)
+{
+	return d->cluster.hosts[d->self].prefix + 2 + n;
+}
+
+int mesh_audit_attach(struct hsd *d, int audit_netns_fd, uint32_t n, char *err,
+		      size_t errlen)
+{
+	const struct cluster_host *me = &d->cluster.hosts[d->self];
+	uint32_t addr = mesh_audit_addr(d, n), gw = me->prefix + 1;
+	char host_if[16];
+	int rc;
+
+	if (!d->mesh || !d->mesh->running)
+		return 0;
+	if (n + 3 >= (1u << (32 - me->prefix_len)))
+		return err_set(err, errlen, HS_EINPUT,
+			       "mesh: no overlay address left for audit space %u in this host's prefix", n);
+	snprintf(host_if, sizeof(host_if), "hsa%u", n);
+	int mfd = d->mesh->ns.fd;
+	link_delete(mfd, host_if, NULL, 0);
+	link_delete(-1, host_if, NULL, 0);
+	if ((rc = link_veth_create(host_if, audit_netns_fd, "mesh0", err, errlen)) ||
+	    (rc = link_move_to_netns(-1, host_if, mfd, NULL, err, errlen)) ||
+	    (rc = link_set_up(mfd, host_if, err, errlen)) ||
+	    (rc = link_route_replace(mfd, addr, 32, 0, host_if, RTN_UNICAST, MESH_RTPROT, err, errlen)) ||
+	    (rc = link_addr_add(audit_netns_fd, "mesh0", addr, 32, err, errlen)) ||
+	    (rc = link_set_up(audit_netns_fd, "mesh0", err, errlen)) ||
+	    (rc = link_route_replace(audit_netns_fd, gw, 32, 0, "mesh0", RTN_UNICAST, RTPROT_STATIC, err, errlen)) ||
+	    (rc = link_route_replace(audit_netns_fd, 0, 0, gw, "mesh0", RTN_UNICAST, RTPROT_STATIC, err, errlen)))
+		link_delete(mfd, host_if, NULL, 0);
+	return rc;
+}
+
+void mesh_audit_detach(struct hsd *d, uint32_t n)
+{
+	char host_if[16];
+
+	if (!d->mesh || !d->mesh->running)
+		return;
+	snprintf(host_if, sizeof(host_if), "hsa%u", n);
+	link_delete(d->mesh->ns.fd, host_if, NULL, 0);
+}
