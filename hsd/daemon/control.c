@@ -136,40 +136,48 @@ void control_finish(struct control_call *call, int rc, json_t *result,
 	client_unref(cl);
 }
 
+static const struct control_cmd *control_find(const char *name)
+{
+	static const struct control_cmd *const tables[] = { control_cmds, control_space_cmds };
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
+		for (const struct control_cmd *c = tables[t]; c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
 /* Returns the reply, or NULL when a handler deferred it. */
 static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 {
 	char err[HS_ERRLEN] = "";
+	const struct control_cmd *c;
+	struct control_call *call;
 	struct ctl_request req;
 	json_t *result = NULL;
 	int rc;
 
 	if ((rc = ctl_request_parse(msg, &req, err, sizeof(err))))
 		return ctl_reply_error(json_integer_value(json_object_get(msg, "id")), rc, err);
-	static const struct control_cmd *const tables[] = { control_cmds, control_space_cmds };
-	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
-	for (const struct control_cmd *c = tables[t]; c->name; c++) {
-		if (strcmp(c->name, req.cmd))
-			continue;
-		struct control_call *call = calloc(1, sizeof(*call));
-		if (!call)
-			return ctl_reply_error(req.id, HS_ESYS, "out of memory");
-		call->client = cl;
-		call->id = req.id;
-		rc = c->fn(cl->owner->d, &req, call, &result, err, sizeof(err));
-		if (rc == CONTROL_DEFERRED) {
-			cl->refs++;
-			return NULL;
-		}
-		free(call);
-		if (rc) {
-			log_debug("control: %s: %s", req.cmd, err);
-			return ctl_reply_error(req.id, rc, err);
-		}
-		return ctl_reply_ok(req.id, result, false);
+	if (!(c = control_find(req.cmd))) {
+		err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown command \"%s\"", req.cmd);
+		return ctl_reply_error(req.id, HS_EINPUT, err);
 	}
-	err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown command \"%s\"", req.cmd);
-	return ctl_reply_error(req.id, HS_EINPUT, err);
+	if (!(call = calloc(1, sizeof(*call))))
+		return ctl_reply_error(req.id, HS_ESYS, "out of memory");
+	call->client = cl;
+	call->id = req.id;
+	rc = c->fn(cl->owner->d, &req, call, &result, err, sizeof(err));
+	if (rc == CONTROL_DEFERRED) {
+		cl->refs++;
+		return NULL;
+	}
+	free(call);
+	if (rc) {
+		log_debug("control: %s: %s", req.cmd, err);
+		return ctl_reply_error(req.id, rc, err);
+	}
+	return ctl_reply_ok(req.id, result, false);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
