@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mesh.h"
 #include "spaces.h"
+#include "watch.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -105,6 +106,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
 	spaces_free(d); /* the spaces go on running without us */
+	watch_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
 	d->control = NULL;
@@ -168,7 +170,8 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
-	if ((rc = mesh_start(d, err, errlen)) || (rc = spaces_init(d, err, errlen)))
+	if ((rc = mesh_start(d, err, errlen)) || (rc = watch_init(d, err, errlen)) ||
+	    (rc = spaces_init(d, err, errlen)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
@@ -230,6 +233,7 @@ void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
 		spaces_free(d);
+		watch_free(d);
 		mesh_stop(d);
 		if (d->control)
 			control_close(d->control);

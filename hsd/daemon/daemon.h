@@ -17,6 +17,7 @@ struct hsd_options {
 	const char *host;      /* our name in it */
 	const char *state_dir; /* persistent: store, keys, space layers */
 	const char *run_dir;   /* volatile: control socket, pid file */
+	const char *syslog_forward; /* where servers' syslog goes (default /dev/log) */
 	bool foreground;
 	int log_level;
 };
@@ -33,6 +34,7 @@ struct hsd {
 	struct control *control;
 	struct spaces *spaces;
 	struct mesh *mesh;
+	struct watch *watch;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"  --run-dir DIR     control socket and pid file (default /run/hsd)\n"
 		"  --foreground      log to stderr instead of syslog\n"
 		"  --log-level L     default info\n"
+		"  --syslog-forward PATH  where server spaces' syslog goes (default /dev/log)\n"
 		"  --version         print the version\n");
 }
 
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "syslog-forward", required_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 		.state_dir = "/var/lib/hsd",
 		.run_dir = "/run/hsd",
 		.log_level = LOG_LVL_INFO,
+		.syslog_forward = "/dev/log",
 	};
 	char err[HS_ERRLEN], hostname[256];
 	struct hsd d;
@@ -57,6 +60,7 @@ int main(int argc, char **argv)
 		case 's': opt.state_dir = optarg; break;
 		case 'r': opt.run_dir = optarg; break;
 		case 'f': opt.foreground = true; break;
+		case 'S': opt.syslog_forward = optarg; break;
 		case 'l':
 			if ((opt.log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "hsd: --log-level: unknown level \"%s\"\n", optarg);

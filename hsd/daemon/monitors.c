@@ -10,8 +10,10 @@
 #include "err.h"
 #include "fsview.h"
 #include "log.h"
+#include "watch.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 static struct space_rt *running(struct hsd *d, const char *name)
@@ -32,6 +34,20 @@ static int monitor_attach(struct hsd *d, struct space_rt *audit,
 			     err, errlen);
 }
 
+/* Is server the first of the servers audit monitors? */
+static bool monitors_first(struct hsd *d, const char *audit, const char *server)
+{
+	json_t *list;
+	bool first = false;
+
+	if (store_monitor_list(d->store, audit, NULL, &list, NULL, 0) == 0) {
+		const char *f = json_string_value(json_array_get(list, 0));
+		first = f && strcmp(f, server) == 0;
+		json_decref(list);
+	}
+	return first;
+}
+
 void monitors_space_started(struct hsd *d, const char *name)
 {
 	struct space_rt *me = running(d, name);
@@ -47,13 +63,15 @@ void monitors_space_started(struct hsd *d, const char *name)
 		log_error("space %s: monitors: %s", name, err);
 		return;
 	}
+	watch_space_started(d, me, json_array_size(peers) > 0);
 	json_array_foreach(peers, i, v) {
 		struct space_rt *other = running(d, json_string_value(v));
 		if (!other)
 			continue;
-		if (monitor_attach(d, audit ? me : other, audit ? other : me, err, sizeof(err)))
-			log_error("monitor %s -> %s: %s", audit ? name : other->name,
-				  audit ? other->name : name, err);
+		struct space_rt *a = audit ? me : other, *s = audit ? other : me;
+		if (monitor_attach(d, a, s, err, sizeof(err)))
+			log_error("monitor %s -> %s: %s", a->name, s->name, err);
+		watch_pair(d, a, s, monitors_first(d, a->name, s->name));
 	}
 	json_decref(peers);
 }
@@ -110,7 +128,13 @@ int monitors_add(struct hsd *d, const char *audit, const char *server,
 		return rc;
 	store_event(d->store, "monitor.add", audit, server, NULL, 0);
 	struct space_rt *a = running(d, audit), *s = running(d, server);
-	if (a && s)
-		return monitor_attach(d, a, s, err, errlen);
+	if (!a || !s)
+		return 0;
+	bool first = monitors_first(d, audit, server);
+	if (first) /* its first monitor: it gets mon0 and hstrace now */
+		watch_space_started(d, a, true);
+	if ((rc = monitor_attach(d, a, s, err, errlen)))
+		return rc;
+	watch_pair(d, a, s, first);
 	return 0;
 }

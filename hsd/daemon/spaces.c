@@ -10,6 +10,7 @@
 #include "layerfs.h"
 #include "log.h"
 #include "monitors.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,7 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 	if (!r->stop_call)
 		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
 	uv_timer_stop(&r->kill_timer);
+	watch_space_stopped(d, r->name, r->kind, r->proc.pid);
 	struct control_call *call = r->stop_call;
 	bool destroy = r->destroying;
 	char name[SPACE_ROW_NAME];
@@ -307,6 +309,11 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		self[len > 0 ? len : 0] = 0;
 		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s/hsinit", dirname(self));
 	}
+	snprintf(d->spaces->hstrace, sizeof(d->spaces->hstrace), "%s", d->spaces->hsinit);
+	char *slash = strrchr(d->spaces->hstrace, '/');
+	snprintf(slash ? slash + 1 : d->spaces->hstrace,
+		 sizeof(d->spaces->hstrace) - (size_t)(slash ? slash + 1 - d->spaces->hstrace : 0),
+		 "hstrace");
 	if ((rc = space_net_init(d, err, errlen)) ||
 	    (rc = store_meta_get(d->store, "instance", d->spaces->instance,
 				 sizeof(d->spaces->instance), err, errlen)) < 0)
@@ -349,6 +356,13 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		store_event(d->store, "space.lost", rows[i].name, rows[i].state, NULL, 0);
 		space_net_down(d, &rows[i], NULL, 0);
 	}
+	/* Sockets and views of the monitors belong to this hsd: make them
+	 * again, servers first so the audit spaces find their relays. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++)
+			if (rt_find(d->spaces, rows[i].name) &&
+			    (kind_of(&rows[i]) == SPACE_SERVER) == (pass == 0))
+				monitors_space_started(d, rows[i].name);
 	space_rows_free(rows, n);
 	return spaces_net_apply(d, NULL, err, errlen);
 }

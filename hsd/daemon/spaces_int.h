@@ -25,6 +25,7 @@ struct spaces {
 	struct space_rt *running;
 	struct linknet_plan plan;
 	char hsinit[PATH_MAX];
+	char hstrace[PATH_MAX]; /* bound into audit spaces at /usr/local/bin */
 	char instance[16]; /* random id of this store, names its cgroups */
 	bool layerfs_ready;
 };

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -134,9 +135,48 @@ static int detach_child(pid_t audit_init, const char *name, char *err,
 	return 0;
 }
 
+/* Bind one file of hsd's namespace (a socket, a program) at dst inside the
+ * space; the mount point is created as an empty file. */
+static int bind_child(pid_t target_init, const char *src, const char *dst,
+		      bool readonly, char *err, size_t errlen)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int ns, fd;
+
+	if (tree < 0)
+		return err_sys(err, errlen, "open_tree %s", src);
+	if (readonly) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						       MOUNT_ATTR_NODEV };
+		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)))
+			return err_sys(err, errlen, "make %s read-only", src);
+	}
+	if ((ns = ns_open(target_init, err, errlen)) < 0)
+		return ns;
+	if (setns(ns, CLONE_NEWNS))
+		return err_sys(err, errlen, "enter the space's mount namespace");
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dst);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = 0;
+		if (mkdir(parent, 0755) && errno != EEXIST)
+			return err_sys(err, errlen, "mkdir %s", parent);
+	}
+	unmount_all(dst);
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return err_sys(err, errlen, "create %s", dst);
+	close(fd);
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH))
+		return err_sys(err, errlen, "bind %s at %s", src, dst);
+	return 0;
+}
+
 struct fsview_job {
 	pid_t server_init, audit_init;
 	const char *upper, *name; /* upper NULL: detach */
+	const char *bind_src;     /* set: bind bind_src at name in audit_init */
+	bool readonly;
 };
 
 /* Do the job in a child; its one-line error comes back through a pipe. */
@@ -155,9 +195,11 @@ static int fsview_run(const struct fsview_job *j, char *err, size_t errlen)
 		return err_sys(err, errlen, "fork");
 	}
 	if (pid == 0) {
-		int rc = j->upper ? attach_child(j->server_init, j->upper, j->audit_init,
-						 j->name, msg, sizeof(msg))
-				  : detach_child(j->audit_init, j->name, msg, sizeof(msg));
+		int rc = j->bind_src ? bind_child(j->audit_init, j->bind_src, j->name,
+						  j->readonly, msg, sizeof(msg))
+			 : j->upper ? attach_child(j->server_init, j->upper, j->audit_init,
+						   j->name, msg, sizeof(msg))
+				    : detach_child(j->audit_init, j->name, msg, sizeof(msg));
 		if (rc && write(p[1], msg, strlen(msg)) < 0)
 			_exit(2);
 		_exit(rc ? 1 : 0);
@@ -176,12 +218,19 @@ static int fsview_run(const struct fsview_job *j, char *err, size_t errlen)
 int fsview_attach(pid_t server_init, const char *server_upper,
 		  pid_t audit_init, const char *name, char *err, size_t errlen)
 {
-	struct fsview_job j = { server_init, audit_init, server_upper, name };
+	struct fsview_job j = { server_init, audit_init, server_upper, name, NULL, false };
 	return fsview_run(&j, err, errlen);
 }
 
 int fsview_detach(pid_t audit_init, const char *name, char *err, size_t errlen)
 {
-	struct fsview_job j = { 0, audit_init, NULL, name };
+	struct fsview_job j = { 0, audit_init, NULL, name, NULL, false };
+	return fsview_run(&j, err, errlen);
+}
+
+int fsview_bind(pid_t target_init, const char *src, const char *dst, bool readonly,
+		char *err, size_t errlen)
+{
+	struct fsview_job j = { 0, target_init, NULL, dst, src, readonly };
 	return fsview_run(&j, err, errlen);
 }

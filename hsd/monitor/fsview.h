@@ -11,6 +11,7 @@
 #ifndef HS_FSVIEW_H
 #define HS_FSVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,5 +25,10 @@ int fsview_attach(pid_t server_init, const char *server_upper,
 		  pid_t audit_init, const char *name, char *err, size_t errlen);
 /* Remove NAME's views from the audit space (absent is fine). */
 int fsview_detach(pid_t audit_init, const char *name, char *err, size_t errlen);
+
+/* Bind the file src (as hsd sees it: a socket, a program) at dst inside
+ * the space whose init is target_init, read-only if asked. */
+int fsview_bind(pid_t target_init, const char *src, const char *dst, bool readonly,
+		char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,8 @@
 # and /.dserverfs; the views are read-only and invisible from the server.
 source "$(dirname "$0")/../lib.sh"
 
-sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
+# Server syslog's normal destination: a socket in host a's private /run.
+HSD_ARGS="--syslog-forward /run/normal-log.sock" sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
 ctl() { on a hsctl "$@"; }
 in_web() { ctl space exec web -- sh -c "$1"; }
 in_ids() { ctl space exec ids -- sh -c "$1"; }
@@ -80,4 +81,62 @@ T_PATTERN=--monitor expect_exit 2 "a server space cannot monitor" on a hsctl spa
 
 ctl space destroy web2 >/dev/null
 check "destroying a server removes its views" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec ids -- test -e /.serverfs/web2/etc"
+
+# --- Packets: tcpdump/ngrep on mon0 see the host's traffic.
+ctl space destroy web >/dev/null
+ctl space create web --kind server --publish 80:8080 -- sh -c "mkdir -p /srv/www && echo hi >/srv/www/index.html &&
+	printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' 'index-file.names = (\"index.html\")' >/etc/lt.conf &&
+	exec lighttpd -D -f /etc/lt.conf" >/dev/null
+ctl space monitor ids web >/dev/null
+check "the audit space has mon0" in_ids 'ip link show mon0'
+check "mon0 has no address" bash -c "[ -z \"\$($SIM --id $T_ID exec a -- hsctl space exec ids -- ip -4 -o addr show mon0)\" ]"
+in_ids 'ngrep -q -l -d mon0 -W single "hsdmark" >/tmp/ngrep.out 2>&1 &'
+in_ids 'tcpdump -i mon0 -nn -l -A "tcp port 8080 or tcp port 80" >/tmp/tcpdump.out 2>/dev/null &'
+sleep 1.5
+check "web answers from host b" wait_until 10 bash -c "$SIM --id $T_ID exec b -- curl -s --max-time 2 'http://192.0.2.1/?q=hsdmark-$T_ID' | grep -q hi"
+check "ngrep in the audit space saw the request with its payload" wait_until 5 in_ids "grep -q 'GET /?q=hsdmark-$T_ID' /tmp/ngrep.out"
+check "tcpdump in the audit space saw it on the server's veth too (port 8080)" wait_until 5 in_ids "grep -q '\.8080' /tmp/tcpdump.out"
+# A frame the audit space sends on mon0 reaches nothing.
+on a sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T_ID-leak-a &"
+on b sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T_ID-leak-b &"
+on_exit "rm -f /tmp/hs-$T_ID-leak-a /tmp/hs-$T_ID-leak-b"
+sleep 1
+in_ids "for i in 1 2 3 4 5; do printf '\377\377\377\377\377\377\002\000\000\000\000\001\010\000leakmark-leakmark-leakmark-leakmark-leakmark' | socat -u - INTERFACE:mon0; done" || true
+sleep 1
+check "a frame sent on mon0 is not seen on host a's interface" [ ! -s "/tmp/hs-$T_ID-leak-a" ]
+check "... nor on host b's" [ ! -s "/tmp/hs-$T_ID-leak-b" ]
+mirror_if=$(ctl --json space show ids | jq -r .mirror)
+check "... and the mirror's drop filter on $mirror_if counted it" bash -c "$SIM --id $T_ID exec a -- tc -s qdisc show dev $mirror_if | grep -q 'dropped [1-9]'"
+
+# --- Syslog: delivered as usual, and a copy for the audit space.
+on a sh -c 'socat -u UNIX-RECV:/run/normal-log.sock OPEN:/run/normal-log.txt,creat,append >/dev/null 2>&1 &'
+in_ids 'rm -f /run/hsd-syslog.sock; socat -u UNIX-RECV:/run/hsd-syslog.sock OPEN:/tmp/syslog.txt,creat,append >/dev/null 2>&1 &'
+sleep 0.5
+in_web "logger -t webapp 'login failed for root $T_ID'"
+check "the message reaches its normal destination" wait_until 5 on a grep -q "login failed for root $T_ID" /run/normal-log.txt
+check "a copy reaches the audit space" wait_until 5 in_ids "grep -q 'login failed for root $T_ID' /tmp/syslog.txt"
+check "the copy names its sender" in_ids "grep -q 'hsd-src space=web pid=' /tmp/syslog.txt"
+in_ids 'pkill -x socat; rm -f /run/hsd-syslog.sock'
+start=$(date +%s%N)
+in_web 'for i in $(seq 200); do logger -t webapp "no reader $i"; done'
+took=$((($(date +%s%N) - start) / 1000000))
+check "with no audit reader 200 logger calls still return at once (${took} ms)" [ "$took" -lt 10000 ]
+
+# --- Syscalls: hstrace through hsd's broker.
+# The broker follows the server's own processes (and their children).
+in_web "echo traced >/srv/www/hsd-trace-$T_ID.html"
+in_ids 'hstrace --json --syscalls openat space >/tmp/trace.out 2>&1 &'
+sleep 1
+on b curl -s --max-time 2 "http://192.0.2.1/hsd-trace-$T_ID.html" >/dev/null
+check "hstrace shows the server's openat with its path" wait_until 5 in_ids "grep -q 'hsd-trace-$T_ID' /tmp/trace.out"
+check "the event names the syscall" in_ids "grep 'hsd-trace-$T_ID' /tmp/trace.out | grep -q openat"
+poke=$(in_ids "printf '\000\000\000\023{\"v\":1,\"op\":\"poke\"}' | socat -t 2 - UNIX-CONNECT:/run/hsd-trace.sock" | tr -d '\000-\037' || true)
+check "the broker refuses to write memory ($poke)" grep -q refused <<<"$poke"
+in_ids 'pkill hstrace' || true
+
+# --- None of it is visible from the server space.
+check "the server sees no mirror interface" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ip -o link | grep -E -q 'mon0|hsx'"
+check "the server sees no trace socket" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /run/hsd-trace.sock"
+check "the server sees no hstrace" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /usr/local/bin/hstrace"
+check "the server sees no syslog copy socket" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /run/hsd-syslog.sock"
 t_done

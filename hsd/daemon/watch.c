@@ -1,0 +1,430 @@
+/* watch.c - the live monitors of audit spaces: packets, syslog, syscalls.
+ *
+ *   packets  every audit space that monitors something gets mon0, a
+ *            receive-only copy of the base's interfaces and of every server
+ *            veth (hsd/monitor/mirror.c); base end hsx<N>
+ *   syslog   every server space's /dev/log is a relay socket of hsd's that
+ *            forwards each message to the normal destination and copies it
+ *            to /run/hsd-syslog.sock in each monitoring audit space
+ *   syscalls each monitoring audit space finds a broker socket per server,
+ *            /run/hsd-trace/SERVER.sock (and /run/hsd-trace.sock for its
+ *            first server), and the hstrace client; every connection gets
+ *            its own forked trace session (hsd/monitor/trace.c)
+ * What lives in the kernel (tc filters) survives hsd; the sockets are
+ * re-created when hsd re-adopts the spaces.
+ */
+#include "watch.h"
+#include "spaces_int.h"
+#include "daemon.h"
+#include "err.h"
+#include "fsutil.h"
+#include "fsview.h"
+#include "log.h"
+#include "mirror.h"
+#include "syslog_relay.h"
+#include "trace.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct watch_relay {
+	char server[SPACE_ROW_NAME];
+	struct syslog_relay *relay;
+	uv_poll_t poll;
+	struct watch_relay *next;
+};
+
+struct watch_trace {
+	char audit[SPACE_ROW_NAME], server[SPACE_ROW_NAME];
+	char path[PATH_MAX];
+	uv_pipe_t pipe;
+	struct hsd *d;
+	struct watch_trace *next;
+};
+
+struct watch_child {
+	uv_poll_t poll; /* its pidfd */
+	int pidfd;
+};
+
+struct watch {
+	struct watch_relay *relays;
+	struct watch_trace *traces;
+};
+
+static struct space_rt *running(struct hsd *d, const char *name)
+{
+	for (struct space_rt *r = d->spaces->running; r; r = r->next)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	return NULL;
+}
+
+static int row_netidx(struct hsd *d, const char *name, int64_t *out)
+{
+	struct space_row row;
+	int rc = store_space_get(d->store, name, &row, NULL, 0);
+	if (rc != 1)
+		return -1;
+	*out = row.netidx;
+	space_row_clear(&row);
+	return *out >= 0 ? 0 : -1;
+}
+
+static void mirror_name(int64_t n, char *out, size_t len)
+{
+	snprintf(out, len, "hsx%u", (unsigned)(n & 0xffff));
+}
+
+/* --- packets ----------------------------------------------------------- */
+
+/* The base's own interfaces and every running server's veth. */
+static size_t mirror_sources(char names[][IF_NAMESIZE], size_t max)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	size_t n = 0;
+
+	for (i = ifs; i && i->if_index && n < max; i++)
+		if (strcmp(i->if_name, "lo") && strncmp(i->if_name, "hsx", 3))
+			snprintf(names[n++], IF_NAMESIZE, "%s", i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+	return n;
+}
+
+static void watch_mirror_attach(struct hsd *d, struct space_rt *audit)
+{
+	char names[64][IF_NAMESIZE], base_if[IF_NAMESIZE], err[HS_ERRLEN];
+	const char *srcs[64];
+	int64_t n;
+	int fd;
+
+	if (row_netidx(d, audit->name, &n))
+		return;
+	mirror_name(n, base_if, sizeof(base_if));
+	size_t ns = mirror_sources(names, 64);
+	for (size_t i = 0; i < ns; i++)
+		srcs[i] = names[i];
+	if (if_nametoindex(base_if)) {
+		/* Re-adopted: keep the IDS's mon0, catch up on new sources. */
+		for (size_t i = 0; i < ns; i++)
+			mirror_add_source(base_if, srcs[i], NULL, 0);
+		return;
+	}
+	if ((fd = space_ns_open(&audit->proc, "net", err, sizeof(err))) < 0 ||
+	    mirror_attach(fd, base_if, srcs, ns, err, sizeof(err)))
+		log_error("space %s: packet mirror: %s", audit->name, err);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void watch_mirror_add_server(struct hsd *d, const char *server)
+{
+	char host_if[16], base_if[IF_NAMESIZE], err[HS_ERRLEN];
+	int64_t sn, an;
+
+	if (row_netidx(d, server, &sn))
+		return;
+	linknet_host_ifname((uint32_t)sn, host_if, sizeof(host_if));
+	for (struct space_rt *r = d->spaces->running; r; r = r->next) {
+		if (r->kind != SPACE_AUDIT || row_netidx(d, r->name, &an))
+			continue;
+		mirror_name(an, base_if, sizeof(base_if));
+		if (if_nametoindex(base_if) && mirror_add_source(base_if, host_if, err, sizeof(err)))
+			log_warn("mirror %s: add %s: %s", base_if, host_if, err);
+	}
+}
+
+/* --- syslog ------------------------------------------------------------- */
+
+static void relay_path(struct hsd *d, const char *server, char *out, size_t len)
+{
+	snprintf(out, len, "%s/syslog/%s.sock", d->opt.run_dir, server);
+}
+
+static void receiver_path(pid_t audit_init, char *out, size_t len)
+{
+	snprintf(out, len, "/proc/%d/root/run/hsd-syslog.sock", (int)audit_init);
+}
+
+static struct watch_relay *relay_find(struct watch *w, const char *server)
+{
+	for (struct watch_relay *r = w->relays; r; r = r->next)
+		if (strcmp(r->server, server) == 0)
+			return r;
+	return NULL;
+}
+
+static void on_relay(uv_poll_t *p, int status, int events)
+{
+	struct watch_relay *r = p->data;
+	char err[HS_ERRLEN];
+	(void)status;
+	(void)events;
+	if (syslog_relay_handle(r->relay, err, sizeof(err)))
+		log_warn("syslog relay %s: %s", r->server, err);
+}
+
+static void relay_closed(uv_handle_t *h)
+{
+	struct watch_relay *r = h->data;
+	syslog_relay_close(r->relay);
+	free(r);
+}
+
+static void watch_relay_open(struct hsd *d, struct space_rt *server)
+{
+	struct watch *w = d->watch;
+	char path[PATH_MAX], dir[PATH_MAX], err[HS_ERRLEN];
+	struct watch_relay *r;
+	json_t *audits, *v;
+	size_t i;
+
+	if ((r = relay_find(w, server->name)))
+		return;
+	snprintf(dir, sizeof(dir), "%s/syslog", d->opt.run_dir);
+	relay_path(d, server->name, path, sizeof(path));
+	if (!(r = calloc(1, sizeof(*r))) || fs_mkdir_p(dir, 0700, err, sizeof(err)) ||
+	    syslog_relay_open(path, server->name, d->opt.syslog_forward, &r->relay, err, sizeof(err)) ||
+	    fsview_bind(server->proc.pid, path, "/dev/log", false, err, sizeof(err))) {
+		log_error("space %s: syslog relay: %s", server->name, r ? err : "out of memory");
+		if (r && r->relay)
+			syslog_relay_close(r->relay);
+		free(r);
+		return;
+	}
+	snprintf(r->server, sizeof(r->server), "%s", server->name);
+	uv_poll_init(d->loop, &r->poll, syslog_relay_fd(r->relay));
+	r->poll.data = r;
+	uv_poll_start(&r->poll, UV_READABLE, on_relay);
+	r->next = w->relays;
+	w->relays = r;
+	if (store_monitor_list(d->store, NULL, server->name, &audits, NULL, 0))
+		return;
+	json_array_foreach(audits, i, v) {
+		struct space_rt *a = running(d, json_string_value(v));
+		if (a) {
+			receiver_path(a->proc.pid, path, sizeof(path));
+			syslog_relay_add_receiver(r->relay, path, NULL, 0);
+		}
+	}
+	json_decref(audits);
+}
+
+static void watch_relay_close(struct hsd *d, const char *server)
+{
+	for (struct watch_relay **p = &d->watch->relays; *p; p = &(*p)->next)
+		if (strcmp((*p)->server, server) == 0) {
+			struct watch_relay *r = *p;
+			*p = r->next;
+			uv_close((uv_handle_t *)&r->poll, relay_closed);
+			return;
+		}
+}
+
+/* --- syscalls ----------------------------------------------------------- */
+
+static void child_closed(uv_handle_t *h)
+{
+	struct watch_child *c = h->data;
+	close(c->pidfd);
+	free(c);
+}
+
+static void on_child(uv_poll_t *p, int status, int events)
+{
+	struct watch_child *c = p->data;
+	siginfo_t si;
+	(void)status;
+	(void)events;
+	syscall(SYS_waitid, P_PIDFD, c->pidfd, &si, WEXITED | WNOHANG, NULL);
+	uv_poll_stop(p);
+	uv_close((uv_handle_t *)p, child_closed);
+}
+
+/* A trace session is a child of ours: reap it when it ends. */
+static void watch_child(struct hsd *d, pid_t pid)
+{
+	struct watch_child *c = calloc(1, sizeof(*c));
+	if (!c || (c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+		free(c);
+		return;
+	}
+	uv_poll_init(d->loop, &c->poll, c->pidfd);
+	c->poll.data = c;
+	uv_poll_start(&c->poll, UV_READABLE, on_child);
+}
+
+static void on_trace_conn(uv_stream_t *s, int status)
+{
+	struct watch_trace *t = s->data;
+	struct hsd *d = t->d;
+	uv_pipe_t conn;
+	uv_os_fd_t fd;
+
+	if (status < 0)
+		return;
+	uv_pipe_init(d->loop, &conn, 0);
+	if (uv_accept(s, (uv_stream_t *)&conn) || uv_fileno((uv_handle_t *)&conn, &fd)) {
+		uv_close((uv_handle_t *)&conn, NULL);
+		return;
+	}
+	struct space_rt *server = running(d, t->server);
+	int cfd = dup(fd);
+	uv_close((uv_handle_t *)&conn, NULL);
+	if (cfd < 0)
+		return;
+	if (!server) {
+		close(cfd); /* the reader sees EOF: nothing to trace now */
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The session keeps only its connection: no store, no sockets. */
+		struct trace_limits lim;
+		char err[HS_ERRLEN];
+		if (dup2(cfd, 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4, ~0u, 0);
+		signal(SIGPIPE, SIG_IGN);
+		trace_limits_default(&lim);
+		_exit(trace_session_run(3, server->proc.pid, &lim, err, sizeof(err)) ? 1 : 0);
+	}
+	close(cfd);
+	if (pid > 0)
+		watch_child(d, pid);
+	else
+		log_error("trace %s -> %s: fork: %s", t->audit, t->server, strerror(errno));
+}
+
+static void trace_closed(uv_handle_t *h)
+{
+	struct watch_trace *t = h->data;
+	unlink(t->path);
+	free(t);
+}
+
+static void watch_trace_open(struct hsd *d, struct space_rt *audit, const char *server,
+			     bool first)
+{
+	char dir[PATH_MAX - 64], dst[PATH_MAX], err[HS_ERRLEN];
+	struct watch_trace *t;
+
+	for (t = d->watch->traces; t; t = t->next)
+		if (!strcmp(t->audit, audit->name) && !strcmp(t->server, server))
+			return;
+	if (!(t = calloc(1, sizeof(*t))))
+		return;
+	snprintf(t->audit, sizeof(t->audit), "%s", audit->name);
+	snprintf(t->server, sizeof(t->server), "%s", server);
+	snprintf(dir, sizeof(dir), "%s/trace/%s", d->opt.run_dir, audit->name);
+	snprintf(t->path, sizeof(t->path), "%s/%s.sock", dir, server);
+	t->d = d;
+	uv_pipe_init(d->loop, &t->pipe, 0);
+	t->pipe.data = t;
+	unlink(t->path);
+	snprintf(dst, sizeof(dst), "/run/hsd-trace/%s.sock", server);
+	if (fs_mkdir_p(dir, 0700, err, sizeof(err)) || uv_pipe_bind(&t->pipe, t->path) ||
+	    uv_listen((uv_stream_t *)&t->pipe, 8, on_trace_conn) ||
+	    fsview_bind(audit->proc.pid, t->path, dst, false, err, sizeof(err)) ||
+	    (first && fsview_bind(audit->proc.pid, t->path, "/run/hsd-trace.sock", false, err, sizeof(err)))) {
+		log_error("space %s: trace broker for %s: %s", audit->name, server, err);
+		uv_close((uv_handle_t *)&t->pipe, trace_closed);
+		return;
+	}
+	t->next = d->watch->traces;
+	d->watch->traces = t;
+}
+
+static void watch_trace_close(struct hsd *d, const char *audit)
+{
+	for (struct watch_trace **p = &d->watch->traces; *p;) {
+		struct watch_trace *t = *p;
+		if (strcmp(t->audit, audit)) {
+			p = &t->next;
+			continue;
+		}
+		*p = t->next;
+		uv_close((uv_handle_t *)&t->pipe, trace_closed);
+	}
+}
+
+/* --- hooks ---------------------------------------------------------------- */
+
+int watch_init(struct hsd *d, char *err, size_t errlen)
+{
+	if (!(d->watch = calloc(1, sizeof(*d->watch))))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	return 0;
+}
+
+void watch_free(struct hsd *d)
+{
+	if (!d->watch)
+		return;
+	while (d->watch->relays)
+		watch_relay_close(d, d->watch->relays->server);
+	while (d->watch->traces)
+		watch_trace_close(d, d->watch->traces->audit);
+	uv_run(d->loop, UV_RUN_NOWAIT);
+	free(d->watch);
+	d->watch = NULL;
+}
+
+void watch_pair(struct hsd *d, struct space_rt *audit, struct space_rt *server,
+		bool first)
+{
+	struct watch_relay *r = relay_find(d->watch, server->name);
+	char path[PATH_MAX];
+
+	if (r) {
+		receiver_path(audit->proc.pid, path, sizeof(path));
+		syslog_relay_add_receiver(r->relay, path, NULL, 0);
+	}
+	watch_trace_open(d, audit, server->name, first);
+}
+
+void watch_space_started(struct hsd *d, struct space_rt *me, bool monitors_any)
+{
+	char err[HS_ERRLEN];
+
+	if (me->kind == SPACE_SERVER) {
+		watch_relay_open(d, me);
+		watch_mirror_add_server(d, me->name);
+		return;
+	}
+	if (!monitors_any)
+		return;
+	watch_mirror_attach(d, me);
+	if (fsview_bind(me->proc.pid, d->spaces->hstrace, "/usr/local/bin/hstrace", true,
+			err, sizeof(err)))
+		log_warn("space %s: hstrace: %s", me->name, err);
+}
+
+void watch_space_stopped(struct hsd *d, const char *name, enum space_kind kind,
+			 pid_t init)
+{
+	char base_if[IF_NAMESIZE], path[PATH_MAX];
+	int64_t n;
+
+	if (kind == SPACE_SERVER) {
+		watch_relay_close(d, name);
+		return;
+	}
+	receiver_path(init, path, sizeof(path));
+	for (struct watch_relay *r = d->watch->relays; r; r = r->next)
+		syslog_relay_remove_receiver(r->relay, path, NULL, 0);
+	watch_trace_close(d, name);
+	if (!row_netidx(d, name, &n)) {
+		mirror_name(n, base_if, sizeof(base_if));
+		mirror_detach(base_if, NULL, 0);
+	}
+}

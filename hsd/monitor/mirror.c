@@ -1,0 +1,357 @@
+/* mirror.c - packet mirror into an audit space (see mirror.h). */
+#include "mirror.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "link.h"
+#include "netns.h"
+#include "tc.h"
+
+uint16_t mirror_prio(const char *base_if)
+{
+	/* FNV-1a: stable across restarts and hosts, needs no stored state. */
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)base_if; *p; p++) {
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return (uint16_t)(MIRROR_PRIO_MIN + 2 * (h % (MIRROR_PRIO_SPAN / 2)));
+}
+
+/* Ingress at the even priority, egress one above: see tc_filter_list()
+ * for why the two hooks must not share a u32 priority. */
+static uint16_t dir_prio(const char *base_if, int dir)
+{
+	return (uint16_t)(mirror_prio(base_if) + (dir == TC_DIR_EGRESS));
+}
+
+static void mirror_cookie(const char *base_if, char out[TC_COOKIE_LEN + 1])
+{
+	/* base_if is at most 15 bytes, so "M" + name always fits. */
+	snprintf(out, TC_COOKIE_LEN + 1, "M%s", base_if);
+}
+
+static int check_if(const char *name, char *err, size_t errlen)
+{
+	const char *why;
+	if (!link_name_valid(name, &why))
+		return err_set(err, errlen, HS_EINPUT, "mirror: \"%.32s\": %s", name ? name : "",
+			       why);
+	return HS_OK;
+}
+
+/* ---- interface settings ---- */
+
+/* Write 1 to IF's disable_ipv6 inside netns_fd (-1 = here): /proc/sys/net
+ * shows the namespace of the thread that opens the file. */
+static int ipv6_disable(int netns_fd, const char *ifname, char *err, size_t errlen)
+{
+	int saved = -1;
+	if (netns_fd >= 0) {
+		int rc = netns_enter(netns_fd, &saved, err, errlen);
+		if (rc)
+			return rc;
+	}
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	int rc = HS_OK;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* No IPv6 in this kernel or namespace at all: nothing to disable. */
+		if (errno != ENOENT || access("/proc/sys/net/ipv6", F_OK) == 0)
+			rc = err_sys(err, errlen, "mirror: open %s", path);
+	} else {
+		if (write(fd, "1\n", 2) != 2)
+			rc = err_sys(err, errlen, "mirror: write %s", path);
+		close(fd);
+	}
+	if (saved >= 0) {
+		int lrc = netns_leave(saved, rc ? NULL : err, errlen);
+		if (rc == HS_OK)
+			rc = lrc;
+	}
+	return rc;
+}
+
+/* Set IFF_NOARP and IFF_UP on ifindex in the current namespace. */
+static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname, char *err,
+			 size_t errlen)
+{
+	char buf[256];
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_NOARP | IFF_UP;
+	ifi->ifi_change = IFF_NOARP | IFF_UP;
+	int kerr = tc_request(nl, nlh, NULL, NULL);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "mirror: set %s up with arp off", ifname);
+	}
+	return HS_OK;
+}
+
+/* ---- filters on one source ---- */
+
+struct scan {
+	const char *cookie;
+	uint32_t mine[16]; /* handles of our rules (normally one) */
+	size_t nmine;
+	bool foreign;      /* someone else's rule at our priority */
+};
+
+static void scan_cb(const struct tc_filter_info *f, void *arg)
+{
+	struct scan *s = arg;
+	if (strcmp(f->cookie, s->cookie) != 0) {
+		s->foreign = true;
+		return;
+	}
+	if (s->nmine < sizeof(s->mine) / sizeof(s->mine[0]))
+		s->mine[s->nmine++] = f->handle;
+}
+
+static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
+		      const char *source_if, char *err, size_t errlen)
+{
+	int src;
+	int rc = link_index(-1, source_if, &src, err, errlen);
+	if (rc)
+		return rc;
+	if (src == 0)
+		return err_set(err, errlen, HS_ESTATE, "mirror: no source interface %s", source_if);
+	if (src == base_idx)
+		return err_set(err, errlen, HS_EINPUT, "mirror: %s cannot mirror itself", base_if);
+	rc = tc_clsact_add(nl, src, err, errlen);
+	if (rc)
+		return rc;
+	char cookie[TC_COOKIE_LEN + 1];
+	mirror_cookie(base_if, cookie);
+	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+		uint16_t prio = dir_prio(base_if, d);
+		struct scan s = {.cookie = cookie};
+		rc = tc_filter_list(nl, src, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
+		if (rc)
+			return rc;
+		if (s.foreign)
+			return err_set(err, errlen, HS_ESTATE,
+				       "mirror: priority %u on %s is taken by another filter; "
+				       "rename %s",
+				       prio, source_if, base_if);
+		if (s.nmine > 0)
+			continue; /* already mirrored (e.g. re-adopted after a restart) */
+		rc = tc_mirror_add(nl, src, (enum tc_dir)d, prio, base_idx, cookie, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return HS_OK;
+}
+
+/* Delete our rules on ifindex, both hooks. */
+static int source_clear(struct mnl_socket *nl, const char *base_if, int ifindex, char *err,
+			size_t errlen)
+{
+	char cookie[TC_COOKIE_LEN + 1];
+	mirror_cookie(base_if, cookie);
+	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+		uint16_t prio = dir_prio(base_if, d);
+		struct scan s = {.cookie = cookie};
+		int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
+		for (size_t i = 0; rc == HS_OK && i < s.nmine; i++)
+			rc = tc_filter_del(nl, ifindex, (enum tc_dir)d, prio, s.mine[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	return HS_OK;
+}
+
+/* ---- public ---- */
+
+static int open_base(const char *base_if, int *base_idx, struct mnl_socket **nl, char *err,
+		     size_t errlen)
+{
+	int rc = check_if(base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = link_index(-1, base_if, base_idx, err, errlen);
+	if (rc == HS_OK && *base_idx == 0)
+		rc = err_set(err, errlen, HS_ESTATE, "mirror: no mirror interface %s", base_if);
+	if (rc == HS_OK)
+		rc = nl_open_in(-1, nl, err, errlen);
+	return rc;
+}
+
+int mirror_add_source(const char *base_if, const char *source_if, char *err, size_t errlen)
+{
+	int rc = check_if(source_if, err, errlen);
+	if (rc)
+		return rc;
+	int base_idx;
+	struct mnl_socket *nl;
+	rc = open_base(base_if, &base_idx, &nl, err, errlen);
+	if (rc)
+		return rc;
+	rc = source_add(nl, base_if, base_idx, source_if, err, errlen);
+	mnl_socket_close(nl);
+	return rc;
+}
+
+int mirror_remove_source(const char *base_if, const char *source_if, char *err, size_t errlen)
+{
+	int rc = check_if(base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = check_if(source_if, err, errlen);
+	int src = 0;
+	if (rc == HS_OK)
+		rc = link_index(-1, source_if, &src, err, errlen);
+	if (rc || src == 0)
+		return rc; /* a vanished source took its filters with it */
+	struct mnl_socket *nl;
+	rc = nl_open_in(-1, &nl, err, errlen);
+	if (rc)
+		return rc;
+	rc = source_clear(nl, base_if, src, err, errlen);
+	mnl_socket_close(nl);
+	return rc;
+}
+
+/* Every interface index of the current namespace. */
+struct link_list {
+	int *idx;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int link_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_list *l = data;
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		int *p = realloc(l->idx, cap * sizeof(*p));
+		if (!p) {
+			l->nomem = true;
+			return MNL_CB_OK;
+		}
+		l->idx = p;
+		l->cap = cap;
+	}
+	l->idx[l->n++] = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+static int links_all(struct mnl_socket *nl, struct link_list *l, char *err, size_t errlen)
+{
+	char buf[256];
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	int kerr = tc_request(nl, nlh, link_list_cb, l);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "mirror: list interfaces");
+	}
+	if (l->nomem)
+		return err_set(err, errlen, HS_ESYS, "mirror: out of memory listing interfaces");
+	return HS_OK;
+}
+
+int mirror_detach(const char *base_if, char *err, size_t errlen)
+{
+	int rc = check_if(base_if, err, errlen);
+	if (rc)
+		return rc;
+	struct mnl_socket *nl;
+	rc = nl_open_in(-1, &nl, err, errlen);
+	if (rc)
+		return rc;
+	struct link_list l = {0};
+	rc = links_all(nl, &l, err, errlen);
+	/* Keep going past a failing interface (it may vanish meanwhile) and
+	 * report the first error at the end. */
+	for (size_t i = 0; rc == HS_OK && i < l.n; i++) {
+		char e[HS_ERRLEN];
+		int r = source_clear(nl, base_if, l.idx[i], e, sizeof(e));
+		if (r && rc == HS_OK)
+			rc = err_set(err, errlen, r, "%s", e);
+	}
+	free(l.idx);
+	mnl_socket_close(nl);
+	int drc = link_delete(-1, base_if, rc ? NULL : err, errlen);
+	return rc ? rc : drc;
+}
+
+int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *sources,
+		  size_t n, char *err, size_t errlen)
+{
+	int rc = check_if(base_if, err, errlen);
+	for (size_t i = 0; rc == HS_OK && i < n; i++)
+		rc = check_if(sources[i], err, errlen);
+	if (rc == HS_OK && audit_netns_fd < 0)
+		rc = err_set(err, errlen, HS_EINPUT, "mirror: no audit namespace given");
+	if (rc)
+		return rc;
+	rc = link_veth_create(base_if, audit_netns_fd, MIRROR_PEER, err, errlen);
+	if (rc)
+		return rc; /* nothing created: an existing base_if is not ours to remove */
+
+	int base_idx = 0;
+	struct mnl_socket *nl = NULL;
+	/* IPv6 off before anything is up, so neither end ever sends ND/MLD. */
+	rc = ipv6_disable(-1, base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = ipv6_disable(audit_netns_fd, MIRROR_PEER, err, errlen);
+	if (rc == HS_OK)
+		rc = open_base(base_if, &base_idx, &nl, err, errlen);
+	/* The drop filter goes in before the link is up: nothing the audit
+	 * space sends may ever slip through. */
+	if (rc == HS_OK)
+		rc = tc_clsact_add(nl, base_idx, err, errlen);
+	if (rc == HS_OK)
+		rc = tc_drop_add(nl, base_idx, TC_DIR_INGRESS, MIRROR_DROP_PRIO, err, errlen);
+	if (rc == HS_OK)
+		rc = link_noarp_up(nl, base_idx, base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
+	for (size_t i = 0; rc == HS_OK && i < n; i++)
+		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
+	if (nl)
+		mnl_socket_close(nl);
+	if (rc)
+		mirror_detach(base_if, NULL, 0); /* undo; the first error stays in err */
+	return rc;
+}
+
+int mirror_dropped(const char *base_if, uint64_t *packets, char *err, size_t errlen)
+{
+	*packets = 0;
+	int base_idx;
+	struct mnl_socket *nl;
+	int rc = open_base(base_if, &base_idx, &nl, err, errlen);
+	if (rc)
+		return rc;
+	/* base_if's egress drops nothing, so the qdisc's count is ingress. */
+	rc = tc_clsact_drops(nl, base_idx, packets, err, errlen);
+	mnl_socket_close(nl);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/* syslog_relay.h - copy every message a server space sends to /dev/log to
+ * audit spaces (the papers' "mkdup"; Linux has no such primitive).
+ *
+ * hsd binds a SOCK_DGRAM unix socket that is bind-mounted onto the server
+ * space's /dev/log.  For each datagram it reads (with the sender's
+ * SCM_CREDENTIALS) it
+ *   - forwards the datagram unchanged to the normal destination (the base's
+ *     /dev/log), passing the sender's credentials on when the kernel allows;
+ *   - sends each registered audit receiver a copy prefixed with one line
+ *         hsd-src space=NAME pid=NSPID uid=UID gid=GID\n
+ *     NSPID is the sender's pid inside the server space's PID namespace
+ *     ("?" when the sender exited before hsd read the message); UID and
+ *     GID are as hsd sees them.
+ * Every send is non-blocking and each destination has its own sending
+ * socket (a unix datagram is charged to the sender's socket until it is
+ * read, so one stuck reader would otherwise starve the others).  A
+ * destination that is absent, refuses or is full loses that message and
+ * the loss is counted; the server never waits for an audit reader.
+ */
+#ifndef HS_SYSLOG_RELAY_H
+#define HS_SYSLOG_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYSLOG_RELAY_DEFAULT_FORWARD "/dev/log"
+#define SYSLOG_RELAY_MAX_RECEIVERS 16
+#define SYSLOG_RELAY_PATH_MAX 108 /* sizeof(sun_path), NUL included */
+#define SYSLOG_RELAY_MSG_MAX 65536 /* longer datagrams are cut (and counted) */
+
+struct syslog_relay;
+
+struct syslog_relay_receiver_stats {
+	char path[SYSLOG_RELAY_PATH_MAX];
+	uint64_t sent;
+	uint64_t dropped;
+};
+
+struct syslog_relay_stats {
+	uint64_t received;
+	uint64_t truncated;       /* datagrams longer than SYSLOG_RELAY_MSG_MAX */
+	uint64_t forwarded;
+	uint64_t forward_dropped; /* normal destination absent, refusing or full */
+	size_t nreceivers;
+	struct syslog_relay_receiver_stats receivers[SYSLOG_RELAY_MAX_RECEIVERS];
+};
+
+/* Bind the relay socket at sock_path (a stale socket there is replaced;
+ * anything else there is HS_EINPUT) for the server space space_name,
+ * forwarding to forward_path (NULL = "/dev/log" of the caller's mount
+ * namespace).  The socket is non-blocking with SO_PASSCRED and mode 0666,
+ * like /dev/log. */
+int syslog_relay_open(const char *sock_path, const char *space_name, const char *forward_path,
+		      struct syslog_relay **out, char *err, size_t errlen);
+
+/* The fd to poll for readability (owned by the relay). */
+int syslog_relay_fd(const struct syslog_relay *r);
+
+/* Relay what is queued, up to a batch (a level-triggered poll calls again
+ * while more is left).  Losses are counted, not errors; only a failing
+ * relay socket is.  Any file descriptors a sender attached are closed. */
+int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen);
+
+/* Copy messages to the unix datagram socket at path, e.g.
+ * "/proc/AUDIT_INIT_PID/root/run/hsd-syslog.sock": the path is resolved at
+ * every send, so a receiver may appear, vanish and come back.  Adding one
+ * that is registered already is success. */
+int syslog_relay_add_receiver(struct syslog_relay *r, const char *path, char *err,
+			      size_t errlen);
+/* Unregistering an unknown path is success. */
+int syslog_relay_remove_receiver(struct syslog_relay *r, const char *path, char *err,
+				 size_t errlen);
+
+void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats *out);
+
+/* Close everything and unlink the relay socket's path.  NULL is fine. */
+void syslog_relay_close(struct syslog_relay *r);
+
+#endif

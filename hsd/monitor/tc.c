@@ -1,0 +1,404 @@
+/* tc.c - clsact qdisc and u32 filter requests over rtnetlink (see tc.h). */
+#include "tc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <libmnl/libmnl.h>
+#include <linux/bpf.h>
+#include <linux/gen_stats.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "err.h"
+
+#define TC_REQSZ 1024
+#define TC_RECVSZ 32768 /* a dump batch of u32 rules with stats */
+
+static uint32_t tc_seq;
+
+static uint32_t dir_parent(enum tc_dir dir)
+{
+	return TC_H_MAKE(TC_H_CLSACT, dir == TC_DIR_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+static const char *dir_name(enum tc_dir dir)
+{
+	return dir == TC_DIR_INGRESS ? "ingress" : "egress";
+}
+
+/* Zeroed, so attribute padding never carries stack bytes to the kernel. */
+static struct nlmsghdr *tc_msg(char *buf, uint16_t type, uint16_t flags, int ifindex,
+			       uint32_t parent, uint32_t handle, uint32_t info)
+{
+	memset(buf, 0, TC_REQSZ);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	struct tcmsg *t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = ifindex;
+	t->tcm_parent = parent;
+	t->tcm_handle = handle;
+	t->tcm_info = info;
+	return nlh;
+}
+
+int tc_request(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	if (nlh->nlmsg_seq == 0)
+		nlh->nlmsg_seq = ++tc_seq;
+	/* NLM_F_DUMP shares bits with NLM_F_EXCL, so tell dumps by type too
+	 * (RTM_GET* are the types with low bits 2). */
+	bool dump = (nlh->nlmsg_type & 3) == 2 &&
+		    (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	if (!dump)
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	char *buf = malloc(TC_RECVSZ);
+	if (!buf)
+		return -ENOMEM;
+	unsigned portid = mnl_socket_get_portid(nl);
+	int rc = 0;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, TC_RECVSZ);
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	free(buf);
+	return rc;
+}
+
+int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen)
+{
+	char buf[TC_REQSZ];
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+				      TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
+	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
+	int kerr = tc_request(nl, nlh, NULL, NULL);
+	if (kerr && kerr != -EEXIST) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: add clsact qdisc on ifindex %d", ifindex);
+	}
+	return HS_OK;
+}
+
+static void put_mirred(struct nlmsghdr *nlh, int target);
+
+/* u32 match-all rule with one mirred action carrying cookie. */
+int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		  int target_ifindex, const char *cookie, char *err, size_t errlen)
+{
+	size_t clen = cookie ? strlen(cookie) : 0;
+	if (clen == 0 || clen > TC_COOKIE_LEN)
+		return err_set(err, errlen, HS_EINPUT, "tc: action cookie must be 1..%d bytes",
+			       TC_COOKIE_LEN);
+	char buf[TC_REQSZ];
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+				      dir_parent(dir), 0,
+				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+
+	/* One key, mask 0 value 0 at offset 0: matches every packet.
+	 * TERMINAL because the rule ends in actions, as tc(8) sets it. */
+	char selbuf[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)];
+	memset(selbuf, 0, sizeof(selbuf));
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)selbuf;
+	sel->flags = TC_U32_TERMINAL;
+	sel->nkeys = 1;
+	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(selbuf), selbuf);
+
+	struct nlattr *acts = mnl_attr_nest_start(nlh, TCA_U32_ACT);
+	struct nlattr *act = mnl_attr_nest_start(nlh, 1); /* action order 1 */
+	put_mirred(nlh, target_ifindex);
+	mnl_attr_put(nlh, TCA_ACT_COOKIE, clen, cookie);
+	mnl_attr_nest_end(nlh, act);
+	mnl_attr_nest_end(nlh, acts);
+	mnl_attr_nest_end(nlh, opts);
+
+	int kerr = tc_request(nl, nlh, NULL, NULL);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: add mirror filter prio %u on ifindex %d %s", prio,
+			       ifindex, dir_name(dir));
+	}
+	return HS_OK;
+}
+
+static void put_mirred(struct nlmsghdr *nlh, int target)
+{
+	mnl_attr_put_strz(nlh, TCA_ACT_KIND, "mirred");
+	struct nlattr *o = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
+	struct tc_mirred m;
+	memset(&m, 0, sizeof(m));
+	m.action = TC_ACT_UNSPEC; /* "continue": see tc.h */
+	m.eaction = TCA_EGRESS_MIRROR;
+	m.ifindex = (uint32_t)target;
+	mnl_attr_put(nlh, TCA_MIRRED_PARMS, sizeof(m), &m);
+	mnl_attr_nest_end(nlh, o);
+}
+
+/* ---- dump parsing ---- */
+
+struct list_ctx {
+	tc_filter_cb *cb;
+	void *arg;
+};
+
+/* Collect nested attributes by type into tb[0..max]; unknown ones are
+ * skipped, so newer kernels adding attributes do not break us. */
+struct attr_tab {
+	const struct nlattr **tb;
+	unsigned max;
+};
+
+static int attr_collect(const struct nlattr *a, void *data)
+{
+	struct attr_tab *t = data;
+	unsigned type = mnl_attr_get_type(a);
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static void nested(const struct nlattr *a, const struct nlattr **tb, unsigned max)
+{
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	struct attr_tab t = {tb, max};
+	if (a)
+		mnl_attr_parse_nested(a, attr_collect, &t);
+}
+
+/* A two-instruction classifier, "return TC_ACT_SHOT": this kernel has no
+ * gact action, but cls_bpf in direct-action mode can drop by itself. */
+static int drop_prog_load(char *err, size_t errlen)
+{
+	struct bpf_insn prog[2];
+	memset(prog, 0, sizeof(prog));
+	prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+	prog[0].dst_reg = BPF_REG_0;
+	prog[0].imm = TC_ACT_SHOT;
+	prog[1].code = BPF_JMP | BPF_EXIT;
+	static const char license[] = "GPL";
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	a.insns = (uint64_t)(uintptr_t)prog;
+	a.insn_cnt = 2;
+	a.license = (uint64_t)(uintptr_t)license;
+	memcpy(a.prog_name, "hsd_drop", sizeof("hsd_drop"));
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd < 0)
+		return err_sys(err, errlen, "tc: load the drop-all BPF classifier");
+	return fd;
+}
+
+int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio, char *err,
+		size_t errlen)
+{
+	int pfd = drop_prog_load(err, errlen);
+	if (pfd < 0)
+		return pfd;
+	char buf[TC_REQSZ];
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+				      dir_parent(dir), 1,
+				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
+	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)pfd);
+	mnl_attr_put_strz(nlh, TCA_BPF_NAME, "hsd_drop");
+	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	mnl_attr_nest_end(nlh, opts);
+	int kerr = tc_request(nl, nlh, NULL, NULL);
+	close(pfd); /* the filter holds its own reference to the program */
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: add drop filter prio %u on ifindex %d %s", prio,
+			       ifindex, dir_name(dir));
+	}
+	return HS_OK;
+}
+
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint64_t *drops = data;
+	if (nlh->nlmsg_type != RTM_NEWQDISC)
+		return MNL_CB_OK;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[TCA_MAX + 1];
+	memset(tb, 0, sizeof(tb));
+	struct attr_tab tab = {tb, TCA_MAX};
+	if (t->tcm_parent != TC_H_CLSACT || mnl_attr_parse(nlh, sizeof(*t), attr_collect, &tab) < 0)
+		return MNL_CB_OK;
+	const struct nlattr *st[TCA_STATS_MAX + 1];
+	nested(tb[TCA_STATS2], st, TCA_STATS_MAX);
+	if (st[TCA_STATS_QUEUE] &&
+	    mnl_attr_get_payload_len(st[TCA_STATS_QUEUE]) >= sizeof(struct gnet_stats_queue)) {
+		struct gnet_stats_queue q;
+		memcpy(&q, mnl_attr_get_payload(st[TCA_STATS_QUEUE]), sizeof(q));
+		*drops = q.drops;
+	}
+	return MNL_CB_OK;
+}
+
+int tc_clsact_drops(struct mnl_socket *nl, int ifindex, uint64_t *drops, char *err,
+		    size_t errlen)
+{
+	*drops = 0;
+	char buf[TC_REQSZ];
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETQDISC, NLM_F_DUMP, ifindex, 0, 0, 0);
+	int kerr = tc_request(nl, nlh, qdisc_cb, drops);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: read qdisc statistics of ifindex %d", ifindex);
+	}
+	return HS_OK;
+}
+
+static void parse_stats(const struct nlattr *a, struct tc_filter_info *f)
+{
+	const struct nlattr *tb[TCA_STATS_MAX + 1];
+	nested(a, tb, TCA_STATS_MAX);
+	if (tb[TCA_STATS_BASIC] && mnl_attr_get_payload_len(tb[TCA_STATS_BASIC]) >=
+					   sizeof(struct gnet_stats_basic)) {
+		struct gnet_stats_basic b;
+		memcpy(&b, mnl_attr_get_payload(tb[TCA_STATS_BASIC]), sizeof(b));
+		f->packets = b.packets;
+	}
+	if (tb[TCA_STATS_QUEUE] && mnl_attr_get_payload_len(tb[TCA_STATS_QUEUE]) >=
+					   sizeof(struct gnet_stats_queue)) {
+		struct gnet_stats_queue q;
+		memcpy(&q, mnl_attr_get_payload(tb[TCA_STATS_QUEUE]), sizeof(q));
+		f->drops = q.drops;
+	}
+}
+
+static void parse_action(const struct nlattr *a, struct tc_filter_info *f)
+{
+	const struct nlattr *tb[TCA_ACT_MAX + 1];
+	nested(a, tb, TCA_ACT_MAX);
+	if (tb[TCA_ACT_KIND]) {
+		size_t n = mnl_attr_get_payload_len(tb[TCA_ACT_KIND]);
+		if (n >= sizeof(f->kind))
+			n = sizeof(f->kind) - 1;
+		memcpy(f->kind, mnl_attr_get_payload(tb[TCA_ACT_KIND]), n);
+		f->kind[strnlen(f->kind, n)] = '\0';
+	}
+	if (tb[TCA_ACT_COOKIE]) {
+		size_t n = mnl_attr_get_payload_len(tb[TCA_ACT_COOKIE]);
+		if (n > TC_COOKIE_LEN)
+			n = TC_COOKIE_LEN;
+		memcpy(f->cookie, mnl_attr_get_payload(tb[TCA_ACT_COOKIE]), n);
+		f->cookie[n] = '\0';
+	}
+	if (tb[TCA_ACT_STATS])
+		parse_stats(tb[TCA_ACT_STATS], f);
+	if (strcmp(f->kind, "mirred") == 0 && tb[TCA_ACT_OPTIONS]) {
+		const struct nlattr *mt[TCA_MIRRED_MAX + 1];
+		nested(tb[TCA_ACT_OPTIONS], mt, TCA_MIRRED_MAX);
+		if (mt[TCA_MIRRED_PARMS] &&
+		    mnl_attr_get_payload_len(mt[TCA_MIRRED_PARMS]) >= sizeof(struct tc_mirred)) {
+			struct tc_mirred m;
+			memcpy(&m, mnl_attr_get_payload(mt[TCA_MIRRED_PARMS]), sizeof(m));
+			f->target_ifindex = m.ifindex;
+		}
+	}
+}
+
+static int list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct list_ctx *ctx = data;
+	if (nlh->nlmsg_type != RTM_NEWTFILTER)
+		return MNL_CB_OK;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[TCA_MAX + 1];
+	memset(tb, 0, sizeof(tb));
+	struct attr_tab tab = {tb, TCA_MAX};
+	if (mnl_attr_parse(nlh, sizeof(*t), attr_collect, &tab) < 0)
+		return MNL_CB_OK;
+	if (!tb[TCA_KIND])
+		return MNL_CB_OK;
+	struct tc_filter_info f;
+	memset(&f, 0, sizeof(f));
+	f.prio = (uint16_t)(TC_H_MAJ(t->tcm_info) >> 16);
+	f.handle = t->tcm_handle;
+	if (strcmp(mnl_attr_get_str(tb[TCA_KIND]), "u32") != 0) {
+		/* Another classifier: reported by its own kind, no cookie. */
+		snprintf(f.kind, sizeof(f.kind), "%s", mnl_attr_get_str(tb[TCA_KIND]));
+		if (f.handle)
+			ctx->cb(&f, ctx->arg);
+		return MNL_CB_OK;
+	}
+	const struct nlattr *ut[TCA_U32_MAX + 1];
+	nested(tb[TCA_OPTIONS], ut, TCA_U32_MAX);
+	if (!ut[TCA_U32_SEL]) /* a hash table entry, not a rule */
+		return MNL_CB_OK;
+	if (ut[TCA_U32_ACT]) {
+		const struct nlattr *at[TCA_ACT_MAX_PRIO + 1];
+		nested(ut[TCA_U32_ACT], at, TCA_ACT_MAX_PRIO);
+		if (at[1])
+			parse_action(at[1], &f);
+	}
+	ctx->cb(&f, ctx->arg);
+	return MNL_CB_OK;
+}
+
+int tc_filter_list(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		   tc_filter_cb *cb, void *arg, char *err, size_t errlen)
+{
+	char buf[TC_REQSZ];
+	/* The kernel skips filters of other prios when tcm_info names one. */
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETTFILTER, NLM_F_DUMP, ifindex, dir_parent(dir), 0,
+				      prio ? TC_H_MAKE((uint32_t)prio << 16, 0) : 0);
+	struct list_ctx ctx = {cb, arg};
+	int kerr = tc_request(nl, nlh, list_cb, &ctx);
+	/* No clsact qdisc: nothing to list. */
+	if (kerr == -EINVAL || kerr == -ENOENT || kerr == -ENODEV)
+		return HS_OK;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: list filters on ifindex %d %s", ifindex,
+			       dir_name(dir));
+	}
+	return HS_OK;
+}
+
+int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		  uint32_t handle, char *err, size_t errlen)
+{
+	char buf[TC_REQSZ];
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_DELTFILTER, 0, ifindex, dir_parent(dir), handle,
+				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+	/* Handle 0 removes the whole priority, whatever its kind. */
+	if (handle)
+		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+	int kerr = tc_request(nl, nlh, NULL, NULL);
+	if (kerr == -ENOENT || kerr == -ENODEV)
+		return HS_OK; /* filter or interface already gone */
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: delete filter %x prio %u on ifindex %d %s", handle,
+			       prio, ifindex, dir_name(dir));
+	}
+	return HS_OK;
+}

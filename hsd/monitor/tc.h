@@ -1,0 +1,80 @@
+/* tc.h - the few traffic-control requests the packet mirror needs, built
+ * as rtnetlink messages with libmnl (no tc binary).
+ *
+ * Everything works on a NETLINK_ROUTE socket the caller opened (nl_open_in)
+ * in the namespace that holds the interfaces.  Filters are always u32 with
+ * one key "match u32 0 0" (every packet), protocol all, on the clsact
+ * qdisc's ingress or egress hook, carrying exactly one action with a
+ * cookie, so that the owner of a filter can be told from its dump.
+ */
+#ifndef HS_TC_H
+#define HS_TC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mnl_socket;
+struct nlmsghdr;
+
+enum tc_dir { TC_DIR_INGRESS, TC_DIR_EGRESS };
+
+/* An action cookie is at most 16 bytes (TC_COOKIE_MAX_SIZE). */
+#define TC_COOKIE_LEN 16
+
+/* One filter as dumped.  For u32 only rule nodes are reported, not the
+ * hash tables u32 lists alongside them; other classifiers (the cls_bpf
+ * drop filter) are reported with kind = the classifier's kind and only
+ * prio and handle filled in. */
+struct tc_filter_info {
+	uint16_t prio;
+	uint32_t handle;
+	char kind[16];                 /* u32: the action's kind ("mirred") */
+	char cookie[TC_COOKIE_LEN + 1]; /* NUL-terminated; "" if none */
+	uint32_t target_ifindex;       /* mirred only; 0 once the target is gone */
+	uint64_t packets;              /* packets the action saw */
+	uint64_t drops;                /* packets the action dropped */
+};
+
+typedef void tc_filter_cb(const struct tc_filter_info *f, void *arg);
+
+/* Send one rtnetlink request on nl and read until its ACK (or NLMSG_DONE
+ * for a dump), passing data messages to cb.  Returns 0 or the negative
+ * errno the kernel reported.  Shared with mirror.c's link dump. */
+int tc_request(struct mnl_socket *nl, struct nlmsghdr *nlh,
+	       int (*cb)(const struct nlmsghdr *, void *), void *data);
+
+/* Add a clsact qdisc to ifindex; one that is there already is fine. */
+int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen);
+
+/* Add "u32 match-all -> mirred egress mirror to target_ifindex, continue"
+ * at prio.  "continue" (TC_ACT_UNSPEC), not pipe: classification then goes
+ * on to the next filter, so mirrors of several audit spaces on one source
+ * all see every packet and nothing after them changes behaviour. */
+int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		  int target_ifindex, const char *cookie, char *err, size_t errlen);
+
+/* Drop every packet at prio: a cls_bpf filter (handle 1) running a
+ * "return TC_ACT_SHOT" program in direct-action mode, because this kernel
+ * has no gact action.  Its drops show in the clsact qdisc's statistics. */
+int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio, char *err,
+		size_t errlen);
+
+/* Packets dropped at ifindex's clsact hooks (the qdisc's drop counter). */
+int tc_clsact_drops(struct mnl_socket *nl, int ifindex, uint64_t *drops, char *err,
+		    size_t errlen);
+
+/* Call cb for every filter on ifindex's hook at prio (0 = any prio).
+ * Beware a u32 quirk: the ingress and egress hooks of one clsact share
+ * u32's table of hash tables, and a dump walks that table by priority, so
+ * a u32 filter at prio P on the other hook is listed here as well.  Use
+ * different priorities on the two hooks. 
+ * No clsact qdisc (or no such interface) lists nothing. */
+int tc_filter_list(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		   tc_filter_cb *cb, void *arg, char *err, size_t errlen);
+
+/* Delete the u32 rule handle at prio, or with handle 0 every filter at
+ * prio whatever its kind; already gone is success. */
+int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+		  uint32_t handle, char *err, size_t errlen);
+
+#endif

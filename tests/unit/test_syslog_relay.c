@@ -1,0 +1,492 @@
+/* test_syslog_relay.c - the /dev/log relay with real unix sockets under a
+ * private temporary directory:
+ *
+ *   sender (own PID ns) -> relay.sock --forward--> dest.sock  (the "base syslog")
+ *                                     --copy-----> rcv1.sock  (audit reader)
+ *                                     --copy-----> rcv2.sock  (never read)
+ *                                     --copy-----> absent.sock (nobody)
+ *
+ * PID namespaces need root; without it those tests are skipped.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "syslog_relay.h"
+
+static char dir[64], relay_path[128], dest_path[128], rcv1_path[128], rcv2_path[128],
+	absent_path[128];
+static int dest = -1, rcv1 = -1, rcv2 = -1;
+static struct syslog_relay *relay;
+static char err[HS_ERRLEN];
+
+static void ok(int rc)
+{
+	cr_assert_eq(rc, HS_OK, "%s", err);
+}
+
+static struct sockaddr_un sun_of(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	return sa;
+}
+
+static int bound(const char *path, int rcvbuf)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_un sa = sun_of(path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s: %s", path,
+		     strerror(errno));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	return fd;
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/hsd-syslog-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(relay_path, sizeof(relay_path), "%s/relay.sock", dir);
+	snprintf(dest_path, sizeof(dest_path), "%s/dest.sock", dir);
+	snprintf(rcv1_path, sizeof(rcv1_path), "%s/rcv1.sock", dir);
+	snprintf(rcv2_path, sizeof(rcv2_path), "%s/rcv2.sock", dir);
+	snprintf(absent_path, sizeof(absent_path), "%s/absent.sock", dir);
+	dest = bound(dest_path, 0);
+	rcv1 = bound(rcv1_path, 0);
+	rcv2 = bound(rcv2_path, 1); /* the kernel rounds up to its minimum */
+}
+
+static void teardown(void)
+{
+	syslog_relay_close(relay);
+	relay = NULL;
+	int *fds[] = {&dest, &rcv1, &rcv2};
+	for (size_t i = 0; i < 3; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	const char *paths[] = {relay_path, dest_path, rcv1_path, rcv2_path, absent_path};
+	for (size_t i = 0; i < 5; i++)
+		unlink(paths[i]);
+	rmdir(dir);
+}
+
+TestSuite(syslog, .init = setup, .fini = teardown, .timeout = 60);
+
+static void open_relay(const char *forward)
+{
+	ok(syslog_relay_open(relay_path, "web", forward, &relay, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, rcv2_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, absent_path, err, sizeof(err)));
+}
+
+/* Wait for the relay socket to be readable, then relay. */
+static void pump(int ms)
+{
+	struct pollfd p = {syslog_relay_fd(relay), POLLIN, 0};
+	if (poll(&p, 1, ms) > 0)
+		ok(syslog_relay_handle(relay, err, sizeof(err)));
+}
+
+static int send_to(const char *path, const void *msg, size_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = sun_of(path);
+	ssize_t n = sendto(fd, msg, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Read one datagram (non-blocking fd, waits up to 1 s); returns its length
+ * and, when cred is not NULL, the credentials it came with. */
+static ssize_t take(int fd, char *buf, size_t len, struct ucred *cred)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	if (poll(&p, 1, 1000) != 1)
+		return -1;
+	union {
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {buf, len - 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			   .msg_controllen = sizeof(ctl.b)};
+	ssize_t n = recvmsg(fd, &m, 0);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (cred && c && c->cmsg_type == SCM_CREDENTIALS)
+		memcpy(cred, CMSG_DATA(c), sizeof(*cred));
+	return n;
+}
+
+static void drain(int fd)
+{
+	char b[512];
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) >= 0)
+		;
+}
+
+/* ---- a sender inside its own PID namespace, as in a server space ---- */
+
+struct sender {
+	pid_t child;   /* in our namespace */
+	int go;        /* closing it lets the sender exit */
+	pid_t host_pid; /* the sending process as we number it */
+};
+
+/* The sender is PID 1 of a new PID namespace; it sends msg and stays alive
+ * until sender_end(), so the relay can still look it up. */
+static void sender_start(struct sender *s, const char *msg)
+{
+	int go[2], ready[2];
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(go[1]);
+		close(ready[0]);
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(2);
+		pid_t g = fork();
+		if (g < 0)
+			_exit(3);
+		if (g == 0) {
+			char b;
+			int rc = send_to(relay_path, msg, strlen(msg)) == 0 ? 0 : 4;
+			pid_t me = getpid(); /* 1 here */
+			if (write(ready[1], &me, sizeof(me)) != (ssize_t)sizeof(me))
+				rc = 5;
+			if (read(go[0], &b, 1) < 0)
+				rc = 6;
+			_exit(rc);
+		}
+		close(ready[1]);
+		int st;
+		waitpid(g, &st, 0);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 7);
+	}
+	close(go[0]);
+	close(ready[1]);
+	pid_t inner;
+	cr_assert_eq(read(ready[0], &inner, sizeof(inner)), (ssize_t)sizeof(inner),
+		     "sender did not start");
+	close(ready[0]);
+	cr_assert_eq(inner, 1);
+	s->child = c;
+	s->go = go[1];
+}
+
+static void sender_end(struct sender *s)
+{
+	close(s->go);
+	int st;
+	cr_assert_eq(waitpid(s->child, &st, 0), s->child);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sender failed: %d", st);
+}
+
+/* ---- tests ---- */
+
+Test(syslog, copies_carry_the_header_and_the_original_goes_on_unchanged)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (PID namespace)");
+	open_relay(dest_path);
+	const char *msg = "<13>Jan  1 00:00:00 web: hsd-relay-marker-1";
+	struct sender s;
+	sender_start(&s, msg);
+	pump(1000);
+
+	char got[512];
+	struct ucred cred = {0};
+	cr_assert_eq(take(dest, got, sizeof(got), &cred), (ssize_t)strlen(msg));
+	cr_assert_str_eq(got, msg);
+	/* The normal destination sees the sender's credentials, not hsd's. */
+	cr_assert_neq(cred.pid, getpid());
+	cr_assert_gt(cred.pid, 1);
+
+	char want[512];
+	snprintf(want, sizeof(want), "hsd-src space=web pid=1 uid=%u gid=%u\n%s",
+		 (unsigned)getuid(), (unsigned)getgid(), msg);
+	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
+	cr_assert_str_eq(got, want);
+	cr_assert_gt(take(rcv2, got, sizeof(got), NULL), 0);
+	cr_assert_str_eq(got, want);
+	sender_end(&s);
+
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.received, 1);
+	cr_assert_eq(st.forwarded, 1);
+	cr_assert_eq(st.forward_dropped, 0);
+	cr_assert_eq(st.nreceivers, 3);
+	cr_assert_eq(st.receivers[0].sent, 1);
+	cr_assert_eq(st.receivers[1].sent, 1);
+	cr_assert_eq(st.receivers[2].sent, 0);
+	cr_assert_eq(st.receivers[2].dropped, 1, "absent receiver not counted");
+	cr_assert_str_eq(st.receivers[2].path, absent_path);
+}
+
+Test(syslog, a_sender_that_is_gone_gets_pid_unknown)
+{
+	open_relay(dest_path);
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0)
+		_exit(send_to(relay_path, "gone", 4) == 0 ? 0 : 1);
+	int st;
+	waitpid(c, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	pump(1000);
+	char got[256], want[128];
+	snprintf(want, sizeof(want), "hsd-src space=web pid=? uid=%u gid=%u\ngone",
+		 (unsigned)getuid(), (unsigned)getgid());
+	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
+	cr_assert_str_eq(got, want);
+	/* Its credentials could not be passed on; the message still was. */
+	cr_assert_eq(take(dest, got, sizeof(got), NULL), 4);
+	cr_assert_str_eq(got, "gone");
+}
+
+static long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000L;
+}
+
+Test(syslog, stuck_and_absent_readers_never_slow_the_sender)
+{
+	open_relay(dest_path);
+	/* Fill the never-reading receiver first. */
+	for (int i = 0; i < 64; i++) {
+		char m[32];
+		snprintf(m, sizeof(m), "fill %d", i);
+		cr_assert_eq(send_to(relay_path, m, strlen(m)), 0);
+		ok(syslog_relay_handle(relay, err, sizeof(err)));
+	}
+	drain(rcv1);
+	drain(dest);
+	struct syslog_relay_stats before;
+	syslog_relay_stats(relay, &before);
+	cr_assert_gt(before.receivers[1].dropped, 0, "rcv2 never filled up");
+
+	/* 1000 blocking sends, like syslog(3), from a child; the child
+	 * reports how long they took.  Meanwhile we relay and read rcv1 and
+	 * dest, as hsd's loop and a live reader would. */
+	enum { N = 1000 };
+	int res[2];
+	cr_assert_eq(pipe2(res, O_CLOEXEC), 0);
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(res[0]);
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = sun_of(relay_path);
+		long t0 = now_us();
+		long worst = 0;
+		for (int i = 0; i < N; i++) {
+			char m[64];
+			int n = snprintf(m, sizeof(m), "<14>burst message %d", i);
+			long s0 = now_us();
+			if (sendto(fd, m, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)) != n)
+				_exit(1);
+			if (now_us() - s0 > worst)
+				worst = now_us() - s0;
+		}
+		long t[2] = {now_us() - t0, worst};
+		if (write(res[1], t, sizeof(t)) != (ssize_t)sizeof(t))
+			_exit(2);
+		_exit(0);
+	}
+	close(res[1]);
+	long t[2] = {-1, -1};
+	long deadline = now_us() + 20 * 1000000L;
+	uint64_t got1 = 0;
+	for (;;) {
+		struct syslog_relay_stats now;
+		syslog_relay_stats(relay, &now);
+		if (now.received - before.received >= N || now_us() > deadline)
+			break;
+		struct pollfd p[2] = {{syslog_relay_fd(relay), POLLIN, 0}, {rcv1, POLLIN, 0}};
+		poll(p, 2, 100);
+		ok(syslog_relay_handle(relay, err, sizeof(err)));
+		char b[512];
+		while (recv(rcv1, b, sizeof(b), MSG_DONTWAIT) >= 0)
+			got1++;
+		drain(dest);
+	}
+	cr_assert_eq(read(res[0], t, sizeof(t)), (ssize_t)sizeof(t));
+	close(res[0]);
+	int st;
+	waitpid(c, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char b[512];
+	while (recv(rcv1, b, sizeof(b), MSG_DONTWAIT) >= 0)
+		got1++;
+
+	struct syslog_relay_stats a;
+	syslog_relay_stats(relay, &a);
+	cr_log_info("1000 sends took %ld us (slowest %ld us); rcv1 got %llu, dropped %llu; "
+		    "rcv2 dropped %llu; absent dropped %llu; forward dropped %llu",
+		    t[0], t[1], (unsigned long long)got1,
+		    (unsigned long long)(a.receivers[0].dropped - before.receivers[0].dropped),
+		    (unsigned long long)(a.receivers[1].dropped - before.receivers[1].dropped),
+		    (unsigned long long)(a.receivers[2].dropped - before.receivers[2].dropped),
+		    (unsigned long long)(a.forward_dropped - before.forward_dropped));
+	cr_assert_lt(t[0], 1000000L, "1000 sends took %ld us", t[0]);
+	cr_assert_eq(a.received - before.received, N);
+	/* Every message is accounted for at every destination. */
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(a.receivers[i].sent + a.receivers[i].dropped -
+				     before.receivers[i].sent - before.receivers[i].dropped,
+			     N, "receiver %zu", i);
+	cr_assert_eq(a.forwarded + a.forward_dropped - before.forwarded - before.forward_dropped,
+		     N);
+	cr_assert_eq(a.receivers[1].dropped - before.receivers[1].dropped, N, "rcv2 was full");
+	cr_assert_eq(a.receivers[2].dropped - before.receivers[2].dropped, N);
+	cr_assert_eq(a.receivers[0].sent - before.receivers[0].sent, got1,
+		     "rcv1 got what was sent to it");
+	cr_assert_gt(got1, 0);
+}
+
+Test(syslog, an_absent_normal_destination_is_counted_not_fatal)
+{
+	char nowhere[160];
+	snprintf(nowhere, sizeof(nowhere), "%s/no-syslog.sock", dir);
+	open_relay(nowhere);
+	cr_assert_eq(send_to(relay_path, "x", 1), 0);
+	pump(1000);
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.forwarded, 0);
+	cr_assert_eq(st.forward_dropped, 1);
+	char got[256];
+	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
+	cr_assert(strstr(got, "\nx"), "%s", got);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+Test(syslog, passed_fds_are_closed_and_long_messages_cut)
+{
+	open_relay(dest_path);
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	int before = count_fds();
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = sun_of(relay_path);
+	union {
+		char b[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {"fds", 3};
+	struct msghdr m = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
+			   .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(c), p, sizeof(p));
+	cr_assert_eq(sendmsg(fd, &m, 0), 3);
+
+	size_t big = SYSLOG_RELAY_MSG_MAX + 1000;
+	char *msg = malloc(big);
+	memset(msg, 'a', big);
+	int sb = 4 * 1024 * 1024;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sb, sizeof(sb));
+	cr_assert_eq(sendto(fd, msg, big, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)big);
+	free(msg);
+	close(fd);
+	pump(1000);
+	cr_assert_eq(count_fds(), before, "passed fds were kept open");
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.received, 2);
+	cr_assert_eq(st.truncated, 1);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(syslog, input_and_lifecycle)
+{
+	char longp[200];
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	cr_assert_eq(syslog_relay_open(longp, "web", NULL, &relay, err, sizeof(err)), HS_EINPUT);
+	cr_assert_eq(syslog_relay_open(relay_path, "bad name", NULL, &relay, err, sizeof(err)),
+		     HS_EINPUT);
+	/* A regular file is not replaced. */
+	int f = open(relay_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	cr_assert_geq(f, 0);
+	close(f);
+	cr_assert_eq(syslog_relay_open(relay_path, "web", NULL, &relay, err, sizeof(err)),
+		     HS_EINPUT);
+	unlink(relay_path);
+	/* A stale socket is. */
+	int stale = bound(relay_path, 0);
+	close(stale);
+	ok(syslog_relay_open(relay_path, "web", dest_path, &relay, err, sizeof(err)));
+	struct stat sb;
+	cr_assert_eq(stat(relay_path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0666);
+
+	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
+	cr_assert_eq(syslog_relay_add_receiver(relay, longp, err, sizeof(err)), HS_EINPUT);
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.nreceivers, 1);
+	ok(syslog_relay_remove_receiver(relay, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_remove_receiver(relay, rcv1_path, err, sizeof(err)));
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.nreceivers, 0);
+	/* Nothing registered: the message is only forwarded. */
+	cr_assert_eq(send_to(relay_path, "solo", 4), 0);
+	pump(1000);
+	char got[64];
+	cr_assert_eq(take(dest, got, sizeof(got), NULL), 4);
+	cr_assert_eq(recv(rcv1, got, sizeof(got), MSG_DONTWAIT), -1);
+
+	syslog_relay_close(relay);
+	relay = NULL;
+	cr_assert_neq(access(relay_path, F_OK), 0, "close left the socket file");
+}
