@@ -4,19 +4,33 @@
 source "$(dirname "$0")/../lib.sh"
 
 S=$T_DIR/state R=$T_DIR/run
+# hsd brings up a mesh (wireguard-go, routes): never in the machine's own
+# network namespace.  Every hsd of this test runs in a network namespace of
+# its own with a private /run, and whatever it leaves there is killed.
+NS=hs-$T_ID-cli
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+on_exit "for p in \$(ip netns pids $NS); do kill -KILL \$p; done; ip netns del $NS"
+HSD_REAL=$HSD
+isolated() { ip netns exec "$NS" unshare --mount --propagation private -- \
+	sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' hsd "$@"; }
+HSD="isolated $HSD_REAL"
 hsd_bg() { # start hsd in the background as our child; its pid in $pid
-	"$HSD" --foreground --state-dir "$S" --run-dir "$R" "$@" >>"$T_DIR/hsd.log" 2>&1 &
+	# A plain command, not a function: every step execs, so $! is hsd.
+	ip netns exec "$NS" unshare --mount --propagation private -- \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' hsd \
+		"$HSD_REAL" --foreground --state-dir "$S" --run-dir "$R" "$@" >>"$T_DIR/hsd.log" 2>&1 &
 	pid=$!
 }
 ctl() { "$HSCTL" --socket "$R/hsd.sock" "$@"; }
 stop() { kill -TERM "$1"; stop_rc=0; wait "$1" || stop_rc=$?; }
 
-check "hsd --help" "$HSD" --help
+check "hsd --help" $HSD --help
 check "hsctl --help" "$HSCTL" --help
 check "hsctl status --help" "$HSCTL" status --help
 check "hsctl keygen --help" "$HSCTL" keygen --help
-T_PATTERN=--bogus expect_exit 2 "unknown hsd option" "$HSD" --bogus
-T_PATTERN=verbose expect_exit 2 "bad log level" "$HSD" --log-level verbose
+T_PATTERN=--bogus expect_exit 2 "unknown hsd option" $HSD --bogus
+T_PATTERN=verbose expect_exit 2 "bad log level" $HSD --log-level verbose
 T_PATTERN=frobnicate expect_exit 2 "unknown hsctl command" "$HSCTL" frobnicate
 T_PATTERN=extra expect_exit 2 "unexpected hsctl argument" "$HSCTL" status extra
 T_PATTERN="cannot reach hsd" expect_exit 1 "hsctl without hsd" "$HSCTL" --socket "$T_DIR/none.sock" status
@@ -36,15 +50,15 @@ check "keygen --show prints the same key" [ "$("$HSCTL" keygen --show --state-di
 # Bad input changes nothing: not even the run dir is created.
 jq '.hosts[0].adress = "x"' "$T_DIR/c.json" >"$T_DIR/bad.json"
 T_PATTERN='hosts\[0\]' expect_exit 2 "unknown key in cluster.json" \
-	"$HSD" --join "$T_DIR/bad.json" --host a --state-dir "$S" --run-dir "$R"
+	$HSD --join "$T_DIR/bad.json" --host a --state-dir "$S" --run-dir "$R"
 check "bad config created no run dir" [ ! -e "$R" ]
 T_PATTERN='--host' expect_exit 2 "--host not in the file" \
-	"$HSD" --join "$T_DIR/c.json" --host zz --state-dir "$S" --run-dir "$R"
+	$HSD --join "$T_DIR/c.json" --host zz --state-dir "$S" --run-dir "$R"
 T_PATTERN='public_key' expect_exit 2 "key does not match cluster.json" \
-	"$HSD" --join "$T_DIR/c.json" --host b --state-dir "$S" --run-dir "$R"
+	$HSD --join "$T_DIR/c.json" --host b --state-dir "$S" --run-dir "$R"
 chmod 644 "$S/private.key"
 T_PATTERN='0644' expect_exit 3 "private key readable by others" \
-	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
+	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
 chmod 600 "$S/private.key"
 
 hsd_bg --join "$T_DIR/c.json" --host a
@@ -54,7 +68,7 @@ check "status names host a" [ "$(ctl --json status | jq -r .host)" = a ]
 check "control socket is 0600" [ "$(stat -c %a "$R/hsd.sock")" = 600 ]
 check "state dir is 0700" [ "$(stat -c %a "$S")" = 700 ]
 T_PATTERN='in use' expect_exit 3 "second hsd on the same state dir" \
-	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$T_DIR/run2"
+	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$T_DIR/run2"
 
 # SIGHUP: a broken file is refused and the running configuration kept; a
 # good one is applied.
@@ -85,6 +99,6 @@ sqlite3 "$S/hsd.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 dd if=/dev/urandom of="$S/hsd.db" bs=1 count=64 seek=0 conv=notrunc status=none
 sum=$(sha256sum <"$S/hsd.db")
 T_PATTERN='hsd.db' expect_exit 3 "corrupt store is refused" \
-	"$HSD" --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
+	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
 check "corrupt store left untouched" [ "$sum" = "$(sha256sum <"$S/hsd.db")" ]
 t_done

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench_monitors - what watching from an audit space costs, side by side in
+# one run on one simulated host:
+#   1. AIDE over a tree in the base, over /.serverfs (the server's live view,
+#      through its overlay) and over /.dserverfs (only what the server
+#      changed), at several change rates
+#   2. HTTP requests/s of a web server in a server space, untraced and
+#      traced by hstrace through hsd's broker
+# Usage: tests/bench/bench_monitors.sh [FILES]   (default 5000 files)
+source "$(dirname "$0")/../lib.sh"
+
+FILES=${1:-5000}
+TREE=/var/tmp/hs-bench-$T_ID # on the root filesystem: the spaces' base layer
+on_exit "rm -rf $TREE"
+mkdir -p "$TREE"
+for d in $(seq 0 $((FILES / 100))); do
+	mkdir -p "$TREE/d$d"
+	for f in $(seq 0 99); do
+		[ $((d * 100 + f)) -lt "$FILES" ] && head -c 2048 /dev/urandom >"$TREE/d$d/f$f"
+	done
+done
+
+sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
+ctl() { on a hsctl "$@"; }
+ctl space create web --kind server --publish 80:8080 -- sh -c "mkdir -p /srv/www && head -c 4096 /dev/zero >/srv/www/index.html &&
+	printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' 'index-file.names = (\"index.html\")' >/etc/lt.conf &&
+	exec lighttpd -D -f /etc/lt.conf" >/dev/null
+ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null
+
+aide_secs() { # aide_secs WHERE ROOT: seconds for aide --init over ROOT$TREE
+	local conf="database_out=file:/tmp/aide-bench.db
+root_prefix=$2
+$TREE R+sha256"
+	local cmd="printf '%s\n' '$conf' >/tmp/aide-bench.conf && rm -f /tmp/aide-bench.db &&
+		s=\$(date +%s%N) && aide --init -c /tmp/aide-bench.conf >/dev/null 2>&1; e=\$(date +%s%N); echo \$(((e - s) / 1000000))"
+	if [ "$1" = base ]; then on a sh -c "$cmd"; else ctl space exec ids -- sh -c "$cmd"; fi
+}
+
+printf '\nAIDE --init over %d files (ms; lower is better)\n' "$FILES"
+printf '%-12s %10s %12s %12s %14s\n' "changed" "base" "/.serverfs" "/.dserverfs" "dserverfs/base"
+changed=0
+for rate in 0 1 10 50; do
+	want=$((FILES * rate / 100))
+	# The server rewrites files (copy-up into its layer) until want changed.
+	ctl space exec web -- sh -c "n=0; for f in $TREE/d*/f*; do [ \$n -ge $((want - changed)) ] && break; echo x >>\$f; n=\$((n + 1)); done"
+	changed=$want
+	b=$(aide_secs base /)
+	s=$(aide_secs ids /.serverfs/web)
+	d=$(aide_secs ids /.dserverfs/web)
+	printf '%-12s %10s %12s %12s %14s\n' "$rate% ($want)" "$b" "$s" "$d" \
+		"$(awk -v d="$d" -v b="$b" 'BEGIN { printf "%.2f", b ? d / b : 0 }')"
+done
+
+http_rps() { # requests/s over 3 s from host b
+	on b wrk -t1 -c8 -d3s http://192.0.2.1/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'
+}
+printf '\nHTTP throughput of the server space (requests/s)\n'
+untraced=$(http_rps)
+ctl space exec ids -- sh -c 'hstrace --json space >/dev/null 2>&1 &'
+sleep 1
+traced=$(http_rps)
+ctl space exec ids -- sh -c 'hstrace --slow 5 --json space >/dev/null 2>&1 &' 2>/dev/null || true
+printf '%-28s %12s\n' "untraced" "$untraced" "traced (hstrace, fast reader)" "$traced"
+printf 'ratio traced/untraced: %s\n' "$(awk -v t="$traced" -v u="$untraced" 'BEGIN { printf "%.3f", u ? t / u : 0 }')"
+t_sanitizer_check
+sim down
+t_done
