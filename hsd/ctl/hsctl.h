@@ -36,6 +36,9 @@ int cmd_status(struct hsctl *h, int argc, char **argv);
 int cmd_keygen(struct hsctl *h, int argc, char **argv);
 int cmd_space(struct hsctl *h, int argc, char **argv);
 int cmd_routes(struct hsctl *h, int argc, char **argv);
+int cmd_bundle(struct hsctl *h, int argc, char **argv);
+int cmd_deploy(struct hsctl *h, int argc, char **argv);
+int cmd_alerts(struct hsctl *h, int argc, char **argv);
 int cmd_peers(struct hsctl *h, int argc, char **argv);
 
 #endif

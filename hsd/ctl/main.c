@@ -9,6 +9,9 @@
 static const struct hsctl_cmd commands[] = {
 	{ "status", cmd_status, "show this host: name, cluster, uptime, spaces, instances" },
 	{ "space", cmd_space, "create, list, show, exec, stop, start, destroy, flatten spaces" },
+	{ "bundle", cmd_bundle, "add and list IDS bundles" },
+	{ "deploy", cmd_deploy, "start a bundle on this host and verify it by its probe" },
+	{ "alerts", cmd_alerts, "the alerts of this host's IDS instances" },
 	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
 	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },
 	{ "keygen", cmd_keygen, "write a WireGuard key pair into the state directory" },

@@ -138,7 +138,9 @@ void control_finish(struct control_call *call, int rc, json_t *result,
 
 static const struct control_cmd *control_find(const char *name)
 {
-	static const struct control_cmd *const tables[] = { control_cmds, control_space_cmds };
+	static const struct control_cmd *const tables[] = {
+		control_cmds, control_space_cmds, control_bundle_cmds, control_instance_cmds,
+	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
 		for (const struct control_cmd *c = tables[t]; c->name; c++)

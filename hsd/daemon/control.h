@@ -38,8 +38,10 @@ int control_open(struct hsd *d, const char *path, struct control **out,
 		 char *err, size_t errlen);
 void control_close(struct control *c);
 
-/* The command tables: commands.c, cmd_space.c. */
+/* The command tables: commands.c, cmd_space.c, bundles.c, instances.c. */
 extern const struct control_cmd control_cmds[];
 extern const struct control_cmd control_space_cmds[];
+extern const struct control_cmd control_bundle_cmds[];
+extern const struct control_cmd control_instance_cmds[];
 
 #endif

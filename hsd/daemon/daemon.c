@@ -4,6 +4,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
+#include "instances.h"
 #include "mesh.h"
 #include "spaces.h"
 #include "watch.h"
@@ -105,6 +106,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
+	instances_free(d);
 	spaces_free(d); /* the spaces go on running without us */
 	watch_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
@@ -171,7 +173,7 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
 	if ((rc = mesh_start(d, err, errlen)) || (rc = watch_init(d, err, errlen)) ||
-	    (rc = spaces_init(d, err, errlen)))
+	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
@@ -232,6 +234,7 @@ static void close_handle(uv_handle_t *h, void *arg)
 void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
+		instances_free(d);
 		spaces_free(d);
 		watch_free(d);
 		mesh_stop(d);

@@ -35,6 +35,7 @@ struct hsd {
 	struct spaces *spaces;
 	struct mesh *mesh;
 	struct watch *watch;
+	struct instances *instances;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

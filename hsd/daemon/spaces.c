@@ -9,6 +9,7 @@
 #include "layer.h"
 #include "layerfs.h"
 #include "log.h"
+#include "instances.h"
 #include "monitors.h"
 #include "watch.h"
 
@@ -107,6 +108,8 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
 	uv_timer_stop(&r->kill_timer);
 	watch_space_stopped(d, r->name, r->kind, r->proc.pid);
+	if (r->kind == SPACE_AUDIT)
+		instances_space_gone(d, r->name);
 	struct control_call *call = r->stop_call;
 	bool destroy = r->destroying;
 	char name[SPACE_ROW_NAME];
@@ -458,6 +461,9 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 		if ((rc = fs_mkdir_p(sub, 0700, err, errlen)))
 			goto undo_dir;
 	}
+	space_path(d, req->name, "upper", sub, sizeof(sub));
+	if (req->prepare && (rc = req->prepare(sub, req->prepare_arg, err, errlen)))
+		goto undo_dir;
 	if ((rc = store_space_insert(d->store, &row, pub, req->npublish, err, errlen)))
 		goto undo_dir;
 	for (size_t i = 0; i < req->nmonitor && !rc; i++)

@@ -30,6 +30,10 @@ struct space_req {
 	const char **monitor;    /* server spaces an audit space watches */
 	size_t nmonitor;
 	char **argv;             /* NULL-terminated */
+	/* Called with the new space's upper layer before it first starts
+	 * (an instance seeds its bundle there); may be NULL. */
+	int (*prepare)(const char *upper, void *arg, char *err, size_t errlen);
+	void *prepare_arg;
 	int64_t memory, pids;
 };
 

@@ -6,6 +6,7 @@
  */
 #include "fsview.h"
 #include "err.h"
+#include "nsrun.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Kernel interfaces of the server's own namespaces that an IDS has no need
@@ -179,40 +179,19 @@ struct fsview_job {
 	bool readonly;
 };
 
-/* Do the job in a child; its one-line error comes back through a pipe. */
+static int fsview_job_run(void *arg, char *err, size_t errlen)
+{
+	const struct fsview_job *j = arg;
+	if (j->bind_src)
+		return bind_child(j->audit_init, j->bind_src, j->name, j->readonly, err, errlen);
+	if (j->upper)
+		return attach_child(j->server_init, j->upper, j->audit_init, j->name, err, errlen);
+	return detach_child(j->audit_init, j->name, err, errlen);
+}
+
 static int fsview_run(const struct fsview_job *j, char *err, size_t errlen)
 {
-	char msg[HS_ERRLEN];
-	int p[2], status;
-	ssize_t n;
-
-	if (pipe2(p, O_CLOEXEC))
-		return err_sys(err, errlen, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return err_sys(err, errlen, "fork");
-	}
-	if (pid == 0) {
-		int rc = j->bind_src ? bind_child(j->audit_init, j->bind_src, j->name,
-						  j->readonly, msg, sizeof(msg))
-			 : j->upper ? attach_child(j->server_init, j->upper, j->audit_init,
-						   j->name, msg, sizeof(msg))
-				    : detach_child(j->audit_init, j->name, msg, sizeof(msg));
-		if (rc && write(p[1], msg, strlen(msg)) < 0)
-			_exit(2);
-		_exit(rc ? 1 : 0);
-	}
-	close(p[1]);
-	n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	msg[n > 0 ? n : 0] = 0;
-	return err_set(err, errlen, HS_ESYS, "%s", n > 0 ? msg : "view helper failed");
+	return nsrun(fsview_job_run, (void *)j, err, errlen);
 }
 
 int fsview_attach(pid_t server_init, const char *server_upper,

@@ -59,6 +59,7 @@ struct session {
 	struct frame_reader fr;
 	int sfd;
 	bool stop, reader_gone;
+	pid_t space_init; /* for rescans of a whole space */
 };
 
 static int64_t now_ns(clockid_t c)
@@ -513,9 +514,26 @@ static void flush_final(struct session *s, int ms)
 	}
 }
 
+/* Processes that joined the space from outside (setns, as hsctl space
+ * exec does) are no one's fork: look for them now and then. */
+#define TRACE_RESCAN_NS (250 * 1000000LL)
+static void rescan(struct session *s)
+{
+	pid_t *pids;
+	size_t n;
+	int first_err = 0;
+
+	if (trace_proc_targets(s->space_init, s->level, &s->rq, &pids, &n, NULL, 0))
+		return;
+	for (size_t i = 0; i < n; i++)
+		attach_process(s, pids[i], &first_err);
+	free(pids);
+}
+
 static void run_loop(struct session *s)
 {
 	int64_t next_stats = now_ns(CLOCK_MONOTONIC) + (int64_t)s->lim.stats_ms * 1000000;
+	int64_t next_scan = now_ns(CLOCK_MONOTONIC) + TRACE_RESCAN_NS;
 	while (!s->stop && s->nt) {
 		bool busy = drain_waits(s);
 		if (trace_outq_flush(&s->q, s->fd)) {
@@ -531,7 +549,12 @@ static void run_loop(struct session *s)
 			{.fd = s->sfd, .events = POLLIN},
 			{.fd = s->fd, .events = POLLIN | (trace_outq_empty(&s->q) ? 0 : POLLOUT)},
 		};
-		int wait_ms = busy ? 0 : (int)((next_stats - now) / 1000000) + 1;
+		if (s->rq.whole_space && now >= next_scan) {
+			rescan(s);
+			next_scan = now + TRACE_RESCAN_NS;
+		}
+		int64_t next = next_stats < next_scan || !s->rq.whole_space ? next_stats : next_scan;
+		int wait_ms = busy ? 0 : (int)((next - now) / 1000000) + 1;
 		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN)
@@ -612,6 +635,7 @@ int trace_session_run(int conn_fd, pid_t space_init, const struct trace_limits *
 	if (!rc)
 		rc = trace_request_parse(req, &s.rq, e, sizeof(e));
 	json_decref(req);
+	s.space_init = space_init;
 	if (!rc && trace_proc_level(space_init, &s.level))
 		rc = err_sys(e, sizeof(e), "trace: server space init %d", (int)space_init);
 	if (!rc)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - trace: watch openat and execve of every monitored server space.
 #
-# One "hstrace --syscalls openat,execve SERVER" per server; grep keeps
+# One "hstrace --syscalls openat,execve space" per server (its broker
+# socket is /run/hsd-trace/SERVER.sock); grep keeps
 # only events that can match a rule (hstrace can be busy), and rules.sh
 # names the rule.  Each hit becomes
 #   ALERT trace SERVER RULE EVENT
@@ -14,7 +15,7 @@ set -u
 
 watch_server() { # server
 	while :; do
-		hstrace --syscalls openat,execve "$1" 2>&1 |
+		hstrace --socket "/run/hsd-trace/$1.sock" --syscalls openat,execve space 2>&1 |
 		grep --line-buffered -E "$PREFILTER" |
 		while IFS= read -r ev; do
 			r=$(rule "$ev")

@@ -1,0 +1,156 @@
+/* cmd_fleet.c - hsctl bundle, deploy, alerts, instances. */
+#include "hsctl.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int no_more_args(const char *cmd, int argc, int want)
+{
+	if (argc - optind != want) {
+		fprintf(stderr, "hsctl %s: %s\n", cmd,
+			argc - optind < want ? "missing argument (see --help)" : "unexpected argument");
+		return 2;
+	}
+	return 0;
+}
+
+int cmd_bundle(struct hsctl *h, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: hsctl bundle add DIR | bundle list [--json]\n"
+		"add checks the IDS bundle in DIR (NAME-VERSION/bundle.json and its files,\n"
+		"see docs/bundles.md) and stores it on this host.\n";
+	json_t *r, *v;
+	size_t i;
+	int rc;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	const char *sub = argv[1];
+	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, usage, NULL, NULL, NULL)))
+		return rc < 0 ? 0 : rc;
+	if (!strcmp(sub, "add")) {
+		char path[PATH_MAX];
+		if ((rc = no_more_args("bundle add", argc - 1, 1)))
+			return rc;
+		/* hsd reads the directory itself: give it an absolute path. */
+		if (!realpath(argv[1 + optind], path)) {
+			fprintf(stderr, "hsctl bundle add: %s: no such directory\n", argv[1 + optind]);
+			return 2;
+		}
+		if ((rc = hsctl_call(h, "bundle.add", json_pack("{s:s}", "path", path), &r)))
+			return rc;
+		if (h->json)
+			hsctl_print_json(r);
+		else
+			printf("bundle %s stored\n", json_string_value(json_object_get(r, "id")));
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(sub, "list")) {
+		if ((rc = no_more_args("bundle list", argc - 1, 0)) ||
+		    (rc = hsctl_call(h, "bundle.list", NULL, &r)))
+			return rc;
+		if (h->json) {
+			hsctl_print_json(r);
+		} else {
+			printf("%-24s %-16s %s\n", "BUNDLE", "VERSION", "HASH");
+			json_array_foreach(json_object_get(r, "bundles"), i, v)
+				printf("%-24s %-16s %.16s\n", json_string_value(json_object_get(v, "name")),
+				       json_string_value(json_object_get(v, "version")),
+				       json_string_value(json_object_get(v, "hash")));
+		}
+		json_decref(r);
+		return 0;
+	}
+	fprintf(stderr, "hsctl bundle: unknown subcommand \"%s\" (add, list)\n", sub);
+	return 2;
+}
+
+int cmd_deploy(struct hsctl *h, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: hsctl deploy BUNDLE [--json]\n"
+		"Starts the stored bundle NAME-VERSION in a new audit space NAME@VERSION that\n"
+		"watches every server space, causes its probe and waits until the instance\n"
+		"reports it (exit 0) or its deadline passes (exit 3).\n";
+	json_t *r;
+	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = no_more_args("deploy", argc, 1)) ||
+	    (rc = hsctl_call(h, "deploy", json_pack("{s:s}", "bundle", argv[optind]), &r)))
+		return rc;
+	if (h->json)
+		hsctl_print_json(r);
+	else
+		printf("%s running and verified: probe %s reported in %lld ms\n",
+		       json_string_value(json_object_get(r, "instance")),
+		       json_string_value(json_object_get(r, "token")),
+		       (long long)json_integer_value(json_object_get(r, "ms")));
+	json_decref(r);
+	return 0;
+}
+
+struct alerts_opts {
+	bool follow;
+};
+
+static int alerts_opt(int c, const char *arg, void *ctx)
+{
+	(void)arg;
+	((struct alerts_opts *)ctx)->follow = c == 'f';
+	return 0;
+}
+
+int cmd_alerts(struct hsctl *h, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: hsctl alerts [--follow] [--json]\n"
+		"The alerts of this host's IDS instances: time, instance, the IDS's line.\n"
+		"--follow keeps printing new ones.\n";
+	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
+	struct alerts_opts o = { false };
+	json_int_t after = 0;
+	int rc = hsctl_getopt(h, argc, argv, usage, opts, alerts_opt, &o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = no_more_args("alerts", argc, 0)))
+		return rc;
+	do {
+		json_t *r, *v;
+		size_t i;
+		if ((rc = hsctl_call(h, "alerts", json_pack("{s:I}", "after", after), &r)))
+			return rc;
+		json_array_foreach(json_object_get(r, "alerts"), i, v) {
+			after = json_integer_value(json_object_get(v, "id"));
+			if (h->json) {
+				char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+				puts(s);
+				free(s);
+				continue;
+			}
+			time_t t = (time_t)(json_integer_value(json_object_get(v, "at_ms")) / 1000);
+			char stamp[32];
+			strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime(&t));
+			printf("%s %-10s %-16s %s\n", stamp, json_string_value(json_object_get(v, "host")),
+			       json_string_value(json_object_get(v, "instance")),
+			       json_string_value(json_object_get(v, "line")));
+		}
+		json_decref(r);
+		fflush(stdout);
+		if (o.follow)
+			usleep(500 * 1000);
+	} while (o.follow);
+	return 0;
+}

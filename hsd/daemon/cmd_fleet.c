@@ -1,0 +1,105 @@
+/* cmd_fleet.c - deploy, instance verification and alerts. */
+#include "control.h"
+#include "daemon.h"
+#include "err.h"
+#include "instances.h"
+
+#include <string.h>
+
+/* Start the bundle on this host and answer once its probe was reported. */
+static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	const char *bundle = json_string_value(json_object_get(req->args, "bundle"));
+	json_t *started = NULL;
+	int rc;
+
+	(void)result;
+	if (!bundle)
+		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
+	if ((rc = instances_start(d, bundle, NULL, &started, err, errlen)))
+		return rc;
+	const char *space = json_string_value(json_object_get(started, "instance"));
+	rc = instances_verify(d, space, call, err, errlen);
+	json_decref(started);
+	return rc;
+}
+
+static int cmd_verify(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(req->args, "name"));
+
+	(void)result;
+	if (!name)
+		return err_set(err, errlen, HS_EINPUT, "name: missing");
+	return instances_verify(d, name, call, err, errlen);
+}
+
+static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	json_int_t after = json_integer_value(json_object_get(req->args, "after"));
+	json_int_t limit = json_integer_value(json_object_get(req->args, "limit"));
+	sqlite3_stmt *q;
+
+	(void)call;
+	if (limit <= 0 || limit > 10000)
+		limit = 1000;
+	if (sqlite3_prepare_v2(d->store->db,
+		"SELECT id, at, host, instance, line FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
+		-1, &q, NULL))
+		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	sqlite3_bind_int64(q, 1, after);
+	sqlite3_bind_int64(q, 2, limit);
+	json_t *arr = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:s}",
+			"id", (json_int_t)sqlite3_column_int64(q, 0),
+			"at_ms", (json_int_t)sqlite3_column_int64(q, 1),
+			"host", (const char *)sqlite3_column_text(q, 2),
+			"instance", (const char *)sqlite3_column_text(q, 3),
+			"line", (const char *)sqlite3_column_text(q, 4)));
+	sqlite3_finalize(q);
+	*result = json_pack("{s:o}", "alerts", arr);
+	return 0;
+}
+
+static int cmd_instances(struct hsd *d, const struct ctl_request *req,
+			 struct control_call *call, json_t **result, char *err,
+			 size_t errlen)
+{
+	sqlite3_stmt *q;
+
+	(void)req;
+	(void)call;
+	if (sqlite3_prepare_v2(d->store->db,
+		"SELECT bundle, version, space, state, started_at, verified_at, stopped_at, "
+		"coalesce(last_probe, '') FROM instances ORDER BY id", -1, &q, NULL))
+		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	json_t *arr = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
+			"bundle", (const char *)sqlite3_column_text(q, 0),
+			"version", (const char *)sqlite3_column_text(q, 1),
+			"space", (const char *)sqlite3_column_text(q, 2),
+			"state", (const char *)sqlite3_column_text(q, 3),
+			"started_ms", (json_int_t)sqlite3_column_int64(q, 4),
+			"verified_ms", (json_int_t)sqlite3_column_int64(q, 5),
+			"stopped_ms", (json_int_t)sqlite3_column_int64(q, 6),
+			"last_probe", (const char *)sqlite3_column_text(q, 7)));
+	sqlite3_finalize(q);
+	*result = json_pack("{s:o}", "instances", arr);
+	return 0;
+}
+
+const struct control_cmd control_instance_cmds[] = {
+	{ "deploy", cmd_deploy },
+	{ "instance.verify", cmd_verify },
+	{ "instance.list", cmd_instances },
+	{ "alerts", cmd_alerts },
+	{ NULL, NULL },
+};

@@ -1,0 +1,373 @@
+/* instances.c - IDS instances: a bundle running in an audit space.
+ *
+ * An instance of NAME-VERSION runs in the audit space "NAME@VERSION", which
+ * monitors every server space of the host.  Its files are seeded into the
+ * space's own layer at /bundle before it starts.  hsd reads the space's
+ * console (the command's stdout and stderr) line by line: lines matching
+ * the bundle's alert pattern become alerts, and a line that also carries
+ * the token of a pending probe verifies the instance.
+ */
+#include "instances.h"
+#include "bundles.h"
+#include "control.h"
+#include "daemon.h"
+#include "err.h"
+#include "log.h"
+#include "probe.h"
+#include "spaces.h"
+#include "spaces_int.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TAIL_MS 200
+#define LINE_MAX_BYTES 4096
+#define PROBE_REPEAT_MS 2000
+
+struct instance {
+	int64_t id;                  /* row in instances */
+	char space[SPACE_ROW_NAME];  /* NAME@VERSION */
+	struct bundle b;
+	int fd;                      /* the space's console.log */
+	char line[LINE_MAX_BYTES];
+	size_t len;
+	/* A probe waiting for its report. */
+	char token[BUNDLE_TOKEN_LEN + 1];
+	uint64_t deadline;           /* uv_now() ms */
+	struct control_call *verify_call;
+	uint64_t probe_started;
+	uint64_t next_probe;         /* the probe is caused again until reported */
+	struct instance *next;
+};
+
+struct instances {
+	struct instance *list;
+	uv_timer_t tail;
+};
+
+static struct instance *inst_find(struct hsd *d, const char *space)
+{
+	for (struct instance *i = d->instances->list; i; i = i->next)
+		if (strcmp(i->space, space) == 0)
+			return i;
+	return NULL;
+}
+
+static void alert_store(struct hsd *d, const struct instance *in, const char *line)
+{
+	sqlite3_stmt *q;
+
+	if (sqlite3_prepare_v2(d->store->db,
+		"INSERT INTO alerts(at, host, instance, line) VALUES (?, ?, ?, ?)", -1, &q, NULL))
+		return;
+	sqlite3_bind_int64(q, 1, store_now_ms());
+	sqlite3_bind_text(q, 2, d->cluster.hosts[d->self].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, in->space, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, line, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		log_error("alert of %s not stored: %s", in->space, sqlite3_errmsg(d->store->db));
+	sqlite3_finalize(q);
+}
+
+static void verify_done(struct hsd *d, struct instance *in, int rc, const char *why)
+{
+	struct control_call *call = in->verify_call;
+	uint64_t ms = uv_now(d->loop) - in->probe_started;
+
+	in->verify_call = NULL;
+	in->token[0] = 0;
+	if (!rc) {
+		sqlite3_stmt *q;
+		if (!sqlite3_prepare_v2(d->store->db,
+			"UPDATE instances SET state = 'verified', verified_at = ?, last_probe = ? WHERE id = ?",
+			-1, &q, NULL)) {
+			sqlite3_bind_int64(q, 1, store_now_ms());
+			sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 3, in->id);
+			sqlite3_step(q);
+			sqlite3_finalize(q);
+		}
+		store_event(d->store, "instance.verified", in->space, why, NULL, 0);
+	} else {
+		store_event(d->store, "instance.probe_failed", in->space, why, NULL, 0);
+	}
+	if (call)
+		control_finish(call, rc, rc ? NULL : json_pack("{s:s, s:s, s:I}", "instance", in->space,
+			       "token", why, "ms", (json_int_t)ms), why);
+}
+
+static void inst_line(struct hsd *d, struct instance *in, const char *line)
+{
+	if (!bundle_line_is_alert(&in->b, line))
+		return;
+	alert_store(d, in, line);
+	if (in->token[0] && bundle_line_reports(&in->b, line, in->token)) {
+		char token[BUNDLE_TOKEN_LEN + 1];
+		snprintf(token, sizeof(token), "%s", in->token);
+		verify_done(d, in, 0, token);
+	}
+}
+
+/* Read what the console gained since last time; split it into lines. */
+static void inst_tail(struct hsd *d, struct instance *in)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = read(in->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && in->len < sizeof(in->line) - 1) {
+				in->line[in->len++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue; /* an overlong line is cut, the rest skipped */
+			in->line[in->len] = 0;
+			inst_line(d, in, in->line);
+			in->len = 0;
+		}
+	}
+	/* An IDS may still be starting (AIDE building its database) when the
+	 * probe first happens: repeat it, same token, until reported. */
+	if (in->token[0] && uv_now(d->loop) >= in->next_probe && uv_now(d->loop) < in->deadline) {
+		char why[HS_ERRLEN];
+		in->next_probe = uv_now(d->loop) + PROBE_REPEAT_MS;
+		if (probe_cause(d, in->space, in->b.probe, in->token, why, sizeof(why)))
+			log_warn("instance %s: probe: %s", in->space, why);
+	}
+	if (in->token[0] && uv_now(d->loop) >= in->deadline) {
+		char why[128];
+		snprintf(why, sizeof(why), "probe: %s did not report token %s within %d s",
+			 in->space, in->token, in->b.deadline_s);
+		verify_done(d, in, HS_ESTATE, why);
+	}
+}
+
+static void on_tail(uv_timer_t *t)
+{
+	struct hsd *d = t->data;
+	for (struct instance *in = d->instances->list; in; in = in->next)
+		inst_tail(d, in);
+}
+
+static int inst_watch(struct hsd *d, int64_t id, const char *space, const char *bundle_id,
+		      bool from_start, char *err, size_t errlen)
+{
+	struct instance *in = calloc(1, sizeof(*in));
+	char path[PATH_MAX];
+	int rc;
+
+	if (!in)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	in->id = id;
+	snprintf(in->space, sizeof(in->space), "%s", space);
+	if ((rc = bundles_load(d, bundle_id, &in->b, err, errlen))) {
+		free(in);
+		return rc;
+	}
+	space_path(d, space, "console.log", path, sizeof(path));
+	if ((in->fd = open(path, O_RDONLY | O_CLOEXEC | O_CREAT, 0600)) < 0) {
+		rc = err_sys(err, errlen, "instance %s: console %s", space, path);
+		bundle_free(&in->b);
+		free(in);
+		return rc;
+	}
+	/* Re-adopted: old lines were read by the hsd before us. */
+	if (!from_start)
+		lseek(in->fd, 0, SEEK_END);
+	in->next = d->instances->list;
+	d->instances->list = in;
+	return 0;
+}
+
+static void inst_forget(struct hsd *d, const char *space)
+{
+	for (struct instance **p = &d->instances->list; *p; p = &(*p)->next)
+		if (strcmp((*p)->space, space) == 0) {
+			struct instance *in = *p;
+			*p = in->next;
+			if (in->verify_call)
+				control_finish(in->verify_call, HS_ESTATE, NULL, "instance stopped");
+			close(in->fd);
+			bundle_free(&in->b);
+			free(in);
+			return;
+		}
+}
+
+int instances_init(struct hsd *d, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+
+	if (!(d->instances = calloc(1, sizeof(*d->instances))))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	uv_timer_init(d->loop, &d->instances->tail);
+	d->instances->tail.data = d;
+	uv_timer_start(&d->instances->tail, on_tail, TAIL_MS, TAIL_MS);
+	if (sqlite3_prepare_v2(d->store->db,
+		"SELECT id, space, bundle || '-' || version FROM instances WHERE stopped_at IS NULL",
+		-1, &q, NULL))
+		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char why[HS_ERRLEN];
+		if (inst_watch(d, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+			       (const char *)sqlite3_column_text(q, 2), false, why, sizeof(why)))
+			log_warn("instance %s: %s", (const char *)sqlite3_column_text(q, 1), why);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+void instances_free(struct hsd *d)
+{
+	if (!d->instances)
+		return;
+	while (d->instances->list)
+		inst_forget(d, d->instances->list->space);
+	uv_close((uv_handle_t *)&d->instances->tail, NULL);
+	uv_run(d->loop, UV_RUN_NOWAIT);
+	free(d->instances);
+	d->instances = NULL;
+}
+
+/* Seed the bundle's files into the new space's own layer at /bundle. */
+static int seed_bundle(const char *upper, void *arg, char *err, size_t errlen)
+{
+	const struct bundle_seed *s = arg;
+	char dst[PATH_MAX];
+
+	snprintf(dst, sizeof(dst), "%s/bundle", upper);
+	return bundle_copy(s->b, s->dir, dst, err, errlen);
+}
+
+int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
+		    json_t **result, char *err, size_t errlen)
+{
+	char space[SPACE_ROW_NAME], dir[PATH_MAX], servers[1024] = "", env_servers[1100];
+	char env_inst[96], env_host[64];
+	struct space_row *rows;
+	size_t nrows, nmon = 0;
+	struct bundle b;
+	int rc;
+
+	if ((rc = bundles_load(d, bundle_id, &b, err, errlen)))
+		return rc;
+	if (strlen(b.name) + 1 + strlen(b.version) >= sizeof(space)) {
+		bundle_free(&b);
+		return err_set(err, errlen, HS_EINPUT,
+			       "bundle: %s@%s is longer than a space name may be (%zu)",
+			       b.name, b.version, sizeof(space) - 1);
+	}
+	memcpy(space, b.name, strlen(b.name));
+	space[strlen(b.name)] = '@';
+	strcpy(space + strlen(b.name) + 1, b.version);
+	if ((rc = store_space_list(d->store, &rows, &nrows, err, errlen))) {
+		bundle_free(&b);
+		return rc;
+	}
+	const char **mon = calloc(nrows + 1, sizeof(*mon));
+	for (size_t i = 0; mon && i < nrows; i++)
+		if (strcmp(rows[i].kind, "server") == 0) {
+			mon[nmon++] = rows[i].name;
+			size_t len = strlen(servers);
+			snprintf(servers + len, sizeof(servers) - len, "%s%s", len ? " " : "", rows[i].name);
+		}
+	snprintf(env_servers, sizeof(env_servers), "HSD_SERVERS=%s", servers);
+	snprintf(env_inst, sizeof(env_inst), "HSD_INSTANCE=%s", space);
+	snprintf(env_host, sizeof(env_host), "HSD_HOST=%s", d->cluster.hosts[d->self].name);
+	/* env VARS... sh -c 'cd /bundle && exec "$@"' hsd-bundle COMMAND... */
+	char **argv = calloc(b.ncommand + 8, sizeof(*argv));
+	if (!mon || !argv) {
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	argv[k++] = (char *)"env";
+	argv[k++] = env_servers;
+	argv[k++] = env_inst;
+	argv[k++] = env_host;
+	argv[k++] = (char *)"sh";
+	argv[k++] = (char *)"-c";
+	argv[k++] = (char *)"cd /bundle && exec \"$@\"";
+	argv[k++] = (char *)"hsd-bundle";
+	for (size_t i = 0; i < b.ncommand; i++)
+		argv[k++] = b.command[i];
+	bundles_dir(d, b.id, dir, sizeof(dir));
+	struct bundle_seed seed = { &b, dir };
+	struct space_req req = {
+		.name = space, .kind = SPACE_AUDIT, .inherit = inherit ? inherit : "base",
+		.monitor = mon, .nmonitor = nmon, .argv = argv,
+		.prepare = seed_bundle, .prepare_arg = &seed,
+	};
+	json_t *sp = NULL;
+	if ((rc = spaces_create(d, &req, &sp, err, errlen)))
+		goto out;
+	json_decref(sp);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(d->store->db,
+		"INSERT INTO instances(bundle, version, space, state, started_at) VALUES (?, ?, ?, 'started', ?)",
+		-1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, b.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, b.version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, space, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, store_now_ms());
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0
+			: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		sqlite3_finalize(q);
+	}
+	if (!rc)
+		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b.id, true, err, errlen);
+	if (!rc) {
+		store_event(d->store, "instance.start", space, b.hash, NULL, 0);
+		*result = json_pack("{s:s, s:s, s:s}", "instance", space, "bundle", b.id, "servers", servers);
+	}
+out:
+	free(argv);
+	free(mon);
+	space_rows_free(rows, nrows);
+	bundle_free(&b);
+	return rc;
+}
+
+int instances_verify(struct hsd *d, const char *space, struct control_call *call,
+		     char *err, size_t errlen)
+{
+	struct instance *in = inst_find(d, space);
+	int rc;
+
+	if (!in)
+		return err_set(err, errlen, HS_EINPUT, "instance: no running instance \"%s\"", space);
+	if (in->token[0])
+		return err_set(err, errlen, HS_EINPUT, "instance: %s is already being probed", space);
+	bundle_token_new(in->token);
+	in->probe_started = uv_now(d->loop);
+	in->deadline = in->probe_started + (uint64_t)in->b.deadline_s * 1000;
+	in->next_probe = in->probe_started + PROBE_REPEAT_MS;
+	if ((rc = probe_cause(d, in->space, in->b.probe, in->token, err, errlen))) {
+		in->token[0] = 0;
+		return rc;
+	}
+	in->verify_call = call;
+	return CONTROL_DEFERRED;
+}
+
+void instances_space_gone(struct hsd *d, const char *space)
+{
+	sqlite3_stmt *q;
+
+	if (!inst_find(d, space))
+		return;
+	inst_forget(d, space);
+	if (!sqlite3_prepare_v2(d->store->db,
+		"UPDATE instances SET state = 'stopped', stopped_at = ? WHERE space = ? AND stopped_at IS NULL",
+		-1, &q, NULL)) {
+		sqlite3_bind_int64(q, 1, store_now_ms());
+		sqlite3_bind_text(q, 2, space, -1, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}

@@ -1,0 +1,31 @@
+/* instances.h - IDS instances: a bundle running in an audit space. */
+#ifndef HS_INSTANCES_H
+#define HS_INSTANCES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "bundle.h"
+
+struct hsd;
+struct control_call;
+
+struct bundle_seed {
+	const struct bundle *b;
+	const char *dir; /* the stored bundle */
+};
+
+int instances_init(struct hsd *d, char *err, size_t errlen);
+void instances_free(struct hsd *d);
+/* Start bundle_id in a new audit space NAME@VERSION watching every server
+ * space, inheriting from `inherit` (a space) or the base (NULL). */
+int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
+		    json_t **result, char *err, size_t errlen);
+/* Cause the bundle's probe and answer call when the instance reported it
+ * or its deadline passed (CONTROL_DEFERRED). */
+int instances_verify(struct hsd *d, const char *space, struct control_call *call,
+		     char *err, size_t errlen);
+/* The instance's space went away: stop reading it, record the stop. */
+void instances_space_gone(struct hsd *d, const char *space);
+
+#endif
