@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,7 +16,8 @@
 #include <sodium.h>
 
 #include "err.h"
-#include "mesh_rtnl.h"
+#include "link.h"
+#include "netns.h"
 #include "wg_uapi.h"
 
 /* 1 if fd is a network namespace (an nsfs mount), else 0. */
@@ -88,13 +90,13 @@ int meshns_open(struct meshns *ns, const char *path,
 	}
 	ns->fd = fd;
 	/* Re-applied on adoption too: cheap and idempotent. */
-	if ((rc = mesh_link_up(fd, "lo", err, errlen)) ||
-	    (rc = mesh_sysctl_set(fd, "net/ipv4/ip_forward", "1", err,
-				  errlen)) ||
-	    (rc = mesh_sysctl_set(fd, "net/ipv4/conf/all/rp_filter", "0", err,
-				  errlen)) ||
-	    (rc = mesh_sysctl_set(fd, "net/ipv4/conf/default/rp_filter", "0",
-				  err, errlen))) {
+	if ((rc = link_set_up(fd, "lo", err, errlen)) ||
+	    (rc = netns_sysctl_set(fd, "net/ipv4/ip_forward", "1", err,
+				   errlen)) ||
+	    (rc = netns_sysctl_set(fd, "net/ipv4/conf/all/rp_filter", "0", err,
+				   errlen)) ||
+	    (rc = netns_sysctl_set(fd, "net/ipv4/conf/default/rp_filter", "0",
+				   err, errlen))) {
 		meshns_close(ns);
 		return rc;
 	}
@@ -177,12 +179,12 @@ static int link_finish(struct meshns *ns, const struct meshns_link *l,
 	int rc;
 
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", l->ifname);
-	if ((rc = mesh_sysctl_set(ns->fd, key, "0", err, errlen)))
+	if ((rc = netns_sysctl_set(ns->fd, key, "0", err, errlen)))
 		return rc;
-	if ((rc = mesh_addr_add(ns->fd, l->ifname, &l->local, 32, &l->peer, err,
-				errlen)))
+	if ((rc = link_addr_add_peer(ns->fd, l->ifname, ntohl(l->local.s_addr),
+				     32, ntohl(l->peer.s_addr), err, errlen)))
 		return rc;
-	return mesh_link_up(ns->fd, l->ifname, err, errlen);
+	return link_set_up(ns->fd, l->ifname, err, errlen);
 }
 
 int meshns_add_link(struct meshns *ns, struct meshns_link *l, char *err,
@@ -192,9 +194,9 @@ int meshns_add_link(struct meshns *ns, struct meshns_link *l, char *err,
 	int rc = wg_ifname_valid(l->ifname, err, errlen);
 	if (rc)
 		return rc;
-	int in_mesh = mesh_link_exists(ns->fd, l->ifname, err, errlen);
-	if (in_mesh < 0)
-		return in_mesh;
+	bool in_mesh, in_base;
+	if ((rc = link_exists(ns->fd, l->ifname, &in_mesh, err, errlen)))
+		return rc;
 	if (in_mesh) {
 		/* A reload, or an hsd restart: adopt, then apply the diff. */
 		if (userspace && !wg_uapi_alive(&l->proc) &&
@@ -206,9 +208,8 @@ int meshns_add_link(struct meshns *ns, struct meshns_link *l, char *err,
 	}
 
 	/* New (or left in the base namespace by a crash mid-way). */
-	int in_base = mesh_link_exists(-1, l->ifname, err, errlen);
-	if (in_base < 0)
-		return in_base;
+	if ((rc = link_exists(-1, l->ifname, &in_base, err, errlen)))
+		return rc;
 	if (userspace) {
 		if (in_base)
 			rc = wg_uapi_adopt(l->ifname, &l->proc, err, errlen);
@@ -221,13 +222,14 @@ int meshns_add_link(struct meshns *ns, struct meshns_link *l, char *err,
 		return rc;
 	/* Configure before the move: the genl socket is still in the base. */
 	if (!(rc = link_apply(ns, l, -1, err, errlen)) &&
-	    !(rc = mesh_link_move(-1, l->ifname, ns->fd, err, errlen)))
+	    !(rc = link_move_to_netns(-1, l->ifname, ns->fd, NULL, err,
+					 errlen)))
 		rc = link_finish(ns, l, err, errlen);
 	if (rc) {
 		/* One cleanup path: whatever got made goes. */
-		int nsfd = mesh_link_exists(ns->fd, l->ifname, NULL, 0) == 1
-				   ? ns->fd
-				   : -1;
+		bool moved = false;
+		link_exists(ns->fd, l->ifname, &moved, NULL, 0);
+		int nsfd = moved ? ns->fd : -1;
 		ns->be->destroy(l->ifname, nsfd, &l->proc, NULL, 0);
 	}
 	return rc;

@@ -10,7 +10,21 @@
 #include <sodium.h>
 
 #include "err.h"
-#include "mesh_rtnl.h"
+#include "link.h"
+#include "netns.h"
+
+/* nl_talk() with the kernel's errno also in errno (for err_sys) and, when
+ * kerr is not NULL, as a positive number in *kerr. */
+static int genl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		     void *data, int *kerr)
+{
+	int r = nl_talk(nl, nlh, cb, data);
+	if (kerr)
+		*kerr = -r;
+	if (r)
+		errno = -r;
+	return r;
+}
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -35,8 +49,7 @@ int wg_genl_family(struct mnl_socket *nl, uint16_t *id, int *kerr, char *err,
 	g->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
 	*id = 0;
-	int rc = mesh_nl_talk(nl, nlh, family_cb, id, kerr, err, errlen);
-	if (rc)
+	if (genl_talk(nl, nlh, family_cb, id, kerr))
 		return err_sys(err, errlen,
 			       "resolving generic netlink family \"%s\"",
 			       WG_GENL_NAME);
@@ -380,8 +393,8 @@ static struct mnl_socket *genl_open(int nsfd, uint16_t *family, char *err,
 				    size_t errlen)
 {
 	int kerr = 0;
-	struct mnl_socket *nl = mesh_nl_open(NETLINK_GENERIC, nsfd, err, errlen);
-	if (!nl)
+	struct mnl_socket *nl;
+	if (nl_open_bus_in(nsfd, NETLINK_GENERIC, &nl, err, errlen))
 		return NULL;
 	if (wg_genl_family(nl, family, &kerr, err, errlen)) {
 		mnl_socket_close(nl);
@@ -396,7 +409,7 @@ static int k_create(const char *ifname, struct wg_proc *proc, char *err,
 	if (proc)
 		memset(proc, 0, sizeof(*proc));
 	int rc = wg_ifname_valid(ifname, err, errlen);
-	return rc ? rc : mesh_link_add_kind(-1, ifname, "wireguard", err, errlen);
+	return rc ? rc : link_add_kind(-1, ifname, "wireguard", err, errlen);
 }
 
 static int k_set(const char *ifname, int nsfd, const struct wg_device *dev,
@@ -420,8 +433,7 @@ static int k_set(const char *ifname, int nsfd, const struct wg_device *dev,
 					 ifname, dev, &cur, err, errlen);
 		if (more < 0)
 			rc = more;
-		else if (mesh_nl_talk(nl, (struct nlmsghdr *)buf, NULL, NULL,
-				      NULL, err, errlen))
+		else if (genl_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, NULL))
 			rc = err_sys(err, errlen, "configuring wireguard %s",
 				     ifname);
 	}
@@ -469,9 +481,8 @@ static int k_get(const char *ifname, int nsfd, struct wg_device *out,
 	g->cmd = WG_CMD_GET_DEVICE;
 	g->version = WG_GENL_VERSION;
 	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
-	rc = mesh_nl_talk(nl, nlh, get_cb, &c, NULL, err, errlen);
-	if (rc)
-		err_sys(err, errlen, "reading wireguard %s", ifname);
+	if (genl_talk(nl, nlh, get_cb, &c, NULL))
+		rc = err_sys(err, errlen, "reading wireguard %s", ifname);
 	else
 		rc = c.rc;
 	mnl_socket_close(nl);
@@ -485,7 +496,7 @@ static int k_destroy(const char *ifname, int nsfd, struct wg_proc *proc,
 {
 	(void)proc;
 	int rc = wg_ifname_valid(ifname, err, errlen);
-	return rc ? rc : mesh_link_del(nsfd, ifname, err, errlen);
+	return rc ? rc : link_delete(nsfd, ifname, err, errlen);
 }
 
 const struct wg_backend wg_backend_kernel = {

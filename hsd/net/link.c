@@ -9,16 +9,11 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <endian.h>
 
 #include "err.h"
 #include "netns.h"
-
-/* Large enough for any request here and one reply of a single link. */
-#define LINK_BUFSZ 8192
 
 bool link_name_valid(const char *name, const char **why)
 {
@@ -55,42 +50,6 @@ static int check_name(const char *name, char *err, size_t errlen)
 	return HS_OK;
 }
 
-/* One request/response exchange.  Returns 0, or the negative errno the
- * kernel (or the socket) reported; cb sees data messages, if any. */
-static int nl_exchange(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	char *buf = malloc(LINK_BUFSZ);
-	if (!buf)
-		return -ENOMEM;
-	unsigned portid = mnl_socket_get_portid(nl);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = (unsigned)time(NULL);
-	int rc = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, LINK_BUFSZ);
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		/* mnl_cb_run returns MNL_CB_STOP (0) on the ACK / NLMSG_DONE and
-		 * -1 with errno set on an error message. */
-		int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == MNL_CB_STOP)
-			break;
-	}
-out:
-	free(buf);
-	return rc;
-}
-
 /* Run one request inside netns_fd.  On failure err names what and errno. */
 static int nl_do(int netns_fd, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, int *kerr,
 		 char *err, size_t errlen)
@@ -99,7 +58,7 @@ static int nl_do(int netns_fd, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, in
 	int rc = nl_open_in(netns_fd, &nl, err, errlen);
 	if (rc)
 		return rc;
-	*kerr = nl_exchange(nl, nlh, cb, data);
+	*kerr = nl_talk(nl, nlh, cb, data);
 	mnl_socket_close(nl);
 	return HS_OK;
 }
@@ -167,6 +126,39 @@ static int need_index(int netns_fd, const char *ifname, int *idx, char *err, siz
 	return rc;
 }
 
+/* Start an RTM_NEWLINK creating ifname of the given kind; *linkinfo is
+ * left open for IFLA_INFO_DATA. */
+static struct nlmsghdr *newlink_start(char *buf, size_t size, const char *ifname,
+				      const char *kind, struct nlattr **linkinfo)
+{
+	struct nlmsghdr *nlh = msg_start(buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	*linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	return nlh;
+}
+
+/* Send a newlink_start() request; name in use is HS_ESTATE "link: <exists>:
+ * ...", any other failure "link: create <what>: <errno>". */
+static int newlink_send(int netns_fd, struct nlmsghdr *nlh, const char *exists,
+			const char *what, char *err, size_t errlen)
+{
+	int kerr;
+	int rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
+	if (rc)
+		return rc;
+	if (kerr == -EEXIST)
+		return err_set(err, errlen, HS_ESTATE,
+			       "link: %s: an interface of that name exists", exists);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: create %s", what);
+	}
+	return HS_OK;
+}
+
 int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_name,
 		     char *err, size_t errlen)
 {
@@ -175,13 +167,9 @@ int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_na
 		rc = check_name(peer_name, err, errlen);
 	if (rc)
 		return rc;
-	char buf[1024];
-	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
-	struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	char buf[1024], exists[48], what[48];
+	struct nlattr *linkinfo;
+	struct nlmsghdr *nlh = newlink_start(buf, sizeof(buf), host_if, "veth", &linkinfo);
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	/* The peer's attributes follow its own ifinfomsg header. */
@@ -193,20 +181,25 @@ int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_na
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
+	snprintf(exists, sizeof(exists), "veth %s/%s", host_if, peer_name);
+	snprintf(what, sizeof(what), "veth %s (peer %s)", host_if, peer_name);
+	return newlink_send(-1, nlh, exists, what, err, errlen);
+}
 
-	int kerr;
-	rc = nl_do(-1, nlh, NULL, NULL, &kerr, err, errlen);
+int link_add_kind(int netns_fd, const char *ifname, const char *kind, char *err,
+		  size_t errlen)
+{
+	int rc = check_name(ifname, err, errlen);
 	if (rc)
 		return rc;
-	if (kerr == -EEXIST)
-		return err_set(err, errlen, HS_ESTATE,
-			       "link: veth %s/%s: an interface of that name exists", host_if,
-			       peer_name);
-	if (kerr) {
-		errno = -kerr;
-		return err_sys(err, errlen, "link: create veth %s (peer %s)", host_if, peer_name);
-	}
-	return HS_OK;
+	if (!kind || !kind[0] || strlen(kind) > 32)
+		return err_set(err, errlen, HS_EINPUT, "link: %s: bad link kind", ifname);
+	char buf[512], what[64];
+	struct nlattr *linkinfo;
+	struct nlmsghdr *nlh = newlink_start(buf, sizeof(buf), ifname, kind, &linkinfo);
+	mnl_attr_nest_end(nlh, linkinfo);
+	snprintf(what, sizeof(what), "%s %s", kind, ifname);
+	return newlink_send(netns_fd, nlh, what, what, err, errlen);
 }
 
 int link_move_to_netns(int from_netns_fd, const char *ifname, int to_netns_fd,
@@ -268,8 +261,15 @@ int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
 	return HS_OK;
 }
 
-int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
-		  char *err, size_t errlen)
+static void addr_fmt(char *out, size_t len, uint32_t a)
+{
+	snprintf(out, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/* RTM_NEWADDR with IFA_LOCAL local and IFA_ADDRESS address: the same for
+ * an ordinary address, the far end for a point-to-point one. */
+static int addr_add(int netns_fd, const char *ifname, uint32_t local, uint8_t plen,
+		    uint32_t address, char *err, size_t errlen)
 {
 	if (plen > 32)
 		return err_set(err, errlen, HS_EINPUT, "link: prefix length %u > 32", plen);
@@ -284,19 +284,34 @@ int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)idx;
-	uint32_t be = htobe32(addr);
-	mnl_attr_put_u32(nlh, IFA_LOCAL, be);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, be);
+	mnl_attr_put_u32(nlh, IFA_LOCAL, htobe32(local));
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, htobe32(address));
 	int kerr;
 	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
 	if (rc)
 		return rc;
 	if (kerr) {
+		char l[16], p[16];
 		errno = -kerr;
-		return err_sys(err, errlen, "link: add %u.%u.%u.%u/%u to %s", addr >> 24,
-			       (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, plen, ifname);
+		addr_fmt(l, sizeof(l), local);
+		addr_fmt(p, sizeof(p), address);
+		return err_sys(err, errlen, "link: add %s/%u%s%s to %s", l, plen,
+			       local != address ? " peer " : "", local != address ? p : "",
+			       ifname);
 	}
 	return HS_OK;
+}
+
+int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
+		  char *err, size_t errlen)
+{
+	return addr_add(netns_fd, ifname, addr, plen, addr, err, errlen);
+}
+
+int link_addr_add_peer(int netns_fd, const char *ifname, uint32_t local, uint8_t plen,
+		       uint32_t peer, char *err, size_t errlen)
+{
+	return addr_add(netns_fd, ifname, local, plen, peer, err, errlen);
 }
 
 static void route_fmt(char *out, size_t len, uint32_t dst, uint8_t plen)

@@ -27,6 +27,11 @@ bool link_name_valid(const char *name, const char **why);
 int link_veth_create(const char *host_if, int peer_netns_fd, const char *peer_name,
 		     char *err, size_t errlen);
 
+/* Create ifname of the given kind (IFLA_INFO_KIND, e.g. "wireguard") with
+ * no further options, left down.  ifname existing already is HS_ESTATE. */
+int link_add_kind(int netns_fd, const char *ifname, const char *kind, char *err,
+		  size_t errlen);
+
 /* Move ifname from from_netns_fd into to_netns_fd, renaming it to new_name
  * on the way when new_name is not NULL.  Used e.g. for an interface that
  * must be created in the base and then live elsewhere (WireGuard). */
@@ -40,12 +45,16 @@ int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen);
 int link_addr_add(int netns_fd, const char *ifname, uint32_t addr, uint8_t plen,
 		  char *err, size_t errlen);
 
+/* Add (or replace) the point-to-point address local/plen with far end peer
+ * on ifname (IFA_LOCAL local, IFA_ADDRESS peer), which routes peer/plen
+ * out of ifname. */
+int link_addr_add_peer(int netns_fd, const char *ifname, uint32_t local, uint8_t plen,
+		       uint32_t peer, char *err, size_t errlen);
+
 /* Add (or replace) the default route via gw out of ifname (main table). */
 int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname,
 			   char *err, size_t errlen);
 
-/* Delete ifname; absent is success.  Deleting one end of a veth pair
- * removes the other end too, wherever it is. */
 /* Add or replace the route dst/plen (gw 0: none; ifname NULL: none) of
  * type RTN_UNICAST, RTN_UNREACHABLE... with routing protocol proto. */
 int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
@@ -55,6 +64,8 @@ int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
 int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,
 		      size_t errlen);
 
+/* Delete ifname; absent is success.  Deleting one end of a veth pair
+ * removes the other end too, wherever it is. */
 int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen);
 
 /* *index = ifindex of ifname, or 0 (and HS_OK) when there is none. */

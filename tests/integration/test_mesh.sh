@@ -44,6 +44,19 @@ listening=$(on c ss -Hlntu | awk '{n = split($5, a, ":"); print $1 "/" a[n]}' | 
 check "host c listens only on its two WireGuard UDP ports ($listening)" \
 	[ "$listening" = "udp/51821 udp/51823 " ]
 check "TCP to host c's underlay address is refused" bash -c "! $SIM --id $T_ID exec b -- socat -u OPEN:/dev/null TCP:192.0.2.3:6696,connect-timeout=2"
+# A reload of an unchanged cluster.json touches no tunnel: same
+# wireguard-go processes, ports and sessions.
+wg_state() { # the wireguard-go pids in host c, and its links' ports and handshakes
+	for p in $(ip netns pids "hs-$T_ID-c"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = wireguard-go ] && echo "$p"
+	done | sort | tr '\n' ' '
+	on c hsctl --json peers | jq -c '[.peers[] | [.link, .listen_port, .last_handshake]]'
+}
+before=$(wg_state)
+kill -HUP "$(sim pid c)"
+check "the reload is logged" wait_until 5 bash -c "$SIM --id $T_ID log c | grep -q reloaded"
+check "an unchanged reload keeps every tunnel, port and session" [ "$(wg_state)" = "$before" ]
+check "and the mesh still carries traffic" in_ids a ping -c1 -W2 "$E"
 t_sanitizer_check
 sim down
 

@@ -26,8 +26,9 @@
 
 #include "err.h"
 #include "keys.h"
-#include "mesh_rtnl.h"
+#include "link.h"
 #include "meshns.h"
+#include "netns.h"
 #include "wg_uapi.h"
 
 #define DIR "/run/hswg"
@@ -72,15 +73,20 @@ static void setup(void)
 	cr_assert_eq(meshns_open(&mesh_b, DIR "/mesh_b", us, err, sizeof(err)),
 		     0, "%s", err);
 	/* The underlay: 192.0.2.0/24 exists only inside these namespaces. */
-	cr_assert_eq(mesh_veth_add(host_a.fd, "ul", "ul", host_b.fd, err,
-				   sizeof(err)), 0, "%s", err);
-	struct in_addr ua = ip("192.0.2.1"), ub = ip("192.0.2.2");
-	cr_assert_eq(mesh_addr_add(host_a.fd, "ul", &ua, 24, NULL, err,
-				   sizeof(err)), 0, "%s", err);
-	cr_assert_eq(mesh_addr_add(host_b.fd, "ul", &ub, 24, NULL, err,
-				   sizeof(err)), 0, "%s", err);
-	cr_assert_eq(mesh_link_up(host_a.fd, "ul", err, sizeof(err)), 0);
-	cr_assert_eq(mesh_link_up(host_b.fd, "ul", err, sizeof(err)), 0);
+	int saved;
+	cr_assert_eq(netns_enter(host_a.fd, &saved, err, sizeof(err)), 0, "%s",
+		     err);
+	int vrc = link_veth_create("ul", host_b.fd, "ul", err, sizeof(err));
+	cr_assert_eq(netns_leave(saved, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vrc, 0, "%s", err);
+	uint32_t ua = ntohl(ip("192.0.2.1").s_addr);
+	uint32_t ub = ntohl(ip("192.0.2.2").s_addr);
+	cr_assert_eq(link_addr_add(host_a.fd, "ul", ua, 24, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(link_addr_add(host_b.fd, "ul", ub, 24, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(link_set_up(host_a.fd, "ul", err, sizeof(err)), 0);
+	cr_assert_eq(link_set_up(host_b.fd, "ul", err, sizeof(err)), 0);
 
 	/* Fresh keys; names and ports from the neighbour's index. */
 	uint8_t pub_a[KEY_LEN], pub_b[KEY_LEN];
@@ -104,11 +110,11 @@ static int add_link_in(struct meshns *host, struct meshns *mesh,
 		       struct meshns_link *l, char *err, size_t errlen)
 {
 	int saved;
-	int rc = mesh_ns_enter(host->fd, &saved, err, errlen);
+	int rc = netns_enter(host->fd, &saved, err, errlen);
 	if (rc)
 		return rc;
 	rc = meshns_add_link(mesh, l, err, errlen);
-	int lrc = mesh_ns_leave(saved, err, errlen);
+	int lrc = netns_leave(saved, err, errlen);
 	return rc ? rc : lrc;
 }
 
@@ -146,9 +152,9 @@ static int socket_in(struct meshns *ns, int type, int proto)
 {
 	char err[HS_ERRLEN];
 	int saved;
-	cr_assert_eq(mesh_ns_enter(ns->fd, &saved, err, sizeof(err)), 0);
+	cr_assert_eq(netns_enter(ns->fd, &saved, err, sizeof(err)), 0);
 	int fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
-	cr_assert_eq(mesh_ns_leave(saved, err, sizeof(err)), 0);
+	cr_assert_eq(netns_leave(saved, err, sizeof(err)), 0);
 	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
 	return fd;
 }
@@ -254,8 +260,11 @@ Test(wg_live, two_hosts_talk_only_through_the_tunnel)
 	cr_assert(wg_uapi_alive(&link_a.proc));
 	cr_assert(wg_uapi_alive(&link_b.proc));
 	/* The links live in the mesh namespaces, not in the hosts. */
-	cr_assert_eq(mesh_link_exists(mesh_a.fd, "hsm2", err, sizeof(err)), 1);
-	cr_assert_eq(mesh_link_exists(host_a.fd, "hsm2", err, sizeof(err)), 0);
+	bool there;
+	cr_assert_eq(link_exists(mesh_a.fd, "hsm2", &there, err, sizeof(err)), 0);
+	cr_assert(there);
+	cr_assert_eq(link_exists(host_a.fd, "hsm2", &there, err, sizeof(err)), 0);
+	cr_assert_not(there);
 
 	/* TCP from mesh A to a listener in mesh B, through the tunnel. */
 	int lfd = socket_in(&mesh_b, SOCK_STREAM, 0);
@@ -353,5 +362,6 @@ Test(wg_live, two_hosts_talk_only_through_the_tunnel)
 		     "%s", err);
 	cr_assert_eq(link_b.proc.pid, 0);
 	cr_assert_neq(access(WG_UAPI_DIR "/hsm1.sock", F_OK), 0);
-	cr_assert_eq(mesh_link_exists(mesh_b.fd, "hsm1", err, sizeof(err)), 0);
+	cr_assert_eq(link_exists(mesh_b.fd, "hsm1", &there, err, sizeof(err)), 0);
+	cr_assert_not(there);
 }
