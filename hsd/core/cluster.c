@@ -1,5 +1,6 @@
 /* cluster.c - load and validate cluster.json (format: docs/cluster-json.md). */
 #include "cluster.h"
+#include "jmsg.h"
 
 #include "addr.h"
 #include "err.h"
@@ -30,48 +31,6 @@ static const struct key_spec host_keys[] = {
 };
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Copy s into buf with control and non-ASCII bytes escaped, cut short with
- * "...": messages must stay one printable line whatever the file holds. */
-static const char *quote(const char *s, char *buf, size_t buflen)
-{
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (o + 8 >= buflen) {
-			memcpy(buf + o, "...", 4);
-			return buf;
-		}
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *jtype(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 static const struct key_spec *find_spec(const struct key_spec *specs, size_t n,
 					const char *key)
 {
@@ -92,11 +51,11 @@ static int check_object(const json_t *obj, const char *path,
 
 	if (!json_is_object(obj))
 		return err_set(err, errlen, HS_EINPUT, "%s: expected an object, got %s",
-			       path, jtype(obj));
+			       path, jmsg_type(obj));
 	json_object_foreach((json_t *)obj, key, val) {
 		if (!find_spec(specs, n, key))
 			return err_set(err, errlen, HS_EINPUT, "%s: unknown key \"%s\"",
-				       path, quote(key, q, sizeof(q)));
+				       path, jmsg_quote(key, q, sizeof(q)));
 	}
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].required && !json_object_get(obj, specs[i].name))
@@ -111,7 +70,7 @@ static int get_string(const json_t *v, const char *path, const char **s, char *e
 {
 	if (!json_is_string(v))
 		return err_set(err, errlen, HS_EINPUT, "%s: expected a string, got %s",
-			       path, jtype(v));
+			       path, jmsg_type(v));
 	*s = json_string_value(v);
 	return 0;
 }
@@ -139,7 +98,7 @@ static int parse_name(const json_t *v, const char *path, char *dst, char *err,
 	if (!name_ok(s))
 		return err_set(err, errlen, HS_EINPUT,
 			       "%s: bad name \"%s\" (want 1-32 of a-z 0-9 '-', not starting with '-')",
-			       path, quote(s, q, sizeof(q)));
+			       path, jmsg_quote(s, q, sizeof(q)));
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
@@ -155,7 +114,7 @@ static int parse_overlay(const json_t *v, struct cluster *c, char *err, size_t e
 	if (addr_parse_cidr4(s, &c->overlay, &c->overlay_len, &hostbits, &why) < 0) {
 		if (!hostbits)
 			return err_set(err, errlen, HS_EINPUT, "overlay: \"%s\": %s",
-				       quote(s, q, sizeof(q)), why);
+				       jmsg_quote(s, q, sizeof(q)), why);
 		addr_format_cidr4(c->overlay & addr_mask4(c->overlay_len),
 				  c->overlay_len, net, sizeof(net));
 		return err_set(err, errlen, HS_EINPUT,
@@ -179,7 +138,7 @@ static int parse_endpoint(const json_t *v, const char *path, struct cluster *c,
 		return HS_EINPUT;
 	if (addr_parse_endpoint(s, &h->addr, h->endpoint, sizeof(h->endpoint), &why) < 0)
 		return err_set(err, errlen, HS_EINPUT, "%s: \"%s\": %s", path,
-			       quote(s, q, sizeof(q)), why);
+			       jmsg_quote(s, q, sizeof(q)), why);
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(c->hosts[j].endpoint, h->endpoint) == 0)
 			return err_set(err, errlen, HS_EINPUT,
@@ -252,7 +211,7 @@ static int parse_prefix(const json_t *v, const char *path, struct cluster *c,
 	if (addr_parse_cidr4(s, &h->prefix, &h->prefix_len, &hostbits, &why) < 0) {
 		if (!hostbits)
 			return err_set(err, errlen, HS_EINPUT, "%s: \"%s\": %s", path,
-				       quote(s, q, sizeof(q)), why);
+				       jmsg_quote(s, q, sizeof(q)), why);
 		addr_format_cidr4(h->prefix & addr_mask4(h->prefix_len), h->prefix_len,
 				  buf, sizeof(buf));
 		return err_set(err, errlen, HS_EINPUT,
@@ -291,7 +250,7 @@ static int parse_host(const json_t *obj, struct cluster *c, size_t i, char *err,
 		if (strcmp(c->hosts[j].name, h->name) == 0)
 			return err_set(err, errlen, HS_EINPUT,
 				       "%s: duplicate host name \"%s\" (also hosts[%zu])",
-				       fpath, quote(h->name, q, sizeof(q)), j);
+				       fpath, jmsg_quote(h->name, q, sizeof(q)), j);
 
 	snprintf(fpath, sizeof(fpath), "%s.endpoint", path);
 	if (parse_endpoint(json_object_get(obj, "endpoint"), fpath, c, i, err, errlen) < 0)
@@ -309,7 +268,7 @@ static int parse_hosts(const json_t *arr, struct cluster *c, char *err, size_t e
 
 	if (!json_is_array(arr))
 		return err_set(err, errlen, HS_EINPUT, "hosts: expected an array, got %s",
-			       jtype(arr));
+			       jmsg_type(arr));
 	n = json_array_size(arr);
 	if (n == 0)
 		return err_set(err, errlen, HS_EINPUT, "hosts: empty; at least one host is required");
@@ -401,18 +360,18 @@ static int parse_link(const json_t *v, size_t at, const struct cluster *c,
 	if (!json_is_array(v) || json_array_size(v) != 2)
 		return err_set(err, errlen, HS_EINPUT,
 			       "links[%zu]: expected an array of 2 host names, got %s%s",
-			       at, jtype(v), json_is_array(v) ? " of another length" : "");
+			       at, jmsg_type(v), json_is_array(v) ? " of another length" : "");
 	for (size_t k = 0; k < 2; k++) {
 		const json_t *e = json_array_get(v, k);
 		if (!json_is_string(e))
 			return err_set(err, errlen, HS_EINPUT,
 				       "links[%zu][%zu]: expected a host name string, got %s",
-				       at, k, jtype(e));
+				       at, k, jmsg_type(e));
 		ends[k] = name_lookup(c, idx, json_string_value(e));
 		if (ends[k] < 0)
 			return err_set(err, errlen, HS_EINPUT,
 				       "links[%zu][%zu]: unknown host \"%s\"", at, k,
-				       quote(json_string_value(e), q, sizeof(q)));
+				       jmsg_quote(json_string_value(e), q, sizeof(q)));
 	}
 	if (ends[0] == ends[1])
 		return err_set(err, errlen, HS_EINPUT, "links[%zu]: links host \"%s\" to itself",
@@ -483,7 +442,7 @@ static int parse_links(const json_t *arr, struct cluster *c, char *err, size_t e
 		return full_mesh(c, err, errlen);
 	if (!json_is_array(arr))
 		return err_set(err, errlen, HS_EINPUT,
-			       "links: expected an array of [host, host] pairs, got %s", jtype(arr));
+			       "links: expected an array of [host, host] pairs, got %s", jmsg_type(arr));
 	raw = calloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof(*raw));
 	if (!raw)
 		return err_sys(err, errlen, "links: cannot allocate");
@@ -576,7 +535,7 @@ int cluster_parse(const char *text, size_t len, struct cluster *out, char *err,
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!root)
 		return err_set(err, errlen, HS_EINPUT, "(root): invalid JSON at line %d, column %d: %s",
-			       je.line, je.column, quote(je.text, q, sizeof(q)));
+			       je.line, je.column, jmsg_quote(je.text, q, sizeof(q)));
 	rc = parse_root(root, &c, err, errlen);
 	json_decref(root);
 	if (rc < 0) {
@@ -678,7 +637,7 @@ int cluster_select_host(const struct cluster *c, const char *name, char *err,
 		snprintf(list + o, sizeof(list) - o, ", ...");
 	return err_set(err, errlen, HS_EINPUT,
 		       "--host: \"%s\" is not a host of cluster \"%s\" (hosts: %s)",
-		       quote(name, q, sizeof(q)), c->name, list);
+		       jmsg_quote(name, q, sizeof(q)), c->name, list);
 }
 
 static int cmp_link(const void *x, const void *y)

@@ -38,46 +38,6 @@ static const unsigned probe_needs[] = {
 	BUNDLE_MON_TRACE,
 };
 
-const char *bundle_quote(const char *s, char *buf, size_t buflen)
-{
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (o + 8 >= buflen) {
-			memcpy(buf + o, "...", 4);
-			return buf;
-		}
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *jtype(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 /* Unknown keys first: a misspelt key explains the missing one. */
 static int check_object(const json_t *obj, const char *path, const struct key_spec *specs,
 			size_t n, char *err, size_t errlen)
@@ -89,7 +49,7 @@ static int check_object(const json_t *obj, const char *path, const struct key_sp
 
 	if (!json_is_object(obj))
 		return err_set(err, errlen, HS_EINPUT, "bundle.json: %s%sexpected an object, got %s",
-			       path, sep, jtype(obj));
+			       path, sep, jmsg_type(obj));
 	json_object_keylen_foreach((json_t *)obj, key, klen, val) {
 		bool known = false;
 		/* A key with a NUL in it must not pass as its prefix. */
@@ -97,7 +57,7 @@ static int check_object(const json_t *obj, const char *path, const struct key_sp
 			known = known || strcmp(specs[i].name, key) == 0;
 		if (!known)
 			return err_set(err, errlen, HS_EINPUT, "bundle.json: %s%sunknown key \"%s\"",
-				       path, sep, bundle_quote(key, q, sizeof(q)));
+				       path, sep, jmsg_quote(key, q, sizeof(q)));
 	}
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].required && !json_object_get(obj, specs[i].name))
@@ -112,7 +72,7 @@ static int get_string(const json_t *v, const char *path, size_t maxlen, const ch
 {
 	if (!json_is_string(v))
 		return err_set(err, errlen, HS_EINPUT, "bundle.json: %s: expected a string, got %s",
-			       path, jtype(v));
+			       path, jmsg_type(v));
 	*s = json_string_value(v);
 	/* An embedded NUL would make the C string differ from the JSON one. */
 	if (strlen(*s) != json_string_length(v))
@@ -129,7 +89,7 @@ static int get_array(const json_t *v, const char *path, size_t min, size_t max,
 {
 	if (!json_is_array(v))
 		return err_set(err, errlen, HS_EINPUT, "bundle.json: %s: expected an array, got %s",
-			       path, jtype(v));
+			       path, jmsg_type(v));
 	if (json_array_size(v) < min || json_array_size(v) > max)
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: %s: must have %zu..%zu entries, has %zu", path, min,
@@ -232,14 +192,14 @@ static int parse_ident(const json_t *root, struct bundle *b, char *err, size_t e
 	if (!name_ok(s))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: name: bad name \"%s\" (want [a-z][a-z0-9-]{0,31})",
-			       bundle_quote(s, q, sizeof(q)));
+			       jmsg_quote(s, q, sizeof(q)));
 	memcpy(b->name, s, strlen(s) + 1);
 	if (get_string(json_object_get(root, "version"), "version", 256, &s, err, errlen) < 0)
 		return HS_EINPUT;
 	if (!version_ok(s))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: version: bad version \"%s\" (want [0-9A-Za-z._-]{1,32})",
-			       bundle_quote(s, q, sizeof(q)));
+			       jmsg_quote(s, q, sizeof(q)));
 	memcpy(b->version, s, strlen(s) + 1);
 	snprintf(b->id, sizeof(b->id), "%s-%s", b->name, b->version);
 
@@ -284,20 +244,20 @@ static int parse_files(const json_t *v, struct bundle *b, char *err, size_t errl
 			return HS_EINPUT;
 		if ((why = bundle_path_problem(s)))
 			return err_set(err, errlen, HS_EINPUT, "bundle.json: %s: \"%s\": %s", path,
-				       bundle_quote(s, q, sizeof(q)), why);
+				       jmsg_quote(s, q, sizeof(q)), why);
 		for (size_t j = 0; j < i; j++) {
 			const char *o = json_string_value(json_array_get(v, j));
 			size_t ol = strlen(o), sl = strlen(s);
 			if (strcmp(o, s) == 0)
 				return err_set(err, errlen, HS_EINPUT,
 					       "bundle.json: %s: \"%s\" listed twice (also files[%zu])",
-					       path, bundle_quote(s, q, sizeof(q)), j);
+					       path, jmsg_quote(s, q, sizeof(q)), j);
 			/* "a" and "a/b" cannot both be regular files. */
 			if ((ol < sl && strncmp(o, s, ol) == 0 && s[ol] == '/') ||
 			    (sl < ol && strncmp(o, s, sl) == 0 && o[sl] == '/'))
 				return err_set(err, errlen, HS_EINPUT,
 					       "bundle.json: %s: \"%s\" conflicts with files[%zu] (a file cannot be a directory)",
-					       path, bundle_quote(s, q, sizeof(q)), j);
+					       path, jmsg_quote(s, q, sizeof(q)), j);
 		}
 	}
 	b->files = strv_dup(v, &b->nfiles);
@@ -322,7 +282,7 @@ static int parse_monitors(const json_t *v, struct bundle *b, char *err, size_t e
 		if (!bit)
 			return err_set(err, errlen, HS_EINPUT,
 				       "bundle.json: %s: unknown monitor \"%s\" (want serverfs, dserverfs, packets, syslog or trace)",
-				       path, bundle_quote(s, q, sizeof(q)));
+				       path, jmsg_quote(s, q, sizeof(q)));
 		if (b->monitors & bit)
 			return err_set(err, errlen, HS_EINPUT,
 				       "bundle.json: %s: duplicate monitor \"%s\"", path, s);
@@ -373,7 +333,7 @@ static int parse_probe(const json_t *v, struct bundle *b, char *err, size_t errl
 	if (k == NKEYS(probe_names))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: probe.kind: unknown kind \"%s\" (want file, packet, syslog or exec)",
-			       bundle_quote(s, q, sizeof(q)));
+			       jmsg_quote(s, q, sizeof(q)));
 	b->probe = (enum bundle_probe)k;
 	/* A probe the instance cannot see would fail every verification. */
 	if (!(b->monitors & probe_needs[k]))
@@ -385,7 +345,7 @@ static int parse_probe(const json_t *v, struct bundle *b, char *err, size_t errl
 	if (!json_is_integer(d))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: probe.deadline_s: expected an integer, got %s",
-			       jtype(d));
+			       jmsg_type(d));
 	if (json_integer_value(d) < 1 || json_integer_value(d) > BUNDLE_DEADLINE_MAX)
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: probe.deadline_s: must be 1..%d, got %" JSON_INTEGER_FORMAT,
@@ -410,7 +370,7 @@ static int parse_root(json_t *root, struct bundle *b, char *err, size_t errlen)
 	inh = json_object_get(root, "inherit");
 	if (inh && !json_is_boolean(inh))
 		return err_set(err, errlen, HS_EINPUT,
-			       "bundle.json: inherit: expected a boolean, got %s", jtype(inh));
+			       "bundle.json: inherit: expected a boolean, got %s", jmsg_type(inh));
 	b->inherit = inh && json_is_true(inh);
 	return 0;
 }

@@ -67,25 +67,25 @@ static int read_file(int dirfd, const char *relpath, const char *what, size_t ma
 		if (errno == ELOOP || errno == ENOTDIR)
 			return err_set(err, errlen, HS_EINPUT,
 				       "%s: \"%s\": is a symlink or under one (not allowed)", what,
-				       bundle_quote(relpath, q, sizeof(q)));
+				       jmsg_quote(relpath, q, sizeof(q)));
 		if (errno == ENOENT)
 			return err_set(err, errlen, HS_EINPUT, "%s: \"%s\": no such file", what,
-				       bundle_quote(relpath, q, sizeof(q)));
-		return err_sys(err, errlen, "%s: \"%s\"", what, bundle_quote(relpath, q, sizeof(q)));
+				       jmsg_quote(relpath, q, sizeof(q)));
+		return err_sys(err, errlen, "%s: \"%s\"", what, jmsg_quote(relpath, q, sizeof(q)));
 	}
 	if (fstat(fd, &st) < 0) {
-		rc = err_sys(err, errlen, "%s: \"%s\": fstat", what, bundle_quote(relpath, q, sizeof(q)));
+		rc = err_sys(err, errlen, "%s: \"%s\": fstat", what, jmsg_quote(relpath, q, sizeof(q)));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = err_set(err, errlen, HS_EINPUT, "%s: \"%s\": not a regular file", what,
-			     bundle_quote(relpath, q, sizeof(q)));
+			     jmsg_quote(relpath, q, sizeof(q)));
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
 		rc = err_set(err, errlen, HS_EINPUT,
 			     "%s: \"%s\": too big (%lld bytes, at most %zu left of the bundle's limit)",
-			     what, bundle_quote(relpath, q, sizeof(q)), (long long)st.st_size, max);
+			     what, jmsg_quote(relpath, q, sizeof(q)), (long long)st.st_size, max);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -100,7 +100,7 @@ static int read_file(int dirfd, const char *relpath, const char *what, size_t ma
 			continue;
 		if (r < 0) {
 			rc = err_sys(err, errlen, "%s: \"%s\": read", what,
-				     bundle_quote(relpath, q, sizeof(q)));
+				     jmsg_quote(relpath, q, sizeof(q)));
 			goto out;
 		}
 		if (r == 0)
@@ -108,7 +108,7 @@ static int read_file(int dirfd, const char *relpath, const char *what, size_t ma
 		got += (size_t)r;
 		if (got > (size_t)st.st_size) {
 			rc = err_set(err, errlen, HS_EINPUT, "%s: \"%s\": changed while being read",
-				     what, bundle_quote(relpath, q, sizeof(q)));
+				     what, jmsg_quote(relpath, q, sizeof(q)));
 			goto out;
 		}
 	}
@@ -234,13 +234,13 @@ static int check_tree(int dirfd, const char *prefix, const struct bundle *b, int
 
 	if (depth > TREE_DEPTH_MAX)
 		return err_set(err, errlen, HS_EINPUT, "bundle.json: files: \"%s\": nested too deep",
-			       bundle_quote(prefix, q, sizeof(q)));
+			       jmsg_quote(prefix, q, sizeof(q)));
 	fd = dup(dirfd);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
 		return err_sys(err, errlen, "bundle: reading directory \"%s\"",
-			       bundle_quote(*prefix ? prefix : ".", q, sizeof(q)));
+			       jmsg_quote(*prefix ? prefix : ".", q, sizeof(q)));
 	}
 	rewinddir(d);
 	while (rc == 0 && (errno = 0, de = readdir(d))) {
@@ -257,29 +257,29 @@ static int check_tree(int dirfd, const char *prefix, const struct bundle *b, int
 				     de->d_name) > BUNDLE_PATH_MAX) {
 			rc = err_set(err, errlen, HS_EINPUT,
 				     "bundle.json: files: \"%s\": unlisted path (too long)",
-				     bundle_quote(rel, q, sizeof(q)));
+				     jmsg_quote(rel, q, sizeof(q)));
 			break;
 		}
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = err_sys(err, errlen, "bundle: \"%s\"", bundle_quote(rel, q, sizeof(q)));
+			rc = err_sys(err, errlen, "bundle: \"%s\"", jmsg_quote(rel, q, sizeof(q)));
 			break;
 		}
 		if (S_ISREG(st.st_mode)) {
 			if (!(depth == 0 && strcmp(rel, BUNDLE_MANIFEST) == 0) && !is_listed(b, rel))
 				rc = err_set(err, errlen, HS_EINPUT,
 					     "bundle.json: files: \"%s\" is in the directory but not listed",
-					     bundle_quote(rel, q, sizeof(q)));
+					     jmsg_quote(rel, q, sizeof(q)));
 		} else if (S_ISDIR(st.st_mode)) {
 			int sub;
 			if (!is_needed_dir(b, rel)) {
 				rc = err_set(err, errlen, HS_EINPUT,
 					     "bundle.json: files: directory \"%s\" holds no listed file",
-					     bundle_quote(rel, q, sizeof(q)));
+					     jmsg_quote(rel, q, sizeof(q)));
 				break;
 			}
 			sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
-				rc = err_sys(err, errlen, "bundle: \"%s\"", bundle_quote(rel, q, sizeof(q)));
+				rc = err_sys(err, errlen, "bundle: \"%s\"", jmsg_quote(rel, q, sizeof(q)));
 				break;
 			}
 			rc = check_tree(sub, rel, b, depth + 1, seen, err, errlen);
@@ -287,13 +287,13 @@ static int check_tree(int dirfd, const char *prefix, const struct bundle *b, int
 		} else {
 			rc = err_set(err, errlen, HS_EINPUT,
 				     "bundle.json: files: \"%s\": %s in the bundle directory (not allowed)",
-				     bundle_quote(rel, q, sizeof(q)),
+				     jmsg_quote(rel, q, sizeof(q)),
 				     S_ISLNK(st.st_mode) ? "symlink" : "special file");
 		}
 	}
 	if (rc == 0 && errno != 0)
 		rc = err_sys(err, errlen, "bundle: reading directory \"%s\"",
-			     bundle_quote(*prefix ? prefix : ".", q, sizeof(q)));
+			     jmsg_quote(*prefix ? prefix : ".", q, sizeof(q)));
 	closedir(d);
 	return rc;
 }
@@ -320,8 +320,8 @@ static int open_dir(const char *dir, int *fd, char *err, size_t errlen)
 		return 0;
 	if (errno == ENOENT || errno == ENOTDIR)
 		return err_set(err, errlen, HS_EINPUT, "%s: not a directory",
-			       bundle_quote(dir, q, sizeof(q)));
-	return err_sys(err, errlen, "%s", bundle_quote(dir, q, sizeof(q)));
+			       jmsg_quote(dir, q, sizeof(q)));
+	return err_sys(err, errlen, "%s", jmsg_quote(dir, q, sizeof(q)));
 }
 
 int bundle_hash_dir(const char *dir, const struct bundle *b, char out[BUNDLE_HASH_HEX + 1],
@@ -364,7 +364,7 @@ int bundle_load_dir(const char *dir, struct bundle *out, char *err, size_t errle
 	if (strcmp(base, out->id) != 0) {
 		rc = err_set(err, errlen, HS_EINPUT,
 			     "bundle.json: name, version: the bundle is \"%s\" but its directory is \"%s\"",
-			     out->id, bundle_quote(base, q, sizeof(q)));
+			     out->id, jmsg_quote(base, q, sizeof(q)));
 		goto out;
 	}
 	if ((rc = check_tree(fd, "", out, 0, &seen, err, errlen)) < 0)

@@ -3,6 +3,7 @@
 #define HS_BUNDLE_INT_H
 
 #include "bundle.h"
+#include "jmsg.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,8 +19,7 @@ struct bundle_blob {
 	size_t len;
 };
 
-/* s with control, non-ASCII, '"' and '\\' escaped, cut with "...". */
-const char *bundle_quote(const char *s, char *buf, size_t buflen);
+
 
 /* Why a listed path is unacceptable, or NULL if it is fine. */
 const char *bundle_path_problem(const char *p);

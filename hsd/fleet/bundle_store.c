@@ -61,12 +61,12 @@ static int write_blob(int dirfd, const struct bundle_blob *bl, char *err, size_t
 	while ((slash = strchr(c, '/'))) {
 		*slash = '\0';
 		if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
-			rc = err_sys(err, errlen, "bundle: mkdir \"%s\"", bundle_quote(bl->path, q, sizeof(q)));
+			rc = err_sys(err, errlen, "bundle: mkdir \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 			goto out;
 		}
 		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
-			rc = err_sys(err, errlen, "bundle: open \"%s\"", bundle_quote(bl->path, q, sizeof(q)));
+			rc = err_sys(err, errlen, "bundle: open \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 			goto out;
 		}
 		if (fd != dirfd)
@@ -76,15 +76,15 @@ static int write_blob(int dirfd, const struct bundle_blob *bl, char *err, size_t
 	}
 	next = openat(fd, c, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (next < 0) {
-		rc = err_sys(err, errlen, "bundle: create \"%s\"", bundle_quote(bl->path, q, sizeof(q)));
+		rc = err_sys(err, errlen, "bundle: create \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 		goto out;
 	}
 	if (write_all(next, bl->data, bl->len) < 0 || fsync(next) < 0)
-		rc = err_sys(err, errlen, "bundle: write \"%s\"", bundle_quote(bl->path, q, sizeof(q)));
+		rc = err_sys(err, errlen, "bundle: write \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 	close(next);
 	/* The new entry must be durable before the rename publishes it. */
 	if (rc == 0 && fsync(fd) < 0)
-		rc = err_sys(err, errlen, "bundle: fsync \"%s\"", bundle_quote(bl->path, q, sizeof(q)));
+		rc = err_sys(err, errlen, "bundle: fsync \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 out:
 	if (fd != dirfd)
 		close(fd);
@@ -101,11 +101,11 @@ static int check_existing(const char *dst, const char *hash, char *err, size_t e
 	rc = bundle_load_dir(dst, &have, why, sizeof(why));
 	if (rc < 0)
 		rc = err_set(err, errlen, HS_ESTATE, "%s: exists and is not a valid bundle (%s)",
-			     bundle_quote(dst, q, sizeof(q)), why);
+			     jmsg_quote(dst, q, sizeof(q)), why);
 	else if (strcmp(have.hash, hash) != 0)
 		rc = err_set(err, errlen, HS_ESTATE,
 			     "%s: exists with hash %s, refusing to replace it with %s",
-			     bundle_quote(dst, q, sizeof(q)), have.hash, hash);
+			     jmsg_quote(dst, q, sizeof(q)), have.hash, hash);
 	bundle_free(&have);
 	return rc;
 }
@@ -123,20 +123,20 @@ static int write_tree(const char *dst, const struct bundle_blob *v, size_t n,
 	if (lstat(dst, &st) == 0)
 		return check_existing(dst, hash, err, errlen);
 	if (errno != ENOENT)
-		return err_sys(err, errlen, "%s", bundle_quote(dst, q, sizeof(q)));
+		return err_sys(err, errlen, "%s", jmsg_quote(dst, q, sizeof(q)));
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dst) >= sizeof(tmp))
-		return err_set(err, errlen, HS_EINPUT, "%s: path too long", bundle_quote(dst, q, sizeof(q)));
+		return err_set(err, errlen, HS_EINPUT, "%s: path too long", jmsg_quote(dst, q, sizeof(q)));
 	if (!mkdtemp(tmp))
-		return err_sys(err, errlen, "%s: mkdtemp", bundle_quote(tmp, q, sizeof(q)));
+		return err_sys(err, errlen, "%s: mkdtemp", jmsg_quote(tmp, q, sizeof(q)));
 	if (chmod(tmp, 0755) < 0 ||
 	    (fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = err_sys(err, errlen, "%s", bundle_quote(tmp, q, sizeof(q)));
+		rc = err_sys(err, errlen, "%s", jmsg_quote(tmp, q, sizeof(q)));
 		goto fail;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = write_blob(fd, &v[i], err, errlen);
 	if (rc == 0 && fsync(fd) < 0)
-		rc = err_sys(err, errlen, "%s: fsync", bundle_quote(tmp, q, sizeof(q)));
+		rc = err_sys(err, errlen, "%s: fsync", jmsg_quote(tmp, q, sizeof(q)));
 	close(fd);
 	if (rc < 0)
 		goto fail;
@@ -146,7 +146,7 @@ static int write_tree(const char *dst, const struct bundle_blob *v, size_t n,
 			rm_tree(tmp);
 			return check_existing(dst, hash, err, errlen);
 		}
-		rc = err_sys(err, errlen, "%s: rename", bundle_quote(dst, q, sizeof(q)));
+		rc = err_sys(err, errlen, "%s: rename", jmsg_quote(dst, q, sizeof(q)));
 		goto fail;
 	}
 	snprintf(parent, sizeof(parent), "%s", dst);
@@ -156,7 +156,7 @@ static int write_tree(const char *dst, const struct bundle_blob *v, size_t n,
 	pfd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0) {
 		if (fsync(pfd) < 0)
-			rc = err_sys(err, errlen, "%s: fsync parent", bundle_quote(dst, q, sizeof(q)));
+			rc = err_sys(err, errlen, "%s: fsync parent", jmsg_quote(dst, q, sizeof(q)));
 		close(pfd);
 	}
 	return rc;
@@ -188,7 +188,7 @@ static int read_checked(const char *dir, const struct bundle *b, struct bundle_b
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(err, errlen, "%s", bundle_quote(dir, q, sizeof(q)));
+		return err_sys(err, errlen, "%s", jmsg_quote(dir, q, sizeof(q)));
 	rc = bundle_read_blobs(fd, b, v, n, err, errlen);
 	close(fd);
 	if (rc < 0)
@@ -199,7 +199,7 @@ static int read_checked(const char *dir, const struct bundle *b, struct bundle_b
 		*v = NULL;
 		return err_set(err, errlen, HS_EINPUT,
 			       "%s: content changed since it was loaded (hash %s, expected %s)",
-			       bundle_quote(dir, q, sizeof(q)), hash,
+			       jmsg_quote(dir, q, sizeof(q)), hash,
 			       *b->hash ? b->hash : "none: bundle not hashed");
 	}
 	return 0;
@@ -286,7 +286,7 @@ static int unpack_envelope(json_t *msg, const char **id, const char **hash, json
 		if (klen != strlen(key) ||
 		    (strcmp(key, "id") && strcmp(key, "hash") && strcmp(key, "files")))
 			return err_set(err, errlen, HS_EINPUT, "bundle message: unknown key \"%s\"",
-				       bundle_quote(key, q, sizeof(q)));
+				       jmsg_quote(key, q, sizeof(q)));
 	}
 	*id = json_string_value(json_object_get(msg, "id"));
 	*hash = json_string_value(json_object_get(msg, "hash"));
@@ -309,7 +309,7 @@ static int unpack_envelope(json_t *msg, const char **id, const char **hash, json
 		if (!json_is_string(val))
 			return err_set(err, errlen, HS_EINPUT,
 				       "bundle message: files.\"%s\": expected a base64 string",
-				       bundle_quote(key, q, sizeof(q)));
+				       jmsg_quote(key, q, sizeof(q)));
 		total += json_string_length(val);
 		if (total > PACK_B64_MAX)
 			return err_set(err, errlen, HS_EINPUT,
@@ -332,11 +332,11 @@ static int decode(const char *path, json_t *val, size_t max, struct bundle_blob 
 	if (sodium_base642bin(bl->data, cap, s, slen, NULL, &len, &end,
 			      sodium_base64_VARIANT_ORIGINAL) < 0 || end != s + slen)
 		return err_set(err, errlen, HS_EINPUT, "bundle message: files.\"%s\": bad base64",
-			       bundle_quote(path, q, sizeof(q)));
+			       jmsg_quote(path, q, sizeof(q)));
 	if (len > max)
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle message: files.\"%s\": too big (the bundle's limit is %u bytes)",
-			       bundle_quote(path, q, sizeof(q)), BUNDLE_BYTES_MAX);
+			       jmsg_quote(path, q, sizeof(q)), BUNDLE_BYTES_MAX);
 	bl->len = len;
 	return 0;
 }
@@ -358,7 +358,7 @@ static int unpack_files(json_t *files, const struct bundle *b, struct bundle_blo
 		if (!listed && strcmp(key, BUNDLE_MANIFEST) != 0) {
 			const char *why = bundle_path_problem(key);
 			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files.\"%s\": %s", bundle_quote(key, q, sizeof(q)),
+				       "bundle message: files.\"%s\": %s", jmsg_quote(key, q, sizeof(q)),
 				       why ? why : "not listed in bundle.json");
 		}
 		if (strcmp(key, BUNDLE_MANIFEST) == 0)
@@ -373,7 +373,7 @@ static int unpack_files(json_t *files, const struct bundle *b, struct bundle_blo
 		if (!json_object_get(files, b->files[i]))
 			return err_set(err, errlen, HS_EINPUT,
 				       "bundle message: files: \"%s\" listed in bundle.json is missing",
-				       bundle_quote(b->files[i], q, sizeof(q)));
+				       jmsg_quote(b->files[i], q, sizeof(q)));
 	return 0;
 }
 
@@ -406,7 +406,7 @@ int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *e
 	if (strcmp(b.id, id) != 0) {
 		rc = err_set(err, errlen, HS_EINPUT,
 			     "bundle message: id: \"%s\" but bundle.json says \"%s\"",
-			     bundle_quote(id, q, sizeof(q)), b.id);
+			     jmsg_quote(id, q, sizeof(q)), b.id);
 		goto out;
 	}
 	if ((rc = unpack_files(files, &b, v, &n, err, errlen)) < 0)
@@ -428,7 +428,7 @@ int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *e
 	rc = bundle_load_dir(dst, out, err, errlen);
 	if (rc == 0 && strcmp(out->hash, got) != 0) {
 		rc = err_set(err, errlen, HS_ESTATE, "%s: stored bundle does not match its hash",
-			     bundle_quote(dst, q, sizeof(q)));
+			     jmsg_quote(dst, q, sizeof(q)));
 		bundle_free(out);
 	}
 out:

@@ -98,7 +98,7 @@ static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname,
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = IFF_NOARP | IFF_UP;
 	ifi->ifi_change = IFF_NOARP | IFF_UP;
-	int kerr = tc_request(nl, nlh, NULL, NULL);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr) {
 		errno = -kerr;
 		return err_sys(err, errlen, "mirror: set %s up with arp off", ifname);
@@ -266,7 +266,7 @@ static int links_all(struct mnl_socket *nl, struct link_list *l, char *err, size
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	int kerr = tc_request(nl, nlh, link_list_cb, l);
+	int kerr = nl_talk(nl, nlh, link_list_cb, l);
 	if (kerr) {
 		errno = -kerr;
 		return err_sys(err, errlen, "mirror: list interfaces");

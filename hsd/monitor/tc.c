@@ -1,5 +1,6 @@
 /* tc.c - clsact qdisc and u32 filter requests over rtnetlink (see tc.h). */
 #include "tc.h"
+#include "netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,9 +23,7 @@
 #include "err.h"
 
 #define TC_REQSZ 1024
-#define TC_RECVSZ 32768 /* a dump batch of u32 rules with stats */
 
-static uint32_t tc_seq;
 
 static uint32_t dir_parent(enum tc_dir dir)
 {
@@ -53,48 +52,13 @@ static struct nlmsghdr *tc_msg(char *buf, uint16_t type, uint16_t flags, int ifi
 	return nlh;
 }
 
-int tc_request(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	if (nlh->nlmsg_seq == 0)
-		nlh->nlmsg_seq = ++tc_seq;
-	/* NLM_F_DUMP shares bits with NLM_F_EXCL, so tell dumps by type too
-	 * (RTM_GET* are the types with low bits 2). */
-	bool dump = (nlh->nlmsg_type & 3) == 2 &&
-		    (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	if (!dump)
-		nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	char *buf = malloc(TC_RECVSZ);
-	if (!buf)
-		return -ENOMEM;
-	unsigned portid = mnl_socket_get_portid(nl);
-	int rc = 0;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, TC_RECVSZ);
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == MNL_CB_STOP)
-			break;
-	}
-	free(buf);
-	return rc;
-}
-
 int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen)
 {
 	char buf[TC_REQSZ];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
 				      TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
-	int kerr = tc_request(nl, nlh, NULL, NULL);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr && kerr != -EEXIST) {
 		errno = -kerr;
 		return err_sys(err, errlen, "tc: add clsact qdisc on ifindex %d", ifindex);
@@ -136,7 +100,7 @@ int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 	mnl_attr_nest_end(nlh, acts);
 	mnl_attr_nest_end(nlh, opts);
 
-	int kerr = tc_request(nl, nlh, NULL, NULL);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr) {
 		errno = -kerr;
 		return err_sys(err, errlen, "tc: add mirror filter prio %u on ifindex %d %s", prio,
@@ -229,7 +193,7 @@ int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t pr
 	mnl_attr_put_strz(nlh, TCA_BPF_NAME, "hsd_drop");
 	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
 	mnl_attr_nest_end(nlh, opts);
-	int kerr = tc_request(nl, nlh, NULL, NULL);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	close(pfd); /* the filter holds its own reference to the program */
 	if (kerr) {
 		errno = -kerr;
@@ -267,7 +231,7 @@ int tc_clsact_drops(struct mnl_socket *nl, int ifindex, uint64_t *drops, char *e
 	*drops = 0;
 	char buf[TC_REQSZ];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETQDISC, NLM_F_DUMP, ifindex, 0, 0, 0);
-	int kerr = tc_request(nl, nlh, qdisc_cb, drops);
+	int kerr = nl_talk(nl, nlh, qdisc_cb, drops);
 	if (kerr) {
 		errno = -kerr;
 		return err_sys(err, errlen, "tc: read qdisc statistics of ifindex %d", ifindex);
@@ -371,7 +335,7 @@ int tc_filter_list(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETTFILTER, NLM_F_DUMP, ifindex, dir_parent(dir), 0,
 				      prio ? TC_H_MAKE((uint32_t)prio << 16, 0) : 0);
 	struct list_ctx ctx = {cb, arg};
-	int kerr = tc_request(nl, nlh, list_cb, &ctx);
+	int kerr = nl_talk(nl, nlh, list_cb, &ctx);
 	/* No clsact qdisc: nothing to list. */
 	if (kerr == -EINVAL || kerr == -ENOENT || kerr == -ENODEV)
 		return HS_OK;
@@ -392,7 +356,7 @@ int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 	/* Handle 0 removes the whole priority, whatever its kind. */
 	if (handle)
 		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
-	int kerr = tc_request(nl, nlh, NULL, NULL);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr == -ENOENT || kerr == -ENODEV)
 		return HS_OK; /* filter or interface already gone */
 	if (kerr) {

@@ -37,12 +37,6 @@ struct tc_filter_info {
 
 typedef void tc_filter_cb(const struct tc_filter_info *f, void *arg);
 
-/* Send one rtnetlink request on nl and read until its ACK (or NLMSG_DONE
- * for a dump), passing data messages to cb.  Returns 0 or the negative
- * errno the kernel reported.  Shared with mirror.c's link dump. */
-int tc_request(struct mnl_socket *nl, struct nlmsghdr *nlh,
-	       int (*cb)(const struct nlmsghdr *, void *), void *data);
-
 /* Add a clsact qdisc to ifindex; one that is there already is fine. */
 int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen);
 
