@@ -1,5 +1,6 @@
 /* cmd_fleet.c - deploy, instance verification and alerts. */
 #include "control.h"
+#include "done.h"
 #include "daemon.h"
 #include "err.h"
 #include "instances.h"
@@ -21,7 +22,8 @@ static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
 	if ((rc = instances_start(d, bundle, NULL, &started, err, errlen)))
 		return rc;
 	const char *space = json_string_value(json_object_get(started, "instance"));
-	rc = instances_verify(d, space, call, err, errlen);
+	struct done dn = done_control(call);
+	rc = instances_verify(d, space, &dn, err, errlen);
 	json_decref(started);
 	return rc;
 }
@@ -35,7 +37,8 @@ static int cmd_verify(struct hsd *d, const struct ctl_request *req,
 	(void)result;
 	if (!name)
 		return err_set(err, errlen, HS_EINPUT, "name: missing");
-	return instances_verify(d, name, call, err, errlen);
+	struct done dn = done_control(call);
+	return instances_verify(d, name, &dn, err, errlen);
 }
 
 static int cmd_alerts(struct hsd *d, const struct ctl_request *req,

@@ -1,6 +1,7 @@
 /* cmd_space.c - the space.* control commands: argument checks, then
  * spaces.c does the work. */
 #include "control.h"
+#include "done.h"
 #include "daemon.h"
 #include "err.h"
 #include "monitors.h"
@@ -119,7 +120,9 @@ static int cmd_space_monitor(struct hsd *d, const struct ctl_request *req,
 		      size_t errlen)                                             \
 	{                                                                        \
 		const char *name;                                                \
+		struct done dn = done_control(call);                             \
 		int rc = arg_name(req, &name, err, errlen);                      \
+		(void)dn;                                                        \
 		(void)call;                                                      \
 		(void)result;                                                    \
 		return rc ? rc : (call_expr);                                    \
@@ -127,8 +130,8 @@ static int cmd_space_monitor(struct hsd *d, const struct ctl_request *req,
 
 NAME_CMD(cmd_space_show, spaces_show(d, name, result, err, errlen))
 NAME_CMD(cmd_space_start, spaces_start(d, name, result, err, errlen))
-NAME_CMD(cmd_space_stop, spaces_stop(d, name, call, err, errlen))
-NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, call, err, errlen))
+NAME_CMD(cmd_space_stop, spaces_stop(d, name, &dn, err, errlen))
+NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, &dn, err, errlen))
 NAME_CMD(cmd_space_flatten, spaces_flatten(d, name, result, err, errlen))
 
 static int cmd_space_list(struct hsd *d, const struct ctl_request *req,

@@ -6,6 +6,7 @@
  * connection is closed: a client that cannot frame cannot be resynced.
  */
 #include "control.h"
+#include "done.h"
 #include "daemon.h"
 #include "err.h"
 #include "frame.h"
@@ -169,11 +170,13 @@ static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 		return ctl_reply_error(req.id, HS_ESYS, "out of memory");
 	call->client = cl;
 	call->id = req.id;
+	/* The call holds the client from now: a handler may even finish it
+	 * before returning CONTROL_DEFERRED. */
+	cl->refs++;
 	rc = c->fn(cl->owner->d, &req, call, &result, err, sizeof(err));
-	if (rc == CONTROL_DEFERRED) {
-		cl->refs++;
+	if (rc == CONTROL_DEFERRED)
 		return NULL;
-	}
+	cl->refs--;
 	free(call);
 	if (rc) {
 		log_debug("control: %s: %s", req.cmd, err);
@@ -293,4 +296,14 @@ void control_close(struct control *c)
 	if (c->path)
 		unlink(c->path);
 	uv_close((uv_handle_t *)&c->server, server_closed);
+}
+
+static void done_control_fn(void *arg, int rc, json_t *result, const char *err)
+{
+	control_finish(arg, rc, result, err);
+}
+
+struct done done_control(struct control_call *call)
+{
+	return (struct done){ done_control_fn, call };
 }

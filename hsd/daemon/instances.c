@@ -10,6 +10,7 @@
 #include "instances.h"
 #include "bundles.h"
 #include "control.h"
+#include "done.h"
 #include "daemon.h"
 #include "err.h"
 #include "log.h"
@@ -38,7 +39,7 @@ struct instance {
 	/* A probe waiting for its report. */
 	char token[BUNDLE_TOKEN_LEN + 1];
 	uint64_t deadline;           /* uv_now() ms */
-	struct control_call *verify_call;
+	struct done verify_done;     /* who waits for the report */
 	uint64_t probe_started;
 	uint64_t next_probe;         /* the probe is caused again until reported */
 	struct instance *next;
@@ -75,10 +76,8 @@ static void alert_store(struct hsd *d, const struct instance *in, const char *li
 
 static void verify_done(struct hsd *d, struct instance *in, int rc, const char *why)
 {
-	struct control_call *call = in->verify_call;
 	uint64_t ms = uv_now(d->loop) - in->probe_started;
 
-	in->verify_call = NULL;
 	in->token[0] = 0;
 	if (!rc) {
 		sqlite3_stmt *q;
@@ -95,9 +94,8 @@ static void verify_done(struct hsd *d, struct instance *in, int rc, const char *
 	} else {
 		store_event(d->store, "instance.probe_failed", in->space, why, NULL, 0);
 	}
-	if (call)
-		control_finish(call, rc, rc ? NULL : json_pack("{s:s, s:s, s:I}", "instance", in->space,
-			       "token", why, "ms", (json_int_t)ms), why);
+	done_fire(&in->verify_done, rc, rc ? NULL : json_pack("{s:s, s:s, s:I}", "instance", in->space,
+		  "token", why, "ms", (json_int_t)ms), why);
 }
 
 static void inst_line(struct hsd *d, struct instance *in, const char *line)
@@ -190,8 +188,7 @@ static void inst_forget(struct hsd *d, const char *space)
 		if (strcmp((*p)->space, space) == 0) {
 			struct instance *in = *p;
 			*p = in->next;
-			if (in->verify_call)
-				control_finish(in->verify_call, HS_ESTATE, NULL, "instance stopped");
+			done_fire(&in->verify_done, HS_ESTATE, NULL, "instance stopped");
 			close(in->fd);
 			bundle_free(&in->b);
 			free(in);
@@ -333,7 +330,7 @@ out:
 	return rc;
 }
 
-int instances_verify(struct hsd *d, const char *space, struct control_call *call,
+int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		     char *err, size_t errlen)
 {
 	struct instance *in = inst_find(d, space);
@@ -351,7 +348,7 @@ int instances_verify(struct hsd *d, const char *space, struct control_call *call
 		in->token[0] = 0;
 		return rc;
 	}
-	in->verify_call = call;
+	in->verify_done = *dn;
 	return CONTROL_DEFERRED;
 }
 

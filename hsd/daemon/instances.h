@@ -8,7 +8,7 @@
 #include "bundle.h"
 
 struct hsd;
-struct control_call;
+struct done;
 
 struct bundle_seed {
 	const struct bundle *b;
@@ -21,9 +21,9 @@ void instances_free(struct hsd *d);
  * space, inheriting from `inherit` (a space) or the base (NULL). */
 int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 		    json_t **result, char *err, size_t errlen);
-/* Cause the bundle's probe and answer call when the instance reported it
+/* Cause the bundle's probe and answer through dn when the instance reported it
  * or its deadline passed (CONTROL_DEFERRED). */
-int instances_verify(struct hsd *d, const char *space, struct control_call *call,
+int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		     char *err, size_t errlen);
 /* The instance's space went away: stop reading it, record the stop. */
 void instances_space_gone(struct hsd *d, const char *space);

@@ -102,15 +102,15 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 	syscall(SYS_waitid, P_PIDFD, r->proc.pidfd, &si, WEXITED | WNOHANG, NULL);
 	if (store_space_set_state(d->store, r->name, "stopped", 0, 0, err, sizeof(err)))
 		log_error("space %s: %s", r->name, err);
-	store_event(d->store, r->stop_call || r->destroying ? "space.stop" : "space.exit",
+	store_event(d->store, done_pending(&r->stop_done) || r->destroying ? "space.stop" : "space.exit",
 		    r->name, "", err, sizeof(err));
-	if (!r->stop_call)
+	if (!done_pending(&r->stop_done))
 		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
 	uv_timer_stop(&r->kill_timer);
 	watch_space_stopped(d, r->name, r->kind, r->proc.pid);
 	if (r->kind == SPACE_AUDIT)
 		instances_space_gone(d, r->name);
-	struct control_call *call = r->stop_call;
+	struct done dn = r->stop_done;
 	bool destroy = r->destroying;
 	char name[SPACE_ROW_NAME];
 	snprintf(name, sizeof(name), "%s", r->name);
@@ -119,10 +119,9 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 		log_error("space %s: network rules: %s", name, err);
 	if (destroy) {
 		int rc = space_remove(d, name, err, sizeof(err));
-		if (call)
-			control_finish(call, rc, rc ? NULL : json_pack("{s:s}", "destroyed", name), err);
-	} else if (call) {
-		control_finish(call, 0, json_pack("{s:s, s:s}", "name", name, "state", "stopped"), NULL);
+		done_fire(&dn, rc, rc ? NULL : json_pack("{s:s}", "destroyed", name), err);
+	} else {
+		done_fire(&dn, 0, json_pack("{s:s, s:s}", "name", name, "state", "stopped"), NULL);
 	}
 }
 
@@ -378,9 +377,7 @@ void spaces_free(struct hsd *d)
 		return;
 	while (s->running) {
 		struct space_rt *r = s->running;
-		if (r->stop_call)
-			control_finish(r->stop_call, HS_ESYS, NULL, "hsd is stopping");
-		r->stop_call = NULL;
+		done_fire(&r->stop_done, HS_ESYS, NULL, "hsd is stopping");
 		rt_release(s, r);
 	}
 	uv_run(d->loop, UV_RUN_NOWAIT);
@@ -521,20 +518,20 @@ int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 	return rc;
 }
 
-static int space_stop_begin(struct hsd *d, struct space_rt *r, struct control_call *call,
+static int space_stop_begin(struct hsd *d, struct space_rt *r, const struct done *dn,
 			    char *err, size_t errlen)
 {
-	if (r->stop_call)
+	if (done_pending(&r->stop_done))
 		return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already stopping", r->name);
 	if (syscall(SYS_pidfd_send_signal, r->proc.pidfd, SIGTERM, NULL, 0) && errno != ESRCH)
 		return err_sys(err, errlen, "space %s: signal init", r->name);
-	r->stop_call = call;
+	r->stop_done = *dn;
 	uv_timer_start(&r->kill_timer, on_kill_timer, STOP_KILL_MS, 0);
 	(void)d;
 	return CONTROL_DEFERRED;
 }
 
-int spaces_stop(struct hsd *d, const char *name, struct control_call *call,
+int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
 		char *err, size_t errlen)
 {
 	struct space_row row;
@@ -546,7 +543,7 @@ int spaces_stop(struct hsd *d, const char *name, struct control_call *call,
 	space_row_clear(&row);
 	if (!(r = rt_find(d->spaces, name)))
 		return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is not running", name);
-	return space_stop_begin(d, r, call, err, errlen);
+	return space_stop_begin(d, r, dn, err, errlen);
 }
 
 /* Every trace of a stopped space: network, cgroup, files, record. */
@@ -573,7 +570,7 @@ int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 	return rc;
 }
 
-int spaces_destroy(struct hsd *d, const char *name, struct control_call *call,
+int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
 		   char *err, size_t errlen)
 {
 	struct space_row row;
@@ -594,14 +591,15 @@ int spaces_destroy(struct hsd *d, const char *name, struct control_call *call,
 		return rc;
 	}
 	if ((r = rt_find(d->spaces, name))) {
-		rc = space_stop_begin(d, r, call, err, errlen);
+		rc = space_stop_begin(d, r, dn, err, errlen);
 		if (rc == CONTROL_DEFERRED)
 			r->destroying = true;
 		return rc;
 	}
 	if ((rc = space_remove(d, name, err, errlen)))
 		return rc;
-	control_finish(call, 0, json_pack("{s:s}", "destroyed", name), NULL);
+	struct done copy = *dn;
+	done_fire(&copy, 0, json_pack("{s:s}", "destroyed", name), NULL);
 	return CONTROL_DEFERRED;
 }
 

@@ -14,7 +14,7 @@
 #include "store_spaces.h"
 
 struct hsd;
-struct control_call;
+struct done;
 struct spaces;
 
 int spaces_init(struct hsd *d, char *err, size_t errlen);
@@ -41,10 +41,10 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 		  char *err, size_t errlen);
 int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 		 size_t errlen);
-/* Both may finish later through the call (CONTROL_DEFERRED). */
-int spaces_stop(struct hsd *d, const char *name, struct control_call *call,
+/* Both answer through dn, maybe later: they return CONTROL_DEFERRED. */
+int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
 		char *err, size_t errlen);
-int spaces_destroy(struct hsd *d, const char *name, struct control_call *call,
+int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
 		   char *err, size_t errlen);
 int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
 		   size_t errlen);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <uv.h>
 
+#include "done.h"
 #include "linknet.h"
 #include "spaces.h"
 
@@ -16,7 +17,7 @@ struct space_rt {
 	uv_poll_t poll;        /* the init's pidfd: readable when it exits */
 	uv_timer_t kill_timer; /* SIGKILL when a stop takes too long */
 	int handles;           /* open uv handles; freed at 0 */
-	struct control_call *stop_call;
+	struct done stop_done;   /* who waits for the stop */
 	bool destroying;
 	struct space_rt *next;
 };
