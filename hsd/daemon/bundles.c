@@ -40,7 +40,7 @@ int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 }
 
 /* Record a bundle already copied into the store. */
-static int bundles_record(struct hsd *d, const struct bundle *b, char *err, size_t errlen)
+int bundles_record(struct hsd *d, const struct bundle *b, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
 	int rc;
@@ -60,6 +60,13 @@ static int bundles_record(struct hsd *d, const struct bundle *b, char *err, size
 	if (!rc)
 		store_event(d->store, "bundle.add", b->id, b->hash, NULL, 0);
 	return rc;
+}
+
+int fs_mkdir_bundles(struct hsd *d, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	bundles_dir(d, NULL, dir, sizeof(dir));
+	return fs_mkdir_p(dir, 0700, err, errlen);
 }
 
 int bundles_add_dir(struct hsd *d, const char *src, struct bundle *out, char *err,

@@ -17,4 +17,8 @@ int bundles_add_dir(struct hsd *d, const char *src, struct bundle *out, char *er
 int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 		 size_t errlen);
 
+/* Record a bundle already in STATE/bundles (e.g. received from a peer). */
+int bundles_record(struct hsd *d, const struct bundle *b, char *err, size_t errlen);
+int fs_mkdir_bundles(struct hsd *d, char *err, size_t errlen);
+
 #endif

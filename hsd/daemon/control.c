@@ -141,6 +141,7 @@ static const struct control_cmd *control_find(const char *name)
 {
 	static const struct control_cmd *const tables[] = {
 		control_cmds, control_space_cmds, control_bundle_cmds, control_instance_cmds,
+		control_rollout_cmds,
 	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)

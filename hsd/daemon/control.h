@@ -43,5 +43,6 @@ extern const struct control_cmd control_cmds[];
 extern const struct control_cmd control_space_cmds[];
 extern const struct control_cmd control_bundle_cmds[];
 extern const struct control_cmd control_instance_cmds[];
+extern const struct control_cmd control_rollout_cmds[];
 
 #endif

@@ -5,7 +5,9 @@
 #include "fsutil.h"
 #include "log.h"
 #include "instances.h"
+#include "peer.h"
 #include "mesh.h"
+#include "rollout.h"
 #include "spaces.h"
 #include "watch.h"
 
@@ -106,9 +108,11 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
+	rollouts_free(d); /* resumed from the store by the next hsd */
 	instances_free(d);
 	spaces_free(d); /* the spaces go on running without us */
 	watch_free(d);
+	peer_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
 	d->control = NULL;
@@ -172,8 +176,10 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
-	if ((rc = mesh_start(d, err, errlen)) || (rc = watch_init(d, err, errlen)) ||
-	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)))
+	if ((rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, err, errlen)) ||
+	    (rc = watch_init(d, err, errlen)) ||
+	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
+	    (rc = rollouts_init(d, err, errlen)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
@@ -234,9 +240,12 @@ static void close_handle(uv_handle_t *h, void *arg)
 void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
+		d->stopping = true;
+		rollouts_free(d);
 		instances_free(d);
 		spaces_free(d);
 		watch_free(d);
+		peer_free(d);
 		mesh_stop(d);
 		if (d->control)
 			control_close(d->control);

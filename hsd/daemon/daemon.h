@@ -36,6 +36,8 @@ struct hsd {
 	struct mesh *mesh;
 	struct watch *watch;
 	struct instances *instances;
+	struct peers *peers;
+	struct rollouts *rollouts;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

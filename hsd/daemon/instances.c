@@ -262,6 +262,11 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 	memcpy(space, b.name, strlen(b.name));
 	space[strlen(b.name)] = '@';
 	strcpy(space + strlen(b.name) + 1, b.version);
+	if (inst_find(d, space)) { /* asked again (a restarted coordinator) */
+		*result = json_pack("{s:s, s:s, s:b}", "instance", space, "bundle", b.id, "existing", 1);
+		bundle_free(&b);
+		return 0;
+	}
 	if ((rc = store_space_list(d->store, &rows, &nrows, err, errlen))) {
 		bundle_free(&b);
 		return rc;

@@ -1,0 +1,255 @@
+/* cmd_rollout.c - hsctl rollout: upgrade the distributed IDS as one unit. */
+#include "hsctl.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: hsctl rollout BUNDLE [--canary [HOST]] [--max-parallel N] [--soak SECONDS] [--wait]\n"
+	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort | undo\n"
+	"\n"
+	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
+	"the canary host (default: this one) first, then N hosts at a time; each new\n"
+	"instance starts beside the old one and must report its probe; only when every\n"
+	"reachable host has a verified new instance are the old ones stopped.  Any\n"
+	"failure before that stops the new instances everywhere (rollback).\n"
+	"--wait follows it to the end.  Exit status: 0 done, 4 failed and rolled back,\n"
+	"5 aborted, 2 bad input.\n";
+
+#define EXIT_FAILED 4
+#define EXIT_ABORTED 5
+
+static int exit_for(const char *state)
+{
+	if (!strcmp(state, "done"))
+		return 0;
+	if (!strcmp(state, "aborted"))
+		return EXIT_ABORTED;
+	return EXIT_FAILED;
+}
+
+static bool finished(const char *state)
+{
+	return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "aborted");
+}
+
+static void print_step(json_t *s)
+{
+	time_t t = (time_t)(json_integer_value(json_object_get(s, "at")) / 1000);
+	char stamp[16];
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
+	printf("%s.%03lld %-10s %-20s %s\n", stamp,
+	       (long long)(json_integer_value(json_object_get(s, "at")) % 1000),
+	       json_string_value(json_object_get(s, "host")),
+	       json_string_value(json_object_get(s, "step")),
+	       json_string_value(json_object_get(s, "detail")));
+}
+
+static void print_hosts(json_t *st)
+{
+	json_t *h;
+	size_t i;
+	json_t *ro = json_object_get(st, "rollout");
+	printf("rollout %lld: %s  %s%s%s\n", (long long)json_integer_value(json_object_get(ro, "id")),
+	       json_string_value(json_object_get(ro, "bundle")),
+	       json_string_value(json_object_get(ro, "state")),
+	       *json_string_value(json_object_get(ro, "error")) ? ": " : "",
+	       json_string_value(json_object_get(ro, "error")));
+	printf("  %-12s %-13s %-20s %s\n", "HOST", "STATE", "OLD", "NEW");
+	json_array_foreach(json_object_get(st, "hosts"), i, h)
+		printf("  %-12s %-13s %-20s %s\n", json_string_value(json_object_get(h, "host")),
+		       json_string_value(json_object_get(h, "state")),
+		       json_string_value(json_object_get(h, "old_instance")),
+		       json_string_value(json_object_get(h, "new_instance")));
+}
+
+/* Follow a rollout to its end: a redrawn table on a terminal, one line per
+ * step otherwise.  Returns the exit status of its outcome. */
+static int follow(struct hsctl *h, json_int_t id)
+{
+	bool tty = isatty(STDOUT_FILENO) && !h->json;
+	size_t shown = 0;
+
+	for (;;) {
+		json_t *st;
+		int rc = hsctl_call(h, "rollout.status", json_pack("{s:I}", "id", id), &st);
+		if (rc)
+			return rc;
+		const char *state = json_string_value(json_object_get(json_object_get(st, "rollout"), "state"));
+		json_t *tl = json_object_get(st, "timeline");
+		if (tty) {
+			printf("\033[H\033[J");
+			print_hosts(st);
+			printf("\n");
+			size_t n = json_array_size(tl), from = n > 12 ? n - 12 : 0;
+			for (size_t i = from; i < n; i++)
+				print_step(json_array_get(tl, i));
+		} else if (!h->json) {
+			for (; shown < json_array_size(tl); shown++)
+				print_step(json_array_get(tl, shown));
+		}
+		fflush(stdout);
+		if (finished(state)) {
+			if (h->json)
+				hsctl_print_json(st);
+			int code = exit_for(state);
+			json_decref(st);
+			return code;
+		}
+		json_decref(st);
+		usleep(300 * 1000);
+	}
+}
+
+static int rollout_status(struct hsctl *h, int argc, char **argv)
+{
+	bool timeline = false;
+	json_t *args = json_object(), *st, *s;
+	size_t i;
+	int rc;
+
+	for (int a = 0; a < argc; a++) {
+		if (!strcmp(argv[a], "--timeline"))
+			timeline = true;
+		else if (!strcmp(argv[a], "--json"))
+			h->json = true;
+		else if (argv[a][0] >= '0' && argv[a][0] <= '9')
+			json_object_set_new(args, "id", json_integer(atoll(argv[a])));
+		else {
+			fprintf(stderr, "hsctl rollout status: unexpected argument \"%s\"\n", argv[a]);
+			json_decref(args);
+			return 2;
+		}
+	}
+	if ((rc = hsctl_call(h, "rollout.status", args, &st)))
+		return rc;
+	if (h->json) {
+		hsctl_print_json(st);
+	} else {
+		print_hosts(st);
+		if (timeline) {
+			printf("\n");
+			json_array_foreach(json_object_get(st, "timeline"), i, s)
+				print_step(s);
+		}
+	}
+	json_decref(st);
+	return 0;
+}
+
+static int rollout_simple(struct hsctl *h, const char *sub)
+{
+	char cmd[32];
+	json_t *r, *v;
+	size_t i;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rollout.%s", sub);
+	if ((rc = hsctl_call(h, cmd, NULL, &r)))
+		return rc;
+	if (h->json) {
+		hsctl_print_json(r);
+	} else if (!strcmp(sub, "history")) {
+		printf("%-4s %-24s %-10s %s\n", "ID", "BUNDLE", "STATE", "ERROR");
+		json_array_foreach(json_object_get(r, "rollouts"), i, v)
+			printf("%-4lld %-24s %-10s %s\n", (long long)json_integer_value(json_object_get(v, "id")),
+			       json_string_value(json_object_get(v, "bundle")),
+			       json_string_value(json_object_get(v, "state")),
+			       json_string_value(json_object_get(v, "error")));
+	} else if (!strcmp(sub, "undo")) {
+		printf("rollout %lld started back to %s\n", (long long)json_integer_value(json_object_get(r, "id")),
+		       json_string_value(json_object_get(r, "bundle")));
+	} else {
+		printf("rollout: %s done\n", sub);
+	}
+	json_decref(r);
+	return 0;
+}
+
+int cmd_rollout(struct hsctl *h, int argc, char **argv)
+{
+	static const char *const simple[] = { "history", "pause", "resume", "abort", "undo" };
+	const char *bundle = NULL, *canary = NULL;
+	bool want_canary = false, wait = false;
+	long max_parallel = 1, soak = 0;
+	json_t *r;
+	int rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "status"))
+		return rollout_status(h, argc - 2, argv + 2);
+	for (size_t i = 0; i < sizeof(simple) / sizeof(*simple); i++)
+		if (!strcmp(argv[1], simple[i])) {
+			for (int a = 2; a < argc; a++)
+				if (!strcmp(argv[a], "--json"))
+					h->json = true;
+				else {
+					fprintf(stderr, "hsctl rollout %s: unexpected argument \"%s\"\n", argv[1], argv[a]);
+					return 2;
+				}
+			return rollout_simple(h, argv[1]);
+		}
+	/* BUNDLE and options in any order; --canary takes an optional HOST. */
+	for (int a = 1; a < argc; a++) {
+		const char *o = argv[a];
+		char *end;
+		if (!strcmp(o, "--canary")) {
+			want_canary = true;
+			if (a + 1 < argc && argv[a + 1][0] != '-' && bundle)
+				canary = argv[++a];
+		} else if (!strncmp(o, "--canary=", 9)) {
+			want_canary = true;
+			canary = o + 9;
+		} else if (!strcmp(o, "--wait")) {
+			wait = true;
+		} else if (!strcmp(o, "--json")) {
+			h->json = true;
+		} else if ((!strcmp(o, "--max-parallel") || !strcmp(o, "--soak")) && a + 1 < argc) {
+			long v = strtol(argv[a + 1], &end, 10);
+			if (*end || v < 0) {
+				fprintf(stderr, "hsctl rollout: %s: \"%s\" is not a number\n", o, argv[a + 1]);
+				return 2;
+			}
+			*(!strcmp(o, "--soak") ? &soak : &max_parallel) = v;
+			a++;
+		} else if (o[0] == '-') {
+			fprintf(stderr, "hsctl rollout: %s: unknown option or missing value (see --help)\n", o);
+			return 2;
+		} else if (!bundle) {
+			bundle = o;
+		} else {
+			fprintf(stderr, "hsctl rollout: unexpected argument \"%s\"\n", o);
+			return 2;
+		}
+	}
+	if (!bundle) {
+		fprintf(stderr, "hsctl rollout: bundle: missing (NAME-VERSION)\n");
+		return 2;
+	}
+	(void)want_canary; /* the canary always goes first; --canary names it */
+	json_t *args = json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
+				 (json_int_t)max_parallel, "soak", (json_int_t)soak);
+	if (canary)
+		json_object_set_new(args, "canary", json_string(canary));
+	if ((rc = hsctl_call(h, "rollout", args, &r)))
+		return rc;
+	json_int_t id = json_integer_value(json_object_get(r, "id"));
+	if (!wait) {
+		if (h->json)
+			hsctl_print_json(r);
+		else
+			printf("rollout %lld of %s started, canary %s\n", (long long)id, bundle,
+			       json_string_value(json_object_get(r, "canary")));
+		json_decref(r);
+		return 0;
+	}
+	json_decref(r);
+	return follow(h, id);
+}

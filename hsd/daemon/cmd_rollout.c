@@ -1,0 +1,154 @@
+/* cmd_rollout.c - the rollout.* control commands and their views. */
+#include "control.h"
+#include "daemon.h"
+#include "err.h"
+#include "rollout.h"
+
+#include <string.h>
+
+static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct control_call *call,
+		       json_t **result, char *err, size_t errlen)
+{
+	json_t *a = req->args;
+	const char *bundle = json_string_value(json_object_get(a, "bundle"));
+	const char *canary = json_string_value(json_object_get(a, "canary"));
+	json_t *mp = json_object_get(a, "max_parallel"), *soak = json_object_get(a, "soak");
+
+	(void)call;
+	if (!bundle)
+		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
+	return rollout_start(d, bundle, canary && *canary ? canary : NULL,
+			     mp ? (int)json_integer_value(mp) : 1,
+			     soak ? (int)json_integer_value(soak) : 0, result, err, errlen);
+}
+
+static json_t *rows_json(sqlite3_stmt *q)
+{
+	json_t *arr = json_array();
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		json_t *o = json_object();
+		for (int c = 0; c < sqlite3_column_count(q); c++) {
+			const char *k = sqlite3_column_name(q, c);
+			switch (sqlite3_column_type(q, c)) {
+			case SQLITE_INTEGER:
+				json_object_set_new(o, k, json_integer(sqlite3_column_int64(q, c)));
+				break;
+			case SQLITE_NULL:
+				json_object_set_new(o, k, json_null());
+				break;
+			default:
+				json_object_set_new(o, k, json_string((const char *)sqlite3_column_text(q, c)));
+			}
+		}
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(q);
+	return arr;
+}
+
+static json_t *query(struct hsd *d, const char *sql, json_int_t id)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(d->store->db, sql, -1, &q, NULL))
+		return json_array();
+	if (id >= 0)
+		sqlite3_bind_int64(q, 1, id);
+	return rows_json(q);
+}
+
+static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
+			      struct control_call *call, json_t **result, char *err,
+			      size_t errlen)
+{
+	json_t *idv = json_object_get(req->args, "id");
+	json_int_t id = json_integer_value(idv);
+
+	(void)call;
+	if (!idv) {
+		json_t *last = query(d, "SELECT max(id) AS id FROM rollouts", -1);
+		id = json_integer_value(json_object_get(json_array_get(last, 0), "id"));
+		json_decref(last);
+	}
+	json_t *ro = query(d, "SELECT id, bundle, name, state, canary, max_parallel, soak_s, "
+			      "created_at, finished_at, error FROM rollouts WHERE id = ?", id);
+	if (json_array_size(ro) == 0) {
+		json_decref(ro);
+		return err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
+	}
+	*result = json_pack("{s:O, s:o, s:o}", "rollout", json_array_get(ro, 0),
+		"hosts", query(d, "SELECT host, state, old_instance, new_instance, verified_at, "
+				  "old_stopped_at FROM rollout_hosts WHERE rollout = ? ORDER BY host", id),
+		"timeline", query(d, "SELECT at, host, step, detail FROM rollout_steps WHERE rollout = ? "
+				     "ORDER BY id", id));
+	json_decref(ro);
+	return 0;
+}
+
+static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
+			       struct control_call *call, json_t **result, char *err,
+			       size_t errlen)
+{
+	(void)req;
+	(void)call;
+	(void)err;
+	(void)errlen;
+	*result = json_pack("{s:o}", "rollouts",
+		query(d, "SELECT id, bundle, state, canary, created_at, finished_at, error "
+			 "FROM rollouts ORDER BY id", -1));
+	return 0;
+}
+
+#define RO_CTL(fn, what)                                                                \
+	static int fn(struct hsd *d, const struct ctl_request *req, struct control_call *call, \
+		      json_t **result, char *err, size_t errlen)                        \
+	{                                                                               \
+		(void)req;                                                              \
+		(void)call;                                                             \
+		int rc = rollout_control(d, what, err, errlen);                         \
+		if (!rc)                                                                \
+			*result = json_pack("{s:s}", "done", what);                     \
+		return rc;                                                              \
+	}
+RO_CTL(cmd_rollout_pause, "pause")
+RO_CTL(cmd_rollout_resume, "resume")
+RO_CTL(cmd_rollout_abort, "abort")
+
+/* Undo the last finished rollout: roll out the version it replaced. */
+static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
+			    struct control_call *call, json_t **result, char *err,
+			    size_t errlen)
+{
+	(void)call;
+	json_t *last = query(d, "SELECT r.id, r.name, r.canary, r.max_parallel, "
+			        "(SELECT old_instance FROM rollout_hosts h WHERE h.rollout = r.id "
+			        " AND old_instance != '' LIMIT 1) AS old FROM rollouts r "
+			        "WHERE state = 'done' ORDER BY id DESC LIMIT 1", -1);
+	json_t *row = json_array_get(last, 0);
+	const char *old = json_string_value(json_object_get(row, "old"));
+	int rc;
+
+	(void)req;
+	if (!row || !old || !strchr(old, '@')) {
+		json_decref(last);
+		return err_set(err, errlen, HS_EINPUT, "rollout: no finished rollout with a version to go back to");
+	}
+	char bundle[80];
+	snprintf(bundle, sizeof(bundle), "%s", old);
+	*strchr(bundle, '@') = '-';
+	rc = rollout_start(d, bundle, json_string_value(json_object_get(row, "canary")),
+			   (int)json_integer_value(json_object_get(row, "max_parallel")), 0,
+			   result, err, errlen);
+	json_decref(last);
+	return rc;
+}
+
+const struct control_cmd control_rollout_cmds[] = {
+	{ "rollout", cmd_rollout },
+	{ "rollout.status", cmd_rollout_status },
+	{ "rollout.history", cmd_rollout_history },
+	{ "rollout.pause", cmd_rollout_pause },
+	{ "rollout.resume", cmd_rollout_resume },
+	{ "rollout.abort", cmd_rollout_abort },
+	{ "rollout.undo", cmd_rollout_undo },
+	{ NULL, NULL },
+};

@@ -1,0 +1,32 @@
+/* fleet.h - requests between hsds (and to ourselves), one shape for both. */
+#ifndef HS_FLEET_H
+#define HS_FLEET_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "done.h"
+
+struct hsd;
+
+/* A handler: 0 and *result, an hs_rc with err, or CONTROL_DEFERRED having
+ * kept dn to answer through later. */
+struct fleet_cmd {
+	const char *name;
+	int (*fn)(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
+		  char *err, size_t errlen);
+};
+
+extern const struct fleet_cmd fleet_cmds[];
+const struct fleet_cmd *fleet_cmd_find(const char *name);
+
+/* result is borrowed for the call. */
+typedef void (*fleet_cb)(void *arg, int rc, json_t *result, const char *err);
+
+/* Ask host (an index in the cluster; ours is served locally) to run cmd
+ * with args (stolen); cb runs exactly once, never before this returns...
+ * except when our own host answers at once. */
+void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t timeout_ms,
+		fleet_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,19 @@
+/* rollout.h - zero-gap upgrade of the distributed IDS, coordinated here. */
+#ifndef HS_ROLLOUT_H
+#define HS_ROLLOUT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct hsd;
+
+int rollouts_init(struct hsd *d, char *err, size_t errlen);
+void rollouts_free(struct hsd *d);
+/* Begin upgrading every host to bundle (NAME-VERSION): the canary (NULL:
+ * this host) first and alone, then max_parallel at a time. */
+int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
+		  int soak_s, json_t **result, char *err, size_t errlen);
+/* "pause", "resume" or "abort" the running rollout. */
+int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen);
+
+#endif
