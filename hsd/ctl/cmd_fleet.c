@@ -79,24 +79,52 @@ int cmd_deploy(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl deploy BUNDLE [--json]\n"
-		"Starts the stored bundle NAME-VERSION in a new audit space NAME@VERSION that\n"
-		"watches every server space, causes its probe and waits until the instance\n"
-		"reports it (exit 0) or its deadline passes (exit 3).\n";
-	json_t *r;
+		"Starts the stored bundle NAME-VERSION on every host of the cluster, each in\n"
+		"a new audit space NAME@VERSION watching its server spaces, and waits until\n"
+		"every instance has reported its probe.  Exit status as hsctl rollout.\n";
+	char *args[] = { (char *)"rollout", NULL, (char *)"--deploy", (char *)"--wait", NULL };
 	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = no_more_args("deploy", argc, 1)) ||
-	    (rc = hsctl_call(h, "deploy", json_pack("{s:s}", "bundle", argv[optind]), &r)))
+	if ((rc = no_more_args("deploy", argc, 1)))
 		return rc;
-	if (h->json)
+	args[1] = argv[optind];
+	return cmd_rollout(h, 4, args);
+}
+
+int cmd_instance(struct hsctl *h, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: hsctl instance list [--json]\n"
+		"The IDS instances of this host: bundle, version, space, state, last probe.\n";
+	json_t *r, *v;
+	size_t i;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "list")) {
+		fputs(usage, argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, usage, NULL, NULL, NULL)))
+		return rc < 0 ? 0 : rc;
+	if ((rc = no_more_args("instance list", argc - 1, 0)) ||
+	    (rc = hsctl_call(h, "instance.list", NULL, &r)))
+		return rc;
+	if (h->json) {
 		hsctl_print_json(r);
-	else
-		printf("%s running and verified: probe %s reported in %lld ms\n",
-		       json_string_value(json_object_get(r, "instance")),
-		       json_string_value(json_object_get(r, "token")),
-		       (long long)json_integer_value(json_object_get(r, "ms")));
+	} else {
+		printf("%-20s %-10s %-10s %s\n", "INSTANCE", "STATE", "VERIFIED", "LAST PROBE");
+		json_array_foreach(json_object_get(r, "instances"), i, v) {
+			time_t t = (time_t)(json_integer_value(json_object_get(v, "verified_ms")) / 1000);
+			char stamp[16] = "-";
+			if (t)
+				strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
+			printf("%-20s %-10s %-10s %s\n", json_string_value(json_object_get(v, "space")),
+			       json_string_value(json_object_get(v, "state")), stamp,
+			       json_string_value(json_object_get(v, "last_probe")));
+		}
+	}
 	json_decref(r);
 	return 0;
 }

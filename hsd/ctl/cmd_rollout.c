@@ -174,7 +174,7 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 {
 	static const char *const simple[] = { "history", "pause", "resume", "abort", "undo" };
 	const char *bundle = NULL, *canary = NULL;
-	bool want_canary = false, wait = false;
+	bool want_canary = false, wait = false, deploy = false;
 	long max_parallel = 1, soak = 0;
 	json_t *r;
 	int rc;
@@ -207,6 +207,8 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		} else if (!strncmp(o, "--canary=", 9)) {
 			want_canary = true;
 			canary = o + 9;
+		} else if (!strcmp(o, "--deploy")) {
+			deploy = true; /* hsctl deploy: every host at once */
 		} else if (!strcmp(o, "--wait")) {
 			wait = true;
 		} else if (!strcmp(o, "--json")) {
@@ -238,7 +240,7 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 				 (json_int_t)max_parallel, "soak", (json_int_t)soak);
 	if (canary)
 		json_object_set_new(args, "canary", json_string(canary));
-	if ((rc = hsctl_call(h, "rollout", args, &r)))
+	if ((rc = hsctl_call(h, deploy ? "deploy" : "rollout", args, &r)))
 		return rc;
 	json_int_t id = json_integer_value(json_object_get(r, "id"));
 	if (!wait) {

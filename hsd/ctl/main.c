@@ -12,6 +12,7 @@ static const struct hsctl_cmd commands[] = {
 	{ "bundle", cmd_bundle, "add and list IDS bundles" },
 	{ "deploy", cmd_deploy, "start a bundle on this host and verify it by its probe" },
 	{ "rollout", cmd_rollout, "upgrade the distributed IDS as one unit, with no gap" },
+	{ "instance", cmd_instance, "list this host's IDS instances" },
 	{ "alerts", cmd_alerts, "the alerts of this host's IDS instances" },
 	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
 	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },

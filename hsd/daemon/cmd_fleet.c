@@ -4,28 +4,22 @@
 #include "daemon.h"
 #include "err.h"
 #include "instances.h"
+#include "rollout.h"
 
 #include <string.h>
 
-/* Start the bundle on this host and answer once its probe was reported. */
+/* Start the bundle on every host: a rollout with no canary wait and every
+ * host at once (where an older version runs, it is replaced with no gap). */
 static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
 		      struct control_call *call, json_t **result, char *err,
 		      size_t errlen)
 {
 	const char *bundle = json_string_value(json_object_get(req->args, "bundle"));
-	json_t *started = NULL;
-	int rc;
 
-	(void)result;
+	(void)call;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
-	if ((rc = instances_start(d, bundle, NULL, &started, err, errlen)))
-		return rc;
-	const char *space = json_string_value(json_object_get(started, "instance"));
-	struct done dn = done_control(call);
-	rc = instances_verify(d, space, &dn, err, errlen);
-	json_decref(started);
-	return rc;
+	return rollout_start(d, bundle, NULL, (int)d->cluster.nhosts, 0, result, err, errlen);
 }
 
 static int cmd_verify(struct hsd *d, const struct ctl_request *req,

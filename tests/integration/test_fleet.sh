@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The fleet on four simulated hosts in a ring (a partial topology): deploy
+# the file-integrity IDS everywhere, roll it to version 2 with a canary
+# while probes never stop, a version that never detects, a host cut off
+# mid-rollout, a coordinator killed mid-rollout, and bad input.
+source "$(dirname "$0")/../lib.sh"
+
+CLUSTER=$HSD_SOURCE/deploy/examples/ring4.json
+HOSTS="a b c d"
+BUNDLES=$HSD_SOURCE/deploy/bundles
+sim up "$CLUSTER" >/dev/null
+ctl() { on a hsctl "$@"; }
+
+for h in $HOSTS; do
+	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/site && sleep infinity' >/dev/null
+done
+for h in $HOSTS; do
+	check "mesh of $h is up" wait_until 20 bash -c "[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = 4 ]"
+done
+
+# Bad input first: nothing may change.
+mkdir -p "$T_DIR/bad/aide-9"
+cp "$BUNDLES/aide-2/"* "$T_DIR/bad/aide-9/"
+jq '.version = "9" | .probe.deadline_s = 0' "$BUNDLES/aide-2/bundle.json" >"$T_DIR/bad/aide-9/bundle.json"
+T_PATTERN=deadline_s expect_exit 2 "a malformed bundle is refused" on a hsctl bundle add "$T_DIR/bad/aide-9"
+T_PATTERN=unknown expect_exit 2 "a rollout of an unknown bundle is refused" on a hsctl rollout nosuch-1
+check "nothing was stored" [ "$(ctl --json bundle list | jq '.bundles | length')" = 0 ]
+
+ctl bundle add "$BUNDLES/aide-1" >/dev/null
+ctl bundle add "$BUNDLES/aide-2" >/dev/null
+check "deploy starts version 1 on every host" ctl deploy aide-1
+for h in $HOSTS; do
+	check "$h runs a verified aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list 2>/dev/null | jq -e '.instances[] | select(.space == \"aide@1\" and .verified_ms > 0)' >/dev/null"
+done
+
+# Probes every half second on every host during the rollout.
+probe_loop() {
+	local i=0
+	while [ -e "$T_DIR/probing" ]; do
+		for h in $HOSTS; do
+			on "$h" hsctl space exec web -- sh -c "echo $i >/srv/site/p-$i-$h" 2>/dev/null &
+		done
+		echo "$i" >"$T_DIR/probes"
+		i=$((i + 1))
+		sleep 0.5
+	done
+	wait
+}
+touch "$T_DIR/probing"
+probe_loop &
+prober=$!
+check "rollout of version 2 with a canary succeeds" ctl rollout aide-2 --canary b --wait
+sleep 6 # the last probes are reported too
+rm -f "$T_DIR/probing"
+wait "$prober"
+n=$(cat "$T_DIR/probes")
+missing=0
+for h in $HOSTS; do
+	alerts=$(on "$h" hsctl --json alerts | jq -r '.alerts[].line')
+	for i in $(seq 0 $((n - 1))); do
+		grep -q "/srv/site/p-$i-$h" <<<"$alerts" || { missing=$((missing + 1)); echo "  probe $i on $h not reported"; }
+	done
+done
+check "every one of $((n * 4)) probes was reported by an instance ($missing missing)" [ "$missing" = 0 ]
+st=$(ctl --json rollout status --timeline)
+check "the canary was verified first" [ "$(jq -r '[.timeline[] | select(.step == "verified")][0].host' <<<"$st")" = b ]
+check "on every host the old instance stopped after the new one was verified" \
+	jq -e '[.hosts[] | (.verified_at != null and .old_stopped_at != null and .old_stopped_at > .verified_at)] | all and length == 4' <<<"$st"
+for h in $HOSTS; do
+	check "$h runs aide@2 and not aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jq -e '[.spaces[].name] | index(\"aide@2\") != null and index(\"aide@1\") == null' >/dev/null"
+done
+
+# A version whose probe never fires: it fails on the canary and is rolled back.
+mkdir -p "$T_DIR/blind/aide-3"
+cp "$BUNDLES/aide-2/"* "$T_DIR/blind/aide-3/"
+jq '.version = "3" | .command = ["sleep", "100000"] | .probe.deadline_s = 5' "$BUNDLES/aide-2/bundle.json" >"$T_DIR/blind/aide-3/bundle.json"
+ctl bundle add "$T_DIR/blind/aide-3" >/dev/null
+T_PATTERN="" expect_exit 4 "a version that never detects fails the rollout (exit 4)" on a hsctl rollout aide-3 --wait
+check "its rollout says why" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"failed\" and (.rollout.error | test(\"did not report\"))' >/dev/null"
+for h in $HOSTS; do
+	check "no aide@3 is left on $h" bash -c "! $SIM --id $T_ID exec $h -- hsctl --json space list | jq -e '.spaces[] | select(.name == \"aide@3\")' >/dev/null"
+done
+on c hsctl space exec web -- sh -c 'echo x >/srv/site/after-blind'
+check "version 2 is still detecting" wait_until 10 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
+
+# Host d cut off mid-rollout: deferred, keeps version 1, then catches up.
+ctl rollout undo >/dev/null 2>&1 || true # back to aide-1 ...
+check "undo returns to version 1" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\" and .rollout.bundle == \"aide-1\"' >/dev/null"
+on d ip link set ul0 down
+ctl rollout aide-2 --max-parallel 3 >/dev/null
+check "d is deferred" wait_until 60 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.hosts[] | select(.host == \"d\" and .state == \"deferred\")' >/dev/null"
+check "d keeps version 1 meanwhile" bash -c "$SIM --id $T_ID exec d -- hsctl --json space list | jq -e '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")' >/dev/null"
+on d ip link set ul0 up
+check "after its link returns d reaches version 2" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\"' >/dev/null"
+check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.hosts[] | select(.host == \"d\") | .old_stopped_at > .verified_at' >/dev/null"
+
+# The coordinator dies mid-rollout: on restart it finishes the job.
+ctl rollout undo >/dev/null
+T_PATTERN="still" expect_exit 2 "a second rollout while one runs is refused" on a hsctl rollout aide-2
+sleep 2
+kill -KILL "$(sim pid a)"
+sleep 1
+sim start a
+check "the restarted coordinator completes the rollout" wait_until 120 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\" or .rollout.state == \"failed\"' >/dev/null"
+check "... and it resumed (timeline)" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status --timeline | jq -e '.timeline[] | select(.step == \"resume\")' >/dev/null"
+for h in $HOSTS; do
+	check "$h has a verified instance" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list | jq -e '[.instances[] | select(.stopped_ms == 0 and .verified_ms > 0)] | length >= 1' >/dev/null"
+	check "$h's store passes integrity_check" [ "$(on "$h" sqlite3 /var/lib/hsd/hsd.db 'PRAGMA integrity_check')" = ok ]
+done
+t_sanitizer_check
+t_done
