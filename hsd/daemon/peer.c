@@ -1,0 +1,749 @@
+/* peer.c - hsd <-> hsd calls: the TCP server and client inside the mesh.
+ *
+ * Every socket is created inside the mesh namespace and bound to our
+ * overlay address (prefix + 1), so only the overlay can reach the server
+ * and the peer sees our overlay address as the source.  That address is
+ * the caller's identity: WireGuard only delivers it from the host whose
+ * key owns the prefix.
+ *
+ * The client makes one connection per call: no connection state to keep
+ * consistent across failures, and calls are rare next to their payloads.
+ */
+#include "peer.h"
+#include "daemon.h"
+#include "err.h"
+#include "frame.h"
+#include "log.h"
+#include "mesh.h"
+#include "netns.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(PEER_NAME_MAX == CLUSTER_NAME_MAX, "host names must fit requests");
+
+#define PEER_READ_CHUNK 65536
+
+/* An accepted connection. */
+struct peer_conn {
+	uv_tcp_t tcp;
+	uv_shutdown_t shutdown;
+	struct peers *p;
+	struct frame_reader reader;
+	uint32_t src;        /* source address, host order: the caller */
+	struct peer_conn *next;
+	bool ending;         /* refused: flush what was sent, then close */
+	bool closing;
+	int refs;            /* the connection + deferred calls pending */
+};
+
+struct peer_call {
+	struct peer_conn *conn;
+	int64_t id;
+};
+
+/* One outgoing call on its own connection. */
+struct peer_out {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t connect;
+	uv_write_t write;
+	struct peers *p;
+	struct frame_reader reader;
+	uint8_t *buf;        /* the encoded request */
+	size_t len;
+	char host[PEER_NAME_MAX + 1];
+	char cmd[PEER_CMD_MAX + 1];
+	int64_t id;
+	uint32_t timeout_ms;
+	peer_cb cb;
+	void *arg;
+	bool done;           /* cb has been called, or never will be */
+	int open;            /* handles not yet closed */
+	struct peer_out *next;
+};
+
+struct peers {
+	struct hsd *d;
+	uv_tcp_t server;
+	bool listening;
+	int refs;            /* d->peers + server + connections + calls */
+	struct peer_conn *conns;
+	int nconns;
+	struct peer_out *outs;
+	int nouts;
+	int64_t next_id;
+	uint64_t accepted, refused, served, calls_sent, calls_failed, timeouts;
+};
+
+static void peers_unref(struct peers *p)
+{
+	if (--p->refs == 0)
+		free(p);
+}
+
+static const char *ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr a = { htonl(addr) };
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* The host whose overlay address is addr, never ourselves; or -1. */
+static int peer_host_by_addr(const struct hsd *d, uint32_t addr)
+{
+	for (size_t i = 0; i < d->cluster.nhosts; i++)
+		if ((int)i != d->self && d->cluster.hosts[i].prefix + 1 == addr)
+			return (int)i;
+	return -1;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A TCP socket in the mesh namespace bound to our overlay address: port
+ * PEER_PORT and listening for the server, any port for a client. */
+static int peer_socket(struct hsd *d, bool server, int *out, char *err,
+		       size_t errlen)
+{
+	uint32_t self = d->cluster.hosts[d->self].prefix + 1;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(server ? PEER_PORT : 0),
+				   .sin_addr.s_addr = htonl(self) };
+	char a[INET_ADDRSTRLEN];
+	int saved, fd, one = 1, rc;
+
+	*out = -1;
+	if ((rc = netns_enter(d->mesh->ns.fd, &saved, err, errlen)))
+		return rc;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    (server && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
+	    /* Clients: pick the port at connect(), so the 4-tuple decides. */
+	    (!server && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one))) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    (server && listen(fd, 64)))
+		rc = err_sys(err, errlen, "peer: socket on %s:%d", ip4(self, a),
+			     server ? PEER_PORT : 0);
+	netns_leave(saved, NULL, 0);
+	if (rc && fd >= 0)
+		close(fd);
+	else
+		*out = fd;
+	return rc;
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)h;
+	(void)hint;
+	buf->base = malloc(PEER_READ_CHUNK);
+	buf->len = buf->base ? PEER_READ_CHUNK : 0;
+}
+
+/* ---- server ---------------------------------------------------------- */
+
+static void conn_unref(struct peer_conn *c)
+{
+	struct peers *p = c->p;
+
+	if (--c->refs > 0)
+		return;
+	for (struct peer_conn **pp = &p->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	p->nconns--;
+	frame_reader_free(&c->reader);
+	free(c);
+	peers_unref(p);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+static void conn_close(struct peer_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+static void conn_shutdown_done(uv_shutdown_t *s, int status)
+{
+	(void)status;
+	conn_close(s->data);
+}
+
+/* Stop reading, let the replies already queued go out, then close. */
+static void conn_end(struct peer_conn *c)
+{
+	if (c->ending || c->closing)
+		return;
+	c->ending = true;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->shutdown.data = c;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, conn_shutdown_done))
+		conn_close(c);
+}
+
+static void conn_write_done(uv_write_t *w, int status)
+{
+	(void)status; /* a caller that went away loses its reply */
+	free(w->data);
+	free(w);
+}
+
+static void conn_send(struct peer_conn *c, json_t *msg)
+{
+	char err[HS_ERRLEN];
+	uint8_t *buf;
+	size_t len;
+	uv_write_t *w;
+
+	if (!msg) {
+		conn_end(c);
+		return;
+	}
+	if (c->ending || c->closing) {
+		json_decref(msg);
+		return;
+	}
+	if (frame_encode(msg, FRAME_MAX_PEER, &buf, &len, err, sizeof(err))) {
+		int64_t id = json_integer_value(json_object_get(msg, "id"));
+		json_decref(msg);
+		log_warn("peer: reply to call %lld: %s", (long long)id, err);
+		msg = peer_reply_error(id, HS_ESYS, err);
+		if (msg)
+			conn_send(c, msg);
+		else
+			conn_end(c);
+		return;
+	}
+	json_decref(msg);
+	if (!(w = malloc(sizeof(*w)))) {
+		free(buf);
+		conn_end(c);
+		return;
+	}
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+	w->data = buf;
+	if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, conn_write_done)) {
+		free(buf);
+		free(w);
+		conn_close(c);
+	}
+}
+
+void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err)
+{
+	struct peer_conn *c = call->conn;
+
+	if (rc || c->ending || c->closing) {
+		json_decref(result);
+		result = NULL;
+	}
+	if (!c->ending && !c->closing)
+		conn_send(c, rc ? peer_reply_error(call->id, rc, err)
+				: peer_reply_ok(call->id, result));
+	free(call);
+	conn_unref(c);
+}
+
+static int peer_cmd_ping(struct hsd *d, int from_host, json_t *args,
+			 struct peer_call *call, json_t **result, char *err,
+			 size_t errlen)
+{
+	(void)from_host;
+	(void)call;
+	if (json_object_size(args))
+		return err_set(err, errlen, HS_EINPUT, "ping: takes no arguments");
+	/* Wall-clock time: lets the caller see clock skew between hosts. */
+	*result = json_pack("{s:s, s:I}", "host", d->cluster.hosts[d->self].name,
+			    "time_ms", (json_int_t)wall_ms());
+	return *result ? 0 : err_set(err, errlen, HS_ESYS, "ping: out of memory");
+}
+
+static const struct peer_cmd peer_builtin_cmds[] = {
+	{ "ping", peer_cmd_ping },
+	{ NULL, NULL },
+};
+
+static const struct peer_cmd *peer_find(const char *name)
+{
+	static const struct peer_cmd *const tables[] = { peer_builtin_cmds, peer_cmds };
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
+		for (const struct peer_cmd *c = tables[t]; c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
+/* Refuse the caller: one error reply, then the connection is closed. */
+static void conn_refuse(struct peer_conn *c, int64_t id, int rc, const char *msg)
+{
+	char a[INET_ADDRSTRLEN];
+
+	c->p->refused++;
+	log_warn("peer: refusing %s: %s", ip4(c->src, a), msg);
+	conn_send(c, peer_reply_error(id < 0 ? 0 : id, rc, msg));
+	conn_end(c);
+}
+
+static void conn_request(struct peer_conn *c, json_t *msg)
+{
+	struct peers *p = c->p;
+	struct hsd *d = p->d;
+	char err[HS_ERRLEN] = "", a[INET_ADDRSTRLEN];
+	const struct peer_cmd *cmd;
+	struct peer_request req;
+	struct peer_call *call;
+	json_t *result = NULL;
+	int rc, host;
+
+	rc = peer_request_parse(msg, &req, err, sizeof(err));
+	/* Looked up per request: a reload may have renumbered the hosts. */
+	host = peer_host_by_addr(d, c->src);
+	if (host < 0) {
+		err_set(err, sizeof(err), HS_EINPUT,
+			"peer: %s is no longer a cluster host's overlay address", ip4(c->src, a));
+		conn_refuse(c, req.id, HS_EINPUT, err);
+		return;
+	}
+	if (rc) {
+		conn_refuse(c, req.id, rc, err);
+		return;
+	}
+	if (strcmp(req.from, d->cluster.hosts[host].name) != 0) {
+		err_set(err, sizeof(err), HS_EINPUT,
+			"request.from: \"%s\" but the connection comes from host %s (%s)",
+			req.from, d->cluster.hosts[host].name, ip4(c->src, a));
+		conn_refuse(c, req.id, HS_EINPUT, err);
+		return;
+	}
+	if (!(cmd = peer_find(req.cmd))) {
+		err_set(err, sizeof(err), HS_EINPUT, "request.cmd: unknown command \"%s\"", req.cmd);
+		conn_send(c, peer_reply_error(req.id, HS_EINPUT, err));
+		return;
+	}
+	if (!(call = calloc(1, sizeof(*call)))) {
+		conn_send(c, peer_reply_error(req.id, HS_ESYS, "out of memory"));
+		return;
+	}
+	call->conn = c;
+	call->id = req.id;
+	p->served++;
+	rc = cmd->fn(d, host, req.args, call, &result, err, sizeof(err));
+	if (rc == PEER_DEFERRED) {
+		c->refs++;
+		return;
+	}
+	free(call);
+	if (rc) {
+		log_debug("peer: %s from %s: %s", req.cmd, req.from, err);
+		json_decref(result);
+		conn_send(c, peer_reply_error(req.id, rc, err));
+		return;
+	}
+	conn_send(c, peer_reply_ok(req.id, result));
+}
+
+static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct peer_conn *c = s->data;
+	char err[HS_ERRLEN];
+	json_t *msg;
+	int rc;
+
+	if (n < 0) {
+		conn_close(c);
+		goto out;
+	}
+	if (n == 0 || c->ending || c->closing)
+		goto out;
+	rc = frame_reader_feed(&c->reader, buf->base, (size_t)n, err, sizeof(err));
+	while (!rc && !c->ending && !c->closing &&
+	       (rc = frame_reader_next(&c->reader, &msg, err, sizeof(err))) == 1) {
+		conn_request(c, msg);
+		json_decref(msg);
+		rc = 0;
+	}
+	/* A stream that cannot be framed cannot be resynced. */
+	if (rc < 0)
+		conn_refuse(c, 0, rc, err);
+out:
+	free(buf->base);
+}
+
+static void peer_accept(uv_stream_t *server, int status)
+{
+	struct peers *p = server->data;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	int sslen = sizeof(ss);
+	char a[INET_ADDRSTRLEN];
+	struct peer_conn *c;
+
+	if (status < 0 || !(c = calloc(1, sizeof(*c))))
+		return;
+	c->p = p;
+	c->refs = 1;
+	frame_reader_init(&c->reader, FRAME_MAX_PEER);
+	uv_tcp_init(server->loop, &c->tcp);
+	c->tcp.data = c;
+	c->next = p->conns;
+	p->conns = c;
+	p->nconns++;
+	p->refs++;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) ||
+	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) ||
+	    ss.ss_family != AF_INET) {
+		conn_close(c);
+		return;
+	}
+	c->src = ntohl(sin->sin_addr.s_addr);
+	/* Nothing is read from a stranger: it could only be a confused or
+	 * hostile process inside the mesh namespace. */
+	if (peer_host_by_addr(p->d, c->src) < 0) {
+		p->refused++;
+		log_warn("peer: refusing connection from %s: not another host's overlay address",
+			 ip4(c->src, a));
+		conn_close(c);
+		return;
+	}
+	if (p->nconns > PEER_MAX_CONNS) {
+		log_warn("peer: too many connections, refusing %s", ip4(c->src, a));
+		conn_close(c);
+		return;
+	}
+	p->accepted++;
+	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read))
+		conn_close(c);
+}
+
+/* ---- client ---------------------------------------------------------- */
+
+static void out_closed(uv_handle_t *h)
+{
+	struct peer_out *o = h->data;
+	struct peers *p = o->p;
+
+	if (--o->open > 0)
+		return;
+	for (struct peer_out **pp = &p->outs; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	p->nouts--;
+	frame_reader_free(&o->reader);
+	free(o->buf);
+	free(o);
+	peers_unref(p);
+}
+
+static void out_close(struct peer_out *o)
+{
+	if (!uv_is_closing((uv_handle_t *)&o->tcp))
+		uv_close((uv_handle_t *)&o->tcp, out_closed);
+	if (!uv_is_closing((uv_handle_t *)&o->timer))
+		uv_close((uv_handle_t *)&o->timer, out_closed);
+}
+
+/* Call cb (once) and close the call's handles. */
+__attribute__((format(printf, 4, 5)))
+static void out_finish(struct peer_out *o, int rc, json_t *result, const char *fmt, ...)
+{
+	char msg[HS_ERRLEN];
+	va_list ap;
+
+	if (o->done)
+		return;
+	o->done = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rc) {
+		o->p->calls_failed++;
+		log_debug("peer: %s on %s: %s", o->cmd, o->host, msg);
+	}
+	o->cb(o->p->d, o->arg, rc, result, msg);
+	out_close(o);
+}
+
+static void out_timeout(uv_timer_t *t)
+{
+	struct peer_out *o = t->data;
+
+	if (o->done)
+		return;
+	o->p->timeouts++;
+	out_finish(o, HS_ESYS, NULL, "peer %s: no reply to %s within %u ms", o->host,
+		   o->cmd, o->timeout_ms);
+}
+
+static void out_reply(struct peer_out *o, json_t *msg)
+{
+	struct peer_reply r;
+	char err[HS_ERRLEN];
+
+	if (peer_reply_parse(msg, &r, err, sizeof(err)))
+		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
+	else if (r.id != o->id)
+		out_finish(o, HS_ESYS, NULL, "peer %s: reply.id %lld does not match request %lld",
+			   o->host, (long long)r.id, (long long)o->id);
+	else if (!r.ok)
+		out_finish(o, r.rc, NULL, "%s: %s", o->host, r.error);
+	else
+		out_finish(o, 0, r.result, "%s", "");
+}
+
+static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct peer_out *o = s->data;
+	char err[HS_ERRLEN];
+	json_t *msg;
+	int rc;
+
+	if (o->done)
+		goto out;
+	if (n < 0) {
+		out_finish(o, HS_ESYS, NULL, "peer %s: connection lost before the reply to %s: %s",
+			   o->host, o->cmd, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
+		goto out;
+	}
+	if ((rc = frame_reader_feed(&o->reader, buf->base, (size_t)n, err, sizeof(err))) ||
+	    (rc = frame_reader_next(&o->reader, &msg, err, sizeof(err))) < 0) {
+		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
+		goto out;
+	}
+	if (rc == 1) {
+		out_reply(o, msg);
+		json_decref(msg);
+	}
+out:
+	free(buf->base);
+}
+
+static void out_written(uv_write_t *w, int status)
+{
+	struct peer_out *o = w->data;
+
+	if (status < 0 && !o->done)
+		out_finish(o, HS_ESYS, NULL, "peer %s: send %s: %s", o->host, o->cmd,
+			   uv_strerror(status));
+}
+
+static void out_connected(uv_connect_t *req, int status)
+{
+	struct peer_out *o = req->data;
+	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
+	int rc;
+
+	if (o->done)
+		return;
+	if (status < 0) {
+		out_finish(o, HS_ESYS, NULL, "peer %s: connect: %s", o->host,
+			   uv_strerror(status));
+		return;
+	}
+	o->write.data = o;
+	if ((rc = uv_write(&o->write, (uv_stream_t *)&o->tcp, &b, 1, out_written)) ||
+	    (rc = uv_read_start((uv_stream_t *)&o->tcp, alloc_cb, out_read)))
+		out_finish(o, HS_ESYS, NULL, "peer %s: %s", o->host, uv_strerror(rc));
+}
+
+int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
+	      uint32_t timeout_ms, peer_cb cb, void *arg)
+{
+	struct peers *p = d->peers;
+	char err[HS_ERRLEN];
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PEER_PORT) };
+	struct peer_out *o;
+	json_t *req;
+	int fd, rc;
+
+	if (!p || !d->mesh || !d->mesh->running) {
+		json_decref(args);
+		return HS_ESTATE;
+	}
+	if (host < 0 || (size_t)host >= d->cluster.nhosts || host == d->self || !cb ||
+	    !cmd || !peer_name_ok(cmd, PEER_CMD_MAX) || (args && !json_is_object(args))) {
+		json_decref(args);
+		return HS_EINPUT;
+	}
+	if (!(o = calloc(1, sizeof(*o)))) {
+		json_decref(args);
+		return HS_ESYS;
+	}
+	o->p = p;
+	o->id = ++p->next_id;
+	o->cb = cb;
+	o->arg = arg;
+	o->timeout_ms = timeout_ms;
+	snprintf(o->host, sizeof(o->host), "%s", d->cluster.hosts[host].name);
+	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
+	frame_reader_init(&o->reader, FRAME_MAX_PEER);
+	req = peer_request_new(o->id, d->cluster.hosts[d->self].name, cmd, args);
+	rc = req ? frame_encode(req, FRAME_MAX_PEER, &o->buf, &o->len, err, sizeof(err))
+		 : err_set(err, sizeof(err), HS_ESYS, "out of memory");
+	json_decref(req);
+	if (!rc)
+		rc = peer_socket(d, false, &fd, err, sizeof(err));
+	if (rc) {
+		log_warn("peer: %s on %s: %s", cmd, o->host, err);
+		frame_reader_free(&o->reader);
+		free(o->buf);
+		free(o);
+		return rc;
+	}
+	/* From here on the handles own o: it is freed when both have closed. */
+	uv_tcp_init(d->loop, &o->tcp);
+	uv_timer_init(d->loop, &o->timer);
+	o->tcp.data = o->timer.data = o->connect.data = o;
+	o->open = 2;
+	o->next = p->outs;
+	p->outs = o;
+	p->nouts++;
+	p->refs++;
+	sin.sin_addr.s_addr = htonl(d->cluster.hosts[host].prefix + 1);
+	if ((rc = uv_tcp_open(&o->tcp, fd))) {
+		close(fd);
+	} else {
+		rc = uv_tcp_connect(&o->connect, &o->tcp, (struct sockaddr *)&sin, out_connected);
+	}
+	if (rc) {
+		log_warn("peer: %s on %s: %s", cmd, o->host, uv_strerror(rc));
+		o->done = true; /* the caller hears it from our return value */
+		out_close(o);
+		return HS_ESYS;
+	}
+	uv_timer_start(&o->timer, out_timeout, timeout_ms, 0);
+	p->calls_sent++;
+	return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+
+static void server_closed(uv_handle_t *h)
+{
+	peers_unref(h->data);
+}
+
+int peer_init(struct hsd *d, char *err, size_t errlen)
+{
+	struct peers *p;
+	char a[INET_ADDRSTRLEN];
+	int fd, rc;
+
+	if (!d->mesh || !d->mesh->running)
+		return 0;
+	if (!(p = d->peers = calloc(1, sizeof(*p))))
+		return err_set(err, errlen, HS_ESYS, "peer: out of memory");
+	p->d = d;
+	p->refs = 1; /* d->peers, dropped by peer_free() */
+	if ((rc = peer_socket(d, true, &fd, err, errlen)))
+		return rc;
+	uv_tcp_init(d->loop, &p->server);
+	p->server.data = p;
+	p->listening = true;
+	p->refs++;
+	if ((rc = uv_tcp_open(&p->server, fd))) {
+		close(fd);
+	} else {
+		rc = uv_listen((uv_stream_t *)&p->server, 64, peer_accept);
+	}
+	if (rc)
+		return err_set(err, errlen, HS_ESYS, "peer: listen: %s", uv_strerror(rc));
+	log_info("peer: listening on %s:%d in the mesh",
+		 ip4(d->cluster.hosts[d->self].prefix + 1, a), PEER_PORT);
+	return 0;
+}
+
+void peer_free(struct hsd *d)
+{
+	struct peers *p = d->peers;
+
+	if (!p)
+		return;
+	d->peers = NULL; /* callbacks below must not start new calls */
+	for (struct peer_out *o = p->outs; o; o = o->next)
+		out_finish(o, HS_ESYS, NULL, "hsd is stopping");
+	for (struct peer_conn *c = p->conns; c; c = c->next)
+		conn_close(c);
+	if (p->listening) {
+		p->listening = false;
+		uv_close((uv_handle_t *)&p->server, server_closed);
+	}
+	peers_unref(p);
+}
+
+void peer_stats(struct hsd *d, json_t **out)
+{
+	struct peers *p = d->peers;
+
+	if (!p) {
+		*out = json_pack("{s:b}", "listening", 0);
+		return;
+	}
+	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+			 "listening", p->listening, "port", PEER_PORT,
+			 "accepted", (json_int_t)p->accepted, "refused", (json_int_t)p->refused,
+			 "served", (json_int_t)p->served, "calls_sent", (json_int_t)p->calls_sent,
+			 "calls_failed", (json_int_t)p->calls_failed,
+			 "timeouts", (json_int_t)p->timeouts, "connections", p->nconns,
+			 "pending", p->nouts);
+}
+
+struct peer_ping {
+	uint64_t start_ms;
+};
+
+static void peer_ping_done(struct hsd *d, void *arg, int rc, json_t *result,
+			   const char *err)
+{
+	struct peer_ping *ping = arg;
+	const char *host = json_string_value(json_object_get(result, "host"));
+
+	if (rc)
+		log_warn("peer: ping: %s", err);
+	else
+		log_info("peer: ping: %s answered in %llu ms", host ? host : "?",
+			 (unsigned long long)(uv_now(d->loop) - ping->start_ms));
+	free(ping);
+}
+
+int peer_ping_all(struct hsd *d)
+{
+	int sent = 0;
+
+	if (!d->peers)
+		return HS_ESTATE;
+	for (size_t i = 0; i < d->cluster.nhosts; i++) {
+		struct peer_ping *ping;
+		if ((int)i == d->self || !(ping = malloc(sizeof(*ping))))
+			continue;
+		ping->start_ms = uv_now(d->loop);
+		if (peer_send(d, (int)i, "ping", NULL, 5000, peer_ping_done, ping))
+			free(ping);
+		else
+			sent++;
+	}
+	return sent;
+}

@@ -1,0 +1,72 @@
+/* peer.h - hsd <-> hsd calls over TCP inside the mesh namespace.
+ *
+ * The server listens on our overlay address (prefix + 1) port PEER_PORT in
+ * the mesh namespace; clients connect from a socket bound to their own
+ * overlay address, so the source address names the calling host
+ * (WireGuard has authenticated the tunnel it came through).  Messages are
+ * proto/peer.h; the protocol is docs/peer-protocol.md.
+ */
+#ifndef HS_DAEMON_PEER_H
+#define HS_DAEMON_PEER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* proto/peer.h shares this file's name: a plain "peer.h" here would find
+ * this very file first. */
+#include "../../proto/peer.h"
+
+struct hsd;
+struct peers;
+struct peer_call;
+
+#define PEER_DEFERRED 1
+#define PEER_MAX_CONNS 256 /* accepted connections at once */
+
+/* A command handler.  from_host is the calling host's index in
+ * d->cluster.hosts.  Returns 0 with *result (a new reference, may be left
+ * NULL for {}), or an hs_rc with a one-line err, or PEER_DEFERRED having
+ * kept call: it then answers later with peer_finish(). */
+struct peer_cmd {
+	const char *name;
+	int (*fn)(struct hsd *d, int from_host, json_t *args, struct peer_call *call,
+		  json_t **result, char *err, size_t errlen);
+};
+
+/* The lead's command table (peer_cmds.c), ended by {NULL, NULL}.  Built-in
+ * commands ("ping") are looked up first. */
+extern const struct peer_cmd peer_cmds[];
+
+/* Answer a deferred call (result stolen; err used when rc != 0) and free
+ * it.  Safe when the connection died or hsd stopped meanwhile. */
+void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err);
+
+/* Called exactly once per successful peer_send(), never from inside
+ * peer_send() itself: rc 0 with the result, the remote command's hs_rc and
+ * message, or HS_ESYS on connect failure, timeout, connection loss, a
+ * malformed reply or hsd stopping.  result is borrowed during the call. */
+typedef void (*peer_cb)(struct hsd *d, void *arg, int rc, json_t *result,
+			const char *err);
+
+/* Call cmd on host (an index in d->cluster.hosts, not ourselves); args is
+ * stolen, even on failure.  Returns 0 (cb will follow) or, with no cb
+ * ever: HS_ESTATE when the mesh is not running, HS_EINPUT for a bad host,
+ * command or oversized request, HS_ESYS when no socket could be made. */
+int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
+	      uint32_t timeout_ms, peer_cb cb, void *arg);
+
+/* Start listening when the mesh runs (otherwise nothing happens). */
+int peer_init(struct hsd *d, char *err, size_t errlen);
+/* Close everything: pending client calls get cb(HS_ESYS, "hsd is
+ * stopping"), pending server calls are dropped.  Safe to call twice. */
+void peer_free(struct hsd *d);
+
+/* Counters and state as a JSON object (new reference in *out). */
+void peer_stats(struct hsd *d, json_t **out);
+
+/* Ping every other host and log each answer (a self-test).  Returns how
+ * many pings were sent, or a negative hs_rc. */
+int peer_ping_all(struct hsd *d);
+
+#endif
