@@ -160,6 +160,11 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv)
 		size_t i;
 		if ((rc = hsctl_call(h, "alerts", json_pack("{s:I}", "after", after), &r)))
 			return rc;
+		if (h->json && !o.follow) { /* one document, as every --json */
+			hsctl_print_json(r);
+			json_decref(r);
+			break;
+		}
 		json_array_foreach(json_object_get(r, "alerts"), i, v) {
 			after = json_integer_value(json_object_get(v, "id"));
 			if (h->json) {

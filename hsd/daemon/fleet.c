@@ -16,6 +16,7 @@
 #include "spaces_int.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,10 +114,27 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 {
 	const char *inst = json_string_value(json_object_get(args, "instance"));
 
+	char *children = NULL;
+	int rc;
+
 	(void)result;
 	if (!inst)
 		return err_set(err, errlen, HS_EINPUT, "args.instance: missing");
-	return spaces_destroy(d, inst, dn, err, errlen);
+	/* A newer version inheriting from this one needs its layer: stop it
+	 * and keep its files; otherwise nothing of it is left. */
+	if ((rc = store_space_children(d->store, inst, &children, err, errlen)))
+		return rc;
+	bool keep = children != NULL;
+	free(children);
+	if (!keep)
+		return spaces_destroy(d, inst, dn, err, errlen);
+	rc = spaces_stop(d, inst, dn, err, errlen);
+	if (rc && strstr(err, "is not running")) {
+		struct done copy = *dn;
+		done_fire(&copy, 0, json_pack("{s:s}", "stopped", inst), NULL);
+		return CONTROL_DEFERRED;
+	}
+	return rc;
 }
 
 const struct fleet_cmd fleet_cmds[] = {

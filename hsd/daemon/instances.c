@@ -231,6 +231,34 @@ void instances_free(struct hsd *d)
 	d->instances = NULL;
 }
 
+/* Record a started instance and begin reading its console. */
+static int inst_record(struct hsd *d, const struct bundle *b, const char *space,
+		       json_t **result, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(d->store->db,
+		"INSERT INTO instances(bundle, version, space, state, started_at) VALUES (?, ?, ?, 'started', ?)",
+		-1, &q, NULL))
+		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	sqlite3_bind_text(q, 1, b->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, b->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, space, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, store_now_ms());
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0
+		: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	sqlite3_finalize(q);
+	/* An earlier console of the same space was read by whoever ran it. */
+	if (!rc)
+		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b->id, false, err, errlen);
+	if (!rc) {
+		store_event(d->store, "instance.start", space, b->hash, NULL, 0);
+		*result = json_pack("{s:s, s:s}", "instance", space, "bundle", b->id);
+	}
+	return rc;
+}
+
 /* Seed the bundle's files into the new space's own layer at /bundle. */
 static int seed_bundle(const char *upper, void *arg, char *err, size_t errlen)
 {
@@ -266,6 +294,20 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 		*result = json_pack("{s:s, s:s, s:b}", "instance", space, "bundle", b.id, "existing", 1);
 		bundle_free(&b);
 		return 0;
+	}
+	struct space_row old;
+	if (store_space_get(d->store, space, &old, NULL, 0) == 1) {
+		/* A stopped earlier instance of this very version (kept because
+		 * a newer one inherits from it): going back starts it again,
+		 * with its files, e.g. the IDS's database. */
+		space_row_clear(&old);
+		json_t *sp = NULL;
+		rc = spaces_start(d, space, &sp, err, errlen);
+		json_decref(sp);
+		if (!rc)
+			rc = inst_record(d, &b, space, result, err, errlen);
+		bundle_free(&b);
+		return rc;
 	}
 	if ((rc = store_space_list(d->store, &rows, &nrows, err, errlen))) {
 		bundle_free(&b);
@@ -309,24 +351,7 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 	if ((rc = spaces_create(d, &req, &sp, err, errlen)))
 		goto out;
 	json_decref(sp);
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO instances(bundle, version, space, state, started_at) VALUES (?, ?, ?, 'started', ?)",
-		-1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, b.name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, b.version, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, space, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 4, store_now_ms());
-		rc = sqlite3_step(q) == SQLITE_DONE ? 0
-			: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
-		sqlite3_finalize(q);
-	}
-	if (!rc)
-		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b.id, true, err, errlen);
-	if (!rc) {
-		store_event(d->store, "instance.start", space, b.hash, NULL, 0);
-		*result = json_pack("{s:s, s:s, s:s}", "instance", space, "bundle", b.id, "servers", servers);
-	}
+	rc = inst_record(d, &b, space, result, err, errlen);
 out:
 	free(argv);
 	free(mon);

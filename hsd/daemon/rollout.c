@@ -153,8 +153,9 @@ static bool unreachable(int rc, const char *err)
 {
 	/* Our own host is always reachable; a peer that does not answer is
 	 * deferred rather than failed: it keeps its old version meanwhile. */
-	return rc == HS_ESYS && err && (strstr(err, "connect") || strstr(err, "timed out") ||
-					strstr(err, "connection") || strstr(err, "unreachable"));
+	/* peer.c words its own (transport) failures "peer HOST: ..."; a
+	 * remote handler's error names the host without that prefix. */
+	return rc == HS_ESYS && err && strncmp(err, "peer ", 5) == 0 && !strstr(err, "malformed");
 }
 
 static void ro_call(struct ro_host *h, const char *cmd, json_t *args, fleet_cb cb)
@@ -519,7 +520,7 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	if (!canary)
 		canary = d->cluster.hosts[d->self].name;
 	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
-		return err_set(err, errlen, HS_EINPUT, "%s", err);
+		return HS_EINPUT; /* err names the bundle */
 	if (sqlite3_prepare_v2(d->store->db,
 		"INSERT INTO rollouts(bundle, name, state, canary, max_parallel, soak_s, created_at) "
 		"VALUES (?, ?, 'running', ?, ?, ?, ?)", -1, &q, NULL)) {
