@@ -2,13 +2,16 @@
 #include "hsctl.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 int cmd_status(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl status [--json]\n"
-		"Shows this host: name, cluster, uptime, counts of spaces and instances.\n";
+		"Shows this host (name, cluster, uptime, counts of spaces and instances)\n"
+		"and the fleet: every host, reachable or not, its IDS instances, their\n"
+		"versions and last verified probe.\n";
 	json_t *r;
 	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
 
@@ -18,7 +21,7 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 		fprintf(stderr, "hsctl status: unexpected argument \"%s\"\n", argv[optind]);
 		return 2;
 	}
-	if ((rc = hsctl_call(h, "status", NULL, &r)))
+	if ((rc = hsctl_call(h, "status", json_pack("{s:b}", "fleet", 1), &r)))
 		return rc;
 	if (h->json) {
 		hsctl_print_json(r);
@@ -33,6 +36,22 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 		       (long long)up / 3600 % 24, (long long)up / 60 % 60, (long long)up % 60);
 		printf("spaces:    %lld\n", (long long)json_integer_value(json_object_get(r, "spaces")));
 		printf("instances: %lld\n", (long long)json_integer_value(json_object_get(r, "instances")));
+		json_t *hv, *iv;
+		size_t i, k;
+		printf("\n%-12s %-9s %-20s %-10s %s\n", "HOST", "REACHABLE", "INSTANCE", "STATE", "LAST PROBE");
+		json_array_foreach(json_object_get(r, "fleet"), i, hv) {
+			const char *host = json_string_value(json_object_get(hv, "host"));
+			bool reach = json_is_true(json_object_get(hv, "reachable"));
+			json_t *insts = json_object_get(hv, "instances");
+			if (!reach || json_array_size(insts) == 0)
+				printf("%-12s %-9s %-20s\n", host, reach ? "yes" : "no", "-");
+			json_array_foreach(insts, k, iv)
+				printf("%-12s %-9s %-20s %-10s %s\n", k ? "" : host, k ? "" : "yes",
+				       json_string_value(json_object_get(iv, "instance")),
+				       json_is_true(json_object_get(iv, "running"))
+					       ? json_string_value(json_object_get(iv, "state")) : "down",
+				       json_string_value(json_object_get(iv, "last_probe")));
+		}
 	}
 	json_decref(r);
 	return 0;

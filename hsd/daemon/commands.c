@@ -2,9 +2,40 @@
 #include "control.h"
 #include "daemon.h"
 #include "err.h"
+#include "done.h"
+#include "fleet.h"
 #include "mesh.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+/* The fleet view of status: every host's instances, asked over the mesh
+ * (ours directly); a host that does not answer is shown unreachable. */
+struct fleet_status {
+	struct hsd *d;
+	struct done dn;
+	json_t *result;
+	size_t waiting;
+};
+
+static void fleet_status_part(void *arg, int rc, json_t *res, const char *err)
+{
+	struct fleet_status *fs = ((void **)arg)[0];
+	int host = (int)(intptr_t)((void **)arg)[1];
+	json_t *h = json_pack("{s:s, s:b}", "host", fs->d->cluster.hosts[host].name, "reachable", rc == 0);
+
+	free(arg);
+	if (rc)
+		json_object_set_new(h, "error", json_string(err ? err : "?"));
+	else
+		json_object_set(h, "instances", json_object_get(res, "instances"));
+	json_array_append_new(json_object_get(fs->result, "fleet"), h);
+	if (--fs->waiting == 0) {
+		done_fire(&fs->dn, 0, fs->result, NULL);
+		free(fs);
+	}
+}
 
 static int cmd_status(struct hsd *d, const struct ctl_request *req,
 		      struct control_call *call, json_t **result, char *err,
@@ -13,8 +44,6 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	int64_t spaces, instances;
 	int rc;
 
-	(void)req;
-	(void)call;
 	if ((rc = store_count(d->store, "spaces", &spaces, err, errlen)) ||
 	    (rc = store_count(d->store, "instances", &instances, err, errlen)))
 		return rc;
@@ -27,7 +56,30 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 			    "hosts", (json_int_t)d->cluster.nhosts,
 			    "spaces", (json_int_t)spaces,
 			    "instances", (json_int_t)instances);
-	return *result ? 0 : err_set(err, errlen, HS_ESYS, "status: out of memory");
+	if (!*result)
+		return err_set(err, errlen, HS_ESYS, "status: out of memory");
+	if (!json_is_true(json_object_get(req->args, "fleet")))
+		return 0;
+	struct fleet_status *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return 0;
+	fs->d = d;
+	fs->dn = done_control(call);
+	fs->result = *result;
+	fs->waiting = d->cluster.nhosts;
+	json_object_set_new(fs->result, "fleet", json_array());
+	*result = NULL;
+	for (size_t i = 0; i < d->cluster.nhosts; i++) {
+		void **arg = malloc(2 * sizeof(void *));
+		if (!arg) {
+			fs->waiting--;
+			continue;
+		}
+		arg[0] = fs;
+		arg[1] = (void *)(intptr_t)i;
+		fleet_call(d, (int)i, "status", json_object(), 3000, fleet_status_part, arg);
+	}
+	return CONTROL_DEFERRED;
 }
 
 static int cmd_routes(struct hsd *d, const struct ctl_request *req,

@@ -33,6 +33,9 @@ for h in $HOSTS; do
 	check "$h runs a verified aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list 2>/dev/null | jq -e '.instances[] | select(.space == \"aide@1\" and .verified_ms > 0)' >/dev/null"
 done
 
+check "hsctl status shows the fleet: 4 hosts reachable, each with aide@1 verified" \
+	bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jq -e '[.fleet[] | select(.reachable and (.instances[] | .instance == \"aide@1\" and .verified_ms > 0))] | length == 4' >/dev/null"
+
 # Probes every half second on every host during the rollout.
 probe_loop() {
 	local i=0
