@@ -131,23 +131,28 @@ int cmd_instance(struct hsctl *h, int argc, char **argv)
 
 struct alerts_opts {
 	bool follow;
+	const char *host;
 };
 
 static int alerts_opt(int c, const char *arg, void *ctx)
 {
-	(void)arg;
-	((struct alerts_opts *)ctx)->follow = c == 'f';
+	struct alerts_opts *o = ctx;
+	if (c == 'f')
+		o->follow = true;
+	else
+		o->host = arg;
 	return 0;
 }
 
 int cmd_alerts(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: hsctl alerts [--follow] [--json]\n"
-		"The alerts of this host's IDS instances: time, instance, the IDS's line.\n"
+		"usage: hsctl alerts [--host HOST] [--follow] [--json]\n"
+		"The alerts of this host's (or HOST's) IDS instances: time, instance, line.\n"
 		"--follow keeps printing new ones.\n";
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
-	struct alerts_opts o = { false };
+	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
+					       { "host", required_argument, NULL, 'H' }, { 0 } };
+	struct alerts_opts o = { false, NULL };
 	json_int_t after = 0;
 	int rc = hsctl_getopt(h, argc, argv, usage, opts, alerts_opt, &o);
 
@@ -158,7 +163,10 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv)
 	do {
 		json_t *r, *v;
 		size_t i;
-		if ((rc = hsctl_call(h, "alerts", json_pack("{s:I}", "after", after), &r)))
+		json_t *args = json_pack("{s:I}", "after", after);
+		if (o.host)
+			json_object_set_new(args, "host", json_string(o.host));
+		if ((rc = hsctl_call(h, "alerts", args, &r)))
 			return rc;
 		if (h->json && !o.follow) { /* one document, as every --json */
 			hsctl_print_json(r);

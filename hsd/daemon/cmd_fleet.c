@@ -3,6 +3,7 @@
 #include "done.h"
 #include "daemon.h"
 #include "err.h"
+#include "fleet.h"
 #include "instances.h"
 #include "rollout.h"
 
@@ -35,15 +36,38 @@ static int cmd_verify(struct hsd *d, const struct ctl_request *req,
 	return instances_verify(d, name, &dn, err, errlen);
 }
 
+int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen);
+
+static void alerts_relay(void *arg, int rc, json_t *result, const char *err)
+{
+	control_finish(arg, rc, json_incref(result), err);
+}
+
 static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
 		      struct control_call *call, json_t **result, char *err,
 		      size_t errlen)
 {
-	json_int_t after = json_integer_value(json_object_get(req->args, "after"));
-	json_int_t limit = json_integer_value(json_object_get(req->args, "limit"));
+	const char *host = json_string_value(json_object_get(req->args, "host"));
+
+	if (host && strcmp(host, d->cluster.hosts[d->self].name)) {
+		/* Each host keeps its own alerts: ask it over the mesh. */
+		int h = cluster_host_index(&d->cluster, host);
+		if (h < 0)
+			return err_set(err, errlen, HS_EINPUT, "--host: \"%s\" is not a host of the cluster", host);
+		json_t *args = json_deep_copy(req->args);
+		json_object_del(args, "host");
+		fleet_call(d, h, "alerts", args, 5000, alerts_relay, call);
+		return CONTROL_DEFERRED;
+	}
+	return alerts_local(d, req->args, result, err, errlen);
+}
+
+int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	json_int_t after = json_integer_value(json_object_get(args, "after"));
+	json_int_t limit = json_integer_value(json_object_get(args, "limit"));
 	sqlite3_stmt *q;
 
-	(void)call;
 	if (limit <= 0 || limit > 10000)
 		limit = 1000;
 	if (sqlite3_prepare_v2(d->store->db,

@@ -137,7 +137,15 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 	return rc;
 }
 
+static int fl_alerts(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
+		     char *err, size_t errlen)
+{
+	(void)dn;
+	return alerts_local(d, args, result, err, errlen);
+}
+
 const struct fleet_cmd fleet_cmds[] = {
+	{ "alerts", fl_alerts },
 	{ "status", fl_status },
 	{ "bundle.has", fl_bundle_has },
 	{ "bundle.put", fl_bundle_put },

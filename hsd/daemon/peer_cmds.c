@@ -27,6 +27,7 @@ static int peer_fleet(const char *cmd, struct hsd *d, json_t *args, struct peer_
 		return peer_fleet(cmd, d, args, call, result, err, errlen);                \
 	}
 PEER_FLEET(pc_status, "status")
+PEER_FLEET(pc_alerts, "alerts")
 PEER_FLEET(pc_bundle_has, "bundle.has")
 PEER_FLEET(pc_bundle_put, "bundle.put")
 PEER_FLEET(pc_instance_start, "instance.start")
@@ -35,6 +36,7 @@ PEER_FLEET(pc_instance_stop, "instance.stop")
 
 const struct peer_cmd peer_cmds[] = {
 	{ "status", pc_status },
+	{ "alerts", pc_alerts },
 	{ "bundle.has", pc_bundle_has },
 	{ "bundle.put", pc_bundle_put },
 	{ "instance.start", pc_instance_start },

@@ -91,6 +91,8 @@ for h in $HOSTS; do
 done
 on c hsctl space exec web -- sh -c 'echo x >/srv/site/after-blind'
 check "version 2 is still detecting" wait_until 10 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
+check "hsctl alerts --host c, asked on a, shows c's alerts" bash -c "$SIM --id $T_ID exec a -- hsctl alerts --host c | grep -q after-blind"
+T_PATTERN=--host expect_exit 2 "alerts of an unknown host" on a hsctl alerts --host zz
 
 # Host d cut off mid-rollout: deferred, keeps version 1, then catches up.
 ctl rollout undo >/dev/null 2>&1 || true # back to aide-1 ...
