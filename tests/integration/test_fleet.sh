@@ -90,7 +90,7 @@ for h in $HOSTS; do
 	check "no aide@3 is left on $h" bash -c "! $SIM --id $T_ID exec $h -- hsctl --json space list | jq -e '.spaces[] | select(.name == \"aide@3\")' >/dev/null"
 done
 on c hsctl space exec web -- sh -c 'echo x >/srv/site/after-blind'
-check "version 2 is still detecting" wait_until 10 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
+check "version 2 is still detecting" wait_until 40 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
 check "hsctl alerts --host c, asked on a, shows c's alerts" bash -c "$SIM --id $T_ID exec a -- hsctl alerts --host c | grep -q after-blind"
 T_PATTERN=--host expect_exit 2 "alerts of an unknown host" on a hsctl alerts --host zz
 
