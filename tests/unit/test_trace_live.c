@@ -399,8 +399,24 @@ Test(trace_live, slow_reader_does_not_slow_the_server)
 	usleep(500000);
 	double untraced = (double)(shm->iters - i0) * 2.0;
 	long long fd, fe, sd, se;
-	double fast = traced_rate(0, 1500, &fd, &fe);
-	double slow = traced_rate(20, 1500, &sd, &se);
+	/* Alternate rounds and keep each reader's best: a busy machine (the
+	 * suite runs this under ASan too) slows one round, not all. */
+	double fast = 0, slow = 0;
+	fd = fe = sd = se = 0;
+	for (int round = 0; round < 3; round++) {
+		long long d1, e1, d2, e2;
+		double f = traced_rate(0, 800, &d1, &e1), sl = traced_rate(20, 800, &d2, &e2);
+		if (f > fast) {
+			fast = f;
+			fd = d1;
+			fe = e1;
+		}
+		if (sl > slow) {
+			slow = sl;
+			sd = d2;
+			se = e2;
+		}
+	}
 	cr_log_info("iterations/s: untraced %.0f, fast reader %.0f (events %lld dropped %lld), "
 		    "slow reader %.0f (events %lld dropped %lld)",
 		    untraced, fast, fe, fd, slow, se, sd);
