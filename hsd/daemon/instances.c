@@ -324,7 +324,7 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 	snprintf(env_inst, sizeof(env_inst), "HSD_INSTANCE=%s", space);
 	snprintf(env_host, sizeof(env_host), "HSD_HOST=%s", d->cluster.hosts[d->self].name);
 	/* env VARS... sh -c 'cd /bundle && exec "$@"' hsd-bundle COMMAND... */
-	char **argv = calloc(b.ncommand + 8, sizeof(*argv));
+	char **argv = calloc(b.ncommand + 9, sizeof(*argv)); /* 8 fixed, the command, NULL */
 	if (!mon || !argv) {
 		rc = err_set(err, errlen, HS_ESYS, "out of memory");
 		goto out;

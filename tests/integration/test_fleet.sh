@@ -34,7 +34,7 @@ for h in $HOSTS; do
 done
 
 check "hsctl status shows the fleet: 4 hosts reachable, each with aide@1 verified" \
-	bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jq -e '[.fleet[] | select(.reachable and (.instances[] | .instance == \"aide@1\" and .verified_ms > 0))] | length == 4' >/dev/null"
+	bash -c "set -o pipefail; $SIM --id $T_ID exec a -- hsctl --json status | jq -e '[.fleet[] | select(.reachable and (.instances[] | .instance == \"aide@1\" and .verified_ms > 0))] | length == 4' >/dev/null"
 
 # Probes every half second on every host during the rollout.
 probe_loop() {
