@@ -51,6 +51,15 @@ expect_exit() {
 	fi
 	pass "$what ($out)"
 }
+# jqe FILTER...: jq -e, except that no input at all is a failure (jq -e
+# accepts it), so a check cannot pass because a command printed nothing.
+jqe() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] && jq -e "$@" <<<"$in" >/dev/null
+}
+export -f jqe
+
 # wait_until SECONDS command...: poll every 0.1 s.
 wait_until() {
 	local limit=$1; shift

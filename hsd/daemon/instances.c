@@ -368,8 +368,13 @@ int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 
 	if (!in)
 		return err_set(err, errlen, HS_EINPUT, "instance: no running instance \"%s\"", space);
-	if (in->token[0])
-		return err_set(err, errlen, HS_EINPUT, "instance: %s is already being probed", space);
+	if (in->token[0]) {
+		/* Asked again (the first asker gave up waiting): the new asker
+		 * takes over the probe under way. */
+		done_fire(&in->verify_done, HS_ESTATE, NULL, "instance: probe taken over by a new request");
+		in->verify_done = *dn;
+		return CONTROL_DEFERRED;
+	}
 	bundle_token_new(in->token);
 	in->probe_started = uv_now(d->loop);
 	in->deadline = in->probe_started + (uint64_t)in->b.deadline_s * 1000;

@@ -160,8 +160,11 @@ static bool unreachable(int rc, const char *err)
 
 static void ro_call(struct ro_host *h, const char *cmd, json_t *args, fleet_cb cb)
 {
+	/* A verification takes up to the probe's deadline on the host. */
+	uint32_t ms = strcmp(cmd, "instance.verify") ? CALL_MS
+		      : (uint32_t)h->ro->b.deadline_s * 1000 + CALL_MS;
 	h->busy = true;
-	fleet_call(h->ro->d, h->host, cmd, args, CALL_MS, cb, h);
+	fleet_call(h->ro->d, h->host, cmd, args, ms, cb, h);
 }
 
 static void ro_defer(struct ro_host *h, const char *err)

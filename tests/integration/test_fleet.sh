@@ -30,11 +30,11 @@ ctl bundle add "$BUNDLES/aide-1" >/dev/null
 ctl bundle add "$BUNDLES/aide-2" >/dev/null
 check "deploy starts version 1 on every host" ctl deploy aide-1
 for h in $HOSTS; do
-	check "$h runs a verified aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list 2>/dev/null | jq -e '.instances[] | select(.space == \"aide@1\" and .verified_ms > 0)' >/dev/null"
+	check "$h runs a verified aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list 2>/dev/null | jqe '.instances[] | select(.space == \"aide@1\" and .verified_ms > 0)' >/dev/null"
 done
 
 check "hsctl status shows the fleet: 4 hosts reachable, each with aide@1 verified" \
-	bash -c "set -o pipefail; $SIM --id $T_ID exec a -- hsctl --json status | jq -e '[.fleet[] | select(.reachable and (.instances[] | .instance == \"aide@1\" and .verified_ms > 0))] | length == 4' >/dev/null"
+	bash -c "set -o pipefail; $SIM --id $T_ID exec a -- hsctl --json status | jqe '[.fleet[] | select(.reachable and (.instances[] | .instance == \"aide@1\" and .verified_ms > 0))] | length == 4' >/dev/null"
 
 # Probes every half second on every host during the rollout.
 probe_loop() {
@@ -72,11 +72,11 @@ unreported | head -5
 st=$(ctl --json rollout status --timeline)
 check "the canary was verified first" [ "$(jq -r '[.timeline[] | select(.step == "verified")][0].host' <<<"$st")" = b ]
 check "on every host the old instance stopped after the new one was verified" \
-	jq -e '[.hosts[] | (.verified_at != null and .old_stopped_at != null and .old_stopped_at > .verified_at)] | all and length == 4' <<<"$st"
+	jqe '[.hosts[] | (.verified_at != null and .old_stopped_at != null and .old_stopped_at > .verified_at)] | all and length == 4' <<<"$st"
 for h in $HOSTS; do
 	# aide@2 inherits aide@1's files (its AIDE database), so aide@1's space
 	# is stopped and kept rather than destroyed.
-	check "$h runs aide@2, aide@1 is stopped" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jq -e '[.spaces[] | select(.state == \"running\") | .name] | index(\"aide@2\") != null and index(\"aide@1\") == null' >/dev/null"
+	check "$h runs aide@2, aide@1 is stopped" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '[.spaces[] | select(.state == \"running\") | .name] | index(\"aide@2\") != null and index(\"aide@1\") == null' >/dev/null"
 done
 
 # A version whose probe never fires: it fails on the canary and is rolled back.
@@ -85,9 +85,9 @@ cp "$BUNDLES/aide-2/"* "$T_DIR/blind/aide-3/"
 jq '.version = "3" | .command = ["sleep", "100000"] | .probe.deadline_s = 5' "$BUNDLES/aide-2/bundle.json" >"$T_DIR/blind/aide-3/bundle.json"
 ctl bundle add "$T_DIR/blind/aide-3" >/dev/null
 T_PATTERN="" expect_exit 4 "a version that never detects fails the rollout (exit 4)" on a hsctl rollout aide-3 --wait
-check "its rollout says why" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"failed\" and (.rollout.error | test(\"did not report\"))' >/dev/null"
+check "its rollout says why" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"failed\" and (.rollout.error | test(\"did not report\"))' >/dev/null"
 for h in $HOSTS; do
-	check "no aide@3 is left on $h" bash -c "! $SIM --id $T_ID exec $h -- hsctl --json space list | jq -e '.spaces[] | select(.name == \"aide@3\")' >/dev/null"
+	check "no aide@3 is left on $h" bash -c "! $SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@3\")' >/dev/null"
 done
 on c hsctl space exec web -- sh -c 'echo x >/srv/site/after-blind'
 check "version 2 is still detecting" wait_until 40 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
@@ -96,14 +96,14 @@ T_PATTERN=--host expect_exit 2 "alerts of an unknown host" on a hsctl alerts --h
 
 # Host d cut off mid-rollout: deferred, keeps version 1, then catches up.
 ctl rollout undo >/dev/null 2>&1 || true # back to aide-1 ...
-check "undo returns to version 1" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\" and .rollout.bundle == \"aide-1\"' >/dev/null"
+check "undo returns to version 1" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\" and .rollout.bundle == \"aide-1\"' >/dev/null"
 on d ip link set ul0 down
 ctl rollout aide-2 --max-parallel 3 >/dev/null
-check "d is deferred" wait_until 60 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.hosts[] | select(.host == \"d\" and .state == \"deferred\")' >/dev/null"
-check "d keeps version 1 meanwhile" bash -c "$SIM --id $T_ID exec d -- hsctl --json space list | jq -e '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")' >/dev/null"
+check "d is deferred" wait_until 60 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\" and .state == \"deferred\")' >/dev/null"
+check "d keeps version 1 meanwhile" bash -c "$SIM --id $T_ID exec d -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")' >/dev/null"
 on d ip link set ul0 up
-check "after its link returns d reaches version 2" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\"' >/dev/null"
-check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.hosts[] | select(.host == \"d\") | .old_stopped_at > .verified_at' >/dev/null"
+check "after its link returns d reaches version 2" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\"' >/dev/null"
+check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\") | .old_stopped_at > .verified_at' >/dev/null"
 
 # The coordinator dies mid-rollout: on restart it finishes the job.
 ctl rollout undo >/dev/null
@@ -112,10 +112,10 @@ sleep 2
 kill -KILL "$(sim pid a)"
 sleep 1
 sim start a
-check "the restarted coordinator completes the rollout" wait_until 120 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jq -e '.rollout.state == \"done\" or .rollout.state == \"failed\"' >/dev/null"
-check "... and it resumed (timeline)" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status --timeline | jq -e '.timeline[] | select(.step == \"resume\")' >/dev/null"
+check "the restarted coordinator completes the rollout" wait_until 120 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\" or .rollout.state == \"failed\"' >/dev/null"
+check "... and it resumed (timeline)" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status --timeline | jqe '.timeline[] | select(.step == \"resume\")' >/dev/null"
 for h in $HOSTS; do
-	check "$h has a verified instance" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list | jq -e '[.instances[] | select(.stopped_ms == 0 and .verified_ms > 0)] | length >= 1' >/dev/null"
+	check "$h has a verified instance" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list | jqe '[.instances[] | select(.stopped_ms == 0 and .verified_ms > 0)] | length >= 1' >/dev/null"
 	check "$h's store passes integrity_check" [ "$(on "$h" sqlite3 /var/lib/hsd/hsd.db 'PRAGMA integrity_check')" = ok ]
 done
 t_sanitizer_check

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 audit_addr() { on "$1" hsctl --json space show ids | jq -r .address; }
 in_ids() { local h=$1; shift; on "$h" hsctl space exec ids -- "$@"; }
 has_route() { # has_route HOST PREFIX [VIA]
-	on "$1" hsctl --json routes | jq -e --arg p "$2" --arg v "${3:-}" \
+	on "$1" hsctl --json routes | jqe --arg p "$2" --arg v "${3:-}" \
 		'.routes[] | select(.prefix == $p and ($v == "" or .via == $v))' >/dev/null
 }
 prefix_of() { jq -r --arg h "$1" '.hosts[] | select(.name == $h) | .prefix' "$CLUSTER"; }
@@ -25,12 +25,12 @@ check "TCP from a's audit space to e's" in_ids a sh -c "echo over-the-mesh | soc
 check "e received the TCP payload" wait_until 5 bash -c "$SIM --id $T_ID exec e -- hsctl space exec ids -- cat /tmp/got | grep -q over-the-mesh"
 routes=$(on a hsctl --json routes)
 check "hsctl routes lists prefix, next hop, metric, seqno, age" \
-	jq -e '.routes[0] | has("prefix") and has("via") and has("metric") and has("seqno") and has("age_ms")' <<<"$routes"
+	jqe '.routes[0] | has("prefix") and has("via") and has("metric") and has("seqno") and has("age_ms")' <<<"$routes"
 peers=$(on c hsctl --json peers)
 check "hsctl peers on c lists b and d alive" \
-	jq -e '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
+	jqe '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
 check "hsctl peers shows handshakes and bytes" \
-	jq -e '.peers[0] | (.last_handshake > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
+	jqe '.peers[0] | (.last_handshake > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
 
 # Nothing but the overlay is reachable from an audit space, and the overlay
 # is reachable from nothing but audit spaces.
@@ -95,7 +95,7 @@ stop_at=$(date +%s%N)
 # nor its wireguard-go can say goodbye.
 on c ip link set ul0 down
 for h in a b d; do
-	check "$h withdraws c's prefix" wait_until 15 bash -c "! $SIM --id $T_ID exec $h -- hsctl --json routes | jq -e --arg p $C_PREFIX '.routes[] | select(.prefix == \$p)' >/dev/null"
+	check "$h withdraws c's prefix" wait_until 15 bash -c "! $SIM --id $T_ID exec $h -- hsctl --json routes | jqe --arg p $C_PREFIX '.routes[] | select(.prefix == \$p)' >/dev/null"
 done
 took=$((($(date +%s%N) - stop_at) / 1000000))
 check "... within a few seconds (took ${took} ms)" [ "$took" -le 8000 ]
