@@ -335,6 +335,12 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
 	for (size_t i = 0; rc == HS_OK && i < n; i++)
 		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
+	/* mirred drops what it sends to a veth whose carrier the kernel has
+	 * not declared up yet: return once the mirror really carries. */
+	if (rc == HS_OK)
+		rc = link_wait_running(-1, base_if, 3000, err, errlen);
+	if (rc == HS_OK)
+		rc = link_wait_running(audit_netns_fd, MIRROR_PEER, 3000, err, errlen);
 	if (nl)
 		mnl_socket_close(nl);
 	if (rc)

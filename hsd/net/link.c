@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <endian.h>
 
@@ -80,6 +81,38 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type == RTM_NEWLINK)
 		*(int *)data = ifi->ifi_index;
 	return MNL_CB_OK;
+}
+
+static int getflags_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type == RTM_NEWLINK)
+		*(unsigned *)data = ifi->ifi_flags;
+	return MNL_CB_OK;
+}
+
+int link_wait_running(int netns_fd, const char *ifname, int timeout_ms, char *err,
+		      size_t errlen)
+{
+	for (int waited = 0;; waited += 20) {
+		char buf[512];
+		struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_GETLINK, 0);
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		unsigned flags = 0;
+		int kerr, rc;
+
+		ifi->ifi_family = AF_UNSPEC;
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+		if ((rc = nl_do(netns_fd, nlh, getflags_cb, &flags, &kerr, err, errlen)))
+			return rc;
+		if (!kerr && (flags & IFF_RUNNING))
+			return HS_OK;
+		if (waited >= timeout_ms)
+			return err_set(err, errlen, HS_ESYS, "link: %s did not come up within %d ms",
+				       ifname, timeout_ms);
+		usleep(20 * 1000);
+	}
 }
 
 int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t errlen)

@@ -69,6 +69,11 @@ int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,
 int link_delete(int netns_fd, const char *ifname, char *err, size_t errlen);
 
 /* *index = ifindex of ifname, or 0 (and HS_OK) when there is none. */
+/* Wait until ifname is operational (IFF_RUNNING: carrier up, as the
+ * kernel's link watch reports it, up to a second after "up"). */
+int link_wait_running(int netns_fd, const char *ifname, int timeout_ms, char *err,
+		      size_t errlen);
+
 int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t errlen);
 
 /* *exists = whether ifname is present. */

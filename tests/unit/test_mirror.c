@@ -420,7 +420,6 @@ Test(mirror, detach_leaves_a_second_mirror_of_the_same_sources)
 	unique(p, sizeof(p), "both");
 	tcp_send(p);
 	/* "continue" actions: both mirrors see everything, not just the first. */
-	/* Generous windows: the suite also runs this under ASan on a busy box. */
 	cr_assert_geq(cap_count(c1, p, 3000, 2), 2);
 	cr_assert_geq(cap_count(c2, p, 3000, 2), 2);
 	close(c1);
