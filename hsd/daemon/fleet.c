@@ -16,6 +16,7 @@
 #include "spaces_int.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,8 +200,13 @@ void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t
 	r->arg = arg;
 	if (host != d->self) {
 		int rc = peer_send(d, host, cmd, args, timeout_ms, fleet_peer_done, r);
-		if (rc)
-			fleet_req_done(r, rc, NULL, "peer: cannot send");
+		if (rc) {
+			/* Worded as peer.c words its transport failures: the
+			 * host is unreachable now (no route yet), not wrong. */
+			char why[96];
+			snprintf(why, sizeof(why), "peer %s: cannot send %s", d->cluster.hosts[host].name, cmd);
+			fleet_req_done(r, rc, NULL, why);
+		}
 		return;
 	}
 	/* Our own host: the same handler, without the network. */
