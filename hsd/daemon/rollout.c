@@ -385,7 +385,7 @@ static void ro_tick(uv_timer_t *t)
 	struct hsd *d = t->data;
 	struct rollout *ro = d->rollouts->cur;
 	uint64_t now = uv_now(d->loop);
-	size_t busy = 0, verified = 0, deferred = 0, failed = 0, retired = 0, open = 0;
+	size_t busy = 0, verified = 0, deferred = 0, failed = 0, retired = 0;
 
 	if (!ro || !strcmp(ro->state, "paused"))
 		return;
@@ -396,7 +396,6 @@ static void ro_tick(uv_timer_t *t)
 		deferred += h->state == RO_DEFERRED;
 		failed += h->state == RO_FAILED;
 		retired += h->state == RO_RETIRED;
-		open += h->state == RO_ROLLING_BACK;
 	}
 	bool rollback = !strcmp(ro->state, "rolling_back") || !strcmp(ro->state, "aborting");
 	if (!rollback && failed && !ro->committed) {
@@ -428,7 +427,6 @@ static void ro_tick(uv_timer_t *t)
 			ro_finish(d, strcmp(ro->state, "aborting") ? "failed" : "aborted");
 		return;
 	}
-	(void)open;
 	/* The canary goes first, alone; the others after it is verified. */
 	struct ro_host *canary = NULL;
 	for (size_t i = 0; i < ro->nh; i++)
