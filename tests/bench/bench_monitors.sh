@@ -51,17 +51,27 @@ for rate in 0 1 10 50; do
 		"$(awk -v d="$d" -v b="$b" 'BEGIN { printf "%.2f", b ? d / b : 0 }')"
 done
 
-http_rps() { # requests/s over 3 s from host b
+http_rps() { # requests/s over 3 s from host b through the published port
 	on b wrk -t1 -c8 -d3s http://192.0.2.1/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'
 }
-printf '\nHTTP throughput of the server space (requests/s)\n'
+traced_rps() { # traced_rps SLOW_MS: requests/s while hstrace follows the space
+	local pid rps
+	pid=$(ctl space exec ids -- sh -c "hstrace --slow $1 --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
+	sleep 1 # the broker has attached to every process of the space
+	rps=$(http_rps)
+	ctl space exec ids -- kill -TERM "$pid"
+	sleep 1
+	printf '%s %s\n' "$rps" "$(ctl space exec ids -- sed -n 's/.* \([0-9]*\) dropped.*/\1/p' /tmp/hstrace.err)"
+}
+printf '\nHTTP throughput of the server space (wrk, 8 connections, 3 s)\n'
+printf '%-34s %10s %10s %12s\n' "" "req/s" "ratio" "dropped"
 untraced=$(http_rps)
-ctl space exec ids -- sh -c 'hstrace --json space >/dev/null 2>&1 &'
-sleep 1
-traced=$(http_rps)
-ctl space exec ids -- sh -c 'hstrace --slow 5 --json space >/dev/null 2>&1 &' 2>/dev/null || true
-printf '%-28s %12s\n' "untraced" "$untraced" "traced (hstrace, fast reader)" "$traced"
-printf 'ratio traced/untraced: %s\n' "$(awk -v t="$traced" -v u="$untraced" 'BEGIN { printf "%.3f", u ? t / u : 0 }')"
+read -r fast fast_drop < <(traced_rps 0)
+read -r slow slow_drop < <(traced_rps 5)
+ratio() { awk -v t="$1" -v u="$untraced" 'BEGIN { printf "%.3f", u ? t / u : 0 }'; }
+printf '%-34s %10s %10s %12s\n' "untraced" "$untraced" "1.000" "-" \
+	"traced, fast reader" "$fast" "$(ratio "$fast")" "$fast_drop" \
+	"traced, reader sleeping 5 ms/event" "$slow" "$(ratio "$slow")" "$slow_drop"
 t_sanitizer_check
 sim down
 t_done
