@@ -111,7 +111,7 @@ static void inst_line(struct hsd *d, struct instance *in, const char *line)
 }
 
 /* Read what the console gained since last time; split it into lines. */
-static void inst_tail(struct hsd *d, struct instance *in)
+static void inst_read(struct hsd *d, struct instance *in)
 {
 	char buf[8192];
 	ssize_t n;
@@ -129,6 +129,11 @@ static void inst_tail(struct hsd *d, struct instance *in)
 			in->len = 0;
 		}
 	}
+}
+
+static void inst_tail(struct hsd *d, struct instance *in)
+{
+	inst_read(d, in);
 	/* An IDS may still be starting (AIDE building its database) when the
 	 * probe first happens: repeat it, same token, until reported. */
 	if (in->token[0] && uv_now(d->loop) >= in->next_probe && uv_now(d->loop) < in->deadline) {
@@ -391,8 +396,12 @@ void instances_space_gone(struct hsd *d, const char *space)
 {
 	sqlite3_stmt *q;
 
-	if (!inst_find(d, space))
+	struct instance *in = inst_find(d, space);
+	if (!in)
 		return;
+	/* What it printed since the last tick, up to its end, still counts:
+	 * an old version's last alerts arrive as it is being retired. */
+	inst_read(d, in);
 	inst_forget(d, space);
 	if (!sqlite3_prepare_v2(d->store->db,
 		"UPDATE instances SET state = 'stopped', stopped_at = ? WHERE space = ? AND stopped_at IS NULL",

@@ -27,6 +27,7 @@
 #define TICK_MS 250
 #define CALL_MS 15000       /* one step's answer; a probe may take its deadline */
 #define DEFER_RETRY_MS 2000
+#define DRAIN_PROBES 2      /* see ro_retire */
 
 enum ro_state { RO_PENDING, RO_STARTING, RO_VERIFYING, RO_SOAKING, RO_VERIFIED, RO_RETIRING,
 		RO_RETIRED, RO_DEFERRED, RO_FAILED, RO_ROLLING_BACK, RO_ROLLED_BACK };
@@ -39,6 +40,7 @@ struct ro_host {
 	enum ro_state state;
 	char old_inst[72], new_inst[72];
 	bool busy;
+	int drained;              /* probes the old instance reported since the commit */
 	uint64_t wait_until;      /* soak end, or next try of a deferred host */
 };
 
@@ -342,6 +344,38 @@ static void on_retired(void *arg, int rc, json_t *res, const char *err)
 	       "old_stopped_at");
 }
 
+static void ro_retire(struct ro_host *h);
+
+static void on_drained(void *arg, int rc, json_t *res, const char *err)
+{
+	struct ro_host *h = arg;
+	if (ro_stopping(h))
+		return;
+	char detail[128];
+
+	h->busy = false;
+	if (rc && unreachable(rc, err)) {
+		h->wait_until = uv_now(h->ro->d->loop) + DEFER_RETRY_MS;
+		ro_step(h->ro, hname(h), "retire-retry", err);
+		return;
+	}
+	if (rc) {
+		/* A broken old version must not hold its host forever. */
+		h->drained = DRAIN_PROBES;
+		ro_step(h->ro, hname(h), "drain-failed", err);
+	} else {
+		h->drained++;
+		snprintf(detail, sizeof(detail), "%s reported probe %s", h->old_inst,
+			 json_string_value(json_object_get(res, "token")));
+		ro_step(h->ro, hname(h), "drain", detail);
+	}
+	ro_retire(h);
+}
+
+/* Before the old instance stops it must report DRAIN_PROBES probes, one
+ * after the other, caused after the new one was verified: the check that
+ * reports the second began after the first was reported, so every change
+ * the new instance's baseline may have absorbed was checked by the old. */
 static void ro_retire(struct ro_host *h)
 {
 	if (!h->old_inst[0]) {
@@ -350,6 +384,10 @@ static void ro_retire(struct ro_host *h)
 	}
 	if (h->state != RO_RETIRING)
 		ro_set(h, RO_RETIRING, NULL, NULL, NULL);
+	if (h->drained < DRAIN_PROBES) {
+		ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->old_inst), on_drained);
+		return;
+	}
 	ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->old_inst), on_retired);
 }
 

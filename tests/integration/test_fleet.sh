@@ -41,7 +41,8 @@ probe_loop() {
 	local i=0
 	while [ -e "$T_DIR/probing" ]; do
 		for h in $HOSTS; do
-			on "$h" hsctl space exec web -- sh -c "echo $i >/srv/site/p-$i-$h" 2>/dev/null &
+			{ on "$h" hsctl space exec web -- sh -c "echo $i >/srv/site/p-$i-$h" 2>"$T_DIR/probe-$i-$h" ||
+				echo "probe $i on $h not written: $(cat "$T_DIR/probe-$i-$h")" >>"$T_DIR/unwritten"; } &
 		done
 		echo "$i" >"$T_DIR/probes"
 		i=$((i + 1))
@@ -69,10 +70,14 @@ unreported() { # prints the probes no instance reported (yet)
 all_reported() { [ -z "$(unreported)" ]; }
 check "every one of $((n * 4)) probes was reported by an instance" wait_until 60 all_reported
 unreported | head -5 || true
+cat "$T_DIR/unwritten" 2>/dev/null || true
 st=$(ctl --json rollout status --timeline)
 check "the canary was verified first" [ "$(jq -r '[.timeline[] | select(.step == "verified")][0].host' <<<"$st")" = b ]
 check "on every host the old instance stopped after the new one was verified" \
 	jqe '[.hosts[] | (.verified_at != null and .old_stopped_at != null and .old_stopped_at > .verified_at)] | all and length == 4' <<<"$st"
+check "every old instance reported two probes after the commit, then retired" \
+	jqe '[.timeline[] | select(.host != "*")] | group_by(.host) | map(map(.step)
+		| (.[index("drain"):] | .[0:3]) == ["drain", "drain", "retire"]) | all and length == 4' <<<"$st"
 for h in $HOSTS; do
 	# aide@2 inherits aide@1's files (its AIDE database), so aide@1's space
 	# is stopped and kept rather than destroyed.
@@ -122,5 +127,22 @@ for h in $HOSTS; do
 	check "$h has a verified instance" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list | jqe '[.instances[] | select(.stopped_ms == 0 and .verified_ms > 0)] | length >= 1' >/dev/null"
 	check "$h's store passes integrity_check" [ "$(on "$h" sqlite3 /var/lib/hsd/hsd.db 'PRAGMA integrity_check')" = ok ]
 done
+# What an instance prints as it stops is still read: its last alerts count.
+mkdir -p "$T_DIR/last-1"
+cat >"$T_DIR/last-1/run.sh" <<'EOF'
+trap 'echo "ALERT last words"; exit 0' TERM
+while :; do
+	for f in /.serverfs/*/var/lib/hsd-probe/*; do [ -e "$f" ] && echo "ALERT $f"; done
+	sleep 0.2 & wait $!
+done
+EOF
+jq -n '{name: "last", version: "1", description: "says something as it stops", command: ["sh", "run.sh"],
+	files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "}, probe: {kind: "file", deadline_s: 20}}' \
+	>"$T_DIR/last-1/bundle.json"
+ctl bundle add "$T_DIR/last-1" >/dev/null
+check "a bundle that reports every probe deploys" ctl deploy last-1
+on a hsctl space stop last@1 >/dev/null
+check "the alert an instance printed as it stopped is stored" bash -c "$SIM --id $T_ID exec a -- hsctl alerts | grep -q 'last words'"
+
 t_sanitizer_check
 t_done

@@ -21,6 +21,12 @@ check "hosts do not see each other's run dir" \
 check "underlay reaches the other hosts" on a ping -c1 -W2 192.0.2.3
 check "underlay has no route out" bash -c "! $SIM --id $T_ID exec a -- ip route get 1.1.1.1 >/dev/null 2>&1"
 
+# Spaces outlive their hsd (it re-adopts them); down ends them too.
+on a hsctl space create idle --kind server -- sleep infinity >/dev/null
+on c hsctl space create idle --kind audit -- sleep infinity >/dev/null
+space_pids=("$(on a hsctl --json space show idle | jq -r .pid)" "$(on c hsctl --json space show idle | jq -r .pid)")
+check "the spaces run" [ -d "/proc/${space_pids[0]}" -a -d "/proc/${space_pids[1]}" ]
+
 # A host whose hsd crashed is still cleaned up.
 kill -KILL "${pids[1]}"
 sim down
@@ -28,5 +34,9 @@ check "down is idempotent" sim down
 check "no namespace left" bash -c "! ip netns list | grep -q 'hs-$T_ID-'"
 check "no mount left" bash -c "! grep -q 'hs-sim/$T_ID' /proc/self/mounts"
 for p in "${pids[@]}"; do check "hsd $p is gone" [ ! -d "/proc/$p" ]; done
+# (a zombie awaiting the machine's init counts as gone: it runs nothing)
+for p in "${space_pids[@]}"; do
+	check "space init $p is gone" bash -c "[ ! -d /proc/$p ] || grep -q '^State:.*zombie' /proc/$p/status"
+done
 check "no state left" [ ! -e "/var/lib/hs-sim/$T_ID" ]
 t_done
