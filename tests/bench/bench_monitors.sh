@@ -37,7 +37,7 @@ $TREE R+sha256"
 }
 
 printf '\nAIDE --init over %d files (ms; lower is better)\n' "$FILES"
-printf '%-12s %10s %12s %12s %14s\n' "changed" "base" "/.serverfs" "/.dserverfs" "dserverfs/base"
+printf '%-12s %10s %12s %12s %14s %15s\n' "changed" "base" "/.serverfs" "/.dserverfs" "serverfs/base" "dserverfs/base"
 changed=0
 for rate in 0 1 10 50; do
 	want=$((FILES * rate / 100))
@@ -47,7 +47,8 @@ for rate in 0 1 10 50; do
 	b=$(aide_secs base /)
 	s=$(aide_secs ids /.serverfs/web)
 	d=$(aide_secs ids /.dserverfs/web)
-	printf '%-12s %10s %12s %12s %14s\n' "$rate% ($want)" "$b" "$s" "$d" \
+	printf '%-12s %10s %12s %12s %14s %15s\n' "$rate% ($want)" "$b" "$s" "$d" \
+		"$(awk -v s="$s" -v b="$b" 'BEGIN { printf "%.2f", b ? s / b : 0 }')" \
 		"$(awk -v d="$d" -v b="$b" 'BEGIN { printf "%.2f", b ? d / b : 0 }')"
 done
 
