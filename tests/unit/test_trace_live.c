@@ -395,12 +395,6 @@ static double traced_rate(int slow_ms, int ms, long long *dropped, long long *ev
 
 Test(trace_live, slow_reader_does_not_slow_the_server)
 {
-#ifdef __SANITIZE_ADDRESS__
-	/* Under ASan the slow-reader round runs ~20x slower than the fast one
-	 * (408/s vs 9106/s seen), which the normal build does not show; until
-	 * that is understood the bound is asserted in the normal build only. */
-	cr_skip("timing bound checked in the normal build (see the closing note)");
-#endif
 	uint64_t i0 = shm->iters;
 	usleep(500000);
 	double untraced = (double)(shm->iters - i0) * 2.0;
