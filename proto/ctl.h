@@ -16,6 +16,7 @@
 
 #define CTL_VERSION 1
 #define CTL_CMD_MAX 64
+#define CTL_ALERTS_MAX 10000 /* alerts in one reply ("last") */
 
 struct ctl_request {
 	int64_t id;

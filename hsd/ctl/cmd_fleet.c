@@ -1,5 +1,6 @@
 /* cmd_fleet.c - hsctl bundle, deploy, alerts, instances. */
 #include "hsctl.h"
+#include "ctl.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -132,28 +133,38 @@ int cmd_instance(struct hsctl *h, int argc, char **argv)
 struct alerts_opts {
 	bool follow;
 	const char *host;
+	long last;
 };
 
 static int alerts_opt(int c, const char *arg, void *ctx)
 {
 	struct alerts_opts *o = ctx;
-	if (c == 'f')
+	char *end;
+	if (c == 'f') {
 		o->follow = true;
-	else
+	} else if (c == 'l') {
+		o->last = strtol(arg, &end, 10);
+		if (*end || o->last < 1 || o->last > CTL_ALERTS_MAX) {
+			fprintf(stderr, "hsctl alerts: --last: want 1..%d, got \"%s\"\n", CTL_ALERTS_MAX, arg);
+			return 2;
+		}
+	} else {
 		o->host = arg;
+	}
 	return 0;
 }
 
 int cmd_alerts(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: hsctl alerts [--host HOST] [--follow] [--json]\n"
-		"The alerts of this host's (or HOST's) IDS instances: time, instance, line.\n"
-		"--follow keeps printing new ones.\n";
+		"usage: hsctl alerts [--host HOST] [--last N] [--follow] [--json]\n"
+		"The latest N (default 100) alerts of this host's (or HOST's) IDS instances,\n"
+		"oldest first: time, instance, line.  --follow keeps printing new ones.\n";
 	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
-					       { "host", required_argument, NULL, 'H' }, { 0 } };
-	struct alerts_opts o = { false, NULL };
-	json_int_t after = 0;
+					       { "host", required_argument, NULL, 'H' },
+					       { "last", required_argument, NULL, 'l' }, { 0 } };
+	struct alerts_opts o = { false, NULL, 100 };
+	json_int_t after = -1; /* none yet: the latest N first */
 	int rc = hsctl_getopt(h, argc, argv, usage, opts, alerts_opt, &o);
 
 	if (rc)
@@ -163,7 +174,9 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv)
 	do {
 		json_t *r, *v;
 		size_t i;
-		json_t *args = json_pack("{s:I}", "after", after);
+		json_t *args = json_pack("{s:I}", "last", (json_int_t)(after < 0 ? o.last : CTL_ALERTS_MAX));
+		if (after >= 0)
+			json_object_set_new(args, "after", json_integer(after));
 		if (o.host)
 			json_object_set_new(args, "host", json_string(o.host));
 		if ((rc = hsctl_call(h, "alerts", args, &r)))
@@ -173,6 +186,8 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv)
 			json_decref(r);
 			break;
 		}
+		if (after < 0)
+			after = 0; /* an empty first answer: follow from the start */
 		json_array_foreach(json_object_get(r, "alerts"), i, v) {
 			after = json_integer_value(json_object_get(v, "id"));
 			if (h->json) {

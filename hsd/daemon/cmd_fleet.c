@@ -62,20 +62,40 @@ static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
 	return alerts_local(d, req->args, result, err, errlen);
 }
 
+/* An optional integer argument in [lo, hi]; absent leaves *v alone. */
+static int arg_int(json_t *args, const char *key, json_int_t lo, json_int_t hi, json_int_t *v,
+		   char *err, size_t errlen)
+{
+	json_t *j = json_object_get(args, key);
+	if (!j)
+		return 0;
+	if (!json_is_integer(j) || json_integer_value(j) < lo || json_integer_value(j) > hi)
+		return err_set(err, errlen, HS_EINPUT, "alerts: %s: want an integer %lld..%lld", key,
+			       (long long)lo, (long long)hi);
+	*v = json_integer_value(j);
+	return 0;
+}
+
+/* Without "after": the latest "last" alerts (default 1000).  With it: the
+ * oldest "last" after that id, so a follower never skips any.  Both in
+ * id order. */
 int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	json_int_t after = json_integer_value(json_object_get(args, "after"));
-	json_int_t limit = json_integer_value(json_object_get(args, "limit"));
+	json_int_t after = -1, last = 1000;
 	sqlite3_stmt *q;
+	int rc;
 
-	if (limit <= 0 || limit > 10000)
-		limit = 1000;
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, at, host, instance, line FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
+	if ((rc = arg_int(args, "after", 0, INT64_MAX, &after, err, errlen)) ||
+	    (rc = arg_int(args, "last", 1, CTL_ALERTS_MAX, &last, err, errlen)))
+		return rc;
+	if (sqlite3_prepare_v2(d->store->db, after >= 0
+		? "SELECT id, at, host, instance, line FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2"
+		: "SELECT * FROM (SELECT id, at, host, instance, line FROM alerts "
+		  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
 		-1, &q, NULL))
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	sqlite3_bind_int64(q, 1, after);
-	sqlite3_bind_int64(q, 2, limit);
+	sqlite3_bind_int64(q, 2, last);
 	json_t *arr = json_array();
 	while (sqlite3_step(q) == SQLITE_ROW)
 		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:s}",

@@ -60,7 +60,7 @@ n=$(cat "$T_DIR/probes")
 unreported() { # prints the probes no instance reported (yet)
 	local h i alerts
 	for h in $HOSTS; do
-		alerts=$(on "$h" hsctl --json alerts | jq -r '.alerts[].line')
+		alerts=$(on "$h" hsctl --json alerts --last 10000 | jq -r '.alerts[].line')
 		for i in $(seq 0 $((n - 1))); do
 			grep -q "/srv/site/p-$i-$h" <<<"$alerts" || echo "probe $i on $h"
 		done
@@ -98,6 +98,25 @@ on c hsctl space exec web -- sh -c 'echo x >/srv/site/after-blind'
 check "version 2 is still detecting" wait_until 40 bash -c "$SIM --id $T_ID exec c -- hsctl alerts | grep -q after-blind"
 check "hsctl alerts --host c, asked on a, shows c's alerts" bash -c "$SIM --id $T_ID exec a -- hsctl alerts --host c | grep -q after-blind"
 T_PATTERN=--host expect_exit 2 "alerts of an unknown host" on a hsctl alerts --host zz
+all=$(on c hsctl --json alerts --last 10000)
+check "hsctl alerts shows the latest, oldest first" \
+	[ "$(on c hsctl --json alerts --last 2 | jq -c '[.alerts[].id]')" = "$(jq -c '[.alerts[-2:][].id]' <<<"$all")" ]
+check "... at most 100 of them by default" \
+	[ "$(on c hsctl --json alerts | jq '.alerts | length')" = "$(jq '[(.alerts | length), 100] | min' <<<"$all")" ]
+T_PATTERN=--last expect_exit 2 "alerts --last 0 is refused" on a hsctl alerts --last 0
+# The daemon checks what the wire brings too (hsctl would not send this).
+raw_alerts() { # raw_alerts ARGS_JSON: hsd's reply to a hand-made request
+	on a python3 -c 'import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect("/run/hsd/hsd.sock")
+m = json.dumps({"v": 1, "id": 1, "cmd": "alerts", "args": json.loads(sys.argv[1])}).encode()
+s.sendall(struct.pack(">I", len(m)) + m)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+print(s.recv(n, socket.MSG_WAITALL).decode())' "$1"
+}
+check "alerts with a bad \"last\" on the wire: refused, naming it" \
+	jqe '.ok == false and .code == 2 and (.error | test("last"))' <<<"$(raw_alerts '{"last": "all"}')"
+check "alerts with a negative \"after\": refused, naming it" \
+	jqe '.ok == false and (.error | test("after"))' <<<"$(raw_alerts '{"after": -5}')"
 
 # Host d cut off mid-rollout: deferred, keeps version 1, then catches up.
 ctl rollout undo >/dev/null 2>&1 || true # back to aide-1 ...
