@@ -1,6 +1,7 @@
 /* commands.c - the control commands hsd answers. */
 #include "control.h"
 #include "daemon.h"
+#include "peer.h"
 #include "err.h"
 #include "done.h"
 #include "fleet.h"
@@ -58,6 +59,9 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 			    "instances", (json_int_t)instances);
 	if (!*result)
 		return err_set(err, errlen, HS_ESYS, "status: out of memory");
+	json_t *peer;
+	peer_stats(d, &peer);
+	json_object_set_new(*result, "peer", peer);
 	if (!json_is_true(json_object_get(req->args, "fleet")))
 		return 0;
 	struct fleet_status *fs = calloc(1, sizeof(*fs));

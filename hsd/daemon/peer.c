@@ -34,6 +34,7 @@ _Static_assert(PEER_NAME_MAX == CLUSTER_NAME_MAX, "host names must fit requests"
 /* An accepted connection. */
 struct peer_conn {
 	uv_tcp_t tcp;
+	uv_timer_t idle;     /* closes a connection that neither asks nor waits */
 	uv_shutdown_t shutdown;
 	struct peers *p;
 	struct frame_reader reader;
@@ -41,8 +42,10 @@ struct peer_conn {
 	struct peer_conn *next;
 	bool ending;         /* refused: flush what was sent, then close */
 	bool closing;
-	int refs;            /* the connection + deferred calls pending */
+	int refs;            /* its two handles + deferred calls pending */
 };
+
+#define CONN_HANDLES 2
 
 struct peer_call {
 	struct peer_conn *conn;
@@ -80,7 +83,7 @@ struct peers {
 	struct peer_out *outs;
 	int nouts;
 	int64_t next_id;
-	uint64_t accepted, refused, served, calls_sent, calls_failed, timeouts;
+	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
 };
 
 static void peers_unref(struct peers *p)
@@ -180,7 +183,25 @@ static void conn_close(struct peer_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	uv_close((uv_handle_t *)&c->idle, conn_closed);
 	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+/* A caller sends its request at once and closes after the reply, so a
+ * connection with nothing to read and no call under way is dead weight:
+ * without this a peer could hold every slot (PEER_MAX_CONNS). */
+static void conn_idle(uv_timer_t *t)
+{
+	struct peer_conn *c = t->data;
+	char a[INET_ADDRSTRLEN];
+
+	if (c->refs > CONN_HANDLES) {
+		uv_timer_start(&c->idle, conn_idle, PEER_IDLE_MS, 0);
+		return;
+	}
+	c->p->idle_closed++;
+	log_info("peer: closing idle connection from %s", ip4(c->src, a));
+	conn_close(c);
 }
 
 static void conn_shutdown_done(uv_shutdown_t *s, int status)
@@ -376,6 +397,7 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0 || c->ending || c->closing)
 		goto out;
+	uv_timer_start(&c->idle, conn_idle, PEER_IDLE_MS, 0);
 	rc = frame_reader_feed(&c->reader, buf->base, (size_t)n, err, sizeof(err));
 	while (!rc && !c->ending && !c->closing &&
 	       (rc = frame_reader_next(&c->reader, &msg, err, sizeof(err))) == 1) {
@@ -402,10 +424,11 @@ static void peer_accept(uv_stream_t *server, int status)
 	if (status < 0 || !(c = calloc(1, sizeof(*c))))
 		return;
 	c->p = p;
-	c->refs = 1;
+	c->refs = CONN_HANDLES;
 	frame_reader_init(&c->reader, FRAME_MAX_PEER);
 	uv_tcp_init(server->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_timer_init(server->loop, &c->idle);
+	c->tcp.data = c->idle.data = c;
 	c->next = p->conns;
 	p->conns = c;
 	p->nconns++;
@@ -432,6 +455,7 @@ static void peer_accept(uv_stream_t *server, int status)
 		return;
 	}
 	p->accepted++;
+	uv_timer_start(&c->idle, conn_idle, PEER_IDLE_MS, 0);
 	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read))
 		conn_close(c);
 }
@@ -702,10 +726,11 @@ void peer_stats(struct hsd *d, json_t **out)
 		*out = json_pack("{s:b}", "listening", 0);
 		return;
 	}
-	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
 			 "listening", p->listening, "port", PEER_PORT,
 			 "accepted", (json_int_t)p->accepted, "refused", (json_int_t)p->refused,
-			 "served", (json_int_t)p->served, "calls_sent", (json_int_t)p->calls_sent,
+			 "served", (json_int_t)p->served, "idle_closed", (json_int_t)p->idle_closed,
+			 "calls_sent", (json_int_t)p->calls_sent,
 			 "calls_failed", (json_int_t)p->calls_failed,
 			 "timeouts", (json_int_t)p->timeouts, "connections", p->nconns,
 			 "pending", p->nouts);

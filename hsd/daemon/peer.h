@@ -23,6 +23,7 @@ struct peer_call;
 
 #define PEER_DEFERRED 1
 #define PEER_MAX_CONNS 256 /* accepted connections at once */
+#define PEER_IDLE_MS 10000 /* an accepted connection with nothing to do */
 
 /* A command handler.  from_host is the calling host's index in
  * d->cluster.hosts.  Returns 0 with *result (a new reference, may be left

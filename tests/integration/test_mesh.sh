@@ -44,6 +44,16 @@ listening=$(on c ss -Hlntu | awk '{n = split($5, a, ":"); print $1 "/" a[n]}' | 
 check "host c listens only on its two WireGuard UDP ports ($listening)" \
 	[ "$listening" = "udp/51821 udp/51823 " ]
 check "TCP to host c's underlay address is refused" bash -c "! $SIM --id $T_ID exec b -- socat -u OPEN:/dev/null TCP:192.0.2.3:6696,connect-timeout=2"
+# A peer (here b, from its own overlay address) that connects to a's peer
+# port and then says nothing is closed after the idle timeout (10 s).
+t0=$(date +%s)
+rc=0
+on b nsenter --net=/run/hsd/mesh.netns -- \
+	timeout 30 socat -u TCP:10.99.1.1:7070,bind=10.99.2.1,connect-timeout=3 - >/dev/null 2>&1 || rc=$?
+idle=$(($(date +%s) - t0))
+check "a silent peer connection is closed by the server after ${idle} s (want 9..20, socat exit $rc)" \
+	[ "$rc" = 0 -a "$idle" -ge 9 -a "$idle" -le 20 ]
+check "... and counted in hsctl status" bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jqe '.peer.idle_closed == 1' >/dev/null"
 # A reload of an unchanged cluster.json touches no tunnel: same
 # wireguard-go processes, ports and sessions.
 wg_state() { # the wireguard-go pids in host c, and its links' ports and handshakes
