@@ -8,8 +8,9 @@
  *            to /run/hsd-syslog.sock in each monitoring audit space
  *   syscalls each monitoring audit space finds a broker socket per server,
  *            /run/hsd-trace/SERVER.sock (and /run/hsd-trace.sock for its
- *            first server), and the hstrace client; every connection gets
- *            its own forked trace session (hsd/monitor/trace.c)
+ *            first server), and the hstrace client; each server space has
+ *            one forked trace session (hsd/monitor/trace_session.c) for
+ *            all its readers: hsd passes it each new connection
  * What lives in the kernel (tc filters) survives hsd; the sockets are
  * re-created when hsd re-adopts the spaces.
  */
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,9 +57,19 @@ struct watch_child {
 	int pidfd;
 };
 
+/* The trace session of a server space: its process and our end of the
+ * socket new readers are passed over. */
+struct watch_tracer {
+	char server[SPACE_ROW_NAME];
+	pid_t pid;
+	int ctl;
+	struct watch_tracer *next;
+};
+
 struct watch {
 	struct watch_relay *relays;
 	struct watch_trace *traces;
+	struct watch_tracer *tracers;
 };
 
 static struct space_rt *running(struct hsd *d, const char *name)
@@ -263,10 +275,81 @@ static void watch_child(struct hsd *d, pid_t pid)
 	uv_poll_start(&c->poll, UV_READABLE, on_child);
 }
 
+/* Closing our end tells the session to finish: final stats to its
+ * readers, every tracee detached. */
+static void tracer_close(struct hsd *d, const char *server)
+{
+	for (struct watch_tracer **p = &d->watch->tracers; *p; p = &(*p)->next)
+		if (!strcmp((*p)->server, server)) {
+			struct watch_tracer *t = *p;
+			*p = t->next;
+			close(t->ctl);
+			free(t);
+			return;
+		}
+}
+
+static struct watch_tracer *tracer_start(struct hsd *d, struct space_rt *server)
+{
+	struct watch_tracer *t = calloc(1, sizeof(*t));
+	int sv[2];
+
+	if (!t || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(t);
+		return NULL;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The session keeps only its control socket: no store, no sockets. */
+		struct trace_limits lim;
+		char err[HS_ERRLEN];
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4, ~0u, 0);
+		signal(SIGPIPE, SIG_IGN);
+		trace_limits_default(&lim);
+		_exit(trace_session_run(3, -1, server->proc.pid, &lim, err, sizeof(err)) ? 1 : 0);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		free(t);
+		return NULL;
+	}
+	watch_child(d, pid);
+	snprintf(t->server, sizeof(t->server), "%s", server->name);
+	t->pid = pid;
+	t->ctl = sv[0];
+	t->next = d->watch->tracers;
+	d->watch->tracers = t;
+	return t;
+}
+
+/* One byte carrying the reader's fd; never blocks hsd. */
+static int tracer_pass(struct watch_tracer *t, int fd)
+{
+	char byte = 0;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	return sendmsg(t->ctl, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
 static void on_trace_conn(uv_stream_t *s, int status)
 {
-	struct watch_trace *t = s->data;
-	struct hsd *d = t->d;
+	struct watch_trace *w = s->data;
+	struct hsd *d = w->d;
 	uv_pipe_t conn;
 	uv_os_fd_t fd;
 
@@ -277,7 +360,7 @@ static void on_trace_conn(uv_stream_t *s, int status)
 		uv_close((uv_handle_t *)&conn, NULL);
 		return;
 	}
-	struct space_rt *server = running(d, t->server);
+	struct space_rt *server = running(d, w->server);
 	int cfd = dup(fd);
 	uv_close((uv_handle_t *)&conn, NULL);
 	if (cfd < 0)
@@ -286,23 +369,19 @@ static void on_trace_conn(uv_stream_t *s, int status)
 		close(cfd); /* the reader sees EOF: nothing to trace now */
 		return;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* The session keeps only its connection: no store, no sockets. */
-		struct trace_limits lim;
-		char err[HS_ERRLEN];
-		if (dup2(cfd, 3) < 0)
-			_exit(1);
-		syscall(SYS_close_range, 4, ~0u, 0);
-		signal(SIGPIPE, SIG_IGN);
-		trace_limits_default(&lim);
-		_exit(trace_session_run(3, server->proc.pid, &lim, err, sizeof(err)) ? 1 : 0);
+	struct watch_tracer *t;
+	for (t = d->watch->tracers; t && strcmp(t->server, w->server); t = t->next)
+		;
+	int rc = t ? tracer_pass(t, cfd) : -ENOENT;
+	if (rc == -EPIPE || rc == -ECONNRESET || rc == -ENOENT) {
+		/* none yet, or it died: start one */
+		if (t)
+			tracer_close(d, w->server);
+		rc = (t = tracer_start(d, server)) ? tracer_pass(t, cfd) : -errno;
 	}
-	close(cfd);
-	if (pid > 0)
-		watch_child(d, pid);
-	else
-		log_error("trace %s -> %s: fork: %s", t->audit, t->server, strerror(errno));
+	if (rc)
+		log_error("trace %s -> %s: %s", w->audit, w->server, strerror(-rc));
+	close(cfd); /* the session has its own copy */
 }
 
 static void trace_closed(uv_handle_t *h)
@@ -374,6 +453,8 @@ void watch_free(struct hsd *d)
 		watch_relay_close(d, d->watch->relays->server);
 	while (d->watch->traces)
 		watch_trace_close(d, d->watch->traces->audit);
+	while (d->watch->tracers)
+		tracer_close(d, d->watch->tracers->server);
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	free(d->watch);
 	d->watch = NULL;
@@ -417,6 +498,7 @@ void watch_space_stopped(struct hsd *d, const char *name, enum space_kind kind,
 
 	if (kind == SPACE_SERVER) {
 		watch_relay_close(d, name);
+		tracer_close(d, name);
 		return;
 	}
 	receiver_path(init, path, sizeof(path));

@@ -2,8 +2,9 @@
  * processes, streamed to a reader in an audit space.
  *
  * An audit space cannot see server PIDs (sibling PID namespaces), so hsd
- * traces on its behalf.  One session = one reader connection = one
- * dedicated process (forked by hsd) that runs trace_session_run().  The
+ * traces on its behalf.  One session per server space = one dedicated
+ * process (forked by hsd) that runs trace_session_run() for every reader
+ * of that space, each with its own request and queue.  The
  * session only ever reads from tracees: it never writes registers or
  * memory, never injects or suppresses a signal, never keeps a tracee
  * stopped waiting for the reader (events go to a bounded queue, overflow
@@ -51,13 +52,18 @@ int trace_request_parse(const json_t *req, struct trace_request *out,
 
 /* The session.  Runs in a process of its own (it blocks SIGCHLD, SIGTERM
  * and SIGINT and installs a seccomp filter that stays for the process's
- * life; the caller exits when it returns).  conn_fd: the reader's stream
- * socket, already connected; space_init: the server space's PID 1 in our
- * PID namespace.  Returns 0 when the reader went away or SIGTERM/SIGINT
- * arrived, HS_EINPUT for a bad or refused first request (already answered
- * with {"error": ...}), HS_ESYS when attaching failed.  Every tracee is
- * detached before it returns. */
-int trace_session_run(int conn_fd, pid_t space_init,
+ * life; the caller exits when it returns).  It traces the server space
+ * whose PID 1 (in our PID namespace) is space_init for every reader it
+ * has: conn_fd (a connected stream socket, or -1) and, when ctl_fd >= 0,
+ * each one hsd passes later over ctl_fd (one byte with the fd as
+ * SCM_RIGHTS).  One tracer per thread is all ptrace allows, so readers of
+ * the same space must share a session.  With ctl_fd < 0 it returns when
+ * its one reader is done: 0, or HS_EINPUT for a bad or refused request /
+ * HS_ESYS when attaching failed (the reader was answered with
+ * {"error": ...}).  With ctl_fd >= 0 it returns 0 at EOF on ctl_fd (hsd
+ * stopped, or the server space did) or on SIGTERM/SIGINT.  Every tracee
+ * is detached before it returns. */
+int trace_session_run(int ctl_fd, int conn_fd, pid_t space_init,
 		      const struct trace_limits *lim, char *err, size_t errlen);
 
 /* ---- pieces, exposed for tests and for hstrace ---- */

@@ -1,19 +1,22 @@
-/* trace_session.c - one reader, one set of tracees, one process.
+/* trace_session.c - one process tracing one server space for its readers.
  *
  * Life of a session:
- *   1. read and validate the request (trace_proto.c), answer errors;
- *   2. seize every thread of the target(s) (PTRACE_SEIZE + INTERRUPT),
- *      following forks, vforks, clones and execs from then on;
- *   3. install the read-only seccomp filter (trace_seccomp.c);
- *   4. loop: every ptrace-stop is handled and the tracee resumed at once,
- *      events go to the bounded queue (trace_out.c), the socket is
- *      written only when it has room;
- *   5. on reader EOF/error, SIGTERM/SIGINT or no tracees left: detach
- *      everyone, send a final stats frame (best effort), return.
+ *   1. install the read-only seccomp filter (trace_seccomp.c);
+ *   2. take readers: the one it was started with, and every one hsd passes
+ *      over its control socket (SCM_RIGHTS) later;
+ *   3. for each reader's request (trace_readers.c) seize what it asks for
+ *      (PTRACE_SEIZE + INTERRUPT) unless already traced, following forks,
+ *      vforks, clones and execs from then on;
+ *   4. loop: every ptrace-stop is handled and the tracee resumed at once;
+ *      each reader wanting the event gets it in its own bounded queue;
+ *   5. with no reader left, detach everyone (and, with one reader only,
+ *      end); on SIGTERM/SIGINT or the control socket's EOF (hsd stopped,
+ *      or the server space did): detach, send every reader its final
+ *      stats (best effort), return.
  * If the process dies instead (SIGKILL), the kernel detaches every tracee
  * and lets it run on; nothing here uses PTRACE_O_EXITKILL.
  */
-#include "trace_int.h"
+#include "trace_session.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -25,49 +28,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include "err.h"
-#include "frame.h"
 
 #define TRACE_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | \
 		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
-#define TRACE_REQ_TIMEOUT_MS 10000 /* for the first request */
 #define TRACE_WAIT_BATCH 256       /* stops handled between socket checks */
-
-struct tracee {
-	pid_t tid;       /* ours */
-	pid_t pid, ntid; /* in the server space's namespace */
-	bool in_call;    /* between syscall-entry and -exit stops */
-	bool wanted;     /* the pending call passes the filter */
-	long nr;
-	uint32_t arch;
-	int64_t t_ns;
-	json_t *args;    /* decoded at entry, owned */
-};
-
-struct session {
-	int fd;
-	struct trace_limits lim;
-	struct trace_request rq;
-	unsigned level; /* depth of the server space's PID namespace */
-	struct tracee *t;
-	size_t nt, cap, last;
-	struct trace_outq q;
-	uint64_t events, dropped;
-	struct frame_reader fr;
-	int sfd;
-	bool stop, reader_gone;
-	pid_t space_init; /* for rescans of a whole space */
-};
-
-static int64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- the tracee table (linear with a last-hit cache: stops come in
  * runs from the same thread) ---- */
@@ -111,26 +76,6 @@ static void tracee_remove(struct session *s, struct tracee *t)
 
 /* ---- events ---- */
 
-static void queue_msg(struct session *s, json_t *msg, bool control)
-{
-	if (!msg)
-		return;
-	int rc = trace_outq_push(&s->q, msg, control);
-	if (!control) {
-		if (rc)
-			s->dropped++;
-		else
-			s->events++;
-	}
-	json_decref(msg);
-}
-
-static json_t *stats_msg(const struct session *s)
-{
-	return json_pack("{s:{s:I,s:I,s:I}}", "stats", "events", (json_int_t)s->events,
-			 "dropped", (json_int_t)s->dropped, "threads", (json_int_t)s->nt);
-}
-
 static void emit(struct session *s, struct tracee *t, bool done, int64_t rval,
 		 bool is_error)
 {
@@ -150,14 +95,8 @@ static void emit(struct session *s, struct tracee *t, bool done, int64_t rval,
 		json_object_set_new(ev, "tid", json_integer(t->ntid));
 	if (ev && done && is_error && strerrorname_np((int)-rval))
 		json_object_set_new(ev, "err", json_string(strerrorname_np((int)-rval)));
-	queue_msg(s, ev, false);
-}
-
-static bool wanted(const struct session *s, long nr)
-{
-	if (!s->rq.filter)
-		return true;
-	return nr >= 0 && nr < SYSCALLS_NR_MAX && (s->rq.want[nr / 8] & (1u << (nr % 8)));
+	if (ev)
+		readers_emit(s, t, ev, t->nr);
 }
 
 static void on_syscall_stop(struct session *s, struct tracee *t)
@@ -172,8 +111,8 @@ static void on_syscall_stop(struct session *s, struct tracee *t)
 		t->in_call = true;
 		t->nr = (long)info.entry.nr;
 		t->arch = info.arch;
-		t->t_ns = now_ns(CLOCK_REALTIME);
-		t->wanted = t->arch == AUDIT_ARCH_X86_64 ? wanted(s, t->nr) : !s->rq.filter;
+		t->t_ns = trace_now_ns(CLOCK_REALTIME);
+		t->wanted = readers_want(s, t, t->nr);
 		if (t->wanted && t->arch == AUDIT_ARCH_X86_64) {
 			struct trace_mem mem = {trace_mem_read_pid, (void *)(intptr_t)t->tid};
 			t->args = trace_decode_args(t->nr, (const uint64_t *)info.entry.args,
@@ -235,9 +174,13 @@ static void on_wait(struct session *s, pid_t tid, int status)
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
 		   event == PTRACE_EVENT_CLONE) {
 		/* over the limit, the child is detached at its first stop */
+		uint32_t rmask = t->rmask;
+		struct tracee *child = NULL;
 		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 &&
-		    !tracee_find(s, (pid_t)msg))
-			tracee_add(s, (pid_t)msg);
+		    !(child = tracee_find(s, (pid_t)msg)))
+			child = tracee_add(s, (pid_t)msg);
+		if (child) /* whoever follows a process follows its children */
+			child->rmask |= rmask;
 		t = tracee_find(s, tid); /* tracee_add may have moved the table */
 		tracee_resume(t, 0);
 	} else if (event == PTRACE_EVENT_EXEC) {
@@ -283,16 +226,20 @@ static bool drain_waits(struct session *s)
 
 /* ---- attaching ---- */
 
-static int attach_thread(struct session *s, pid_t tid)
+static int attach_thread(struct session *s, pid_t tid, uint32_t mask)
 {
-	if (tracee_find(s, tid))
+	struct tracee *t = tracee_find(s, tid);
+	if (t) {
+		t->rmask |= mask; /* traced for another reader already */
 		return 0;
+	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)TRACE_OPTS) < 0)
 		return errno == ESRCH ? 0 : -errno; /* a thread that just exited */
-	if (!tracee_add(s, tid)) {
+	if (!(t = tracee_add(s, tid))) {
 		ptrace(PTRACE_DETACH, tid, NULL, NULL); /* running: detach fails, */
 		return -ENOSPC;                        /* the session exit detaches */
 	}
+	t->rmask = mask;
 	/* seized tracees run until stopped: stop them once to start the
 	 * PTRACE_SYSCALL cycle */
 	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
@@ -301,7 +248,7 @@ static int attach_thread(struct session *s, pid_t tid)
 
 /* Seize every thread of pid; threads created meanwhile are caught by a
  * rescan (clones after the first seize are followed automatically). */
-static int attach_process(struct session *s, pid_t pid, int *first_err)
+static int attach_process(struct session *s, pid_t pid, uint32_t mask, int *first_err)
 {
 	int added = 0;
 	for (int pass = 0; pass < 10; pass++) {
@@ -311,7 +258,7 @@ static int attach_process(struct session *s, pid_t pid, int *first_err)
 		if (trace_proc_tasks(pid, &tids, &n))
 			break; /* gone */
 		for (size_t i = 0; i < n; i++) {
-			int rc = attach_thread(s, tids[i]);
+			int rc = attach_thread(s, tids[i], mask);
 			if (rc > 0)
 				new++;
 			else if (rc < 0 && !*first_err)
@@ -325,25 +272,28 @@ static int attach_process(struct session *s, pid_t pid, int *first_err)
 	return added;
 }
 
-static int attach_all(struct session *s, pid_t space_init, char *err, size_t errlen)
+/* Attach what rq asks for; mask marks the tracees of a process target.
+ * An error only if nothing at all could be found. */
+int trace_attach_all(struct session *s, const struct trace_request *rq, uint32_t mask,
+		     char *err, size_t errlen)
 {
 	int first_err = 0;
 	for (int pass = 0; pass < 5; pass++) {
 		pid_t *pids;
 		size_t n;
 		int added = 0;
-		int rc = trace_proc_targets(space_init, s->level, &s->rq, &pids, &n, err, errlen);
+		int rc = trace_proc_targets(s->space_init, s->level, rq, &pids, &n, err, errlen);
 		if (rc)
-			return s->nt ? 0 : rc;
+			return pass ? 0 : rc;
 		for (size_t i = 0; i < n; i++)
-			added += attach_process(s, pids[i], &first_err);
+			added += attach_process(s, pids[i], mask, &first_err);
 		free(pids);
-		if (!added || !s->rq.whole_space)
+		if (!added || !rq->whole_space)
 			break;
 	}
-	if (!s->nt) {
-		errno = first_err ? first_err : ESRCH;
-		return err_sys(err, errlen, "trace: attach");
+	if (first_err) {
+		errno = first_err;
+		err_sys(err, errlen, "trace: attach");
 	}
 	return 0;
 }
@@ -360,18 +310,18 @@ static void detach_one(struct session *s, struct tracee *t, int status)
 	tracee_gone(s, t);
 }
 
-static void detach_all(struct session *s)
+void trace_detach_all(struct session *s)
 {
 	for (size_t i = 0; i < s->nt; i++)
 		ptrace(PTRACE_INTERRUPT, s->t[i].tid, NULL, NULL);
-	int64_t deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)s->lim.detach_ms * 1000000;
+	int64_t deadline = trace_now_ns(CLOCK_MONOTONIC) + (int64_t)s->lim.detach_ms * 1000000;
 	while (s->nt) {
 		int status;
 		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
 		if (tid < 0)
 			break;
 		if (tid == 0) {
-			int64_t left = (deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
+			int64_t left = (deadline - trace_now_ns(CLOCK_MONOTONIC)) / 1000000;
 			if (left <= 0)
 				break; /* the rest is detached by the kernel when we exit */
 			struct pollfd p = {.fd = s->sfd, .events = POLLIN};
@@ -406,60 +356,6 @@ static void detach_all(struct session *s)
 	}
 }
 
-/* ---- the reader side ---- */
-
-static void reply_error(struct session *s, const char *msg)
-{
-	queue_msg(s, json_pack("{s:s}", "error", msg), true);
-}
-
-/* Frames the reader sends during a session: only "stats" is answered,
- * everything else is refused and the session goes on. */
-static void on_reader_frame(struct session *s, const json_t *req)
-{
-	char e[HS_ERRLEN];
-	const char *op = json_string_value(json_object_get(req, "op"));
-	if (op && strcmp(op, "stats") == 0) {
-		queue_msg(s, stats_msg(s), true);
-		return;
-	}
-	if (op && strcmp(op, "trace") == 0) {
-		reply_error(s, "op: \"trace\" refused: this session is already tracing");
-		return;
-	}
-	struct trace_request dummy;
-	trace_request_parse(req, &dummy, e, sizeof(e));
-	reply_error(s, e);
-}
-
-static void read_reader(struct session *s)
-{
-	uint8_t buf[4096];
-	ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == 0) { /* the reader is done asking: end, but send final stats */
-		s->stop = true;
-		return;
-	}
-	if (n < 0) {
-		s->stop = s->reader_gone = true;
-		return;
-	}
-	if (frame_reader_feed(&s->fr, buf, (size_t)n, NULL, 0)) {
-		s->stop = true; /* oversized: protocol error, end the session */
-		return;
-	}
-	json_t *msg;
-	int rc;
-	while ((rc = frame_reader_next(&s->fr, &msg, NULL, 0)) == 1) {
-		on_reader_frame(s, msg);
-		json_decref(msg);
-	}
-	if (rc < 0)
-		s->stop = true;
-}
-
 static void read_signals(struct session *s)
 {
 	struct signalfd_siginfo si;
@@ -468,114 +364,107 @@ static void read_signals(struct session *s)
 			s->stop = true;
 }
 
-/* Wait (bounded) for the first request. */
-static int read_request(struct session *s, json_t **req, char *err, size_t errlen)
+/* hsd passes a new reader: one byte with the connection's fd attached.
+ * EOF: hsd stopped, or the server space did. */
+static void read_ctl(struct session *s)
 {
-	int64_t deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)TRACE_REQ_TIMEOUT_MS * 1000000;
-	uint8_t buf[4096];
-	for (;;) {
-		int rc = frame_reader_next(&s->fr, req, err, errlen);
-		if (rc)
-			return rc < 0 ? rc : 0;
-		int64_t left = (deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
-		struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->sfd, .events = POLLIN}};
-		if (left <= 0 || poll(p, 2, (int)left) == 0)
-			return err_set(err, errlen, HS_EINPUT, "request: none within %d ms",
-				       TRACE_REQ_TIMEOUT_MS);
-		if (p[1].revents) {
-			read_signals(s);
-			if (s->stop)
-				return err_set(err, errlen, HS_ESYS, "trace: stopped before a request");
-		}
-		if (!p[0].revents)
-			continue;
-		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return err_set(err, errlen, HS_EINPUT, "request: reader closed before asking");
-		rc = frame_reader_feed(&s->fr, buf, (size_t)n, err, errlen);
-		if (rc)
-			return rc;
-	}
-}
+	char byte;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(s->ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
-/* Send what is queued, waiting at most ms (nothing is stopped then). */
-static void flush_final(struct session *s, int ms)
-{
-	int64_t deadline = now_ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000;
-	while (!s->reader_gone && !trace_outq_empty(&s->q)) {
-		if (trace_outq_flush(&s->q, s->fd))
-			return;
-		int64_t left = (deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
-		struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-		if (trace_outq_empty(&s->q) || left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		s->stop = true;
+		return;
+	}
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int))) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		readers_add(s, fd);
 	}
 }
 
 /* Processes that joined the space from outside (setns, as hsctl space
  * exec does) are no one's fork: look for them now and then. */
 #define TRACE_RESCAN_NS (250 * 1000000LL)
-static void rescan(struct session *s)
-{
-	pid_t *pids;
-	size_t n;
-	int first_err = 0;
 
-	if (trace_proc_targets(s->space_init, s->level, &s->rq, &pids, &n, NULL, 0))
-		return;
-	for (size_t i = 0; i < n; i++)
-		attach_process(s, pids[i], &first_err);
-	free(pids);
+static bool readers_left(const struct session *s)
+{
+	for (size_t i = 0; i < TRACE_READERS_MAX; i++)
+		if (s->r[i].fd >= 0)
+			return true;
+	return false;
 }
 
 static void run_loop(struct session *s)
 {
-	int64_t next_stats = now_ns(CLOCK_MONOTONIC) + (int64_t)s->lim.stats_ms * 1000000;
-	int64_t next_scan = now_ns(CLOCK_MONOTONIC) + TRACE_RESCAN_NS;
-	while (!s->stop && s->nt) {
-		bool busy = drain_waits(s);
-		if (trace_outq_flush(&s->q, s->fd)) {
-			s->stop = s->reader_gone = true;
-			break;
-		}
-		int64_t now = now_ns(CLOCK_MONOTONIC);
+	static const struct trace_request whole = {.whole_space = true};
+	int64_t next_stats = trace_now_ns(CLOCK_MONOTONIC) + (int64_t)s->lim.stats_ms * 1000000;
+	int64_t next_scan = trace_now_ns(CLOCK_MONOTONIC) + TRACE_RESCAN_NS;
+	char e[HS_ERRLEN];
+
+	while (!s->stop && (s->ctl >= 0 || readers_left(s))) {
+		bool busy = s->nt && drain_waits(s);
+		readers_service(s);
+		if (s->nt && !readers_active(s))
+			trace_detach_all(s); /* nobody to trace for */
+		int64_t now = trace_now_ns(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
-			queue_msg(s, stats_msg(s), true);
+			readers_stats(s);
 			next_stats = now + (int64_t)s->lim.stats_ms * 1000000;
 		}
-		struct pollfd p[2] = {
-			{.fd = s->sfd, .events = POLLIN},
-			{.fd = s->fd, .events = POLLIN | (trace_outq_empty(&s->q) ? 0 : POLLOUT)},
-		};
-		if (s->rq.whole_space && now >= next_scan) {
-			rescan(s);
+		bool scan = readers_whole_space(s);
+		if (scan && now >= next_scan) {
+			trace_attach_all(s, &whole, 0, e, sizeof(e));
 			next_scan = now + TRACE_RESCAN_NS;
 		}
-		int64_t next = next_stats < next_scan || !s->rq.whole_space ? next_stats : next_scan;
+		struct pollfd p[2 + TRACE_READERS_MAX];
+		struct reader *who[TRACE_READERS_MAX];
+		nfds_t n = 0;
+		p[n++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = s->ctl, .events = POLLIN}; /* -1 is ignored */
+		for (size_t i = 0; i < TRACE_READERS_MAX; i++) {
+			struct reader *r = &s->r[i];
+			if (r->fd < 0)
+				continue;
+			who[n - 2] = r;
+			p[n++] = (struct pollfd){.fd = r->fd,
+				.events = POLLIN | (trace_outq_empty(&r->q) ? 0 : POLLOUT)};
+		}
+		int64_t next = !scan || next_stats < next_scan ? next_stats : next_scan;
 		int wait_ms = busy ? 0 : (int)((next - now) / 1000000) + 1;
-		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+		if (poll(p, n, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN)
 			read_signals(s);
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
-			read_reader(s);
+		if (p[1].revents)
+			read_ctl(s);
+		for (nfds_t i = 2; i < n; i++)
+			if (who[i - 2]->fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				readers_read(s, who[i - 2]);
 	}
 }
 
-static int session_setup(struct session *s, int conn_fd, const struct trace_limits *lim,
+static int session_setup(struct session *s, int ctl_fd, const struct trace_limits *lim,
 			 char *err, size_t errlen)
 {
 	sigset_t set;
-	*s = (struct session){.fd = conn_fd, .sfd = -1};
+	*s = (struct session){.ctl = ctl_fd, .sfd = -1};
+	for (size_t i = 0; i < TRACE_READERS_MAX; i++)
+		s->r[i].fd = -1;
 	if (lim)
 		s->lim = *lim;
 	else
 		trace_limits_default(&s->lim);
-	frame_reader_init(&s->fr, TRACE_FRAME_MAX);
-	if (trace_outq_init(&s->q, s->lim.queue_max))
-		return err_set(err, errlen, HS_ESYS, "trace: out of memory");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -590,73 +479,43 @@ static int session_setup(struct session *s, int conn_fd, const struct trace_limi
 
 static void session_free(struct session *s)
 {
+	readers_free(s);
 	for (size_t i = 0; i < s->nt; i++)
 		json_decref(s->t[i].args);
 	free(s->t);
-	trace_outq_free(&s->q);
-	frame_reader_free(&s->fr);
 	if (s->sfd >= 0)
 		close(s->sfd);
 }
 
-/* Tell the reader before any tracee exists (blocking is fine then);
- * MSG_NOSIGNAL: a vanished reader must not kill us with SIGPIPE. */
-static void answer_error(int fd, const char *text)
-{
-	uint8_t *buf;
-	size_t len, off = 0;
-	json_t *m = json_pack("{s:s}", "error", text);
-	if (m && frame_encode(m, TRACE_FRAME_MAX, &buf, &len, NULL, 0) == 0) {
-		while (off < len) {
-			ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		free(buf);
-	}
-	json_decref(m);
-}
-
-int trace_session_run(int conn_fd, pid_t space_init, const struct trace_limits *lim,
+int trace_session_run(int ctl_fd, int conn_fd, pid_t space_init, const struct trace_limits *lim,
 		      char *err, size_t errlen)
 {
 	struct session s;
 	sigset_t old;
-	json_t *req = NULL;
 	char e[HS_ERRLEN] = "";
 
 	sigprocmask(SIG_SETMASK, NULL, &old);
-	int rc = session_setup(&s, conn_fd, lim, e, sizeof(e));
-	if (!rc)
-		rc = read_request(&s, &req, e, sizeof(e));
-	if (!rc)
-		rc = trace_request_parse(req, &s.rq, e, sizeof(e));
-	json_decref(req);
+	int rc = session_setup(&s, ctl_fd, lim, e, sizeof(e));
 	s.space_init = space_init;
 	if (!rc && trace_proc_level(space_init, &s.level))
 		rc = err_sys(e, sizeof(e), "trace: server space init %d", (int)space_init);
 	if (!rc)
-		rc = attach_all(&s, space_init, e, sizeof(e));
-	if (!rc)
 		rc = trace_seccomp_install(e, sizeof(e));
 	if (rc) {
-		detach_all(&s);
-		answer_error(conn_fd, e);
+		if (conn_fd >= 0) {
+			trace_answer_error(conn_fd, e);
+			close(conn_fd);
+		}
 		err_set(err, errlen, rc, "%s", e);
 		goto out;
 	}
-	queue_msg(&s, json_pack("{s:b,s:I}", "ok", 1, "threads", (json_int_t)s.nt), true);
-
+	if (conn_fd >= 0)
+		readers_add(&s, conn_fd);
 	run_loop(&s);
-	detach_all(&s);
-	json_t *fin = stats_msg(&s);
-	if (fin)
-		json_object_set_new(fin, "final", json_true());
-	queue_msg(&s, fin, true);
-	flush_final(&s, 1000);
+	trace_detach_all(&s);
+	readers_finish(&s);
+	if ((rc = s.single_rc))
+		err_set(err, errlen, rc, "%s", s.single_err);
 out:
 	session_free(&s);
 	sigprocmask(SIG_SETMASK, &old, NULL);

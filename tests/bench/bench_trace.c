@@ -67,7 +67,7 @@ static struct result measure(pid_t busy, int slow_ms, double secs)
 		if (sess == 0) {
 			char err[HS_ERRLEN];
 			close(sv[0]);
-			int rc = trace_session_run(sv[1], busy, NULL, err, sizeof(err));
+			int rc = trace_session_run(-1, sv[1], busy, NULL, err, sizeof(err));
 			if (rc)
 				fprintf(stderr, "session: %s\n", err);
 			_exit(rc ? 1 : 0);

@@ -3,7 +3,7 @@
  *
  *   test process ── helper (unshare CLONE_NEWPID) ── init (ns pid 1) ── worker (ns pid 2)
  *        │                                                         loop: open(PATH); close; ++iters
- *        └── session child: trace_session_run(sv[1], init) <══socketpair══> sv[0] (the "reader")
+ *        └── session child: trace_session_run(-1, sv[1], init) <══socketpair══> sv[0] (the "reader")
  *
  * Everything started here is killed by pid in .fini (killing init ends
  * the namespace, so the worker goes with it).  Needs root.
@@ -162,7 +162,7 @@ static void start_session(const char *req, size_t queue_max)
 		if (queue_max)
 			lim.queue_max = queue_max;
 		lim.stats_ms = 200;
-		int rc = trace_session_run(sv[1], init_pid, &lim, err, sizeof(err));
+		int rc = trace_session_run(-1, sv[1], init_pid, &lim, err, sizeof(err));
 		close(sv[1]);
 		_exit(rc == 0 ? 0 : rc == HS_EINPUT ? 2 : 1);
 	}
@@ -181,39 +181,49 @@ static void send_frame(const char *text)
 	json_decref(j);
 }
 
-/* Next frame within ms, or NULL. */
-static json_t *next_frame(int ms)
+/* Next frame on fd (read through f) within ms, or NULL. */
+static json_t *next_frame_on(int fd, struct frame_reader *f, int ms)
 {
 	int64_t end = mono_ms() + ms;
 	uint8_t buf[16384];
 	for (;;) {
 		json_t *m;
-		int rc = frame_reader_next(&fr, &m, NULL, 0);
+		int rc = frame_reader_next(f, &m, NULL, 0);
 		cr_assert_geq(rc, 0);
 		if (rc == 1)
 			return m;
-		struct pollfd p = {.fd = reader, .events = POLLIN};
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int64_t left = end - mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return NULL;
-		ssize_t n = read(reader, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return NULL;
-		cr_assert_eq(frame_reader_feed(&fr, buf, (size_t)n, NULL, 0), 0);
+		cr_assert_eq(frame_reader_feed(f, buf, (size_t)n, NULL, 0), 0);
 	}
 }
 
+static json_t *next_frame(int ms)
+{
+	return next_frame_on(reader, &fr, ms);
+}
+
 /* Skip frames until one has key; NULL on timeout or EOF. */
-static json_t *frame_with(const char *key, int ms)
+static json_t *frame_with_on(int fd, struct frame_reader *f, const char *key, int ms)
 {
 	int64_t end = mono_ms() + ms;
 	json_t *m;
-	while ((m = next_frame((int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
+	while ((m = next_frame_on(fd, f, (int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
 		if (json_object_get(m, key))
 			return m;
 		json_decref(m);
 	}
 	return NULL;
+}
+
+static json_t *frame_with(const char *key, int ms)
+{
+	return frame_with_on(reader, &fr, key, ms);
 }
 
 static bool is_our_openat(const json_t *ev)
@@ -429,5 +439,110 @@ Test(trace_live, slow_reader_does_not_slow_the_server)
 	cr_expect_gt(slow, fast / 2, "slow reader: %.0f/s vs fast %.0f/s", slow, fast);
 	cr_expect_gt(sd, 0, "a 20 ms/event reader must lose events");
 	cr_expect_geq(se, 0);
+	expect_detached_and_running();
+}
+
+/* ---- one session, several readers (as hsd runs it) ---- */
+
+/* Hand fd to the session as hsd does: one byte with SCM_RIGHTS. */
+static void pass_reader(int ctl, int fd)
+{
+	char byte = 0;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	memset(&u, 0, sizeof(u));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	cr_assert_eq(sendmsg(ctl, &mh, 0), 1);
+}
+
+/* A connected reader passed to the session, its request sent. */
+static int add_reader(int ctl, const char *req)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pass_reader(ctl, sv[1]);
+	close(sv[1]);
+	json_t *j = json_loads(req, 0, NULL);
+	cr_assert_eq(frame_write_fd(sv[0], j, TRACE_FRAME_MAX, NULL, 0), 0);
+	json_decref(j);
+	return sv[0];
+}
+
+static bool sees_our_openat(int fd, struct frame_reader *f)
+{
+	json_t *ev;
+	bool found = false;
+	for (int i = 0; i < 5000 && !found && (ev = frame_with_on(fd, f, "syscall", 5000)); i++) {
+		found = is_our_openat(ev);
+		json_decref(ev);
+	}
+	return found;
+}
+
+Test(trace_live, readers_of_one_space_share_the_session)
+{
+	int ctl[2];
+	struct frame_reader f1, f2;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl), 0);
+	session = fork();
+	cr_assert_geq(session, 0);
+	if (session == 0) {
+		char err[HS_ERRLEN];
+		close(ctl[0]);
+		_exit(trace_session_run(ctl[1], -1, init_pid, NULL, err, sizeof(err)) ? 1 : 0);
+	}
+	close(ctl[1]);
+	frame_reader_init(&f1, TRACE_FRAME_MAX);
+	frame_reader_init(&f2, TRACE_FRAME_MAX);
+
+	/* An old IDS version follows the whole space ... */
+	int r1 = add_reader(ctl[0], "{\"v\":1,\"op\":\"trace\",\"target\":\"space\"}");
+	json_t *ok = frame_with_on(r1, &f1, "ok", 5000);
+	cr_assert_not_null(ok, "first reader: no ok");
+	json_decref(ok);
+	cr_expect(sees_our_openat(r1, &f1));
+	/* ... and the new one asks while it still runs: ptrace allows one
+	 * tracer per thread, so only a shared session can serve both. */
+	int r2 = add_reader(ctl[0], "{\"v\":1,\"op\":\"trace\",\"target\":2,\"syscalls\":[\"openat\"]}");
+	ok = frame_with_on(r2, &f2, "ok", 5000);
+	cr_assert_not_null(ok, "second reader refused while the first one traces");
+	cr_expect_eq(json_integer_value(json_object_get(ok, "threads")), 1); /* the worker */
+	json_decref(ok);
+	cr_expect(sees_our_openat(r2, &f2));
+	json_t *ev = frame_with_on(r2, &f2, "syscall", 5000);
+	cr_assert_not_null(ev);
+	cr_expect_str_eq(json_string_value(json_object_get(ev, "syscall")), "openat", "its filter holds");
+	json_decref(ev);
+
+	/* The old one leaves with its final stats; the new one goes on. */
+	shutdown(r1, SHUT_WR);
+	json_t *fin = frame_with_on(r1, &f1, "final", 5000);
+	cr_expect_not_null(fin, "first reader: no final stats");
+	json_decref(fin);
+	close(r1);
+	cr_expect(sees_our_openat(r2, &f2), "second reader lost its events when the first left");
+
+	/* hsd closing the control socket ends the session: final stats, and
+	 * every tracee detached and running on. */
+	close(ctl[0]);
+	fin = frame_with_on(r2, &f2, "final", 5000);
+	cr_expect_not_null(fin, "second reader: no final stats");
+	json_decref(fin);
+	int st;
+	cr_assert_eq(waitpid(session, &st, 0), session);
+	session = -1;
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(r2);
+	frame_reader_free(&f1);
+	frame_reader_free(&f2);
 	expect_detached_and_running();
 }

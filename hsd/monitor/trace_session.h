@@ -1,0 +1,86 @@
+/* trace_session.h - the session process's state, shared by
+ * trace_session.c (tracees: stops, attaching, detaching) and
+ * trace_readers.c (readers: requests, queues, stats).
+ *
+ * One session traces one server space for every reader that asks: ptrace
+ * allows a single tracer per thread, so two readers of the same space
+ * (an old and a new IDS version during a rollout) must share it.
+ */
+#ifndef HS_TRACE_SESSION_H
+#define HS_TRACE_SESSION_H
+
+#include "trace_int.h"
+#include "err.h"
+#include "frame.h"
+
+#include <time.h>
+
+#define TRACE_READERS_MAX 32      /* bits of tracee.rmask */
+#define TRACE_REQ_TIMEOUT_MS 10000 /* for a reader's first request */
+#define TRACE_FINAL_MS 1000        /* to flush a leaving reader's last frames */
+
+struct tracee {
+	pid_t tid;       /* ours */
+	pid_t pid, ntid; /* in the server space's namespace */
+	bool in_call;    /* between syscall-entry and -exit stops */
+	bool wanted;     /* some reader wants the pending call */
+	long nr;
+	uint32_t arch;
+	uint32_t rmask;  /* readers of a process target that follow it */
+	int64_t t_ns;
+	json_t *args;    /* decoded at entry, owned */
+};
+
+struct reader {
+	int fd;              /* -1: a free slot */
+	bool asked;          /* its request was accepted: it gets events */
+	bool ending;         /* its last frames are queued: flush, then close */
+	int64_t deadline_ns; /* for its request, then for its last frames */
+	struct trace_request rq;
+	struct trace_outq q;
+	struct frame_reader fr;
+	uint64_t events, dropped;
+};
+
+struct session {
+	int ctl;        /* hsd's end passing new readers; -1: one reader only */
+	struct trace_limits lim;
+	pid_t space_init;
+	unsigned level; /* depth of the server space's PID namespace */
+	struct tracee *t;
+	size_t nt, cap, last;
+	struct reader r[TRACE_READERS_MAX];
+	int sfd;
+	bool stop;
+	int single_rc;  /* one-reader mode: why its request was refused */
+	char single_err[HS_ERRLEN];
+};
+
+static inline int64_t trace_now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* trace_session.c */
+int trace_attach_all(struct session *s, const struct trace_request *rq, uint32_t mask,
+		     char *err, size_t errlen);
+void trace_detach_all(struct session *s);
+
+/* trace_readers.c */
+void trace_answer_error(int fd, const char *text);
+void readers_add(struct session *s, int fd);
+size_t readers_active(const struct session *s); /* asked and not ending */
+bool readers_want(const struct session *s, const struct tracee *t, long nr);
+bool readers_whole_space(const struct session *s);
+void readers_emit(struct session *s, const struct tracee *t, json_t *ev /* consumed */, long nr);
+void readers_stats(struct session *s);
+/* Flush, close the finished, time out the silent. */
+void readers_service(struct session *s);
+void readers_read(struct session *s, struct reader *r);
+/* Every reader gets its final stats; wait up to TRACE_FINAL_MS. */
+void readers_finish(struct session *s);
+void readers_free(struct session *s);
+
+#endif
