@@ -18,6 +18,7 @@
 #include "spaces_int.h"
 #include "daemon.h"
 #include "err.h"
+#include "fdpass.h"
 #include "fsutil.h"
 #include "fsview.h"
 #include "log.h"
@@ -325,27 +326,6 @@ static struct watch_tracer *tracer_start(struct hsd *d, struct space_rt *server)
 	return t;
 }
 
-/* One byte carrying the reader's fd; never blocks hsd. */
-static int tracer_pass(struct watch_tracer *t, int fd)
-{
-	char byte = 0;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	return sendmsg(t->ctl, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 static void on_trace_conn(uv_stream_t *s, int status)
 {
 	struct watch_trace *w = s->data;
@@ -372,12 +352,12 @@ static void on_trace_conn(uv_stream_t *s, int status)
 	struct watch_tracer *t;
 	for (t = d->watch->tracers; t && strcmp(t->server, w->server); t = t->next)
 		;
-	int rc = t ? tracer_pass(t, cfd) : -ENOENT;
+	int rc = t ? fdpass_send(t->ctl, cfd, MSG_DONTWAIT) : -ENOENT; /* never block hsd */
 	if (rc == -EPIPE || rc == -ECONNRESET || rc == -ENOENT) {
 		/* none yet, or it died: start one */
 		if (t)
 			tracer_close(d, w->server);
-		rc = (t = tracer_start(d, server)) ? tracer_pass(t, cfd) : -errno;
+		rc = (t = tracer_start(d, server)) ? fdpass_send(t->ctl, cfd, MSG_DONTWAIT) : -errno;
 	}
 	if (rc)
 		log_error("trace %s -> %s: %s", w->audit, w->server, strerror(-rc));

@@ -17,6 +17,7 @@
  * and lets it run on; nothing here uses PTRACE_O_EXITKILL.
  */
 #include "trace_session.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -368,29 +369,12 @@ static void read_signals(struct session *s)
  * EOF: hsd stopped, or the server space did. */
 static void read_ctl(struct session *s)
 {
-	char byte;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	ssize_t n = recvmsg(s->ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int fd, rc = fdpass_recv(s->ctl, &fd);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		s->stop = true;
-		return;
-	}
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-		int fd;
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	if (rc == 1)
 		readers_add(s, fd);
-	}
+	else if (rc < 0 && rc != -EAGAIN && rc != -EINTR)
+		s->stop = true;
 }
 
 /* Processes that joined the space from outside (setns, as hsctl space

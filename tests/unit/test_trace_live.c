@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fdpass.h"
 #include "frame.h"
 #include "trace.h"
 
@@ -444,32 +445,12 @@ Test(trace_live, slow_reader_does_not_slow_the_server)
 
 /* ---- one session, several readers (as hsd runs it) ---- */
 
-/* Hand fd to the session as hsd does: one byte with SCM_RIGHTS. */
-static void pass_reader(int ctl, int fd)
-{
-	char byte = 0;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	memset(&u, 0, sizeof(u));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	cr_assert_eq(sendmsg(ctl, &mh, 0), 1);
-}
-
 /* A connected reader passed to the session, its request sent. */
 static int add_reader(int ctl, const char *req)
 {
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	pass_reader(ctl, sv[1]);
+	cr_assert_eq(fdpass_send(ctl, sv[1], 0), 0); /* as hsd does */
 	close(sv[1]);
 	json_t *j = json_loads(req, 0, NULL);
 	cr_assert_eq(frame_write_fd(sv[0], j, TRACE_FRAME_MAX, NULL, 0), 0);
