@@ -31,6 +31,23 @@ check "space s1 answers on 8081" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID e
 check "space s2 answers on 8082 (same internal port)" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
 check "a space reaches out through masquerade" on a hsctl space exec s1 -- ping -c1 -W2 192.0.2.2
 
+# The space's own process tree, hostname and private mounts.
+check "hostname is the space name" [ "$(ctl space exec s1 -- hostname)" = s1 ]
+check "PID 1 of the space is hsd's init" [ "$(ctl space exec s1 -- cat /proc/1/comm)" = hsinit ]
+check "the space has its own /proc (PID 1 is not the machine's init)" \
+	[ "$(ctl space exec s1 -- sh -c 'ls /proc | grep -c "^[0-9]*$"')" -lt 20 ]
+check "an orphan is reaped by the space's init" bash -c "
+	$SIM --id $T_ID exec a -- hsctl space exec s1 -- sh -c 'sleep 0.3 & exit 0'
+	sleep 1
+	! $SIM --id $T_ID exec a -- hsctl space exec s1 -- sh -c 'grep -l \"^State:.*Z\" /proc/[0-9]*/status' 2>/dev/null | grep -q ."
+ctl space exec s1 -- sh -c 'echo mine > /tmp/s1-private'
+check "/tmp is private to the space (not in s2)" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec s2 -- test -e /tmp/s1-private"
+check "/tmp is private to the space (not in the base)" on a test ! -e /tmp/s1-private
+check "a minimal /dev: null works, no disk device" \
+	ctl space exec s1 -- sh -c 'echo x > /dev/null && test -c /dev/urandom && ! ls /dev | grep -q -E "^(sd|vd|nvme|loop)"'
+ctl space exec s1 -- sh -c 'echo w > /etc/s1-write'
+check "a space's write never reaches the base filesystem" on a test ! -e /etc/s1-write
+
 # Inheritance: one overlay, parent's layer below the child's.
 ctl space create base1 --kind server -- sleep 100000 >/dev/null
 ctl space exec base1 -- sh -c 'mkdir -p /opt/t/d && echo p > /opt/t/parent && echo del > /opt/t/victim && echo deep > /opt/t/d/f'
@@ -53,9 +70,17 @@ check "after flatten the child inherits from the base" [ "$(ctl --json space sho
 check "the parent's layer is untouched by flatten" [ "$(ctl space exec base1 -- cat /opt/t/victim)" = del ]
 
 # The isolation matrix, from inside the server space "web".
-ctl space create ids --kind audit -- sh -c 'echo secret > /root/ids-secret; exec sleep 31337' >/dev/null
+ctl space create ids --kind audit -- sh -c 'echo secret > /root/ids-secret
+	socat TCP-LISTEN:7777,fork,reuseaddr SYSTEM:"echo audit" &
+	exec sleep 31337' >/dev/null
 ids_pid=$(ctl --json space show ids | jq -r .pid)
+ids_addr=$(ctl --json space show ids | jq -r .address)
+web_addr=$(ctl --json space show web | jq -r .address)
 hsd_pid=$(sim pid a)
+# Positive controls: what the attempts below aim at is really there.
+check "the audit listener answers inside its own space" wait_until 10 \
+	bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl space exec ids -- socat -T2 - TCP:$ids_addr:7777 </dev/null)\" = audit ]"
+check "host b's private key exists (seen from the machine)" test -s "/var/lib/hs-sim/$T_ID/b/state/private.key"
 deny() { # deny "what" shell-snippet: must fail inside web
 	if on a hsctl space exec web -- sh -c "$2" >/dev/null 2>&1; then fail "isolation: $1 succeeded"; else pass "isolation: $1 fails"; fi
 }
@@ -70,13 +95,26 @@ deny "reach the hsd control socket" "test -S /run/hsd/hsd.sock || socat -u OPEN:
 deny "mount a filesystem" "mount -t tmpfs x /mnt"
 deny "unmount /proc" "umount /proc"
 deny "make a new mount namespace" "unshare -m true"
-deny "reach an audit space over the network" "curl -s --max-time 2 http://10.99.1.1/ || ping -c1 -W1 10.99.1.1"
+deny "connect to an audit space's listener" "socat -T2 - TCP:$ids_addr:7777,connect-timeout=2 </dev/null | grep -q audit"
+deny "ping an audit space" "ping -c1 -W1 $ids_addr"
+deny "read another simulated host's private key" "cat /var/lib/hs-sim/$T_ID/b/state/private.key"
+deny "read another simulated host's store" "ls /var/lib/hs-sim/$T_ID/b/state/hsd.db"
 deny "flush the nftables rules" "nft flush ruleset"
 deny "change a sysctl" "echo 0 > /proc/sys/net/ipv4/ip_forward"
 deny "trigger sysrq" "echo h > /proc/sysrq-trigger"
 deny "create a disk device" "mknod /tmp/disk b 8 0"
 deny "read the hsd private key" "cat /var/lib/hsd/private.key"
 check "base nftables table intact" on a nft list table ip hsd
+# And from the audit side: no path to the base, its servers or hsd.
+deny_audit() { # deny_audit "what" shell-snippet: must fail inside ids
+	if on a hsctl space exec ids -- sh -c "$2" >/dev/null 2>&1; then fail "isolation: audit space can $1"; else pass "isolation: audit space cannot $1"; fi
+}
+deny_audit "reach the web server space" "socat -T2 - TCP:$web_addr:8080,connect-timeout=2 </dev/null"
+deny_audit "reach the host's underlay address" "ping -c1 -W1 $A_IP"
+deny_audit "reach another host" "ping -c1 -W1 192.0.2.2"
+deny_audit "reach the hsd control socket" "test -S /run/hsd/hsd.sock || socat -u OPEN:/dev/null UNIX-CONNECT:/run/hsd/hsd.sock"
+deny_audit "ptrace a server process" "strace -p $(ctl --json space show web | jq -r .pid) -e trace=none -o /dev/null & sleep 1; kill -0 \$! && wait \$!"
+check "the base cannot reach the audit listener" bash -c "! $SIM --id $T_ID exec a -- socat -T2 - TCP:$ids_addr:7777,connect-timeout=2 </dev/null"
 check "base forwarding still on" [ "$(on a cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
 check "the audit secret is still there" [ "$(ctl space exec ids -- cat /root/ids-secret)" = secret ]
 
@@ -115,7 +153,7 @@ spaces_before=$(ctl --json space list | jq -c '[.spaces[].name]')
 layers_before=$(on a ls "$state/layers")
 ctl space create kid2 --kind server --inherit base1 -- sleep 100000 >/dev/null
 T_PATTERN=--inherit expect_exit 2 "unknown parent" on a hsctl space create x1 --kind server --inherit nope -- true
-T_PATTERN=--inherit expect_exit 2 "cyclic inheritance" on a hsctl space create x2 --kind server --inherit x2 -- true
+T_PATTERN=itself expect_exit 2 "cyclic inheritance" on a hsctl space create x2 --kind server --inherit x2 -- true
 T_PATTERN=--publish expect_exit 2 "publish without a port" on a hsctl space create x3 --kind server --publish 80 -- true
 T_PATTERN=--publish expect_exit 2 "publish port 0" on a hsctl space create x3 --kind server --publish 0:80 -- true
 T_PATTERN=--publish expect_exit 2 "publish bad protocol" on a hsctl space create x3 --kind server --publish 90:80/sctp -- true
