@@ -45,8 +45,8 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	int64_t spaces, instances;
 	int rc;
 
-	if ((rc = store_count(d->store, "spaces", &spaces, err, errlen)) ||
-	    (rc = store_count(d->store, "instances", &instances, err, errlen)))
+	if ((rc = store_count(d->store, "spaces", NULL, &spaces, err, errlen)) ||
+	    (rc = store_count(d->store, "instances", "stopped_at IS NULL", &instances, err, errlen)))
 		return rc;
 	*result = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 			    "host", d->cluster.hosts[d->self].name,

@@ -262,11 +262,12 @@ int store_meta_get(struct store *st, const char *key, char *buf, size_t len,
 	return rc;
 }
 
-int store_count(struct store *st, const char *table, int64_t *out, char *err,
-		size_t errlen)
+int store_count(struct store *st, const char *table, const char *where, int64_t *out,
+		char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", table);
+	char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\" WHERE %s", table,
+				    where ? where : "1");
 	int rc;
 
 	if (!sql)

@@ -37,9 +37,10 @@ int store_meta_set(struct store *st, const char *key, const char *value,
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len,
 		   char *err, size_t errlen);
 
-/* Count rows of a table (a fixed identifier, never user input). */
-int store_count(struct store *st, const char *table, int64_t *out, char *err,
-		size_t errlen);
+/* Count the rows of table, or only those matching where when it is not
+ * NULL (both fixed SQL written in the code, never input). */
+int store_count(struct store *st, const char *table, const char *where, int64_t *out,
+		char *err, size_t errlen);
 
 int64_t store_now_ms(void);
 

@@ -43,6 +43,11 @@ check "rollout to trace-2 succeeds" ctl rollout trace-2 --wait
 [ "$T_FAILS" = 0 ] || ctl rollout status --timeline || true
 on c hsctl space exec web -- sh -c 'sleep 1; cat /etc/sudoers >/dev/null 2>&1' || true # the read counts, not its result
 check "trace@2 reports a sudoers read, a rule trace-1 did not have" alert_on c 'trace@2 +ALERT trace web sudoers-read'
+# Four instances were started on each host, two of them since retired.
+for h in $HOSTS; do
+	check "hsctl status on $h counts its 2 running instances, not the retired ones" \
+		bash -c "$SIM --id $T_ID exec $h -- hsctl --json status | jqe '.instances == 2'"
+done
 check "the web servers kept serving throughout" bash -c "$SIM --id $T_ID exec b -- curl -s --max-time 3 http://192.0.2.3/ | grep -q 'hello from c'"
 t_sanitizer_check
 t_done

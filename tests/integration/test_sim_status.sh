@@ -26,6 +26,16 @@ on a hsctl space create idle --kind server -- sleep infinity >/dev/null
 on c hsctl space create idle --kind audit -- sleep infinity >/dev/null
 space_pids=("$(on a hsctl --json space show idle | jq -r .pid)" "$(on c hsctl --json space show idle | jq -r .pid)")
 check "the spaces run" [ -d "/proc/${space_pids[0]}" -a -d "/proc/${space_pids[1]}" ]
+check "a sees every host reachable over the mesh" wait_until 30 bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jqe '[.fleet[].reachable] | all'"
+status=$(on a hsctl status)
+check "plain status names the host" grep -qx 'host: *a' <<<"$status"
+check "plain status names the cluster and its size" grep -qx 'cluster: *three (3 hosts)' <<<"$status"
+check "plain status counts the space" grep -qx 'spaces: *1' <<<"$status"
+check "plain status shows the uptime" grep -qE '^uptime: +0d 00:[0-9]{2}:[0-9]{2}$' <<<"$status"
+for h in a b c; do
+	check "plain status lists host $h as reachable" grep -qE "^$h +yes" <<<"$status"
+done
+check "json status counts the space and uptime" bash -c "$SIM --id $T_ID exec c -- hsctl --json status | jqe '.spaces == 1 and .instances == 0 and .uptime_s >= 0'"
 
 # A host whose hsd crashed is still cleaned up.
 kill -KILL "${pids[1]}"

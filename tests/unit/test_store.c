@@ -44,12 +44,12 @@ Test(store, fresh_database_gets_every_migration)
 
 	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(st->version, migrations_count);
-	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(store_count(st, "schema_version", NULL, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, migrations_count);
 	store_close(st);
 	/* Reopening applies nothing new and keeps the data. */
 	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(store_count(st, "schema_version", NULL, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, migrations_count);
 	store_close(st);
 	struct stat sb;
@@ -114,9 +114,9 @@ Test(store, failed_migration_rolls_back)
 	cr_assert_neq(store_open_with(db, bad, 2, &st, err, sizeof(err)), 0);
 	cr_assert_null(st);
 	cr_assert_eq(store_open_with(db, bad, 1, &st, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_count(st, "schema_version", &n, err, sizeof(err)), 0);
+	cr_assert_eq(store_count(st, "schema_version", NULL, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, 1);
-	cr_assert_neq(store_count(st, "u", &n, err, sizeof(err)), 0, "half a migration was kept");
+	cr_assert_neq(store_count(st, "u", NULL, &n, err, sizeof(err)), 0, "half a migration was kept");
 	store_close(st);
 }
 
@@ -186,7 +186,7 @@ Test(store, events_are_append_only)
 	cr_assert_eq(store_event(st, "test", "c", NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_neq(sqlite3_exec(st->db, "UPDATE events SET kind = 'x'", NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_neq(sqlite3_exec(st->db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
-	cr_assert_eq(store_count(st, "events", &n, err, sizeof(err)), 0);
+	cr_assert_eq(store_count(st, "events", NULL, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, 2);
 	store_close(st);
 }
