@@ -204,3 +204,62 @@ Test(store, meta_roundtrip)
 	cr_assert_str_eq(v, "b");
 	store_close(st);
 }
+
+/* Every earlier release's database, with data in it, is carried through
+ * the real migrations to the current schema without losing a row. */
+Test(store, real_migrations_upgrade_every_older_schema_keeping_data)
+{
+	struct store *st;
+	char err[HS_ERRLEN], v[64];
+	int64_t n;
+
+	for (int k = 1; k < migrations_count; k++) {
+		cr_assert_eq(store_open_with(db, migrations, k, &st, err, sizeof(err)), 0,
+			     "schema %d: %s", k, err);
+		cr_assert_eq(store_event(st, "test", "before", "upgrade", err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(store_meta_set(st, "probe", "kept", err, sizeof(err)), 0, "%s", err);
+		store_close(st);
+		cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "from schema %d: %s", k, err);
+		cr_assert_eq(st->version, migrations_count);
+		cr_assert_eq(store_count(st, "events", "subject = 'before'", &n, err, sizeof(err)), 0);
+		cr_assert_eq(n, 1, "from schema %d: the event was lost", k);
+		cr_assert_eq(store_meta_get(st, "probe", v, sizeof(v), err, sizeof(err)), 1);
+		cr_assert_str_eq(v, "kept");
+		store_close(st);
+		teardown();
+		setup();
+	}
+}
+
+/* A database whose header is fine but whose pages are damaged fails the
+ * integrity check at open, and is left exactly as it was. */
+Test(store, damaged_page_fails_the_integrity_check_untouched)
+{
+	struct store *st;
+	char err[HS_ERRLEN], junk[4096];
+	size_t la, lb;
+	struct stat sb;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < 2000; i++)
+		cr_assert_eq(store_event(st, "test", "filler", "a row to spread the log over many pages",
+					 err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+	store_close(st);
+	cr_assert_eq(stat(db, &sb), 0);
+	cr_assert_gt(sb.st_size, 16 * 4096);
+	memset(junk, 0x5a, sizeof(junk));
+	int fd = open(db, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	/* A page in the middle of the events table, far from the schema. */
+	cr_assert_eq(pwrite(fd, junk, sizeof(junk), (sb.st_size / 4096 / 2) * 4096), (ssize_t)sizeof(junk));
+	close(fd);
+	char *before = slurp(db, &la);
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), HS_ESTATE);
+	cr_assert_null(st);
+	cr_assert(strstr(err, "integrity") && strstr(err, db), "message: %s", err);
+	char *after = slurp(db, &lb);
+	cr_assert(la == lb && memcmp(before, after, la) == 0, "damaged store was modified");
+	free(before);
+	free(after);
+}
