@@ -82,8 +82,15 @@ int ctl_reply_parse(json_t *msg, int64_t id, json_t **result, bool *more,
 		return err_set(err, errlen, HS_ESYS, "reply.v: hsd speaks another protocol version");
 	if (!json_is_integer(rid) || json_integer_value(rid) != id)
 		return err_set(err, errlen, HS_ESYS, "reply.id: does not match the request");
-	if (json_is_true(json_object_get(msg, "ok"))) {
+	json_t *ok = json_object_get(msg, "ok");
+	if (!json_is_boolean(ok))
+		return err_set(err, errlen, HS_ESYS, "reply.ok: missing or not a boolean");
+	if (json_is_true(ok)) {
 		*result = json_object_get(msg, "result");
+		if (!json_is_object(*result)) {
+			*result = NULL;
+			return err_set(err, errlen, HS_ESYS, "reply.result: missing or not an object");
+		}
 		return 0;
 	}
 	const char *text = json_string_value(json_object_get(msg, "error"));

@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "err.h"
@@ -140,11 +142,26 @@ Test(ctl, request_validation_names_the_field)
 		{ "{\"v\":1,\"id\":1,\"cmd\":\"\"}", "request.cmd" },
 		{ "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":[]}", "request.args" },
 		{ "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"extra\":1}", "unknown key" },
+		{ "{\"v\":\"1\",\"id\":1,\"cmd\":\"status\"}", "request.v" },
+		{ "{\"v\":1.0,\"id\":1,\"cmd\":\"status\"}", "request.v" },
+		{ "{\"v\":1,\"id\":\"1\",\"cmd\":\"status\"}", "request.id" },
+		{ "{\"v\":1,\"id\":null,\"cmd\":\"status\"}", "request.id" },
+		{ "{\"v\":1,\"id\":1,\"cmd\":7}", "request.cmd" },
+		{ "{\"v\":1,\"id\":1,\"cmd\":[\"status\"]}", "request.cmd" },
+		{ "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":\"x\"}", "request.args" },
+		{ "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":null}", "request.args" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		cr_assert_eq(parse_text(bad[i].text, &req, err), HS_EINPUT, "%s", bad[i].text);
 		cr_assert(strstr(err, bad[i].field), "%s -> %s", bad[i].text, err);
 	}
+	/* A command name one byte over the bound. */
+	char text[CTL_CMD_MAX + 64];
+	snprintf(text, sizeof(text), "{\"v\":1,\"id\":1,\"cmd\":\"%0*d\"}", CTL_CMD_MAX + 1, 0);
+	cr_assert_eq(parse_text(text, &req, err), HS_EINPUT, "%s", text);
+	cr_assert(strstr(err, "request.cmd"), "%s", err);
+	snprintf(text, sizeof(text), "{\"v\":1,\"id\":1,\"cmd\":\"%0*d\"}", CTL_CMD_MAX, 0);
+	cr_assert_eq(parse_text(text, &req, err), 0, "a name of exactly the bound: %s", err);
 	cr_assert_eq(parse_text("{\"v\":1,\"id\":9,\"cmd\":\"status\"}", &req, err), 0, "%s", err);
 	cr_assert_eq(req.id, 9);
 	cr_assert_str_eq(req.cmd, "status");
@@ -166,4 +183,60 @@ Test(ctl, reply_roundtrip_carries_exit_code)
 	cr_assert_neq(ctl_reply_parse(ok, 4, &res, &more, err, sizeof(err)), 0, "id mismatch accepted");
 	json_decref(ok);
 	json_decref(bad);
+}
+
+Test(ctl, reply_with_wrong_types_is_refused)
+{
+	static const char *const bad[][2] = {
+		{ "{\"v\":\"1\",\"id\":3,\"ok\":true,\"result\":{}}", "reply.v" },
+		{ "{\"v\":1,\"id\":\"3\",\"ok\":true,\"result\":{}}", "reply.id" },
+		{ "{\"v\":1,\"id\":3,\"ok\":1,\"result\":{}}", "reply.ok" },
+		{ "{\"v\":1,\"id\":3,\"result\":{}}", "reply.ok" },
+		{ "{\"v\":1,\"id\":3,\"ok\":true,\"result\":[]}", "reply.result" },
+		{ "{\"v\":1,\"id\":3,\"ok\":true}", "reply.result" },
+	};
+	json_t *res;
+	bool more;
+	char err[HS_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *m = json_loads(bad[i][0], 0, NULL);
+		cr_assert_not_null(m);
+		cr_assert_neq(ctl_reply_parse(m, 3, &res, &more, err, sizeof(err)), 0, "%s", bad[i][0]);
+		cr_assert_null(res);
+		cr_assert(strstr(err, bad[i][1]), "%s -> %s", bad[i][0], err);
+		json_decref(m);
+	}
+}
+
+Test(frame, encoding_an_oversized_message_is_refused)
+{
+	json_t *m = json_pack("{s:s}", "x", "0123456789012345678901234567890123456789");
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[HS_ERRLEN];
+
+	cr_assert_eq(frame_encode(m, 32, &buf, &len, err, sizeof(err)), HS_EINPUT);
+	cr_assert_null(buf);
+	cr_assert(strstr(err, "exceeds 32"), "%s", err);
+	cr_assert_eq(frame_encode(m, 1024, &buf, &len, err, sizeof(err)), 0, "%s", err);
+	free(buf);
+	json_decref(m);
+}
+
+Test(frame, end_of_stream_inside_a_frame_is_an_error)
+{
+	int sv[2];
+	json_t *out = NULL;
+	char err[HS_ERRLEN];
+	/* A header announcing 10 bytes, then 4 of them and the end. */
+	static const uint8_t partial[] = { 0, 0, 0, 10, '{', '"', 'a', '"' };
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(write(sv[0], partial, sizeof(partial)), (ssize_t)sizeof(partial));
+	close(sv[0]);
+	cr_assert_neq(frame_read_fd(sv[1], 1024, &out, err, sizeof(err)), 0);
+	cr_assert_null(out);
+	cr_assert(strstr(err, "closed"), "%s", err);
+	close(sv[1]);
 }
