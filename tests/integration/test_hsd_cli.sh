@@ -93,6 +93,42 @@ check "SIGTERM stops hsd and removes the socket" [ ! -e "$R/hsd.sock" ]
 check "the store logged start, reload and stop" bash -c \
 	"[ \$(sqlite3 $S/hsd.db \"SELECT count(*) FROM events WHERE kind IN ('hsd.start','cluster.reload','hsd.stop')\") -ge 3 ]"
 
+# Without --join: the embedded single-host cluster, a key pair made on
+# first start, and logging to syslog (not the terminal) unless
+# --foreground.  /dev/log is a socket of ours, seen through an overlay on
+# /dev in hsd's private mount namespace.
+S2=$T_DIR/solo-state R2=$T_DIR/solo-run
+mkdir -p "$T_DIR/dev-up" "$T_DIR/dev-work"
+socat -u "UNIX-RECV:$T_DIR/log.sock" "OPEN:$T_DIR/syslog.txt,creat,append" &
+syslog_pid=$!
+on_exit "kill $syslog_pid 2>/dev/null"
+wait_until 5 test -S "$T_DIR/log.sock"
+solo_bg() { # solo_bg [hsd options]: hsd with no --join, syslog to our socket
+	ip netns exec "$NS" unshare --mount --propagation private -- sh -c '
+		mount -t tmpfs -o mode=0755 tmpfs /run &&
+		mount -t overlay overlay -o "lowerdir=/dev,upperdir=$1/dev-up,workdir=$1/dev-work" /dev &&
+		ln -sf "$1/log.sock" /dev/log && shift && exec "$@"' hsd "$T_DIR" \
+		"$HSD_REAL" --state-dir "$S2" --run-dir "$R2" "$@" >>"$T_DIR/solo.log" 2>&1 &
+	pid=$!
+}
+solo_bg --host solo
+on_exit "kill -KILL $pid 2>/dev/null"
+check "hsd without --join comes up" wait_until 10 "$HSCTL" --socket "$R2/hsd.sock" status
+check "it is a cluster of one named local, this host" \
+	bash -c "$HSCTL --socket $R2/hsd.sock --json status | jqe '.cluster == \"local\" and .hosts == 1 and .host == \"solo\"'"
+check "it made a key pair, private key 0600" [ "$(stat -c %a "$S2/private.key")" = 600 ]
+check "its log goes to syslog with its pid" wait_until 5 grep -q "hsd\[$pid\]: generated a key pair" "$T_DIR/syslog.txt"
+check "the start is logged at the default level (info)" grep -q "hsd\[$pid\]: hsd .*: host solo of cluster local" "$T_DIR/syslog.txt"
+check "nothing is logged on the terminal without --foreground" [ ! -s "$T_DIR/solo.log" ]
+kill -INT "$pid"; stop_rc=0; wait "$pid" || stop_rc=$?
+check "SIGINT: hsd exits 0" [ "$stop_rc" = 0 ]
+check "SIGINT: the stop is logged" grep -q "hsd\[$pid\]: stopped" "$T_DIR/syslog.txt"
+bytes=$(wc -c <"$T_DIR/syslog.txt") # datagrams: no newline between them
+solo_bg --host solo --log-level warn
+check "hsd --log-level warn comes up" wait_until 10 "$HSCTL" --socket "$R2/hsd.sock" status
+kill -TERM "$pid"; wait "$pid" || true
+check "--log-level warn: no info line is logged" [ "$(wc -c <"$T_DIR/syslog.txt")" = "$bytes" ]
+
 # A corrupt store is refused and left as it was.
 cp "$S/hsd.db" "$T_DIR/db.copy"
 sqlite3 "$S/hsd.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
