@@ -1,8 +1,15 @@
 /* fsview.c - /.serverfs and /.dserverfs inside audit spaces.
  *
  * Entering mount namespaces is done in a forked child: setns(CLONE_NEWNS)
- * is refused to a process whose threads share its filesystem context, and
- * hsd's own root must never move.  The child reports one line on a pipe.
+ * is refused to threaded processes, and hsd's own root must never move.
+ * The child reports one line on a pipe.
+ *
+ * Every path inside a space is named by the space, which may have planted
+ * a symlink anywhere on it (a server is root in its own /dev, /run, /tmp).
+ * So no path there is ever followed by name: each one is opened with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) from the space's root into
+ * an O_PATH fd, and mounting and unmounting act on that fd.  A symlink is
+ * refused with an error, and nothing is mounted or unmounted.
  */
 #include "fsview.h"
 #include "err.h"
@@ -12,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +33,12 @@
  * for and that would reach past the read-only view (/proc magic links). */
 static const char *const fsview_skip[] = { "proc", "sys", "dev" };
 
+/* What the child holds while it works inside a space. */
+struct fsview_ctx {
+	int root;   /* the space's root directory (O_PATH) */
+	int procfd; /* hsd's own /proc/self/fd, opened before entering */
+};
+
 static int ns_open(pid_t pid, char *err, size_t errlen)
 {
 	char path[64];
@@ -33,6 +47,129 @@ static int ns_open(pid_t pid, char *err, size_t errlen)
 	if (fd < 0)
 		return err_sys(err, errlen, "%s", path);
 	return fd;
+}
+
+/* A way to name our own fds once inside a space, whose /proc does not
+ * show this process: call it while still in hsd's namespace. */
+static int ctx_init(struct fsview_ctx *c, char *err, size_t errlen)
+{
+	c->root = -1;
+	c->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->procfd < 0)
+		return err_sys(err, errlen, "open /proc/self/fd");
+	return 0;
+}
+
+/* Enter the mount namespace ns (opened by the caller while /proc still
+ * showed it) and hold the space's root. */
+static int ctx_enter(struct fsview_ctx *c, int ns, char *err, size_t errlen)
+{
+	int rc = setns(ns, CLONE_NEWNS);
+	close(ns);
+	if (rc)
+		return err_sys(err, errlen, "enter the space's mount namespace");
+	/* setns put our root and cwd at the namespace's root. */
+	c->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root < 0)
+		return err_sys(err, errlen, "open the space's root");
+	return 0;
+}
+
+/* path (absolute, as the space names it) as an O_PATH fd, resolved inside
+ * the space's root with no symlink followed on any component.  ENOENT is
+ * returned as -ENOENT with err set, so callers may accept absence. */
+static int open_in(const struct fsview_ctx *c, const char *path, int flags, char *err,
+		   size_t errlen)
+{
+	struct open_how how = {
+		.flags = (unsigned)(O_PATH | O_CLOEXEC | flags),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, c->root, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP)
+		return err_set(err, errlen, HS_ESTATE,
+			       "%s in the space is or passes through a symbolic link: refused",
+			       path);
+	int e = errno;
+	err_sys(err, errlen, "open %s in the space", path);
+	return e == ENOENT ? -ENOENT : HS_ESYS;
+}
+
+/* Detach the mount whose root fd names.  umount2 takes only a path: the
+ * fd's magic link in our own /proc names exactly the mount opened, and no
+ * name the space controls is looked up again.  UMOUNT_NOFOLLOW cannot be
+ * used, as that magic link is the one link that must be followed. */
+static int unmount_fd(const struct fsview_ctx *c, int fd)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "%d", fd);
+	if (fchdir(c->procfd))
+		return -1;
+	return umount2(name, MNT_DETACH);
+}
+
+/* Unmount every mount stacked on path (re-attaching stacks otherwise).
+ * An absent path is fine; a symlink on it is refused. */
+static int unmount_all(const struct fsview_ctx *c, const char *path, char *err, size_t errlen)
+{
+	for (;;) {
+		int fd = open_in(c, path, 0, err, errlen);
+		if (fd == -ENOENT)
+			return 0;
+		if (fd < 0)
+			return fd;
+		int rc = unmount_fd(c, fd);
+		close(fd);
+		if (rc)
+			return 0; /* EINVAL: no mount (left) there */
+	}
+}
+
+/* mkdir path inside the space (its parent must exist); an existing
+ * directory is fine, and anything else is caught when it is opened. */
+static int mkdir_in(const struct fsview_ctx *c, const char *path, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (!slash || !slash[1])
+		return err_set(err, errlen, HS_EINPUT, "bad path %s", path);
+	*slash = '\0';
+	int pfd = open_in(c, parent[0] ? parent : "/", O_DIRECTORY, err, errlen);
+	if (pfd < 0)
+		return pfd == -ENOENT ? HS_ESYS : pfd;
+	int rc = 0;
+	if (mkdirat(pfd, slash + 1, 0755) && errno != EEXIST)
+		rc = err_sys(err, errlen, "mkdir %s in the space", path);
+	close(pfd);
+	return rc;
+}
+
+/* Attach the detached tree at path (created if missing), replacing what
+ * was mounted there. */
+static int place_at(const struct fsview_ctx *c, int tree, const char *path, bool dir,
+		    char *err, size_t errlen)
+{
+	int rc, fd;
+
+	if ((rc = unmount_all(c, path, err, errlen)))
+		return rc;
+	if ((fd = open_in(c, path, dir ? O_DIRECTORY : 0, err, errlen)) < 0)
+		return fd == -ENOENT ? HS_ESYS : fd;
+	struct stat st;
+	if (fstat(fd, &st) || S_ISDIR(st.st_mode) != dir) {
+		close(fd);
+		return err_set(err, errlen, HS_ESTATE, "%s in the space is not a %s: refused",
+			       path, dir ? "directory" : "file");
+	}
+	rc = (int)syscall(SYS_move_mount, tree, "", fd, "",
+			  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	close(fd);
+	if (rc)
+		return err_sys(err, errlen, "attach at %s", path);
+	return 0;
 }
 
 static int tree_clone(const char *path, char *err, size_t errlen)
@@ -55,46 +192,29 @@ static int tree_clone(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-static int mkdir_in(const char *base, const char *name, char *path, size_t len,
-		    char *err, size_t errlen)
-{
-	snprintf(path, len, "%s", base);
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return err_sys(err, errlen, "mkdir %s", path);
-	snprintf(path, len, "%s/%s", base, name);
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return err_sys(err, errlen, "mkdir %s", path);
-	return 0;
-}
-
-/* Unmount every view stacked on path (re-attaching stacks otherwise). */
-static void unmount_all(const char *path)
-{
-	while (umount2(path, MNT_DETACH) == 0)
-		;
-}
-
-static int place(int tree, const char *base, const char *name, char *err,
-		 size_t errlen)
+static int place(const struct fsview_ctx *c, int tree, const char *base, const char *name,
+		 char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int rc = mkdir_in(base, name, path, sizeof(path), err, errlen);
-	if (rc)
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	if ((rc = mkdir_in(c, base, err, errlen)) || (rc = mkdir_in(c, path, err, errlen)))
 		return rc;
-	unmount_all(path);
-	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH))
-		return err_sys(err, errlen, "attach %s", path);
-	return 0;
+	return place_at(c, tree, path, true, err, errlen);
 }
 
 static int attach_child(pid_t server_init, const char *server_upper,
 			pid_t audit_init, const char *name, char *err,
 			size_t errlen)
 {
+	struct fsview_ctx c;
 	char path[PATH_MAX];
 	int server_ns, audit_ns, live, diff, rc;
 
 	/* The upper layer is visible in hsd's namespace, where we are now. */
+	if ((rc = ctx_init(&c, err, errlen)))
+		return rc;
 	if ((diff = tree_clone(server_upper, err, errlen)) < 0)
 		return diff;
 	if ((server_ns = ns_open(server_init, err, errlen)) < 0 ||
@@ -102,16 +222,20 @@ static int attach_child(pid_t server_init, const char *server_upper,
 		return HS_ESYS;
 	if (setns(server_ns, CLONE_NEWNS))
 		return err_sys(err, errlen, "enter the mount namespace of server %s", name);
+	/* "/" is the namespace's root itself: no name to follow. */
 	if ((live = tree_clone("/", err, errlen)) < 0)
 		return live;
-	if (setns(audit_ns, CLONE_NEWNS))
-		return err_sys(err, errlen, "enter the audit space's mount namespace");
-	if ((rc = place(live, FSVIEW_LIVE, name, err, errlen)) ||
-	    (rc = place(diff, FSVIEW_DIFF, name, err, errlen)))
+	if ((rc = ctx_enter(&c, audit_ns, err, errlen)) ||
+	    (rc = place(&c, live, FSVIEW_LIVE, name, err, errlen)) ||
+	    (rc = place(&c, diff, FSVIEW_DIFF, name, err, errlen)))
 		return rc;
 	for (size_t i = 0; i < sizeof(fsview_skip) / sizeof(*fsview_skip); i++) {
 		snprintf(path, sizeof(path), FSVIEW_LIVE "/%s/%s", name, fsview_skip[i]);
-		umount2(path, MNT_DETACH);
+		int fd = open_in(&c, path, O_DIRECTORY, NULL, 0);
+		if (fd >= 0) {
+			unmount_fd(&c, fd);
+			close(fd);
+		}
 	}
 	return 0;
 }
@@ -119,20 +243,24 @@ static int attach_child(pid_t server_init, const char *server_upper,
 static int detach_child(pid_t audit_init, const char *name, char *err,
 			size_t errlen)
 {
+	struct fsview_ctx c;
 	char path[PATH_MAX];
-	int ns = ns_open(audit_init, err, errlen);
+	int rc = ctx_init(&c, err, errlen);
+	const char *bases[] = { FSVIEW_LIVE, FSVIEW_DIFF };
 
-	if (ns < 0)
-		return ns;
-	if (setns(ns, CLONE_NEWNS))
-		return err_sys(err, errlen, "enter the audit space's mount namespace");
-	snprintf(path, sizeof(path), FSVIEW_LIVE "/%s", name);
-	unmount_all(path);
-	rmdir(path);
-	snprintf(path, sizeof(path), FSVIEW_DIFF "/%s", name);
-	unmount_all(path);
-	rmdir(path);
-	return 0;
+	int ns = rc ? rc : ns_open(audit_init, err, errlen);
+	rc = ns < 0 ? ns : ctx_enter(&c, ns, err, errlen);
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", bases[i], name);
+		if ((rc = unmount_all(&c, path, err, errlen)))
+			break;
+		int pfd = open_in(&c, bases[i], O_DIRECTORY, NULL, 0);
+		if (pfd >= 0) {
+			unlinkat(pfd, name, AT_REMOVEDIR); /* never follows */
+			close(pfd);
+		}
+	}
+	return rc;
 }
 
 /* Bind one file of hsd's namespace (a socket, a program) at dst inside the
@@ -141,7 +269,8 @@ static int bind_child(pid_t target_init, const char *src, const char *dst,
 		      bool readonly, char *err, size_t errlen)
 {
 	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	int ns, fd;
+	struct fsview_ctx c;
+	int rc;
 
 	if (tree < 0)
 		return err_sys(err, errlen, "open_tree %s", src);
@@ -151,27 +280,33 @@ static int bind_child(pid_t target_init, const char *src, const char *dst,
 		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)))
 			return err_sys(err, errlen, "make %s read-only", src);
 	}
-	if ((ns = ns_open(target_init, err, errlen)) < 0)
-		return ns;
-	if (setns(ns, CLONE_NEWNS))
-		return err_sys(err, errlen, "enter the space's mount namespace");
+	if ((rc = ctx_init(&c, err, errlen)))
+		return rc;
+	int ns = ns_open(target_init, err, errlen);
+	if (ns < 0 || (rc = ctx_enter(&c, ns, err, errlen)))
+		return ns < 0 ? ns : rc;
 	char parent[PATH_MAX];
 	snprintf(parent, sizeof(parent), "%s", dst);
 	char *slash = strrchr(parent, '/');
-	if (slash && slash != parent) {
-		*slash = 0;
-		if (mkdir(parent, 0755) && errno != EEXIST)
-			return err_sys(err, errlen, "mkdir %s", parent);
-	}
-	unmount_all(dst);
-	if ((fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-		return err_sys(err, errlen, "create %s", dst);
-	close(fd);
-	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH))
-		return err_sys(err, errlen, "bind %s at %s", src, dst);
+	if (!slash || !slash[1] || dst[0] != '/')
+		return err_set(err, errlen, HS_EINPUT, "bind target %s: not an absolute file path", dst);
+	*slash = '\0';
+	if (parent[0] && (rc = mkdir_in(&c, parent, err, errlen)))
+		return rc;
+	int pfd = open_in(&c, parent[0] ? parent : "/", O_DIRECTORY, err, errlen);
+	if (pfd < 0)
+		return pfd == -ENOENT ? HS_ESYS : pfd;
+	/* mknodat never follows: a symlink there is EEXIST, then refused by
+	 * place_at's open. */
+	if (mknodat(pfd, slash + 1, S_IFREG | 0644, 0) && errno != EEXIST)
+		rc = err_sys(err, errlen, "create %s", dst);
+	close(pfd);
+	if (rc)
+		return rc;
+	if ((rc = place_at(&c, tree, dst, false, err, errlen)))
+		return rc;
 	return 0;
 }
-
 struct fsview_job {
 	pid_t server_init, audit_init;
 	const char *upper, *name; /* upper NULL: detach */
