@@ -3,7 +3,19 @@
 # nothing behind: no namespace, mount or process.
 source "$(dirname "$0")/../lib.sh"
 
+base_links() { ip -o link | awk -F': ' '{print $2}' | sort; }
+links_before=$(base_links)
 sim up "$HSD_SOURCE/deploy/examples/three.json"
+check "the machine's own interfaces are untouched by the underlay" [ "$(base_links)" = "$links_before" ]
+# A second simulation of the same file at the same time: nothing collides.
+T2=${T_ID}x
+on_exit "$SIM --id $T2 down >/dev/null 2>&1"
+check "a second simulation of the same file comes up beside the first" "$SIM" --id "$T2" up "$HSD_SOURCE/deploy/examples/three.json"
+check "both simulations answer, each with its own hsd" \
+	[ "$(on a cat /run/hsd/hsd.pid)" != "$("$SIM" --id "$T2" exec a -- cat /run/hsd/hsd.pid)" ]
+"$SIM" --id "$T2" down
+check "taking the second down leaves the first running" on a hsctl status
+check "nothing of the second is left" bash -c "! ip netns list | grep -q 'hs-$T2-' && [ ! -e /var/lib/hs-sim/$T2 ]"
 pids=()
 for h in a b c; do
 	json=$(on "$h" hsctl --json status)

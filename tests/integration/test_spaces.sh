@@ -68,6 +68,18 @@ ctl space start kid >/dev/null
 check "flatten keeps the same visible tree" [ "$(tree)" = "$before" ]
 check "after flatten the child inherits from the base" [ "$(ctl --json space show kid | jq -r .inherit)" = base ]
 check "the parent's layer is untouched by flatten" [ "$(ctl space exec base1 -- cat /opt/t/victim)" = del ]
+# A longer chain: grandchild over child over base1, all three layers folded.
+ctl space create gkid --kind server --inherit kid -- sleep 100000 >/dev/null
+ctl space exec gkid -- sh -c 'echo g > /opt/t/grand && rm /opt/t/child && echo again >> /opt/t/d/f && mkdir /opt/t/e'
+gtree() { ctl space exec gkid -- sh -c 'cd /opt && find . -print0 | sort -z | xargs -0 stat -c "%n %a %s" && cat t/parent t/grand t/d/f'; }
+gbefore=$(gtree)
+check "the grandchild sees all three layers" bash -c "grep -q '^./t/grand ' <<<\"$gbefore\" && grep -q '^./t/parent ' <<<\"$gbefore\" && ! grep -q '^./t/child ' <<<\"$gbefore\""
+ctl space stop gkid >/dev/null
+check "flatten of a three-layer chain succeeds" ctl space flatten gkid
+ctl space start gkid >/dev/null
+check "flatten keeps the grandchild's visible tree, deletions included" [ "$(gtree)" = "$gbefore" ]
+check "the child still has the file its child deleted" [ "$(ctl space exec kid -- cat /opt/t/child)" = c ]
+ctl space destroy gkid >/dev/null
 
 # The isolation matrix, from inside the server space "web".
 ctl space create ids --kind audit -- sh -c 'echo secret > /root/ids-secret
@@ -120,6 +132,10 @@ check "the audit secret is still there" [ "$(ctl space exec ids -- cat /root/ids
 
 # kill -9 hsd: the server keeps answering; a new hsd re-adopts every space.
 list_before=$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')
+# The pid of the audit space's own command, "sleep 31337", inside it.
+ids_sleep_pid() { ctl space exec ids -- sh -c 'for p in /proc/[0-9]*; do
+	[ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "sleep 31337 " ] && echo ${p#/proc/}; done; true'; }
+ids_cmd_before=$(ids_sleep_pid)
 on b sh -c "for i in \$(seq 60); do curl -s --max-time 1 -o /dev/null -w '%{http_code}\n' http://$A_IP/; sleep 0.05; done" >"$T_DIR/codes" &
 poller=$!
 sleep 0.5
@@ -129,6 +145,7 @@ sim start a
 wait "$poller"
 check "HTTP kept answering while hsd was down (60 requests)" \
 	bash -c "[ \$(grep -c '^200$' $T_DIR/codes) -eq 60 ]"
+check "the audit space's command itself survived (same pid)" [ -n "$ids_cmd_before" -a "$(ids_sleep_pid)" = "$ids_cmd_before" ]
 check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')" = "$list_before" ]
 check "stop works on a re-adopted space" ctl space stop s2
 check "start brings it back" ctl space start s2
@@ -158,6 +175,13 @@ T_PATTERN=--publish expect_exit 2 "publish without a port" on a hsctl space crea
 T_PATTERN=--publish expect_exit 2 "publish port 0" on a hsctl space create x3 --kind server --publish 0:80 -- true
 T_PATTERN=--publish expect_exit 2 "publish bad protocol" on a hsctl space create x3 --kind server --publish 90:80/sctp -- true
 T_PATTERN='"web"' expect_exit 2 "publish a host port another space has" on a hsctl space create x4 --kind server --publish 80:80 -- true
+ip netns exec "hs-$T_ID-a" socat TCP-LISTEN:8090,reuseaddr,fork /dev/null & # execs: $! is socat
+hostprog=$!
+on_exit "kill $hostprog 2>/dev/null"
+wait_until 5 bash -c "$SIM --id $T_ID exec a -- ss -Htln 'sport = :8090' | grep -q ."
+T_PATTERN='8090 is in use by a program' expect_exit 2 "publish a host port a program on the host listens on" \
+	on a hsctl space create x7 --kind server --publish 8090:80 -- true
+kill "$hostprog"; wait "$hostprog" 2>/dev/null || true
 T_PATTERN=exists expect_exit 2 "duplicate name" on a hsctl space create web --kind server -- true
 T_PATTERN=name expect_exit 2 "name with a slash" on a hsctl space create a/b --kind server -- true
 T_PATTERN=--kind expect_exit 2 "bad kind" on a hsctl space create x5 --kind router -- true
@@ -171,6 +195,7 @@ check "bad input created no layer" [ "$(on a ls "$state/layers")" = "$layers_bef
 # destroy leaves nothing: process, veth, rules, layers, record.
 web_pid=$(ctl --json space show web | jq -r .pid)
 web_if=$(ctl --json space show web | jq -r .veth)
+all_pids=$(ctl --json space list | jq -r '.spaces[].pid')
 for s in kid base1 web s1 s2 ids; do ctl space destroy "$s" >/dev/null; done
 # A zombie waiting for the machine's init to reap it has ended too.
 check "destroy ends the space's processes" bash -c "[ ! -e /proc/$web_pid/stat ] || sed 's/.*) //' /proc/$web_pid/stat | grep -q '^Z'"
@@ -178,6 +203,10 @@ check "destroy removes the veth" bash -c "! ip -n hs-$T_ID-a link show $web_if >
 check "destroy removes the published ports" bash -c "! $SIM --id $T_ID exec a -- nft list table ip hsd 2>/dev/null | grep -q dnat"
 check "destroy removes the layers" [ -z "$(on a ls "$state/layers" | grep -v lost+found)" ]
 check "space list is empty" [ "$(ctl --json space list | jq '.spaces | length')" = 0 ]
+for p in $all_pids; do
+	check "destroy ended space init $p" bash -c "[ ! -e /proc/$p/stat ] || sed 's/.*) //' /proc/$p/stat | grep -q '^Z'"
+done
+check "no veth of any space is left on host a" bash -c "! ip -n hs-$T_ID-a -o link | grep -qE ': hs[vax][0-9]'"
 check "no overlay mount is left on the host" bash -c "! $SIM --id $T_ID exec a -- grep -q overlay /proc/self/mounts"
 t_sanitizer_check
 sim down
