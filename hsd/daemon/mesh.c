@@ -11,7 +11,9 @@
 #include "err.h"
 #include "link.h"
 #include "log.h"
+#include "meshfw.h"
 #include "netns.h"
+#include "peer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -141,13 +143,17 @@ static void on_packet(uv_poll_t *p, int status, int events)
 	(void)events;
 	for (int budget = 64; budget > 0; budget--) {
 		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		struct sockaddr_in from = { 0 };
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+				      .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 		ssize_t n = recvmsg(m->sock, &msg, MSG_DONTWAIT);
 		if (n < 0)
 			break;
 		/* The interface a packet came in on names the neighbour:
-		 * WireGuard authenticated it; its source address proves nothing. */
+		 * WireGuard authenticated the peer, but the peer forwards for
+		 * others, so the source must also be the neighbour's own mesh
+		 * address (the firewall enforces both; this is the backstop). */
 		int ifindex = 0;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
@@ -158,6 +164,11 @@ static void on_packet(uv_poll_t *p, int status, int events)
 				l = &m->links[i];
 		if (!l) {
 			m->unknown_link++;
+			continue;
+		}
+		if (from.sin_family != AF_INET || from.sin_addr.s_addr != l->ml.peer.s_addr) {
+			m->bad_source++;
+			l->bad_source++;
 			continue;
 		}
 		hsr_packet_in(m->router, l->id, buf, (size_t)n, uv_now(d->loop), &m->acts);
@@ -178,6 +189,37 @@ static int mesh_link_up(struct hsd *d, struct mesh_link *l, char *err, size_t er
 		hsr_link_add(m->router, l->id, HSR_COST_DEFAULT, uv_now(d->loop), &m->acts);
 	}
 	return 0;
+}
+
+/* The mesh namespace's firewall (meshfw.h) for the current cluster file:
+ * every host's mesh address, and which neighbour owns which link. */
+static int mesh_firewall(struct hsd *d, char *err, size_t errlen)
+{
+	const struct cluster_host *me = &d->cluster.hosts[d->self];
+	size_t n = d->cluster.nhosts, k = 0;
+	uint32_t *hosts = calloc(n, sizeof(*hosts));
+	struct meshfw_neigh *neigh = calloc(n, sizeof(*neigh));
+	int rc;
+
+	if (!hosts || !neigh) {
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+		goto out;
+	}
+	for (size_t p = 0; p < n; p++) {
+		hosts[p] = d->cluster.hosts[p].prefix + 1;
+		if (!cluster_linked(&d->cluster, (size_t)d->self, p))
+			continue;
+		mesh_ifname((int)p, neigh[k].ifname, sizeof(neigh[k].ifname));
+		neigh[k++].addr = d->cluster.hosts[p].prefix + 1;
+	}
+	struct meshfw fw = { .prefix = me->prefix, .prefix_len = me->prefix_len,
+			     .hosts = hosts, .nhosts = n, .neigh = neigh, .nneigh = k,
+			     .route_port = MESH_ROUTE_PORT, .peer_port = PEER_PORT };
+	rc = meshfw_apply(d->mesh->ns.fd, &fw, err, errlen);
+out:
+	free(hosts);
+	free(neigh);
+	return rc;
 }
 
 static int mesh_socket(struct mesh *m, char *err, size_t errlen)
@@ -209,8 +251,11 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 	hsr_actions_init(&m->acts);
 	m->be = wg_backend_detect();
 	snprintf(path, sizeof(path), "%s/mesh.netns", d->opt.run_dir);
+	/* The firewall before the socket: no packet of an audit space ever
+	 * reaches it. */
 	if ((rc = meshns_open(&m->ns, path, m->be, err, errlen)) ||
 	    (rc = link_addr_add(m->ns.fd, "lo", me->prefix + 1, 32, err, errlen)) ||
+	    (rc = mesh_firewall(d, err, errlen)) ||
 	    (rc = mesh_socket(m, err, errlen)))
 		return rc;
 	/* The base and the server spaces must never reach the overlay, not even
@@ -347,6 +392,8 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		m->links[p].active = was;
 		rc = mesh_link_up(d, &m->links[p], err, errlen);
 	}
+	/* Links may have changed names or neighbours. */
+	int frc = mesh_firewall(d, rc ? NULL : err, errlen);
 	mesh_run_actions(d);
-	return rc;
+	return rc ? rc : frc;
 }

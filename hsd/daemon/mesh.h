@@ -22,6 +22,7 @@ struct mesh_link {
 	char name[33];            /* the peer's host name */
 	int ifindex;              /* of ml.ifname in the mesh namespace */
 	struct meshns_link ml;
+	uint64_t bad_source;      /* route packets from another address */
 };
 
 struct mesh {
@@ -35,7 +36,10 @@ struct mesh {
 	int sock;                 /* hsroute's UDP socket, in the mesh ns */
 	uv_poll_t poll;
 	uv_timer_t timer;
-	uint64_t send_errors, unknown_link;
+	/* Route packets dropped by hsd itself: sendto failures, packets
+	 * from no WireGuard link, packets whose source is not the link's
+	 * neighbour (the firewall drops those first; this is the backstop). */
+	uint64_t send_errors, unknown_link, bad_source;
 };
 
 int mesh_start(struct hsd *d, char *err, size_t errlen);

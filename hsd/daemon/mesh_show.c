@@ -4,6 +4,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "link.h"
+#include "meshfw.h"
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
@@ -73,11 +74,17 @@ static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
 			l = &m->links[i];
 	if (!l)
 		return 0;
-	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I}",
+	uint64_t drops = 0;
+	for (int i = 0; i < HSR_DROP__MAX; i++)
+		drops += n->drops[i];
+	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I, s:I, s:I, s:i}",
 			      "link", l->ml.ifname, "host", l->name, "alive", n->up,
 			      "hello_age_ms", (json_int_t)(n->hello_age_ms == HSR_NEVER ? -1 : (json_int_t)n->hello_age_ms),
 			      "listen_port", l->ml.listen_port,
-			      "route_pkts_in", (json_int_t)n->pkts_in, "route_pkts_out", (json_int_t)n->pkts_out);
+			      "route_pkts_in", (json_int_t)n->pkts_in, "route_pkts_out", (json_int_t)n->pkts_out,
+			      "route_drops", (json_int_t)drops,
+			      "route_bad_source", (json_int_t)l->bad_source,
+			      "wg_pid", (int)l->ml.proc.pid);
 	memset(&dev, 0, sizeof(dev));
 	if (m->be->get(l->ml.ifname, m->ns.fd, &dev, err, sizeof(err)) == 0 && dev.n_peers == 1) {
 		json_object_set_new(j, "last_handshake", json_integer(dev.peers[0].last_handshake.tv_sec));
@@ -97,8 +104,22 @@ int mesh_peers_json(struct hsd *d, json_t **out, char *err, size_t errlen)
 		json_decref(c.arr);
 		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
 	}
-	hsr_neigh_foreach(d->mesh->router, uv_now(d->loop), neigh_cb, &c);
-	*out = json_pack("{s:o, s:s}", "peers", c.arr, "backend", d->mesh->be->name);
+	struct mesh *m = d->mesh;
+	hsr_neigh_foreach(m->router, uv_now(d->loop), neigh_cb, &c);
+	/* Dropped by hsd's route socket, and by the mesh firewall. */
+	json_t *dropped = json_pack("{s:I, s:I, s:I}", "unknown_link", (json_int_t)m->unknown_link,
+				    "bad_source", (json_int_t)m->bad_source,
+				    "send_errors", (json_int_t)m->send_errors);
+	static const char *const counters[] = { "spoofed", "audit_to_mesh", "refused" };
+	json_t *fw = json_object();
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		uint64_t v;
+		char e[HS_ERRLEN];
+		if (meshfw_counter(m->ns.fd, counters[i], &v, e, sizeof(e)) == 0)
+			json_object_set_new(fw, counters[i], json_integer((json_int_t)v));
+	}
+	*out = json_pack("{s:o, s:s, s:o, s:o}", "peers", c.arr, "backend", m->be->name,
+			 "route_socket", dropped, "firewall", fw);
 	return 0;
 }
 
