@@ -184,6 +184,8 @@ static int mesh_link_up(struct hsd *d, struct mesh_link *l, char *err, size_t er
 	if ((rc = meshns_add_link(&m->ns, &l->ml, err, errlen)) ||
 	    (rc = link_index(m->ns.fd, l->ml.ifname, &l->ifindex, err, errlen)))
 		return rc;
+	if (!l->wg_started_ms)
+		l->wg_started_ms = uv_now(d->loop);
 	if (!l->active) {
 		l->active = true;
 		hsr_link_add(m->router, l->id, HSR_COST_DEFAULT, uv_now(d->loop), &m->acts);
@@ -305,6 +307,7 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 	m->poll.data = m->timer.data = d;
 	uv_poll_start(&m->poll, UV_READABLE, on_packet);
 	m->running = true;
+	mesh_sup_start(d);
 	hsr_timer(m->router, uv_now(d->loop), &m->acts);
 	mesh_run_actions(d);
 	size_t nlinks = 0;
@@ -329,6 +332,7 @@ void mesh_stop(struct hsd *d)
 		hsr_router_stats(m->router, &st);
 		snprintf(seq, sizeof(seq), "%u", st.seqno);
 		store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
+		mesh_sup_stop(d);
 		uv_close((uv_handle_t *)&m->poll, NULL);
 		uv_close((uv_handle_t *)&m->timer, NULL);
 		uv_run(d->loop, UV_RUN_NOWAIT);

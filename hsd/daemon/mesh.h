@@ -23,6 +23,11 @@ struct mesh_link {
 	int ifindex;              /* of ml.ifname in the mesh namespace */
 	struct meshns_link ml;
 	uint64_t bad_source;      /* route packets from another address */
+	/* Supervision of its wireguard-go (mesh_sup.c). */
+	uint64_t wg_started_ms;   /* loop time of the last (re)start */
+	uint64_t wg_retry_at;     /* 0, or when to try the next restart */
+	uint32_t wg_backoff_ms;   /* wait before the next restart */
+	uint32_t wg_restarts;
 };
 
 struct mesh {
@@ -36,6 +41,8 @@ struct mesh {
 	int sock;                 /* hsroute's UDP socket, in the mesh ns */
 	uv_poll_t poll;
 	uv_timer_t timer;
+	uv_timer_t sup_timer;     /* wireguard-go supervision (userspace) */
+	bool sup_running;
 	/* Route packets dropped by hsd itself: sendto failures, packets
 	 * from no WireGuard link, packets whose source is not the link's
 	 * neighbour (the firewall drops those first; this is the backstop). */
@@ -46,6 +53,12 @@ int mesh_start(struct hsd *d, char *err, size_t errlen);
 void mesh_stop(struct hsd *d);
 int mesh_reload(struct hsd *d, char *err, size_t errlen);
 uint32_t mesh_router_id(const char *name);
+
+/* wireguard-go supervision: a dead process is reaped (only ours), and the
+ * link re-created and re-configured, with backoff (mesh_sup.c). */
+void mesh_sup_start(struct hsd *d);
+void mesh_sup_stop(struct hsd *d);
+int mesh_link_restart(struct hsd *d, struct mesh_link *l, char *err, size_t errlen);
 
 /* hsctl routes / peers. */
 int mesh_routes_json(struct hsd *d, json_t **out, char *err, size_t errlen);

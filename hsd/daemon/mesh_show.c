@@ -77,14 +77,14 @@ static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
 	uint64_t drops = 0;
 	for (int i = 0; i < HSR_DROP__MAX; i++)
 		drops += n->drops[i];
-	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I, s:I, s:I, s:i}",
+	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I, s:I, s:I, s:i, s:i}",
 			      "link", l->ml.ifname, "host", l->name, "alive", n->up,
 			      "hello_age_ms", (json_int_t)(n->hello_age_ms == HSR_NEVER ? -1 : (json_int_t)n->hello_age_ms),
 			      "listen_port", l->ml.listen_port,
 			      "route_pkts_in", (json_int_t)n->pkts_in, "route_pkts_out", (json_int_t)n->pkts_out,
 			      "route_drops", (json_int_t)drops,
 			      "route_bad_source", (json_int_t)l->bad_source,
-			      "wg_pid", (int)l->ml.proc.pid);
+			      "wg_pid", (int)l->ml.proc.pid, "wg_restarts", (int)l->wg_restarts);
 	memset(&dev, 0, sizeof(dev));
 	if (m->be->get(l->ml.ifname, m->ns.fd, &dev, err, sizeof(err)) == 0 && dev.n_peers == 1) {
 		json_object_set_new(j, "last_handshake", json_integer(dev.peers[0].last_handshake.tv_sec));

@@ -60,6 +60,10 @@ int wg_uapi_adopt(const char *ifname, struct wg_proc *proc, char *err,
 		  size_t errlen);
 /* 1 if proc's pid still runs the same process (start time matches). */
 int wg_uapi_alive(const struct wg_proc *proc);
+/* Supervision: 1 if proc still runs; 0 if it is gone, and then how (e.g.
+ * "(pid 12) was killed by signal 9").  A child of ours is reaped, by its
+ * pid only; an adopted process is judged by its /proc start time. */
+int wg_uapi_check(struct wg_proc *proc, char *how, size_t howlen);
 /* Start time of pid from /proc, or 0. */
 unsigned long long wg_uapi_start_time(pid_t pid);
 /* SIGTERM (SIGKILL after 3 s) proc if it is still the same process, reap

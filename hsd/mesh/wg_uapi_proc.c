@@ -257,6 +257,36 @@ int wg_uapi_adopt(const char *ifname, struct wg_proc *proc, char *err,
 	return HS_OK;
 }
 
+int wg_uapi_check(struct wg_proc *proc, char *how, size_t howlen)
+{
+	int status;
+
+	if (!proc || proc->pid <= 0) {
+		snprintf(how, howlen, "is not running");
+		return 0;
+	}
+	if (proc->is_child) {
+		/* waitpid on this pid only: other children are not ours to
+		 * reap here. */
+		pid_t w = waitpid(proc->pid, &status, WNOHANG);
+		if (w == proc->pid) {
+			if (WIFSIGNALED(status))
+				snprintf(how, howlen, "(pid %d) was killed by signal %d",
+					 (int)proc->pid, WTERMSIG(status));
+			else
+				snprintf(how, howlen, "(pid %d) exited with status %d",
+					 (int)proc->pid, WEXITSTATUS(status));
+			return 0;
+		}
+		if (w == 0)
+			return 1;
+	}
+	if (wg_uapi_alive(proc))
+		return 1;
+	snprintf(how, howlen, "(pid %d) is gone", (int)proc->pid);
+	return 0;
+}
+
 /* Gone yet?  Reaps our child; for others, asks /proc. */
 static int proc_gone(struct wg_proc *proc)
 {
