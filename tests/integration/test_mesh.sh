@@ -11,6 +11,46 @@ has_route() { # has_route HOST PREFIX [VIA]
 		'.routes[] | select(.prefix == $p and ($v == "" or .via == $v))' >/dev/null
 }
 prefix_of() { jq -r --arg h "$1" '.hosts[] | select(.name == $h) | .prefix' "$CLUSTER"; }
+mesh_addr() { # a host's mesh address: its prefix + 1
+	local p; p=$(prefix_of "$1"); p=${p%/*}
+	echo "${p%.*}.$((${p##*.} + 1))"
+}
+in_mesh() { local h=$1; shift; on "$h" nsenter --net=/run/hsd/mesh.netns -- "$@"; }
+peers() { on "$1" hsctl --json peers; }
+# peer_field HOST NEIGHBOUR FIELD: one field of HOST's link to NEIGHBOUR.
+peer_field() { peers "$1" | jq -r --arg n "$2" --arg f "$3" '.peers[] | select(.host == $n) | .[$f]'; }
+# kill_wg PID: SIGKILL a wireguard-go this test's hsd started, by pid only
+# and only if that pid is a wireguard-go.
+kill_wg() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = wireguard-go ] && kill -KILL "$1"; }
+# all_dead PID...: each pid is gone or a zombie.
+all_dead() {
+	local p
+	for p; do
+		[ ! -e "/proc/$p" ] || [ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)" = Z ] || return 1
+	done
+}
+# No process anywhere has a host's private key (base64 or the hex of the
+# UAPI) in its command line or environment.  The patterns come from a
+# file: on grep's own command line they would match themselves.
+keys_hidden() {
+	local pat=$T_DIR/keys h k
+	: >"$pat"; chmod 600 "$pat"
+	for h in $(sim list); do
+		k=$(cat "/var/lib/hs-sim/$T_ID/$h/state/private.key")
+		printf '%s\n%s\n' "$k" "$(base64 -d <<<"$k" | od -An -tx1 | tr -d ' \n')" >>"$pat"
+	done
+	[ "$(wc -l <"$pat")" -eq $((2 * $(sim list | wc -l))) ] || return 1
+	! grep -l -a -F -f "$pat" /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null
+}
+# python3 -c "$RAW_UDP" SRC DST PORT: one UDP datagram from source port
+# 40404 with a forged source address (an audit space has CAP_NET_RAW).
+RAW_UDP='import socket, struct, sys
+src, dst, port = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]), int(sys.argv[3])
+data = b"forged"
+udp = struct.pack("!HHHH", 40404, port, 8 + len(data), 0) + data
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, dst)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.sendto(ip + udp, (sys.argv[2], 0))'
 
 # --- A line a-b-c-d-e: a reaches e through three intermediate hosts.
 CLUSTER=$HSD_SOURCE/deploy/examples/line5.json
@@ -32,12 +72,86 @@ check "hsctl peers on c lists b and d alive" \
 check "hsctl peers shows handshakes and bytes" \
 	jqe '.peers[0] | (.last_handshake > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
 
+check "no process has a private key in its command line or environment" keys_hidden
+
 # Nothing but the overlay is reachable from an audit space, and the overlay
 # is reachable from nothing but audit spaces.
 check "an audit space cannot reach the underlay" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec ids -- ping -c1 -W1 192.0.2.2"
-check "the host cannot reach its own audit space" bash -c "! $SIM --id $T_ID exec a -- ping -c1 -W1 $(audit_addr a)"
+# A listener in a's audit space, reached from b's (so it does answer),
+# never from a's base or a's server space.
+A=$(audit_addr a)
+on a hsctl space exec ids -- sh -c 'socat TCP-LISTEN:7001,fork,reuseaddr SYSTEM:"echo audit-a" >/dev/null 2>&1 &'
+check "b's audit space reaches the listener in a's" wait_until 5 bash -c "$SIM --id $T_ID exec b -- hsctl space exec ids -- socat -u TCP:$A:7001,connect-timeout=2 - | grep -q audit-a"
+check "a's base cannot reach its own audit space" bash -c "! $SIM --id $T_ID exec a -- socat -u TCP:$A:7001,connect-timeout=2 - </dev/null"
+check "b's base cannot reach a's audit space" bash -c "! $SIM --id $T_ID exec b -- socat -u TCP:$A:7001,connect-timeout=2 - </dev/null"
 on a hsctl space create web --kind server -- sleep 100000 >/dev/null
-check "a server space cannot reach the overlay" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ping -c1 -W1 $E"
+check "a server space cannot reach an audit space" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- socat -u TCP:$A:7001,connect-timeout=2 - </dev/null"
+check "a server space cannot ping the overlay" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ping -c1 -W1 $E"
+
+# --- An audit space cannot reach any mesh namespace's control ports, nor
+# forge routing packets (it keeps CAP_NET_RAW for tcpdump on mon0).
+MA=$(mesh_addr a) MB=$(mesh_addr b) MC=$(mesh_addr c) ME=$(mesh_addr e)
+fw_a0=$(peers a | jq .firewall.audit_to_mesh)
+unknown_a0=$(peers a | jq .route_socket.unknown_link)
+drops_b0=$(peer_field b a route_drops)
+for m in "$MA" "$MB" "$ME"; do
+	check "a's audit space cannot connect to $m:7070" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec ids -- socat -u OPEN:/dev/null TCP:$m:7070,connect-timeout=2"
+done
+for m in "$MA" "$MB"; do
+	in_ids a sh -c "echo junk | socat -u - UDP:$m:6696"
+done
+sleep 0.5
+check "... the mesh firewall dropped and counted them" \
+	[ "$(peers a | jq .firewall.audit_to_mesh)" -ge $((fw_a0 + 5)) ]
+check "a's route socket received nothing from its audit space" \
+	[ "$(peers a | jq .route_socket.unknown_link)" = "$unknown_a0" ]
+check "b's router received nothing from a's audit space" \
+	[ "$(peer_field b a route_drops)" = "$drops_b0" ]
+# Forged route packets to b's route port, as a's mesh namespace, as c's,
+# and as an unused address of a's prefix: tcpdump in b's mesh namespace
+# must see none of them, only a genuine audit-to-audit datagram sent last.
+cap=/tmp/hs-$T_ID-spoof
+on b sh -c "nsenter --net=/run/hsd/mesh.netns tcpdump -i any -n -l 'udp src port 40404' >$cap 2>$cap.err & echo \$! >$cap.pid"
+on_exit "kill \$(cat $cap.pid) 2>/dev/null; rm -f $cap $cap.err $cap.pid"
+check "tcpdump in b's mesh namespace is capturing" wait_until 5 grep -q 'listening on' "$cap.err"
+spoofed0=$(peers a | jq .firewall.spoofed)
+FAKE=${A%.*}.200
+for src in "$MA" "$MC" "$FAKE"; do
+	in_ids a python3 -c "$RAW_UDP" "$src" "$MB" 6696
+done
+B=$(audit_addr b)
+in_ids a sh -c "echo genuine | socat -u - UDP:$B:9,sourceport=40404"
+check "b's mesh namespace saw the genuine datagram" wait_until 5 grep -q "$A.40404 > $B.9" "$cap"
+check "... and no forged one" bash -c "! grep -q -E '($MA|$MC|$FAKE)\.40404' $cap"
+check "a's mesh firewall counted the 3 forged packets" [ "$(peers a | jq .firewall.spoofed)" -eq $((spoofed0 + 3)) ]
+check "audit-to-audit ping across hosts still works" in_ids a ping -c1 -W2 "$B"
+# hsd checks a route packet's source itself too: with both firewalls gone,
+# a datagram from a's audit space reaches b's route socket over the a-b
+# link and is dropped and counted as not from the neighbour.
+in_mesh a nft delete table ip hsd_mesh
+in_mesh b nft delete table ip hsd_mesh
+in_ids a sh -c "echo junk | socat -u - UDP:$MB:6696"
+check "b's hsd drops a route packet whose source is not the neighbour" \
+	wait_until 5 bash -c "[ \"\$($SIM --id $T_ID exec b -- hsctl --json peers | jq '.peers[] | select(.host == \"a\") | .route_bad_source')\" = 1 ]"
+check "... counted on the link and in total" bash -c "$SIM --id $T_ID exec b -- hsctl --json peers | jqe '.route_socket.bad_source == 1'"
+for h in a b; do kill -HUP "$(sim pid "$h")"; done
+check "a reload puts the mesh firewall back" wait_until 5 bash -c "$SIM --id $T_ID exec a -- nsenter --net=/run/hsd/mesh.netns nft list table ip hsd_mesh && $SIM --id $T_ID exec b -- nsenter --net=/run/hsd/mesh.netns nft list table ip hsd_mesh"
+
+# --- wireguard-go is supervised: killed, it is reaped and restarted with
+# its configuration, and traffic over the link resumes.
+old=$(peer_field a b wg_pid)
+check "hsd records the wireguard-go of a's link to b ($old)" [ "$(cat /proc/$old/comm 2>/dev/null)" = wireguard-go ]
+kill_wg "$old"
+killed_at=$(date +%s%N)
+check "traffic a->b resumes after wireguard-go was killed" wait_until 15 in_ids a ping -c1 -W1 "$B"
+took=$((($(date +%s%N) - killed_at) / 1000000))
+check "... within 5 seconds (took ${took} ms)" [ "$took" -le 5000 ]
+new=$(peer_field a b wg_pid)
+check "a new wireguard-go serves the link ($old -> $new)" bash -c "[ '$new' != '$old' ] && [ \"\$(cat /proc/$new/comm)\" = wireguard-go ]"
+check "the killed one was reaped (no zombie)" [ ! -e "/proc/$old" ]
+check "the restart is counted and logged" bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl --json peers | jq '.peers[] | select(.host == \"b\") | .wg_restarts')\" = 1 ] && $SIM --id $T_ID log a | grep -q 'restarted as pid $new'"
+check "it listens on the same port" [ "$(peer_field a b listen_port)" = 51821 ]
+check "still no private key on any command line" keys_hidden
 check "a neighbour host cannot reach the mesh namespace" bash -c "! $SIM --id $T_ID exec b -- ping -c1 -W1 10.99.1.1"
 # From the underlay only WireGuard's UDP ports answer: nothing else listens.
 listening=$(on c ss -Hlntu | awk '{n = split($5, a, ":"); print $1 "/" a[n]}' | sort -u | tr '\n' ' ')
@@ -96,19 +210,31 @@ check "after the link returns, a routes to b directly again" wait_until 15 has_r
 # --- Stop host c entirely: its prefix is withdrawn everywhere, no loop.
 C_PREFIX=$(prefix_of c)
 C=$(audit_addr c)
-on a sh -c "nsenter --net=/run/hsd/mesh.netns tcpdump -i any -n -l 'icmp[icmptype] == icmp-timxceed' >/tmp/hs-$T_ID-ttl 2>/dev/null & echo \$! >/tmp/hs-$T_ID-ttl.pid"
-on_exit "kill \$(cat /tmp/hs-$T_ID-ttl.pid) 2>/dev/null; rm -f /tmp/hs-$T_ID-ttl /tmp/hs-$T_ID-ttl.pid"
-sleep 0.5
+# Everything ICMP in a's mesh namespace: the pings prove tcpdump captures,
+# and no time-exceeded may be among them.
+ttl=/tmp/hs-$T_ID-ttl
+on a sh -c "nsenter --net=/run/hsd/mesh.netns tcpdump -i any -n -l icmp >$ttl 2>$ttl.err & echo \$! >$ttl.pid"
+on_exit "kill \$(cat $ttl.pid) 2>/dev/null; rm -f $ttl $ttl.err $ttl.pid"
+check "tcpdump in a's mesh namespace is capturing" wait_until 5 grep -q 'listening on' "$ttl.err"
 on a hsctl space exec ids -- sh -c "ping -i 0.2 -c 40 -W 1 $C >/dev/null 2>&1 &"
+check "it sees a's pings to c" wait_until 5 grep -q 'ICMP echo request' "$ttl"
+# The whole host goes, by pid: hsd first (it would restart wireguard-go),
+# then each of its wireguard-go processes.
+c_wg=$(peers c | jq -r '.peers[].wg_pid')
+check "c runs one wireguard-go per link ($(echo $c_wg))" [ "$(wc -w <<<"$c_wg")" = 2 ]
+c_hsd=$(sim pid c)
+kill -KILL "$c_hsd"
+for p in $c_wg; do kill_wg "$p"; done
 stop_at=$(date +%s%N)
-# The whole host goes: its underlay interface is down, so neither its hsd
-# nor its wireguard-go can say goodbye.
-on c ip link set ul0 down
+check "c's hsd and wireguard-go are gone" wait_until 5 all_dead "$c_hsd" $c_wg
 for h in a b d; do
 	check "$h withdraws c's prefix" wait_until 15 bash -c "! $SIM --id $T_ID exec $h -- hsctl --json routes | jqe --arg p $C_PREFIX '.routes[] | select(.prefix == \$p)' >/dev/null"
 done
 took=$((($(date +%s%N) - stop_at) / 1000000))
-check "... within a few seconds (took ${took} ms)" [ "$took" -le 8000 ]
+check "... within a few seconds (took ${took} ms)" [ "$took" -le 5000 ]
 sleep 2
-check "no TTL-exceeded seen while c went away (no loop)" [ ! -s "/tmp/hs-$T_ID-ttl" ]
+check "tcpdump was still running" kill -0 "$(cat $ttl.pid)"
+check "no TTL-exceeded seen while c went away (no loop; $(grep -c . $ttl) ICMP packets seen)" \
+	bash -c "! grep -q -i 'time exceeded' $ttl"
+check "no private key on any command line" keys_hidden
 t_done
