@@ -9,7 +9,8 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl status [--json]\n"
-		"Shows this host (name, cluster, uptime, counts of spaces and instances)\n"
+		"Shows this host (name, cluster, uptime, counts of spaces and instances,\n"
+		"what the monitors dropped: --json has them per server and audit space)\n"
 		"and the fleet: every host, reachable or not, its IDS instances, their\n"
 		"versions and last verified probe.\n";
 	json_t *r;
@@ -36,6 +37,10 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 		       (long long)up / 3600 % 24, (long long)up / 60 % 60, (long long)up % 60);
 		printf("spaces:    %lld\n", (long long)json_integer_value(json_object_get(r, "spaces")));
 		printf("instances: %lld\n", (long long)json_integer_value(json_object_get(r, "instances")));
+		json_t *mon = json_object_get(r, "monitors");
+		printf("monitors:  %lld syslog copies dropped, %lld mon0 frames dropped\n",
+		       (long long)json_integer_value(json_object_get(mon, "syslog_copies_dropped")),
+		       (long long)json_integer_value(json_object_get(mon, "mirror_dropped")));
 		json_t *hv, *iv;
 		size_t i, k;
 		printf("\n%-12s %-9s %-20s %-10s %s\n", "HOST", "REACHABLE", "INSTANCE", "STATE", "LAST PROBE");

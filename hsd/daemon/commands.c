@@ -6,6 +6,7 @@
 #include "done.h"
 #include "fleet.h"
 #include "mesh.h"
+#include "watch.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	json_t *peer;
 	peer_stats(d, &peer);
 	json_object_set_new(*result, "peer", peer);
+	json_object_set_new(*result, "monitors", watch_stats_json(d));
 	if (!json_is_true(json_object_get(req->args, "fleet")))
 		return 0;
 	struct fleet_status *fs = calloc(1, sizeof(*fs));

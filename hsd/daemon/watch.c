@@ -41,7 +41,9 @@
 struct watch_relay {
 	char server[SPACE_ROW_NAME];
 	struct syslog_relay *relay;
-	uv_poll_t poll;
+	uv_poll_t poll;     /* the relay socket: readable */
+	uv_poll_t fwd_poll; /* the normal destination: writable, while waiting */
+	int open_handles;
 	struct watch_relay *next;
 };
 
@@ -163,9 +165,13 @@ static void relay_path(struct hsd *d, const char *server, char *out, size_t len)
 	snprintf(out, len, "%s/syslog/%s.sock", d->opt.run_dir, server);
 }
 
-static void receiver_path(pid_t audit_init, char *out, size_t len)
+/* The audit space's copy socket is named inside its root and resolved
+ * by the relay with no symlink followed: the audit space owns that path. */
+#define RECEIVER_PATH "/run/hsd-syslog.sock"
+
+static void receiver_root(pid_t audit_init, char *out, size_t len)
 {
-	snprintf(out, len, "/proc/%d/root/run/hsd-syslog.sock", (int)audit_init);
+	snprintf(out, len, "/proc/%d/root", (int)audit_init);
 }
 
 static struct watch_relay *relay_find(struct watch *w, const char *server)
@@ -176,6 +182,10 @@ static struct watch_relay *relay_find(struct watch *w, const char *server)
 	return NULL;
 }
 
+/* Either the relay socket is readable or, while a datagram waits for the
+ * normal destination, that destination has room: never both, so that
+ * nothing more is read from the server until its syslog takes what it
+ * has (the server's sends then wait, as on a slow syslogd). */
 static void on_relay(uv_poll_t *p, int status, int events)
 {
 	struct watch_relay *r = p->data;
@@ -184,11 +194,20 @@ static void on_relay(uv_poll_t *p, int status, int events)
 	(void)events;
 	if (syslog_relay_handle(r->relay, err, sizeof(err)))
 		log_warn("syslog relay %s: %s", r->server, err);
+	if (syslog_relay_waiting(r->relay)) {
+		uv_poll_stop(&r->poll);
+		uv_poll_start(&r->fwd_poll, UV_WRITABLE, on_relay);
+	} else {
+		uv_poll_stop(&r->fwd_poll);
+		uv_poll_start(&r->poll, UV_READABLE, on_relay);
+	}
 }
 
 static void relay_closed(uv_handle_t *h)
 {
 	struct watch_relay *r = h->data;
+	if (--r->open_handles)
+		return;
 	syslog_relay_close(r->relay);
 	free(r);
 }
@@ -216,7 +235,9 @@ static void watch_relay_open(struct hsd *d, struct space_rt *server)
 	}
 	snprintf(r->server, sizeof(r->server), "%s", server->name);
 	uv_poll_init(d->loop, &r->poll, syslog_relay_fd(r->relay));
-	r->poll.data = r;
+	uv_poll_init(d->loop, &r->fwd_poll, syslog_relay_forward_fd(r->relay));
+	r->poll.data = r->fwd_poll.data = r;
+	r->open_handles = 2;
 	uv_poll_start(&r->poll, UV_READABLE, on_relay);
 	r->next = w->relays;
 	w->relays = r;
@@ -225,8 +246,8 @@ static void watch_relay_open(struct hsd *d, struct space_rt *server)
 	json_array_foreach(audits, i, v) {
 		struct space_rt *a = running(d, json_string_value(v));
 		if (a) {
-			receiver_path(a->proc.pid, path, sizeof(path));
-			syslog_relay_add_receiver(r->relay, path, NULL, 0);
+			receiver_root(a->proc.pid, path, sizeof(path));
+			syslog_relay_add_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
 		}
 	}
 	json_decref(audits);
@@ -239,6 +260,7 @@ static void watch_relay_close(struct hsd *d, const char *server)
 			struct watch_relay *r = *p;
 			*p = r->next;
 			uv_close((uv_handle_t *)&r->poll, relay_closed);
+			uv_close((uv_handle_t *)&r->fwd_poll, relay_closed);
 			return;
 		}
 }
@@ -447,8 +469,8 @@ void watch_pair(struct hsd *d, struct space_rt *audit, struct space_rt *server,
 	char path[PATH_MAX];
 
 	if (r) {
-		receiver_path(audit->proc.pid, path, sizeof(path));
-		syslog_relay_add_receiver(r->relay, path, NULL, 0);
+		receiver_root(audit->proc.pid, path, sizeof(path));
+		syslog_relay_add_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
 	}
 	watch_trace_open(d, audit, server->name, first);
 }
@@ -481,12 +503,75 @@ void watch_space_stopped(struct hsd *d, const char *name, enum space_kind kind,
 		tracer_close(d, name);
 		return;
 	}
-	receiver_path(init, path, sizeof(path));
+	receiver_root(init, path, sizeof(path));
 	for (struct watch_relay *r = d->watch->relays; r; r = r->next)
-		syslog_relay_remove_receiver(r->relay, path, NULL, 0);
+		syslog_relay_remove_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
 	watch_trace_close(d, name);
 	if (!row_netidx(d, name, &n)) {
 		mirror_name(n, base_if, sizeof(base_if));
 		mirror_detach(base_if, NULL, 0);
 	}
+}
+
+/* --- counters ------------------------------------------------------------- */
+
+static const char *audit_of_root(struct hsd *d, const char *root)
+{
+	int pid;
+	if (sscanf(root, "/proc/%d/root", &pid) != 1)
+		return NULL;
+	for (struct space_rt *r = d->spaces->running; r; r = r->next)
+		if (r->kind == SPACE_AUDIT && r->proc.pid == pid)
+			return r->name;
+	return NULL;
+}
+
+static json_t *relay_json(struct hsd *d, struct watch_relay *r, json_int_t *dropped)
+{
+	struct syslog_relay_stats st;
+	json_t *copies = json_array();
+
+	syslog_relay_stats(r->relay, &st);
+	for (size_t i = 0; i < st.nreceivers; i++) {
+		const char *audit = audit_of_root(d, st.receivers[i].root);
+		json_array_append_new(copies, json_pack("{s:s, s:I, s:I}", "audit", audit ? audit : "?",
+							"sent", (json_int_t)st.receivers[i].sent,
+							"dropped", (json_int_t)st.receivers[i].dropped));
+		*dropped += (json_int_t)st.receivers[i].dropped;
+	}
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "server", r->server,
+			 "received", (json_int_t)st.received, "truncated", (json_int_t)st.truncated,
+			 "forwarded", (json_int_t)st.forwarded,
+			 "forward_dropped", (json_int_t)st.forward_dropped,
+			 "forward_waits", (json_int_t)st.forward_waits,
+			 "waiting", syslog_relay_waiting(r->relay), "copies", copies);
+}
+
+/* What the monitors lost, for hsctl status: syslog copies no audit reader
+ * took, and frames audit spaces sent on mon0 that the mirror dropped. */
+json_t *watch_stats_json(struct hsd *d)
+{
+	json_t *relays = json_array(), *mirrors = json_array();
+	json_int_t copies_dropped = 0, mirror_drops = 0;
+	char base_if[IF_NAMESIZE];
+	int64_t n;
+
+	if (!d->watch)
+		return json_object();
+	for (struct watch_relay *r = d->watch->relays; r; r = r->next)
+		json_array_append_new(relays, relay_json(d, r, &copies_dropped));
+	for (struct space_rt *r = d->spaces->running; r; r = r->next) {
+		uint64_t dropped;
+		if (r->kind != SPACE_AUDIT || row_netidx(d, r->name, &n))
+			continue;
+		mirror_name(n, base_if, sizeof(base_if));
+		if (!if_nametoindex(base_if) || mirror_dropped(base_if, &dropped, NULL, 0))
+			continue;
+		json_array_append_new(mirrors, json_pack("{s:s, s:s, s:I}", "audit", r->name,
+							 "interface", base_if,
+							 "dropped", (json_int_t)dropped));
+		mirror_drops += (json_int_t)dropped;
+	}
+	return json_pack("{s:I, s:I, s:o, s:o}", "syslog_copies_dropped", copies_dropped,
+			 "mirror_dropped", mirror_drops, "syslog", relays, "mirrors", mirrors);
 }

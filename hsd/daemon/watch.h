@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "space.h"
 
 struct hsd;
@@ -20,6 +22,8 @@ void watch_space_started(struct hsd *d, struct space_rt *me, bool monitors_any);
  * at /run/hsd-trace.sock when server is the audit space's first). */
 void watch_pair(struct hsd *d, struct space_rt *audit, struct space_rt *server,
 		bool first);
+/* Counters of the monitors (syslog relays, packet mirrors), for status. */
+json_t *watch_stats_json(struct hsd *d);
 void watch_space_stopped(struct hsd *d, const char *name, enum space_kind kind,
 			 pid_t init);
 

@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,10 +26,12 @@
 #define RELAY_MAX_FDS 8                /* room to take (and close) passed fds */
 
 struct relay_dest {
-	struct sockaddr_un addr;
+	struct sockaddr_un addr; /* forward: its address; receiver: path in root */
 	socklen_t addrlen;
+	char root[SYSLOG_RELAY_PATH_MAX]; /* receivers: the directory path is under */
 	int fd;           /* this destination's own sending socket */
-	uint64_t sent, dropped;
+	bool connected;   /* forward only */
+	uint64_t sent, dropped, waits;
 };
 
 struct syslog_relay {
@@ -39,6 +43,11 @@ struct syslog_relay {
 	size_t nrcv;
 	uint64_t received, truncated;
 	char *buf;        /* one datagram */
+	/* The datagram in buf waits for the normal destination to have room. */
+	bool waiting;
+	size_t wait_len;
+	bool wait_have_cred;
+	struct ucred wait_cred;
 };
 
 static int unix_addr(const char *path, struct sockaddr_un *sa, socklen_t *len, char *err,
@@ -73,7 +82,9 @@ static int dest_open(struct relay_dest *d, const char *path, char *err, size_t e
 	if (d->fd < 0)
 		return err_sys(err, errlen, "syslog relay: socket for %s", path);
 	sock_buf(d->fd, SO_SNDBUFFORCE, SO_SNDBUF, RELAY_SNDBUF);
-	d->sent = d->dropped = 0;
+	d->sent = d->dropped = d->waits = 0;
+	d->connected = false;
+	d->root[0] = '\0';
 	return HS_OK;
 }
 
@@ -141,6 +152,16 @@ int syslog_relay_fd(const struct syslog_relay *r)
 	return r->fd;
 }
 
+int syslog_relay_forward_fd(const struct syslog_relay *r)
+{
+	return r->fwd.fd;
+}
+
+bool syslog_relay_waiting(const struct syslog_relay *r)
+{
+	return r->waiting;
+}
+
 void syslog_relay_close(struct syslog_relay *r)
 {
 	if (!r)
@@ -157,39 +178,47 @@ void syslog_relay_close(struct syslog_relay *r)
 	free(r);
 }
 
-static struct relay_dest *find_receiver(struct syslog_relay *r, const char *path)
+static struct relay_dest *find_receiver(struct syslog_relay *r, const char *root,
+					const char *path)
 {
 	for (size_t i = 0; i < r->nrcv; i++)
-		if (strcmp(r->rcv[i].addr.sun_path, path) == 0)
+		if (strcmp(r->rcv[i].root, root) == 0 && strcmp(r->rcv[i].addr.sun_path, path) == 0)
 			return &r->rcv[i];
 	return NULL;
 }
 
-int syslog_relay_add_receiver(struct syslog_relay *r, const char *path, char *err,
-			      size_t errlen)
+int syslog_relay_add_receiver(struct syslog_relay *r, const char *root, const char *path,
+			      char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	socklen_t salen;
 	int rc = unix_addr(path, &sa, &salen, err, errlen);
 	if (rc)
 		return rc;
-	if (find_receiver(r, path))
+	if (!root)
+		root = "/";
+	if (strlen(root) >= SYSLOG_RELAY_PATH_MAX)
+		return err_set(err, errlen, HS_EINPUT, "syslog relay: root too long: \"%.120s\"",
+			       root);
+	if (find_receiver(r, root, path))
 		return HS_OK;
 	if (r->nrcv == SYSLOG_RELAY_MAX_RECEIVERS)
 		return err_set(err, errlen, HS_ESTATE, "syslog relay: more than %d receivers",
 			       SYSLOG_RELAY_MAX_RECEIVERS);
 	rc = dest_open(&r->rcv[r->nrcv], path, err, errlen);
-	if (rc == HS_OK)
+	if (rc == HS_OK) {
+		snprintf(r->rcv[r->nrcv].root, sizeof(r->rcv[r->nrcv].root), "%s", root);
 		r->nrcv++;
+	}
 	return rc;
 }
 
-int syslog_relay_remove_receiver(struct syslog_relay *r, const char *path, char *err,
-				 size_t errlen)
+int syslog_relay_remove_receiver(struct syslog_relay *r, const char *root, const char *path,
+				 char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	struct relay_dest *d = path ? find_receiver(r, path) : NULL;
+	struct relay_dest *d = path ? find_receiver(r, root ? root : "/", path) : NULL;
 	if (!d)
 		return HS_OK;
 	close(d->fd);
@@ -206,8 +235,11 @@ void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats 
 	out->truncated = r->truncated;
 	out->forwarded = r->fwd.sent;
 	out->forward_dropped = r->fwd.dropped;
+	out->forward_waits = r->fwd.waits;
 	out->nreceivers = r->nrcv;
 	for (size_t i = 0; i < r->nrcv; i++) {
+		snprintf(out->receivers[i].root, sizeof(out->receivers[i].root), "%s",
+			 r->rcv[i].root);
 		snprintf(out->receivers[i].path, sizeof(out->receivers[i].path), "%s",
 			 r->rcv[i].addr.sun_path);
 		out->receivers[i].sent = r->rcv[i].sent;
@@ -218,7 +250,8 @@ void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats 
 /* ---- relaying ---- */
 
 /* The last NSpid field of /proc/PID/status: the pid as the sender's own
- * PID namespace numbers it.  False when the process is gone. */
+ * PID namespace numbers it.  False when the process is gone: the kernel
+ * translates a pid only for a task that still exists. */
 static bool pid_in_space(pid_t pid, long *nspid)
 {
 	char path[40], buf[2048];
@@ -250,70 +283,125 @@ static bool pid_in_space(pid_t pid, long *nspid)
 	return true;
 }
 
-static void dest_send(struct relay_dest *d, struct msghdr *m)
+/* A copy goes to the socket at the receiver's path under its root, opened
+ * with no symlink followed: the audit space owns every name there, and an
+ * absolute symlink would otherwise be resolved in hsd's namespace.  The
+ * socket is then addressed through our fd's magic link, which names
+ * exactly the inode opened.  Never waits: a failure loses this copy. */
+static void receiver_send(struct relay_dest *d, struct msghdr *m)
 {
-	m->msg_name = &d->addr;
-	m->msg_namelen = d->addrlen;
-	/* Absent (ENOENT), refusing (ECONNREFUSED), full (EAGAIN) or anything
-	 * else: this copy is lost and counted, never retried or waited for. */
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int root = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = -1;
+	if (root >= 0) {
+		fd = (int)syscall(SYS_openat2, root, d->addr.sun_path, &how, sizeof(how));
+		close(root);
+	}
+	if (fd < 0) {
+		d->dropped++;
+		return;
+	}
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", fd);
+	m->msg_name = &sa;
+	m->msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
 	if (sendmsg(d->fd, m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		d->sent++;
 	else
 		d->dropped++;
+	m->msg_name = NULL;
+	close(fd);
 }
 
-/* The normal destination gets the sender's credentials (journald records
+enum fwd_result { FWD_SENT, FWD_FULL, FWD_LOST };
+
+/* Send one datagram to the normal destination.  The socket is connected,
+ * so that the kernel reports "full" as EAGAIN and wakes a POLLOUT waiter
+ * when the destination's queue drains; that datagram is then kept, never
+ * lost.  An absent or refusing destination loses it (counted): waiting
+ * for a syslogd that does not exist would stop the server's logging for
+ * good.  The destination gets the sender's credentials (journald records
  * them) when the kernel lets hsd pass them on: it refuses once the sender
- * has exited (ESRCH).  Then the message goes with hsd's own. */
-static void forward(struct syslog_relay *r, struct iovec *body, const struct ucred *cred)
+ * has exited (ESRCH), and then the message goes with hsd's own. */
+static enum fwd_result forward(struct syslog_relay *r, void *data, size_t len,
+			       const struct ucred *cred)
 {
 	struct relay_dest *d = &r->fwd;
-	struct msghdr m = {.msg_name = &d->addr, .msg_namelen = d->addrlen, .msg_iov = body,
-			   .msg_iovlen = 1};
+	struct iovec iov = {data, len};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
-	if (cred) {
-		memset(&ctl, 0, sizeof(ctl));
-		m.msg_control = ctl.buf;
-		m.msg_controllen = sizeof(ctl.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_CREDENTIALS;
-		c->cmsg_len = CMSG_LEN(sizeof(*cred));
-		memcpy(CMSG_DATA(c), cred, sizeof(*cred));
+	bool reconnected = false;
+
+	for (;;) {
+		if (!d->connected) {
+			if (connect(d->fd, (struct sockaddr *)&d->addr, d->addrlen) < 0) {
+				d->dropped++;
+				return FWD_LOST;
+			}
+			d->connected = true;
+		}
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (cred) {
+			memset(&ctl, 0, sizeof(ctl));
+			m.msg_control = ctl.buf;
+			m.msg_controllen = sizeof(ctl.buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_CREDENTIALS;
+			c->cmsg_len = CMSG_LEN(sizeof(*cred));
+			memcpy(CMSG_DATA(c), cred, sizeof(*cred));
+		}
 		if (sendmsg(d->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 			d->sent++;
-			return;
+			return FWD_SENT;
 		}
-		if (errno != ESRCH && errno != EPERM) {
-			d->dropped++;
-			return;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return FWD_FULL;
+		if (cred && (errno == ESRCH || errno == EPERM)) {
+			cred = NULL;
+			continue;
 		}
-		m.msg_control = NULL;
-		m.msg_controllen = 0;
+		/* The destination was closed (a restarted syslogd binds anew):
+		 * connect to whatever is at the path now, once. */
+		if (!reconnected && (errno == ECONNREFUSED || errno == ENOTCONN ||
+				     errno == ECONNRESET || errno == EPIPE)) {
+			d->connected = false;
+			reconnected = true;
+			continue;
+		}
+		d->dropped++;
+		return FWD_LOST;
 	}
-	dest_send(d, &m);
 }
 
 static void copy_to_receivers(struct syslog_relay *r, struct iovec *body,
 			      const struct ucred *cred)
 {
-	char hdr[RELAY_HDR_MAX], pid[24] = "?";
-	long nspid;
-	if (cred && pid_in_space(cred->pid, &nspid))
-		snprintf(pid, sizeof(pid), "%ld", nspid);
+	char hdr[RELAY_HDR_MAX], pid[24] = "?", nspid[24] = "?";
+	long ns;
 	int n;
+
+	if (!r->nrcv)
+		return;
+	if (cred && cred->pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)cred->pid);
+	if (cred && cred->pid > 0 && pid_in_space(cred->pid, &ns))
+		snprintf(nspid, sizeof(nspid), "%ld", ns);
 	if (cred)
-		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=%s uid=%u gid=%u\n", r->space,
-			     pid, (unsigned)cred->uid, (unsigned)cred->gid);
+		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=%s uid=%u gid=%u nspid=%s\n",
+			     r->space, pid, (unsigned)cred->uid, (unsigned)cred->gid, nspid);
 	else
-		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=? uid=? gid=?\n", r->space);
+		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=? uid=? gid=? nspid=?\n",
+			     r->space);
 	struct iovec iov[2] = {{hdr, (size_t)n}, *body};
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 	for (size_t i = 0; i < r->nrcv; i++)
-		dest_send(&r->rcv[i], &m);
+		receiver_send(&r->rcv[i], &m);
 }
 
 /* Pick the credentials out and close any fds a sender pushed at us. */
@@ -344,6 +432,13 @@ int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen)
 		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(RELAY_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
+
+	if (r->waiting) {
+		if (forward(r, r->buf, r->wait_len, r->wait_have_cred ? &r->wait_cred : NULL) ==
+		    FWD_FULL)
+			return HS_OK; /* still full: keep waiting, read nothing */
+		r->waiting = false;
+	}
 	for (int i = 0; i < RELAY_BATCH; i++) {
 		struct iovec iov = {r->buf, SYSLOG_RELAY_MSG_MAX};
 		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
@@ -364,8 +459,18 @@ int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen)
 			n = SYSLOG_RELAY_MSG_MAX;
 		}
 		struct iovec body = {r->buf, (size_t)n};
-		forward(r, &body, have ? &cred : NULL);
+		/* Copies first: audit readers never wait for the normal syslog. */
 		copy_to_receivers(r, &body, have ? &cred : NULL);
+		if (forward(r, r->buf, (size_t)n, have ? &cred : NULL) == FWD_FULL) {
+			/* Keep it and stop reading: the server's sends now wait on
+			 * our queue as they would on a slow syslogd's. */
+			r->waiting = true;
+			r->wait_len = (size_t)n;
+			r->wait_have_cred = have;
+			r->wait_cred = have ? cred : (struct ucred){0};
+			r->fwd.waits++;
+			return HS_OK;
+		}
 	}
 	return HS_OK;
 }

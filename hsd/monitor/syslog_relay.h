@@ -4,22 +4,28 @@
  * hsd binds a SOCK_DGRAM unix socket that is bind-mounted onto the server
  * space's /dev/log.  For each datagram it reads (with the sender's
  * SCM_CREDENTIALS) it
- *   - forwards the datagram unchanged to the normal destination (the base's
- *     /dev/log), passing the sender's credentials on when the kernel allows;
  *   - sends each registered audit receiver a copy prefixed with one line
- *         hsd-src space=NAME pid=NSPID uid=UID gid=GID\n
- *     NSPID is the sender's pid inside the server space's PID namespace
- *     ("?" when the sender exited before hsd read the message); UID and
- *     GID are as hsd sees them.
- * Every send is non-blocking and each destination has its own sending
- * socket (a unix datagram is charged to the sender's socket until it is
- * read, so one stuck reader would otherwise starve the others).  A
- * destination that is absent, refuses or is full loses that message and
- * the loss is counted; the server never waits for an audit reader.
+ *         hsd-src space=NAME pid=PID uid=UID gid=GID nspid=NSPID\n
+ *     PID, UID and GID are the kernel's credentials of the sender as hsd
+ *     (the base) numbers them, taken when the datagram is read, so they
+ *     exist even when the sender has exited.  NSPID is the sender's pid in
+ *     the server space's own PID namespace, or "?" when the sender was
+ *     gone before hsd could translate it (see docs/monitors-net-syslog.md);
+ *   - forwards the datagram unchanged to the normal destination (the base's
+ *     /dev/log), passing the sender's credentials on when the kernel allows.
+ * The normal destination gets every datagram: when its queue is full the
+ * relay keeps that one datagram, stops reading the server's socket until
+ * the destination can take it (syslog_relay_waiting), and the server's own
+ * sends then block as they would with a slow syslogd.  Copies to audit
+ * receivers never wait: each has its own non-blocking sending socket (a
+ * unix datagram is charged to the sender's socket until it is read, so one
+ * stuck reader would otherwise starve the others), and a receiver that is
+ * absent, refuses or is full loses that copy, counted.
  */
 #ifndef HS_SYSLOG_RELAY_H
 #define HS_SYSLOG_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +37,7 @@
 struct syslog_relay;
 
 struct syslog_relay_receiver_stats {
+	char root[SYSLOG_RELAY_PATH_MAX];
 	char path[SYSLOG_RELAY_PATH_MAX];
 	uint64_t sent;
 	uint64_t dropped;
@@ -40,7 +47,8 @@ struct syslog_relay_stats {
 	uint64_t received;
 	uint64_t truncated;       /* datagrams longer than SYSLOG_RELAY_MSG_MAX */
 	uint64_t forwarded;
-	uint64_t forward_dropped; /* normal destination absent, refusing or full */
+	uint64_t forward_dropped; /* normal destination absent or refusing */
+	uint64_t forward_waits;   /* times the relay stopped reading: destination full */
 	size_t nreceivers;
 	struct syslog_relay_receiver_stats receivers[SYSLOG_RELAY_MAX_RECEIVERS];
 };
@@ -53,23 +61,33 @@ struct syslog_relay_stats {
 int syslog_relay_open(const char *sock_path, const char *space_name, const char *forward_path,
 		      struct syslog_relay **out, char *err, size_t errlen);
 
-/* The fd to poll for readability (owned by the relay). */
+/* The fd to poll for readability while the relay is not waiting (owned
+ * by the relay). */
 int syslog_relay_fd(const struct syslog_relay *r);
+/* The sending socket of the normal destination: poll it for writability
+ * while syslog_relay_waiting(), instead of syslog_relay_fd(). */
+int syslog_relay_forward_fd(const struct syslog_relay *r);
+/* A datagram waits for the normal destination to have room. */
+bool syslog_relay_waiting(const struct syslog_relay *r);
 
 /* Relay what is queued, up to a batch (a level-triggered poll calls again
- * while more is left).  Losses are counted, not errors; only a failing
- * relay socket is.  Any file descriptors a sender attached are closed. */
+ * while more is left), after resending a waiting datagram first.  Returns
+ * with syslog_relay_waiting() set when the normal destination is full.
+ * Losses are counted, not errors; only a failing relay socket is.  Any
+ * file descriptors a sender attached are closed. */
 int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen);
 
-/* Copy messages to the unix datagram socket at path, e.g.
- * "/proc/AUDIT_INIT_PID/root/run/hsd-syslog.sock": the path is resolved at
- * every send, so a receiver may appear, vanish and come back.  Adding one
- * that is registered already is success. */
-int syslog_relay_add_receiver(struct syslog_relay *r, const char *path, char *err,
-			      size_t errlen);
-/* Unregistering an unknown path is success. */
-int syslog_relay_remove_receiver(struct syslog_relay *r, const char *path, char *err,
-				 size_t errlen);
+/* Copy messages to the unix datagram socket at path inside the directory
+ * root, e.g. root "/proc/AUDIT_INIT_PID/root", path "/run/hsd-syslog.sock"
+ * (root NULL: "/").  path is resolved at every send, as openat2 with
+ * RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS, so a receiver may appear, vanish
+ * and come back, and a symlink planted on the way is never followed (that
+ * copy is dropped).  Adding one that is registered already is success. */
+int syslog_relay_add_receiver(struct syslog_relay *r, const char *root, const char *path,
+			      char *err, size_t errlen);
+/* Unregistering an unknown receiver is success. */
+int syslog_relay_remove_receiver(struct syslog_relay *r, const char *root, const char *path,
+				 char *err, size_t errlen);
 
 void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats *out);
 

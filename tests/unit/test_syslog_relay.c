@@ -6,6 +6,10 @@
  *                                     --copy-----> rcv2.sock  (never read)
  *                                     --copy-----> absent.sock (nobody)
  *
+ * The normal destination must get every datagram (the relay waits for it);
+ * copies never wait.  An audit receiver is named by a root directory and a
+ * path under it, resolved with no symlink followed.
+ *
  * PID namespaces need root; without it those tests are skipped.
  */
 #include <criterion/criterion.h>
@@ -97,15 +101,24 @@ TestSuite(syslog, .init = setup, .fini = teardown, .timeout = 60);
 static void open_relay(const char *forward)
 {
 	ok(syslog_relay_open(relay_path, "web", forward, &relay, err, sizeof(err)));
-	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
-	ok(syslog_relay_add_receiver(relay, rcv2_path, err, sizeof(err)));
-	ok(syslog_relay_add_receiver(relay, absent_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, NULL, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, NULL, rcv2_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, NULL, absent_path, err, sizeof(err)));
 }
 
-/* Wait for the relay socket to be readable, then relay. */
+/* What hsd's loop polls: the relay socket, or while a datagram waits for
+ * the normal destination, the forward socket's room. */
+static struct pollfd relay_pollfd(void)
+{
+	if (syslog_relay_waiting(relay))
+		return (struct pollfd){syslog_relay_forward_fd(relay), POLLOUT, 0};
+	return (struct pollfd){syslog_relay_fd(relay), POLLIN, 0};
+}
+
+/* Wait for the relay to have work, then relay. */
 static void pump(int ms)
 {
-	struct pollfd p = {syslog_relay_fd(relay), POLLIN, 0};
+	struct pollfd p = relay_pollfd();
 	if (poll(&p, 1, ms) > 0)
 		ok(syslog_relay_handle(relay, err, sizeof(err)));
 }
@@ -232,9 +245,11 @@ Test(syslog, copies_carry_the_header_and_the_original_goes_on_unchanged)
 	cr_assert_neq(cred.pid, getpid());
 	cr_assert_gt(cred.pid, 1);
 
+	/* pid as hsd numbers it (what the destination got), nspid as the
+	 * sender's own namespace does: it is that namespace's init. */
 	char want[512];
-	snprintf(want, sizeof(want), "hsd-src space=web pid=1 uid=%u gid=%u\n%s",
-		 (unsigned)getuid(), (unsigned)getgid(), msg);
+	snprintf(want, sizeof(want), "hsd-src space=web pid=%d uid=%u gid=%u nspid=1\n%s",
+		 (int)cred.pid, (unsigned)getuid(), (unsigned)getgid(), msg);
 	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
 	cr_assert_str_eq(got, want);
 	cr_assert_gt(take(rcv2, got, sizeof(got), NULL), 0);
@@ -254,7 +269,7 @@ Test(syslog, copies_carry_the_header_and_the_original_goes_on_unchanged)
 	cr_assert_str_eq(st.receivers[2].path, absent_path);
 }
 
-Test(syslog, a_sender_that_is_gone_gets_pid_unknown)
+Test(syslog, a_sender_that_is_gone_still_has_its_pid_and_uid)
 {
 	open_relay(dest_path);
 	pid_t c = fork();
@@ -264,10 +279,12 @@ Test(syslog, a_sender_that_is_gone_gets_pid_unknown)
 	int st;
 	waitpid(c, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* Reaped before the relay reads: the kernel's credentials still name
+	 * it; only the translation into its namespace is lost. */
 	pump(1000);
 	char got[256], want[128];
-	snprintf(want, sizeof(want), "hsd-src space=web pid=? uid=%u gid=%u\ngone",
-		 (unsigned)getuid(), (unsigned)getgid());
+	snprintf(want, sizeof(want), "hsd-src space=web pid=%d uid=%u gid=%u nspid=?\ngone",
+		 (int)c, (unsigned)getuid(), (unsigned)getgid());
 	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
 	cr_assert_str_eq(got, want);
 	/* Its credentials could not be passed on; the message still was. */
@@ -285,12 +302,14 @@ static long now_us(void)
 Test(syslog, stuck_and_absent_readers_never_slow_the_sender)
 {
 	open_relay(dest_path);
-	/* Fill the never-reading receiver first. */
+	/* Fill the never-reading receiver first (reading the normal
+	 * destination, which the relay would otherwise wait for). */
 	for (int i = 0; i < 64; i++) {
 		char m[32];
 		snprintf(m, sizeof(m), "fill %d", i);
 		cr_assert_eq(send_to(relay_path, m, strlen(m)), 0);
 		ok(syslog_relay_handle(relay, err, sizeof(err)));
+		drain(dest);
 	}
 	drain(rcv1);
 	drain(dest);
@@ -336,7 +355,7 @@ Test(syslog, stuck_and_absent_readers_never_slow_the_sender)
 		syslog_relay_stats(relay, &now);
 		if (now.received - before.received >= N || now_us() > deadline)
 			break;
-		struct pollfd p[2] = {{syslog_relay_fd(relay), POLLIN, 0}, {rcv1, POLLIN, 0}};
+		struct pollfd p[2] = {relay_pollfd(), {rcv1, POLLIN, 0}};
 		poll(p, 2, 100);
 		ok(syslog_relay_handle(relay, err, sizeof(err)));
 		char b[512];
@@ -369,8 +388,9 @@ Test(syslog, stuck_and_absent_readers_never_slow_the_sender)
 		cr_assert_eq(a.receivers[i].sent + a.receivers[i].dropped -
 				     before.receivers[i].sent - before.receivers[i].dropped,
 			     N, "receiver %zu", i);
-	cr_assert_eq(a.forwarded + a.forward_dropped - before.forwarded - before.forward_dropped,
-		     N);
+	/* ... and the normal destination got every one. */
+	cr_assert_eq(a.forwarded - before.forwarded, N);
+	cr_assert_eq(a.forward_dropped, 0);
 	cr_assert_eq(a.receivers[1].dropped - before.receivers[1].dropped, N, "rcv2 was full");
 	cr_assert_eq(a.receivers[2].dropped - before.receivers[2].dropped, N);
 	cr_assert_eq(a.receivers[0].sent - before.receivers[0].sent, got1,
@@ -469,14 +489,15 @@ Test(syslog, input_and_lifecycle)
 	cr_assert_eq(stat(relay_path, &sb), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0666);
 
-	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
-	ok(syslog_relay_add_receiver(relay, rcv1_path, err, sizeof(err)));
-	cr_assert_eq(syslog_relay_add_receiver(relay, longp, err, sizeof(err)), HS_EINPUT);
+	ok(syslog_relay_add_receiver(relay, NULL, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, "/", rcv1_path, err, sizeof(err)));
+	cr_assert_eq(syslog_relay_add_receiver(relay, NULL, longp, err, sizeof(err)), HS_EINPUT);
+	cr_assert_eq(syslog_relay_add_receiver(relay, longp, "/x", err, sizeof(err)), HS_EINPUT);
 	struct syslog_relay_stats st;
 	syslog_relay_stats(relay, &st);
 	cr_assert_eq(st.nreceivers, 1);
-	ok(syslog_relay_remove_receiver(relay, rcv1_path, err, sizeof(err)));
-	ok(syslog_relay_remove_receiver(relay, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_remove_receiver(relay, NULL, rcv1_path, err, sizeof(err)));
+	ok(syslog_relay_remove_receiver(relay, NULL, rcv1_path, err, sizeof(err)));
 	syslog_relay_stats(relay, &st);
 	cr_assert_eq(st.nreceivers, 0);
 	/* Nothing registered: the message is only forwarded. */
@@ -489,4 +510,137 @@ Test(syslog, input_and_lifecycle)
 	syslog_relay_close(relay);
 	relay = NULL;
 	cr_assert_neq(access(relay_path, F_OK), 0, "close left the socket file");
+}
+
+/* The normal destination is slow: for 300 ms it reads nothing, then one
+ * datagram at a time.  The relay must keep the datagram it could not
+ * forward, stop reading, and so make the sender's blocking sends wait, as
+ * a slow syslogd would; then every datagram arrives, in order.  The copies
+ * meanwhile went out at once or were dropped, never waited for. */
+Test(syslog, a_slow_normal_destination_gets_every_datagram_in_order)
+{
+	open_relay(dest_path);
+	enum { N = 2000 };
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = sun_of(relay_path);
+		for (int i = 0; i < N; i++) {
+			char m[64];
+			int n = snprintf(m, sizeof(m), "<14>slow %d", i);
+			if (sendto(fd, m, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)) != n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	/* Phase 1: the destination reads nothing. */
+	long until = now_us() + 300000L;
+	while (now_us() < until)
+		pump(10);
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert(syslog_relay_waiting(relay), "the relay did not wait for the destination");
+	cr_assert_gt(st.forward_waits, 0);
+	cr_assert_lt(st.received, N, "the relay read everything: the sender never waited");
+	cr_assert_eq(waitpid(c, NULL, WNOHANG), 0, "the sender finished: it never blocked");
+	cr_assert_eq(st.forward_dropped, 0);
+
+	/* Phase 2: one datagram at a time, as the loop hands them on. */
+	int got = 0;
+	long deadline = now_us() + 30 * 1000000L;
+	while (got < N && now_us() < deadline) {
+		struct pollfd p[2] = {relay_pollfd(), {dest, POLLIN, 0}};
+		poll(p, 2, 100);
+		ok(syslog_relay_handle(relay, err, sizeof(err)));
+		char b[128], want[64];
+		ssize_t n = recv(dest, b, sizeof(b) - 1, MSG_DONTWAIT);
+		if (n < 0)
+			continue;
+		b[n] = '\0';
+		snprintf(want, sizeof(want), "<14>slow %d", got);
+		cr_assert_str_eq(b, want, "out of order or lost");
+		got++;
+	}
+	int wst;
+	cr_assert_eq(waitpid(c, &wst, 0), c);
+	cr_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "sender failed");
+	syslog_relay_stats(relay, &st);
+	cr_log_info("%d datagrams through a slow destination; the relay waited %llu times",
+		    got, (unsigned long long)st.forward_waits);
+	cr_assert_eq(got, N);
+	cr_assert_eq(st.received, N);
+	cr_assert_eq(st.forwarded, N);
+	cr_assert_eq(st.forward_dropped, 0);
+	cr_assert(!syslog_relay_waiting(relay));
+	/* The never-read and the absent receivers lost copies, never waited. */
+	cr_assert_eq(st.receivers[1].sent + st.receivers[1].dropped, N);
+	cr_assert_gt(st.receivers[1].dropped, 0);
+	cr_assert_eq(st.receivers[2].dropped, N);
+}
+
+/* A normal destination that goes away and comes back (syslogd restarted)
+ * is connected to again. */
+Test(syslog, a_restarted_normal_destination_is_reconnected)
+{
+	open_relay(dest_path);
+	cr_assert_eq(send_to(relay_path, "a", 1), 0);
+	pump(1000);
+	char got[64];
+	cr_assert_eq(take(dest, got, sizeof(got), NULL), 1);
+	close(dest);
+	unlink(dest_path);
+	dest = bound(dest_path, 0);
+	cr_assert_eq(send_to(relay_path, "b", 1), 0);
+	pump(1000);
+	cr_assert_eq(take(dest, got, sizeof(got), NULL), 1);
+	cr_assert_str_eq(got, "b");
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.forwarded, 2);
+	cr_assert_eq(st.forward_dropped, 0);
+}
+
+/* An audit space owns every name under its root: a symlink it plants at
+ * (or on the way to) its copy socket must not be followed, or an absolute
+ * one would reach any socket of hsd's namespace. */
+Test(syslog, a_receiver_symlink_is_never_followed)
+{
+	char aroot[160], run[192], sock[224], sub[192];
+	snprintf(aroot, sizeof(aroot), "%s/aroot", dir);
+	snprintf(run, sizeof(run), "%s/run", aroot);
+	snprintf(sub, sizeof(sub), "%s/sub", aroot);
+	snprintf(sock, sizeof(sock), "%s/hsd-syslog.sock", run);
+	cr_assert_eq(mkdir(aroot, 0755), 0);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	/* The victim: a socket of "hsd's namespace", outside the root. */
+	cr_assert_eq(symlink(rcv1_path, sock), 0);
+	cr_assert_eq(symlink(run, sub), 0); /* a symlinked directory on the way */
+	ok(syslog_relay_open(relay_path, "web", dest_path, &relay, err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, aroot, "/run/hsd-syslog.sock", err, sizeof(err)));
+	ok(syslog_relay_add_receiver(relay, aroot, "/sub/real.sock", err, sizeof(err)));
+	cr_assert_eq(send_to(relay_path, "secret", 6), 0);
+	pump(1000);
+	char got[256];
+	cr_assert_eq(recv(rcv1, got, sizeof(got), MSG_DONTWAIT), -1, "a copy followed the symlink");
+	struct syslog_relay_stats st;
+	syslog_relay_stats(relay, &st);
+	cr_assert_eq(st.receivers[0].dropped, 1);
+	cr_assert_eq(st.receivers[1].dropped, 1);
+	cr_assert_str_eq(st.receivers[0].root, aroot);
+
+	/* A real socket there, named from the root, gets its copy. */
+	unlink(sock);
+	int real = bound(sock, 0);
+	cr_assert_eq(send_to(relay_path, "hello", 5), 0);
+	pump(1000);
+	cr_assert_gt(take(real, got, sizeof(got), NULL), 0);
+	cr_assert(strstr(got, "\nhello"), "%s", got);
+	cr_assert_eq(take(dest, got, sizeof(got), NULL), 6);
+	close(real);
+	unlink(sock);
+	unlink(sub);
+	rmdir(run);
+	rmdir(aroot);
 }
