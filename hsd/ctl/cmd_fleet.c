@@ -36,6 +36,10 @@ int cmd_bundle(struct hsctl *h, int argc, char **argv)
 		return 2;
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
 	if (!strcmp(sub, "add")) {

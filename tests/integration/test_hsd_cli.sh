@@ -29,6 +29,9 @@ check "hsd --help" $HSD --help
 check "hsctl --help" "$HSCTL" --help
 check "hsctl status --help" "$HSCTL" status --help
 check "hsctl keygen --help" "$HSCTL" keygen --help
+for c in space "space create" "space exec" bundle "bundle add" deploy rollout instance alerts routes peers; do
+	check "hsctl $c --help prints its usage" bash -c "$HSCTL $c --help | grep -q '^usage: hsctl '"
+done
 T_PATTERN=--bogus expect_exit 2 "unknown hsd option" $HSD --bogus
 T_PATTERN=verbose expect_exit 2 "bad log level" $HSD --log-level verbose
 T_PATTERN=frobnicate expect_exit 2 "unknown hsctl command" "$HSCTL" frobnicate
@@ -60,6 +63,14 @@ chmod 644 "$S/private.key"
 T_PATTERN='0644' expect_exit 3 "private key readable by others" \
 	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
 chmod 600 "$S/private.key"
+chown nobody "$S/private.key"
+T_PATTERN='private.key' expect_exit 3 "private key owned by another user" \
+	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
+chown root "$S/private.key"
+head -c $((4 << 20)) /dev/zero | tr '\0' ' ' >"$T_DIR/huge.json"
+echo '{}' >>"$T_DIR/huge.json"
+T_PATTERN='huge.json' expect_exit 2 "a cluster file over 4 MiB" \
+	$HSD --join "$T_DIR/huge.json" --host a --state-dir "$S" --run-dir "$R"
 
 hsd_bg --join "$T_DIR/c.json" --host a
 on_exit "kill -KILL $pid 2>/dev/null"
@@ -69,6 +80,9 @@ check "control socket is 0600" [ "$(stat -c %a "$R/hsd.sock")" = 600 ]
 check "state dir is 0700" [ "$(stat -c %a "$S")" = 700 ]
 T_PATTERN='in use' expect_exit 3 "second hsd on the same state dir" \
 	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$T_DIR/run2"
+cp -a "$S" "$T_DIR/state2" && rm -f "$T_DIR/state2/hsd.lock"
+T_PATTERN='in use' expect_exit 3 "second hsd on the same run dir" \
+	$HSD --join "$T_DIR/c.json" --host a --state-dir "$T_DIR/state2" --run-dir "$R"
 
 # SIGHUP: a broken file is refused and the running configuration kept; a
 # good one is applied.
@@ -77,6 +91,13 @@ cp "$T_DIR/bad.json" "$T_DIR/c.json"
 kill -HUP "$pid"
 check "reload of a bad file is refused" wait_until 5 grep -q "reload refused" "$T_DIR/hsd.log"
 check "hsd still answers after a refused reload" ctl status
+jq 'del(.hosts[0])' "$T_DIR/c.json.orig" >"$T_DIR/c.json"
+kill -HUP "$pid"
+check "reload of a file without our host is refused" wait_until 5 bash -c "[ \$(grep -c 'reload refused' $T_DIR/hsd.log) = 2 ]"
+jq --arg k "$other" '.hosts[0].public_key = $k | .hosts[1].public_key = "'"$pub"'"' "$T_DIR/c.json.orig" >"$T_DIR/c.json"
+kill -HUP "$pid"
+check "reload of a file with another key for us is refused" wait_until 5 bash -c "[ \$(grep -c 'reload refused' $T_DIR/hsd.log) = 3 ]"
+check "the running configuration was kept" [ "$(ctl --json status | jq -r '.host + " " + (.hosts|tostring)')" = "a 2" ]
 jq --arg k "$("$HSCTL" keygen --state-dir "$T_DIR/third")" \
 	'.hosts += [{"name":"c","endpoint":"192.0.2.3:51820","public_key":$k,"prefix":"10.99.3.0/24"}]' \
 	"$T_DIR/c.json.orig" >"$T_DIR/c.json"
