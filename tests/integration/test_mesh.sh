@@ -181,6 +181,25 @@ kill -HUP "$(sim pid c)"
 check "the reload is logged" wait_until 5 bash -c "$SIM --id $T_ID log c | grep -q reloaded"
 check "an unchanged reload keeps every tunnel, port and session" [ "$(wg_state)" = "$before" ]
 check "and the mesh still carries traffic" in_ids a ping -c1 -W2 "$E"
+# A reload that changes one host (e's endpoint port, so its listen ports)
+# touches only the d-e link, in place: every other tunnel keeps its
+# wireguard-go and its port, and d-e keeps its processes.
+links() { peers "$1" | jq -c '[.peers[] | [.host, .link, .listen_port, .wg_pid]] | sort'; }
+declare -A LINKS
+for h in a b c d e; do LINKS[$h]=$(links $h); done
+ed_before=$(peer_field e d wg_pid) de_before=$(peer_field d e wg_pid)
+cf=/var/lib/hs-sim/$T_ID/cluster.json
+jq '(.hosts[] | select(.name == "e") | .endpoint) = "192.0.2.5:52820"' "$cf" >"$cf.new" && mv "$cf.new" "$cf"
+for h in a b c d e; do kill -HUP "$(sim pid "$h")"; done
+check "e listens for d on its new port" wait_until 5 bash -c "[ \"\$($SIM --id $T_ID exec e -- hsctl --json peers | jq '.peers[] | select(.host == \"d\") | .listen_port')\" = 52823 ]"
+for h in a b c; do
+	check "$h's tunnels keep their wireguard-go and ports" [ "$(links $h)" = "${LINKS[$h]}" ]
+done
+check "d's tunnel to c keeps its wireguard-go and port" \
+	[ "$(links d | jq -c '.[] | select(.[0] == "c")')" = "$(jq -c '.[] | select(.[0] == "c")' <<<"${LINKS[d]}")" ]
+check "the changed d-e link is updated in place (same wireguard-go on both ends)" \
+	[ "$(peer_field e d wg_pid)" = "$ed_before" -a "$(peer_field d e wg_pid)" = "$de_before" ]
+check "a's audit space reaches e's over the changed link" wait_until 15 in_ids a ping -c1 -W1 "$E"
 t_sanitizer_check
 sim down
 
