@@ -13,15 +13,20 @@ static const char usage[] =
 	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort | undo\n"
 	"\n"
 	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
-	"the canary host (default: this one) first, then N hosts at a time; each new\n"
-	"instance starts beside the old one and must report its probe; only when every\n"
-	"reachable host has a verified new instance are the old ones stopped.  Any\n"
-	"failure before that stops the new instances everywhere (rollback).\n"
+	"with --canary, the canary host (HOST, or this one) first and alone, soaking\n"
+	"--soak SECONDS; then N hosts at a time (by name).  Each new instance starts\n"
+	"beside the old one and must report its probe; only when every reachable host\n"
+	"has a verified new instance are the old ones stopped.  Any failure before that\n"
+	"stops the new instances everywhere (rollback).  A host that already runs\n"
+	"BUNDLE is left as it is.  A host unreachable at the commit catches up later;\n"
+	"if it cannot, it keeps its old version (behind).  abort: before the commit,\n"
+	"roll back; after it, stop waiting for the hosts not yet switched.\n"
 	"--wait follows it to the end.  Exit status: 0 done, 4 failed and rolled back,\n"
-	"5 aborted, 2 bad input.\n";
+	"5 aborted, 6 partial (some hosts behind), 2 bad input.\n";
 
 #define EXIT_FAILED 4
 #define EXIT_ABORTED 5
+#define EXIT_PARTIAL 6
 
 static int exit_for(const char *state)
 {
@@ -29,12 +34,15 @@ static int exit_for(const char *state)
 		return 0;
 	if (!strcmp(state, "aborted"))
 		return EXIT_ABORTED;
+	if (!strcmp(state, "partial"))
+		return EXIT_PARTIAL;
 	return EXIT_FAILED;
 }
 
 static bool finished(const char *state)
 {
-	return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "aborted");
+	return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "aborted") ||
+	       !strcmp(state, "partial");
 }
 
 static void print_step(json_t *s)
@@ -170,6 +178,19 @@ static int rollout_simple(struct hsctl *h, const char *sub)
 	return 0;
 }
 
+/* Does a word that is neither an option nor an option's value come at or
+ * after argv[from]? */
+static bool words_after(int argc, char **argv, int from)
+{
+	for (int a = from; a < argc; a++) {
+		if (!strcmp(argv[a], "--max-parallel") || !strcmp(argv[a], "--soak"))
+			a++;
+		else if (argv[a][0] != '-')
+			return true;
+	}
+	return false;
+}
+
 int cmd_rollout(struct hsctl *h, int argc, char **argv)
 {
 	static const char *const simple[] = { "history", "pause", "resume", "abort", "undo" };
@@ -202,7 +223,9 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		char *end;
 		if (!strcmp(o, "--canary")) {
 			want_canary = true;
-			if (a + 1 < argc && argv[a + 1][0] != '-' && bundle)
+			/* The word after it is HOST unless it is the only word
+			 * left for BUNDLE. */
+			if (a + 1 < argc && argv[a + 1][0] != '-' && (bundle || words_after(argc, argv, a + 2)))
 				canary = argv[++a];
 		} else if (!strncmp(o, "--canary=", 9)) {
 			want_canary = true;
@@ -235,20 +258,25 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		fprintf(stderr, "hsctl rollout: bundle: missing (NAME-VERSION)\n");
 		return 2;
 	}
-	(void)want_canary; /* the canary always goes first; --canary names it */
+	if (canary && !*canary) {
+		fprintf(stderr, "hsctl rollout: --canary: empty host name\n");
+		return 2;
+	}
 	json_t *args = json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
 				 (json_int_t)max_parallel, "soak", (json_int_t)soak);
-	if (canary)
-		json_object_set_new(args, "canary", json_string(canary));
+	/* --canary alone: hsd picks its own host, the one it can always reach. */
+	if (want_canary)
+		json_object_set_new(args, "canary", canary ? json_string(canary) : json_true());
 	if ((rc = hsctl_call(h, deploy ? "deploy" : "rollout", args, &r)))
 		return rc;
 	json_int_t id = json_integer_value(json_object_get(r, "id"));
 	if (!wait) {
+		const char *c = json_string_value(json_object_get(r, "canary"));
 		if (h->json)
 			hsctl_print_json(r);
 		else
 			printf("rollout %lld of %s started, canary %s\n", (long long)id, bundle,
-			       json_string_value(json_object_get(r, "canary")));
+			       c && *c ? c : "none");
 		json_decref(r);
 		return 0;
 	}

@@ -11,12 +11,16 @@ static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct cont
 {
 	json_t *a = req->args;
 	const char *bundle = json_string_value(json_object_get(a, "bundle"));
-	const char *canary = json_string_value(json_object_get(a, "canary"));
+	json_t *cv = json_object_get(a, "canary");
+	/* "canary": HOST, or true for this host (hsctl rollout --canary). */
+	const char *canary = json_is_true(cv) ? d->cluster.hosts[d->self].name : json_string_value(cv);
 	json_t *mp = json_object_get(a, "max_parallel"), *soak = json_object_get(a, "soak");
 
 	(void)call;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
+	if (cv && !json_is_string(cv) && !json_is_boolean(cv))
+		return err_set(err, errlen, HS_EINPUT, "canary: must be a host name or true");
 	return rollout_start(d, bundle, canary && *canary ? canary : NULL,
 			     mp ? (int)json_integer_value(mp) : 1,
 			     soak ? (int)json_integer_value(soak) : 0, result, err, errlen);
@@ -122,7 +126,7 @@ static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
 	json_t *last = query(d, "SELECT r.id, r.name, r.canary, r.max_parallel, "
 			        "(SELECT old_instance FROM rollout_hosts h WHERE h.rollout = r.id "
 			        " AND old_instance != '' LIMIT 1) AS old FROM rollouts r "
-			        "WHERE state = 'done' ORDER BY id DESC LIMIT 1", -1);
+			        "WHERE state IN ('done', 'partial') ORDER BY id DESC LIMIT 1", -1);
 	json_t *row = json_array_get(last, 0);
 	const char *old = json_string_value(json_object_get(row, "old"));
 	int rc;

@@ -1,59 +1,33 @@
 /* rollout.c - zero-gap upgrade of the distributed IDS, as one unit.
  *
- * The hsd that hsctl asks coordinates.  Per host:
+ * The hsd that hsctl asks coordinates.  Per host (rollout_host.c):
  *   pending -> starting (push bundle, start NEW beside OLD) -> verifying
  *   -> verified (its probe was reported; the canary then soaks and is
  *   verified again) ... and only when every reachable host is verified, the
  *   commit: OLD is stopped host by host (retired).
  * A failed start or probe anywhere before the commit stops every NEW and
  * leaves every OLD running (rollback).  A host that cannot be reached is
- * deferred: it keeps OLD and is brought up to date when it answers again.
- * Every transition is written to the store before it is acted on, so a
- * coordinator that restarts resumes where it was.  Participants never stop
- * an instance on their own: only this file sends instance.stop.
+ * deferred: it keeps OLD and is brought up to date when it answers again;
+ * if that catch-up fails after the commit, only its NEW is stopped and the
+ * host stays behind on OLD.  A host already running the target version is
+ * left as it is.  Every transition is written to the store before it is
+ * acted on, so a coordinator that restarts resumes where it was.
+ * Participants never stop an instance on their own: only the coordinator
+ * sends instance.stop, for an OLD one only after the commit.
  */
 #include "rollout.h"
-#include "bundles.h"
+#include "rollout_int.h"
 #include "control.h"
-#include "daemon.h"
 #include "err.h"
-#include "fleet.h"
 #include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TICK_MS 250
-#define CALL_MS 15000       /* one step's answer; a probe may take its deadline */
-#define DEFER_RETRY_MS 2000
-#define DRAIN_PROBES 2      /* see ro_retire */
-
-enum ro_state { RO_PENDING, RO_STARTING, RO_VERIFYING, RO_SOAKING, RO_VERIFIED, RO_RETIRING,
-		RO_RETIRED, RO_DEFERRED, RO_FAILED, RO_ROLLING_BACK, RO_ROLLED_BACK };
-static const char *const ro_names[] = { "pending", "starting", "verifying", "soaking",
-	"verified", "retiring", "retired", "deferred", "failed", "rolling_back", "rolled_back" };
-
-struct ro_host {
-	struct rollout *ro;
-	int host;
-	enum ro_state state;
-	char old_inst[72], new_inst[72];
-	bool busy;
-	int drained;              /* probes the old instance reported since the commit */
-	uint64_t wait_until;      /* soak end, or next try of a deferred host */
-};
-
-struct rollout {
-	int64_t id;
-	char bundle[72], name[40], state[16], canary[40], error[256];
-	int max_parallel, soak_s;
-	struct bundle b;
-	struct ro_host *h;
-	size_t nh;
-	bool committed;
-	struct hsd *d;
-};
+const char *const ro_names[RO_NSTATES] = { "pending", "starting", "verifying", "soaking",
+	"verified", "retiring", "retired", "deferred", "failed", "rolling_back", "rolled_back",
+	"current", "behind" };
 
 struct rollouts {
 	struct rollout *cur;
@@ -62,7 +36,7 @@ struct rollouts {
 
 /* --- store ------------------------------------------------------------------ */
 
-static void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail)
+void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(ro->d->store->db,
@@ -79,12 +53,12 @@ static void ro_step(struct rollout *ro, const char *host, const char *step, cons
 	log_info("rollout %lld: %s: %s %s", (long long)ro->id, host, step, detail ? detail : "");
 }
 
-static const char *hname(const struct ro_host *h)
+const char *ro_hname(const struct ro_host *h)
 {
 	return h->ro->d->cluster.hosts[h->host].name;
 }
 
-static void ro_host_save(struct ro_host *h, const char *stamp_col)
+void ro_host_save(struct ro_host *h, const char *stamp_col)
 {
 	sqlite3_stmt *q;
 	char sql[256];
@@ -97,7 +71,7 @@ static void ro_host_save(struct ro_host *h, const char *stamp_col)
 	if (sqlite3_prepare_v2(h->ro->d->store->db, sql, -1, &q, NULL))
 		return;
 	sqlite3_bind_int64(q, 1, h->ro->id);
-	sqlite3_bind_text(q, 2, hname(h), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, ro_hname(h), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, ro_names[h->state], -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, h->old_inst, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, h->new_inst, -1, SQLITE_STATIC);
@@ -106,13 +80,13 @@ static void ro_host_save(struct ro_host *h, const char *stamp_col)
 	sqlite3_finalize(q);
 }
 
-static void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
-		   const char *stamp_col)
+void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
+	    const char *stamp_col)
 {
 	h->state = s;
 	ro_host_save(h, stamp_col);
 	if (step)
-		ro_step(h->ro, hname(h), step, detail);
+		ro_step(h->ro, ro_hname(h), step, detail);
 }
 
 static void ro_save(struct rollout *ro, bool finished)
@@ -140,271 +114,6 @@ static void ro_free(struct rollout *ro)
 	free(ro);
 }
 
-/* --- one host's steps ---------------------------------------------------- */
-
-/* hsd is stopping: calls end with errors that say nothing of the host. */
-static bool ro_stopping(struct ro_host *h)
-{
-	if (!h->ro->d->stopping)
-		return false;
-	h->busy = false;
-	return true;
-}
-
-static bool unreachable(int rc, const char *err)
-{
-	/* Our own host is always reachable; a peer that does not answer is
-	 * deferred rather than failed: it keeps its old version meanwhile. */
-	/* peer.c words its own (transport) failures "peer HOST: ..."; a
-	 * remote handler's error names the host without that prefix. */
-	return rc == HS_ESYS && err && strncmp(err, "peer ", 5) == 0 && !strstr(err, "malformed");
-}
-
-static void ro_call(struct ro_host *h, const char *cmd, json_t *args, fleet_cb cb)
-{
-	/* A verification takes up to the probe's deadline on the host. */
-	uint32_t ms = strcmp(cmd, "instance.verify") ? CALL_MS
-		      : (uint32_t)h->ro->b.deadline_s * 1000 + CALL_MS;
-	h->busy = true;
-	fleet_call(h->ro->d, h->host, cmd, args, ms, cb, h);
-}
-
-static void ro_defer(struct ro_host *h, const char *err)
-{
-	h->busy = false;
-	h->wait_until = uv_now(h->ro->d->loop) + DEFER_RETRY_MS;
-	if (h->state != RO_DEFERRED)
-		ro_set(h, RO_DEFERRED, "defer", err, NULL);
-}
-
-static void ro_fail(struct ro_host *h, const char *err)
-{
-	struct rollout *ro = h->ro;
-	h->busy = false;
-	ro_set(h, RO_FAILED, "fail", err, NULL);
-	if (!ro->error[0])
-		snprintf(ro->error, sizeof(ro->error), "%s: %s", hname(h), err);
-}
-
-static void on_verified(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	struct rollout *ro = h->ro;
-	char detail[128];
-
-	h->busy = false;
-	if (rc) {
-		unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
-		return;
-	}
-	snprintf(detail, sizeof(detail), "%s reported probe %s in %lld ms", h->new_inst,
-		 json_string_value(json_object_get(res, "token")),
-		 (long long)json_integer_value(json_object_get(res, "ms")));
-	bool canary = strcmp(hname(h), ro->canary) == 0;
-	if (canary && h->state == RO_VERIFYING && ro->soak_s > 0) {
-		h->wait_until = uv_now(ro->d->loop) + (uint64_t)ro->soak_s * 1000;
-		ro_set(h, RO_SOAKING, "verified", detail, "verified_at");
-		ro_step(ro, hname(h), "soak", NULL);
-		return;
-	}
-	ro_set(h, RO_VERIFIED, h->state == RO_SOAKING ? "verified-after-soak" : "verified", detail,
-	       h->state == RO_SOAKING ? NULL : "verified_at");
-}
-
-static void ro_verify(struct ro_host *h)
-{
-	ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->new_inst), on_verified);
-}
-
-static void on_started(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-
-	h->busy = false;
-	if (rc) {
-		unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
-		return;
-	}
-	snprintf(h->new_inst, sizeof(h->new_inst), "%s", json_string_value(json_object_get(res, "instance")));
-	ro_set(h, RO_VERIFYING, "start", h->new_inst, NULL);
-	ro_verify(h);
-}
-
-static void ro_start(struct ro_host *h)
-{
-	struct rollout *ro = h->ro;
-	bool inherit = ro->b.inherit && h->old_inst[0];
-	ro_call(h, "instance.start", json_pack("{s:s, s:s}", "bundle", ro->bundle, "inherit",
-					       inherit ? h->old_inst : ""), on_started);
-}
-
-static void on_put(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	(void)res;
-	h->busy = false;
-	if (rc) {
-		unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
-		return;
-	}
-	ro_step(h->ro, hname(h), "push", h->ro->bundle);
-	ro_start(h);
-}
-
-static void on_has(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	struct rollout *ro = h->ro;
-	char dir[4096], e[HS_ERRLEN];
-	json_t *pack;
-
-	h->busy = false;
-	if (rc) {
-		unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
-		return;
-	}
-	if (json_is_true(json_object_get(res, "has"))) {
-		ro_start(h);
-		return;
-	}
-	bundles_dir(ro->d, ro->bundle, dir, sizeof(dir));
-	if (bundle_pack(dir, &ro->b, &pack, e, sizeof(e))) {
-		ro_fail(h, e);
-		return;
-	}
-	ro_call(h, "bundle.put", json_pack("{s:o}", "bundle", pack), on_put);
-}
-
-/* The host's current instance of this IDS (any other version) is the one
- * the new version replaces. */
-static void on_status(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	struct rollout *ro = h->ro;
-	json_t *v;
-	size_t i;
-
-	h->busy = false;
-	if (rc) {
-		unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
-		return;
-	}
-	bool have_new = false;
-	json_array_foreach(json_object_get(res, "instances"), i, v) {
-		const char *b = json_string_value(json_object_get(v, "bundle"));
-		const char *ver = json_string_value(json_object_get(v, "version"));
-		const char *inst = json_string_value(json_object_get(v, "instance"));
-		if (!b || strcmp(b, ro->b.name))
-			continue;
-		if (strcmp(ver, ro->b.version) == 0) {
-			have_new = true; /* a restarted coordinator finds its earlier start */
-			snprintf(h->new_inst, sizeof(h->new_inst), "%s", inst);
-		} else if (!h->old_inst[0]) {
-			snprintf(h->old_inst, sizeof(h->old_inst), "%s", inst);
-		}
-	}
-	ro_set(h, RO_STARTING, NULL, NULL, NULL);
-	if (have_new) {
-		ro_set(h, RO_VERIFYING, "found", h->new_inst, NULL);
-		ro_verify(h);
-		return;
-	}
-	ro_call(h, "bundle.has", json_pack("{s:s, s:s}", "id", ro->bundle, "hash", ro->b.hash), on_has);
-}
-
-static void ro_begin_host(struct ro_host *h)
-{
-	ro_call(h, "status", json_object(), on_status);
-}
-
-static void on_retired(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	(void)res;
-	h->busy = false;
-	if (rc && !(err && strstr(err, "unknown space"))) {
-		/* The commit stands; keep trying to stop the old instance. */
-		h->wait_until = uv_now(h->ro->d->loop) + DEFER_RETRY_MS;
-		ro_step(h->ro, hname(h), "retire-retry", err);
-		return;
-	}
-	ro_set(h, RO_RETIRED, "retire", h->old_inst[0] ? h->old_inst : "(nothing to retire)",
-	       "old_stopped_at");
-}
-
-static void ro_retire(struct ro_host *h);
-
-static void on_drained(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	char detail[128];
-
-	h->busy = false;
-	if (rc && unreachable(rc, err)) {
-		h->wait_until = uv_now(h->ro->d->loop) + DEFER_RETRY_MS;
-		ro_step(h->ro, hname(h), "retire-retry", err);
-		return;
-	}
-	if (rc) {
-		/* A broken old version must not hold its host forever. */
-		h->drained = DRAIN_PROBES;
-		ro_step(h->ro, hname(h), "drain-failed", err);
-	} else {
-		h->drained++;
-		snprintf(detail, sizeof(detail), "%s reported probe %s", h->old_inst,
-			 json_string_value(json_object_get(res, "token")));
-		ro_step(h->ro, hname(h), "drain", detail);
-	}
-	ro_retire(h);
-}
-
-/* Before the old instance stops it must report DRAIN_PROBES probes, one
- * after the other, caused after the new one was verified: the check that
- * reports the second began after the first was reported, so every change
- * the new instance's baseline may have absorbed was checked by the old. */
-static void ro_retire(struct ro_host *h)
-{
-	if (!h->old_inst[0]) {
-		ro_set(h, RO_RETIRED, "retire", "(nothing to retire)", "old_stopped_at");
-		return;
-	}
-	if (h->state != RO_RETIRING)
-		ro_set(h, RO_RETIRING, NULL, NULL, NULL);
-	if (h->drained < DRAIN_PROBES) {
-		ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->old_inst), on_drained);
-		return;
-	}
-	ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->old_inst), on_retired);
-}
-
-static void on_rolled_back(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	(void)res;
-	h->busy = false;
-	if (rc && !(err && strstr(err, "unknown space"))) {
-		h->wait_until = uv_now(h->ro->d->loop) + DEFER_RETRY_MS;
-		return; /* tried again next tick */
-	}
-	ro_set(h, RO_ROLLED_BACK, "rollback", h->new_inst, NULL);
-}
-
 /* --- the whole rollout ----------------------------------------------------- */
 
 static void ro_finish(struct hsd *d, const char *state)
@@ -418,25 +127,133 @@ static void ro_finish(struct hsd *d, const char *state)
 	d->rollouts->cur = NULL;
 }
 
+/* Before the commit: stop every NEW this rollout started; OLD never was. */
+static void ro_tick_rollback(struct rollout *ro, uint64_t now)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < ro->nh; i++) {
+		struct ro_host *h = &ro->h[i];
+		if (h->busy) {
+			left++;
+			continue;
+		}
+		if (!h->new_inst[0] || h->state == RO_ROLLED_BACK || h->state == RO_DEFERRED ||
+		    h->state == RO_CURRENT)
+			continue;
+		if (h->state == RO_ROLLING_BACK && h->stuck) {
+			/* Gone while we stop its NEW: it may keep it (docs/rollout.md,
+			 * known limits); waiting for it would hold the fleet. */
+			h->stuck = false;
+			ro_set(h, RO_DEFERRED, "defer", "unreachable during the rollback", NULL);
+			continue;
+		}
+		left++;
+		if (now >= h->wait_until)
+			ro_stop_new(h);
+	}
+	if (!left)
+		ro_finish(ro->d, strcmp(ro->state, "aborting") ? "failed" : "aborted");
+}
+
+/* After the commit the rollout only moves forward host by host: a host that
+ * cannot complete the switch stops its NEW and stays behind on OLD.  When
+ * the operator aborts ("closing"), nothing unreachable is waited for. */
+static void ro_tick_committed(struct rollout *ro, uint64_t now)
+{
+	bool closing = !strcmp(ro->state, "closing");
+	size_t final = 0, behind = 0;
+	char list[128] = "";
+
+	for (size_t i = 0; i < ro->nh; i++) {
+		struct ro_host *h = &ro->h[i];
+		if (h->busy)
+			continue;
+		switch (h->state) {
+		case RO_VERIFIED:
+			ro_retire(h); /* a late (deferred) host */
+			break;
+		case RO_SOAKING:
+			if (now >= h->wait_until)
+				ro_verify(h);
+			break;
+		case RO_RETIRING:
+			if (closing && h->stuck)
+				ro_set(h, RO_BEHIND, "behind", "unreachable: its old instance was not stopped", NULL);
+			else if (now >= h->wait_until)
+				ro_retire(h);
+			break;
+		case RO_DEFERRED:
+			if (closing)
+				ro_set(h, RO_BEHIND, "behind", "unreachable when the rollout was aborted", NULL);
+			else if (now >= h->wait_until)
+				ro_begin_host(h); /* it may answer again */
+			break;
+		case RO_PENDING: /* in flight when the coordinator restarted */
+			if (!closing) {
+				ro_begin_host(h);
+				break;
+			}
+			__attribute__((fallthrough)); /* an aborted rollout starts nothing */
+		case RO_FAILED:
+			if (h->new_inst[0])
+				ro_stop_new(h);
+			else
+				ro_set(h, RO_BEHIND, "behind", "keeps its old instance", NULL);
+			break;
+		case RO_ROLLING_BACK:
+			if (closing && h->stuck)
+				ro_set(h, RO_BEHIND, "behind", "unreachable: its new instance was not stopped", NULL);
+			else if (now >= h->wait_until)
+				ro_stop_new(h);
+			break;
+		default:
+			break;
+		}
+	}
+	for (size_t i = 0; i < ro->nh; i++) {
+		struct ro_host *h = &ro->h[i];
+		if (h->busy)
+			return;
+		final += h->state == RO_RETIRED || h->state == RO_CURRENT || h->state == RO_BEHIND;
+		if (h->state == RO_BEHIND) {
+			size_t len = strlen(list);
+			snprintf(list + len, sizeof(list) - len, "%s%s", behind++ ? " " : "", ro_hname(h));
+		}
+	}
+	if (final < ro->nh)
+		return;
+	if (behind) {
+		char why[sizeof(ro->error)];
+		snprintf(why, sizeof(why), "behind (old version kept): %s%s%.180s", list,
+			 ro->error[0] ? "; " : "", ro->error);
+		snprintf(ro->error, sizeof(ro->error), "%s", why);
+	}
+	ro_finish(ro->d, behind ? "partial" : "done");
+}
+
 static void ro_tick(uv_timer_t *t)
 {
 	struct hsd *d = t->data;
 	struct rollout *ro = d->rollouts->cur;
 	uint64_t now = uv_now(d->loop);
-	size_t busy = 0, verified = 0, deferred = 0, failed = 0, retired = 0;
+	size_t busy = 0, ready = 0, landed = 0, failed = 0;
 
 	if (!ro || !strcmp(ro->state, "paused"))
 		return;
+	if (ro->committed) {
+		ro_tick_committed(ro, now);
+		return;
+	}
 	for (size_t i = 0; i < ro->nh; i++) {
 		struct ro_host *h = &ro->h[i];
 		busy += h->busy;
-		verified += h->state == RO_VERIFIED;
-		deferred += h->state == RO_DEFERRED;
+		landed += h->state == RO_VERIFIED || h->state == RO_CURRENT;
+		ready += h->state == RO_VERIFIED || h->state == RO_CURRENT || h->state == RO_DEFERRED;
 		failed += h->state == RO_FAILED;
-		retired += h->state == RO_RETIRED;
 	}
 	bool rollback = !strcmp(ro->state, "rolling_back") || !strcmp(ro->state, "aborting");
-	if (!rollback && failed && !ro->committed) {
+	if (!rollback && failed) {
 		/* Before the commit any failure undoes the whole rollout. */
 		snprintf(ro->state, sizeof(ro->state), "rolling_back");
 		ro_save(ro, false);
@@ -444,33 +261,15 @@ static void ro_tick(uv_timer_t *t)
 		rollback = true;
 	}
 	if (rollback) {
-		size_t left = 0;
-		for (size_t i = 0; i < ro->nh; i++) {
-			struct ro_host *h = &ro->h[i];
-			if (h->busy) {
-				left++;
-				continue;
-			}
-			if (h->new_inst[0] && h->state != RO_ROLLED_BACK && h->state != RO_DEFERRED) {
-				left++;
-				if (now >= h->wait_until) {
-					if (h->state != RO_ROLLING_BACK)
-						ro_set(h, RO_ROLLING_BACK, NULL, NULL, NULL);
-					ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->new_inst),
-						on_rolled_back);
-				}
-			}
-		}
-		if (!left)
-			ro_finish(d, strcmp(ro->state, "aborting") ? "failed" : "aborted");
+		ro_tick_rollback(ro, now);
 		return;
 	}
 	/* The canary goes first, alone; the others after it is verified. */
 	struct ro_host *canary = NULL;
 	for (size_t i = 0; i < ro->nh; i++)
-		if (!strcmp(hname(&ro->h[i]), ro->canary))
+		if (!strcmp(ro_hname(&ro->h[i]), ro->canary))
 			canary = &ro->h[i];
-	bool canary_done = !canary || canary->state == RO_VERIFIED || canary->state == RO_RETIRED ||
+	bool canary_done = !canary || canary->state == RO_VERIFIED || canary->state == RO_CURRENT ||
 			   canary->state == RO_DEFERRED;
 	size_t inflight = busy;
 	for (size_t i = 0; i < ro->nh; i++) {
@@ -487,14 +286,11 @@ static void ro_tick(uv_timer_t *t)
 			ro_begin_host(h);
 		} else if (h->state == RO_DEFERRED && now >= h->wait_until && may) {
 			ro_begin_host(h); /* it may answer again */
-		} else if (h->state == RO_VERIFIED && ro->committed) {
-			ro_retire(h); /* a late (deferred) host, after the commit */
-		} else if (h->state == RO_RETIRING && now >= h->wait_until) {
-			ro_retire(h);
 		}
 	}
-	/* The commit: every host verified, except those we cannot reach. */
-	if (!ro->committed && verified && verified + deferred == ro->nh && !busy) {
+	/* The commit: every host verified (or already there), except those we
+	 * cannot reach. */
+	if (landed && ready == ro->nh && !busy) {
 		ro->committed = true;
 		snprintf(ro->state, sizeof(ro->state), "committed");
 		ro_save(ro, false);
@@ -502,10 +298,7 @@ static void ro_tick(uv_timer_t *t)
 		for (size_t i = 0; i < ro->nh; i++)
 			if (ro->h[i].state == RO_VERIFIED)
 				ro_retire(&ro->h[i]);
-		return;
 	}
-	if (ro->committed && retired == ro->nh)
-		ro_finish(d, "done");
 }
 
 static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, const char *canary,
@@ -550,14 +343,16 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 			       "rollout: rollout %lld of %s is still %s; wait, or abort it",
 			       (long long)d->rollouts->cur->id, d->rollouts->cur->bundle,
 			       d->rollouts->cur->state);
-	if (canary && cluster_host_index(&d->cluster, canary) < 0)
+	if (canary && *canary && cluster_host_index(&d->cluster, canary) < 0)
 		return err_set(err, errlen, HS_EINPUT, "--canary: \"%s\" is not a host of the cluster", canary);
 	if (max_parallel < 1 || max_parallel > 1024)
 		return err_set(err, errlen, HS_EINPUT, "--max-parallel: must be 1..1024");
 	if (soak_s < 0 || soak_s > 86400)
 		return err_set(err, errlen, HS_EINPUT, "--soak: must be 0..86400 seconds");
 	if (!canary)
-		canary = d->cluster.hosts[d->self].name;
+		canary = ""; /* none: the first hosts by name go max_parallel at a time */
+	if (soak_s > 0 && !*canary)
+		return err_set(err, errlen, HS_EINPUT, "--soak: only the canary soaks; name one with --canary [HOST]");
 	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
 		return HS_EINPUT; /* err names the bundle */
 	if (sqlite3_prepare_v2(d->store->db,
@@ -608,7 +403,7 @@ static void ro_resume(struct hsd *d)
 		if (ro) {
 			snprintf(ro->state, sizeof(ro->state), "%s", (const char *)sqlite3_column_text(q, 2));
 			snprintf(ro->error, sizeof(ro->error), "%s", (const char *)sqlite3_column_text(q, 6));
-			ro->committed = !strcmp(ro->state, "committed");
+			ro->committed = !strcmp(ro->state, "committed") || !strcmp(ro->state, "closing");
 			d->rollouts->cur = ro;
 		}
 	}
@@ -647,7 +442,7 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	uv_timer_init(d->loop, &d->rollouts->tick);
 	d->rollouts->tick.data = d;
-	uv_timer_start(&d->rollouts->tick, ro_tick, TICK_MS, TICK_MS);
+	uv_timer_start(&d->rollouts->tick, ro_tick, RO_TICK_MS, RO_TICK_MS);
 	ro_resume(d);
 	return 0;
 }
@@ -680,11 +475,15 @@ int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen)
 			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is %s, not paused", (long long)ro->id, ro->state);
 		snprintf(ro->state, sizeof(ro->state), "running");
 	} else if (!strcmp(what, "abort")) {
-		if (ro->committed)
-			return err_set(err, errlen, HS_EINPUT,
-				       "rollout: %lld is past its commit; it finishes (undo it afterwards)", (long long)ro->id);
-		snprintf(ro->state, sizeof(ro->state), "aborting");
-		snprintf(ro->error, sizeof(ro->error), "aborted by the operator");
+		if (!strcmp(ro->state, "aborting") || !strcmp(ro->state, "closing") ||
+		    !strcmp(ro->state, "rolling_back"))
+			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is already %s", (long long)ro->id, ro->state);
+		/* After the commit the hosts already switched stay switched; the
+		 * abort ends the wait for the others, which keep their old version. */
+		snprintf(ro->state, sizeof(ro->state), ro->committed ? "closing" : "aborting");
+		if (!ro->error[0])
+			snprintf(ro->error, sizeof(ro->error), "aborted by the operator%s",
+				 ro->committed ? " after the commit" : "");
 	}
 	ro_save(ro, false);
 	ro_step(ro, "*", what, NULL);

@@ -9,11 +9,13 @@ struct hsd;
 
 int rollouts_init(struct hsd *d, char *err, size_t errlen);
 void rollouts_free(struct hsd *d);
-/* Begin upgrading every host to bundle (NAME-VERSION): the canary (NULL:
- * this host) first and alone, then max_parallel at a time. */
+/* Begin upgrading every host to bundle (NAME-VERSION): the canary (a host
+ * name; NULL or "": none) first and alone, then max_parallel at a time.
+ * soak_s > 0 needs a canary. */
 int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
 		  int soak_s, json_t **result, char *err, size_t errlen);
-/* "pause", "resume" or "abort" the running rollout. */
+/* "pause", "resume" or "abort" the running rollout.  An abort before the
+ * commit rolls back; after it, ends the wait for hosts not yet switched. */
 int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,62 @@
+/* rollout_int.h - what rollout.c (the whole rollout) and rollout_host.c
+ * (one host's steps) share.  Not for other files: they use rollout.h. */
+#ifndef HS_ROLLOUT_INT_H
+#define HS_ROLLOUT_INT_H
+
+#include "bundles.h"
+#include "daemon.h"
+#include "fleet.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RO_TICK_MS 250
+#define RO_CALL_MS 15000       /* one step's answer; a probe may take its deadline */
+#define RO_RETRY_MS 2000       /* next try of a deferred host or a failed stop */
+#define RO_DRAIN_PROBES 2      /* see ro_retire */
+
+/* CURRENT: the target version already ran there before this rollout; it is
+ * left as it is (never stopped by a rollback).  BEHIND: after the commit
+ * the host could not complete the switch; it keeps its old instance. */
+enum ro_state { RO_PENDING, RO_STARTING, RO_VERIFYING, RO_SOAKING, RO_VERIFIED, RO_RETIRING,
+		RO_RETIRED, RO_DEFERRED, RO_FAILED, RO_ROLLING_BACK, RO_ROLLED_BACK, RO_CURRENT,
+		RO_BEHIND, RO_NSTATES };
+extern const char *const ro_names[RO_NSTATES];
+
+struct ro_host {
+	struct rollout *ro;
+	int host;
+	enum ro_state state;
+	char old_inst[72], new_inst[72]; /* new_inst is written before the start is sent */
+	bool busy;
+	bool stuck;               /* the last retire/stop attempt could not reach the host */
+	int drained;              /* probes the old instance reported since the commit */
+	uint64_t wait_until;      /* soak end, or next try of a deferred host */
+};
+
+struct rollout {
+	int64_t id;
+	char bundle[72], name[40], state[16], canary[40], error[256];
+	int max_parallel, soak_s;
+	struct bundle b;
+	struct ro_host *h;
+	size_t nh;
+	bool committed;
+	struct hsd *d;
+};
+
+/* rollout.c: the store. */
+void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
+void ro_host_save(struct ro_host *h, const char *stamp_col);
+void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
+	    const char *stamp_col);
+const char *ro_hname(const struct ro_host *h);
+
+/* rollout_host.c: one host's steps, each an asynchronous call that sets
+ * h->busy until its answer. */
+void ro_begin_host(struct ro_host *h);   /* status, push, start, verify */
+void ro_verify(struct ro_host *h);       /* the new instance, again after a soak */
+void ro_retire(struct ro_host *h);       /* drain then stop the old instance */
+void ro_stop_new(struct ro_host *h);     /* stop the new instance (rollback) */
+
+#endif
