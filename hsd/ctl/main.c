@@ -10,7 +10,7 @@ static const struct hsctl_cmd commands[] = {
 	{ "status", cmd_status, "show this host: name, cluster, uptime, spaces, instances" },
 	{ "space", cmd_space, "create, list, show, exec, stop, start, destroy, flatten spaces" },
 	{ "bundle", cmd_bundle, "add and list IDS bundles" },
-	{ "deploy", cmd_deploy, "start a bundle on this host and verify it by its probe" },
+	{ "deploy", cmd_deploy, "start a bundle on every host at once, each verified by its probe" },
 	{ "rollout", cmd_rollout, "upgrade the distributed IDS as one unit, with no gap" },
 	{ "instance", cmd_instance, "list this host's IDS instances" },
 	{ "alerts", cmd_alerts, "the alerts of this host's IDS instances" },
