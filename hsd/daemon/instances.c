@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TAIL_MS 200
@@ -36,6 +37,9 @@ struct instance {
 	int fd;                      /* the space's console.log */
 	char line[LINE_MAX_BYTES];
 	size_t len;
+	int64_t read_off;            /* console offset after the bytes read */
+	int64_t done_off;            /* ... after the last whole line handled */
+	int64_t saved_off;           /* done_off as last written to the store */
 	/* A probe waiting for its report. */
 	char token[BUNDLE_TOKEN_LEN + 1];
 	uint64_t deadline;           /* uv_now() ms */
@@ -110,6 +114,26 @@ static void inst_line(struct hsd *d, struct instance *in, const char *line)
 	}
 }
 
+/* Remember how far the console was handled, so a restarted hsd resumes
+ * there.  Written after the lines' alerts: a crash in between stores those
+ * alerts twice rather than never. */
+static void inst_save_offset(struct hsd *d, struct instance *in)
+{
+	sqlite3_stmt *q;
+
+	if (in->done_off == in->saved_off ||
+	    sqlite3_prepare_v2(d->store->db, "UPDATE instances SET console_offset = ? WHERE id = ?",
+			       -1, &q, NULL))
+		return;
+	sqlite3_bind_int64(q, 1, in->done_off);
+	sqlite3_bind_int64(q, 2, in->id);
+	if (sqlite3_step(q) == SQLITE_DONE)
+		in->saved_off = in->done_off;
+	else
+		log_error("console offset of %s not stored: %s", in->space, sqlite3_errmsg(d->store->db));
+	sqlite3_finalize(q);
+}
+
 /* Read what the console gained since last time; split it into lines. */
 static void inst_read(struct hsd *d, struct instance *in)
 {
@@ -117,6 +141,8 @@ static void inst_read(struct hsd *d, struct instance *in)
 	ssize_t n;
 
 	while ((n = read(in->fd, buf, sizeof(buf))) > 0) {
+		int64_t base = in->read_off;
+		in->read_off += n;
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] != '\n' && in->len < sizeof(in->line) - 1) {
 				in->line[in->len++] = buf[i];
@@ -127,8 +153,10 @@ static void inst_read(struct hsd *d, struct instance *in)
 			in->line[in->len] = 0;
 			inst_line(d, in, in->line);
 			in->len = 0;
+			in->done_off = base + i + 1;
 		}
 	}
+	inst_save_offset(d, in);
 }
 
 static void inst_tail(struct hsd *d, struct instance *in)
@@ -157,8 +185,10 @@ static void on_tail(uv_timer_t *t)
 		inst_tail(d, in);
 }
 
+/* Watch an instance's console from byte offset from; -1: from its current
+ * end (nothing known of what was read before). */
 static int inst_watch(struct hsd *d, int64_t id, const char *space, const char *bundle_id,
-		      bool from_start, char *err, size_t errlen)
+		      int64_t from, char *err, size_t errlen)
 {
 	struct instance *in = calloc(1, sizeof(*in));
 	char path[PATH_MAX];
@@ -179,11 +209,16 @@ static int inst_watch(struct hsd *d, int64_t id, const char *space, const char *
 		free(in);
 		return rc;
 	}
-	/* Re-adopted: old lines were read by the hsd before us. */
-	if (!from_start)
-		lseek(in->fd, 0, SEEK_END);
+	off_t end = lseek(in->fd, 0, SEEK_END);
+	/* A console shorter than the offset is not the one it was read from. */
+	if (from < 0 || end < 0 || from > (int64_t)end)
+		from = end < 0 ? 0 : (int64_t)end;
+	lseek(in->fd, (off_t)from, SEEK_SET);
+	in->read_off = in->done_off = from;
+	in->saved_off = -1; /* written at the first read */
 	in->next = d->instances->list;
 	d->instances->list = in;
+	inst_save_offset(d, in);
 	return 0;
 }
 
@@ -211,13 +246,16 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 	d->instances->tail.data = d;
 	uv_timer_start(&d->instances->tail, on_tail, TAIL_MS, TAIL_MS);
 	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, space, bundle || '-' || version FROM instances WHERE stopped_at IS NULL",
+		"SELECT id, space, bundle || '-' || version, console_offset FROM instances "
+		"WHERE stopped_at IS NULL",
 		-1, &q, NULL))
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		char why[HS_ERRLEN];
+		/* Re-adopted: go on where the hsd before us stopped reading. */
+		int64_t from = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 3);
 		if (inst_watch(d, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
-			       (const char *)sqlite3_column_text(q, 2), false, why, sizeof(why)))
+			       (const char *)sqlite3_column_text(q, 2), from, why, sizeof(why)))
 			log_warn("instance %s: %s", (const char *)sqlite3_column_text(q, 1), why);
 	}
 	sqlite3_finalize(q);
@@ -237,7 +275,7 @@ void instances_free(struct hsd *d)
 }
 
 /* Record a started instance and begin reading its console. */
-static int inst_record(struct hsd *d, const struct bundle *b, const char *space,
+static int inst_record(struct hsd *d, const struct bundle *b, const char *space, int64_t from,
 		       json_t **result, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
@@ -254,14 +292,26 @@ static int inst_record(struct hsd *d, const struct bundle *b, const char *space,
 	rc = sqlite3_step(q) == SQLITE_DONE ? 0
 		: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	sqlite3_finalize(q);
-	/* An earlier console of the same space was read by whoever ran it. */
+	/* An earlier console of the same space was read by whoever ran it;
+	 * from is where it ended when this start began. */
 	if (!rc)
-		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b->id, false, err, errlen);
+		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b->id, from, err, errlen);
 	if (!rc) {
 		store_event(d->store, "instance.start", space, b->hash, NULL, 0);
 		*result = json_pack("{s:s, s:s}", "instance", space, "bundle", b->id);
 	}
 	return rc;
+}
+
+/* The console's length before a start: what the instance prints from its
+ * first line on is read (the console is appended to, never truncated). */
+static int64_t console_size(struct hsd *d, const char *space)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	space_path(d, space, "console.log", path, sizeof(path));
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 }
 
 /* Seed the bundle's files into the new space's own layer at /bundle. */
@@ -307,10 +357,11 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 		 * with its files, e.g. the IDS's database. */
 		space_row_clear(&old);
 		json_t *sp = NULL;
+		int64_t from = console_size(d, space);
 		rc = spaces_start(d, space, &sp, err, errlen);
 		json_decref(sp);
 		if (!rc)
-			rc = inst_record(d, &b, space, result, err, errlen);
+			rc = inst_record(d, &b, space, from, result, err, errlen);
 		bundle_free(&b);
 		return rc;
 	}
@@ -353,10 +404,11 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 		.prepare = seed_bundle, .prepare_arg = &seed,
 	};
 	json_t *sp = NULL;
+	int64_t from = console_size(d, space);
 	if ((rc = spaces_create(d, &req, &sp, err, errlen)))
 		goto out;
 	json_decref(sp);
-	rc = inst_record(d, &b, space, result, err, errlen);
+	rc = inst_record(d, &b, space, from, result, err, errlen);
 out:
 	free(argv);
 	free(mon);
