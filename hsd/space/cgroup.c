@@ -12,20 +12,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The cgroup2 mount to use: the last one listed whose files are reachable
+ * (an earlier one may be hidden by a later mount on or above it, as when a
+ * fresh /sys is mounted over a hybrid hierarchy). */
 static int cgroup_root(char *out, size_t len)
 {
 	FILE *f = setmntent("/proc/self/mounts", "re");
 	struct mntent *m;
+	char probe[PATH_MAX + 32];
 	int rc = -1;
 
 	if (!f)
 		return -1;
-	while ((m = getmntent(f)))
-		if (strcmp(m->mnt_type, "cgroup2") == 0) {
+	while ((m = getmntent(f))) {
+		if (strcmp(m->mnt_type, "cgroup2") != 0)
+			continue;
+		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", m->mnt_dir);
+		if (access(probe, R_OK) == 0) {
 			snprintf(out, len, "%s", m->mnt_dir);
 			rc = 0;
-			break;
 		}
+	}
 	endmntent(f);
 	return rc;
 }
