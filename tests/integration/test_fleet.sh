@@ -124,15 +124,19 @@ check "undo returns to version 1" wait_until 90 bash -c "$SIM --id $T_ID exec a 
 on d ip link set ul0 down
 ctl rollout aide-2 --max-parallel 3 >/dev/null
 check "d is deferred" wait_until 60 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\" and .state == \"deferred\")' >/dev/null"
+fleet=$(ctl --json status)
+check "hsctl status shows d unreachable, a b c reachable" \
+	jqe '[.fleet[] | {(.host): .reachable}] | add == {"a": true, "b": true, "c": true, "d": false}' <<<"$fleet"
+check "... and says so in its table" bash -c "$SIM --id $T_ID exec a -- hsctl status | grep -E '^d +no '"
 check "d keeps version 1 meanwhile" bash -c "$SIM --id $T_ID exec d -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")' >/dev/null"
 on d ip link set ul0 up
 check "after its link returns d reaches version 2" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\"' >/dev/null"
 check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\") | .old_stopped_at > .verified_at' >/dev/null"
 
 # The coordinator dies mid-rollout: on restart it finishes the job.
-# Back to version 1, slowly enough (a 4 s soak per host, one at a time) that
-# the kill lands mid-rollout: after the first host was verified.
-ctl rollout aide-1 --soak 4 >/dev/null
+# Back to version 1, slowly enough (the canary, a, soaks 4 s; then one host
+# at a time) that the kill lands mid-rollout: after the first host was verified.
+ctl rollout aide-1 --canary --soak 4 >/dev/null
 T_PATTERN="still" expect_exit 2 "a second rollout while one runs is refused" on a hsctl rollout aide-2
 check "the rollout is under way (a host verified)" wait_until 60 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status --timeline | jqe '.timeline[] | select(.step == \"verified\")' >/dev/null"
 kill -KILL "$(sim pid a)"
