@@ -224,10 +224,11 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 	if (final < ro->nh)
 		return;
 	if (behind) {
-		char why[sizeof(ro->error)];
-		snprintf(why, sizeof(why), "behind (old version kept): %s%s%.180s", list,
+		char why[sizeof(list) + sizeof(ro->error) + 32];
+		snprintf(why, sizeof(why), "behind (old version kept): %s%s%s", list,
 			 ro->error[0] ? "; " : "", ro->error);
-		snprintf(ro->error, sizeof(ro->error), "%s", why);
+		why[sizeof(ro->error) - 1] = 0; /* the store keeps one short line */
+		memcpy(ro->error, why, sizeof(ro->error));
 	}
 	ro_finish(ro->d, behind ? "partial" : "done");
 }
