@@ -203,12 +203,21 @@ int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t pr
 	return HS_OK;
 }
 
+struct qdisc_query {
+	int ifindex;
+	uint64_t *drops;
+};
+
+/* The dump may list every interface's qdiscs (the kernel need not filter
+ * by tcm_ifindex): only the asked interface's clsact counts. */
 static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 {
-	uint64_t *drops = data;
+	struct qdisc_query *qq = data;
 	if (nlh->nlmsg_type != RTM_NEWQDISC)
 		return MNL_CB_OK;
 	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	if (t->tcm_ifindex != qq->ifindex)
+		return MNL_CB_OK;
 	const struct nlattr *tb[TCA_MAX + 1];
 	memset(tb, 0, sizeof(tb));
 	struct attr_tab tab = {tb, TCA_MAX};
@@ -220,7 +229,7 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(st[TCA_STATS_QUEUE]) >= sizeof(struct gnet_stats_queue)) {
 		struct gnet_stats_queue q;
 		memcpy(&q, mnl_attr_get_payload(st[TCA_STATS_QUEUE]), sizeof(q));
-		*drops = q.drops;
+		*qq->drops = q.drops;
 	}
 	return MNL_CB_OK;
 }
@@ -231,7 +240,8 @@ int tc_clsact_drops(struct mnl_socket *nl, int ifindex, uint64_t *drops, char *e
 	*drops = 0;
 	char buf[TC_REQSZ];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_GETQDISC, NLM_F_DUMP, ifindex, 0, 0, 0);
-	int kerr = nl_talk(nl, nlh, qdisc_cb, drops);
+	struct qdisc_query qq = {ifindex, drops};
+	int kerr = nl_talk(nl, nlh, qdisc_cb, &qq);
 	if (kerr) {
 		errno = -kerr;
 		return err_sys(err, errlen, "tc: read qdisc statistics of ifindex %d", ifindex);

@@ -32,7 +32,13 @@ aide --init -c /etc/aide-live.conf >/dev/null && mv /var/lib/aide/db.new /var/li
 in_web 'echo defaced > /srv/site/p2.html && rm /srv/site/p4.html && rm /etc/issue'
 report=$(in_ids 'aide --check -c /etc/aide-live.conf' || true)
 check "AIDE reports the modified file" grep -q 'f .*: /srv/site/p2.html' <<<"$report"
-check "AIDE reports the deleted file" grep -q ': /srv/site/p4.html' <<<"$report"
+# The lines of one section of AIDE's report ("Removed entries:" ...).
+aide_section() { awk -v want="$1 entries:" '$0 == want {s = 1; next} / entries:$/ {s = 0} s' <<<"$report"; }
+in_section() { aide_section "$1" | grep -q "^$2.*: $3\$"; }
+not() { ! "$@"; }
+check "AIDE reports the deleted file as removed" in_section Removed f /srv/site/p4.html
+check "... the modified file as changed" in_section Changed f /srv/site/p2.html
+check "... and not as removed" not in_section Removed f /srv/site/p2.html
 check "AIDE reports no other file in /srv" \
 	bash -c "[ \$(grep -c ': /srv/site/p[1356].html' <<<'$report') -eq 0 ]"
 
@@ -55,10 +61,21 @@ T_PATTERN="Read-only" expect_exit 2 "writing into /.serverfs fails with EROFS" \
 T_PATTERN="Read-only" expect_exit 2 "writing into /.dserverfs fails with EROFS" \
 	on a hsctl space exec ids -- sh -c 'echo x > /.dserverfs/web/srv/new'
 check "the server file is unchanged" [ "$(in_web 'cat /srv/site/p1.html')" = page1 ]
-check "the server does not see /.serverfs" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /.serverfs"
-check "the server does not see /.dserverfs" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /.dserverfs"
-check "no view is mounted in the host's namespace" bash -c "! $SIM --id $T_ID exec a -- grep -q serverfs /proc/self/mounts"
-check "the server's /proc is not in the view" bash -c "[ -z \"\$($SIM --id $T_ID exec a -- hsctl space exec ids -- ls /.serverfs/web/proc)\" ]"
+# Recursively read-only: the server's own submounts (its /tmp and /run
+# tmpfs) are in the view, and read-only there too.
+in_web "echo sub-$T_ID > /tmp/submount-marker && echo run-$T_ID > /run/submount-marker"
+check "the view shows the server's /tmp submount" [ "$(in_ids 'cat /.serverfs/web/tmp/submount-marker')" = "sub-$T_ID" ]
+check "... and its /run submount" [ "$(in_ids 'cat /.serverfs/web/run/submount-marker')" = "run-$T_ID" ]
+T_PATTERN="Read-only" expect_exit 2 "writing into the /tmp submount of /.serverfs fails with EROFS" \
+	on a hsctl space exec ids -- sh -c 'echo x > /.serverfs/web/tmp/new'
+T_PATTERN="Read-only" expect_exit 2 "writing into the /run submount of /.serverfs fails with EROFS" \
+	on a hsctl space exec ids -- sh -c 'echo x > /.serverfs/web/run/submount-marker'
+T_PATTERN="No such file" expect_exit 2 "the server does not see /.serverfs" on a hsctl space exec web -- ls /.serverfs
+T_PATTERN="No such file" expect_exit 2 "the server does not see /.dserverfs" on a hsctl space exec web -- ls /.dserverfs
+check "grep can read the host's mount table" on a grep -q ' / ' /proc/self/mounts
+T_PATTERN="" expect_exit 1 "no view is mounted in the host's namespace" on a grep -q serverfs /proc/self/mounts
+check "the server's /proc is in the view as an empty directory" \
+	bash -c "out=\$($SIM --id $T_ID exec a -- hsctl space exec ids -- ls -A /.serverfs/web/proc) && [ -z \"\$out\" ]"
 
 # The views follow a restart of either side.
 ctl space stop web >/dev/null
@@ -80,7 +97,7 @@ T_PATTERN=unknown expect_exit 2 "monitoring an unknown space" on a hsctl space c
 T_PATTERN=--monitor expect_exit 2 "a server space cannot monitor" on a hsctl space create w3 --kind server --monitor web -- true
 
 ctl space destroy web2 >/dev/null
-check "destroying a server removes its views" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec ids -- test -e /.serverfs/web2/etc"
+T_PATTERN="" expect_exit 1 "destroying a server removes its views" on a hsctl space exec ids -- test -e /.serverfs/web2/etc
 
 # --- Packets: tcpdump/ngrep on mon0 see the host's traffic.
 ctl space destroy web >/dev/null
@@ -101,12 +118,21 @@ on a sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T
 on b sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T_ID-leak-b &"
 on_exit "rm -f /tmp/hs-$T_ID-leak-a /tmp/hs-$T_ID-leak-b"
 sleep 1
-in_ids "for i in 1 2 3 4 5; do printf '\377\377\377\377\377\377\002\000\000\000\000\001\010\000leakmark-leakmark-leakmark-leakmark-leakmark' | socat -u - INTERFACE:mon0; done" || true
+mirror_if=$(ctl --json space show ids | jq -r .mirror)
+drops() { on a tc -s qdisc show dev "$mirror_if" | awk '/qdisc clsact/ {c = 1} c && /dropped/ {sub(",", "", $7); print $7; exit}'; }
+drops_before=$(drops)
+check "the audit space sent 5 frames on mon0" \
+	in_ids "for i in 1 2 3 4 5; do printf '\377\377\377\377\377\377\002\000\000\000\000\001\010\000leakmark-leakmark-leakmark-leakmark-leakmark' | socat -u - INTERFACE:mon0 || exit 1; done"
 sleep 1
 check "a frame sent on mon0 is not seen on host a's interface" [ ! -s "/tmp/hs-$T_ID-leak-a" ]
 check "... nor on host b's" [ ! -s "/tmp/hs-$T_ID-leak-b" ]
-mirror_if=$(ctl --json space show ids | jq -r .mirror)
-check "... and the mirror's drop filter on $mirror_if counted it" bash -c "$SIM --id $T_ID exec a -- tc -s qdisc show dev $mirror_if | grep -q 'dropped [1-9]'"
+drops_after=$(drops)
+check "... and the mirror's drop filter on $mirror_if counted all 5 ($drops_before -> $drops_after)" \
+	[ "$((drops_after - drops_before))" -ge 5 ]
+# status_has JQ-ARGS...: hsctl --json status satisfies the filter.
+status_has() { ctl --json status | jqe "$@"; }
+check "hsctl status reports the mirror's drops" status_has --argjson n "$drops_after" \
+	'.monitors.mirror_dropped >= $n and ([.monitors.mirrors[] | select(.audit == "ids") | .dropped][0] >= $n)'
 
 # --- Syslog: delivered as usual, and a copy for the audit space.
 on a sh -c 'socat -u UNIX-RECV:/run/normal-log.sock OPEN:/run/normal-log.txt,creat,append >/dev/null 2>&1 &'
@@ -115,12 +141,86 @@ sleep 0.5
 in_web "logger -t webapp 'login failed for root $T_ID'"
 check "the message reaches its normal destination" wait_until 5 on a grep -q "login failed for root $T_ID" /run/normal-log.txt
 check "a copy reaches the audit space" wait_until 5 in_ids "grep -q 'login failed for root $T_ID' /tmp/syslog.txt"
-check "the copy names its sender" in_ids "grep -q 'hsd-src space=web pid=' /tmp/syslog.txt"
+# The header is the kernel's word on the sender, taken when hsd read the
+# datagram: a number even though logger exited at once (uid 0: root).
+check "the copy names its sender's pid and uid" \
+	in_ids "grep -a -E -B1 'login failed for root $T_ID' /tmp/syslog.txt | grep -a -E -q '^hsd-src space=web pid=[0-9]+ uid=0 gid=0 nspid=([0-9]+|[?])\$'"
 in_ids 'pkill -x socat; rm -f /run/hsd-syslog.sock'
+
+# Every datagram reaches the normal destination, also in a burst far longer
+# than its queue (the relay waits for it, and so does logger).
+in_web "seq 500 | sed 's/^/burst-$T_ID-/' | logger -t webapp"
+count_normal() { on a sh -c "grep -a -o 'burst-$T_ID-[0-9]*' /run/normal-log.txt | sort -u | wc -l"; }
+burst_whole() { [ "$(count_normal)" -eq 500 ]; }
+check "a burst of 500 reaches the normal destination whole" wait_until 10 burst_whole
+say "  (normal destination got $(count_normal) of 500)"
+
+# A reader that never reads: its queue fills, copies are dropped, and the
+# server's logger calls still return at once.
+in_ids "python3 -c 'import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(\"/run/hsd-syslog.sock\")
+time.sleep(100000)' >/dev/null 2>&1 &"
+check "the stuck reader is bound" wait_until 5 in_ids 'test -S /run/hsd-syslog.sock'
+web_copies='[.monitors.syslog[] | select(.server == "web") | .copies[] | select(.audit == "ids")][0]'
+dropped_before=$(ctl --json status | jq "$web_copies.dropped")
 start=$(date +%s%N)
-in_web 'for i in $(seq 200); do logger -t webapp "no reader $i"; done'
+in_web 'for i in $(seq 200); do logger -t webapp "stuck reader $i"; done'
 took=$((($(date +%s%N) - start) / 1000000))
-check "with no audit reader 200 logger calls still return at once (${took} ms)" [ "$took" -lt 10000 ]
+check "with a stuck audit reader 200 logger calls still return at once (${took} ms)" [ "$took" -lt 10000 ]
+check "hsctl status counts the copies the stuck reader lost" status_has --argjson b "$dropped_before" \
+	"($web_copies.dropped - \$b) >= 150 and .monitors.syslog_copies_dropped >= 150"
+check "... and the normal destination got all 200" \
+	wait_until 10 on a sh -c "[ \$(grep -a -o 'stuck reader [0-9]*' /run/normal-log.txt | sort -u | wc -l) -eq 200 ]"
+check "... and none was dropped on the way there" \
+	status_has '[.monitors.syslog[] | select(.server == "web") | .forward_dropped][0] == 0'
+in_ids 'pkill -f hsd-syslog.sock; rm -f /run/hsd-syslog.sock' || true
+
+# A server that plants /dev/log -> /proc/sys before hsd binds the relay
+# there: hsd must refuse, not unmount the read-only guard through the link
+# (writable sysctls of the host).  This kernel has no /proc/sysrq-trigger;
+# /proc/sys is guarded the same way.  The plant races hsd's bind at start (ln is the space's command
+# itself, and hsinit keeps the space up after it exits); restart until the
+# plant wins, which it does about every other time.
+ctl space create evil --kind server -- ln -s /proc/sys /dev/log >/dev/null
+planted=no
+for i in $(seq 16); do
+	if ctl space exec evil -- test -L /dev/log; then planted=yes; break; fi
+	ctl space stop evil >/dev/null
+	ctl space start evil >/dev/null
+done
+check "the server planted the /dev/log symlink (try $i)" [ "$planted" = yes ]
+# guard_intact SPACE PATH: exactly one mount at PATH, the space's read-only
+# proc guard (a view mounted through a link would be another fs type).
+guard_intact() {
+	ctl space exec "$1" -- awk -v p="$2" '$5 == p {n++; for (i = 7; $i != "-"; i++) {}
+		if ($(i + 1) == "proc" && $6 ~ /^ro(,|$)/) ok++} END {exit !(n == 1 && ok == 1)}' /proc/self/mountinfo
+}
+check "/proc/sys in the server is still its read-only guard" guard_intact evil /proc/sys
+check "/dev/log in the server is still the symlink, nothing was mounted through it" \
+	bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl space exec evil -- readlink /dev/log)\" = /proc/sys ]"
+check "hsd logged the refusal" bash -c "$SIM --id $T_ID log a | grep -q 'evil.*symbolic link: refused'"
+ctl space destroy evil >/dev/null
+
+# The same from an audit space, at a moment the test chooses: it plants
+# links where hsd will mount the view and the trace socket of a server it
+# is then told to monitor.
+ctl space create snoop --kind audit --monitor web -- sleep 100000 >/dev/null
+ctl space create evil2 --kind server -- sleep 100000 >/dev/null
+ctl space create evil3 --kind server -- sleep 100000 >/dev/null
+check "the audit space plants its links" ctl space exec snoop -- sh -c \
+	'ln -s /proc/sys /.serverfs/evil3 && mkdir -p /run/hsd-trace && ln -s /proc/sys /run/hsd-trace/evil2.sock'
+T_PATTERN="/.serverfs/evil3 in the space is or passes through a symbolic link: refused" \
+	expect_exit 1 "a view through a planted link is refused" on a hsctl space monitor snoop evil3
+check "/proc/sys in the audit space is still its read-only guard" guard_intact snoop /proc/sys
+ctl space monitor snoop evil2 >/dev/null
+check "hsd logged the refused trace socket" \
+	bash -c "$SIM --id $T_ID log a | grep -q 'snoop: trace broker for evil2: /run/hsd-trace/evil2.sock in the space is or passes through a symbolic link: refused'"
+check "... and /proc/sys is still the guard" guard_intact snoop /proc/sys
+check "the view of evil2 itself was attached" ctl space exec snoop -- test -d /.serverfs/evil2/etc
+ctl space destroy snoop >/dev/null
+ctl space destroy evil2 >/dev/null
+ctl space destroy evil3 >/dev/null
 
 # --- Syscalls: hstrace through hsd's broker.
 # The broker follows the server's own processes (and their children).
@@ -134,9 +234,15 @@ poke=$(in_ids "printf '\000\000\000\023{\"v\":1,\"op\":\"poke\"}' | socat -t 2 -
 check "the broker refuses to write memory ($poke)" grep -q refused <<<"$poke"
 in_ids 'pkill hstrace' || true
 
-# --- None of it is visible from the server space.
-check "the server sees no mirror interface" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ip -o link | grep -E -q 'mon0|hsx'"
-check "the server sees no trace socket" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /run/hsd-trace.sock"
-check "the server sees no hstrace" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /usr/local/bin/hstrace"
-check "the server sees no syslog copy socket" bash -c "! $SIM --id $T_ID exec a -- hsctl space exec web -- ls /run/hsd-syslog.sock"
+# --- None of it is visible from the server space: each probe fails for
+# the one reason that it is not there.
+links=$(in_web 'ip -o link')
+check "the server lists its links (eth0)" grep -q 'eth0' <<<"$links"
+check "the server sees no mirror interface" not grep -E -q 'mon0|hsx' <<<"$links"
+T_PATTERN="No such file" expect_exit 2 "the server sees no trace socket" on a hsctl space exec web -- ls /run/hsd-trace.sock
+T_PATTERN="No such file" expect_exit 2 "the server sees no trace socket directory" on a hsctl space exec web -- ls /run/hsd-trace
+T_PATTERN="No such file" expect_exit 2 "the server sees no hstrace" on a hsctl space exec web -- ls /usr/local/bin/hstrace
+T_PATTERN="No such file" expect_exit 2 "the server sees no syslog copy socket" on a hsctl space exec web -- ls /run/hsd-syslog.sock
+T_PATTERN="No such file" expect_exit 1 "the server cannot reach the audit's trace socket by any path" \
+	on a hsctl space exec web -- socat -u /dev/null UNIX-CONNECT:/run/hsd-trace.sock
 t_done

@@ -410,6 +410,34 @@ Test(mirror, nothing_sent_on_mon0_gets_anywhere)
 	ok(mirror_detach("hsmt1", err, sizeof(err)));
 }
 
+/* hsd reports each audit space's mon0 drops to the operator: a mirror's
+ * count must be its own clsact's, not another interface's that a qdisc
+ * dump happens to list last. */
+Test(mirror, drop_counts_are_each_mirrors_own)
+{
+	ok(mirror_attach(a1_ns, "hsmt1", both, 2, err, sizeof(err)));
+	ok(mirror_attach(a2_ns, "hsmt2", both, 2, err, sizeof(err)));
+	uint64_t b1, b2, a1, a2;
+	char marker[96];
+	ok(mirror_dropped("hsmt1", &b1, err, sizeof(err)));
+	ok(mirror_dropped("hsmt2", &b2, err, sizeof(err)));
+	unique(marker, sizeof(marker), "drops-1");
+	audit_transmit(a1_ns, "hsmt1", marker);
+	ok(mirror_dropped("hsmt1", &a1, err, sizeof(err)));
+	ok(mirror_dropped("hsmt2", &a2, err, sizeof(err)));
+	cr_assert_geq(a1 - b1, 2, "hsmt1's drops %llu -> %llu", (unsigned long long)b1,
+		      (unsigned long long)a1);
+	cr_assert_eq(a2, b2, "hsmt2 counted hsmt1's drops");
+	unique(marker, sizeof(marker), "drops-2");
+	audit_transmit(a2_ns, "hsmt2", marker);
+	ok(mirror_dropped("hsmt1", &b1, err, sizeof(err)));
+	ok(mirror_dropped("hsmt2", &b2, err, sizeof(err)));
+	cr_assert_eq(b1, a1, "hsmt1 counted hsmt2's drops");
+	cr_assert_geq(b2 - a2, 2);
+	ok(mirror_detach("hsmt1", err, sizeof(err)));
+	ok(mirror_detach("hsmt2", err, sizeof(err)));
+}
+
 Test(mirror, detach_leaves_a_second_mirror_of_the_same_sources)
 {
 	cr_assert_neq(mirror_prio("hsmt1"), mirror_prio("hsmt2"));
