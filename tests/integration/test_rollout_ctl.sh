@@ -158,12 +158,15 @@ on c ip link set ul0 up
 check "c never stopped det@1" running c det@1
 
 # pause, resume, abort before the commit (exit 5).
-ctl rollout det-2 --canary --soak 4 --wait >"$T_DIR/abort.out" 2>&1 &
+ctl rollout det-2 --canary --soak 8 --wait >"$T_DIR/abort.out" 2>&1 &
 waiter=$!
 check "the canary a soaks" wait_until 60 state_is '.hosts[] | select(.host == "a") | .state == "soaking"'
 check "pause" ctl rollout pause
 check "... state paused" state_is '.rollout.state == "paused"'
-sleep 6 # longer than the soak
+sleep 10 # longer than the soak
+paused_ok() { state_is '([.hosts[] | select(.host != "a") | .state] | unique) == ["pending"] and
+	([.timeline[] | select(.step == "verified-after-soak")] | length) == 0'; }
+paused_ok || on a hsctl rollout status --timeline
 check "... nothing moves while paused" state_is '([.hosts[] | select(.host != "a") | .state] | unique) == ["pending"] and
 	([.timeline[] | select(.step == "verified-after-soak")] | length) == 0'
 T_PATTERN=paused expect_exit 2 "pause twice is refused" on a hsctl rollout pause
