@@ -204,6 +204,11 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	for (int a = 2; a < argc; a++)
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(usage, stdout); /* one page covers every subcommand */
+			return 0;
+		}
 	if (!strcmp(argv[1], "status"))
 		return rollout_status(h, argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(simple) / sizeof(*simple); i++)

@@ -12,6 +12,7 @@
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
+#include "netns.h"
 #include "portmap.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define SPACE_AUDIT_DGRAM_QLEN "512"
 
 #define NFT_TABLE "hsd"
 
@@ -88,6 +91,12 @@ int space_net_up(struct hsd *d, const struct space_row *row,
 	if ((fd = space_ns_open(proc, "net", err, errlen)) < 0)
 		return fd;
 	rc = link_set_up(fd, "lo", err, errlen);
+	/* An IDS reads its syslog copies from a datagram socket, whose queue
+	 * is the netns's max_dgram_qlen (default 10): a burst of server log
+	 * lines would be dropped at once.  Give audit spaces room. */
+	if (!rc && strcmp(row->kind, "audit") == 0)
+		rc = netns_sysctl_set(fd, "net/unix/max_dgram_qlen", SPACE_AUDIT_DGRAM_QLEN,
+				      err, errlen);
 	if (rc || row->netidx < 0)
 		goto out;
 	if (strcmp(row->kind, "audit") == 0) {

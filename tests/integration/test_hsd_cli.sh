@@ -29,7 +29,7 @@ check "hsd --help" $HSD --help
 check "hsctl --help" "$HSCTL" --help
 check "hsctl status --help" "$HSCTL" status --help
 check "hsctl keygen --help" "$HSCTL" keygen --help
-for c in space "space create" "space exec" bundle "bundle add" deploy rollout instance alerts routes peers; do
+for c in space "space create" "space exec" bundle "bundle add" deploy rollout "rollout status" "rollout pause" "rollout undo" instance alerts routes peers; do
 	check "hsctl $c --help prints its usage" bash -c "$HSCTL $c --help | grep -q '^usage: hsctl '"
 done
 T_PATTERN=--bogus expect_exit 2 "unknown hsd option" $HSD --bogus

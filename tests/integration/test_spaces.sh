@@ -90,6 +90,7 @@ ids_addr=$(ctl --json space show ids | jq -r .address)
 web_addr=$(ctl --json space show web | jq -r .address)
 hsd_pid=$(sim pid a)
 # Positive controls: what the attempts below aim at is really there.
+check "an audit space queues 512 datagrams (syslog copies), not 10" [ "$(ctl space exec ids -- cat /proc/sys/net/unix/max_dgram_qlen)" = 512 ]
 check "the audit listener answers inside its own space" wait_until 10 \
 	bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl space exec ids -- socat -T2 - TCP:$ids_addr:7777 </dev/null)\" = audit ]"
 check "host b's private key exists (seen from the machine)" test -s "/var/lib/hs-sim/$T_ID/b/state/private.key"
