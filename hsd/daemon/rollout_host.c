@@ -49,6 +49,18 @@ static void ro_defer(struct ro_host *h, const char *err)
 		ro_set(h, RO_DEFERRED, "defer", err, NULL);
 }
 
+/* A stop or verify that did not go through is tried again next tick;
+ * stuck tells the tick the host was unreachable. */
+static void ro_retry_later(struct ro_host *h, bool stuck, const char *step,
+			   const char *err)
+{
+	h->busy = false;
+	h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
+	h->stuck = stuck;
+	if (step)
+		ro_step(h->ro, ro_hname(h), step, err);
+}
+
 static void ro_fail(struct ro_host *h, const char *err)
 {
 	struct rollout *ro = h->ro;
@@ -227,9 +239,7 @@ static void on_retired(void *arg, int rc, json_t *res, const char *err)
 	h->busy = false;
 	if (rc && !(err && strstr(err, "unknown space"))) {
 		/* The commit stands; keep trying to stop the old instance. */
-		h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-		h->stuck = unreachable(rc, err);
-		ro_step(h->ro, ro_hname(h), "retire-retry", err);
+		ro_retry_later(h, unreachable(rc, err), "retire-retry", err);
 		return;
 	}
 	h->stuck = false;
@@ -246,9 +256,7 @@ static void on_drained(void *arg, int rc, json_t *res, const char *err)
 
 	h->busy = false;
 	if (rc && unreachable(rc, err)) {
-		h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-		h->stuck = true;
-		ro_step(h->ro, ro_hname(h), "retire-retry", err);
+		ro_retry_later(h, true, "retire-retry", err);
 		return;
 	}
 	h->stuck = false;
@@ -292,9 +300,8 @@ static void on_stopped_new(void *arg, int rc, json_t *res, const char *err)
 	(void)res;
 	h->busy = false;
 	if (rc && !(err && strstr(err, "unknown space"))) {
-		h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-		h->stuck = unreachable(rc, err);
-		return; /* tried again next tick */
+		ro_retry_later(h, unreachable(rc, err), NULL, NULL);
+		return;
 	}
 	h->stuck = false;
 	if (h->ro->committed)
