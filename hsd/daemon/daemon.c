@@ -108,11 +108,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
-	rollouts_free(d); /* resumed from the store by the next hsd */
+	/* The layers below answer the rollout's calls in flight (with
+	 * errors, seen as "stopping"), so the rollout goes after them. */
 	instances_free(d);
 	spaces_free(d); /* the spaces go on running without us */
 	watch_free(d);
 	peer_free(d);
+	rollouts_free(d); /* resumed from the store by the next hsd */
 	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
 	d->control = NULL;
@@ -241,11 +243,11 @@ void hsd_free(struct hsd *d)
 {
 	if (d->loop) {
 		d->stopping = true;
-		rollouts_free(d);
-		instances_free(d);
+		instances_free(d); /* answers the rollout's calls: see on_signal */
 		spaces_free(d);
 		watch_free(d);
 		peer_free(d);
+		rollouts_free(d);
 		mesh_stop(d);
 		if (d->control)
 			control_close(d->control);

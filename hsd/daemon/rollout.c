@@ -145,7 +145,8 @@ static void ro_tick_rollback(struct rollout *ro, uint64_t now)
 			/* Gone while we stop its NEW: it may keep it (docs/rollout.md,
 			 * known limits); waiting for it would hold the fleet. */
 			h->stuck = false;
-			ro_set(h, RO_DEFERRED, "defer", "unreachable during the rollback", NULL);
+			ro_set(h, RO_DEFERRED, "defer",
+			       "unreachable, or its stop kept failing, during the rollback", NULL);
 			continue;
 		}
 		left++;
@@ -179,7 +180,8 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 			break;
 		case RO_RETIRING:
 			if (closing && h->stuck)
-				ro_set(h, RO_BEHIND, "behind", "unreachable: its old instance was not stopped", NULL);
+				ro_set(h, RO_BEHIND, "behind",
+				       "unreachable or failing: its old instance was not stopped", NULL);
 			else if (now >= h->wait_until)
 				ro_retire(h);
 			break;
@@ -203,7 +205,8 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 			break;
 		case RO_ROLLING_BACK:
 			if (closing && h->stuck)
-				ro_set(h, RO_BEHIND, "behind", "unreachable: its new instance was not stopped", NULL);
+				ro_set(h, RO_BEHIND, "behind",
+				       "unreachable or failing: its new instance was not stopped", NULL);
 			else if (now >= h->wait_until)
 				ro_stop_new(h);
 			break;
@@ -270,8 +273,9 @@ static void ro_tick(uv_timer_t *t)
 	for (size_t i = 0; i < ro->nh; i++)
 		if (!strcmp(ro_hname(&ro->h[i]), ro->canary))
 			canary = &ro->h[i];
-	bool canary_done = !canary || canary->state == RO_VERIFIED || canary->state == RO_CURRENT ||
-			   canary->state == RO_DEFERRED;
+	/* An unreachable canary holds the others back: nothing goes on
+	 * unverified (the operator may abort). */
+	bool canary_done = !canary || canary->state == RO_VERIFIED || canary->state == RO_CURRENT;
 	size_t inflight = busy;
 	for (size_t i = 0; i < ro->nh; i++) {
 		struct ro_host *h = &ro->h[i];
@@ -454,8 +458,8 @@ void rollouts_free(struct hsd *d)
 		return;
 	uv_close((uv_handle_t *)&d->rollouts->tick, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
-	/* Calls still in flight hold pointers into the rollout: they are
-	 * answered with an error by the peer layer before this point. */
+	/* Calls still in flight hold pointers into the rollout: hsd frees
+	 * the instance, space and peer layers first, which answers them. */
 	ro_free(d->rollouts->cur);
 	free(d->rollouts);
 	d->rollouts = NULL;

@@ -49,16 +49,25 @@ static void ro_defer(struct ro_host *h, const char *err)
 		ro_set(h, RO_DEFERRED, "defer", err, NULL);
 }
 
-/* A stop or verify that did not go through is tried again next tick;
- * stuck tells the tick the host was unreachable. */
-static void ro_retry_later(struct ro_host *h, bool stuck, const char *step,
+/* A stop or verify that did not go through is tried again next tick.
+ * stuck tells the tick to stop waiting for the host (when the operator
+ * aborts, or during a rollback): it was unreachable, or it answered with
+ * the same failure RO_STOP_TRIES times, which waiting will not mend. */
+static void ro_retry_later(struct ro_host *h, bool gone, const char *step,
 			   const char *err)
 {
 	h->busy = false;
 	h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-	h->stuck = stuck;
+	h->stop_fails = gone ? 0 : h->stop_fails + 1;
+	h->stuck = gone || h->stop_fails >= RO_STOP_TRIES;
 	if (step)
 		ro_step(h->ro, ro_hname(h), step, err);
+}
+
+static void ro_stop_done(struct ro_host *h)
+{
+	h->stuck = false;
+	h->stop_fails = 0;
 }
 
 static void ro_fail(struct ro_host *h, const char *err)
@@ -242,7 +251,7 @@ static void on_retired(void *arg, int rc, json_t *res, const char *err)
 		ro_retry_later(h, unreachable(rc, err), "retire-retry", err);
 		return;
 	}
-	h->stuck = false;
+	ro_stop_done(h);
 	ro_set(h, RO_RETIRED, "retire", h->old_inst[0] ? h->old_inst : "(nothing to retire)",
 	       "old_stopped_at");
 }
@@ -259,7 +268,7 @@ static void on_drained(void *arg, int rc, json_t *res, const char *err)
 		ro_retry_later(h, true, "retire-retry", err);
 		return;
 	}
-	h->stuck = false;
+	ro_stop_done(h);
 	if (rc) {
 		/* A broken old version must not hold its host forever. */
 		h->drained = RO_DRAIN_PROBES;
@@ -300,10 +309,10 @@ static void on_stopped_new(void *arg, int rc, json_t *res, const char *err)
 	(void)res;
 	h->busy = false;
 	if (rc && !(err && strstr(err, "unknown space"))) {
-		ro_retry_later(h, unreachable(rc, err), NULL, NULL);
+		ro_retry_later(h, unreachable(rc, err), "stop-retry", err);
 		return;
 	}
-	h->stuck = false;
+	ro_stop_done(h);
 	if (h->ro->committed)
 		ro_set(h, RO_BEHIND, "behind", "new instance stopped; the old one still runs", NULL);
 	else

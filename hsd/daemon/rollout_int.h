@@ -13,6 +13,7 @@
 #define RO_TICK_MS 250
 #define RO_CALL_MS 15000       /* one step's answer; a probe may take its deadline */
 #define RO_RETRY_MS 2000       /* next try of a deferred host or a failed stop */
+#define RO_STOP_TRIES 5        /* answered stop failures before the host counts as stuck */
 #define RO_DRAIN_PROBES 2      /* see ro_retire */
 
 /* CURRENT: the target version already ran there before this rollout; it is
@@ -29,7 +30,9 @@ struct ro_host {
 	enum ro_state state;
 	char old_inst[72], new_inst[72]; /* new_inst is written before the start is sent */
 	bool busy;
-	bool stuck;               /* the last retire/stop attempt could not reach the host */
+	bool stuck;               /* the last retire/stop attempt could not reach the host,
+				   or it failed RO_STOP_TRIES times in a row */
+	int stop_fails;           /* consecutive stop failures the host answered */
 	int drained;              /* probes the old instance reported since the commit */
 	uint64_t wait_until;      /* soak end, or next try of a deferred host */
 };

@@ -211,4 +211,18 @@ check "an alert printed while hsd was down is stored" \
 	wait_until 20 bash -c "$SIM --id $T_ID exec b -- hsctl alerts | grep -q /srv/alerts/while-down"
 check "... once" [ "$(on b hsctl --json alerts --last 10000 | jq '[.alerts[] | select(.line | test("while-down"))] | length')" = 1 ]
 
+# SIGTERM while the coordinator verifies its own canary (det-3 stays silent
+# on a, so the verify call is in flight for its 6 s deadline): the layers
+# below answer that call as hsd stops, and the rollout must still be there
+# to hear it (the sanitizer build reports any use of freed memory).  The
+# next hsd picks the rollout up from the store.
+mkbundle 3 a
+ctl rollout det-3 --canary >/dev/null
+check "the canary a verifies det@3" wait_until 30 state_is '.hosts[] | select(.host == "a") | .state == "verifying"'
+sim stop a
+check "hsd stopped mid-verify with no sanitizer report" bash -c "! $SIM --id $T_ID log a | grep -qE 'Sanitizer|runtime error'"
+sim start a
+check "the restarted coordinator still has the rollout" wait_until 30 state_is '.rollout.bundle == "det-3" and
+	(.rollout.state == "running" or .rollout.state == "rolling_back" or .rollout.state == "failed")'
+
 t_done
