@@ -551,13 +551,13 @@ static json_t *relay_json(struct hsd *d, struct watch_relay *r, json_int_t *drop
  * took, and frames audit spaces sent on mon0 that the mirror dropped. */
 json_t *watch_stats_json(struct hsd *d)
 {
-	json_t *relays = json_array(), *mirrors = json_array();
 	json_int_t copies_dropped = 0, mirror_drops = 0;
 	char base_if[IF_NAMESIZE];
 	int64_t n;
 
 	if (!d->watch)
 		return json_object();
+	json_t *relays = json_array(), *mirrors = json_array();
 	for (struct watch_relay *r = d->watch->relays; r; r = r->next)
 		json_array_append_new(relays, relay_json(d, r, &copies_dropped));
 	for (struct space_rt *r = d->spaces->running; r; r = r->next) {

@@ -120,10 +120,14 @@ static int unmount_all(const struct fsview_ctx *c, const char *path, char *err, 
 			return 0;
 		if (fd < 0)
 			return fd;
-		int rc = unmount_fd(c, fd);
+		int rc = unmount_fd(c, fd), e = errno;
 		close(fd);
-		if (rc)
-			return 0; /* EINVAL: no mount (left) there */
+		if (rc && e == EINVAL)
+			return 0; /* no mount (left) there */
+		if (rc) {
+			errno = e;
+			return err_sys(err, errlen, "unmount %s in the space", path);
+		}
 	}
 }
 
@@ -209,7 +213,7 @@ static int attach_child(pid_t server_init, const char *server_upper,
 			size_t errlen)
 {
 	struct fsview_ctx c;
-	char path[PATH_MAX];
+	int skip[sizeof(fsview_skip) / sizeof(*fsview_skip)];
 	int server_ns, audit_ns, live, diff, rc;
 
 	/* The upper layer is visible in hsd's namespace, where we are now. */
@@ -225,18 +229,27 @@ static int attach_child(pid_t server_init, const char *server_upper,
 	/* "/" is the namespace's root itself: no name to follow. */
 	if ((live = tree_clone("/", err, errlen)) < 0)
 		return live;
+	/* The server's /proc, /sys and /dev (proc's magic links would reach
+	 * past the view) are opened in the clone before it is placed: once
+	 * placed, their names are the audit space's to rename or replace. */
+	for (size_t i = 0; i < sizeof(skip) / sizeof(*skip); i++) {
+		struct open_how how = {
+			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		skip[i] = (int)syscall(SYS_openat2, live, fsview_skip[i], &how, sizeof(how));
+		if (skip[i] < 0 && errno != ENOENT)
+			return err_sys(err, errlen, "open the server's /%s in its view", fsview_skip[i]);
+	}
 	if ((rc = ctx_enter(&c, audit_ns, err, errlen)) ||
 	    (rc = place(&c, live, FSVIEW_LIVE, name, err, errlen)) ||
 	    (rc = place(&c, diff, FSVIEW_DIFF, name, err, errlen)))
 		return rc;
-	for (size_t i = 0; i < sizeof(fsview_skip) / sizeof(*fsview_skip); i++) {
-		snprintf(path, sizeof(path), FSVIEW_LIVE "/%s/%s", name, fsview_skip[i]);
-		int fd = open_in(&c, path, O_DIRECTORY, NULL, 0);
-		if (fd >= 0) {
-			unmount_fd(&c, fd);
-			close(fd);
-		}
-	}
+	/* EINVAL: not a mount in this server, nothing to hide. */
+	for (size_t i = 0; i < sizeof(skip) / sizeof(*skip); i++)
+		if (skip[i] >= 0 && unmount_fd(&c, skip[i]) && errno != EINVAL)
+			return err_sys(err, errlen, "hide the server's /%s from the view",
+				       fsview_skip[i]);
 	return 0;
 }
 
