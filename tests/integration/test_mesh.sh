@@ -40,7 +40,11 @@ keys_hidden() {
 		printf '%s\n%s\n' "$k" "$(base64 -d <<<"$k" | od -An -tx1 | tr -d ' \n')" >>"$pat"
 	done
 	[ "$(wc -l <"$pat")" -eq $((2 * $(sim list | wc -l))) ] || return 1
-	! grep -l -a -F -f "$pat" /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null
+	# grep exits 2 when a process vanished mid-scan even if it matched:
+	# judge by what it printed, not by its status.
+	local found
+	found=$(grep -l -a -F -f "$pat" /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null || true)
+	[ -z "$found" ] || { echo "private key in: $found" >&2; return 1; }
 }
 # python3 -c "$RAW_UDP" SRC DST PORT: one UDP datagram from source port
 # 40404 with a forged source address (an audit space has CAP_NET_RAW).

@@ -136,7 +136,7 @@ check "hsctl status reports the mirror's drops" status_has --argjson n "$drops_a
 
 # --- Syslog: delivered as usual, and a copy for the audit space.
 on a sh -c 'socat -u UNIX-RECV:/run/normal-log.sock OPEN:/run/normal-log.txt,creat,append >/dev/null 2>&1 &'
-in_ids 'rm -f /run/hsd-syslog.sock; socat -u UNIX-RECV:/run/hsd-syslog.sock OPEN:/tmp/syslog.txt,creat,append >/dev/null 2>&1 &'
+in_ids 'rm -f /run/hsd-syslog.sock; socat -u UNIX-RECV:/run/hsd-syslog.sock OPEN:/tmp/syslog.txt,creat,append >/dev/null 2>&1 & echo $! >/tmp/syslog-reader.pid'
 sleep 0.5
 in_web "logger -t webapp 'login failed for root $T_ID'"
 check "the message reaches its normal destination" wait_until 5 on a grep -q "login failed for root $T_ID" /run/normal-log.txt
@@ -145,7 +145,7 @@ check "a copy reaches the audit space" wait_until 5 in_ids "grep -q 'login faile
 # datagram: a number even though logger exited at once (uid 0: root).
 check "the copy names its sender's pid and uid" \
 	in_ids "grep -a -E -B1 'login failed for root $T_ID' /tmp/syslog.txt | grep -a -E -q '^hsd-src space=web pid=[0-9]+ uid=0 gid=0 nspid=([0-9]+|[?])\$'"
-in_ids 'pkill -x socat; rm -f /run/hsd-syslog.sock'
+in_ids 'kill $(cat /tmp/syslog-reader.pid); rm -f /run/hsd-syslog.sock'
 
 # Every datagram reaches the normal destination, also in a burst far longer
 # than its queue (the relay waits for it, and so does logger).
@@ -155,12 +155,13 @@ burst_whole() { [ "$(count_normal)" -eq 500 ]; }
 check "a burst of 500 reaches the normal destination whole" wait_until 10 burst_whole
 say "  (normal destination got $(count_normal) of 500)"
 
-# A reader that never reads: its queue fills, copies are dropped, and the
-# server's logger calls still return at once.
+# A reader that never reads: its queue (512, hsd raises the netns default
+# of 10) fills, copies are dropped, and the server's logger calls still
+# return at once.
 in_ids "python3 -c 'import socket, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(\"/run/hsd-syslog.sock\")
-time.sleep(100000)' >/dev/null 2>&1 &"
+time.sleep(100000)' >/dev/null 2>&1 & echo \$! >/tmp/stuck-reader.pid"
 check "the stuck reader is bound" wait_until 30 in_ids 'test -S /run/hsd-syslog.sock'
 web_copies='[.monitors.syslog[] | select(.server == "web") | .copies[] | select(.audit == "ids")][0]'
 dropped_before=$(ctl --json status | jq "$web_copies.dropped")
@@ -168,20 +169,20 @@ dropped_before=$(ctl --json status | jq "$web_copies.dropped")
 # loaded machine slows both); a relay that waited on the stuck reader would
 # hang them for good.
 start=$(date +%s%N)
-in_web 'for i in $(seq 200); do logger -u /nonexistent -t webapp "baseline $i" 2>/dev/null; done' || true
+in_web 'for i in $(seq 700); do logger -u /nonexistent -t webapp "baseline $i" 2>/dev/null; done' || true
 base=$((($(date +%s%N) - start) / 1000000))
 start=$(date +%s%N)
-in_web 'for i in $(seq 200); do logger -t webapp "stuck reader $i"; done'
+in_web 'for i in $(seq 700); do logger -t webapp "stuck reader $i"; done'
 took=$((($(date +%s%N) - start) / 1000000))
-check "with a stuck audit reader 200 logger calls still return at once (${took} ms; with no socket ${base} ms)" \
+check "with a stuck audit reader 700 logger calls still return at once (${took} ms; with no socket ${base} ms)" \
 	[ "$took" -lt $((2 * base + 5000)) ]
 check "hsctl status counts the copies the stuck reader lost" status_has --argjson b "$dropped_before" \
-	"($web_copies.dropped - \$b) >= 150 and .monitors.syslog_copies_dropped >= 150"
-check "... and the normal destination got all 200" \
-	wait_until 10 on a sh -c "[ \$(grep -a -o 'stuck reader [0-9]*' /run/normal-log.txt | sort -u | wc -l) -eq 200 ]"
+	"($web_copies.dropped - \$b) >= 150 and .monitors.syslog_copies_dropped >= 150" # 700 - 512 queued
+check "... and the normal destination got all 700" \
+	wait_until 10 on a sh -c "[ \$(grep -a -o 'stuck reader [0-9]*' /run/normal-log.txt | sort -u | wc -l) -eq 700 ]"
 check "... and none was dropped on the way there" \
 	status_has '[.monitors.syslog[] | select(.server == "web") | .forward_dropped][0] == 0'
-in_ids 'pkill -f hsd-syslog.sock; rm -f /run/hsd-syslog.sock' || true
+in_ids 'kill $(cat /tmp/stuck-reader.pid); rm -f /run/hsd-syslog.sock' || true
 
 # A server that plants /dev/log -> /proc/sys before hsd binds the relay
 # there: hsd must refuse, not unmount the read-only guard through the link
@@ -232,14 +233,14 @@ ctl space destroy evil3 >/dev/null
 # --- Syscalls: hstrace through hsd's broker.
 # The broker follows the server's own processes (and their children).
 in_web "echo traced >/srv/www/hsd-trace-$T_ID.html"
-in_ids 'hstrace --json --syscalls openat space >/tmp/trace.out 2>&1 &'
+in_ids 'hstrace --json --syscalls openat space >/tmp/trace.out 2>&1 & echo $! >/tmp/hstrace.pid'
 sleep 1
 on b curl -s --max-time 2 "http://192.0.2.1/hsd-trace-$T_ID.html" >/dev/null
 check "hstrace shows the server's openat with its path" wait_until 5 in_ids "grep -q 'hsd-trace-$T_ID' /tmp/trace.out"
 check "the event names the syscall" in_ids "grep 'hsd-trace-$T_ID' /tmp/trace.out | grep -q openat"
 poke=$(in_ids "printf '\000\000\000\023{\"v\":1,\"op\":\"poke\"}' | socat -t 2 - UNIX-CONNECT:/run/hsd-trace.sock" | tr -d '\000-\037' || true)
 check "the broker refuses to write memory ($poke)" grep -q refused <<<"$poke"
-in_ids 'pkill hstrace' || true
+in_ids 'kill $(cat /tmp/hstrace.pid)' || true
 
 # --- None of it is visible from the server space: each probe fails for
 # the one reason that it is not there.

@@ -617,6 +617,11 @@ Test(syslog, a_receiver_symlink_is_never_followed)
 	/* The victim: a socket of "hsd's namespace", outside the root. */
 	cr_assert_eq(symlink(rcv1_path, sock), 0);
 	cr_assert_eq(symlink(run, sub), 0); /* a symlinked directory on the way */
+	/* A real socket behind that directory link: a copy reaching it
+	 * would mean the link was followed. */
+	char behind[240];
+	snprintf(behind, sizeof(behind), "%s/real.sock", run);
+	int via_link = bound(behind, 0);
 	ok(syslog_relay_open(relay_path, "web", dest_path, &relay, err, sizeof(err)));
 	ok(syslog_relay_add_receiver(relay, aroot, "/run/hsd-syslog.sock", err, sizeof(err)));
 	ok(syslog_relay_add_receiver(relay, aroot, "/sub/real.sock", err, sizeof(err)));
@@ -624,6 +629,10 @@ Test(syslog, a_receiver_symlink_is_never_followed)
 	pump(1000);
 	char got[256];
 	cr_assert_eq(recv(rcv1, got, sizeof(got), MSG_DONTWAIT), -1, "a copy followed the symlink");
+	cr_assert_eq(recv(via_link, got, sizeof(got), MSG_DONTWAIT), -1,
+		     "a copy followed the symlinked directory");
+	close(via_link);
+	unlink(behind);
 	struct syslog_relay_stats st;
 	syslog_relay_stats(relay, &st);
 	cr_assert_eq(st.receivers[0].dropped, 1);
