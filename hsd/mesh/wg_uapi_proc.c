@@ -145,6 +145,26 @@ static char **child_env(void)
 	return env;
 }
 
+/* ": LAST LINE" of what the program wrote to log_fd, or "" (for an error
+ * message: why wireguard-go gave up is in its own words there). */
+static void log_tail(int log_fd, char *out, size_t outlen)
+{
+	char buf[512];
+	off_t end = log_fd >= 0 ? lseek(log_fd, 0, SEEK_END) : -1;
+	ssize_t n = end > 0 ? pread(log_fd, buf, sizeof(buf) - 1,
+				    end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0)
+			    : -1;
+
+	out[0] = 0;
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	char *line = strrchr(buf, '\n');
+	snprintf(out, outlen, ": %.*s", (int)(outlen > 3 ? outlen - 3 : 0), line ? line + 1 : buf);
+}
+
 int wg_uapi_start(const char *ifname, int log_fd, struct wg_proc *proc,
 		  char *err, size_t errlen)
 {
@@ -205,11 +225,13 @@ int wg_uapi_start(const char *ifname, int log_fd, struct wg_proc *proc,
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid) {
 			proc->pid = 0;
+			char why[160];
+			log_tail(log_fd, why, sizeof(why));
 			if (WIFEXITED(status))
 				return err_set(err, errlen, HS_ESYS,
 					       "wireguard-go for %s exited with "
-					       "status %d", ifname,
-					       WEXITSTATUS(status));
+					       "status %d%s", ifname,
+					       WEXITSTATUS(status), why);
 			return err_set(err, errlen, HS_ESYS,
 				       "wireguard-go for %s died of signal %d",
 				       ifname, WTERMSIG(status));
@@ -344,7 +366,16 @@ int wg_uapi_stop(const char *ifname, struct wg_proc *proc, char *err,
 static int us_create(const char *ifname, struct wg_proc *proc, char *err,
 		     size_t errlen)
 {
-	return wg_uapi_start(ifname, -1, proc, err, errlen);
+	/* wireguard-go's own words (errors only) go beside its socket, so a
+	 * failed start can say why. */
+	char path[256];
+	snprintf(path, sizeof(path), WG_UAPI_DIR "/%s.log", ifname);
+	mkdir(WG_UAPI_DIR, 0755);
+	int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int rc = wg_uapi_start(ifname, log_fd, proc, err, errlen);
+	if (log_fd >= 0)
+		close(log_fd);
+	return rc;
 }
 
 static int us_set(const char *ifname, int nsfd, const struct wg_device *dev,

@@ -1,6 +1,9 @@
 /* test_wg_uapi.c - UAPI request building, reply parsing, validation, and
  * the configuration diff. */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,4 +367,34 @@ Test(wg_diff, changes_only_what_differs)
 	cr_assert_eq(delta.peers[0].n_allowed, 1);
 	cr_assert_eq(wg_device_validate(&delta, err, sizeof(err)), 0, "%s", err);
 	wg_device_free(&delta);
+}
+
+/* A wireguard-go that gives up at start: the error carries its last words. */
+Test(wg_uapi, failed_start_says_why)
+{
+	char dir[] = "/tmp/hs-fakewg-XXXXXX", prog[64], log[64], err[HS_ERRLEN];
+	struct wg_proc proc;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/fakewg", dir);
+	snprintf(log, sizeof(log), "%s/fakewg.log", dir);
+	FILE *f = fopen(prog, "w");
+	cr_assert_not_null(f);
+	fputs("#!/bin/sh\necho starting\necho 'Failed to create TUN device: fake reason' >&2\nexit 1\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(prog, 0700), 0);
+	int fd = open(log, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+
+	const char *saved = wg_uapi_program;
+	wg_uapi_program = prog;
+	int rc = wg_uapi_start("hsfake0", fd, &proc, err, sizeof(err));
+	wg_uapi_program = saved;
+	close(fd);
+	cr_assert_eq(rc, HS_ESYS);
+	cr_assert(strstr(err, "exited with status 1: Failed to create TUN device: fake reason"), "%s", err);
+	cr_assert_eq(proc.pid, 0);
+	unlink(prog);
+	unlink(log);
+	rmdir(dir);
 }
