@@ -20,6 +20,15 @@ T_CLEANUP=()
 
 t_cleanup() {
 	local rc=$?
+	# A failed run keeps the end of every hsd's log in the test output:
+	# down removes the logs with the rest.
+	if [ "$rc" -ne 0 ] && [ -f "/var/lib/hs-sim/$T_ID/hosts" ]; then
+		for h in $(cat "/var/lib/hs-sim/$T_ID/hosts"); do
+			echo "--- hsd log of $h: the last warnings and errors, then its end"
+			grep -E 'hsd\[(warn|error)\]' "/var/lib/hs-sim/$T_ID/$h/hsd.log" 2>/dev/null | tail -30 || true
+			tail -10 "/var/lib/hs-sim/$T_ID/$h/hsd.log" 2>/dev/null || true
+		done
+	fi
 	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" || true; done
 	"$SIM" --id "$T_ID" down >/dev/null 2>&1 || true
 	rm -rf "$T_DIR"
