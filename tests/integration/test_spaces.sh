@@ -94,9 +94,14 @@ check "an audit space queues 512 datagrams (syslog copies), not 10" [ "$(ctl spa
 check "the audit listener answers inside its own space" wait_until 10 \
 	bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl space exec ids -- socat -T2 - TCP:$ids_addr:7777 </dev/null)\" = audit ]"
 check "host b's private key exists (seen from the machine)" test -s "/var/lib/hs-sim/$T_ID/b/state/private.key"
-deny() { # deny "what" shell-snippet: must fail inside web
-	if on a hsctl space exec web -- sh -c "$2" >/dev/null 2>&1; then fail "isolation: $1 succeeded"; else pass "isolation: $1 fails"; fi
+deny_in() { # deny_in SPACE "what" shell-snippet: must fail inside SPACE
+	if on a hsctl space exec "$1" -- sh -c "$3" >/dev/null 2>&1; then
+		fail "isolation: from $1, $2 succeeded"
+	else
+		pass "isolation: from $1, $2 fails"
+	fi
 }
+deny() { deny_in web "$@"; }
 deny "see an audit process" "ps ax | grep -v grep | grep -q 'sleep 31337'"
 deny "signal the audit init by pid" "kill -0 $ids_pid"
 deny "signal hsd" "kill -0 $hsd_pid"
@@ -119,9 +124,7 @@ deny "create a disk device" "mknod /tmp/disk b 8 0"
 deny "read the hsd private key" "cat /var/lib/hsd/private.key"
 check "base nftables table intact" on a nft list table ip hsd
 # And from the audit side: no path to the base, its servers or hsd.
-deny_audit() { # deny_audit "what" shell-snippet: must fail inside ids
-	if on a hsctl space exec ids -- sh -c "$2" >/dev/null 2>&1; then fail "isolation: audit space can $1"; else pass "isolation: audit space cannot $1"; fi
-}
+deny_audit() { deny_in ids "$@"; }
 deny_audit "reach the web server space" "socat -T2 - TCP:$web_addr:8080,connect-timeout=2 </dev/null"
 deny_audit "reach the host's underlay address" "ping -c1 -W1 $A_IP"
 deny_audit "reach another host" "ping -c1 -W1 192.0.2.2"
