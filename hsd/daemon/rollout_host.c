@@ -239,19 +239,29 @@ void ro_begin_host(struct ro_host *h)
 	ro_call(h, "status", json_object(), on_status);
 }
 
+/* An instance.stop answered: true when the instance is gone (stopped now,
+ * or unknown there already); otherwise it is tried again next tick. */
+static bool ro_stop_answered(struct ro_host *h, int rc, const char *err,
+			     const char *retry_step)
+{
+	if (ro_stopping(h))
+		return false;
+	h->busy = false;
+	if (rc && !(err && strstr(err, "unknown space"))) {
+		ro_retry_later(h, unreachable(rc, err), retry_step, err);
+		return false;
+	}
+	ro_stop_done(h);
+	return true;
+}
+
 static void on_retired(void *arg, int rc, json_t *res, const char *err)
 {
 	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
 	(void)res;
-	h->busy = false;
-	if (rc && !(err && strstr(err, "unknown space"))) {
-		/* The commit stands; keep trying to stop the old instance. */
-		ro_retry_later(h, unreachable(rc, err), "retire-retry", err);
+	/* After the commit a failed stop is retried: the commit stands. */
+	if (!ro_stop_answered(h, rc, err, "retire-retry"))
 		return;
-	}
-	ro_stop_done(h);
 	ro_set(h, RO_RETIRED, "retire", h->old_inst[0] ? h->old_inst : "(nothing to retire)",
 	       "old_stopped_at");
 }
@@ -304,15 +314,9 @@ void ro_retire(struct ro_host *h)
 static void on_stopped_new(void *arg, int rc, json_t *res, const char *err)
 {
 	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
 	(void)res;
-	h->busy = false;
-	if (rc && !(err && strstr(err, "unknown space"))) {
-		ro_retry_later(h, unreachable(rc, err), "stop-retry", err);
+	if (!ro_stop_answered(h, rc, err, "stop-retry"))
 		return;
-	}
-	ro_stop_done(h);
 	if (h->ro->committed)
 		ro_set(h, RO_BEHIND, "behind", "new instance stopped; the old one still runs", NULL);
 	else
