@@ -3,7 +3,6 @@
 #include "err.h"
 
 #include <errno.h>
-#include <linux/openat2.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 int fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
@@ -94,46 +92,4 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 	if (len)
 		*len = n;
 	return 0;
-}
-
-/* openat2 where the kernel has it; else (a kernel before 5.6, or valgrind,
- * which does not know it) the same walk one component at a time with
- * O_NOFOLLOW, refusing a symlink and "..". */
-int fs_open_beneath(int root, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (unsigned)(O_PATH | O_CLOEXEC | flags),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-	if (fd >= 0 || errno != ENOSYS)
-		return fd;
-	char buf[PATH_MAX], *save = NULL;
-	struct stat st;
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int dir = fcntl(root, F_DUPFD_CLOEXEC, 0);
-	for (char *c = strtok_r(buf, "/", &save); dir >= 0 && c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		int next = -1, e = EXDEV;
-		if (strcmp(c, "..") && (next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			e = errno;
-		else if (next >= 0 && (fstat(next, &st) || S_ISLNK(st.st_mode))) {
-			close(next);
-			next = -1;
-			e = ELOOP;
-		}
-		close(dir);
-		dir = next;
-		errno = e;
-	}
-	if (dir >= 0 && (flags & O_DIRECTORY) && (fstat(dir, &st) || !S_ISDIR(st.st_mode))) {
-		close(dir);
-		errno = ENOTDIR;
-		return -1;
-	}
-	return dir;
 }

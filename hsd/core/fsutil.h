@@ -17,10 +17,4 @@ int fs_lock_pidfile(const char *path, const char *what, char *err,
 int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		 char *err, size_t errlen);
 
-/* path under the directory root as an O_PATH fd (plus flags), following
- * no symlink on any component and never leaving root: a space owns every
- * name below its root, and an absolute symlink would otherwise resolve in
- * hsd's namespace.  -1 with errno set; ELOOP: a symlink is on the way. */
-int fs_open_beneath(int root, const char *path, int flags);
-
 #endif

@@ -13,7 +13,6 @@
  */
 #include "fsview.h"
 #include "err.h"
-#include "fsutil.h"
 #include "nsrun.h"
 
 #include <errno.h>
@@ -82,7 +81,11 @@ static int ctx_enter(struct fsview_ctx *c, int ns, char *err, size_t errlen)
 static int open_in(const struct fsview_ctx *c, const char *path, int flags, char *err,
 		   size_t errlen)
 {
-	int fd = fs_open_beneath(c->root, path, flags);
+	struct open_how how = {
+		.flags = (unsigned)(O_PATH | O_CLOEXEC | flags),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, c->root, path, &how, sizeof(how));
 	if (fd >= 0)
 		return fd;
 	if (errno == ELOOP)
