@@ -78,6 +78,15 @@ wait_until() {
 		sleep 0.1
 	done
 }
+# t_mesh_up HOST...: each host routes to every host of the cluster
+# (its own prefix included), one check per host.
+t_mesh_up() {
+	local h n=$#
+	for h in "$@"; do
+		check "mesh of $h is up" wait_until 20 bash -c \
+			"[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = $n ]"
+	done
+}
 # Stop every hsd the test started (SIGTERM: a sanitizer build checks for
 # leaks at exit) and fail on any sanitizer report in their logs.
 t_sanitizer_check() {

@@ -14,9 +14,7 @@ ctl() { on a hsctl "$@"; }
 for h in $HOSTS; do
 	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/site && sleep infinity' >/dev/null
 done
-for h in $HOSTS; do
-	check "mesh of $h is up" wait_until 20 bash -c "[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = 4 ]"
-done
+t_mesh_up $HOSTS
 
 # Bad input first: nothing may change.
 mkdir -p "$T_DIR/bad/aide-9"

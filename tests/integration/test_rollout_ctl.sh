@@ -19,9 +19,7 @@ export SIM T_ID
 for h in $HOSTS; do
 	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/alerts && sleep infinity' >/dev/null
 done
-for h in $HOSTS; do
-	check "mesh of $h is up" wait_until 20 bash -c "[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = 3 ]"
-done
+t_mesh_up $HOSTS
 
 # det-N reports each new content of a probe file or of a file under
 # /srv/alerts of a watched server, once.  det-2 stays silent on the hosts
