@@ -10,6 +10,7 @@
 #define HSR_NOSLOT	UINT32_MAX
 #define HSR_REQ_HOPS	64	/* hop count of a fresh seqno request */
 #define HSR_REQ_TRIES	3	/* sends of a request we originate */
+#define HSR_REPEATS	2	/* resends of each triggered update */
 
 /* One link to one neighbour (one WireGuard interface in hsd). */
 struct hsr_link {
@@ -61,6 +62,7 @@ struct hsr_pfx {
 	uint32_t addr;
 	uint8_t len;
 	uint8_t req_tries;
+	uint8_t repeats;	/* resends of the last triggered update due */
 	uint16_t sel_seqno;	/* kept after loss, for retractions */
 	uint16_t sel_metric;
 	uint32_t sel_link;	/* slot */
@@ -103,7 +105,12 @@ struct hsr_router {
 	uint64_t next_update;
 	uint64_t next_gc;
 	uint64_t flush_at;	/* triggered updates due, HSR_NEVER if none */
+	uint64_t repeat_at;	/* their resends due, HSR_NEVER if none */
 	uint8_t *pkt;
+
+	struct hsr_prefix overlay;	/* origin validation, origin.c */
+	struct hsr_origin *origins;	/* sorted; none: any originator */
+	size_t norigins;
 
 	struct hsr_stats st;
 };
@@ -113,6 +120,8 @@ uint64_t	hsr_rand(struct hsr_router *);
 uint64_t	hsr_jitter(struct hsr_router *, uint64_t base);
 int		hsr_emit_send(struct hsr_router *, struct hsr_actions *,
 		    uint32_t link_slot, const uint8_t *buf, size_t len);
+void		router_run(struct hsr_router *, uint64_t now,
+		    struct hsr_actions *);
 int		hsr_emit_route(struct hsr_actions *, enum hsr_action_type,
 		    const struct hsr_pfx *, uint32_t link_id, uint32_t nh,
 		    uint16_t metric);
@@ -138,6 +147,7 @@ bool		route_feasible(const struct hsr_router *, const struct hsr_pfx *,
 		    const struct hsr_route *);
 struct hsr_route *route_find(struct hsr_pfx *, uint32_t link);
 struct hsr_route *route_add(struct hsr_pfx *, uint32_t link);
+void		route_del(struct hsr_pfx *, uint16_t i);
 void		route_select(struct hsr_router *, uint32_t slot, uint64_t now,
 		    struct hsr_actions *);
 void		route_link_changed(struct hsr_router *, uint32_t link, bool flush,
@@ -158,11 +168,22 @@ void		neigh_hellos(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
 uint64_t	neigh_wakeup(const struct hsr_router *, uint64_t now);
 
+/* origin.c */
+bool		origin_table_valid(struct hsr_prefix overlay,
+		    const struct hsr_origin *, size_t n);
+int		origin_table_set(struct hsr_router *, struct hsr_prefix overlay,
+		    const struct hsr_origin *, size_t n);
+void		origin_table_free(struct hsr_router *);
+enum hsr_drop	origin_check(const struct hsr_router *, uint32_t src,
+		    uint32_t addr, uint8_t len);
+
 /* update.c */
 void		update_rx(struct hsr_router *, uint32_t slot,
 		    const struct rp_update *, uint64_t now, struct hsr_actions *);
 void		update_send(struct hsr_router *, uint32_t link_slot,
 		    const uint32_t *pfx, uint32_t npfx, uint64_t now,
+		    struct hsr_actions *);
+void		update_repeat(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
 void		update_flush(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);

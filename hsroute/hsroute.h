@@ -23,6 +23,12 @@ struct hsr_prefix {
 	uint8_t len;		/* 0..32 */
 };
 
+/* One row of the origin table: router_id may originate prefix. */
+struct hsr_origin {
+	uint32_t router_id;
+	struct hsr_prefix prefix;
+};
+
 enum hsr_flags {
 	/* Plain RIP-like behaviour for comparisons: every route feasible,
 	 * no seqno requests.  Never use it in production. */
@@ -45,6 +51,15 @@ struct hsr_config {
 	uint32_t flags;			/* enum hsr_flags */
 	uint32_t max_packet;		/* [1400] bytes per packet, >= 64 */
 	uint64_t seed;			/* jitter; same seed, same behaviour */
+	/*
+	 * Origin validation (docs/hsroute.md): an update is accepted only if
+	 * its prefix lies within overlay (/0: anywhere) and, when n_origins
+	 * > 0, its (originator, prefix) pair is in origins (copied).  With
+	 * no table every originator may announce any prefix, as before.
+	 */
+	struct hsr_prefix overlay;
+	const struct hsr_origin *origins;
+	size_t n_origins;
 };
 
 enum hsr_action_type {
@@ -103,6 +118,9 @@ enum hsr_drop {
 	HSR_DROP_WRONG_ID,	/* sender differs from the learned neighbour */
 	HSR_DROP_OWN_ID,	/* our own router-id came back */
 	HSR_DROP_NOT_TWO_WAY,	/* routing TLV from a neighbour not heard yet */
+	/* Per update, not per packet: the rest of the packet still counts. */
+	HSR_DROP_OUTSIDE_OVERLAY, /* prefix not within the overlay */
+	HSR_DROP_WRONG_ORIGIN,	/* (originator, prefix) not in the origin table */
 	HSR_DROP__MAX
 };
 
@@ -131,6 +149,17 @@ int	hsr_prefix_add(struct hsr_router *, struct hsr_prefix, uint64_t now_ms,
 	    struct hsr_actions *out);
 int	hsr_prefix_del(struct hsr_router *, struct hsr_prefix, uint64_t now_ms,
 	    struct hsr_actions *out);
+/*
+ * Replaces the overlay and origin table (e.g. on a configuration reload);
+ * arguments as in hsr_config.  Routes the new table no longer allows are
+ * dropped at once (REMOVE actions, retractions).  -1 on a bad prefix or
+ * no memory, and then the old table stays.
+ */
+int	hsr_origin_set(struct hsr_router *, struct hsr_prefix overlay,
+	    const struct hsr_origin *, size_t n, uint64_t now_ms,
+	    struct hsr_actions *out);
+/* Updates dropped by origin validation: the sum of both reasons. */
+uint64_t hsr_hijacks(const uint64_t drops[HSR_DROP__MAX]);
 
 /* Read-only queries (for the CLI and tests). */
 struct hsr_route_info {

@@ -94,7 +94,13 @@ request_satisfied(struct hsr_router *r, uint32_t ps, uint32_t src,
 		p->req_pending = false;
 }
 
-/* The neighbour to forward towards: our route, else the best advert. */
+/*
+ * The neighbour to forward towards: our route, else the best other
+ * advert.  Our route may point back at the requester when its
+ * retraction was lost; a request from it is the sign, and sending the
+ * request on by another neighbour (as babeld does) still reaches the
+ * originator instead of starving both of us until the next full update.
+ */
 static uint32_t
 forward_link(const struct hsr_router *r, const struct hsr_pfx *p,
     uint32_t from)
@@ -102,8 +108,8 @@ forward_link(const struct hsr_router *r, const struct hsr_pfx *p,
 	uint32_t best = HSR_NOSLOT;
 	uint16_t bm = r->cfg.infinity;
 
-	if (p->has_sel)
-		return p->sel_link == from ? HSR_NOSLOT : p->sel_link;
+	if (p->has_sel && p->sel_link != from)
+		return p->sel_link;
 	for (uint16_t i = 0; i < p->nrt; i++) {
 		uint16_t m = route_metric(r, &p->rt[i]);
 

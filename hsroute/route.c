@@ -233,7 +233,7 @@ route_add(struct hsr_pfx *p, uint32_t link)
 	return rt;
 }
 
-static void
+void
 route_del(struct hsr_pfx *p, uint16_t i)
 {
 	p->rt[i] = p->rt[--p->nrt];

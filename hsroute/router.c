@@ -129,6 +129,10 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 			return NULL;
 		}
 	}
+	if (!origin_table_valid(cfg->overlay, cfg->origins, cfg->n_origins)) {
+		seterr(err, errlen, "bad overlay or origin table entry");
+		return NULL;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		seterr(err, errlen, "out of memory");
 		return NULL;
@@ -136,6 +140,8 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 	r->cfg = *cfg;
 	r->cfg.prefixes = NULL;
 	r->cfg.n_prefixes = 0;
+	r->cfg.origins = NULL;	/* the router's copy is r->origins */
+	r->cfg.n_origins = 0;
 #define DEF(f, v) do { if (r->cfg.f == 0) r->cfg.f = (v); } while (0)
 	DEF(hello_ms, 1000);
 	DEF(dead_ms, 2600);
@@ -156,7 +162,8 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 	r->seqno = cfg->initial_seqno;
 	r->rng = cfg->seed ^ ((uint64_t)cfg->router_id << 32 | cfg->router_id);
 	r->pkt = malloc(r->cfg.max_packet);
-	if (r->pkt == NULL || route_init(r) < 0)
+	if (r->pkt == NULL || route_init(r) < 0 ||
+	    origin_table_set(r, cfg->overlay, cfg->origins, cfg->n_origins) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_prefixes; i++)
 		if (own_add(r, cfg->prefixes[i], now, NULL) < 0)
@@ -167,6 +174,7 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 	    hsr_rand(r) % (r->cfg.update_ms / 2 + 1);
 	r->next_gc = now + r->cfg.hello_ms;
 	r->flush_at = HSR_NEVER;
+	r->repeat_at = HSR_NEVER;
 	return r;
 fail:
 	seterr(err, errlen, "out of memory");
@@ -180,6 +188,7 @@ hsr_router_destroy(struct hsr_router *r)
 	if (r == NULL)
 		return;
 	route_free_all(r);
+	origin_table_free(r);
 	free(r->links);
 	free(r->dirty);
 	free(r->reqlist);
@@ -187,7 +196,7 @@ hsr_router_destroy(struct hsr_router *r)
 	free(r);
 }
 
-static void
+void
 router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	uint64_t w;
@@ -211,6 +220,8 @@ router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 		update_flush(r, now, out);
 		r->flush_at = HSR_NEVER;
 	}
+	if (now >= r->repeat_at)
+		update_repeat(r, now, out);
 	if (now >= r->next_update) {
 		update_send(r, HSR_ALL_LINKS, NULL, 0, now, out);
 		r->next_update = now + hsr_jitter(r, r->cfg.update_ms);
@@ -223,6 +234,8 @@ router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 		w = r->next_gc;
 	if (r->flush_at < w)
 		w = r->flush_at;
+	if (r->repeat_at < w)
+		w = r->repeat_at;
 	if (request_wakeup(r) < w)
 		w = request_wakeup(r);
 	out->wakeup_ms = w;
@@ -549,6 +562,10 @@ hsr_drop_name(enum hsr_drop d)
 		return "own-router-id";
 	case HSR_DROP_NOT_TWO_WAY:
 		return "not-two-way";
+	case HSR_DROP_OUTSIDE_OVERLAY:
+		return "outside-overlay";
+	case HSR_DROP_WRONG_ORIGIN:
+		return "wrong-origin";
 	default:
 		if ((unsigned)d < RP_E__MAX)
 			return rp_err_str((enum rp_err)d);

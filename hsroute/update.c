@@ -5,6 +5,8 @@
  * reverse: the neighbour we route through is told "unreachable".  Any
  * finite metric we send lowers (or renews) our feasibility distance.
  */
+#include <stdlib.h>
+
 #include "hsr_int.h"
 
 static uint16_t
@@ -103,16 +105,55 @@ update_send(struct hsr_router *r, uint32_t link_slot, const uint32_t *list,
 	}
 }
 
-/* Triggered updates: everything whose selection changed in this call. */
+/* Time between the resends of a triggered update. */
+static uint64_t
+repeat_ms(const struct hsr_router *r)
+{
+	return r->cfg.hello_ms / 2 > r->cfg.trigger_ms ?
+	    r->cfg.hello_ms / 2 : r->cfg.trigger_ms;
+}
+
+/*
+ * Triggered updates: everything whose selection changed in this call.
+ * Each is sent HSR_REPEATS more times (update_repeat): a lost
+ * retraction otherwise leaves the neighbour routing through us, and
+ * answering none of our requests, until the next full update.
+ */
 void
 update_flush(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	if (r->ndirty == 0)
 		return;
 	update_send(r, HSR_ALL_LINKS, r->dirty, r->ndirty, now, out);
-	for (uint32_t i = 0; i < r->ndirty; i++)
+	for (uint32_t i = 0; i < r->ndirty; i++) {
 		r->pfx[r->dirty[i]].dirty = false;
+		r->pfx[r->dirty[i]].repeats = HSR_REPEATS;
+	}
 	r->ndirty = 0;
+	if (r->repeat_at == HSR_NEVER)
+		r->repeat_at = now + repeat_ms(r);
+}
+
+/* The resends update_flush scheduled; what changed since was sent then. */
+void
+update_repeat(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+{
+	uint32_t *list, n = 0;
+
+	r->repeat_at = HSR_NEVER;
+	for (uint32_t i = 0; i < r->npfx; i++)
+		n += r->pfx[i].used && r->pfx[i].repeats > 0;
+	if (n == 0 || (list = calloc(n, sizeof(*list))) == NULL)
+		return;	/* on no memory, the periodic update repairs it */
+	n = 0;
+	for (uint32_t i = 0; i < r->npfx; i++)
+		if (r->pfx[i].used && r->pfx[i].repeats > 0) {
+			list[n++] = i;
+			if (--r->pfx[i].repeats > 0)
+				r->repeat_at = now + repeat_ms(r);
+		}
+	update_send(r, HSR_ALL_LINKS, list, n, now, out);
+	free(list);
 }
 
 void
@@ -125,10 +166,23 @@ update_rx(struct hsr_router *r, uint32_t slot, const struct rp_update *u,
 	struct hsr_pfx *p;
 	struct hsr_route *rt;
 	bool was_inf;
+	enum hsr_drop why;
 
-	/* Our own prefixes coming back to us carry no information. */
+	/* Our own prefixes coming back to us carry no information (and
+	 * are never installed, whatever prefix they name). */
 	if (u->router_id == r->id)
 		return;
+	/*
+	 * Then, retractions included: a neighbour may relay only what the
+	 * owner of a prefix originated (origin.c).  Counted per update,
+	 * since the rest of the packet may be fine.
+	 */
+	if ((why = origin_check(r, u->router_id, u->prefix, u->plen)) !=
+	    HSR_DROP_NONE) {
+		r->st.drops[why]++;
+		r->links[slot].drops[why]++;
+		return;
+	}
 	ps = pfx_find(r, u->prefix, u->plen);
 	if (ps != HSR_NOSLOT && r->pfx[ps].own)
 		return;

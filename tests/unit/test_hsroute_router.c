@@ -6,17 +6,11 @@
 #include <string.h>
 
 #include "hsroute.h"
+#include "hsroute_pair.h"
 #include "route_packet.h"
 
 #define PA { .addr = 0x0A000100, .len = 24 }
 #define PB { .addr = 0x0A000200, .len = 24 }
-
-struct pair {
-	struct hsr_router *a, *b;
-	struct hsr_actions out;
-	uint64_t now;
-	int installs_a, removes_a;
-};
 
 static struct hsr_router *
 mk(uint32_t id, struct hsr_prefix p)
@@ -31,73 +25,13 @@ mk(uint32_t id, struct hsr_prefix p)
 	return r;
 }
 
-/* Delivers r's SEND actions to peer on link 1, recursively. */
-static void
-pump(struct pair *p, struct hsr_router *from, struct hsr_actions *acts, int depth)
-{
-	struct hsr_router *to = from == p->a ? p->b : p->a;
-	struct hsr_actions next;
-
-	cr_assert_lt(depth, 50);
-	hsr_actions_init(&next);
-	for (size_t i = 0; i < acts->n; i++) {
-		const struct hsr_action *a = &acts->v[i];
-
-		if (from == p->a && a->type == HSR_ACT_ROUTE_INSTALL)
-			p->installs_a++;
-		if (from == p->a && a->type == HSR_ACT_ROUTE_REMOVE)
-			p->removes_a++;
-		if (a->type != HSR_ACT_SEND)
-			continue;
-		hsr_actions_reset(&next);
-		hsr_packet_in(to, 1, hsr_action_bytes(acts, a), a->len, p->now,
-		    &next);
-		pump(p, to, &next, depth + 1);
-	}
-	hsr_actions_free(&next);
-}
-
-static void
-tick(struct pair *p, uint64_t now)
-{
-	p->now = now;
-	hsr_actions_reset(&p->out);
-	hsr_timer(p->a, now, &p->out);
-	pump(p, p->a, &p->out, 0);
-	hsr_actions_reset(&p->out);
-	hsr_timer(p->b, now, &p->out);
-	pump(p, p->b, &p->out, 0);
-}
-
 static void
 pair_up(struct pair *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->a = mk(1, (struct hsr_prefix)PA);
 	p->b = mk(2, (struct hsr_prefix)PB);
-	hsr_actions_init(&p->out);
-	cr_assert_eq(hsr_link_add(p->a, 1, 256, 0, &p->out), 0);
-	pump(p, p->a, &p->out, 0);	/* b has no link yet: dropped */
-	hsr_actions_reset(&p->out);
-	cr_assert_eq(hsr_link_add(p->b, 1, 256, 0, &p->out), 0);
-	pump(p, p->b, &p->out, 0);
-	for (uint64_t t = 100; t <= 2000; t += 100)
-		tick(p, t);
-}
-
-static void
-pair_down(struct pair *p)
-{
-	hsr_router_destroy(p->a);
-	hsr_router_destroy(p->b);
-	hsr_actions_free(&p->out);
-}
-
-static int
-neigh0(const struct hsr_neigh_info *n, void *arg)
-{
-	*(struct hsr_neigh_info *)arg = *n;
-	return 1;
+	pair_link(p);
 }
 
 Test(hsroute_router, create_rejects_bad_config)
