@@ -2,7 +2,9 @@
  * destroy, flatten. */
 #include "hsctl.h"
 #include "err.h"
+#include "exec_relay.h"
 #include "space.h"
+#include "spexec.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,9 +15,11 @@
 
 static const char space_usage[] =
 	"usage: hsctl space create NAME --kind server|audit [--inherit base|SPACE]\n"
-	"                         [--publish HOSTPORT:PORT[/tcp|/udp]]... [--memory BYTES[k|M|G]]\n"
-	"                         [--pids N] [--monitor SERVER]... [--] CMD [ARGS]\n"
-	"       hsctl space list | show NAME | exec NAME -- CMD [ARGS]\n"
+	"                         [--publish HOSTPORT:PORT[/tcp|/udp]]... [--monitor SERVER]...\n"
+	"                         [--memory SIZE|max] [--pids N|max] [--disk SIZE]\n"
+	"                         [--tmpfs SIZE] [--log-size SIZE] [--] CMD [ARGS]\n"
+	"       hsctl space list | show NAME\n"
+	"       hsctl space exec [-t|--tty] [--env NAME=VALUE]... NAME [--] CMD [ARGS]\n"
 	"       hsctl space stop NAME | start NAME | destroy NAME | flatten NAME\n"
 	"       hsctl space monitor AUDIT SERVER\n"
 	"\n"
@@ -24,13 +28,17 @@ static const char space_usage[] =
 	"--inherit: start from another space's files (default: the base system).\n"
 	"--monitor (audit spaces): watch a server space: /.serverfs/SERVER is its\n"
 	"live filesystem and /.dserverfs/SERVER what it changed, both read-only.\n"
-	"flatten folds a stopped space's inherited layers into one over the base.\n";
+	"flatten folds a stopped space's inherited layers into one over the base.\n"
+	"Limits (SIZE: bytes, or with k, M, G): --memory (default 1G), --pids (512),\n"
+	"--disk: its layer filesystem (1G), --tmpfs: each of /tmp, /run, /dev/shm\n"
+	"(64M), --log-size: its console log kept on disk (8M).\n"
+	"exec runs CMD as the space's root with a clean environment (only --env),\n"
+	"in a new session; -t gives it a terminal made inside the space.\n";
 
 struct create_opts {
 	const char *kind, *inherit;
 	json_t *publish, *monitor;
-	int64_t memory, pids;
-	int bad;
+	json_t *limits; /* only the limits given */
 };
 
 static int parse_size(const char *s, int64_t *out)
@@ -54,6 +62,23 @@ static int parse_size(const char *s, int64_t *out)
 	return 0;
 }
 
+/* A limit option: a size (or a count), or "max" where none is allowed. */
+static int limit_opt(struct create_opts *o, const char *opt, const char *key,
+		     const char *arg, bool count, bool max_ok)
+{
+	int64_t v;
+
+	if (max_ok && strcmp(arg, "max") == 0)
+		return json_object_set_new(o->limits, key, json_string("max")), 0;
+	if (parse_size(arg, &v) || (count && strpbrk(arg, "kKMG"))) {
+		fprintf(stderr, "hsctl space create: %s: \"%s\" is not %s%s\n", opt, arg,
+			count ? "a positive number" : "a size (e.g. 512M)", max_ok ? " or \"max\"" : "");
+		return 2;
+	}
+	json_object_set_new(o->limits, key, json_integer(v));
+	return 0;
+}
+
 static int create_opt(int c, const char *arg, void *ctx)
 {
 	struct create_opts *o = ctx;
@@ -62,20 +87,20 @@ static int create_opt(int c, const char *arg, void *ctx)
 	case 'i': o->inherit = arg; return 0;
 	case 'p': json_array_append_new(o->publish, json_string(arg)); return 0;
 	case 'M': json_array_append_new(o->monitor, json_string(arg)); return 0;
-	case 'm':
-		if (parse_size(arg, &o->memory)) {
-			fprintf(stderr, "hsctl space create: --memory: \"%s\" is not a size (e.g. 512M)\n", arg);
-			return 2;
-		}
-		return 0;
-	case 'P':
-		if (parse_size(arg, &o->pids) || strpbrk(arg, "kKMG")) {
-			fprintf(stderr, "hsctl space create: --pids: \"%s\" is not a positive number\n", arg);
-			return 2;
-		}
-		return 0;
+	case 'm': return limit_opt(o, "--memory", "memory", arg, false, true);
+	case 'P': return limit_opt(o, "--pids", "pids", arg, true, true);
+	case 'd': return limit_opt(o, "--disk", "disk", arg, false, false);
+	case 'T': return limit_opt(o, "--tmpfs", "tmpfs", arg, false, false);
+	case 'L': return limit_opt(o, "--log-size", "log_size", arg, false, false);
 	}
 	return 2;
+}
+
+static void create_opts_free(struct create_opts *o)
+{
+	json_decref(o->publish);
+	json_decref(o->monitor);
+	json_decref(o->limits);
 }
 
 static int space_create(struct hsctl *h, int argc, char **argv)
@@ -87,9 +112,13 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "pids", required_argument, NULL, 'P' },
 		{ "monitor", required_argument, NULL, 'M' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "tmpfs", required_argument, NULL, 'T' },
+		{ "log-size", required_argument, NULL, 'L' },
 		{ 0 },
 	};
-	struct create_opts o = { .publish = json_array(), .monitor = json_array() };
+	struct create_opts o = { .publish = json_array(), .monitor = json_array(),
+				 .limits = json_object() };
 	json_t *r;
 	int rc;
 
@@ -98,34 +127,31 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			fputs(space_usage, stdout);
-			json_decref(o.publish);
-		json_decref(o.monitor);
+			create_opts_free(&o);
 			return 0;
 		}
 		fprintf(stderr, "hsctl space create: name: missing\n");
-		json_decref(o.publish);
-		json_decref(o.monitor);
+		create_opts_free(&o);
 		return 2;
 	}
 	const char *name = argv[1];
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
-		json_decref(o.publish);
-		json_decref(o.monitor);
+		create_opts_free(&o);
 		return rc < 0 ? 0 : rc;
 	}
 	if (!o.kind) {
 		fprintf(stderr, "hsctl space create: --kind: missing (server or audit)\n");
-		json_decref(o.publish);
-		json_decref(o.monitor);
+		create_opts_free(&o);
 		return 2;
 	}
 	json_t *cmd = json_array();
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	json_t *args = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I}", "name", name,
+	json_t *args = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "name", name,
 				 "kind", o.kind, "inherit", o.inherit ? o.inherit : "base",
-				 "publish", o.publish, "monitor", o.monitor, "argv", cmd,
-				 "memory", (json_int_t)o.memory, "pids", (json_int_t)o.pids);
+				 "publish", o.publish, "monitor", o.monitor, "argv", cmd);
+	json_object_update(args, o.limits);
+	json_decref(o.limits);
 	if ((rc = hsctl_call(h, "space.create", args, &r)))
 		return rc;
 	if (h->json)
@@ -173,33 +199,139 @@ static int space_list(struct hsctl *h)
 	return 0;
 }
 
-static int space_exec_cmd(struct hsctl *h, const char *name, int argc, char **argv)
-{
-	char err[HS_ERRLEN];
-	json_t *r;
-	int rc, status;
+struct exec_opts {
+	bool tty;
+	char **env; /* NAME=VALUE, after the defaults */
+	size_t nenv;
+};
 
-	if (argc < 1) {
-		fprintf(stderr, "hsctl space exec: command: missing (hsctl space exec NAME -- CMD)\n");
+static int exec_opt(int c, const char *arg, void *ctx)
+{
+	struct exec_opts *o = ctx;
+	const char *eq;
+
+	if (c == 't') {
+		o->tty = true;
+		return 0;
+	}
+	/* --env: NAME=VALUE, NAME a shell variable name. */
+	eq = strchr(arg, '=');
+	bool ok = eq && eq > arg && !(arg[0] >= '0' && arg[0] <= '9');
+	for (const char *p = arg; ok && p < eq; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		     (*p >= '0' && *p <= '9') || *p == '_';
+	if (!ok) {
+		fprintf(stderr, "hsctl space exec: --env: \"%.40s\" is not NAME=VALUE\n", arg);
 		return 2;
+	}
+	o->env[o->nenv++] = (char *)arg;
+	return 0;
+}
+
+/* The command's whole environment: a fixed PATH and HOME, the operator's
+ * TERM with a terminal, then each --env (a later one of the same name
+ * wins). */
+static char **exec_env(const struct exec_opts *o)
+{
+	static char path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	static char home[] = "HOME=/root", container[] = "container=hsd";
+	static char term[128];
+	char **env = calloc(o->nenv + 5, sizeof(*env));
+	size_t n = 0;
+
+	if (!env)
+		return NULL;
+	env[n++] = path;
+	env[n++] = home;
+	env[n++] = container;
+	const char *t = getenv("TERM");
+	if (o->tty && t && strlen(t) < sizeof(term) - 6 && !strpbrk(t, "\n=")) {
+		snprintf(term, sizeof(term), "TERM=%s", t);
+		env[n++] = term;
+	}
+	for (size_t i = 0; i < o->nenv; i++) {
+		size_t klen = (size_t)(strchr(o->env[i], '=') - o->env[i]) + 1;
+		size_t j;
+		for (j = 0; j < n && strncmp(env[j], o->env[i], klen); j++)
+			;
+		env[j] = o->env[i];
+		if (j == n)
+			n++;
+	}
+	return env;
+}
+
+static int space_exec_cmd(struct hsctl *h, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tty", no_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' },
+		{ 0 },
+	};
+	struct exec_opts o = { .env = calloc((size_t)argc + 1, sizeof(char *)) };
+	struct spexec_proc p;
+	char err[HS_ERRLEN], **env = NULL;
+	json_t *r = NULL;
+	int rc, status = 0;
+
+	if (!o.env)
+		return 1;
+	/* -t is the one short option (as in docker exec -t): spelled long
+	 * for getopt, before NAME only. */
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-t"))
+			argv[i] = (char *)"--tty";
+	if ((rc = hsctl_getopt(h, argc, argv, space_usage, opts, exec_opt, &o))) {
+		rc = rc < 0 ? 0 : rc;
+		goto out;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "hsctl space exec: name: missing\n");
+		rc = 2;
+		goto out;
+	}
+	const char *name = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind >= argc) {
+		fprintf(stderr, "hsctl space exec: command: missing (hsctl space exec NAME -- CMD)\n");
+		rc = 2;
+		goto out;
 	}
 	if ((rc = hsctl_call(h, "space.show", json_pack("{s:s}", "name", name), &r)))
-		return rc;
-	json_int_t pid = json_integer_value(json_object_get(r, "pid"));
-	json_int_t start = json_integer_value(json_object_get(r, "pid_start"));
-	enum space_kind kind = strcmp(json_string_value(json_object_get(r, "kind")), "audit")
-				       ? SPACE_SERVER : SPACE_AUDIT;
-	json_decref(r);
-	if (!pid) {
+		goto out;
+	struct spexec_req req = {
+		.init = (pid_t)json_integer_value(json_object_get(r, "pid")),
+		.start = (unsigned long long)json_integer_value(json_object_get(r, "pid_start")),
+		.kind = strcmp(json_string_value(json_object_get(r, "kind")), "audit") ? SPACE_SERVER
+										       : SPACE_AUDIT,
+		.argv = argv + optind,
+		.tty = o.tty,
+	};
+	if (!req.init) {
 		fprintf(stderr, "hsctl space exec: name: space \"%s\" is not running\n", name);
-		return 2;
+		rc = 2;
+		goto out;
 	}
-	rc = space_exec((pid_t)pid, (unsigned long long)start, kind, argv, &status, err, sizeof(err));
-	if (rc) {
+	if (!(env = exec_env(&o))) {
+		rc = 1;
+		goto out;
+	}
+	req.envp = env;
+	if ((rc = spexec_start(&req, &p, err, sizeof(err)))) {
 		fprintf(stderr, "hsctl space exec: %s\n", err);
-		return err_exit_code(rc);
+		rc = err_exit_code(rc);
+		goto out;
 	}
-	return status;
+	if (exec_relay(&p, &status))
+		fprintf(stderr, "hsctl space exec: relaying the command's input and output failed\n");
+	spexec_close(&p);
+	rc = status;
+out:
+	json_decref(r);
+	free(env);
+	free(o.env);
+	return rc;
 }
 
 /* Commands that take just NAME and print what hsd answered. */
@@ -232,6 +364,8 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 	const char *sub = argv[1];
 	if (!strcmp(sub, "create"))
 		return space_create(h, argc - 1, argv + 1);
+	if (!strcmp(sub, "exec"))
+		return space_exec_cmd(h, argc - 1, argv + 1);
 	/* The rest: SUB [--json] [NAME] [-- CMD]. */
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
@@ -263,10 +397,6 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 			printf("space %s monitors %s\n", args[0], args[1]);
 		json_decref(r);
 		return 0;
-	}
-	if (!strcmp(sub, "exec")) {
-		int skip = rest >= 2 && !strcmp(args[1], "--") ? 2 : 1;
-		return space_exec_cmd(h, args[0], rest - skip, args + skip);
 	}
 	for (size_t i = 0; i < sizeof(named) / sizeof(*named); i++) {
 		if (strcmp(sub, named[i]))

@@ -6,8 +6,10 @@
 #include "daemon.h"
 #include "err.h"
 #include "fsutil.h"
+#include "basemask.h"
 #include "layer.h"
 #include "layerfs.h"
+#include "userns.h"
 #include "log.h"
 #include "instances.h"
 #include "monitors.h"
@@ -15,13 +17,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,15 +44,15 @@ static int spaces_layerfs(struct hsd *d, char *err, size_t errlen)
 	int rc;
 	if (d->spaces->layerfs_ready)
 		return 0;
-	if ((rc = layerfs_prepare(d->opt.state_dir, LAYERFS_IMAGE_SIZE, err, errlen)))
+	if ((rc = layerfs_prepare(d->opt.state_dir, err, errlen)))
 		return rc;
 	d->spaces->layerfs_ready = true;
 	return 0;
 }
 
-static struct space_rt *rt_find(struct spaces *s, const char *name)
+struct space_rt *spaces_running(struct hsd *d, const char *name)
 {
-	for (struct space_rt *r = s->running; r; r = r->next)
+	for (struct space_rt *r = d->spaces->running; r; r = r->next)
 		if (strcmp(r->name, name) == 0)
 			return r;
 	return NULL;
@@ -75,20 +78,20 @@ static void rt_release(struct spaces *s, struct space_rt *r)
 	uv_close((uv_handle_t *)&r->kill_timer, rt_closed);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/* A space's files: its layer filesystem, its directory, and what hsd
+ * bound into it. */
+static int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 {
-	(void)sb;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) ? -1 : 0;
-}
+	char dir[PATH_MAX];
+	int rc;
 
-int space_rm_tree(const char *path, char *err, size_t errlen)
-{
-	if (access(path, F_OK) != 0)
-		return 0;
-	if (nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		return err_sys(err, errlen, "remove %s", path);
-	return 0;
+	spaces_run_path(d, name, NULL, dir, sizeof(dir));
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	space_path(d, name, NULL, dir, sizeof(dir));
+	if ((rc = layerfs_space_remove(d->opt.state_dir, name, err, errlen)))
+		return rc;
+	return layer_remove(dir, err, errlen);
 }
 
 /* The init exited: stopped by us, or it died. */
@@ -141,15 +144,23 @@ static void on_kill_timer(uv_timer_t *t)
 	syscall(SYS_pidfd_send_signal, r->proc.pidfd, SIGKILL, NULL, 0);
 }
 
-static int rt_watch(struct hsd *d, const char *name, enum space_kind kind,
-		    struct space_proc *proc, char *err, size_t errlen)
+static enum space_kind kind_of(const struct space_row *row)
+{
+	return strcmp(row->kind, "audit") == 0 ? SPACE_AUDIT : SPACE_SERVER;
+}
+
+static int rt_watch(struct hsd *d, const struct space_row *row, struct space_proc *proc,
+		    char *err, size_t errlen)
 {
 	struct space_rt *r = calloc(1, sizeof(*r));
+	struct space_spec_limits lim;
 
 	if (!r)
 		return err_set(err, errlen, HS_ESYS, "out of memory");
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->kind = kind;
+	space_limits_of(row, &lim);
+	snprintf(r->name, sizeof(r->name), "%s", row->name);
+	r->kind = kind_of(row);
+	r->log_max = lim.log;
 	r->proc = *proc;
 	r->d = d;
 	r->handles = 2;
@@ -177,6 +188,11 @@ int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
 				       "space %s: inheritance chain deeper than %zu; flatten it", name, max);
 		if ((rc = store_space_get(d->store, cur, &row, err, errlen)) <= 0)
 			return rc ? rc : err_set(err, errlen, HS_ESTATE, "space %s: ancestor %s is missing", name, cur);
+		/* Every layer of the chain is read: its filesystem mounted. */
+		if ((rc = layerfs_space_mount(d->opt.state_dir, cur, 0, err, errlen))) {
+			space_row_clear(&row);
+			return rc;
+		}
 		space_path(d, cur, "upper", layers[*n], sizeof(layers[0]));
 		(*n)++;
 		snprintf(cur, sizeof(cur), "%s", row.parent);
@@ -185,9 +201,50 @@ int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
 	return 0;
 }
 
-static enum space_kind kind_of(const struct space_row *row)
+/* The limits a record asks for: its own, or the defaults for what it
+ * does not say (records older than the defaults had no limits key). */
+void space_limits_of(const struct space_row *row, struct space_spec_limits *out)
 {
-	return strcmp(row->kind, "audit") == 0 ? SPACE_AUDIT : SPACE_SERVER;
+	json_t *lim = json_object_get(row->spec, "limits");
+	*out = (struct space_spec_limits)SPACE_LIMITS_DEFAULT;
+	if (!lim) {
+		json_int_t m = json_integer_value(json_object_get(row->spec, "memory"));
+		json_int_t p = json_integer_value(json_object_get(row->spec, "pids"));
+		out->memory = m > 0 ? m : out->memory;
+		out->pids = p > 0 ? p : out->pids;
+		out->disk = 0; /* an older space: it lives on the shared image */
+		return;
+	}
+	out->memory = json_integer_value(json_object_get(lim, "memory"));
+	out->pids = json_integer_value(json_object_get(lim, "pids"));
+	out->disk = json_integer_value(json_object_get(lim, "disk"));
+	out->tmpfs = json_integer_value(json_object_get(lim, "tmpfs"));
+	out->log = json_integer_value(json_object_get(lim, "log"));
+}
+
+void spaces_run_path(const struct hsd *d, const char *name, const char *leaf, char *out,
+		     size_t len)
+{
+	snprintf(out, len, "%s/spaces/%s%s%s", d->opt.run_dir, name, leaf ? "/" : "",
+		 leaf ? leaf : "");
+}
+
+/* RUN/spaces/NAME: a small tmpfs of its own for what hsd binds into the
+ * space (sockets, hstrace), so that no bind exposes anything else of the
+ * host's; fresh at every start. */
+static int space_run_dir(struct hsd *d, const char *name, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	spaces_run_path(d, name, NULL, dir, sizeof(dir));
+	umount2(dir, MNT_DETACH);
+	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)))
+		return rc;
+	if (mount("hsd-space", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0711,size=4m,nr_inodes=256"))
+		return err_sys(err, errlen, "mount %s", dir);
+	return 0;
 }
 
 /* Start a stored space: init in fresh namespaces, network, then go. */
@@ -195,69 +252,88 @@ static int space_run(struct hsd *d, const struct space_row *row, char *err,
 		     size_t errlen)
 {
 	static char layers[SPACE_CHAIN_MAX + 1][4096];
-	char work[PATH_MAX], root[PATH_MAX], console[PATH_MAX], cgpath[PATH_MAX];
-	const char *masks[] = { d->opt.state_dir, d->opt.run_dir, NULL };
-	struct space_launch l = { .name = row->name, .kind = kind_of(row) };
-	struct space_limits lim = {
-		json_integer_value(json_object_get(row->spec, "memory")),
-		json_integer_value(json_object_get(row->spec, "pids")),
-	};
+	char dir[PATH_MAX], base[PATH_MAX], console[PATH_MAX], map[256];
+	const char *hidden[] = { d->opt.state_dir, d->opt.run_dir, NULL };
+	const char *cgroups[CGROUP_MAX_DIRS + 1] = { NULL };
+	struct space_launch l = { .name = row->name, .kind = kind_of(row), .userns = -1 };
+	struct space_spec_limits lim;
+	struct cgroup_dirs cg;
 	json_t *jargv = json_object_get(row->spec, "argv");
 	size_t nl, argc = json_array_size(jargv);
 	struct space_proc proc;
 	int rc;
 
+	space_limits_of(row, &lim);
+	space_path(d, row->name, NULL, dir, sizeof(dir));
+	space_path(d, row->name, "base", base, sizeof(base));
+	space_path(d, row->name, "console.log", console, sizeof(console));
 	if ((rc = spaces_layerfs(d, err, errlen)) ||
-	    (rc = spaces_layers(d, row->name, layers, SPACE_CHAIN_MAX + 1, &nl, err, errlen)))
+	    (rc = layerfs_space_mount(d->opt.state_dir, row->name, (uint64_t)lim.disk, err, errlen)) ||
+	    (rc = spaces_layers(d, row->name, layers, SPACE_CHAIN_MAX + 1, &nl, err, errlen)) ||
+	    (rc = basemask_build("/", base, hidden, err, errlen)) ||
+	    (rc = userns_base(&d->spaces->pool, row->netidx, &l.uid_base, err, errlen)) ||
+	    (rc = userns_map_text(&d->spaces->pool, row->netidx, l.kind == SPACE_AUDIT, map,
+				  sizeof(map), err, errlen)) ||
+	    (rc = space_run_dir(d, row->name, err, errlen)))
 		return rc;
-	l.upper = layers[0];
+	l.dir = dir;
 	for (size_t i = 1; i < nl; i++)
 		l.lowers[l.nlowers++] = layers[i];
-	space_path(d, row->name, "work", work, sizeof(work));
-	space_path(d, row->name, "root", root, sizeof(root));
-	space_path(d, row->name, "console.log", console, sizeof(console));
-	l.work = work;
-	l.root = root;
-	l.masks = masks;
-	l.hsinit = d->spaces->hsinit;
+	l.hsinit = d->spaces->hsinit_fd;
+	l.tmpfs_size = (uint64_t)lim.tmpfs;
 	if (lim.memory || lim.pids) {
+		struct space_limits cl = { lim.memory, lim.pids };
 		char group[256];
 		snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, row->name);
-		if ((rc = cgroup_create(group, &lim, cgpath, sizeof(cgpath), err, errlen)))
+		if ((rc = cgroup_create(group, &cl, &cg, err, errlen)))
 			return rc;
-		l.cgroup = cgpath;
+		for (size_t i = 0; i < cg.n; i++)
+			cgroups[i] = cg.dir[i];
+		l.cgroups = cgroups;
 	}
+	if ((rc = userns_create(map, &l.userns, err, errlen)))
+		return rc;
 	char **argv = calloc(argc + 1, sizeof(*argv));
-	if (!argv)
+	if (!argv) {
+		close(l.userns);
 		return err_set(err, errlen, HS_ESYS, "out of memory");
+	}
 	for (size_t i = 0; i < argc; i++)
 		argv[i] = (char *)json_string_value(json_array_get(jargv, i));
 	l.argv = argv;
 	l.console_fd = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (l.console_fd < 0) {
 		free(argv);
+		close(l.userns);
 		return err_sys(err, errlen, "space %s: console %s", row->name, console);
 	}
 	rc = space_launch(&l, &proc, err, errlen);
 	close(l.console_fd);
+	close(l.userns);
 	free(argv);
 	if (rc)
 		return rc;
+	/* The pid is stored before the go: an hsd killed in between leaves
+	 * an init that sees its setup pipe close and exits, and a record a
+	 * restarted hsd finds dead.  The other order left a running space
+	 * with no pid on record, which nothing would ever stop. */
 	if ((rc = space_net_up(d, row, &proc, err, errlen)) ||
 	    (rc = spaces_net_apply(d, row->name, err, errlen)) ||
-	    (rc = space_go(&proc, err, errlen)) ||
 	    (rc = store_space_set_state(d->store, row->name, "running", proc.pid,
 					proc.start, err, errlen)) ||
-	    (rc = rt_watch(d, row->name, l.kind, &proc, err, errlen))) {
+	    (rc = space_go(&proc, err, errlen)) ||
+	    (rc = rt_watch(d, row, &proc, err, errlen))) {
 		syscall(SYS_pidfd_send_signal, proc.pidfd, SIGKILL, NULL, 0);
 		waitpid(proc.pid, NULL, 0);
 		space_proc_close(&proc);
 		space_net_down(d, row, NULL, 0);
 		spaces_net_apply(d, NULL, NULL, 0);
+		store_space_set_state(d->store, row->name, "stopped", 0, 0, NULL, 0);
 		return rc;
 	}
 	store_event(d->store, "space.start", row->name, "", NULL, 0);
-	log_info("space %s (%s): init %d", row->name, row->kind, (int)proc.pid);
+	log_info("space %s (%s): init %d, ids %u-%u", row->name, row->kind, (int)proc.pid,
+		 l.uid_base, l.uid_base + USERNS_SPAN - 1);
 	monitors_space_started(d, row->name);
 	return 0;
 }
@@ -277,6 +353,14 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 		json_object_set_new(j, "pid", json_integer(row->pid));
 		json_object_set_new(j, "pid_start", json_integer((json_int_t)row->pid_start));
 	}
+	struct space_spec_limits lim;
+	uint32_t base;
+	space_limits_of(row, &lim);
+	json_object_set_new(j, "limits", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		"memory", (json_int_t)lim.memory, "pids", (json_int_t)lim.pids,
+		"disk", (json_int_t)lim.disk, "tmpfs", (json_int_t)lim.tmpfs, "log", (json_int_t)lim.log));
+	if (!userns_base(&d->spaces->pool, row->netidx, &base, NULL, 0))
+		json_object_set_new(j, "uid_base", json_integer(base));
 	json_t *arr = json_array();
 	if (!store_publish_list(d->store, row->name, &pub, &npub, NULL, 0)) {
 		for (size_t i = 0; i < npub; i++)
@@ -302,6 +386,12 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 
 	if (!(d->spaces = calloc(1, sizeof(*d->spaces))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
+	d->spaces->hsinit_fd = -1;
+	d->spaces->pool = d->opt.pool;
+	uv_timer_init(d->loop, &d->spaces->console_timer);
+	d->spaces->console_timer.data = d;
+	if ((rc = space_features_check(d->spaces->pool.start, err, errlen)))
+		return rc;
 	const char *env = getenv("HSD_HSINIT");
 	if (env && *env) {
 		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s", env);
@@ -316,7 +406,10 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 	snprintf(slash ? slash + 1 : d->spaces->hstrace,
 		 sizeof(d->spaces->hstrace) - (size_t)(slash ? slash + 1 - d->spaces->hstrace : 0),
 		 "hstrace");
-	if ((rc = space_net_init(d, err, errlen)) ||
+	uv_timer_start(&d->spaces->console_timer, spaces_console_trim, SPACES_CONSOLE_CHECK_MS,
+		       SPACES_CONSOLE_CHECK_MS);
+	if ((rc = space_exe_seal(d->spaces->hsinit, &d->spaces->hsinit_fd, err, errlen)) ||
+	    (rc = space_net_init(d, err, errlen)) ||
 	    (rc = store_meta_get(d->store, "instance", d->spaces->instance,
 				 sizeof(d->spaces->instance), err, errlen)) < 0)
 		return rc;
@@ -348,7 +441,7 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		if (strcmp(rows[i].state, "stopped") == 0)
 			continue;
 		if (rows[i].pid && !space_adopt((pid_t)rows[i].pid, rows[i].pid_start, &proc, why, sizeof(why)) &&
-		    !rt_watch(d, rows[i].name, kind_of(&rows[i]), &proc, why, sizeof(why))) {
+		    !rt_watch(d, &rows[i], &proc, why, sizeof(why))) {
 			log_info("space %s: re-adopted init %d", rows[i].name, (int)proc.pid);
 			continue;
 		}
@@ -362,7 +455,7 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 	 * again, servers first so the audit spaces find their relays. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < n; i++)
-			if (rt_find(d->spaces, rows[i].name) &&
+			if (spaces_running(d, rows[i].name) &&
 			    (kind_of(&rows[i]) == SPACE_SERVER) == (pass == 0))
 				monitors_space_started(d, rows[i].name);
 	space_rows_free(rows, n);
@@ -380,16 +473,54 @@ void spaces_free(struct hsd *d)
 		done_fire(&r->stop_done, HS_ESYS, NULL, "hsd is stopping");
 		rt_release(s, r);
 	}
+	uv_close((uv_handle_t *)&s->console_timer, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
+	if (s->hsinit_fd >= 0)
+		close(s->hsinit_fd);
 	free(s);
 	d->spaces = NULL;
 }
 
+/* Defaults for what the request leaves at 0, then the bounds: a limit too
+ * small to start anything is a mistake, not a choice. */
+static int space_limits_resolve(const struct space_spec_limits *in,
+				struct space_spec_limits *out, char *err, size_t errlen)
+{
+	static const struct {
+		const char *opt;
+		int64_t min;
+		bool none_ok; /* 0 ("max") means no limit */
+	} bound[] = {
+		{ "--memory", 16ll << 20, true }, { "--pids", 16, true },
+		{ "--disk", 64ll << 20, false }, { "--tmpfs", 1ll << 20, false },
+		{ "--log-size", 64ll << 10, false },
+	};
+	*out = (struct space_spec_limits)SPACE_LIMITS_DEFAULT;
+	const int64_t want[] = { in->memory, in->pids, in->disk, in->tmpfs, in->log };
+	int64_t *have[] = { &out->memory, &out->pids, &out->disk, &out->tmpfs, &out->log };
+
+	for (size_t i = 0; i < sizeof(bound) / sizeof(*bound); i++) {
+		if (want[i] == 0)
+			continue;
+		if (want[i] == SPACE_LIMIT_NONE && bound[i].none_ok) {
+			*have[i] = 0;
+			continue;
+		}
+		if (want[i] < bound[i].min)
+			return err_set(err, errlen, HS_EINPUT, "%s: %lld is below the least that works (%lld)%s",
+				       bound[i].opt, (long long)want[i], (long long)bound[i].min,
+				       bound[i].none_ok ? "; \"max\" for no limit" : "");
+		*have[i] = want[i];
+	}
+	if (out->disk > (16ll << 40))
+		return err_set(err, errlen, HS_EINPUT, "--disk: %lld is above 16T", (long long)out->disk);
+	return 0;
+}
+
 static int space_req_check(struct hsd *d, const struct space_req *req,
 			   struct space_row *parent, struct publish_row **pub,
-			   char *err, size_t errlen)
+			   struct space_spec_limits *lim, char *err, size_t errlen)
 {
-	struct space_limits lim = { req->memory, req->pids };
 	struct space_row existing;
 	int rc;
 
@@ -421,7 +552,10 @@ static int space_req_check(struct hsd *d, const struct space_req *req,
 	for (size_t i = 0; i < req->nmonitor; i++)
 		if ((rc = monitors_check(d, req->name, req->monitor[i], err, errlen)))
 			return rc;
-	if ((rc = cgroup_check(&lim, err, errlen)))
+	if ((rc = space_limits_resolve(&req->lim, lim, err, errlen)))
+		return rc;
+	struct space_limits cl = { lim->memory, lim->pids };
+	if ((rc = cgroup_check(&cl, err, errlen)))
 		return rc;
 	return space_publish_check(d, req, pub, err, errlen);
 }
@@ -431,10 +565,11 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 {
 	struct space_row row = { 0 }, parent = { 0 };
 	struct publish_row *pub = NULL;
+	struct space_spec_limits lim;
 	char dir[PATH_MAX], sub[PATH_MAX];
 	int rc;
 
-	if ((rc = space_req_check(d, req, &parent, &pub, err, errlen)))
+	if ((rc = space_req_check(d, req, &parent, &pub, &lim, err, errlen)))
 		goto out;
 	snprintf(row.name, sizeof(row.name), "%s", req->name);
 	snprintf(row.kind, sizeof(row.kind), "%s", req->kind == SPACE_AUDIT ? "audit" : "server");
@@ -445,18 +580,32 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 	/* Servers' link networks and audit spaces' overlay addresses. */
 	if ((rc = store_space_free_netidx(d->store, &row.netidx, err, errlen)))
 		goto out;
-	row.spec = json_pack("{s:[], s:I, s:I}", "argv", "memory", (json_int_t)req->memory,
-			     "pids", (json_int_t)req->pids);
+	uint32_t base;
+	if ((rc = userns_base(&d->spaces->pool, row.netidx, &base, err, errlen)))
+		goto out;
+	row.spec = json_pack("{s:[], s:{s:I, s:I, s:I, s:I, s:I}}", "argv", "limits",
+			     "memory", (json_int_t)lim.memory, "pids", (json_int_t)lim.pids,
+			     "disk", (json_int_t)lim.disk, "tmpfs", (json_int_t)lim.tmpfs,
+			     "log", (json_int_t)lim.log);
 	for (size_t i = 0; req->argv[i]; i++)
 		json_array_append_new(json_object_get(row.spec, "argv"), json_string(req->argv[i]));
 	if ((rc = spaces_layerfs(d, err, errlen)))
 		goto out;
 	space_path(d, req->name, NULL, dir, sizeof(dir));
-	static const char *const leaves[] = { "upper", "work", "root" };
-	for (size_t i = 0; i < 3; i++) {
-		space_path(d, req->name, leaves[i], sub, sizeof(sub));
+	if ((rc = layerfs_space_mount(d->opt.state_dir, req->name, (uint64_t)lim.disk, err, errlen)))
+		goto undo_dir;
+	/* upper is the root directory the space sees: the mode of a root. */
+	static const struct { const char *leaf; mode_t mode; } leaves[] = {
+		{ "upper", 0755 }, { "work", 0700 }, { "root", 0700 },
+	};
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(*leaves); i++) {
+		space_path(d, req->name, leaves[i].leaf, sub, sizeof(sub));
 		if ((rc = fs_mkdir_p(sub, 0700, err, errlen)))
 			goto undo_dir;
+		if (chmod(sub, leaves[i].mode)) {
+			rc = err_sys(err, errlen, "chmod %s", sub);
+			goto undo_dir;
+		}
 	}
 	space_path(d, req->name, "upper", sub, sizeof(sub));
 	if (req->prepare && (rc = req->prepare(sub, req->prepare_arg, err, errlen)))
@@ -481,7 +630,7 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 	}
 	goto out;
 undo_dir:
-	space_rm_tree(dir, NULL, 0);
+	space_files_remove(d, req->name, NULL, 0);
 out:
 	free(pub);
 	space_row_clear(&row);
@@ -494,7 +643,7 @@ static int space_get(struct hsd *d, const char *name, struct space_row *row,
 {
 	int rc = store_space_get(d->store, name, row, err, errlen);
 	if (rc == 0)
-		return err_set(err, errlen, HS_EINPUT, "name: unknown space \"%s\"", name);
+		return err_set(err, errlen, HS_ENOENT, "name: unknown space \"%s\"", name);
 	return rc < 0 ? rc : 0;
 }
 
@@ -506,7 +655,7 @@ int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 
 	if (rc)
 		return rc;
-	if (rt_find(d->spaces, name))
+	if (spaces_running(d, name))
 		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already running", name);
 	else if (!(rc = space_run(d, &row, err, errlen))) {
 		space_row_clear(&row);
@@ -541,7 +690,7 @@ int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
 	if (rc)
 		return rc;
 	space_row_clear(&row);
-	if (!(r = rt_find(d->spaces, name)))
+	if (!(r = spaces_running(d, name)))
 		return err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is not running", name);
 	return space_stop_begin(d, r, dn, err, errlen);
 }
@@ -550,7 +699,7 @@ int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
 int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 {
 	struct space_row row;
-	char dir[PATH_MAX], group[256];
+	char group[256];
 	int rc = space_get(d, name, &row, err, errlen);
 
 	if (rc)
@@ -560,8 +709,7 @@ int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 		monitors_server_gone(d, name);
 	snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, name);
 	cgroup_remove(group, NULL, 0);
-	space_path(d, name, NULL, dir, sizeof(dir));
-	if (!(rc = space_rm_tree(dir, err, errlen)) &&
+	if (!(rc = space_files_remove(d, name, err, errlen)) &&
 	    !(rc = store_space_delete(d->store, name, err, errlen))) {
 		store_event(d->store, "space.destroy", name, "", NULL, 0);
 		rc = spaces_net_apply(d, NULL, err, errlen);
@@ -590,7 +738,7 @@ int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
 		free(children);
 		return rc;
 	}
-	if ((r = rt_find(d->spaces, name))) {
+	if ((r = spaces_running(d, name))) {
 		rc = space_stop_begin(d, r, dn, err, errlen);
 		if (rc == CONTROL_DEFERRED)
 			r->destroying = true;
@@ -647,18 +795,38 @@ int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
 
 	if (rc)
 		return rc;
-	if (rt_find(d->spaces, name)) {
+	if (spaces_running(d, name)) {
 		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is running; stop it first", name);
 		goto out;
 	}
 	if ((rc = store_space_children(d->store, name, &children, err, errlen)))
 		goto out;
 	for (char *c = children, *save = NULL, *tok; c && (tok = strtok_r(c, ", ", &save)); c = NULL)
-		if (rt_find(d->spaces, tok)) {
+		if (spaces_running(d, tok)) {
 			rc = err_set(err, errlen, HS_EINPUT,
 				     "name: space \"%s\" inherits from \"%s\" and is running; stop it first", tok, name);
 			goto out;
 		}
+	/* A running ancestor writes the layers being folded: its files could
+	 * change (or be swapped for links) under the merge. */
+	char anc[SPACE_ROW_NAME];
+	snprintf(anc, sizeof(anc), "%s", row.parent);
+	while (anc[0]) {
+		struct space_row a;
+		if (spaces_running(d, anc)) {
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "name: \"%s\" inherits from \"%s\", which is running; stop it first",
+				     name, anc);
+			goto out;
+		}
+		if ((rc = store_space_get(d->store, anc, &a, err, errlen)) <= 0) {
+			rc = rc ? rc : err_set(err, errlen, HS_ESTATE, "space %s: ancestor %s is missing", name, anc);
+			goto out;
+		}
+		rc = 0;
+		snprintf(anc, sizeof(anc), "%s", a.parent);
+		space_row_clear(&a);
+	}
 	if ((rc = spaces_layers(d, name, layers, SPACE_CHAIN_MAX + 1, &n, err, errlen)))
 		goto out;
 	space_path(d, name, "flat.new", flat, sizeof(flat));

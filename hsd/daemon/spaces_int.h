@@ -8,6 +8,7 @@
 #include "done.h"
 #include "linknet.h"
 #include "spaces.h"
+#include "userns.h"
 
 struct space_rt {
 	char name[SPACE_ROW_NAME];
@@ -19,22 +20,32 @@ struct space_rt {
 	int handles;           /* open uv handles; freed at 0 */
 	struct done stop_done;   /* who waits for the stop */
 	bool destroying;
+	int64_t log_max;       /* bytes of console kept on disk */
 	struct space_rt *next;
 };
 
 struct spaces {
 	struct space_rt *running;
 	struct linknet_plan plan;
+	struct userns_pool pool; /* the spaces' id ranges (--subuid) */
+	int hsinit_fd;           /* a sealed copy of hsinit, exec'd by every space */
+	uv_timer_t console_timer; /* bounds the consoles on disk */
 	char hsinit[PATH_MAX];
 	char hstrace[PATH_MAX]; /* bound into audit spaces at /usr/local/bin */
 	char instance[16]; /* random id of this store, names its cgroups */
 	bool layerfs_ready;
 };
 
+/* The running space called name, or NULL. */
+struct space_rt *spaces_running(struct hsd *d, const char *name);
+
 void space_path(const struct hsd *d, const char *name, const char *leaf,
 		char *out, size_t len);
-int space_rm_tree(const char *path, char *err, size_t errlen);
 int space_remove(struct hsd *d, const char *name, char *err, size_t errlen);
+
+/* spaces_console.c */
+#define SPACES_CONSOLE_CHECK_MS 2000
+void spaces_console_trim(uv_timer_t *t);
 
 /* spaces_net.c */
 int space_net_init(struct hsd *d, char *err, size_t errlen);

@@ -1,10 +1,11 @@
 /* spaces_net.c - the network of a space.
  *
- * A server space gets a veth to the base (link network from linknet.h) and
- * its published ports in hsd's nftables table; an audit space gets only its
- * loopback here (its mesh link comes from the mesh part).  The table is
- * always rewritten whole from the store, so what is installed never drifts
- * from what is recorded, also across hsd restarts.
+ * A server space gets a veth to the base (link network from linknet.h, no
+ * IPv6 on either end), ping without CAP_NET_RAW, and its published ports
+ * and network boundary in hsd's nftables tables; an audit space gets only
+ * its loopback here (its mesh link comes from the mesh part).  The tables
+ * are always rewritten whole from the store, so what is installed never
+ * drifts from what is recorded, also across hsd restarts.
  */
 #include "spaces_int.h"
 #include "daemon.h"
@@ -97,6 +98,9 @@ int space_net_up(struct hsd *d, const struct space_row *row,
 	if (!rc && strcmp(row->kind, "audit") == 0)
 		rc = netns_sysctl_set(fd, "net/unix/max_dgram_qlen", SPACE_AUDIT_DGRAM_QLEN,
 				      err, errlen);
+	/* Servers have no CAP_NET_RAW: ping must use ICMP echo sockets. */
+	if (!rc && strcmp(row->kind, "server") == 0)
+		rc = portmap_allow_ping(fd, err, errlen);
 	if (rc || row->netidx < 0)
 		goto out;
 	if (strcmp(row->kind, "audit") == 0) {
@@ -108,7 +112,13 @@ int space_net_up(struct hsd *d, const struct space_row *row,
 	linknet_host_ifname((uint32_t)row->netidx, host_if, sizeof(host_if));
 	/* A veth left by a crash would make the create fail: it is ours. */
 	link_delete(-1, host_if, NULL, 0);
+	/* IPv6 off on both ends before they are up, so neither ever has an
+	 * address: the base end is the boundary (no link-local path to the
+	 * host's [::] listeners), the space end keeps the space from
+	 * sending neighbour discovery noise the mirror would copy. */
 	if ((rc = link_veth_create(host_if, fd, "eth0", err, errlen)) ||
+	    (rc = portmap_disable_ipv6(-1, host_if, err, errlen)) ||
+	    (rc = portmap_disable_ipv6(fd, "eth0", err, errlen)) ||
 	    (rc = link_addr_add(-1, host_if, ln.base_addr, ln.plen, err, errlen)) ||
 	    (rc = link_set_up(-1, host_if, err, errlen)) ||
 	    (rc = link_addr_add(fd, "eth0", ln.space_addr, ln.plen, err, errlen)) ||
@@ -172,6 +182,7 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 			continue;
 		nets[nnets].subnet = ln.subnet;
 		nets[nnets].len = ln.plen;
+		nets[nnets].space_addr = ln.space_addr;
 		linknet_host_ifname((uint32_t)rows[i].netidx, nets[nnets].host_if,
 				    sizeof(nets[nnets].host_if));
 		nnets++;
@@ -192,8 +203,11 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 	}
 	if ((rc = portmap_enable_forwarding(err, errlen)))
 		goto out;
+	/* Also on every rewrite: a space re-adopted from an older hsd got
+	 * its veth before IPv6 was turned off at creation. */
 	for (size_t i = 0; i < nnets; i++)
-		if ((rc = portmap_enable_localnet(nets[i].host_if, err, errlen)))
+		if ((rc = portmap_enable_localnet(nets[i].host_if, err, errlen)) ||
+		    (rc = portmap_disable_ipv6(-1, nets[i].host_if, err, errlen)))
 			goto out;
 	rc = portmap_apply(NFT_TABLE, rules, nrules, nets, nnets, err, errlen);
 out:

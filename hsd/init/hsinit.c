@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -98,6 +99,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	argi++;
+	/* Root of the space may not trace or read the memory of its init
+	 * (the space's own processes become dumpable again at exec). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* exec'd from a sealed copy in memory: its name would be the fd's. */
+	prctl(PR_SET_NAME, "hsinit", 0, 0, 0);
 	if (getpid() != 1)
 		say("warning: not PID 1 (pid %ld); orphans are not ours to reap", (long)getpid());
 

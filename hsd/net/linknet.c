@@ -60,5 +60,5 @@ int linknet_for(const struct linknet_plan *plan, uint32_t n, struct linknet *out
 
 void linknet_host_ifname(uint32_t n, char *buf, size_t buflen)
 {
-	snprintf(buf, buflen, "hsv%u", n);
+	snprintf(buf, buflen, LINKNET_IFPREFIX "%u", n);
 }

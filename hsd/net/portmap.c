@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "err.h"
 #include "link.h"
+#include "linknet.h"
 
 static const char *proto_name(uint8_t proto)
 {
@@ -153,6 +154,15 @@ int portmap_validate(const struct portmap_rule *r, size_t n, const struct portma
 			return err_set(err, errlen, HS_EINPUT,
 				       "publish: %s: subnet is not a network address/len",
 				       nets[i].host_if);
+		/* The anti-spoofing rule admits exactly this address: it must
+		 * be a host of the link, or the space could not talk at all. */
+		uint32_t mask = addr_mask4(nets[i].len);
+		if ((nets[i].space_addr & mask) != nets[i].subnet ||
+		    nets[i].space_addr == nets[i].subnet ||
+		    (nets[i].len < 31 && nets[i].space_addr == (nets[i].subnet | ~mask)))
+			return err_set(err, errlen, HS_EINPUT,
+				       "publish: %s: space address is not a host of its subnet",
+				       nets[i].host_if);
 	}
 	return HS_OK;
 }
@@ -172,6 +182,83 @@ static void put_dnat_rules(FILE *f, const struct portmap_rule *r, size_t n)
 			" comment \"%s\"\n",
 			proto_name(r[i].proto), r[i].host_port, ip, r[i].space_port, r[i].space);
 	}
+}
+
+/* guard (raw, before conntrack: a dropped packet leaves no state). */
+static void put_guard(FILE *f, const struct portmap_net *nets, size_t nnets)
+{
+	fprintf(f, "\tchain guard {\n"
+		   "\t\ttype filter hook prerouting priority raw; policy accept;\n");
+	for (size_t i = 0; i < nnets; i++) {
+		char ip[16];
+		const char *h = nets[i].host_if;
+		fmt_ip(nets[i].space_addr, ip, sizeof(ip));
+		fprintf(f,
+			"\t\tiifname \"%s\" ip saddr != %s counter drop\n"
+			"\t\tiifname \"%s\" ip daddr 127.0.0.0/8 counter drop\n"
+			"\t\tiifname \"%s\" accept\n",
+			h, ip, h, h);
+	}
+	/* A veth hsd has not listed (yet): created but the table not
+	 * rewritten, or left by something else under our prefix. */
+	fprintf(f, "\t\tiifname \"" LINKNET_IFPREFIX "*\" counter drop\n");
+	/* A space's link addresses belong to its veth; arriving elsewhere
+	 * (the LAN) they are forged.  lo carries the host's own traffic. */
+	for (size_t i = 0; i < nnets; i++) {
+		char net[16];
+		fmt_ip(nets[i].subnet, net, sizeof(net));
+		fprintf(f, "\t\tip saddr %s/%u iifname != { \"%s\", \"lo\" } counter drop\n",
+			net, nets[i].len, nets[i].host_if);
+	}
+	fprintf(f, "\t}\n");
+}
+
+/* input: the host offers a space no service of its own; what the host
+ * (or hsd's probe path, which is mirrored at tc before this) started
+ * gets its replies and related ICMP errors. */
+static void put_input(FILE *f, const struct portmap_net *nets, size_t nnets)
+{
+	fprintf(f, "\tchain input {\n"
+		   "\t\ttype filter hook input priority filter; policy accept;\n");
+	for (size_t i = 0; i < nnets; i++)
+		fprintf(f,
+			"\t\tiifname \"%s\" ct state established,related counter accept\n"
+			"\t\tiifname \"%s\" counter drop\n",
+			nets[i].host_if, nets[i].host_if);
+	fprintf(f, "\t}\n");
+}
+
+/* forward: into a space only replies and published ports (DNATed, which
+ * also covers hairpin from another space); out of a space anything. */
+static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
+{
+	fprintf(f, "\tchain forward {\n"
+		   "\t\ttype filter hook forward priority filter; policy accept;\n"
+		   "\t\tct status dnat counter accept\n"
+		   "\t\tct state established,related counter accept\n");
+	for (size_t i = 0; i < nnets; i++)
+		fprintf(f, "\t\toifname \"%s\" counter drop\n", nets[i].host_if);
+	fprintf(f, "\t\toifname \"" LINKNET_IFPREFIX "*\" counter drop\n");
+	for (size_t i = 0; i < nnets; i++)
+		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
+	fprintf(f, "\t}\n");
+}
+
+static void put_postrouting(FILE *f, const struct portmap_net *nets, size_t nnets)
+{
+	fprintf(f, "\tchain postrouting {\n"
+		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	for (size_t i = 0; i < nnets; i++) {
+		char ip[16];
+		const char *h = nets[i].host_if;
+		fmt_ip(nets[i].subnet, ip, sizeof(ip));
+		fprintf(f,
+			"\t\tip saddr %s/%u oifname != \"%s\" counter masquerade\n"
+			"\t\tip saddr %s/%u oifname \"%s\" ct status dnat counter masquerade\n"
+			"\t\tip saddr 127.0.0.0/8 oifname \"%s\" counter masquerade\n",
+			ip, nets[i].len, h, ip, nets[i].len, h, h);
+	}
+	fprintf(f, "\t}\n");
 }
 
 int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
@@ -197,15 +284,7 @@ int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
 	 * whole, whether or not it existed, and whatever an older hsd put
 	 * in it (chains included). */
 	fprintf(f, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", table, table, table);
-
-	fprintf(f, "\tchain guard {\n"
-		   "\t\ttype filter hook prerouting priority raw; policy accept;\n");
-	for (size_t i = 0; i < nnets; i++)
-		fprintf(f,
-			"\t\tiifname \"%s\" ip saddr 127.0.0.0/8 counter drop\n"
-			"\t\tiifname \"%s\" ip daddr 127.0.0.0/8 counter drop\n",
-			nets[i].host_if, nets[i].host_if);
-	fprintf(f, "\t}\n");
+	put_guard(f, nets, nnets);
 
 	fprintf(f, "\tchain prerouting {\n"
 		   "\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
@@ -217,27 +296,21 @@ int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
 	put_dnat_rules(f, r, n);
 	fprintf(f, "\t}\n");
 
-	fprintf(f, "\tchain forward {\n"
-		   "\t\ttype filter hook forward priority filter; policy accept;\n"
-		   "\t\tct status dnat counter accept\n"
-		   "\t\tct state established,related counter accept\n");
-	for (size_t i = 0; i < nnets; i++)
-		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
-	fprintf(f, "\t}\n");
+	put_input(f, nets, nnets);
+	put_forward(f, nets, nnets);
+	put_postrouting(f, nets, nnets);
+	fprintf(f, "}\n");
 
-	fprintf(f, "\tchain postrouting {\n"
-		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
-	for (size_t i = 0; i < nnets; i++) {
-		char ip[16];
-		const char *h = nets[i].host_if;
-		fmt_ip(nets[i].subnet, ip, sizeof(ip));
-		fprintf(f,
-			"\t\tip saddr %s/%u oifname != \"%s\" counter masquerade\n"
-			"\t\tip saddr %s/%u oifname \"%s\" ct status dnat counter masquerade\n"
-			"\t\tip saddr 127.0.0.0/8 oifname \"%s\" counter masquerade\n",
-			ip, nets[i].len, h, ip, nets[i].len, h, h);
-	}
-	fprintf(f, "\t}\n}\n");
+	/* Spaces have no IPv6: none of it may come in from a veth, whatever
+	 * the interface's sysctls say (an ip table never sees IPv6). */
+	fprintf(f,
+		"add table ip6 %s\ndelete table ip6 %s\ntable ip6 %s {\n"
+		"\tchain guard {\n"
+		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
+		"\t\tiifname \"" LINKNET_IFPREFIX "*\" counter drop\n"
+		"\t}\n"
+		"}\n",
+		table, table, table);
 
 	if (fclose(f) != 0) {
 		free(buf);

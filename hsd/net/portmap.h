@@ -1,19 +1,25 @@
-/* portmap.h - port-space translation: publishing host ports to server
- * spaces with nftables, in hsd's own table only.
+/* portmap.h - port-space translation and the network boundary of server
+ * spaces, with nftables, in hsd's own tables only.
  *
- * The table (family ip, name given by the caller, e.g. "hsd") is always
- * replaced as a whole in one nft transaction, so a reader never sees a
- * half-applied set and hsd never edits anybody else's tables.  The exact
- * ruleset and why each chain exists are in docs/networking.md; in short:
- *   guard        drops 127.0.0.0/8 arriving on a space veth (route_localnet)
+ * The tables "ip <name>" and "ip6 <name>" (name given by the caller, e.g.
+ * "hsd") are always replaced as a whole in one nft transaction, so a
+ * reader never sees a half-applied set and hsd never edits anybody else's
+ * tables.  The exact ruleset and why each chain exists are in
+ * docs/networking.md; in short, for table ip:
+ *   guard        (raw) a space's veth carries only that space's address as
+ *                source and never 127/8; a space's addresses come from
+ *                nowhere else; an hsv* veth not (yet) listed carries nothing
  *   prerouting   DNAT  fib daddr type local + proto/dport -> space addr:port
  *   output       the same for connections started on the host itself
- *   forward      accept translated and space traffic (counters; see docs)
+ *   input        a space reaches the host itself only with replies
+ *   forward      into a space only replies and published (DNATed) ports;
+ *                out of a space anything else (masqueraded)
  *   postrouting  masquerade space traffic leaving by any other interface,
  *                hairpin traffic and host loopback traffic sent to a space
+ * and table ip6 drops all IPv6 arriving on any hsv* veth (spaces have none).
  * Inbound connections are never source-NATed: the server sees the client.
- * IPv4 only.  Values are host byte order.  The functions here act on the
- * calling thread's current network namespace (the base).
+ * Values are host byte order.  The functions here act on the calling
+ * thread's current network namespace (the base) unless they take a netns.
  */
 #ifndef HS_PORTMAP_H
 #define HS_PORTMAP_H
@@ -33,11 +39,14 @@ struct portmap_rule {
 	uint16_t space_port;
 };
 
-/* One server space's link: its subnet and the base end of its veth. */
+/* One server space's link: its subnet, the base end of its veth and the
+ * one source address the space may use (a host of subnet: neither its
+ * network nor its broadcast address). */
 struct portmap_net {
 	uint32_t subnet;
 	uint8_t len;
 	char host_if[16];
+	uint32_t space_addr;
 };
 
 /* Parse "HOSTPORT:PORT[/tcp|/udp]" (default tcp) into out's proto and
@@ -57,11 +66,12 @@ int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
 		   const struct portmap_net *nets, size_t nnets, char **out, char *err,
 		   size_t errlen);
 
-/* Replace table "ip <table>" with the rules for r and nets, atomically. */
+/* Replace tables "ip <table>" and "ip6 <table>" with the rules for r and
+ * nets, atomically (both or neither). */
 int portmap_apply(const char *table, const struct portmap_rule *r, size_t n,
 		  const struct portmap_net *nets, size_t nnets, char *err, size_t errlen);
 
-/* Delete table "ip <table>"; absent is success. */
+/* Delete tables "ip <table>" and "ip6 <table>"; absent is success. */
 int portmap_flush(const char *table, char *err, size_t errlen);
 
 /* Is a TCP socket listening, or a UDP socket bound, on port (any address,
@@ -79,5 +89,17 @@ int portmap_enable_forwarding(char *err, size_t errlen);
  * is set).  The table's guard chain drops 127.0.0.0/8 arriving from the
  * space, which this setting would otherwise let in. */
 int portmap_enable_localnet(const char *host_if, char *err, size_t errlen);
+
+/* net.ipv6.conf.<ifname>.disable_ipv6 = 1 in netns_fd (-1 = current):
+ * the interface gets no IPv6 address and the kernel drops IPv6 arriving
+ * on it, so a space cannot reach the host's [::] listeners over a
+ * link-local address.  Set on a veth before it is up.  A kernel without
+ * IPv6 is success. */
+int portmap_disable_ipv6(int netns_fd, const char *ifname, char *err, size_t errlen);
+
+/* net.ipv4.ping_group_range = "0 2147483647" in netns_fd: every group may
+ * open ICMP echo (SOCK_DGRAM) sockets there, so ping works in a space
+ * without CAP_NET_RAW. */
+int portmap_allow_ping(int netns_fd, char *err, size_t errlen);
 
 #endif

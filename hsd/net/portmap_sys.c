@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "link.h"
+#include "netns.h"
 #include "portmap.h"
 
 /* Run an nft script in the current namespace; on failure the message is
@@ -57,9 +58,11 @@ int portmap_flush(const char *table, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	free(script);
-	char cmd[2 * PORTMAP_TABLE_MAX + 64];
+	char cmd[4 * PORTMAP_TABLE_MAX + 128];
 	/* add first so that delete never fails on an absent table. */
-	snprintf(cmd, sizeof(cmd), "add table ip %s\ndelete table ip %s\n", table, table);
+	snprintf(cmd, sizeof(cmd),
+		 "add table ip %s\ndelete table ip %s\nadd table ip6 %s\ndelete table ip6 %s\n",
+		 table, table, table, table);
 	return nft_run(cmd, "publish: delete nftables table", err, errlen);
 }
 
@@ -135,4 +138,26 @@ int portmap_enable_localnet(const char *host_if, char *err, size_t errlen)
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", host_if);
 	return write_sysctl(path, err, errlen);
+}
+
+int portmap_disable_ipv6(int netns_fd, const char *ifname, char *err, size_t errlen)
+{
+	const char *why;
+	if (!link_name_valid(ifname, &why))
+		return err_set(err, errlen, HS_EINPUT, "publish: \"%.16s\": %s",
+			       ifname ? ifname : "", why);
+	/* The tree exists in every netns or in none (ipv6.disable=1). */
+	if (access("/proc/sys/net/ipv6", F_OK) != 0 && errno == ENOENT)
+		return HS_OK;
+	char key[96];
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
+	return netns_sysctl_set(netns_fd, key, "1\n", err, errlen);
+}
+
+int portmap_allow_ping(int netns_fd, char *err, size_t errlen)
+{
+	/* gids, as the kernel reads them in the writer's user namespace (the
+	 * initial one): this covers every gid any space can map. */
+	return netns_sysctl_set(netns_fd, "net/ipv4/ping_group_range", "0 2147483647\n", err,
+				errlen);
 }

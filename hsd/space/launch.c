@@ -1,17 +1,24 @@
 /* launch.c - starting a space's init, finding it again, entering it. */
 #include "space.h"
 #include "rootfs.h"
+#include "cgroup.h"
+#include "sandbox.h"
+#include "userns.h"
 #include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,18 +66,8 @@ int proc_start_time(pid_t pid, unsigned long long *out)
 	return 0;
 }
 
-static pid_t clone3_pidfd(uint64_t flags, int *pidfd)
-{
-	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
-	};
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
-/* In the child: report an error to the parent and leave.  Only
- * async-signal-safe calls from here on: we are a copy of a threaded hsd. */
+/* In a child: report an error to hsd and leave.  Only what is safe after
+ * fork of a threaded process, plus the mounting: we are a copy of hsd. */
 static void child_fail(int errfd, const char *msg)
 {
 	size_t len = strlen(msg);
@@ -80,19 +77,12 @@ static void child_fail(int errfd, const char *msg)
 	_exit(1);
 }
 
-static void child_main(const struct space_launch *l, int errfd, int gofd,
-		       int syncfd, int initfd)
+/* The space's init: root of its user namespace, in namespaces it owns. */
+static void init_main(const struct space_launch *l, int errfd, int gofd)
 {
 	char err[HS_ERRLEN], gofd_arg[16];
-	char c;
 
-	/* Wait until the parent has placed us in our cgroup. */
-	if (read(syncfd, &c, 1) != 1)
-		child_fail(errfd, "hsd went away during space start");
-	close(syncfd);
-	if (unshare(CLONE_NEWCGROUP))
-		child_fail(errfd, "unshare cgroup namespace failed");
-	if (rootfs_setup(l, err, sizeof(err)))
+	if (rootfs_enter(l, err, sizeof(err)))
 		child_fail(errfd, err);
 	if (sethostname(l->name, strlen(l->name)))
 		child_fail(errfd, "sethostname failed");
@@ -104,7 +94,10 @@ static void child_main(const struct space_launch *l, int errfd, int gofd,
 		child_fail(errfd, "cannot set up the space's stdio");
 	if (syscall(SYS_close_range, 4, ~0u, CLOSE_RANGE_CLOEXEC))
 		child_fail(errfd, "close_range failed");
-	if (caps_limit(l->kind, err, sizeof(err)))
+	if (caps_limit(caps_of(l->kind), err, sizeof(err)) ||
+	    sandbox_seccomp(err, sizeof(err)) ||
+	    (l->kind == SPACE_AUDIT && sandbox_seccomp_ids(USERNS_SPAN, err, sizeof(err))) ||
+	    sandbox_landlock_scope(err, sizeof(err)))
 		child_fail(errfd, err);
 
 	size_t argc = 0;
@@ -124,89 +117,126 @@ static void child_main(const struct space_launch *l, int errfd, int gofd,
 		(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		(char *)"HOME=/root", (char *)"container=hsd", NULL,
 	};
-	syscall(SYS_execveat, initfd, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, l->hsinit, "", argv, envp, AT_EMPTY_PATH);
 	child_fail(errfd, "exec hsinit failed");
 }
 
-static int cgroup_join(const char *cgroup, pid_t pid, char *err, size_t errlen)
+/* The helper: still root of the host, it builds the root in a private
+ * mount namespace, becomes root of the space's user namespace and clones
+ * the init in new namespaces owned by it, as a child of hsd's
+ * (CLONE_PARENT), then leaves.  Its report: init's pid on pidfd. */
+static void helper_main(const struct space_launch *l, int errfd, int gofd, int syncfd,
+			int pidfd)
 {
-	char path[4096], num[32];
-	int fd, n;
+	char err[HS_ERRLEN];
+	char c;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return err_sys(err, errlen, "open %s", path);
-	n = snprintf(num, sizeof(num), "%d", (int)pid);
-	if (write(fd, num, (size_t)n) != n) {
-		int rc = err_sys(err, errlen, "join cgroup %s", cgroup);
-		close(fd);
-		return rc;
+	/* Wait until hsd has placed us in the space's cgroups: the init's
+	 * cgroup namespace is rooted where we are when it is cloned. */
+	if (read(syncfd, &c, 1) != 1)
+		child_fail(errfd, "hsd went away during space start");
+	close(syncfd);
+	if (unshare(CLONE_NEWNS))
+		child_fail(errfd, "unshare mount namespace failed");
+	if (rootfs_stage(l, err, sizeof(err)))
+		child_fail(errfd, err);
+	if (setns(l->userns, CLONE_NEWUSER) || setgroups(0, NULL) || setresgid(0, 0, 0) ||
+	    setresuid(0, 0, 0))
+		child_fail(errfd, "cannot become root of the space's user namespace");
+	struct clone_args args = {
+		.flags = CLONE_PARENT | SPACE_NS_FLAGS | CLONE_NEWCGROUP,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		child_fail(errfd, "clone the space's init failed");
+	if (pid == 0) {
+		close(pidfd);
+		init_main(l, errfd, gofd);
 	}
-	close(fd);
-	return 0;
+	if (write(pidfd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		_exit(1);
+	_exit(0);
+}
+
+static void kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 int space_launch(const struct space_launch *l, struct space_proc *out,
 		 char *err, size_t errlen)
 {
 	int errp[2] = { -1, -1 }, gop[2] = { -1, -1 }, syncp[2] = { -1, -1 };
-	int initfd = -1, pidfd = -1, rc = 0;
+	int pidp[2] = { -1, -1 }, pidfd = -1, rc = 0;
+	pid_t helper, init = 0;
 	char msg[HS_ERRLEN];
 	ssize_t n;
-	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
 	out->pidfd = out->go_fd = -1;
-	if ((initfd = open(l->hsinit, O_PATH | O_CLOEXEC)) < 0)
-		return err_sys(err, errlen, "hsinit %s", l->hsinit);
 	/* The go pipe's read end must survive into hsinit: no CLOEXEC there
-	 * (it is dup'ed to fd 3 in the child and the original closes). */
-	if (pipe2(errp, O_CLOEXEC) || pipe2(syncp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC)) {
+	 * (it is dup'ed to fd 3 in the init and the original closes). */
+	if (pipe2(errp, O_CLOEXEC) || pipe2(syncp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) ||
+	    pipe2(pidp, O_CLOEXEC)) {
 		rc = err_sys(err, errlen, "pipe");
 		goto out;
 	}
-	pid = clone3_pidfd(SPACE_NS_FLAGS, &pidfd);
-	if (pid < 0) {
-		rc = err_sys(err, errlen, "clone space %s", l->name);
+	helper = fork();
+	if (helper < 0) {
+		rc = err_sys(err, errlen, "fork space %s", l->name);
 		goto out;
 	}
-	if (pid == 0) {
+	if (helper == 0) {
 		close(errp[0]);
 		close(gop[1]);
 		close(syncp[1]);
-		child_main(l, errp[1], gop[0], syncp[0], initfd);
+		close(pidp[0]);
+		helper_main(l, errp[1], gop[0], syncp[0], pidp[1]);
 	}
 	close(errp[1]);
-	errp[1] = -1;
-	if (l->cgroup && (rc = cgroup_join(l->cgroup, pid, err, errlen))) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		goto out;
-	}
-	if (write(syncp[1], "g", 1) != 1) {
+	close(pidp[1]);
+	errp[1] = pidp[1] = -1;
+	for (const char *const *cg = l->cgroups; cg && *cg && !rc; cg++)
+		rc = cgroup_join(*cg, helper, err, errlen);
+	if (!rc && write(syncp[1], "g", 1) != 1)
 		rc = err_sys(err, errlen, "space %s: sync", l->name);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (rc) {
+		kill_wait(helper);
 		goto out;
 	}
-	/* EOF without a message: hsinit was exec'd. */
-	while ((n = read(errp[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+	while ((n = read(pidp[0], &init, sizeof(init))) < 0 && errno == EINTR)
 		;
-	if (n != 0) {
-		msg[n > 0 ? n : 0] = 0;
-		waitpid(pid, NULL, 0);
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	/* EOF without a message: hsinit was exec'd (the helper's and the
+	 * init's copies of the pipe are both closed). */
+	ssize_t m;
+	while ((m = read(errp[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(init) || m != 0) {
+		msg[m > 0 ? m : 0] = 0;
+		if (n == (ssize_t)sizeof(init) && init > 0)
+			kill_wait(init);
 		rc = err_set(err, errlen, HS_ESYS, "space %s: %s", l->name,
-			     n > 0 ? msg : "start failed");
+			     m > 0 ? msg : "start failed");
 		goto out;
 	}
-	out->pid = pid;
+	/* The init is our child (CLONE_PARENT): its pid cannot be reused
+	 * before we reap it. */
+	if ((pidfd = (int)syscall(SYS_pidfd_open, init, 0)) < 0) {
+		rc = err_sys(err, errlen, "space %s: pidfd of init", l->name);
+		kill_wait(init);
+		goto out;
+	}
+	out->pid = init;
 	out->pidfd = pidfd;
 	out->go_fd = gop[1];
 	pidfd = gop[1] = -1;
-	if (proc_start_time(pid, &out->start)) {
+	if (proc_start_time(init, &out->start)) {
 		space_proc_close(out);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		kill_wait(init);
 		rc = err_set(err, errlen, HS_ESYS, "space %s: init vanished", l->name);
 	}
 out:
@@ -214,10 +244,51 @@ out:
 		if (errp[i] >= 0) close(errp[i]);
 		if (gop[i] >= 0) close(gop[i]);
 		if (syncp[i] >= 0) close(syncp[i]);
+		if (pidp[i] >= 0) close(pidp[i]);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	close(initfd);
+	return rc;
+}
+
+int space_exe_seal(const char *path, int *out, char *err, size_t errlen)
+{
+	int src = open(path, O_RDONLY | O_CLOEXEC), fd = -1, rc = 0;
+	struct stat st;
+
+	*out = -1;
+	if (src < 0)
+		return err_sys(err, errlen, "open %s", path);
+	if (fstat(src, &st)) {
+		rc = err_sys(err, errlen, "stat %s", path);
+		goto out;
+	}
+	fd = memfd_create("hsinit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		rc = err_sys(err, errlen, "memfd_create");
+		goto out;
+	}
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(fd, src, NULL, (size_t)(st.st_size - done));
+		if (n <= 0) {
+			rc = n < 0 ? err_sys(err, errlen, "copy %s", path)
+				   : err_set(err, errlen, HS_ESYS, "copy %s: file shrank", path);
+			goto out;
+		}
+		done += n;
+	}
+	/* Executable by the spaces' roots, who are "others" to its owner. */
+	if (fchmod(fd, 0555) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+		rc = err_sys(err, errlen, "seal the copy of %s", path);
+		goto out;
+	}
+	*out = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(src);
 	return rc;
 }
 
@@ -272,51 +343,4 @@ int space_ns_open(const struct space_proc *p, const char *ns, char *err,
 	if (fd < 0)
 		return err_sys(err, errlen, "%s", path);
 	return fd;
-}
-
-int space_exec(pid_t pid, unsigned long long start, enum space_kind kind,
-	       char *const *argv, int *status, char *err, size_t errlen)
-{
-	struct space_proc p;
-	int rc = space_adopt(pid, start, &p, err, errlen);
-	pid_t child;
-
-	if (rc)
-		return rc;
-	child = fork();
-	if (child < 0) {
-		space_proc_close(&p);
-		return err_sys(err, errlen, "fork");
-	}
-	if (child == 0) {
-		/* All namespaces at once through the pidfd; the PID namespace
-		 * applies to our children, hence the second fork. */
-		if (setns(p.pidfd, SPACE_NS_FLAGS | CLONE_NEWCGROUP)) {
-			perror("hsctl: enter space");
-			_exit(126);
-		}
-		pid_t g = fork();
-		if (g == 0) {
-			if (caps_limit(kind, err, errlen)) {
-				fprintf(stderr, "hsctl: %s\n", err);
-				_exit(126);
-			}
-			if (chdir("/")) {
-				/* the root always exists */
-			}
-			execvp(argv[0], argv);
-			fprintf(stderr, "hsctl: exec %s: %s\n", argv[0], strerror(errno));
-			_exit(127);
-		}
-		int st = 0;
-		if (g < 0 || waitpid(g, &st, 0) < 0)
-			_exit(126);
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	}
-	space_proc_close(&p);
-	int st = 0;
-	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-		;
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return 0;
 }

@@ -4,6 +4,7 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/loop.h>
@@ -103,22 +104,81 @@ static int layerfs_loop_mount(const char *image, const char *dir, char *err,
 	return rc;
 }
 
-int layerfs_prepare(const char *state_dir, uint64_t image_size, char *err,
-		    size_t errlen)
+/* Is dir the root of a filesystem other than its parent's? */
+static int layerfs_is_mount(const char *dir, const char *parent, bool *out, char *err,
+			    size_t errlen)
+{
+	struct stat st_dir, st_parent;
+	if (stat(dir, &st_dir) || stat(parent, &st_parent))
+		return err_sys(err, errlen, "stat %s", dir);
+	*out = st_dir.st_dev != st_parent.st_dev;
+	return 0;
+}
+
+int layerfs_prepare(const char *state_dir, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], image[PATH_MAX];
-	struct stat st_dir, st_state;
+	bool mounted;
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/" LAYERFS_DIR, state_dir);
 	snprintf(image, sizeof(image), "%s/" LAYERFS_IMAGE, state_dir);
-	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)))
+	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)) ||
+	    (rc = layerfs_is_mount(dir, state_dir, &mounted, err, errlen)))
 		return rc;
-	if (stat(dir, &st_dir) || stat(state_dir, &st_state))
-		return err_sys(err, errlen, "stat %s", dir);
-	if (st_dir.st_dev != st_state.st_dev)
-		return 0; /* already a filesystem of its own */
-	if ((rc = layerfs_image(image, image_size, err, errlen)))
-		return rc;
+	/* Only stores made before spaces had filesystems of their own have
+	 * the shared image; their spaces live on it. */
+	if (mounted || access(image, F_OK))
+		return 0;
 	return layerfs_loop_mount(image, dir, err, errlen);
+}
+
+static void space_paths(const char *state_dir, const char *name, char *dir, char *image)
+{
+	snprintf(dir, PATH_MAX, "%s/" LAYERFS_DIR "/%s", state_dir, name);
+	snprintf(image, PATH_MAX, "%s/" LAYERFS_IMAGES "/%s.img", state_dir, name);
+}
+
+int layerfs_space_mount(const char *state_dir, const char *name, uint64_t size,
+			char *err, size_t errlen)
+{
+	char dir[PATH_MAX], image[PATH_MAX], images[PATH_MAX], parent[PATH_MAX];
+	bool mounted;
+	int rc;
+
+	space_paths(state_dir, name, dir, image);
+	snprintf(images, sizeof(images), "%s/" LAYERFS_IMAGES, state_dir);
+	snprintf(parent, sizeof(parent), "%s/" LAYERFS_DIR, state_dir);
+	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)) ||
+	    (rc = layerfs_is_mount(dir, parent, &mounted, err, errlen)))
+		return rc;
+	if (mounted)
+		return 0;
+	if (access(image, F_OK)) {
+		if (size == 0)
+			return 0; /* made before per-space filesystems: on the shared one */
+		if ((rc = fs_mkdir_p(images, 0700, err, errlen)) ||
+		    (rc = layerfs_image(image, size, err, errlen)))
+			return rc;
+	}
+	return layerfs_loop_mount(image, dir, err, errlen);
+}
+
+int layerfs_space_remove(const char *state_dir, const char *name, char *err,
+			 size_t errlen)
+{
+	char dir[PATH_MAX], image[PATH_MAX], parent[PATH_MAX];
+	bool mounted = false;
+
+	space_paths(state_dir, name, dir, image);
+	snprintf(parent, sizeof(parent), "%s/" LAYERFS_DIR, state_dir);
+	if (access(dir, F_OK) == 0 && layerfs_is_mount(dir, parent, &mounted, err, errlen))
+		return HS_ESYS;
+	/* Lazily: a view of it being detached elsewhere may still hold it;
+	 * the loop device goes with the last reference (autoclear). */
+	if (mounted && umount2(dir, MNT_DETACH))
+		return err_sys(err, errlen, "unmount %s", dir);
+	if (unlink(image) && errno != ENOENT)
+		return err_sys(err, errlen, "remove %s", image);
+	return 0;
 }

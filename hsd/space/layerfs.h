@@ -1,13 +1,17 @@
-/* layerfs.h - the filesystem that holds the spaces' layers.
+/* layerfs.h - the filesystems that hold the spaces' layers.
  *
  * overlayfs refuses a lower layer that lies below another lower layer
  * ("overlapping lowerdir path", ELOOP).  The base "/" is the bottom layer of
- * every space, so the ancestors' upper layers must not lie on the root
- * filesystem: they live on a filesystem of their own at STATE/layers.  If
- * the operator mounted one there, it is used; otherwise hsd keeps a sparse
- * ext4 image STATE/layers.img and loop-mounts it (autoclear: the loop device
- * goes away with the last unmount).  Submounts of the base are not part of
- * the "/" layer, so the layers are invisible inside every space.
+ * every space, so the spaces' layers must not lie on the root filesystem.
+ * Each space has a filesystem of its own: an ext4 image
+ * STATE/images/NAME.img (sparse: only what is written takes room) of the
+ * size of its disk quota, loop-mounted (autoclear) on STATE/layers/NAME.
+ * So a space cannot fill what another space (an IDS above all) writes to,
+ * and a view of its layer exposes nothing of any other space.  Stores made
+ * before this keep their spaces on one shared image, STATE/layers.img,
+ * mounted on STATE/layers; those spaces have no quota until recreated.
+ * Submounts of the base are not part of the "/" layer, so the layers are
+ * invisible inside every space.
  */
 #ifndef HS_LAYERFS_H
 #define HS_LAYERFS_H
@@ -16,11 +20,18 @@
 #include <stdint.h>
 
 #define LAYERFS_DIR "layers"
-#define LAYERFS_IMAGE "layers.img"
-#define LAYERFS_IMAGE_SIZE (8ull << 30) /* sparse; only what is written is used */
+#define LAYERFS_IMAGES "images"
+#define LAYERFS_IMAGE "layers.img" /* the shared image of older stores */
 
-/* Make STATE/layers a filesystem apart from "/" (idempotent). */
-int layerfs_prepare(const char *state_dir, uint64_t image_size, char *err,
-		    size_t errlen);
+/* STATE/layers exists; an older store's shared image is mounted on it. */
+int layerfs_prepare(const char *state_dir, char *err, size_t errlen);
+/* Mount space name's filesystem on STATE/layers/NAME (idempotent),
+ * creating an image of size bytes when it has none.  size 0: never create
+ * (a space of an older store, on the shared image, is left as it is). */
+int layerfs_space_mount(const char *state_dir, const char *name, uint64_t size,
+			char *err, size_t errlen);
+/* Unmount space name's filesystem and delete its image (absent is fine). */
+int layerfs_space_remove(const char *state_dir, const char *name, char *err,
+			 size_t errlen);
 
 #endif

@@ -1,10 +1,22 @@
-/* rootfs.c - a space's root: one overlay over the base, then pivot_root.
+/* rootfs.c - a space's root: one overlay of idmapped layers, then
+ * pivot_root.
  *
- * Runs in the new mount namespace, in the child, before hsinit is exec'd.
- * The ancestors' upper layers are stacked in ONE overlay (lowerdir=
- * parent:grandparent:...:/), never an overlay on an overlay (the kernel
- * stops at depth 2).  Only the root filesystem of the base is a layer: the
- * base's other mounts stay outside, and hsd's own directories are masked.
+ * Two steps in two processes (launch.c):
+ *   rootfs_stage  in a helper that is still root of the host, in a private
+ *                 mount namespace: every layer (the space's own layer
+ *                 directory, its ancestors' upper layers and the host's
+ *                 root) is cloned and idmapped through the space's user
+ *                 namespace, then ONE overlay is mounted over them
+ *                 (lowerdir=ancestors:mask:/, never an overlay on an
+ *                 overlay: the kernel stops at depth 2).  Idmapping a mount
+ *                 needs privilege over the filesystem, hence the host's
+ *                 root; the overlay is mounted with the space's root as
+ *                 file owner so that what overlayfs itself creates (its
+ *                 work directory, copies up) is owned inside the space.
+ *   rootfs_enter  in the space's init, root of its own user namespace in
+ *                 namespaces it owns: /proc, /sys, /dev, /tmp, /run of
+ *                 its own, then pivot_root.
+ * On disk every layer holds ids as the space numbers them.
  */
 #include "rootfs.h"
 #include "err.h"
@@ -12,21 +24,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
-static int join_path(char *out, size_t len, const char *root, const char *sub,
-		     char *err, size_t errlen)
-{
-	if (snprintf(out, len, "%s%s", root, sub) >= (int)len)
-		return err_set(err, errlen, HS_EINPUT, "path too long: %s%s", root, sub);
-	return 0;
-}
+#define STAGE "stage"
 
 /* overlayfs parses ',' ':' and '\' in its option string. */
 static bool rootfs_path_ok(const char *p)
@@ -37,24 +45,24 @@ static bool rootfs_path_ok(const char *p)
 int rootfs_overlay_options(const struct space_launch *l, char *out, size_t len,
 			   char *err, size_t errlen)
 {
-	size_t off = 0;
+	size_t off;
 	int n;
 
-	if (!rootfs_path_ok(l->upper) || !rootfs_path_ok(l->work))
+	if (!rootfs_path_ok(l->dir))
 		return err_set(err, errlen, HS_EINPUT,
 			       "space %s: layer paths must be absolute without ',' ':' or '\\'", l->name);
 	n = snprintf(out, len, "lowerdir=");
 	off = (size_t)n;
 	for (size_t i = 0; i < l->nlowers; i++) {
-		if (!rootfs_path_ok(l->lowers[i]))
-			return err_set(err, errlen, HS_EINPUT, "space %s: bad layer path %s",
-				       l->name, l->lowers[i]);
-		n = snprintf(out + off, len - off, "%s:", l->lowers[i]);
+		n = snprintf(out + off, len - off, "%s/" STAGE "/%zu:", l->dir, i);
 		if (n < 0 || (size_t)n >= len - off)
 			goto too_long;
 		off += (size_t)n;
 	}
-	n = snprintf(out + off, len - off, "/,upperdir=%s,workdir=%s", l->upper, l->work);
+	n = snprintf(out + off, len - off,
+		     "%1$s/" STAGE "/own/base:%1$s/" STAGE "/base,upperdir=%1$s/" STAGE
+		     "/own/upper,workdir=%1$s/" STAGE "/own/work,redirect_dir=follow",
+		     l->dir);
 	if (n < 0 || (size_t)n >= len - off)
 		goto too_long;
 	return 0;
@@ -64,29 +72,110 @@ too_long:
 		       l->name);
 }
 
+/* Attach an idmapped clone of src (one mount, no submounts) at at. */
+static int stage_layer(const struct space_launch *l, const char *src, const char *at,
+		       char *err, size_t errlen)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+		.userns_fd = (uint64_t)l->userns,
+	};
+	int fd, rc = 0;
+
+	if (mkdir(at, 0700) && errno != EEXIST)
+		return err_sys(err, errlen, "mkdir %s", at);
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errlen, "clone layer %s", src);
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)))
+		rc = err_sys(err, errlen, "idmap layer %s (the filesystem must support idmapped mounts)", src);
+	else if (syscall(SYS_move_mount, fd, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH))
+		rc = err_sys(err, errlen, "attach layer %s", src);
+	close(fd);
+	return rc;
+}
+
+/* Effective = permitted: setfsuid away from 0 clears the file
+ * capabilities from the effective set, and the overlay's mounter must keep
+ * them to act on every layer. */
+static int caps_raise(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return err_sys(err, errlen, "capget");
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data))
+		return err_sys(err, errlen, "capset");
+	return 0;
+}
+
+int rootfs_stage(const struct space_launch *l, char *err, size_t errlen)
+{
+	char opts[8192], at[PATH_MAX], root[PATH_MAX];
+	int rc;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return err_sys(err, errlen, "make / private");
+	if ((rc = rootfs_overlay_options(l, opts, sizeof(opts), err, errlen)))
+		return rc;
+	snprintf(at, sizeof(at), "%s/" STAGE, l->dir);
+	if (mkdir(at, 0700) && errno != EEXIST)
+		return err_sys(err, errlen, "mkdir %s", at);
+	snprintf(at, sizeof(at), "%s/" STAGE "/own", l->dir);
+	if ((rc = stage_layer(l, l->dir, at, err, errlen)))
+		return rc;
+	snprintf(at, sizeof(at), "%s/" STAGE "/base", l->dir);
+	if ((rc = stage_layer(l, "/", at, err, errlen)))
+		return rc;
+	for (size_t i = 0; i < l->nlowers; i++) {
+		snprintf(at, sizeof(at), "%s/" STAGE "/%zu", l->dir, i);
+		if ((rc = stage_layer(l, l->lowers[i], at, err, errlen)))
+			return rc;
+	}
+	/* The overlay keeps the mounter's credentials for its own work:
+	 * make the space's root the file owner for that (setfsuid), keeping
+	 * the capabilities. */
+	setfsgid(l->uid_base);
+	setfsuid(l->uid_base);
+	if ((rc = caps_raise(err, errlen)))
+		return rc;
+	snprintf(root, sizeof(root), "%s/root", l->dir);
+	if (mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opts))
+		rc = err_sys(err, errlen, "mount overlay for space %s", l->name);
+	setfsuid(0);
+	setfsgid(0);
+	/* The init finds its root as its working directory: the space's root
+	 * may not traverse hsd's state directory to name it. */
+	if (!rc && chdir(root))
+		rc = err_sys(err, errlen, "chdir %s", root);
+	return rc;
+}
+
 static int mount_at(const char *src, const char *root, const char *sub,
 		    const char *type, unsigned long flags, const char *data,
 		    char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int rc = join_path(path, sizeof(path), root, sub, err, errlen);
-	if (rc)
-		return rc;
+	char path[PATH_MAX + 64];
+	if (snprintf(path, sizeof(path), "%s%s", root, sub) >= (int)sizeof(path))
+		return err_set(err, errlen, HS_EINPUT, "path too long: %s%s", root, sub);
 	if (mount(src, path, type, flags, data))
-		return err_sys(err, errlen, "mount %s on %s", type ? type : src, path);
+		return err_sys(err, errlen, "mount %s on %s", type ? type : src, sub);
 	return 0;
 }
 
 /* A minimal /dev: a few device nodes bound from the base, a private devpts
  * and /dev/shm.  No disks, no /dev/mem, no kmsg. */
-static int rootfs_dev(const char *root, char *err, size_t errlen)
+static int rootfs_dev(const char *root, const char *tmpfs_opts, char *err, size_t errlen)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	int rc;
 
 	if ((rc = mount_at("tmpfs", root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-			   "mode=0755,size=65536k", err, errlen)))
+			   "mode=0755,size=1m,nr_inodes=1024", err, errlen)))
 		return rc;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes); i++) {
 		char src[64];
@@ -106,9 +195,9 @@ static int rootfs_dev(const char *root, char *err, size_t errlen)
 			return err_sys(err, errlen, "mkdir %s", path);
 	}
 	if ((rc = mount_at("devpts", root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-			   "newinstance,ptmxmode=0666,mode=0620", err, errlen)) ||
+			   "newinstance,ptmxmode=0666,mode=0620,gid=5", err, errlen)) ||
 	    (rc = mount_at("tmpfs", root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-			   "mode=1777", err, errlen)))
+			   tmpfs_opts, err, errlen)))
 		return rc;
 	static const char *const links[][2] = {
 		{ "pts/ptmx", "/dev/ptmx" }, { "/proc/self/fd", "/dev/fd" },
@@ -123,23 +212,6 @@ static int rootfs_dev(const char *root, char *err, size_t errlen)
 	return 0;
 }
 
-/* Hide a base path inside the space with an empty read-only tmpfs. */
-static int rootfs_mask(const char *root, const char *path, char *err, size_t errlen)
-{
-	char full[PATH_MAX];
-	struct stat st;
-	int rc = join_path(full, sizeof(full), root, path, err, errlen);
-
-	if (rc)
-		return rc;
-	if (stat(full, &st) || !S_ISDIR(st.st_mode))
-		return 0; /* not visible in the space: nothing to hide */
-	if (mount("tmpfs", full, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0700,size=4k"))
-		return err_sys(err, errlen, "mask %s", path);
-	return 0;
-}
-
 /* Parts of /proc that reach past the namespaces: read-only or hidden, as
  * container runtimes do (sysrq-trigger needs no capability to write). */
 static int rootfs_proc_guard(const char *root, char *err, size_t errlen)
@@ -148,7 +220,7 @@ static int rootfs_proc_guard(const char *root, char *err, size_t errlen)
 						"/proc/irq", "/proc/bus", "/proc/fs" };
 	static const char *const hidden[] = { "/proc/kcore", "/proc/keys",
 					      "/proc/timer_list", "/proc/kmsg" };
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 
 	for (size_t i = 0; i < sizeof(readonly) / sizeof(*readonly); i++) {
 		snprintf(path, sizeof(path), "%s%s", root, readonly[i]);
@@ -168,38 +240,45 @@ static int rootfs_proc_guard(const char *root, char *err, size_t errlen)
 	return 0;
 }
 
-int rootfs_setup(const struct space_launch *l, char *err, size_t errlen)
+int rootfs_enter(const struct space_launch *l, char *err, size_t errlen)
 {
-	char opts[4096];
-	int rc;
+	char tmpfs_opts[64], run_opts[64];
+	const char *root = "."; /* the overlay, our working directory */
+	int rc, tree;
 
-	/* Nothing we mount may leak back into the base. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return err_sys(err, errlen, "make / private");
-	if ((rc = rootfs_overlay_options(l, opts, sizeof(opts), err, errlen)))
+	snprintf(tmpfs_opts, sizeof(tmpfs_opts), "mode=1777,size=%llu",
+		 (unsigned long long)l->tmpfs_size);
+	snprintf(run_opts, sizeof(run_opts), "mode=0755,size=%llu",
+		 (unsigned long long)l->tmpfs_size);
+	/* The overlay came from the helper's namespace and is locked here;
+	 * pivot_root wants a mount of this namespace's own: a clone of it,
+	 * placed on top of it, becomes the working directory. */
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, ".",
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return err_sys(err, errlen, "clone the root of space %s", l->name);
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) ||
+	    fchdir(tree)) {
+		rc = err_sys(err, errlen, "place the root of space %s", l->name);
+		close(tree);
 		return rc;
-	if (mount("overlay", l->root, "overlay", 0, opts))
-		return err_sys(err, errlen, "mount overlay for space %s", l->name);
-	for (const char *const *m = l->masks; m && *m; m++)
-		if ((rc = rootfs_mask(l->root, *m, err, errlen)))
-			return rc;
-	if ((rc = mount_at("proc", l->root, "/proc", "proc",
-			   MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen)) ||
-	    (rc = rootfs_proc_guard(l->root, err, errlen)) ||
-	    (rc = mount_at("sysfs", l->root, "/sys", "sysfs",
+	}
+	close(tree);
+	if ((rc = mount_at("proc", root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			   NULL, err, errlen)) ||
+	    (rc = rootfs_proc_guard(root, err, errlen)) ||
+	    (rc = mount_at("sysfs", root, "/sys", "sysfs",
 			   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen)) ||
-	    (rc = rootfs_dev(l->root, err, errlen)) ||
-	    (rc = mount_at("tmpfs", l->root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-			   "mode=1777", err, errlen)) ||
-	    (rc = mount_at("tmpfs", l->root, "/run", "tmpfs", MS_NOSUID | MS_NODEV,
-			   "mode=0755", err, errlen)))
+	    (rc = rootfs_dev(root, tmpfs_opts, err, errlen)) ||
+	    (rc = mount_at("tmpfs", root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_opts,
+			   err, errlen)) ||
+	    (rc = mount_at("tmpfs", root, "/run", "tmpfs", MS_NOSUID | MS_NODEV, run_opts,
+			   err, errlen)))
 		return rc;
 	/* pivot_root(".", "."): the old root ends up stacked under the new
 	 * one and is detached at once (pivot_root(2), NOTES). */
-	if (chdir(l->root))
-		return err_sys(err, errlen, "chdir %s", l->root);
 	if (syscall(SYS_pivot_root, ".", "."))
-		return err_sys(err, errlen, "pivot_root into %s", l->root);
+		return err_sys(err, errlen, "pivot_root into the root of space %s", l->name);
 	if (umount2(".", MNT_DETACH))
 		return err_sys(err, errlen, "detach the old root");
 	if (chdir("/"))

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SPACE_NAME_MAX 32
@@ -19,12 +20,15 @@ enum space_kind { SPACE_SERVER, SPACE_AUDIT };
 struct space_launch {
 	const char *name;           /* also the hostname */
 	enum space_kind kind;
-	const char *upper, *work, *root; /* this space's layer, overlay workdir, mount point */
-	const char *lowers[SPACE_CHAIN_MAX]; /* ancestors' upper layers, nearest first; "/" is implied below */
+	const char *dir;            /* its layer directory: upper, work, base (the
+				     * mask, basemask.h), root, stage */
+	const char *lowers[SPACE_CHAIN_MAX]; /* ancestors' upper layers, nearest first; the mask and "/" are implied below */
 	size_t nlowers;
-	const char *const *masks;   /* base paths hidden inside (state dir, run dir), NULL-terminated */
-	const char *hsinit;         /* path of the hsinit binary */
-	const char *cgroup;         /* cgroup directory to join first, or NULL */
+	int userns;                 /* the space's user namespace (userns.h) */
+	uint32_t uid_base;          /* the host id of its root */
+	uint64_t tmpfs_size;        /* bytes for each of /tmp, /run and /dev/shm */
+	const char *const *cgroups; /* cgroup directories to join first, NULL-terminated, or NULL */
+	int hsinit;                 /* fd of the hsinit executable (a sealed copy) */
 	char *const *argv;          /* the space's command */
 	int console_fd;             /* stdout and stderr of init and the command */
 };
@@ -52,18 +56,25 @@ void space_proc_close(struct space_proc *p);
 int space_ns_open(const struct space_proc *p, const char *ns, char *err,
 		  size_t errlen);
 
-/* Run argv inside a running space, as its own processes run (same
- * namespaces and capabilities); waits and returns its exit status in
- * *status.  Used by hsctl space exec. */
-int space_exec(pid_t pid, unsigned long long start, enum space_kind kind,
-	       char *const *argv, int *status, char *err, size_t errlen);
-
 /* A process's start time from /proc/PID/stat. */
 int proc_start_time(pid_t pid, unsigned long long *out);
 
-/* Capabilities a space keeps (the rest are dropped from every set and the
- * bounding set before init runs). */
-int caps_limit(enum space_kind kind, char *err, size_t errlen);
+/* The capabilities a space of kind keeps in its own user namespace
+ * (caps.c says why each one). */
+uint64_t caps_of(enum space_kind kind);
+/* Keep only keep (a mask of CAP_*): every other capability leaves every set
+ * and the bounding set, so no exec regains it.  0 for hsd's probes. */
+int caps_limit(uint64_t keep, char *err, size_t errlen);
+
+/* Refuse (HS_ESYS naming what is missing) on a kernel that cannot
+ * confine spaces: user namespaces, idmapped mounts of the root filesystem,
+ * Landlock ABI 6, the seccomp filter.  uid_base: a range to try with. */
+int space_features_check(uint32_t uid_base, char *err, size_t errlen);
+
+/* A sealed in-memory copy of the executable at path, as an fd to exec:
+ * a space whose init was exec'd from it finds no file of the host behind
+ * /proc/1/exe to overwrite (as in CVE-2019-5736). */
+int space_exe_seal(const char *path, int *fd, char *err, size_t errlen);
 
 /* Name rule: [a-z0-9][a-z0-9_.-]{0,31}, no slash, not "." or "..". */
 int space_name_check(const char *name, char *err, size_t errlen);

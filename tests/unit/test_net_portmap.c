@@ -92,7 +92,8 @@ Test(validate, duplicates)
 Test(validate, bad_fields)
 {
 	struct portmap_rule r = rule("web", IPPROTO_TCP, 8081, IP(10, 254, 0, 2), 8080);
-	struct portmap_net good = {.subnet = IP(10, 254, 0, 0), .len = 30, .host_if = "hsv0"};
+	struct portmap_net good = {.subnet = IP(10, 254, 0, 0), .len = 30, .host_if = "hsv0",
+				   .space_addr = IP(10, 254, 0, 2)};
 	cr_assert_eq(portmap_validate(&r, 1, &good, 1, err, sizeof(err)), HS_OK, "%s", err);
 
 	struct portmap_rule b = r;
@@ -116,28 +117,35 @@ Test(validate, bad_fields)
 	cr_assert_eq(portmap_validate(&r, 1, &n, 1, err, sizeof(err)), HS_EINPUT);
 }
 
+static const struct portmap_net two_nets[2] = {
+	{.subnet = IP(10, 254, 0, 0), .len = 30, .host_if = "hsv0", .space_addr = IP(10, 254, 0, 2)},
+	{.subnet = IP(10, 254, 0, 4), .len = 30, .host_if = "hsv1", .space_addr = IP(10, 254, 0, 6)},
+};
+
 Test(render, full_script)
 {
 	struct portmap_rule r[2] = {
 		rule("web", IPPROTO_TCP, 8081, IP(10, 254, 0, 2), 8080),
 		rule("dns", IPPROTO_UDP, 5353, IP(10, 254, 0, 6), 53),
 	};
-	struct portmap_net n[2] = {
-		{.subnet = IP(10, 254, 0, 0), .len = 30, .host_if = "hsv0"},
-		{.subnet = IP(10, 254, 0, 4), .len = 30, .host_if = "hsv1"},
-	};
 	char *s;
-	cr_assert_eq(portmap_render("hsd", r, 2, n, 2, &s, err, sizeof(err)), HS_OK, "%s", err);
+	cr_assert_eq(portmap_render("hsd", r, 2, two_nets, 2, &s, err, sizeof(err)), HS_OK, "%s",
+		     err);
 	const char *want =
 		"add table ip hsd\n"
 		"delete table ip hsd\n"
 		"table ip hsd {\n"
 		"\tchain guard {\n"
 		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
-		"\t\tiifname \"hsv0\" ip saddr 127.0.0.0/8 counter drop\n"
+		"\t\tiifname \"hsv0\" ip saddr != 10.254.0.2 counter drop\n"
 		"\t\tiifname \"hsv0\" ip daddr 127.0.0.0/8 counter drop\n"
-		"\t\tiifname \"hsv1\" ip saddr 127.0.0.0/8 counter drop\n"
+		"\t\tiifname \"hsv0\" accept\n"
+		"\t\tiifname \"hsv1\" ip saddr != 10.254.0.6 counter drop\n"
 		"\t\tiifname \"hsv1\" ip daddr 127.0.0.0/8 counter drop\n"
+		"\t\tiifname \"hsv1\" accept\n"
+		"\t\tiifname \"hsv*\" counter drop\n"
+		"\t\tip saddr 10.254.0.0/30 iifname != { \"hsv0\", \"lo\" } counter drop\n"
+		"\t\tip saddr 10.254.0.4/30 iifname != { \"hsv1\", \"lo\" } counter drop\n"
 		"\t}\n"
 		"\tchain prerouting {\n"
 		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
@@ -149,10 +157,20 @@ Test(render, full_script)
 		"\t\tfib daddr type local tcp dport 8081 counter dnat to 10.254.0.2:8080 comment \"web\"\n"
 		"\t\tfib daddr type local udp dport 5353 counter dnat to 10.254.0.6:53 comment \"dns\"\n"
 		"\t}\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\tiifname \"hsv0\" ct state established,related counter accept\n"
+		"\t\tiifname \"hsv0\" counter drop\n"
+		"\t\tiifname \"hsv1\" ct state established,related counter accept\n"
+		"\t\tiifname \"hsv1\" counter drop\n"
+		"\t}\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy accept;\n"
 		"\t\tct status dnat counter accept\n"
 		"\t\tct state established,related counter accept\n"
+		"\t\toifname \"hsv0\" counter drop\n"
+		"\t\toifname \"hsv1\" counter drop\n"
+		"\t\toifname \"hsv*\" counter drop\n"
 		"\t\tiifname \"hsv0\" counter accept\n"
 		"\t\tiifname \"hsv1\" counter accept\n"
 		"\t}\n"
@@ -165,9 +183,126 @@ Test(render, full_script)
 		"\t\tip saddr 10.254.0.4/30 oifname \"hsv1\" ct status dnat counter masquerade\n"
 		"\t\tip saddr 127.0.0.0/8 oifname \"hsv1\" counter masquerade\n"
 		"\t}\n"
+		"}\n"
+		"add table ip6 hsd\n"
+		"delete table ip6 hsd\n"
+		"table ip6 hsd {\n"
+		"\tchain guard {\n"
+		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
+		"\t\tiifname \"hsv*\" counter drop\n"
+		"\t}\n"
 		"}\n";
 	cr_assert_str_eq(s, want);
 	free(s);
+}
+
+/* The text of one chain of table ip (from its "chain" line to its "}"). */
+static char *chain_of(const char *script, const char *chain)
+{
+	char head[64];
+	snprintf(head, sizeof(head), "\tchain %s {\n", chain);
+	const char *a = strstr(script, head);
+	cr_assert_not_null(a, "no chain %s", chain);
+	const char *b = strstr(a, "\t}\n");
+	cr_assert_not_null(b);
+	return strndup(a, (size_t)(b - a));
+}
+
+/* Index of line within text, or -1: to check the order of rules. */
+static long line_at(const char *text, const char *line)
+{
+	const char *p = strstr(text, line);
+	return p ? (long)(p - text) : -1;
+}
+
+/* Anti-spoofing: each veth admits only its space's own address, and is
+ * checked before it is accepted; an unlisted hsv* veth carries nothing. */
+Test(render, guard_admits_only_the_space_address)
+{
+	char *s, *g;
+	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
+	g = chain_of(s, "guard");
+	cr_assert(strstr(g, "hook prerouting priority raw;"), "%s", g);
+	long spoof = line_at(g, "iifname \"hsv1\" ip saddr != 10.254.0.6 counter drop\n");
+	long accept = line_at(g, "iifname \"hsv1\" accept\n");
+	long other = line_at(g, "iifname \"hsv*\" counter drop\n");
+	cr_assert(spoof >= 0 && accept > spoof && other > accept, "%s", g);
+	/* The 127/8 source check of the old guard is part of the spoof rule. */
+	cr_assert_null(strstr(g, "saddr 127.0.0.0/8"), "%s", g);
+	cr_assert(strstr(g, "ip saddr 10.254.0.4/30 iifname != { \"hsv1\", \"lo\" } counter drop"));
+	free(g);
+	free(s);
+}
+
+/* The host offers spaces nothing but replies; each drop counts. */
+Test(render, input_takes_only_replies_from_a_space)
+{
+	char *s, *c;
+	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
+	c = chain_of(s, "input");
+	cr_assert(strstr(c, "type filter hook input priority filter; policy accept;"), "%s", c);
+	for (int i = 0; i < 2; i++) {
+		char ok_rule[96], drop[64];
+		snprintf(ok_rule, sizeof(ok_rule),
+			 "iifname \"hsv%d\" ct state established,related counter accept\n", i);
+		snprintf(drop, sizeof(drop), "iifname \"hsv%d\" counter drop\n", i);
+		cr_assert(line_at(c, ok_rule) >= 0 && line_at(c, drop) > line_at(c, ok_rule),
+			  "%s", c);
+	}
+	/* No port of the host is open to a space, not even the probe's 9. */
+	cr_assert_null(strstr(c, "dport"), "%s", c);
+	free(c);
+	free(s);
+}
+
+/* Into a space: replies and DNAT only, checked before the space's own
+ * outgoing accept (or B's accept would let A's packet to B through). */
+Test(render, forward_enters_a_space_only_by_dnat)
+{
+	char *s, *c;
+	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
+	c = chain_of(s, "forward");
+	long dnat = line_at(c, "ct status dnat counter accept\n");
+	long est = line_at(c, "ct state established,related counter accept\n");
+	long in1 = line_at(c, "oifname \"hsv1\" counter drop\n");
+	long any = line_at(c, "oifname \"hsv*\" counter drop\n");
+	long out0 = line_at(c, "iifname \"hsv0\" counter accept\n");
+	cr_assert(dnat >= 0 && est >= 0 && in1 > dnat && in1 > est, "%s", c);
+	cr_assert(any > in1 && out0 > any, "%s", c);
+	free(c);
+	free(s);
+}
+
+/* IPv6 from any veth is dropped in an ip6 table of the same name, in the
+ * same transaction as the ip table. */
+Test(render, ip6_table_drops_everything_from_veths)
+{
+	char *s;
+	cr_assert_eq(portmap_render("hsd_x", NULL, 0, NULL, 0, &s, err, sizeof(err)), HS_OK);
+	const char *t = strstr(s, "add table ip6 hsd_x\ndelete table ip6 hsd_x\ntable ip6 hsd_x {\n");
+	cr_assert_not_null(t, "%s", s);
+	cr_assert_gt(t, strstr(s, "table ip hsd_x {\n"));
+	cr_assert(strstr(t, "\t\ttype filter hook prerouting priority raw; policy accept;\n"
+			    "\t\tiifname \"hsv*\" counter drop\n"));
+	free(s);
+}
+
+Test(validate, space_address_inside_its_link)
+{
+	struct portmap_net n = two_nets[0];
+	cr_assert_eq(portmap_validate(NULL, 0, &n, 1, err, sizeof(err)), HS_OK, "%s", err);
+	const uint32_t bad[] = {0, IP(10, 254, 0, 0), IP(10, 254, 0, 3), IP(10, 254, 0, 6),
+				IP(10, 255, 0, 2)};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n.space_addr = bad[i];
+		err[0] = 0;
+		cr_assert_eq(portmap_validate(NULL, 0, &n, 1, err, sizeof(err)), HS_EINPUT, "%zu", i);
+		cr_assert_str_eq(err, "publish: hsv0: space address is not a host of its subnet");
+	}
+	/* Refused before any text. */
+	char *s = (char *)1;
+	cr_assert_eq(portmap_render("hsd", NULL, 0, &n, 1, &s, err, sizeof(err)), HS_EINPUT);
+	cr_assert_null(s);
 }
 
 Test(render, empty_and_bad_table)
@@ -177,6 +312,9 @@ Test(render, empty_and_bad_table)
 	cr_assert(strstr(s, "table ip hsd_x1 {\n"));
 	cr_assert_null(strstr(s, "dnat to"));
 	cr_assert_null(strstr(s, "masquerade"));
+	/* No space: only the catch-alls for unlisted veths remain. */
+	cr_assert_null(strstr(s, "ct state established,related counter accept\n\t\tiifname"));
+	cr_assert(strstr(s, "table ip6 hsd_x1 {\n"));
 	free(s);
 	const char *bad[] = {"", "1hsd", "hs d", "hsd;", "Hsd", "abcdefghijabcdefghijabcdefghijabc"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

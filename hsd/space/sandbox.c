@@ -1,0 +1,387 @@
+/* sandbox.c - the seccomp deny-list and the Landlock scope of space processes.
+ *
+ * The seccomp filter allows by default: a space already runs with a small
+ * docker-like capability set, so the list only closes what capabilities do
+ * not cover or what the kernel does not namespace.  It follows Docker's
+ * default profile (moby/profiles seccomp/default.json), turned into a
+ * deny-list.  Groups, and why each is denied:
+ *
+ * - ABI: the numbers below are x86_64 numbers, so any other audit arch
+ *   (i386 through int 0x80) kills the process; x32 numbers get EPERM.
+ * - keyctl, add_key, request_key: kernel keyrings are not namespaced; keys
+ *   of the host and of other spaces live in the same kernel.
+ * - bpf, perf_event_open, userfaultfd, io_uring_*: large kernel attack
+ *   surface no space needs (userfaultfd makes kernel races easy to win;
+ *   io_uring and bpf are a steady source of kernel exploits; perf leaks
+ *   kernel addresses).
+ * - init/finit/delete_module, kexec_load, kexec_file_load: replace or
+ *   extend the running kernel.
+ * - open_by_handle_at, name_to_handle_at: open any inode of a filesystem by
+ *   its handle, escaping the space's root ("shocker"); audit spaces keep
+ *   CAP_DAC_READ_SEARCH, which is all open_by_handle_at asks for.
+ * - mount, umount2, pivot_root and the new mount API (move_mount,
+ *   open_tree, open_tree_attr, fsopen, fsconfig, fsmount, fspick,
+ *   mount_setattr): a space's root and masks are hsd's, not the space's.
+ * - setns; unshare and clone with any CLONE_NEW* flag: a new user namespace
+ *   hands back every capability inside it and with them kernel code that
+ *   otherwise needs CAP_SYS_ADMIN.  clone3 keeps its flags in memory the
+ *   filter cannot read, so it gets ENOSYS and glibc falls back to clone.
+ * - swapon, swapoff, reboot, syslog, acct, quotactl, quotactl_fd,
+ *   settimeofday, clock_settime, clock_adjtime, adjtimex, vhangup: act on
+ *   the whole host (time, swap, kernel log, accounting, terminals).
+ * - kcmp, fanotify_init: compare other processes' kernel objects, watch a
+ *   whole filesystem.
+ * - iopl, ioperm: raw I/O ports.  uselib, ustat, sysfs, _sysctl,
+ *   lookup_dcookie, nfsservctl: obsolete, only old attack surface.
+ * - personality other than Docker's values (0, PER_LINUX32, UNAME26 and
+ *   both, 0xffffffff to query): e.g. READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE
+ *   weaken exploit mitigations.
+ * - ioctl TIOCSTI, TIOCLINUX: push input into a terminal the operator may
+ *   share (TIOCLINUX on a virtual console).
+ * - socket AF_VSOCK (reaches the hypervisor host, not namespaced by
+ *   default) and AF_ALG (kernel crypto API), as Docker does today.
+ *
+ * Arguments the kernel reads as (unsigned) int (clone flags, ioctl request,
+ * personality, socket family) are compared on their low 32 bits only, so
+ * garbage in the high bits cannot slip a value past the filter.  unshare
+ * takes a long but refuses any high bit, and all CLONE_NEW* are low bits.
+ *
+ * ptrace stays allowed: processes of one space may debug each other; the
+ * Landlock domain keeps them away from everything outside the space.
+ *
+ * The list is checked linearly: since Linux 5.11 the kernel caches, per
+ * filter, the syscalls whose verdict is ALLOW whatever their arguments, so
+ * ordinary calls never run the program at all.
+ */
+#include "sandbox.h"
+#include "err.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <asm/unistd.h> /* __X32_SYSCALL_BIT */
+#define SB_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define SB_X32_BIT ((uint32_t)__X32_SYSCALL_BIT)
+/* Linux 6.15; the number is ABI, Debian 12's headers just predate it. */
+#ifndef __NR_open_tree_attr
+#define __NR_open_tree_attr 467
+#endif
+/* Another architecture needs its own branch here: its audit arch, how its
+ * compat ABIs are told apart (the arch check kills other audit arches), and
+ * its arch-only syscalls in sb_denied. */
+#elif defined(__aarch64__)
+#error "hsd/space/sandbox.c: no space seccomp filter for aarch64 yet (only x86_64)"
+#elif defined(__i386__)
+#error "hsd/space/sandbox.c: no space seccomp filter for i386 (only x86_64)"
+#elif defined(__riscv)
+#error "hsd/space/sandbox.c: no space seccomp filter for riscv yet (only x86_64)"
+#else
+#error "hsd/space/sandbox.c: no space seccomp filter for this architecture (only x86_64)"
+#endif
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "hsd/space/sandbox.c: SB_ARG_LO assumes a little-endian seccomp_data"
+#endif
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+
+/* Syscalls that always fail with EPERM, grouped as in the comment above. */
+static const uint32_t sb_denied[] = {
+	__NR_keyctl, __NR_add_key, __NR_request_key,
+	__NR_bpf, __NR_perf_event_open, __NR_userfaultfd,
+	__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+	__NR_init_module, __NR_finit_module, __NR_delete_module,
+	__NR_kexec_load, __NR_kexec_file_load,
+	__NR_open_by_handle_at, __NR_name_to_handle_at,
+	__NR_mount, __NR_umount2, __NR_pivot_root, __NR_move_mount,
+	__NR_open_tree, __NR_open_tree_attr, __NR_fsopen, __NR_fsconfig,
+	__NR_fsmount, __NR_fspick, __NR_mount_setattr,
+	__NR_setns,
+	__NR_swapon, __NR_swapoff, __NR_reboot, __NR_syslog, __NR_acct,
+	__NR_quotactl, __NR_quotactl_fd,
+	__NR_settimeofday, __NR_clock_settime, __NR_clock_adjtime, __NR_adjtimex,
+	__NR_vhangup,
+	__NR_kcmp, __NR_fanotify_init,
+	__NR_lookup_dcookie, __NR_nfsservctl,
+#if defined(__x86_64__)
+	/* not in the generic syscall table other architectures use */
+	__NR_iopl, __NR_ioperm, __NR_uselib, __NR_ustat, __NR_sysfs, __NR__sysctl,
+#endif
+};
+
+/* personality() values Docker allows: PER_LINUX, PER_LINUX32, UNAME26,
+ * PER_LINUX32|UNAME26, and 0xffffffff, which only queries. */
+static const uint32_t sb_personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
+
+#define SB_NS_FLAGS                                                                   \
+	((uint32_t)(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |       \
+		    CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME))
+/* For clone() the CLONE_NEWTIME bit lies in the exit signal byte (clone()
+ * cannot ask for a time namespace); a signal >= 128 is invalid anyway, so
+ * one mask serves both clone and unshare. */
+
+#define SB_NR offsetof(struct seccomp_data, nr)
+#define SB_ARCH offsetof(struct seccomp_data, arch)
+#define SB_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+
+/* A tiny assembler: jumps name a label, resolved once the program is
+ * complete, so the program reads top to bottom.  Every jump is forward. */
+enum sb_label {
+	SB_NEXT, /* fall through */
+	SB_ALLOW, SB_EPERM, SB_ENOSYS, SB_KILL,
+	SB_X32, SB_NSFLAGS, SB_IOCTL, SB_PERSONA, SB_SOCKET,
+	SB_NLABELS
+};
+
+struct sb_asm {
+	struct sock_filter *ins;
+	size_t cap, n;
+	uint8_t to_t[SANDBOX_PROG_CAP], to_f[SANDBOX_PROG_CAP];
+	size_t at[SB_NLABELS];
+	bool placed[SB_NLABELS];
+	bool full;
+};
+
+static void sb_put(struct sb_asm *a, uint16_t code, uint32_t k, enum sb_label t,
+		   enum sb_label f)
+{
+	if (a->n >= a->cap) {
+		a->full = true;
+		return;
+	}
+	a->ins[a->n] = (struct sock_filter){.code = code, .jt = 0, .jf = 0, .k = k};
+	a->to_t[a->n] = (uint8_t)t;
+	a->to_f[a->n] = (uint8_t)f;
+	a->n++;
+}
+
+static void sb_load(struct sb_asm *a, size_t off)
+{
+	sb_put(a, BPF_LD | BPF_W | BPF_ABS, (uint32_t)off, SB_NEXT, SB_NEXT);
+}
+
+static void sb_jeq(struct sb_asm *a, uint32_t k, enum sb_label t, enum sb_label f)
+{
+	sb_put(a, BPF_JMP | BPF_JEQ | BPF_K, k, t, f);
+}
+
+static void sb_ret(struct sb_asm *a, uint32_t action)
+{
+	sb_put(a, BPF_RET | BPF_K, action, SB_NEXT, SB_NEXT);
+}
+
+static void sb_place(struct sb_asm *a, enum sb_label l)
+{
+	a->at[l] = a->n;
+	a->placed[l] = true;
+}
+
+/* The offset of a jump from instruction i to label l, or -1. */
+static int sb_offset(const struct sb_asm *a, size_t i, enum sb_label l)
+{
+	if (l == SB_NEXT)
+		return 0;
+	if (!a->placed[l] || a->at[l] <= i || a->at[l] - i - 1 > 255)
+		return -1;
+	return (int)(a->at[l] - i - 1);
+}
+
+static int sb_link(struct sb_asm *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		int t = sb_offset(a, i, a->to_t[i]), f = sb_offset(a, i, a->to_f[i]);
+		if (t < 0 || f < 0)
+			return -1;
+		a->ins[i].jt = (uint8_t)t;
+		a->ins[i].jf = (uint8_t)f;
+	}
+	return 0;
+}
+
+int sandbox_seccomp_build(struct sock_filter *prog, size_t cap, size_t *len,
+			  char *err, size_t errlen)
+{
+	struct sb_asm a = {.ins = prog, .cap = cap < SANDBOX_PROG_CAP ? cap : SANDBOX_PROG_CAP};
+	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
+
+	sb_load(&a, SB_ARCH);
+	sb_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
+	sb_load(&a, SB_NR);
+#ifdef SB_X32_BIT
+	sb_put(&a, BPF_JMP | BPF_JGE | BPF_K, SB_X32_BIT, SB_X32, SB_NEXT);
+#endif
+	for (size_t i = 0; i < sizeof(sb_denied) / sizeof(sb_denied[0]); i++)
+		sb_jeq(&a, sb_denied[i], SB_EPERM, SB_NEXT);
+	sb_jeq(&a, __NR_clone3, SB_ENOSYS, SB_NEXT);
+	sb_jeq(&a, __NR_clone, SB_NSFLAGS, SB_NEXT);
+	sb_jeq(&a, __NR_unshare, SB_NSFLAGS, SB_NEXT);
+	sb_jeq(&a, __NR_ioctl, SB_IOCTL, SB_NEXT);
+	sb_jeq(&a, __NR_personality, SB_PERSONA, SB_NEXT);
+	sb_jeq(&a, __NR_socket, SB_SOCKET, SB_ALLOW);
+
+	/* nr -1 is how a tracer skips a syscall (the kernel runs seccomp again
+	 * after the tracer's change); let it through so the tracer's chosen
+	 * return value stands.  Every other number up here is x32. */
+#ifdef SB_X32_BIT
+	sb_place(&a, SB_X32);
+	sb_jeq(&a, 0xffffffffu, SB_ALLOW, SB_EPERM);
+#endif
+
+	sb_place(&a, SB_NSFLAGS); /* clone: flags; unshare: flags */
+	sb_load(&a, SB_ARG_LO(0));
+	sb_put(&a, JSET, SB_NS_FLAGS, SB_EPERM, SB_ALLOW);
+
+	sb_place(&a, SB_IOCTL); /* ioctl(fd, request, arg) */
+	sb_load(&a, SB_ARG_LO(1));
+	sb_jeq(&a, TIOCSTI, SB_EPERM, SB_NEXT);
+	sb_jeq(&a, TIOCLINUX, SB_EPERM, SB_ALLOW);
+
+	sb_place(&a, SB_PERSONA);
+	sb_load(&a, SB_ARG_LO(0));
+	size_t np = sizeof(sb_personas) / sizeof(sb_personas[0]);
+	for (size_t i = 0; i < np; i++)
+		sb_jeq(&a, sb_personas[i], SB_ALLOW, i + 1 < np ? SB_NEXT : SB_EPERM);
+
+	sb_place(&a, SB_SOCKET); /* socket(family, type, protocol) */
+	sb_load(&a, SB_ARG_LO(0));
+	sb_jeq(&a, AF_VSOCK, SB_EPERM, SB_NEXT);
+	sb_jeq(&a, AF_ALG, SB_EPERM, SB_ALLOW);
+
+	sb_place(&a, SB_EPERM);
+	sb_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	sb_place(&a, SB_ENOSYS);
+	sb_ret(&a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	sb_place(&a, SB_ALLOW);
+	sb_ret(&a, SECCOMP_RET_ALLOW);
+	sb_place(&a, SB_KILL);
+	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+
+	if (a.full)
+		return err_set(err, errlen, HS_ESYS,
+			       "sandbox: seccomp program needs more than %zu instructions", a.cap);
+	if (sb_link(&a))
+		return err_set(err, errlen, HS_ESYS,
+			       "sandbox: seccomp program has a jump out of range");
+	*len = a.n;
+	return 0;
+}
+
+int sandbox_seccomp(char *err, size_t errlen)
+{
+	struct sock_filter prog[SANDBOX_PROG_CAP];
+	size_t len = 0;
+	int rc = sandbox_seccomp_build(prog, SANDBOX_PROG_CAP, &len, err, errlen);
+	if (rc)
+		return rc;
+	struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
+	/* no_new_privs is what lets an unprivileged process install a filter,
+	 * and it keeps a setuid exec from running outside the filter's intent. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, errlen, "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+		return err_sys(err, errlen, "sandbox: install seccomp filter (%zu instructions)", len);
+	return 0;
+}
+
+/* ids: a second filter for audit spaces.  Their user namespace also maps
+ * the ids of the servers they watch (userns.h); they keep CAP_SETUID and
+ * CAP_SETGID so that an IDS can drop to its own user, and this filter keeps
+ * every id they switch to below limit (their own range), -1 meaning "leave
+ * it".  The argument is a 32-bit id: its low word is compared. */
+int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen)
+{
+	/* Classic BPF jumps only forward: a call's checks run from its last
+	 * id argument down to its first, then allow. */
+	enum { A2 = 9, A1 = 12, A0 = 15, ALLOW = 18, DENY = 19 };
+#define SB_TO(to, at) ((uint8_t)((to) - (at) - 1))
+#define SB_CHECK(i, at, next)                                                        \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SB_ARG_LO(i)),                   \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, SB_TO(next, (at) + 1), 0),  \
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, limit, SB_TO(DENY, (at) + 2), 0)
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SB_NR),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setuid, SB_TO(A0, 1), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setgid, SB_TO(A0, 2), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setfsuid, SB_TO(A0, 3), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setfsgid, SB_TO(A0, 4), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setreuid, SB_TO(A1, 5), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setregid, SB_TO(A1, 6), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresuid, SB_TO(A2, 7), 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresgid, SB_TO(A2, 8), SB_TO(ALLOW, 8)),
+		SB_CHECK(2, A2, A1),
+		SB_CHECK(1, A1, A0),
+		SB_CHECK(0, A0, ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+#undef SB_CHECK
+#undef SB_TO
+	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(*prog), .filter = prog };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+		return err_sys(err, errlen, "sandbox: install the id filter");
+	return 0;
+}
+
+/* Debian 12's linux/landlock.h predates scopes (Linux 6.12): our own copy of
+ * the attribute layout of ABI 6, which the kernel reads by size. */
+struct sb_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+#define SB_SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0)
+#define SB_SCOPE_SIGNAL (1ull << 1)
+#define SB_LANDLOCK_SCOPE_ABI 6
+
+int sandbox_landlock_abi(void)
+{
+	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0,
+			   LANDLOCK_CREATE_RULESET_VERSION);
+	return abi < 0 ? 0 : (int)abi;
+}
+
+int sandbox_landlock_scope(char *err, size_t errlen)
+{
+	int abi = sandbox_landlock_abi();
+	if (abi < SB_LANDLOCK_SCOPE_ABI)
+		return err_set(err, errlen, HS_ESYS,
+			       "sandbox: Landlock scopes need ABI %d (Linux 6.12+), this kernel has ABI %d",
+			       SB_LANDLOCK_SCOPE_ABI, abi);
+	/* Nothing handled, only scoped: the domain restricts no file or port,
+	 * it only separates this process tree from everything outside it
+	 * (ptrace is always scoped by Landlock, signals and abstract unix
+	 * sockets by these two flags). */
+	struct sb_ruleset_attr attr = {
+		.scoped = SB_SCOPE_ABSTRACT_UNIX_SOCKET | SB_SCOPE_SIGNAL,
+	};
+	long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		return err_sys(err, errlen, "sandbox: landlock_create_ruleset (ABI %d)", abi);
+	long rc = syscall(__NR_landlock_restrict_self, (int)fd, 0);
+	int saved = errno;
+	close((int)fd);
+	errno = saved;
+	if (rc < 0 && saved == EPERM)
+		return err_sys(err, errlen,
+			       "sandbox: landlock_restrict_self needs no_new_privs or CAP_SYS_ADMIN");
+	if (rc < 0)
+		return err_sys(err, errlen, "sandbox: landlock_restrict_self");
+	return 0;
+}

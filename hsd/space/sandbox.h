@@ -1,0 +1,44 @@
+/* sandbox.h - the last restrictions a space process takes on before exec:
+ * a seccomp deny-list (with no_new_privs) and a Landlock scope domain.
+ *
+ * Both are inherited by every descendant and can never be lifted, so the
+ * launcher applies them to a space's PID 1 and to each `hsctl space exec`
+ * command, each in a domain of its own.
+ */
+#ifndef HS_SANDBOX_H
+#define HS_SANDBOX_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for the generated seccomp program; the kernel's limit is
+ * BPF_MAXINSNS (4096), ours stays far below it. */
+#define SANDBOX_PROG_CAP 256
+
+/* Generate the space seccomp program into prog (cap instructions) and set
+ * *len.  Pure: installs nothing.  Exposed so tests can inspect and run it.
+ * Returns 0 or HS_ESYS (program does not fit or a jump is out of range). */
+int sandbox_seccomp_build(struct sock_filter *prog, size_t cap, size_t *len,
+			  char *err, size_t errlen);
+
+/* Set no_new_privs and install the space seccomp filter on the calling
+ * (single-threaded) process.  Returns 0 or HS_ESYS with err filled. */
+int sandbox_seccomp(char *err, size_t errlen);
+
+/* A second filter, for audit spaces: every uid and gid set*id() switches
+ * to must be below limit (or -1, "unchanged").  Sets no_new_privs. */
+int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen);
+
+/* Enter a new Landlock domain that only *scopes* (LANDLOCK_SCOPE_SIGNAL |
+ * LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, Landlock ABI >= 6, kernel 6.12+): a
+ * process in the domain cannot ptrace, signal, or reach the abstract unix
+ * sockets of any process outside it or in a sibling domain.  Requires
+ * no_new_privs or CAP_SYS_ADMIN.  Returns HS_ESYS naming the ABI found when
+ * the kernel lacks it. */
+int sandbox_landlock_scope(char *err, size_t errlen);
+
+/* The running kernel's Landlock ABI version (0: none). */
+int sandbox_landlock_abi(void);
+
+#endif
