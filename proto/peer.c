@@ -127,14 +127,16 @@ json_t *peer_reply_ok(int64_t id, json_t *result)
 			 (json_int_t)id, "ok", 1, "result", result ? result : json_object());
 }
 
+/* The wire's codes are the hs_rc values negated; a peer that could not
+ * reach another host (HS_EUNREACH) answered: to us that is its failure. */
 static int rc_to_code(int rc)
 {
-	return rc == HS_EINPUT ? 2 : rc == HS_ESTATE ? 3 : 1;
+	return rc == HS_EINPUT || rc == HS_ESTATE || rc == HS_ENOENT ? -rc : 1;
 }
 
 static int code_to_rc(json_int_t code)
 {
-	return code == 2 ? HS_EINPUT : code == 3 ? HS_ESTATE : HS_ESYS;
+	return -(int)code;
 }
 
 /* Error text must be one line of printable text: it ends up in logs and
@@ -216,8 +218,8 @@ int peer_reply_parse(json_t *msg, struct peer_reply *out, char *err,
 	if (json_object_get(msg, "result"))
 		return err_set(err, errlen, HS_EINPUT, "reply.result: not allowed in a failed reply");
 	v = json_object_get(msg, "code");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3)
-		return err_set(err, errlen, HS_EINPUT, "reply.code: missing or not 1, 2 or 3");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 4)
+		return err_set(err, errlen, HS_EINPUT, "reply.code: missing or not 1, 2, 3 or 4");
 	out->rc = code_to_rc(json_integer_value(v));
 	v = json_object_get(msg, "error");
 	if (!json_is_string(v))

@@ -37,7 +37,15 @@ t_cleanup() {
 trap t_cleanup EXIT
 on_exit() { T_CLEANUP+=("$*"); }
 
-sim() { "$SIM" --id "$T_ID" "$@"; }
+# sim ARGS: deploy/sim on the test's simulation.  After "up", hsctl signs
+# the rollouts and deploys the test asks for with the simulation's operator
+# key (HSD_OPERATOR_KEY, which the hosts' commands inherit).
+sim() {
+	"$SIM" --id "$T_ID" "$@" || return
+	if [ "$1" = up ]; then
+		HSD_OPERATOR_KEY=$("$SIM" --id "$T_ID" key) && export HSD_OPERATOR_KEY
+	fi
+}
 on() { local h=$1; shift; sim exec "$h" -- "$@"; }
 
 say() { printf '%s\n' "$*"; }
@@ -69,6 +77,34 @@ jqe() {
 }
 export -f jqe
 
+# t_sign DIR: sign the bundle DIR with the simulation's operator key into a
+# new file under $T_DIR (never into the repository); prints its path, for
+# "hsctl bundle add DIR --sig $(t_sign DIR)".
+t_sign() {
+	local out
+	out=$(mktemp "$T_DIR/sig-XXXXXX")
+	"$HSCTL" bundle sign "$1" --key "$(sim key)" --out "$out" >/dev/null && echo "$out"
+}
+# t_det_bundle DIR VERSION: write "det", a quick shell IDS that reports each
+# new content of a probe file in the servers it watches, once (its probe is
+# a file probe), as the bundle det-VERSION in DIR.
+t_det_bundle() {
+	mkdir -p "$1"
+	cat >"$1/run.sh" <<'EOF'
+touch seen
+while :; do
+	for f in /.serverfs/*/var/lib/hsd-probe/*; do
+		[ -f "$f" ] || continue
+		sig="$f $(cksum <"$f")"
+		grep -qxF "$sig" seen || { echo "$sig" >>seen; echo "ALERT $f"; }
+	done
+	sleep 0.2
+done
+EOF
+	jq -n --arg v "$2" '{name: "det", version: $v, description: "test detector",
+		command: ["sh", "run.sh"], files: ["run.sh"], monitors: ["serverfs"],
+		alert: {pattern: "^ALERT "}, probe: {kind: "file", deadline_s: 6}}' >"$1/bundle.json"
+}
 # wait_until SECONDS command...: poll every 0.1 s.
 wait_until() {
 	local limit=$1; shift
@@ -92,7 +128,10 @@ t_mesh_up() {
 t_sanitizer_check() {
 	local h
 	if [ -d "/var/lib/hs-sim/$T_ID" ]; then
-		for h in $(sim list); do sim stop "$h" || true; done
+		# All at once: each stop waits for its hsd's exit (and leak check).
+		local stops=()
+		for h in $(sim list); do sim stop "$h" & stops+=($!); done
+		for h in "${stops[@]}"; do wait "$h" || true; done
 		for h in $(sim list); do
 			if sim log "$h" | grep -q -E 'Sanitizer|runtime error:'; then
 				fail "sanitizer report in hsd on $h:"; sim log "$h" | grep -A30 -E 'Sanitizer|runtime error:' | head -60

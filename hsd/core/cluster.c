@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "opkey.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,8 @@ struct key_spec {
 };
 
 static const struct key_spec root_keys[] = {
-	{"cluster", true}, {"overlay", true}, {"hosts", true}, {"links", false},
+	{"cluster", true}, {"overlay", true}, {"operators", true}, {"hosts", true},
+	{"links", false},
 };
 static const struct key_spec host_keys[] = {
 	{"name", true}, {"endpoint", true}, {"public_key", true}, {"prefix", true},
@@ -246,11 +248,19 @@ static int parse_host(const json_t *obj, struct cluster *c, size_t i, char *err,
 	snprintf(fpath, sizeof(fpath), "%s.name", path);
 	if (parse_name(json_object_get(obj, "name"), fpath, h->name, err, errlen) < 0)
 		return HS_EINPUT;
-	for (size_t j = 0; j < i; j++)
+	for (size_t j = 0; j < i; j++) {
 		if (strcmp(c->hosts[j].name, h->name) == 0)
 			return err_set(err, errlen, HS_EINPUT,
 				       "%s: duplicate host name \"%s\" (also hosts[%zu])",
 				       fpath, jmsg_quote(h->name, q, sizeof(q)), j);
+		/* Routers tell each other apart by it: a shared one would let
+		 * each announce the other's prefix. */
+		if (cluster_router_id(c->hosts[j].name) == cluster_router_id(h->name))
+			return err_set(err, errlen, HS_EINPUT,
+				       "%s: \"%s\" has the router id of hosts[%zu] (%08x); rename one",
+				       fpath, jmsg_quote(h->name, q, sizeof(q)), j,
+				       cluster_router_id(h->name));
+	}
 
 	snprintf(fpath, sizeof(fpath), "%s.endpoint", path);
 	if (parse_endpoint(json_object_get(obj, "endpoint"), fpath, c, i, err, errlen) < 0)
@@ -506,11 +516,54 @@ out:
 	return rc;
 }
 
+/* The keys whose signatures every host accepts.  Required and non-empty:
+ * a cluster without operators could run no bundle, and a missing key
+ * must not silently mean "trust anyone". */
+static int parse_operators(const json_t *arr, struct cluster *c, char *err, size_t errlen)
+{
+	char path[32];
+	const char *s = NULL;
+	size_t n;
+
+	if (!json_is_array(arr))
+		return err_set(err, errlen, HS_EINPUT, "operators: expected an array, got %s",
+			       jmsg_type(arr));
+	n = json_array_size(arr);
+	if (n == 0 || n > CLUSTER_OPERATORS_MAX)
+		return err_set(err, errlen, HS_EINPUT,
+			       "operators: must list 1..%d operator keys, lists %zu",
+			       CLUSTER_OPERATORS_MAX, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "operators[%zu]", i);
+		if (get_string(json_array_get(arr, i), path, &s, err, errlen) < 0)
+			return HS_EINPUT;
+		if (opkey_pub_parse(s, c->operators[i]) < 0)
+			return err_set(err, errlen, HS_EINPUT,
+				       "%s: not a base64 ed25519 public key", path);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(c->operators[j], c->operators[i], CLUSTER_KEY_LEN) == 0)
+				return err_set(err, errlen, HS_EINPUT,
+					       "%s: duplicate operator key (also operators[%zu])",
+					       path, j);
+	}
+	c->noperators = n;
+	return 0;
+}
+
+bool cluster_is_operator(const struct cluster *c, const uint8_t key[CLUSTER_KEY_LEN])
+{
+	for (size_t i = 0; i < c->noperators; i++)
+		if (sodium_memcmp(c->operators[i], key, CLUSTER_KEY_LEN) == 0)
+			return true;
+	return false;
+}
+
 static int parse_root(const json_t *root, struct cluster *c, char *err, size_t errlen)
 {
 	if (check_object(root, "(root)", root_keys, NKEYS(root_keys), err, errlen) < 0 ||
 	    parse_name(json_object_get(root, "cluster"), "cluster", c->name, err, errlen) < 0 ||
-	    parse_overlay(json_object_get(root, "overlay"), c, err, errlen) < 0)
+	    parse_overlay(json_object_get(root, "overlay"), c, err, errlen) < 0 ||
+	    parse_operators(json_object_get(root, "operators"), c, err, errlen) < 0)
 		return HS_EINPUT;
 	int rc = parse_hosts(json_object_get(root, "hosts"), c, err, errlen);
 	if (rc == 0)
@@ -605,6 +658,14 @@ int cluster_load(const char *path, struct cluster *out, char *err, size_t errlen
 	if (rc < 0)
 		return err_set(err, errlen, rc, "%s: %s", path, msg);
 	return 0;
+}
+
+uint32_t cluster_router_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h ? h : 1;
 }
 
 int cluster_host_index(const struct cluster *c, const char *name)

@@ -18,6 +18,7 @@
 #define CLUSTER_HOSTS_MAX 1024
 #define CLUSTER_FILE_MAX (4u << 20) /* bytes; far above 1024 hosts */
 #define CLUSTER_KEY_LEN 32
+#define CLUSTER_OPERATORS_MAX 16
 
 struct cluster_host {
 	char name[CLUSTER_NAME_MAX + 1];
@@ -41,6 +42,11 @@ struct cluster {
 	size_t nlinks;
 	struct cluster_link *links; /* sorted by (a, b), no duplicates */
 	bool full_mesh;             /* "links" was absent: links[] holds every pair */
+	/* ed25519 public keys of the operators whose signatures the hosts
+	 * accept (docs/security.md, "Fleet trust"); none in the embedded
+	 * single-host cluster, which therefore takes no bundle. */
+	size_t noperators;
+	uint8_t operators[CLUSTER_OPERATORS_MAX][CLUSTER_KEY_LEN];
 };
 
 /* Parse and validate a cluster.json text (need not be NUL-terminated). */
@@ -50,6 +56,13 @@ int cluster_parse(const char *text, size_t len, struct cluster *out, char *err,
 /* Read and parse a file; messages are prefixed "PATH: ".  HS_ESYS when the
  * file cannot be read, HS_EINPUT when its content is wrong. */
 int cluster_load(const char *path, struct cluster *out, char *err, size_t errlen);
+
+/* A host's hsroute router id: FNV-1a of its name (never 0), stable across
+ * reorderings of the file; cluster_parse refuses two hosts sharing one. */
+uint32_t cluster_router_id(const char *name);
+
+/* Is key one of the cluster's operators? */
+bool cluster_is_operator(const struct cluster *c, const uint8_t key[CLUSTER_KEY_LEN]);
 
 /* Index of the host called name, or -1. */
 int cluster_host_index(const struct cluster *c, const char *name);
@@ -83,6 +96,7 @@ struct cluster_host_change {
 struct cluster_diff {
 	bool name_changed;    /* the cluster was renamed */
 	bool overlay_changed; /* overlay network or length differs */
+	bool operators_changed; /* the set of operator keys differs */
 	size_t nadded;
 	uint16_t *added; /* indices into new_->hosts */
 	size_t nremoved;

@@ -38,6 +38,7 @@ int err_exit_code(int rc)
 	case HS_OK:
 		return 0;
 	case HS_EINPUT:
+	case HS_ENOENT:
 		return 2;
 	case HS_ESTATE:
 		return 3;

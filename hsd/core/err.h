@@ -16,6 +16,8 @@ enum hs_rc {
 	HS_ESYS = -1,   /* the system failed us: exit 1 */
 	HS_EINPUT = -2, /* the caller's input is wrong: exit 2, nothing changed */
 	HS_ESTATE = -3, /* stored state forbids it (locked, corrupt, too new) */
+	HS_ENOENT = -4, /* the named thing (space, instance) does not exist: exit 2 */
+	HS_EUNREACH = -5, /* a peer did not answer: no connection, no reply in time */
 };
 
 /* Format into err (if non-NULL) and return rc. */

@@ -93,3 +93,57 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		*len = n;
 	return 0;
 }
+
+int fs_copy_file(const char *src, const char *dst, mode_t mode, char *err, size_t errlen)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	char tmp[PATH_MAX];
+	char buf[65536];
+	ssize_t n;
+
+	if (in < 0)
+		return err_sys(err, errlen, "open %s", src);
+	if (snprintf(tmp, sizeof(tmp), "%s.new", dst) >= (int)sizeof(tmp)) {
+		close(in);
+		return err_set(err, errlen, HS_EINPUT, "path too long: %s", dst);
+	}
+	unlink(tmp);
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		rc = err_sys(err, errlen, "create %s", tmp);
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (fs_write_all(out, buf, (size_t)n)) {
+			rc = err_sys(err, errlen, "write %s", tmp);
+			goto out;
+		}
+	if (n < 0 || fchmod(out, mode) || rename(tmp, dst))
+		rc = err_sys(err, errlen, "copy %s to %s", src, dst);
+out:
+	if (out >= 0)
+		close(out);
+	if (rc)
+		unlink(tmp);
+	close(in);
+	return rc;
+}
+
+int fs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

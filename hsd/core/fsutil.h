@@ -17,4 +17,11 @@ int fs_lock_pidfile(const char *path, const char *what, char *err,
 int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		 char *err, size_t errlen);
 
+/* Write all len bytes (retrying short writes and EINTR): 0, or -1 with
+ * errno set. */
+int fs_write_all(int fd, const void *buf, size_t len);
+
+/* Copy src to dst (replaced atomically) with mode. */
+int fs_copy_file(const char *src, const char *dst, mode_t mode, char *err, size_t errlen);
+
 #endif

@@ -52,10 +52,9 @@ int key_from_base64(const char *text, uint8_t key[KEY_LEN])
 }
 
 /* Create path exclusively with mode and write one line. */
-static int key_write_file(const char *path, const char *line, mode_t mode,
-			  char *err, size_t errlen)
+int key_file_write(const char *path, const char *line, mode_t mode, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return err_set(err, errlen, HS_EINPUT,
@@ -82,16 +81,44 @@ int key_write_pair(const char *dir, const uint8_t priv[KEY_LEN], char *err,
 	key_to_base64(priv, b64);
 	snprintf(line, sizeof(line), "%s\n", b64);
 	snprintf(path, sizeof(path), "%s/" KEY_PRIVATE_FILE, dir);
-	if ((rc = key_write_file(path, line, 0600, err, errlen)))
+	if ((rc = key_file_write(path, line, 0600, err, errlen)))
 		return rc;
 	key_public_of(priv, pub);
 	key_to_base64(pub, b64);
 	snprintf(line, sizeof(line), "%s\n", b64);
 	snprintf(path, sizeof(path), "%s/" KEY_PUBLIC_FILE, dir);
 	unlink(path); /* derived data: always rewritten from the private key */
-	rc = key_write_file(path, line, 0644, err, errlen);
+	rc = key_file_write(path, line, 0644, err, errlen);
 	sodium_memzero(line, sizeof(line));
 	sodium_memzero(b64, sizeof(b64));
+	return rc;
+}
+
+int key_file_read(const char *path, const char *what, char *line, size_t len, char *err,
+		  size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == ENOENT ? err_set(err, errlen, HS_ENOENT, "%s %s: no such file", what, path)
+				       : err_sys(err, errlen, "%s %s", what, path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		rc = err_set(err, errlen, HS_ESTATE, "%s %s: not a regular file", what, path);
+	} else if (st.st_uid != geteuid()) {
+		rc = err_set(err, errlen, HS_ESTATE, "%s %s: owned by uid %u, not by us; refusing it",
+			     what, path, (unsigned)st.st_uid);
+	} else if (st.st_mode & 077) {
+		rc = err_set(err, errlen, HS_ESTATE,
+			     "%s %s: mode %04o lets others read it; refusing it (chmod 600)", what,
+			     path, (unsigned)(st.st_mode & 07777));
+	} else if ((n = read(fd, line, len - 1)) < 0) {
+		rc = err_sys(err, errlen, "%s %s", what, path);
+	} else {
+		line[n] = 0;
+	}
+	close(fd);
 	return rc;
 }
 
@@ -99,39 +126,18 @@ int key_read_private(const char *dir, uint8_t priv[KEY_LEN], char *err,
 		     size_t errlen)
 {
 	char path[PATH_MAX], line[128];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/" KEY_PRIVATE_FILE, dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return err_set(err, errlen, HS_ESTATE,
-				       "no private key at %s: run `hsctl keygen --state-dir %s`",
-				       path, dir);
-		return err_sys(err, errlen, "private key %s", path);
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		rc = err_set(err, errlen, HS_ESTATE, "private key %s: not a regular file", path);
-	} else if (st.st_uid != geteuid()) {
-		rc = err_set(err, errlen, HS_ESTATE,
-			     "private key %s: owned by uid %u, not by us; refusing it",
-			     path, (unsigned)st.st_uid);
-	} else if (st.st_mode & 077) {
-		rc = err_set(err, errlen, HS_ESTATE,
-			     "private key %s: mode %04o lets others read it; refusing it (chmod 600)",
-			     path, (unsigned)(st.st_mode & 07777));
-	} else if ((n = read(fd, line, sizeof(line) - 1)) < 0) {
-		rc = err_sys(err, errlen, "private key %s", path);
-	} else {
-		line[n] = 0;
+	int rc = key_file_read(path, "private key", line, sizeof(line), err, errlen);
+	if (rc == HS_ENOENT)
+		return err_set(err, errlen, HS_ESTATE,
+			       "no private key at %s: run `hsctl keygen --state-dir %s`", path, dir);
+	if (!rc) {
 		line[strcspn(line, "\r\n")] = 0;
 		if (key_from_base64(line, priv))
 			rc = err_set(err, errlen, HS_ESTATE,
 				     "private key %s: not a base64 32-byte key", path);
 	}
 	sodium_memzero(line, sizeof(line));
-	close(fd);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #define HS_KEYS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #define KEY_LEN 32
@@ -27,6 +28,17 @@ int key_write_pair(const char *dir, const uint8_t priv[KEY_LEN], char *err,
 		   size_t errlen);
 /* Read dir's private key; refuses (HS_ESTATE) one that group or others can
  * read or that another user owns. */
+/* Create path exclusively (never replacing a key) with mode, write line
+ * and sync it; nothing is left behind on failure. */
+int key_file_write(const char *path, const char *line, mode_t mode, char *err, size_t errlen);
+
+/* Read a secret file (a key): a regular file, not a symlink, ours, that
+ * others cannot read; its first len-1 bytes NUL-terminated into line, as
+ * they are.  HS_ENOENT when it does not exist (the caller says how to make
+ * one), HS_ESTATE for an unsafe file; messages start "WHAT PATH". */
+int key_file_read(const char *path, const char *what, char *line, size_t len, char *err,
+		  size_t errlen);
+
 int key_read_private(const char *dir, uint8_t priv[KEY_LEN], char *err,
 		     size_t errlen);
 

@@ -3,6 +3,7 @@
 #include "ctl.h"
 #include "err.h"
 #include "frame.h"
+#include "textesc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,38 @@ static int hsctl_connect(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* Every string of a reply in its terminal form (textesc.h, TERM|ESCAPED),
+ * in place.  Much of what hsd answers comes from elsewhere (peers' status,
+ * probe errors, alerts an IDS made from hostile input), and it reaches the
+ * operator's terminal through tables, --json and jq -r alike.  hsd escapes
+ * alerts already; well-formed escapes pass unchanged. */
+static int hsctl_term(json_t *v, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+	int rc = 0;
+
+	if (json_is_string(v)) {
+		char *s;
+		if ((rc = textesc_dup(json_string_value(v), json_string_length(v),
+				      TEXTESC_TERM | TEXTESC_ESCAPED, &s, err, errlen)))
+			return rc;
+		if (json_string_set(v, s))
+			rc = err_set(err, errlen, HS_ESYS, "out of memory");
+		free(s);
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, m)
+			if ((rc = hsctl_term(m, err, errlen)))
+				break;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			if ((rc = hsctl_term(m, err, errlen)))
+				break;
+	}
+	return rc;
+}
+
 int hsctl_call(struct hsctl *h, const char *cmd, json_t *args, json_t **result)
 {
 	char err[HS_ERRLEN];
@@ -49,13 +82,17 @@ int hsctl_call(struct hsctl *h, const char *cmd, json_t *args, json_t **result)
 		rc = frame_read_fd(fd, FRAME_MAX_CTL, &reply, err, sizeof(err));
 	if (!rc)
 		rc = ctl_reply_parse(reply, 1, &res, &more, err, sizeof(err));
-	if (!rc)
+	if (!rc && !(rc = hsctl_term(res, err, sizeof(err))))
 		*result = json_incref(res);
 	json_decref(reply);
 	json_decref(req);
 	close(fd);
-	if (rc)
-		fprintf(stderr, "hsctl: %s\n", err);
+	if (rc) {
+		/* The error text may carry a peer's words too. */
+		char shown[4 * HS_ERRLEN];
+		textesc_encode(shown, sizeof(shown), err, strlen(err), TEXTESC_TERM | TEXTESC_ESCAPED);
+		fprintf(stderr, "hsctl: %s\n", shown);
+	}
 	return err_exit_code(rc);
 }
 

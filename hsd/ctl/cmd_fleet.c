@@ -1,7 +1,14 @@
 /* cmd_fleet.c - hsctl bundle, deploy, alerts, instances. */
 #include "hsctl.h"
+#include "bundle.h"
+#include "bundle_sig.h"
 #include "ctl.h"
+#include "err.h"
+#include "fsutil.h"
+#include "opkey.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -21,12 +28,190 @@ static int no_more_args(const char *cmd, int argc, int want)
 	return 0;
 }
 
+/* bundle add and bundle sign take options after DIR as well as before it:
+ * "bundle add DIR --sig F" reads naturally.  Every option takes a value. */
+struct bundle_args {
+	const char *dir, *sig, *key, *out;
+};
+
+static int bundle_args(struct hsctl *h, const char *sub, int argc, char **argv,
+		       const char *usage, struct bundle_args *a)
+{
+	static const char *const names[] = { "sig", "key", "out" };
+	const char **slots[] = { &a->sig, &a->key, &a->out };
+	bool add = !strcmp(sub, "add"); /* add takes --sig; sign --key and --out */
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i], *eq;
+		bool found = false;
+		if (!strcmp(arg, "--json")) {
+			h->json = true;
+			continue;
+		}
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			fputs(usage, stdout);
+			return -1;
+		}
+		if (arg[0] != '-') {
+			if (a->dir) {
+				fprintf(stderr, "hsctl bundle %s: unexpected argument \"%s\"\n", sub, arg);
+				return 2;
+			}
+			a->dir = arg;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		for (size_t k = 0; k < 3 && !found; k++) {
+			size_t n = strlen(names[k]);
+			if (strncmp(arg, "--", 2) || strncmp(arg + 2, names[k], n) ||
+			    (arg[2 + n] && arg[2 + n] != '=') || add != (k == 0))
+				continue;
+			if (!eq && i + 1 >= argc)
+				break;
+			*slots[k] = eq ? eq + 1 : argv[++i];
+			found = true;
+		}
+		if (!found) {
+			fprintf(stderr, "hsctl bundle %s: %s: unknown option or missing value\n", sub, arg);
+			return 2;
+		}
+	}
+	if (!a->dir) {
+		fprintf(stderr, "hsctl bundle %s: missing argument DIR (see --help)\n", sub);
+		return 2;
+	}
+	return 0;
+}
+
+/* Replaced whole: a re-signed bundle's old signature is of no use. */
+static int write_sig(const char *path, const char *text, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644), rc = 0;
+
+	if (fd < 0)
+		return err_sys(err, errlen, "%s", path);
+	if (fs_write_all(fd, text, strlen(text)) < 0)
+		rc = err_sys(err, errlen, "%s: write", path);
+	if (close(fd) < 0 && !rc)
+		rc = err_sys(err, errlen, "%s: close", path);
+	return rc;
+}
+
+/* hsctl bundle sign DIR --key FILE [--out SIGFILE]: hash DIR exactly as
+ * hsd will (bundle_load_dir) and sign its id and hash. */
+static int bundle_sign(struct hsctl *h, const struct bundle_args *a)
+{
+	char err[HS_ERRLEN], out[PATH_MAX], key[OPKEY_PUB_B64_LEN + 1], *text = NULL;
+	struct bundle_sig sig;
+	struct bundle b;
+	struct opkey k;
+	int rc;
+
+	if (!a->key) {
+		fprintf(stderr, "hsctl bundle sign: --key FILE is required\n");
+		return 2;
+	}
+	if ((size_t)snprintf(out, sizeof(out), "%s", a->out ? a->out : a->dir) >= sizeof(out) ||
+	    (!a->out && (size_t)snprintf(out, sizeof(out), "%s/" BUNDLE_SIG_FILE, a->dir) >= sizeof(out))) {
+		fprintf(stderr, "hsctl bundle sign: path too long\n");
+		return 2;
+	}
+	if ((rc = bundle_load_dir(a->dir, &b, err, sizeof(err)))) {
+		fprintf(stderr, "hsctl bundle sign: %s: %s\n", a->dir, err);
+		return err_exit_code(rc);
+	}
+	rc = opkey_read(a->key, &k, err, sizeof(err));
+	if (!rc)
+		rc = bundle_sig_make(&k, b.id, b.hash, &sig, err, sizeof(err));
+	opkey_wipe(&k);
+	if (!rc && !(text = bundle_sig_format(&sig)))
+		rc = err_set(err, sizeof(err), HS_ESYS, "out of memory");
+	if (!rc)
+		rc = write_sig(out, text, err, sizeof(err));
+	free(text);
+	if (rc) {
+		fprintf(stderr, "hsctl bundle sign: %s\n", err);
+		bundle_free(&b);
+		return err_exit_code(rc);
+	}
+	opkey_pub_b64(sig.key, key);
+	if (h->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "id", b.id, "hash", b.hash, "key", key,
+				      "sig_file", out);
+		hsctl_print_json(j);
+		json_decref(j);
+	} else {
+		printf("bundle %s hash %s signed by %s: %s\n", b.id, b.hash, key, out);
+	}
+	bundle_free(&b);
+	return 0;
+}
+
+static int bundle_add(struct hsctl *h, const struct bundle_args *a)
+{
+	char path[PATH_MAX], sigfile[PATH_MAX + 16], err[HS_ERRLEN];
+	json_t *args, *r;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	/* hsd reads the directory itself: give it an absolute path. */
+	if (!realpath(a->dir, path)) {
+		fprintf(stderr, "hsctl bundle add: %s: no such directory\n", a->dir);
+		return 2;
+	}
+	snprintf(sigfile, sizeof(sigfile), "%s", a->sig ? a->sig : path);
+	if (!a->sig)
+		snprintf(sigfile, sizeof(sigfile), "%s/" BUNDLE_SIG_FILE, path);
+	/* A missing file is for hsd to refuse, naming where we looked. */
+	if (!(access(sigfile, F_OK) < 0 && errno == ENOENT) &&
+	    (rc = fs_read_file(sigfile, BUNDLE_SIG_TEXT_MAX, &text, &len, err, sizeof(err)))) {
+		fprintf(stderr, "hsctl bundle add: signature: %s\n", err);
+		return err_exit_code(rc);
+	}
+	args = json_pack("{s:s, s:s}", "path", path, "sig_file", sigfile);
+	if (text)
+		json_object_set_new(args, "sig", json_stringn(text, len));
+	free(text);
+	if ((rc = hsctl_call(h, "bundle.add", args, &r)))
+		return rc;
+	if (h->json)
+		hsctl_print_json(r);
+	else
+		printf("bundle %s stored\n", json_string_value(json_object_get(r, "id")));
+	json_decref(r);
+	return 0;
+}
+
+/* The signers, shortened: "ABCDEFGHIJK..." or "ABCDEFGHIJK... (revoked)". */
+static void print_signers(json_t *signers)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_array_size(signers))
+		fputs("unsigned", stdout);
+	json_array_foreach(signers, i, v) {
+		const char *key = json_string_value(json_object_get(v, "key"));
+		printf("%s%.11s...%s", i ? ", " : "", key ? key : "?",
+		       json_is_true(json_object_get(v, "operator")) ? "" : " (not an operator)");
+	}
+	putchar('\n');
+}
+
 int cmd_bundle(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: hsctl bundle add DIR | bundle list [--json]\n"
+		"usage: hsctl bundle add DIR [--sig SIGFILE] [--json]\n"
+		"       hsctl bundle sign DIR --key KEYFILE [--out SIGFILE] [--json]\n"
+		"       hsctl bundle list [--json]\n"
 		"add checks the IDS bundle in DIR (NAME-VERSION/bundle.json and its files,\n"
-		"see docs/bundles.md) and stores it on this host.\n";
+		"see docs/bundles.md) and its operator signature (default DIR/bundle.sig)\n"
+		"and stores both on this host.  sign hashes DIR as hsd does and writes the\n"
+		"signature of its id and hash with the operator key KEYFILE (hsctl keygen\n"
+		"--operator) to SIGFILE (default DIR/bundle.sig); it needs no hsd.\n";
+	struct bundle_args a;
 	json_t *r, *v;
 	size_t i;
 	int rc;
@@ -40,26 +225,13 @@ int cmd_bundle(struct hsctl *h, int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(sub, "add") || !strcmp(sub, "sign")) {
+		if ((rc = bundle_args(h, sub, argc, argv, usage, &a)))
+			return rc < 0 ? 0 : rc;
+		return !strcmp(sub, "add") ? bundle_add(h, &a) : bundle_sign(h, &a);
+	}
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
-	if (!strcmp(sub, "add")) {
-		char path[PATH_MAX];
-		if ((rc = no_more_args("bundle add", argc - 1, 1)))
-			return rc;
-		/* hsd reads the directory itself: give it an absolute path. */
-		if (!realpath(argv[1 + optind], path)) {
-			fprintf(stderr, "hsctl bundle add: %s: no such directory\n", argv[1 + optind]);
-			return 2;
-		}
-		if ((rc = hsctl_call(h, "bundle.add", json_pack("{s:s}", "path", path), &r)))
-			return rc;
-		if (h->json)
-			hsctl_print_json(r);
-		else
-			printf("bundle %s stored\n", json_string_value(json_object_get(r, "id")));
-		json_decref(r);
-		return 0;
-	}
 	if (!strcmp(sub, "list")) {
 		if ((rc = no_more_args("bundle list", argc - 1, 0)) ||
 		    (rc = hsctl_call(h, "bundle.list", NULL, &r)))
@@ -67,35 +239,49 @@ int cmd_bundle(struct hsctl *h, int argc, char **argv)
 		if (h->json) {
 			hsctl_print_json(r);
 		} else {
-			printf("%-24s %-16s %s\n", "BUNDLE", "VERSION", "HASH");
-			json_array_foreach(json_object_get(r, "bundles"), i, v)
-				printf("%-24s %-16s %.16s\n", json_string_value(json_object_get(v, "name")),
+			printf("%-24s %-16s %-16s %s\n", "BUNDLE", "VERSION", "HASH", "SIGNED BY");
+			json_array_foreach(json_object_get(r, "bundles"), i, v) {
+				printf("%-24s %-16s %.16s ", json_string_value(json_object_get(v, "name")),
 				       json_string_value(json_object_get(v, "version")),
 				       json_string_value(json_object_get(v, "hash")));
+				print_signers(json_object_get(v, "signers"));
+			}
 		}
 		json_decref(r);
 		return 0;
 	}
-	fprintf(stderr, "hsctl bundle: unknown subcommand \"%s\" (add, list)\n", sub);
+	fprintf(stderr, "hsctl bundle: unknown subcommand \"%s\" (add, sign, list)\n", sub);
 	return 2;
 }
 
 int cmd_deploy(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: hsctl deploy BUNDLE [--json]\n"
+		"usage: hsctl deploy BUNDLE [--key FILE] [--ttl SECONDS] [--json]\n"
 		"Starts the stored bundle NAME-VERSION on every host of the cluster, each in\n"
 		"a new audit space NAME@VERSION watching its server spaces, and waits until\n"
-		"every instance has reported its probe.  Exit status as hsctl rollout.\n";
-	char *args[] = { (char *)"rollout", NULL, (char *)"--deploy", (char *)"--wait", NULL };
-	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
+		"every instance has reported its probe.  The operator key FILE (default\n"
+		"$HSD_OPERATOR_KEY) signs it, as for hsctl rollout.  Exit status as hsctl rollout.\n";
+	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	int n = 0, rc;
 
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = no_more_args("deploy", argc, 1)))
-		return rc;
-	args[1] = argv[optind];
-	return cmd_rollout(h, 4, args);
+	for (int a = 1; a < argc; a++)
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(usage, stdout);
+			free(args);
+			return 0;
+		}
+	if (!args)
+		return 1;
+	/* hsctl rollout parses the rest: BUNDLE and options in any order. */
+	args[n++] = (char *)"rollout";
+	for (int a = 1; a < argc; a++)
+		args[n++] = argv[a];
+	args[n++] = (char *)"--deploy";
+	args[n++] = (char *)"--wait";
+	rc = cmd_rollout(h, n, args);
+	free(args);
+	return rc;
 }
 
 int cmd_instance(struct hsctl *h, int argc, char **argv)
@@ -131,7 +317,7 @@ int cmd_instance(struct hsctl *h, int argc, char **argv)
 		}
 	}
 	json_decref(r);
-	return 0;
+	return rc;
 }
 
 struct alerts_opts {
@@ -158,59 +344,93 @@ static int alerts_opt(int c, const char *arg, void *ctx)
 	return 0;
 }
 
+/* One alert: a line of text, or with --json a compact object (--follow)
+ * or an element of the one document printed at the end (into all). */
+static int alert_show(struct hsctl *h, json_t *v, json_t *all)
+{
+	if (all)
+		return json_array_append(all, v) ? (fprintf(stderr, "hsctl: out of memory\n"), 1) : 0;
+	if (h->json) {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!s) {
+			fprintf(stderr, "hsctl: out of memory\n");
+			return 1;
+		}
+		puts(s);
+		free(s);
+		return 0;
+	}
+	time_t t = (time_t)(json_integer_value(json_object_get(v, "at_ms")) / 1000);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime(&t));
+	printf("%s %-10s %-16s %s\n", stamp, json_string_value(json_object_get(v, "host")),
+	       json_string_value(json_object_get(v, "instance")),
+	       json_string_value(json_object_get(v, "line")));
+	return 0;
+}
+
 int cmd_alerts(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl alerts [--host HOST] [--last N] [--follow] [--json]\n"
 		"The latest N (default 100) alerts of this host's (or HOST's) IDS instances,\n"
-		"oldest first: time, instance, line.  --follow keeps printing new ones.\n";
+		"oldest first: time, instance, line.  --follow keeps printing new ones.\n"
+		"What an IDS printed is shown escaped: \\\\ for a backslash, \\xNN for a byte\n"
+		"that is not UTF-8 or a control character, \\u{XXXX} for a C1 or bidi control.\n";
 	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
 					       { "host", required_argument, NULL, 'H' },
 					       { "last", required_argument, NULL, 'l' }, { 0 } };
 	struct alerts_opts o = { false, NULL, 100 };
 	json_int_t after = -1; /* none yet: the latest N first */
+	json_t *all = NULL;    /* --json without --follow: one document */
 	int rc = hsctl_getopt(h, argc, argv, usage, opts, alerts_opt, &o);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if ((rc = no_more_args("alerts", argc, 0)))
 		return rc;
-	do {
+	if (h->json && !o.follow && !(all = json_array())) {
+		fprintf(stderr, "hsctl: out of memory\n");
+		return 1;
+	}
+	/* hsd may answer in pages ("truncated": escaped lines can be long):
+	 * each next one after the last id seen, for what is left of N. */
+	for (json_int_t left = o.last;;) {
 		json_t *r, *v;
 		size_t i;
-		json_t *args = json_pack("{s:I}", "last", (json_int_t)(after < 0 ? o.last : CTL_ALERTS_MAX));
+		json_int_t want = (after < 0 || !o.follow) ? left : CTL_ALERTS_MAX;
+		json_t *args = json_pack("{s:I}", "last", want);
 		if (after >= 0)
 			json_object_set_new(args, "after", json_integer(after));
 		if (o.host)
 			json_object_set_new(args, "host", json_string(o.host));
 		if ((rc = hsctl_call(h, "alerts", args, &r)))
-			return rc;
-		if (h->json && !o.follow) { /* one document, as every --json */
-			hsctl_print_json(r);
-			json_decref(r);
 			break;
-		}
-		if (after < 0)
-			after = 0; /* an empty first answer: follow from the start */
-		json_array_foreach(json_object_get(r, "alerts"), i, v) {
+		json_t *list = json_object_get(r, "alerts");
+		json_array_foreach(list, i, v) {
 			after = json_integer_value(json_object_get(v, "id"));
-			if (h->json) {
-				char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-				puts(s);
-				free(s);
-				continue;
-			}
-			time_t t = (time_t)(json_integer_value(json_object_get(v, "at_ms")) / 1000);
-			char stamp[32];
-			strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime(&t));
-			printf("%s %-10s %-16s %s\n", stamp, json_string_value(json_object_get(v, "host")),
-			       json_string_value(json_object_get(v, "instance")),
-			       json_string_value(json_object_get(v, "line")));
+			if ((rc = alert_show(h, v, all)))
+				break;
 		}
+		bool more = json_is_true(json_object_get(r, "truncated")) && json_array_size(list) > 0;
+		left -= (json_int_t)json_array_size(list);
 		json_decref(r);
 		fflush(stdout);
-		if (o.follow)
+		if (rc || (!o.follow && (!more || left <= 0)))
+			break;
+		if (after < 0)
+			after = 0; /* an empty first answer: follow from the start */
+		if (!more)
 			usleep(500 * 1000);
-	} while (o.follow);
-	return 0;
+	}
+	if (all && !rc) {
+		json_t *doc = json_pack("{s:O}", "alerts", all);
+		if (doc)
+			hsctl_print_json(doc);
+		else
+			rc = (fprintf(stderr, "hsctl: out of memory\n"), 1);
+		json_decref(doc);
+	}
+	json_decref(all);
+	return rc;
 }

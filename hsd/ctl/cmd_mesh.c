@@ -23,7 +23,8 @@ int cmd_routes(struct hsctl *h, int argc, char **argv)
 	static const char usage[] =
 		"usage: hsctl routes [--json]\n"
 		"The overlay routes of this host's mesh: prefix, next hop, origin, metric,\n"
-		"sequence number, age of the last update.\n";
+		"sequence number, age of the last update; and how many announcements were\n"
+		"dropped as hijacks (a prefix outside the overlay, or not its origin's).\n";
 	json_t *r, *v;
 	size_t i;
 	int rc = mesh_cmd(h, argc, argv, "routes", usage, &r);
@@ -42,6 +43,11 @@ int cmd_routes(struct hsctl *h, int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(v, "metric")),
 			       (long long)json_integer_value(json_object_get(v, "seqno")),
 			       json_integer_value(json_object_get(v, "age_ms")) / 1000.0);
+		json_t *hj = json_object_get(r, "hijacks");
+		printf("hijacks dropped: %lld (outside-overlay %lld, wrong-origin %lld)\n",
+		       (long long)json_integer_value(json_object_get(r, "hijacks_dropped")),
+		       (long long)json_integer_value(json_object_get(hj, "outside-overlay")),
+		       (long long)json_integer_value(json_object_get(hj, "wrong-origin")));
 	}
 	json_decref(r);
 	return 0;
@@ -52,7 +58,8 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 	static const char usage[] =
 		"usage: hsctl peers [--json]\n"
 		"This host's mesh links: neighbour, liveness (hsroute hellos), last\n"
-		"WireGuard handshake, bytes received and sent.\n";
+		"WireGuard handshake, bytes received and sent, route announcements from\n"
+		"it dropped as hijacks.\n";
 	json_t *r, *v;
 	size_t i;
 	int rc = mesh_cmd(h, argc, argv, "peers", usage, &r);
@@ -63,7 +70,8 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 		hsctl_print_json(r);
 	} else {
 		time_t now = time(NULL);
-		printf("%-8s %-12s %-5s %10s %12s %12s\n", "LINK", "HOST", "ALIVE", "HANDSHAKE", "RX", "TX");
+		printf("%-8s %-12s %-5s %10s %12s %12s %8s\n", "LINK", "HOST", "ALIVE", "HANDSHAKE", "RX", "TX",
+		       "HIJACKS");
 		json_array_foreach(json_object_get(r, "peers"), i, v) {
 			json_int_t hs = json_integer_value(json_object_get(v, "last_handshake"));
 			char ago[32];
@@ -71,12 +79,13 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 				snprintf(ago, sizeof(ago), "%llds ago", (long long)(now - hs));
 			else
 				snprintf(ago, sizeof(ago), "never");
-			printf("%-8s %-12s %-5s %10s %12lld %12lld\n",
+			printf("%-8s %-12s %-5s %10s %12lld %12lld %8lld\n",
 			       json_string_value(json_object_get(v, "link")),
 			       json_string_value(json_object_get(v, "host")),
 			       json_is_true(json_object_get(v, "alive")) ? "yes" : "no", ago,
 			       (long long)json_integer_value(json_object_get(v, "rx_bytes")),
-			       (long long)json_integer_value(json_object_get(v, "tx_bytes")));
+			       (long long)json_integer_value(json_object_get(v, "tx_bytes")),
+			       (long long)json_integer_value(json_object_get(v, "hijacks_dropped")));
 		}
 	}
 	json_decref(r);

@@ -10,7 +10,9 @@
 
 static const char usage[] =
 	"usage: hsctl rollout BUNDLE [--canary [HOST]] [--max-parallel N] [--soak SECONDS] [--wait]\n"
-	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort | undo\n"
+	"                     [--key FILE] [--ttl SECONDS]\n"
+	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort\n"
+	"       hsctl rollout undo [--key FILE] [--ttl SECONDS]\n"
 	"\n"
 	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
 	"with --canary, the canary host (HOST, or this one) first and alone, soaking\n"
@@ -22,7 +24,12 @@ static const char usage[] =
 	"if it cannot, it keeps its old version (behind).  abort: before the commit,\n"
 	"roll back; after it, stop waiting for the hosts not yet switched.\n"
 	"--wait follows it to the end.  Exit status: 0 done, 4 failed and rolled back,\n"
-	"5 aborted, 6 partial (some hosts behind), 2 bad input.\n";
+	"5 aborted, 6 partial (some hosts behind), 2 bad input.\n"
+	"\n"
+	"A rollout, deploy or undo is an intent the operator's key signs (--key FILE,\n"
+	"default $HSD_OPERATOR_KEY; made by hsctl keygen --operator): every host checks\n"
+	"each step it is asked to take against it.  It expires after --ttl SECONDS\n"
+	"(default 3600): a rollout must finish by then.\n";
 
 #define EXIT_FAILED 4
 #define EXIT_ABORTED 5
@@ -168,9 +175,6 @@ static int rollout_simple(struct hsctl *h, const char *sub)
 			       json_string_value(json_object_get(v, "bundle")),
 			       json_string_value(json_object_get(v, "state")),
 			       json_string_value(json_object_get(v, "error")));
-	} else if (!strcmp(sub, "undo")) {
-		printf("rollout %lld started back to %s\n", (long long)json_integer_value(json_object_get(r, "id")),
-		       json_string_value(json_object_get(r, "bundle")));
 	} else {
 		printf("rollout: %s done\n", sub);
 	}
@@ -183,7 +187,8 @@ static int rollout_simple(struct hsctl *h, const char *sub)
 static bool words_after(int argc, char **argv, int from)
 {
 	for (int a = from; a < argc; a++) {
-		if (!strcmp(argv[a], "--max-parallel") || !strcmp(argv[a], "--soak"))
+		if (!strcmp(argv[a], "--max-parallel") || !strcmp(argv[a], "--soak") ||
+		    !strcmp(argv[a], "--key") || !strcmp(argv[a], "--ttl"))
 			a++;
 		else if (argv[a][0] != '-')
 			return true;
@@ -193,11 +198,11 @@ static bool words_after(int argc, char **argv, int from)
 
 int cmd_rollout(struct hsctl *h, int argc, char **argv)
 {
-	static const char *const simple[] = { "history", "pause", "resume", "abort", "undo" };
-	const char *bundle = NULL, *canary = NULL;
-	bool want_canary = false, wait = false, deploy = false;
-	long max_parallel = 1, soak = 0;
-	json_t *r;
+	static const char *const simple[] = { "history", "pause", "resume", "abort" };
+	const char *bundle = NULL, *canary = NULL, *key = NULL;
+	bool want_canary = false, wait = false, deploy = false, undo = false;
+	long max_parallel = 1, soak = 0, ttl = -1; /* -1: hsd's default */
+	json_t *r, *intent;
 	int rc;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -222,8 +227,9 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 				}
 			return rollout_simple(h, argv[1]);
 		}
+	undo = !strcmp(argv[1], "undo");
 	/* BUNDLE and options in any order; --canary takes an optional HOST. */
-	for (int a = 1; a < argc; a++) {
+	for (int a = 1 + undo; a < argc; a++) {
 		const char *o = argv[a];
 		char *end;
 		if (!strcmp(o, "--canary")) {
@@ -241,25 +247,28 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 			wait = true;
 		} else if (!strcmp(o, "--json")) {
 			h->json = true;
-		} else if ((!strcmp(o, "--max-parallel") || !strcmp(o, "--soak")) && a + 1 < argc) {
+		} else if (!strcmp(o, "--key") && a + 1 < argc) {
+			key = argv[++a];
+		} else if ((!strcmp(o, "--max-parallel") || !strcmp(o, "--soak") ||
+			    !strcmp(o, "--ttl")) && a + 1 < argc) {
 			long v = strtol(argv[a + 1], &end, 10);
 			if (*end || v < 0) {
 				fprintf(stderr, "hsctl rollout: %s: \"%s\" is not a number\n", o, argv[a + 1]);
 				return 2;
 			}
-			*(!strcmp(o, "--soak") ? &soak : &max_parallel) = v;
+			*(!strcmp(o, "--soak") ? &soak : !strcmp(o, "--ttl") ? &ttl : &max_parallel) = v;
 			a++;
 		} else if (o[0] == '-') {
 			fprintf(stderr, "hsctl rollout: %s: unknown option or missing value (see --help)\n", o);
 			return 2;
-		} else if (!bundle) {
+		} else if (!bundle && !undo) {
 			bundle = o;
 		} else {
 			fprintf(stderr, "hsctl rollout: unexpected argument \"%s\"\n", o);
 			return 2;
 		}
 	}
-	if (!bundle) {
+	if (!bundle && !undo) {
 		fprintf(stderr, "hsctl rollout: bundle: missing (NAME-VERSION)\n");
 		return 2;
 	}
@@ -267,13 +276,44 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		fprintf(stderr, "hsctl rollout: --canary: empty host name\n");
 		return 2;
 	}
-	json_t *args = json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
-				 (json_int_t)max_parallel, "soak", (json_int_t)soak);
+	if (undo && (want_canary || deploy || soak || max_parallel != 1)) {
+		fprintf(stderr, "hsctl rollout undo: goes back as the last rollout went; "
+				"takes only --key, --ttl, --wait, --json\n");
+		return 2;
+	}
+	if (deploy && (want_canary || soak || max_parallel != 1)) {
+		fprintf(stderr, "hsctl deploy: every host at once; takes only --key, --ttl, --json\n");
+		return 2;
+	}
+	json_t *plan = undo ? json_pack("{s:s, s:b}", "kind", "rollout", "undo", 1)
+			    : json_pack("{s:s, s:s}", "kind", deploy ? "deploy" : "rollout",
+					"bundle", bundle);
+	json_t *args = undo ? json_object()
+			    : json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
+					(json_int_t)max_parallel, "soak", (json_int_t)soak);
+	if (ttl >= 0)
+		json_object_set_new(plan, "ttl", json_integer(ttl));
 	/* --canary alone: hsd picks its own host, the one it can always reach. */
-	if (want_canary)
+	if (want_canary) {
 		json_object_set_new(args, "canary", canary ? json_string(canary) : json_true());
-	if ((rc = hsctl_call(h, deploy ? "deploy" : "rollout", args, &r)))
+		json_object_set(plan, "canary", json_object_get(args, "canary"));
+	}
+	if ((rc = hsctl_intent(h, key, plan, bundle, &intent))) {
+		json_decref(args);
 		return rc;
+	}
+	json_object_set_new(args, "intent", intent);
+	if ((rc = hsctl_call(h, undo ? "rollout.undo" : deploy ? "deploy" : "rollout", args, &r)))
+		return rc;
+	if (undo) {
+		bundle = json_string_value(json_object_get(r, "bundle"));
+		if (!wait && !h->json) {
+			printf("rollout %lld started back to %s\n",
+			       (long long)json_integer_value(json_object_get(r, "id")), bundle);
+			json_decref(r);
+			return 0;
+		}
+	}
 	json_int_t id = json_integer_value(json_object_get(r, "id"));
 	if (!wait) {
 		const char *c = json_string_value(json_object_get(r, "canary"));

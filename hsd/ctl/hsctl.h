@@ -32,6 +32,13 @@ int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
 
 void hsctl_print_json(const json_t *v);
 
+/* An operator-signed intent (intent_sign.c): asks hsd for the plan
+ * (intent.plan with plan_args, stolen), checks it starts bundle (unless
+ * NULL: an undo, whose bundle hsd finds), signs it with the key at key_path
+ * (NULL: $HSD_OPERATOR_KEY).  Returns an exit code; prints errors. */
+int hsctl_intent(struct hsctl *h, const char *key_path, json_t *plan_args, const char *bundle,
+		 json_t **env);
+
 int cmd_status(struct hsctl *h, int argc, char **argv);
 int cmd_keygen(struct hsctl *h, int argc, char **argv);
 int cmd_space(struct hsctl *h, int argc, char **argv);

@@ -1,15 +1,21 @@
 /* bundles.c - the IDS bundles stored on this host.
  *
- * `hsctl bundle add DIR` loads and checks DIR (hsd/fleet/bundle.c), copies
- * it atomically to STATE/bundles/NAME-VERSION and records it.  A bundle id
- * stored once never changes content: adding the same id with another hash
- * is refused.
+ * `hsctl bundle add DIR` loads and checks DIR (hsd/fleet/bundle.c), checks
+ * the operator's signature of its id and hash against the cluster's
+ * operators, copies it atomically to STATE/bundles/NAME-VERSION and records
+ * it with the signature.  A bundle id stored once never changes content:
+ * adding the same id with another hash is refused.  Every start checks the
+ * stored signature again against the operators of that moment, and the
+ * hash against the files, so neither a revoked key nor a file changed in
+ * the store runs.
  */
 #include "bundles.h"
 #include "control.h"
 #include "daemon.h"
 #include "err.h"
 #include "fsutil.h"
+#include "jmsg.h"
+#include "store_bundles.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -28,6 +34,7 @@ int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 	sqlite3_stmt *q;
 	int found;
 
+	memset(out, 0, sizeof(*out)); /* bundle_free is safe after any failure */
 	if (sqlite3_prepare_v2(d->store->db, "SELECT 1 FROM bundles WHERE id = ?", -1, &q, NULL))
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -39,27 +46,73 @@ int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 	return bundle_load_dir(dir, out, err, errlen);
 }
 
-/* Record a bundle already copied into the store. */
-int bundles_record(struct hsd *d, const struct bundle *b, char *err, size_t errlen)
+int bundles_check_sig(struct hsd *d, const char *id, const char *hash, const char *sig_text,
+		      size_t sig_len, const char *sig_from, struct bundle_sig *sig, char *err,
+		      size_t errlen)
 {
-	sqlite3_stmt *q;
+	char why[HS_ERRLEN], qid[80];
+
+	/* id may be another host's, not checked yet: quoted. */
+	jmsg_quote(id, qid, sizeof(qid));
+	if (!sig_text)
+		return err_set(err, errlen, HS_EINPUT, "bundle %s: signature: no signature (%s)", qid,
+			       sig_from ? sig_from : "none sent");
+	if (bundle_sig_parse(sig_text, sig_len, sig, why, sizeof(why)) < 0)
+		return err_set(err, errlen, HS_EINPUT, "bundle %s: %s%s%s%s", qid, why,
+			       sig_from ? " (" : "", sig_from ? sig_from : "", sig_from ? ")" : "");
+	return bundle_sig_check(sig, id, hash, &d->cluster, err, errlen);
+}
+
+int bundles_verify(struct hsd *d, const struct bundle *b, struct bundle_sig *sig, char *err,
+		   size_t errlen)
+{
+	struct store_sig *v;
+	struct bundle_sig s;
+	size_t n;
 	int rc;
 
-	if (sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO bundles(id, name, version, hash, added_at) VALUES (?, ?, ?, ?, ?) "
-		"ON CONFLICT(id) DO NOTHING", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
-	sqlite3_bind_text(q, 1, b->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, b->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, b->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, b->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, store_now_ms());
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0
-		: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
-	sqlite3_finalize(q);
-	if (!rc)
-		store_event(d->store, "bundle.add", b->id, b->hash, NULL, 0);
+	if ((rc = store_bundle_sigs(d->store, b->id, &v, &n, err, errlen)))
+		return rc;
+	rc = err_set(err, errlen, HS_EINPUT,
+		     "bundle %s: signature: none stored (add it again: hsctl bundle add DIR --sig FILE)",
+		     b->id);
+	/* Any one signature by a current operator will do; the message is
+	 * the last failure's. */
+	for (size_t i = 0; i < n && rc; i++) {
+		if (bundle_sig_from_b64(v[i].key, v[i].sig, &s) < 0) {
+			rc = err_set(err, errlen, HS_EINPUT, "bundle %s: signature: stored one is malformed",
+				     b->id);
+			continue;
+		}
+		rc = bundle_sig_check(&s, b->id, b->hash, &d->cluster, err, errlen);
+	}
+	free(v);
+	if (!rc && sig)
+		*sig = s;
 	return rc;
+}
+
+int bundles_load_signed(struct hsd *d, const char *id, struct bundle *out, char *err,
+			size_t errlen)
+{
+	int rc = bundles_load(d, id, out, err, errlen);
+
+	if (!rc && (rc = bundles_verify(d, out, NULL, err, errlen)))
+		bundle_free(out);
+	return rc;
+}
+
+/* Record a bundle already copied into the store, with its signature. */
+int bundles_record(struct hsd *d, const struct bundle *b, const struct bundle_sig *sig,
+		   char *err, size_t errlen)
+{
+	char key[OPKEY_PUB_B64_LEN + 1], s64[OPKEY_SIG_B64_LEN + 1];
+	struct store_sig row;
+
+	bundle_sig_to_b64(sig, key, s64);
+	snprintf(row.key, sizeof(row.key), "%s", key);
+	snprintf(row.sig, sizeof(row.sig), "%s", s64);
+	return store_bundle_add(d->store, b->id, b->name, b->version, b->hash, &row, err, errlen);
 }
 
 int fs_mkdir_bundles(struct hsd *d, char *err, size_t errlen)
@@ -69,19 +122,24 @@ int fs_mkdir_bundles(struct hsd *d, char *err, size_t errlen)
 	return fs_mkdir_p(dir, 0700, err, errlen);
 }
 
-int bundles_add_dir(struct hsd *d, const char *src, struct bundle *out, char *err,
-		    size_t errlen)
+int bundles_add_dir(struct hsd *d, const char *src, const char *sig_text, size_t sig_len,
+		    const char *sig_from, struct bundle *out, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], dst[PATH_MAX];
+	struct bundle_sig sig;
 	int rc;
 
 	bundles_dir(d, NULL, dir, sizeof(dir));
 	if ((rc = bundle_load_dir(src, out, err, errlen)))
 		return rc;
 	bundles_dir(d, out->id, dst, sizeof(dst));
-	if ((rc = fs_mkdir_p(dir, 0700, err, errlen)) ||
+	/* The signature first: nothing is written for an unsigned bundle.
+	 * bundle_copy then insists the files still hash to what was signed. */
+	if ((rc = bundles_check_sig(d, out->id, out->hash, sig_text, sig_len, sig_from, &sig,
+				    err, errlen)) ||
+	    (rc = fs_mkdir_p(dir, 0700, err, errlen)) ||
 	    (rc = bundle_copy(out, src, dst, err, errlen)) ||
-	    (rc = bundles_record(d, out, err, errlen)))
+	    (rc = bundles_record(d, out, &sig, err, errlen)))
 		bundle_free(out);
 	return rc;
 }
@@ -91,18 +149,42 @@ static int cmd_bundle_add(struct hsd *d, const struct ctl_request *req,
 			  size_t errlen)
 {
 	const char *path = json_string_value(json_object_get(req->args, "path"));
+	json_t *sig = json_object_get(req->args, "sig");
+	const char *sig_from = json_string_value(json_object_get(req->args, "sig_file"));
 	struct bundle b;
 	int rc;
 
 	(void)call;
 	if (!path || path[0] != '/')
 		return err_set(err, errlen, HS_EINPUT, "path: missing or not absolute");
-	if ((rc = bundles_add_dir(d, path, &b, err, errlen)))
+	if (sig && !json_is_string(sig))
+		return err_set(err, errlen, HS_EINPUT, "sig: expected the signature file's text");
+	if ((rc = bundles_add_dir(d, path, json_string_value(sig), json_string_length(sig),
+				  sig_from, &b, err, errlen)))
 		return rc;
 	*result = json_pack("{s:s, s:s, s:s, s:s}", "id", b.id, "name", b.name,
 			    "version", b.version, "hash", b.hash);
 	bundle_free(&b);
 	return 0;
+}
+
+/* The signers of one bundle: each key, and whether it is an operator now. */
+static json_t *signers(struct hsd *d, const char *id)
+{
+	struct store_sig *v = NULL;
+	struct bundle_sig s;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	if (store_bundle_sigs(d->store, id, &v, &n, NULL, 0))
+		return arr;
+	for (size_t i = 0; i < n; i++) {
+		bool op = bundle_sig_from_b64(v[i].key, v[i].sig, &s) == 0 &&
+			  cluster_is_operator(&d->cluster, s.key);
+		json_array_append_new(arr, json_pack("{s:s, s:b}", "key", v[i].key, "operator", op));
+	}
+	free(v);
+	return arr;
 }
 
 static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
@@ -121,12 +203,13 @@ static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	}
 	while (sqlite3_step(q) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}",
 			"id", (const char *)sqlite3_column_text(q, 0),
 			"name", (const char *)sqlite3_column_text(q, 1),
 			"version", (const char *)sqlite3_column_text(q, 2),
 			"hash", (const char *)sqlite3_column_text(q, 3),
-			"added_ms", (json_int_t)sqlite3_column_int64(q, 4)));
+			"added_ms", (json_int_t)sqlite3_column_int64(q, 4),
+			"signers", signers(d, (const char *)sqlite3_column_text(q, 0))));
 	sqlite3_finalize(q);
 	*result = json_pack("{s:o}", "bundles", arr);
 	return 0;

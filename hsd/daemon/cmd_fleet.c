@@ -4,10 +4,18 @@
 #include "daemon.h"
 #include "err.h"
 #include "fleet.h"
+#include "frame.h"
 #include "instances.h"
 #include "rollout.h"
+#include "textesc.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* An alerts reply stays this far below the control frame limit (the
+ * envelope, and a relay through another host, need a little room). */
+#define ALERTS_REPLY_BUDGET (FRAME_MAX_CTL - 64 * 1024)
 
 /* Start the bundle on every host: a rollout with no canary wait and every
  * host at once (where an older version runs, it is replaced with no gap). */
@@ -20,7 +28,9 @@ static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
 	(void)call;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
-	return rollout_start(d, bundle, NULL, (int)d->cluster.nhosts, 0, result, err, errlen);
+	return rollout_start(d, bundle, NULL, (int)d->cluster.nhosts, 0,
+			     json_object_get(req->args, "intent"), INTENT_DEPLOY, result, err,
+			     errlen);
 }
 
 static int cmd_verify(struct hsd *d, const struct ctl_request *req,
@@ -76,12 +86,53 @@ static int arg_int(json_t *args, const char *key, json_int_t lo, json_int_t hi, 
 	return 0;
 }
 
+/* A stored column as escaped text: what an IDS printed is raw bytes
+ * (instances.c), maybe not UTF-8, maybe terminal controls; jansson would
+ * refuse the first and print the second. */
+static int alert_col(sqlite3_stmt *q, int col, char **out, char *err, size_t errlen)
+{
+	const void *p = sqlite3_column_blob(q, col);
+	int n = sqlite3_column_bytes(q, col);
+
+	return textesc_dup(p ? p : "", p ? (size_t)n : 0, TEXTESC_TERM, out, err, errlen);
+}
+
+/* One alert row as JSON, and a bound on its size once encoded; NULL and
+ * err when out of memory. */
+static json_t *alert_json(sqlite3_stmt *q, size_t *size, char *err, size_t errlen)
+{
+	char *host = NULL, *inst = NULL, *line = NULL;
+	json_t *a = NULL;
+
+	if (alert_col(q, 2, &host, err, errlen) || alert_col(q, 3, &inst, err, errlen) ||
+	    alert_col(q, 4, &line, err, errlen))
+		goto out;
+	a = json_pack("{s:I, s:I, s:s, s:s, s:s}",
+		"id", (json_int_t)sqlite3_column_int64(q, 0),
+		"at_ms", (json_int_t)sqlite3_column_int64(q, 1),
+		"host", host, "instance", inst, "line", line);
+	if (!a)
+		err_set(err, errlen, HS_ESYS, "alerts: out of memory");
+	/* Escaped text holds no control character, so JSON at most doubles
+	 * it (backslashes, quotes); 96 covers the keys and numbers. */
+	*size = 2 * (strlen(host) + strlen(inst) + strlen(line)) + 96;
+out:
+	free(host);
+	free(inst);
+	free(line);
+	return a;
+}
+
 /* Without "after": the latest "last" alerts (default 1000).  With it: the
  * oldest "last" after that id, so a follower never skips any.  Both in
- * id order. */
+ * id order.  Escaping may make a line four times longer, so a reply stops
+ * short of the frame limit with "truncated": true; the caller asks again
+ * after the last id it got (for the latest N: with last = what is left). */
 int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	json_int_t after = -1, last = 1000;
+	size_t used = 0, size = 0;
+	bool cut = false;
 	sqlite3_stmt *q;
 	int rc;
 
@@ -97,16 +148,32 @@ int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t
 	sqlite3_bind_int64(q, 1, after);
 	sqlite3_bind_int64(q, 2, last);
 	json_t *arr = json_array();
-	while (sqlite3_step(q) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:s}",
-			"id", (json_int_t)sqlite3_column_int64(q, 0),
-			"at_ms", (json_int_t)sqlite3_column_int64(q, 1),
-			"host", (const char *)sqlite3_column_text(q, 2),
-			"instance", (const char *)sqlite3_column_text(q, 3),
-			"line", (const char *)sqlite3_column_text(q, 4)));
+	if (!arr) {
+		sqlite3_finalize(q);
+		return err_set(err, errlen, HS_ESYS, "alerts: out of memory");
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *a = alert_json(q, &size, err, errlen);
+		if (!a)
+			break; /* never an alert left out silently: the reply fails */
+		if (used && used + size > ALERTS_REPLY_BUDGET) {
+			json_decref(a);
+			cut = true;
+			break;
+		}
+		json_array_append_new(arr, a);
+		used += size;
+	}
+	if (!cut && rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			err_set(err, errlen, HS_ESYS, "store: alerts: %s", sqlite3_errmsg(d->store->db));
+		sqlite3_finalize(q);
+		json_decref(arr);
+		return HS_ESYS;
+	}
 	sqlite3_finalize(q);
-	*result = json_pack("{s:o}", "alerts", arr);
-	return 0;
+	*result = json_pack("{s:o, s:b}", "alerts", arr, "truncated", cut);
+	return *result ? 0 : err_set(err, errlen, HS_ESYS, "alerts: out of memory");
 }
 
 static int cmd_instances(struct hsd *d, const struct ctl_request *req,

@@ -2,6 +2,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "err.h"
+#include "intents.h"
 #include "rollout.h"
 
 #include <string.h>
@@ -23,7 +24,8 @@ static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct cont
 		return err_set(err, errlen, HS_EINPUT, "canary: must be a host name or true");
 	return rollout_start(d, bundle, canary && *canary ? canary : NULL,
 			     mp ? (int)json_integer_value(mp) : 1,
-			     soak ? (int)json_integer_value(soak) : 0, result, err, errlen);
+			     soak ? (int)json_integer_value(soak) : 0, json_object_get(a, "intent"),
+			     INTENT_ROLLOUT, result, err, errlen);
 }
 
 static json_t *rows_json(sqlite3_stmt *q)
@@ -117,32 +119,76 @@ RO_CTL(cmd_rollout_pause, "pause")
 RO_CTL(cmd_rollout_resume, "resume")
 RO_CTL(cmd_rollout_abort, "abort")
 
-/* Undo the last finished rollout: roll out the version it replaced. */
-static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
-			    struct control_call *call, json_t **result, char *err,
-			    size_t errlen)
+/* What an undo rolls out: the version the last finished rollout replaced,
+ * with its canary and parallelism. */
+static int undo_target(struct hsd *d, char bundle[80], char canary[40], int *max_parallel,
+		       char *err, size_t errlen)
 {
-	(void)call;
 	json_t *last = query(d, "SELECT r.id, r.name, r.canary, r.max_parallel, "
 			        "(SELECT old_instance FROM rollout_hosts h WHERE h.rollout = r.id "
 			        " AND old_instance != '' LIMIT 1) AS old FROM rollouts r "
 			        "WHERE state IN ('done', 'partial') ORDER BY id DESC LIMIT 1", -1);
 	json_t *row = json_array_get(last, 0);
 	const char *old = json_string_value(json_object_get(row, "old"));
-	int rc;
 
-	(void)req;
 	if (!row || !old || !strchr(old, '@')) {
 		json_decref(last);
 		return err_set(err, errlen, HS_EINPUT, "rollout: no finished rollout with a version to go back to");
 	}
-	char bundle[80];
-	snprintf(bundle, sizeof(bundle), "%s", old);
+	snprintf(bundle, 80, "%s", old);
 	*strchr(bundle, '@') = '-';
-	rc = rollout_start(d, bundle, json_string_value(json_object_get(row, "canary")),
-			   (int)json_integer_value(json_object_get(row, "max_parallel")), 0,
-			   result, err, errlen);
+	snprintf(canary, 40, "%s", json_string_value(json_object_get(row, "canary")));
+	*max_parallel = (int)json_integer_value(json_object_get(row, "max_parallel"));
 	json_decref(last);
+	return 0;
+}
+
+/* Undo the last finished rollout: roll out the version it replaced. */
+static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
+			    struct control_call *call, json_t **result, char *err,
+			    size_t errlen)
+{
+	char bundle[80], canary[40];
+	int max_parallel, rc;
+
+	(void)call;
+	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)))
+		return rc;
+	return rollout_start(d, bundle, canary, max_parallel, 0,
+			     json_object_get(req->args, "intent"), INTENT_ROLLOUT, result, err,
+			     errlen);
+}
+
+/* The intent an operator's hsctl signs for a rollout, deploy or undo
+ * ("undo": true; the bundle is the one undo_target finds). */
+static int cmd_intent_plan(struct hsd *d, const struct ctl_request *req,
+			   struct control_call *call, json_t **result, char *err,
+			   size_t errlen)
+{
+	json_t *a = req->args, *cv = json_object_get(a, "canary"), *ttl = json_object_get(a, "ttl");
+	const char *kind = json_string_value(json_object_get(a, "kind"));
+	const char *bundle = json_string_value(json_object_get(a, "bundle"));
+	const char *canary = json_is_true(cv) ? d->cluster.hosts[d->self].name : json_string_value(cv);
+	char undo_bundle[80], undo_canary[40];
+	json_t *obj;
+	int max_parallel, rc;
+
+	(void)call;
+	if (json_is_true(json_object_get(a, "undo"))) {
+		if ((rc = undo_target(d, undo_bundle, undo_canary, &max_parallel, err, errlen)))
+			return rc;
+		bundle = undo_bundle;
+		canary = undo_canary;
+	}
+	if (!bundle)
+		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
+	if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
+		    json_integer_value(ttl) > INTENT_TTL_MAX))
+		return err_set(err, errlen, HS_EINPUT, "--ttl: want 1..%d seconds", INTENT_TTL_MAX);
+	rc = intents_plan(d, kind, bundle, canary, ttl ? (int)json_integer_value(ttl)
+			  : INTENTS_TTL_DEFAULT, &obj, err, errlen);
+	if (!rc)
+		*result = json_pack("{s:o}", "intent", obj);
 	return rc;
 }
 
@@ -154,5 +200,6 @@ const struct control_cmd control_rollout_cmds[] = {
 	{ "rollout.resume", cmd_rollout_resume },
 	{ "rollout.abort", cmd_rollout_abort },
 	{ "rollout.undo", cmd_rollout_undo },
+	{ "intent.plan", cmd_intent_plan },
 	{ NULL, NULL },
 };

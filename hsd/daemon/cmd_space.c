@@ -45,6 +45,7 @@ static int string_array(json_t *arr, const char *field, const char ***out,
 	return 0;
 }
 
+/* A limit: absent is the default, "max" is none (where allowed). */
 static int int_arg(json_t *args, const char *key, const char *field, int64_t *out,
 		   char *err, size_t errlen)
 {
@@ -52,8 +53,12 @@ static int int_arg(json_t *args, const char *key, const char *field, int64_t *ou
 	*out = 0;
 	if (!v)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return err_set(err, errlen, HS_EINPUT, "%s: not a non-negative number", field);
+	if (json_is_string(v) && strcmp(json_string_value(v), "max") == 0) {
+		*out = SPACE_LIMIT_NONE;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return err_set(err, errlen, HS_EINPUT, "%s: not a positive number or \"max\"", field);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -75,8 +80,11 @@ static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
 	if (!kind || (strcmp(kind, "server") && strcmp(kind, "audit")))
 		return err_set(err, errlen, HS_EINPUT, "--kind: must be server or audit");
 	sr.kind = strcmp(kind, "audit") ? SPACE_SERVER : SPACE_AUDIT;
-	if ((rc = int_arg(req->args, "memory", "--memory", &sr.memory, err, errlen)) ||
-	    (rc = int_arg(req->args, "pids", "--pids", &sr.pids, err, errlen)) ||
+	if ((rc = int_arg(req->args, "memory", "--memory", &sr.lim.memory, err, errlen)) ||
+	    (rc = int_arg(req->args, "pids", "--pids", &sr.lim.pids, err, errlen)) ||
+	    (rc = int_arg(req->args, "disk", "--disk", &sr.lim.disk, err, errlen)) ||
+	    (rc = int_arg(req->args, "tmpfs", "--tmpfs", &sr.lim.tmpfs, err, errlen)) ||
+	    (rc = int_arg(req->args, "log_size", "--log-size", &sr.lim.log, err, errlen)) ||
 	    (rc = string_array(json_object_get(req->args, "publish"), "--publish",
 			       &sr.publish, &sr.npublish, err, errlen)))
 		return rc;

@@ -57,6 +57,23 @@ static int hsd_check_key(const struct hsd *d, const struct cluster *c, int self,
 	return 0;
 }
 
+/* This host's prefix and the overlay address its mesh, its router's own
+ * announcement and every audit space: they change with a restart only. */
+static int hsd_check_addresses(const struct hsd *d, const struct cluster *c, int self,
+			       char *err, size_t errlen)
+{
+	const struct cluster_host *now = &d->cluster.hosts[d->self], *next = &c->hosts[self];
+
+	if (c->overlay != d->cluster.overlay || c->overlay_len != d->cluster.overlay_len)
+		return err_set(err, errlen, HS_EINPUT,
+			       "%s: overlay: cannot change while hsd runs; restart hsd", d->opt.join);
+	if (next->prefix != now->prefix || next->prefix_len != now->prefix_len)
+		return err_set(err, errlen, HS_EINPUT,
+			       "%s: hosts[%d].prefix: this host's prefix cannot change while hsd "
+			       "runs; restart hsd", d->opt.join, self);
+	return 0;
+}
+
 /* The private key: required with --join (it must match cluster.json);
  * generated on first start of the embedded single-host cluster. */
 static int hsd_load_key(struct hsd *d, char *err, size_t errlen)
@@ -212,7 +229,8 @@ int hsd_reload(struct hsd *d, char *err, size_t errlen)
 	}
 	if ((rc = hsd_load_cluster(&d->opt, NULL, &next, &self, err, errlen)))
 		return rc;
-	if ((rc = hsd_check_key(d, &next, self, err, errlen))) {
+	if ((rc = hsd_check_key(d, &next, self, err, errlen)) ||
+	    (rc = hsd_check_addresses(d, &next, self, err, errlen))) {
 		cluster_free(&next);
 		return rc;
 	}
@@ -220,9 +238,12 @@ int hsd_reload(struct hsd *d, char *err, size_t errlen)
 		cluster_free(&next);
 		return rc;
 	}
-	log_info("reloaded %s: %zu hosts added, %zu removed, %zu changed, %zu links added, %zu removed",
+	/* New operators take effect for every later signature check: that is
+	 * how a key is revoked (docs/security.md). */
+	log_info("reloaded %s: %zu hosts added, %zu removed, %zu changed, %zu links added, %zu removed%s",
 		 d->opt.join, diff.nadded, diff.nremoved, diff.nchanged,
-		 diff.nlinks_added, diff.nlinks_removed);
+		 diff.nlinks_added, diff.nlinks_removed,
+		 diff.operators_changed ? ", operators changed" : "");
 	cluster_diff_free(&diff);
 	cluster_free(&d->cluster);
 	d->cluster = next;

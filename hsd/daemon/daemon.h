@@ -9,6 +9,7 @@
 #include "cluster.h"
 #include "keys.h"
 #include "store.h"
+#include "userns.h"
 
 struct control;
 
@@ -18,6 +19,7 @@ struct hsd_options {
 	const char *state_dir; /* persistent: store, keys, space layers */
 	const char *run_dir;   /* volatile: control socket, pid file */
 	const char *syslog_forward; /* where servers' syslog goes (default /dev/log) */
+	struct userns_pool pool;    /* the spaces' id ranges (--subuid) */
 	bool foreground;
 	int log_level;
 };

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "instances.h"
+#include "intents.h"
 #include "log.h"
 #include "peer.h"
 #include "spaces.h"
@@ -35,9 +36,7 @@ static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t 
 	json_t *arr = json_array();
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *space = (const char *)sqlite3_column_text(q, 2);
-		bool running = false;
-		for (struct space_rt *r = d->spaces->running; r; r = r->next)
-			running |= strcmp(r->name, space) == 0;
+		bool running = spaces_running(d, space) != NULL;
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}",
 			"bundle", (const char *)sqlite3_column_text(q, 0),
 			"version", (const char *)sqlite3_column_text(q, 1),
@@ -70,43 +69,85 @@ static int fl_bundle_has(struct hsd *d, json_t *args, const struct done *dn,
 static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 			 json_t **result, char *err, size_t errlen)
 {
+	json_t *msg = json_object_get(args, "bundle"), *sig = json_object_get(args, "sig");
+	const char *id = json_string_value(json_object_get(msg, "id"));
+	const char *hash = json_string_value(json_object_get(msg, "hash"));
+	struct bundle_sig bs;
 	char dir[PATH_MAX];
 	struct bundle b;
 	int rc;
 
 	(void)dn;
+	if (!id || !hash)
+		return err_set(err, errlen, HS_EINPUT, "bundle message: id, hash: expected strings");
+	if (sig && !json_is_string(sig))
+		return err_set(err, errlen, HS_EINPUT, "sig: expected a signature's text");
 	bundles_dir(d, NULL, dir, sizeof(dir));
-	/* From another host: bundle_unpack checks all of it again. */
-	if ((rc = fs_mkdir_bundles(d, err, errlen)) ||
-	    (rc = bundle_unpack(json_object_get(args, "bundle"), dir, &b, err, errlen)))
+	/* From another host, which may be compromised: the signature of the
+	 * id and hash the message claims must be an operator's before
+	 * anything is written, and bundle_unpack then insists the content is
+	 * exactly that id and hashes to exactly that hash. */
+	if ((rc = bundles_check_sig(d, id, hash, json_string_value(sig), json_string_length(sig),
+				    sig ? NULL : "none sent with bundle.put", &bs, err, errlen)) ||
+	    (rc = fs_mkdir_bundles(d, err, errlen)) ||
+	    (rc = bundle_unpack(msg, dir, &b, err, errlen)))
 		return rc;
-	rc = bundles_record(d, &b, err, errlen);
+	if (strcmp(b.id, id) || strcmp(b.hash, hash))
+		rc = err_set(err, errlen, HS_EINPUT, "bundle message: stored %s %s is not what was signed",
+			     b.id, b.hash);
+	else
+		rc = bundles_record(d, &b, &bs, err, errlen);
 	if (!rc)
 		*result = json_pack("{s:s, s:s}", "id", b.id, "hash", b.hash);
 	bundle_free(&b);
 	return rc;
 }
 
+/* The instance steps are taken only as an operator's intent allows
+ * (intents.h): the host that asks is not trusted to choose them. */
 static int fl_instance_start(struct hsd *d, json_t *args, const struct done *dn,
 			     json_t **result, char *err, size_t errlen)
 {
 	const char *bundle = json_string_value(json_object_get(args, "bundle"));
 	const char *inherit = json_string_value(json_object_get(args, "inherit"));
+	struct bundle b;
+	int rc;
 
 	(void)dn;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "args.bundle: missing");
-	return instances_start(d, bundle, inherit && *inherit ? inherit : NULL, result, err, errlen);
+	if (!(rc = bundles_load(d, bundle, &b, err, errlen))) {
+		struct intent_target t = { .bundle = b.id, .hash = b.hash };
+		rc = intents_allow(d, args, INTENT_STEP_START, &t, err, errlen);
+	}
+	bundle_free(&b);
+	return rc ? rc : instances_start(d, bundle, inherit && *inherit ? inherit : NULL, result,
+					 err, errlen);
+}
+
+static int allow_on_instance(struct hsd *d, json_t *args, enum intent_step step,
+			     const char *inst, char *err, size_t errlen)
+{
+	struct instance_watch w;
+	int rc = instances_watch(d, inst, &w, err, errlen);
+	if (rc)
+		return rc;
+	struct intent_target t = { .bundle = w.bundle, .verified = w.verified,
+				   .others_verified = w.others_verified };
+	return intents_allow(d, args, step, &t, err, errlen);
 }
 
 static int fl_instance_verify(struct hsd *d, json_t *args, const struct done *dn,
 			      json_t **result, char *err, size_t errlen)
 {
 	const char *inst = json_string_value(json_object_get(args, "instance"));
+	int rc;
 
 	(void)result;
 	if (!inst)
 		return err_set(err, errlen, HS_EINPUT, "args.instance: missing");
+	if ((rc = allow_on_instance(d, args, INTENT_STEP_VERIFY, inst, err, errlen)))
+		return rc;
 	return instances_verify(d, inst, dn, err, errlen);
 }
 
@@ -121,6 +162,8 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 	(void)result;
 	if (!inst)
 		return err_set(err, errlen, HS_EINPUT, "args.instance: missing");
+	if ((rc = allow_on_instance(d, args, INTENT_STEP_STOP, inst, err, errlen)))
+		return rc;
 	/* A newer version inheriting from this one needs its layer: stop it
 	 * and keep its files; otherwise nothing of it is left. */
 	if ((rc = store_space_children(d->store, inst, &children, err, errlen)))
@@ -129,13 +172,12 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 	free(children);
 	if (!keep)
 		return spaces_destroy(d, inst, dn, err, errlen);
-	rc = spaces_stop(d, inst, dn, err, errlen);
-	if (rc && strstr(err, "is not running")) {
+	if (!spaces_running(d, inst)) { /* stopped already: done */
 		struct done copy = *dn;
 		done_fire(&copy, 0, json_pack("{s:s}", "stopped", inst), NULL);
 		return CONTROL_DEFERRED;
 	}
-	return rc;
+	return spaces_stop(d, inst, dn, err, errlen);
 }
 
 static int fl_alerts(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
@@ -201,11 +243,11 @@ void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t
 	if (host != d->self) {
 		int rc = peer_send(d, host, cmd, args, timeout_ms, fleet_peer_done, r);
 		if (rc) {
-			/* Worded as peer.c words its transport failures: the
-			 * host is unreachable now (no route yet), not wrong. */
+			/* The host is unreachable now (no mesh or route
+			 * yet), not wrong; bad arguments are our own bug. */
 			char why[96];
 			snprintf(why, sizeof(why), "peer %s: cannot send %s", d->cluster.hosts[host].name, cmd);
-			fleet_req_done(r, rc, NULL, why);
+			fleet_req_done(r, rc == HS_EINPUT ? rc : HS_EUNREACH, NULL, why);
 		}
 		return;
 	}

@@ -62,7 +62,10 @@ static struct instance *inst_find(struct hsd *d, const char *space)
 	return NULL;
 }
 
-static void alert_store(struct hsd *d, const struct instance *in, const char *line)
+/* The line is kept byte for byte, with its length: an IDS may print a NUL
+ * or bytes that are not UTF-8 (a file name chosen by an attacker), and the
+ * alert must survive whole.  Readers escape it (textesc.h). */
+static void alert_store(struct hsd *d, const struct instance *in, const char *line, size_t len)
 {
 	sqlite3_stmt *q;
 
@@ -72,7 +75,7 @@ static void alert_store(struct hsd *d, const struct instance *in, const char *li
 	sqlite3_bind_int64(q, 1, store_now_ms());
 	sqlite3_bind_text(q, 2, d->cluster.hosts[d->self].name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, in->space, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, line, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, line, (int)len, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		log_error("alert of %s not stored: %s", in->space, sqlite3_errmsg(d->store->db));
 	sqlite3_finalize(q);
@@ -102,12 +105,13 @@ static void verify_done(struct hsd *d, struct instance *in, int rc, const char *
 		  "token", why, "ms", (json_int_t)ms), why);
 }
 
-static void inst_line(struct hsd *d, struct instance *in, const char *line)
+/* line is len bytes (NULs included), NUL-terminated after them. */
+static void inst_line(struct hsd *d, struct instance *in, const char *line, size_t len)
 {
-	if (!bundle_line_is_alert(&in->b, line))
+	if (!bundle_line_is_alert(&in->b, line, len))
 		return;
-	alert_store(d, in, line);
-	if (in->token[0] && bundle_line_reports(&in->b, line, in->token)) {
+	alert_store(d, in, line, len);
+	if (in->token[0] && bundle_line_reports(&in->b, line, len, in->token)) {
 		char token[BUNDLE_TOKEN_LEN + 1];
 		snprintf(token, sizeof(token), "%s", in->token);
 		verify_done(d, in, 0, token);
@@ -134,6 +138,12 @@ static void inst_save_offset(struct hsd *d, struct instance *in)
 	sqlite3_finalize(q);
 }
 
+int64_t instances_console_done(struct hsd *d, const char *space)
+{
+	struct instance *in = d->instances ? inst_find(d, space) : NULL;
+	return in ? in->done_off : -1;
+}
+
 /* Read what the console gained since last time; split it into lines. */
 static void inst_read(struct hsd *d, struct instance *in)
 {
@@ -151,7 +161,7 @@ static void inst_read(struct hsd *d, struct instance *in)
 			if (buf[i] != '\n')
 				continue; /* an overlong line is cut, the rest skipped */
 			in->line[in->len] = 0;
-			inst_line(d, in, in->line);
+			inst_line(d, in, in->line, in->len);
 			in->len = 0;
 			in->done_off = base + i + 1;
 		}
@@ -334,7 +344,9 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 	struct bundle b;
 	int rc;
 
-	if ((rc = bundles_load(d, bundle_id, &b, err, errlen)))
+	/* Every start, local or asked by a peer or a rollout: the files must
+	 * still hash to what an operator of this moment signed. */
+	if ((rc = bundles_load_signed(d, bundle_id, &b, err, errlen)))
 		return rc;
 	if (strlen(b.name) + 1 + strlen(b.version) >= sizeof(space)) {
 		bundle_free(&b);
@@ -463,4 +475,34 @@ void instances_space_gone(struct hsd *d, const char *space)
 		sqlite3_step(q);
 		sqlite3_finalize(q);
 	}
+}
+
+int instances_watch(struct hsd *d, const char *space, struct instance_watch *out, char *err,
+		    size_t errlen)
+{
+	const char *at = strrchr(space, '@');
+	sqlite3_stmt *q;
+
+	memset(out, 0, sizeof(*out));
+	if (!at || at == space || strlen(space) >= sizeof(out->bundle))
+		return err_set(err, errlen, HS_EINPUT, "instance: want NAME@VERSION, not \"%s\"",
+			       space);
+	snprintf(out->bundle, sizeof(out->bundle), "%.*s-%s", (int)(at - space), space, at + 1);
+	/* Running instances of this IDS (same name) that passed their probe. */
+	if (sqlite3_prepare_v2(d->store->db,
+		"SELECT space FROM instances WHERE bundle = ? AND stopped_at IS NULL "
+		"AND verified_at IS NOT NULL", -1, &q, NULL))
+		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+	sqlite3_bind_text(q, 1, space, (int)(at - space), SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(q, 0);
+		if (!spaces_running(d, s))
+			continue;
+		if (!strcmp(s, space))
+			out->verified = true;
+		else
+			out->others_verified++;
+	}
+	sqlite3_finalize(q);
+	return HS_OK;
 }

@@ -3,7 +3,9 @@
 #define HS_INSTANCES_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bundle.h"
 
@@ -25,6 +27,19 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
  * or its deadline passed (CONTROL_DEFERRED). */
 int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		     char *err, size_t errlen);
+/* How far the console of space was handled (its alerts taken), or -1 when
+ * no instance reads it: what lies below may be dropped from disk. */
+int64_t instances_console_done(struct hsd *d, const char *space);
+/* What an operator's intent is checked against for the instance in space
+ * NAME@VERSION: its bundle id, whether it runs verified, and how many
+ * other instances of the same IDS run verified here. */
+struct instance_watch {
+	char bundle[BUNDLE_ID_MAX + 2];
+	bool verified;
+	int others_verified;
+};
+int instances_watch(struct hsd *d, const char *space, struct instance_watch *out, char *err,
+		    size_t errlen);
 /* The instance's space went away: stop reading it, record the stop. */
 void instances_space_gone(struct hsd *d, const char *space);
 

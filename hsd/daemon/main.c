@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"  --foreground      log to stderr instead of syslog\n"
 		"  --log-level L     default info\n"
 		"  --syslog-forward PATH  where server spaces' syslog goes (default /dev/log)\n"
+		"  --subuid START:COUNT   host uids and gids for the spaces' user namespaces,\n"
+		"                    65536 per space (default " USERNS_POOL_DEFAULT ")\n"
 		"  --version         print the version\n");
 }
 
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog-forward", required_argument, NULL, 'S' },
+		{ "subuid", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -52,6 +55,7 @@ int main(int argc, char **argv)
 	struct hsd d;
 	int c, rc;
 
+	userns_pool_parse(USERNS_POOL_DEFAULT, &opt.pool, NULL, 0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -61,6 +65,12 @@ int main(int argc, char **argv)
 		case 'r': opt.run_dir = optarg; break;
 		case 'f': opt.foreground = true; break;
 		case 'S': opt.syslog_forward = optarg; break;
+		case 'u':
+			if (userns_pool_parse(optarg, &opt.pool, err, sizeof(err))) {
+				fprintf(stderr, "hsd: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'l':
 			if ((opt.log_level = log_level_parse(optarg)) < 0) {
 				fprintf(stderr, "hsd: --log-level: unknown level \"%s\"\n", optarg);

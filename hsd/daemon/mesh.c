@@ -1,7 +1,7 @@
 /* mesh.c - this host's part of the audit-space VPN.
  *
  * A mesh namespace holds one WireGuard interface per neighbour (hsm<p>,
- * AllowedIPs 0.0.0.0/0: kernel routes choose the interface), the overlay
+ * AllowedIPs the overlay: kernel routes choose the interface), the overlay
  * address PREFIX+1 on its loopback, the audit spaces' veths, and hsroute's
  * UDP socket.  hsroute decides the routes; this file turns its actions into
  * packets and rtnetlink routes, and cluster.json reloads into link changes.
@@ -37,13 +37,23 @@ static uint16_t endpoint_port(const struct cluster_host *h)
 	return ntohs(h->addr.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
 }
 
-/* FNV-1a of the host name: stable across reorderings of cluster.json. */
-uint32_t mesh_router_id(const char *name)
+/* Who may originate what, from cluster.json: each host its own prefix
+ * (under its router id), all of it inside the overlay.  hsroute drops
+ * any other announcement, so a host cannot claim another's traffic. */
+static struct hsr_origin *mesh_origins(const struct hsd *d, struct hsr_prefix *overlay)
 {
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h ? h : 1;
+	struct hsr_origin *o = calloc(d->cluster.nhosts + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < d->cluster.nhosts; i++) {
+		o[i].router_id = cluster_router_id(d->cluster.hosts[i].name);
+		o[i].prefix.addr = d->cluster.hosts[i].prefix;
+		o[i].prefix.len = d->cluster.hosts[i].prefix_len;
+	}
+	overlay->addr = d->cluster.overlay;
+	overlay->len = d->cluster.overlay_len;
+	return o;
 }
 
 static struct mesh_link *mesh_link_of(struct mesh *m, uint32_t link_id)
@@ -62,7 +72,7 @@ static void mesh_link_config(struct hsd *d, int p, struct mesh_link *l)
 
 	memset(&l->ml, 0, sizeof(l->ml));
 	l->peer = p;
-	l->id = mesh_router_id(peer->name);
+	l->id = cluster_router_id(peer->name);
 	snprintf(l->name, sizeof(l->name), "%s", peer->name);
 	mesh_ifname(p, l->ml.ifname, sizeof(l->ml.ifname));
 	/* Each link has its own port on both sides: host h listens for p on
@@ -79,6 +89,9 @@ static void mesh_link_config(struct hsd *d, int p, struct mesh_link *l)
 			htons((uint16_t)(endpoint_port(peer) + d->self));
 	l->ml.local.s_addr = htonl(me->prefix + 1);
 	l->ml.peer.s_addr = htonl(peer->prefix + 1);
+	/* The peer may send only overlay addresses through the tunnel. */
+	l->ml.allowed.s_addr = htonl(d->cluster.overlay);
+	l->ml.allowed_len = d->cluster.overlay_len;
 }
 
 static void on_timer(uv_timer_t *t);
@@ -271,22 +284,30 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 			link_route_delete(m->ns.fd, d->cluster.hosts[i].prefix,
 					  d->cluster.hosts[i].prefix_len, NULL, 0);
 
-	struct hsr_prefix own = { me->prefix, me->prefix_len };
+	struct hsr_prefix own = { me->prefix, me->prefix_len }, overlay;
+	struct hsr_origin *origins = mesh_origins(d, &overlay);
+	if (!origins)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
 	struct hsr_config cfg = {
-		.router_id = mesh_router_id(me->name),
+		.router_id = cluster_router_id(me->name),
 		.prefixes = &own,
 		.n_prefixes = 1,
 		/* A lost link must be routed around within 3 s: hellos every
 		 * 400 ms, a neighbour is dead after 1.3 s of silence. */
 		.hello_ms = 400,
 		.dead_ms = 1300,
-		.seed = mesh_router_id(me->name),
+		.seed = cluster_router_id(me->name),
+		.overlay = overlay,
+		.origins = origins,
+		.n_origins = d->cluster.nhosts,
 	};
 	/* A restarted router must not reuse sequence numbers its neighbours
 	 * still remember: start past the last one stored. */
 	if (store_meta_get(d->store, "hsroute_seqno", seq, sizeof(seq), NULL, 0) == 1)
 		cfg.initial_seqno = (uint16_t)(atoi(seq) + 256);
-	if (!(m->router = hsr_router_create(&cfg, uv_now(d->loop), err, errlen)))
+	m->router = hsr_router_create(&cfg, uv_now(d->loop), err, errlen);
+	free(origins); /* the router keeps its own copy */
+	if (!m->router)
 		return HS_ESYS;
 	snprintf(seq, sizeof(seq), "%u", cfg.initial_seqno);
 	store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
@@ -396,6 +417,15 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		m->links[p].active = was;
 		rc = mesh_link_up(d, &m->links[p], err, errlen);
 	}
+	/* Hosts, names or prefixes may have changed: so has who owns what. */
+	struct hsr_prefix overlay;
+	struct hsr_origin *origins = mesh_origins(d, &overlay);
+	if (!origins || hsr_origin_set(m->router, overlay, origins, d->cluster.nhosts,
+					uv_now(d->loop), &m->acts) < 0) {
+		if (!rc)
+			rc = err_set(err, errlen, HS_ESYS, "mesh: cannot replace the route origin table");
+	}
+	free(origins);
 	/* Links may have changed names or neighbours. */
 	int frc = mesh_firewall(d, rc ? NULL : err, errlen);
 	mesh_run_actions(d);

@@ -52,7 +52,6 @@ struct mesh {
 int mesh_start(struct hsd *d, char *err, size_t errlen);
 void mesh_stop(struct hsd *d);
 int mesh_reload(struct hsd *d, char *err, size_t errlen);
-uint32_t mesh_router_id(const char *name);
 
 /* wireguard-go supervision: a dead process is reaped (only ours), and the
  * link re-created and re-configured, with backoff (mesh_sup.c). */

@@ -19,10 +19,18 @@ static json_t *addr_json(uint32_t addr, int len)
 	return len >= 0 ? json_sprintf("%s/%d", buf, len) : json_string(buf);
 }
 
+/* Updates dropped by origin validation (hsroute's origin.c), by reason. */
+static json_t *hijacks_json(const uint64_t drops[HSR_DROP__MAX])
+{
+	return json_pack("{s:I, s:I}",
+			 hsr_drop_name(HSR_DROP_OUTSIDE_OVERLAY), (json_int_t)drops[HSR_DROP_OUTSIDE_OVERLAY],
+			 hsr_drop_name(HSR_DROP_WRONG_ORIGIN), (json_int_t)drops[HSR_DROP_WRONG_ORIGIN]);
+}
+
 static const char *host_of_router(const struct hsd *d, uint32_t id)
 {
 	for (size_t i = 0; i < d->cluster.nhosts; i++)
-		if (mesh_router_id(d->cluster.hosts[i].name) == id)
+		if (cluster_router_id(d->cluster.hosts[i].name) == id)
 			return d->cluster.hosts[i].name;
 	return "?";
 }
@@ -57,7 +65,11 @@ int mesh_routes_json(struct hsd *d, json_t **out, char *err, size_t errlen)
 		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
 	}
 	hsr_route_foreach(d->mesh->router, uv_now(d->loop), route_cb, &c);
-	*out = json_pack("{s:o}", "routes", c.arr);
+	struct hsr_stats st;
+	hsr_router_stats(d->mesh->router, &st);
+	*out = json_pack("{s:o, s:I, s:o}", "routes", c.arr,
+			 "hijacks_dropped", (json_int_t)hsr_hijacks(st.drops),
+			 "hijacks", hijacks_json(st.drops));
 	return 0;
 }
 
@@ -85,11 +97,22 @@ static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
 			      "route_drops", (json_int_t)drops,
 			      "route_bad_source", (json_int_t)l->bad_source,
 			      "wg_pid", (int)l->ml.proc.pid, "wg_restarts", (int)l->wg_restarts);
+	/* Announcements of prefixes this neighbour (or whoever it relays)
+	 * does not own: dropped, and counted here by who sent them. */
+	json_object_set_new(j, "hijacks_dropped", json_integer((json_int_t)hsr_hijacks(n->drops)));
+	json_object_set_new(j, "hijacks", hijacks_json(n->drops));
 	memset(&dev, 0, sizeof(dev));
 	if (m->be->get(l->ml.ifname, m->ns.fd, &dev, err, sizeof(err)) == 0 && dev.n_peers == 1) {
 		json_object_set_new(j, "last_handshake", json_integer(dev.peers[0].last_handshake.tv_sec));
 		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)dev.peers[0].rx_bytes));
 		json_object_set_new(j, "tx_bytes", json_integer((json_int_t)dev.peers[0].tx_bytes));
+		/* As the device reports them, not as configured. */
+		json_t *aips = json_array();
+		char buf[64];
+		for (size_t i = 0; i < dev.peers[0].n_allowed; i++)
+			if (wg_allowedip_format(&dev.peers[0].allowed[i], buf, sizeof(buf)) == 0)
+				json_array_append_new(aips, json_string(buf));
+		json_object_set_new(j, "allowed_ips", aips);
 	}
 	wg_device_free(&dev);
 	json_array_append_new(c->arr, j);

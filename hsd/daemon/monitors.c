@@ -16,14 +16,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static struct space_rt *running(struct hsd *d, const char *name)
-{
-	for (struct space_rt *r = d->spaces->running; r; r = r->next)
-		if (strcmp(r->name, name) == 0)
-			return r;
-	return NULL;
-}
-
 static int monitor_attach(struct hsd *d, struct space_rt *audit,
 			  struct space_rt *server, char *err, size_t errlen)
 {
@@ -50,7 +42,7 @@ static bool monitors_first(struct hsd *d, const char *audit, const char *server)
 
 void monitors_space_started(struct hsd *d, const char *name)
 {
-	struct space_rt *me = running(d, name);
+	struct space_rt *me = spaces_running(d, name);
 	char err[HS_ERRLEN];
 	json_t *peers, *v;
 	size_t i;
@@ -65,7 +57,7 @@ void monitors_space_started(struct hsd *d, const char *name)
 	}
 	watch_space_started(d, me, json_array_size(peers) > 0);
 	json_array_foreach(peers, i, v) {
-		struct space_rt *other = running(d, json_string_value(v));
+		struct space_rt *other = spaces_running(d, json_string_value(v));
 		if (!other)
 			continue;
 		struct space_rt *a = audit ? me : other, *s = audit ? other : me;
@@ -85,7 +77,7 @@ void monitors_server_gone(struct hsd *d, const char *server)
 	if (store_monitor_list(d->store, NULL, server, &audits, err, sizeof(err)))
 		return;
 	json_array_foreach(audits, i, v) {
-		struct space_rt *a = running(d, json_string_value(v));
+		struct space_rt *a = spaces_running(d, json_string_value(v));
 		if (a && fsview_detach(a->proc.pid, server, err, sizeof(err)))
 			log_warn("monitor %s -> %s: %s", a->name, server, err);
 	}
@@ -127,7 +119,7 @@ int monitors_add(struct hsd *d, const char *audit, const char *server,
 	    (rc = store_monitor_add(d->store, audit, server, err, errlen)))
 		return rc;
 	store_event(d->store, "monitor.add", audit, server, NULL, 0);
-	struct space_rt *a = running(d, audit), *s = running(d, server);
+	struct space_rt *a = spaces_running(d, audit), *s = spaces_running(d, server);
 	if (!a || !s)
 		return 0;
 	bool first = monitors_first(d, audit, server);

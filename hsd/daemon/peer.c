@@ -84,6 +84,7 @@ struct peers {
 	int nouts;
 	int64_t next_id;
 	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
+	uint64_t over_host_limit; /* refused: the host had PEER_MAX_CONNS_PER_HOST */
 };
 
 static void peers_unref(struct peers *p)
@@ -454,6 +455,17 @@ static void peer_accept(uv_stream_t *server, int status)
 		conn_close(c);
 		return;
 	}
+	int from_src = 0;
+	for (struct peer_conn *o = p->conns; o; o = o->next)
+		from_src += o->src == c->src && !o->closing;
+	if (from_src > PEER_MAX_CONNS_PER_HOST) {
+		/* Counted, logged once per burst: a flood must not flood the log. */
+		if (p->over_host_limit++ % 64 == 0)
+			log_warn("peer: %s holds %d connections, refusing more",
+				 ip4(c->src, a), PEER_MAX_CONNS_PER_HOST);
+		conn_close(c);
+		return;
+	}
 	p->accepted++;
 	uv_timer_start(&c->idle, conn_idle, PEER_IDLE_MS, 0);
 	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read))
@@ -517,7 +529,7 @@ static void out_timeout(uv_timer_t *t)
 	if (o->done)
 		return;
 	o->p->timeouts++;
-	out_finish(o, HS_ESYS, NULL, "peer %s: no reply to %s within %u ms", o->host,
+	out_finish(o, HS_EUNREACH, NULL, "peer %s: no reply to %s within %u ms", o->host,
 		   o->cmd, o->timeout_ms);
 }
 
@@ -547,7 +559,7 @@ static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (o->done)
 		goto out;
 	if (n < 0) {
-		out_finish(o, HS_ESYS, NULL, "peer %s: connection lost before the reply to %s: %s",
+		out_finish(o, HS_EUNREACH, NULL, "peer %s: connection lost before the reply to %s: %s",
 			   o->host, o->cmd, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
 		goto out;
 	}
@@ -569,7 +581,7 @@ static void out_written(uv_write_t *w, int status)
 	struct peer_out *o = w->data;
 
 	if (status < 0 && !o->done)
-		out_finish(o, HS_ESYS, NULL, "peer %s: send %s: %s", o->host, o->cmd,
+		out_finish(o, HS_EUNREACH, NULL, "peer %s: send %s: %s", o->host, o->cmd,
 			   uv_strerror(status));
 }
 
@@ -582,14 +594,14 @@ static void out_connected(uv_connect_t *req, int status)
 	if (o->done)
 		return;
 	if (status < 0) {
-		out_finish(o, HS_ESYS, NULL, "peer %s: connect: %s", o->host,
+		out_finish(o, HS_EUNREACH, NULL, "peer %s: connect: %s", o->host,
 			   uv_strerror(status));
 		return;
 	}
 	o->write.data = o;
 	if ((rc = uv_write(&o->write, (uv_stream_t *)&o->tcp, &b, 1, out_written)) ||
 	    (rc = uv_read_start((uv_stream_t *)&o->tcp, alloc_cb, out_read)))
-		out_finish(o, HS_ESYS, NULL, "peer %s: %s", o->host, uv_strerror(rc));
+		out_finish(o, HS_EUNREACH, NULL, "peer %s: %s", o->host, uv_strerror(rc));
 }
 
 int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
@@ -655,7 +667,7 @@ int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
 		log_warn("peer: %s on %s: %s", cmd, o->host, uv_strerror(rc));
 		o->done = true; /* the caller hears it from our return value */
 		out_close(o);
-		return HS_ESYS;
+		return HS_EUNREACH;
 	}
 	uv_timer_start(&o->timer, out_timeout, timeout_ms, 0);
 	p->calls_sent++;
@@ -726,9 +738,10 @@ void peer_stats(struct hsd *d, json_t **out)
 		*out = json_pack("{s:b}", "listening", 0);
 		return;
 	}
-	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
 			 "listening", p->listening, "port", PEER_PORT,
 			 "accepted", (json_int_t)p->accepted, "refused", (json_int_t)p->refused,
+			 "over_host_limit", (json_int_t)p->over_host_limit,
 			 "served", (json_int_t)p->served, "idle_closed", (json_int_t)p->idle_closed,
 			 "calls_sent", (json_int_t)p->calls_sent,
 			 "calls_failed", (json_int_t)p->calls_failed,

@@ -23,6 +23,9 @@ struct peer_call;
 
 #define PEER_DEFERRED 1
 #define PEER_MAX_CONNS 256 /* accepted connections at once */
+/* ... from one host: a coordinator has a few calls under way per host, so
+ * this is ample, and one host cannot take the slots of the others. */
+#define PEER_MAX_CONNS_PER_HOST 32
 #define PEER_IDLE_MS 10000 /* an accepted connection with nothing to do */
 
 /* A command handler.  from_host is the calling host's index in
@@ -45,15 +48,17 @@ void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err
 
 /* Called exactly once per successful peer_send(), never from inside
  * peer_send() itself: rc 0 with the result, the remote command's hs_rc and
- * message, or HS_ESYS on connect failure, timeout, connection loss, a
- * malformed reply or hsd stopping.  result is borrowed during the call. */
+ * message, HS_EUNREACH on connect failure, timeout or connection loss, or
+ * HS_ESYS on a malformed reply or hsd stopping.  result is borrowed during
+ * the call. */
 typedef void (*peer_cb)(struct hsd *d, void *arg, int rc, json_t *result,
 			const char *err);
 
 /* Call cmd on host (an index in d->cluster.hosts, not ourselves); args is
  * stolen, even on failure.  Returns 0 (cb will follow) or, with no cb
  * ever: HS_ESTATE when the mesh is not running, HS_EINPUT for a bad host,
- * command or oversized request, HS_ESYS when no socket could be made. */
+ * command or oversized request, HS_ESYS when no socket could be made,
+ * HS_EUNREACH when the connect fails at once (no route). */
 int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
 	      uint32_t timeout_ms, peer_cb cb, void *arg);
 

@@ -19,6 +19,7 @@
 #include "rollout_int.h"
 #include "control.h"
 #include "err.h"
+#include "intents.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -110,6 +111,7 @@ static void ro_free(struct rollout *ro)
 	if (!ro)
 		return;
 	bundle_free(&ro->b);
+	json_decref(ro->intent);
 	free(ro->h);
 	free(ro);
 }
@@ -337,11 +339,35 @@ static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, con
 	return ro;
 }
 
+/* The intent must be signed for exactly what is started. */
+static int ro_check_intent(struct hsd *d, const json_t *env, enum intent_kind kind,
+			   const char *bundle, const char *canary, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "", "deploy", "rollout" };
+	struct intent it;
+	int rc = intents_verify(d, env, &it, err, errlen);
+
+	if (!rc && it.kind != kind)
+		rc = err_set(err, errlen, HS_EINPUT, "intent %s: signed for a %s, not a %s", it.id,
+			     kinds[it.kind], kinds[kind]);
+	else if (!rc && strcmp(it.bundle, bundle))
+		rc = err_set(err, errlen, HS_EINPUT, "intent %s: signed for %s, not %s", it.id,
+			     it.bundle, bundle);
+	else if (!rc && strcmp(it.canary, canary))
+		rc = err_set(err, errlen, HS_EINPUT,
+			     "intent %s: signed with canary \"%s\", not \"%s\"", it.id, it.canary,
+			     canary);
+	intent_free(&it);
+	return rc;
+}
+
 int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
-		  int soak_s, json_t **result, char *err, size_t errlen)
+		  int soak_s, const json_t *intent, enum intent_kind kind, json_t **result,
+		  char *err, size_t errlen)
 {
 	struct rollout *ro;
 	sqlite3_stmt *q;
+	int rc;
 
 	if (d->rollouts->cur)
 		return err_set(err, errlen, HS_EINPUT,
@@ -358,11 +384,21 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		canary = ""; /* none: the first hosts by name go max_parallel at a time */
 	if (soak_s > 0 && !*canary)
 		return err_set(err, errlen, HS_EINPUT, "--soak: only the canary soaks; name one with --canary [HOST]");
+	if ((rc = ro_check_intent(d, intent, kind, bundle, canary, err, errlen)))
+		return rc;
 	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
 		return HS_EINPUT; /* err names the bundle */
-	if (sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO rollouts(bundle, name, state, canary, max_parallel, soak_s, created_at) "
-		"VALUES (?, ?, 'running', ?, ?, ?, ?)", -1, &q, NULL)) {
+	/* Refused here rather than by every host: nothing starts at all. */
+	if ((rc = bundles_verify(d, &ro->b, NULL, err, errlen))) {
+		ro_free(ro);
+		return rc;
+	}
+	ro->intent = json_deep_copy(intent);
+	char *text = json_dumps(intent, JSON_COMPACT);
+	if (!ro->intent || !text || sqlite3_prepare_v2(d->store->db,
+		"INSERT INTO rollouts(bundle, name, state, canary, max_parallel, soak_s, created_at, "
+		"intent) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)", -1, &q, NULL)) {
+		free(text);
 		ro_free(ro);
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
 	}
@@ -372,8 +408,10 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	sqlite3_bind_int(q, 4, max_parallel);
 	sqlite3_bind_int(q, 5, soak_s);
 	sqlite3_bind_int64(q, 6, store_now_ms());
+	sqlite3_bind_text(q, 7, text, -1, SQLITE_STATIC);
 	int ok = sqlite3_step(q) == SQLITE_DONE;
 	sqlite3_finalize(q);
+	free(text);
 	if (!ok) {
 		ro_free(ro);
 		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
@@ -397,7 +435,7 @@ static void ro_resume(struct hsd *d)
 	sqlite3_stmt *q;
 
 	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, bundle, state, canary, max_parallel, soak_s, error FROM rollouts "
+		"SELECT id, bundle, state, canary, max_parallel, soak_s, error, intent FROM rollouts "
 		"WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1", -1, &q, NULL))
 		return;
 	if (sqlite3_step(q) == SQLITE_ROW) {
@@ -409,6 +447,11 @@ static void ro_resume(struct hsd *d)
 			snprintf(ro->state, sizeof(ro->state), "%s", (const char *)sqlite3_column_text(q, 2));
 			snprintf(ro->error, sizeof(ro->error), "%s", (const char *)sqlite3_column_text(q, 6));
 			ro->committed = !strcmp(ro->state, "committed") || !strcmp(ro->state, "closing");
+			/* NULL for a rollout begun before intents: its steps
+			 * are refused by every host, so it fails; nothing is
+			 * stopped that was not asked for. */
+			const char *intent = (const char *)sqlite3_column_text(q, 7);
+			ro->intent = intent ? json_loads(intent, 0, NULL) : NULL;
 			d->rollouts->cur = ro;
 		}
 	}

@@ -12,6 +12,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* hsd is stopping: calls end with errors that say nothing of the host. */
@@ -23,21 +24,22 @@ static bool ro_stopping(struct ro_host *h)
 	return true;
 }
 
-static bool unreachable(int rc, const char *err)
+/* Our own host is always reachable; a peer that does not answer is
+ * deferred rather than failed: it keeps its old version meanwhile. */
+static bool unreachable(int rc)
 {
-	/* Our own host is always reachable; a peer that does not answer is
-	 * deferred rather than failed: it keeps its old version meanwhile. */
-	/* peer.c words its own (transport) failures "peer HOST: ..."; a
-	 * remote handler's error names the host without that prefix. */
-	return rc == HS_ESYS && err && strncmp(err, "peer ", 5) == 0 && !strstr(err, "malformed");
+	return rc == HS_EUNREACH;
 }
 
 static void ro_call(struct ro_host *h, const char *cmd, json_t *args, fleet_cb cb)
 {
 	/* A verification takes up to the probe's deadline on the host. */
-	uint32_t ms = strcmp(cmd, "instance.verify") ? RO_CALL_MS
+	uint32_t ms = !strcmp(cmd, "status") ? RO_STATUS_MS
+		      : strcmp(cmd, "instance.verify") ? RO_CALL_MS
 		      : (uint32_t)h->ro->b.deadline_s * 1000 + RO_CALL_MS;
 	h->busy = true;
+	if (h->ro->intent && !strncmp(cmd, "instance.", 9))
+		json_object_set(args, "intent", h->ro->intent);
 	fleet_call(h->ro->d, h->host, cmd, args, ms, cb, h);
 }
 
@@ -82,7 +84,7 @@ static void ro_fail(struct ro_host *h, const char *err)
 /* A step's error: deferred if the host did not answer, else failed. */
 static void ro_error(struct ro_host *h, int rc, const char *err)
 {
-	unreachable(rc, err) ? ro_defer(h, err) : ro_fail(h, err);
+	unreachable(rc) ? ro_defer(h, err) : ro_fail(h, err);
 }
 
 static void on_verified(void *arg, int rc, json_t *res, const char *err)
@@ -168,7 +170,8 @@ static void on_has(void *arg, int rc, json_t *res, const char *err)
 	if (ro_stopping(h))
 		return;
 	struct rollout *ro = h->ro;
-	char dir[4096], e[HS_ERRLEN];
+	char dir[4096], e[HS_ERRLEN], *sig_text = NULL;
+	struct bundle_sig sig;
 	json_t *pack;
 
 	h->busy = false;
@@ -181,11 +184,18 @@ static void on_has(void *arg, int rc, json_t *res, const char *err)
 		return;
 	}
 	bundles_dir(ro->d, ro->bundle, dir, sizeof(dir));
-	if (bundle_pack(dir, &ro->b, &pack, e, sizeof(e))) {
+	/* The signature travels with the bundle: the host checks it against
+	 * its own operators.  Checked here too, with ours of this moment. */
+	if (bundles_verify(ro->d, &ro->b, &sig, e, sizeof(e)) == 0 &&
+	    !(sig_text = bundle_sig_format(&sig)))
+		snprintf(e, sizeof(e), "out of memory");
+	if (!sig_text || bundle_pack(dir, &ro->b, &pack, e, sizeof(e))) {
+		free(sig_text);
 		ro_fail(h, e);
 		return;
 	}
-	ro_call(h, "bundle.put", json_pack("{s:o}", "bundle", pack), on_put);
+	ro_call(h, "bundle.put", json_pack("{s:o, s:s}", "bundle", pack, "sig", sig_text), on_put);
+	free(sig_text);
 }
 
 /* The host's current instance of this IDS (any other version) is the one
@@ -247,8 +257,8 @@ static bool ro_stop_answered(struct ro_host *h, int rc, const char *err,
 	if (ro_stopping(h))
 		return false;
 	h->busy = false;
-	if (rc && !(err && strstr(err, "unknown space"))) {
-		ro_retry_later(h, unreachable(rc, err), retry_step, err);
+	if (rc && rc != HS_ENOENT) {
+		ro_retry_later(h, unreachable(rc), retry_step, err);
 		return false;
 	}
 	ro_stop_done(h);
@@ -274,7 +284,7 @@ static void on_drained(void *arg, int rc, json_t *res, const char *err)
 	char detail[128];
 
 	h->busy = false;
-	if (rc && unreachable(rc, err)) {
+	if (rc && unreachable(rc)) {
 		ro_retry_later(h, true, "retire-retry", err);
 		return;
 	}

@@ -12,6 +12,10 @@
 
 #define RO_TICK_MS 250
 #define RO_CALL_MS 15000       /* one step's answer; a probe may take its deadline */
+/* A host's first step (and each retry of a deferred one) only asks what it
+ * runs, a store read answered at once (hsctl status gives the same call
+ * 3 s): no answer in this time, and the host is deferred, not 15 s later. */
+#define RO_STATUS_MS 5000
 #define RO_RETRY_MS 2000       /* next try of a deferred host or a failed stop */
 #define RO_STOP_TRIES 5        /* answered stop failures before the host counts as stuck */
 #define RO_DRAIN_PROBES 2      /* see ro_retire */
@@ -45,6 +49,7 @@ struct rollout {
 	struct ro_host *h;
 	size_t nh;
 	bool committed;
+	json_t *intent;           /* the operator-signed envelope; goes with every step */
 	struct hsd *d;
 };
 

@@ -25,6 +25,7 @@
 #include "mirror.h"
 #include "syslog_relay.h"
 #include "trace.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,14 +76,6 @@ struct watch {
 	struct watch_trace *traces;
 	struct watch_tracer *tracers;
 };
-
-static struct space_rt *running(struct hsd *d, const char *name)
-{
-	for (struct space_rt *r = d->spaces->running; r; r = r->next)
-		if (strcmp(r->name, name) == 0)
-			return r;
-	return NULL;
-}
 
 static int row_netidx(struct hsd *d, const char *name, int64_t *out)
 {
@@ -162,7 +156,7 @@ static void watch_mirror_add_server(struct hsd *d, const char *server)
 
 static void relay_path(struct hsd *d, const char *server, char *out, size_t len)
 {
-	snprintf(out, len, "%s/syslog/%s.sock", d->opt.run_dir, server);
+	spaces_run_path(d, server, "log.sock", out, len);
 }
 
 /* The audit space's copy socket is named inside its root and resolved
@@ -215,17 +209,20 @@ static void relay_closed(uv_handle_t *h)
 static void watch_relay_open(struct hsd *d, struct space_rt *server)
 {
 	struct watch *w = d->watch;
-	char path[PATH_MAX], dir[PATH_MAX], err[HS_ERRLEN];
+	char path[PATH_MAX], err[HS_ERRLEN];
 	struct watch_relay *r;
 	json_t *audits, *v;
 	size_t i;
 
 	if ((r = relay_find(w, server->name)))
 		return;
-	snprintf(dir, sizeof(dir), "%s/syslog", d->opt.run_dir);
 	relay_path(d, server->name, path, sizeof(path));
-	if (!(r = calloc(1, sizeof(*r))) || fs_mkdir_p(dir, 0700, err, sizeof(err)) ||
+	uint32_t base = 0;
+	/* The copies show ids as the server numbers them. */
+	if (!(r = calloc(1, sizeof(*r))) ||
 	    syslog_relay_open(path, server->name, d->opt.syslog_forward, &r->relay, err, sizeof(err)) ||
+	    userns_root_of(server->proc.pid, &base, err, sizeof(err)) ||
+	    syslog_relay_set_idmap(r->relay, base, base, USERNS_SPAN, err, sizeof(err)) ||
 	    fsview_bind(server->proc.pid, path, "/dev/log", false, err, sizeof(err))) {
 		log_error("space %s: syslog relay: %s", server->name, r ? err : "out of memory");
 		if (r && r->relay)
@@ -244,7 +241,7 @@ static void watch_relay_open(struct hsd *d, struct space_rt *server)
 	if (store_monitor_list(d->store, NULL, server->name, &audits, NULL, 0))
 		return;
 	json_array_foreach(audits, i, v) {
-		struct space_rt *a = running(d, json_string_value(v));
+		struct space_rt *a = spaces_running(d, json_string_value(v));
 		if (a) {
 			receiver_root(a->proc.pid, path, sizeof(path));
 			syslog_relay_add_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
@@ -348,23 +345,31 @@ static struct watch_tracer *tracer_start(struct hsd *d, struct space_rt *server)
 	return t;
 }
 
+static void conn_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* The connection is taken out of libuv (its fd dup'd to the tracer): the
+ * pipe libuv accepted into lives on the heap until its close completes,
+ * on a later turn of the loop. */
 static void on_trace_conn(uv_stream_t *s, int status)
 {
 	struct watch_trace *w = s->data;
 	struct hsd *d = w->d;
-	uv_pipe_t conn;
+	uv_pipe_t *conn;
 	uv_os_fd_t fd;
 
-	if (status < 0)
+	if (status < 0 || !(conn = malloc(sizeof(*conn))))
 		return;
-	uv_pipe_init(d->loop, &conn, 0);
-	if (uv_accept(s, (uv_stream_t *)&conn) || uv_fileno((uv_handle_t *)&conn, &fd)) {
-		uv_close((uv_handle_t *)&conn, NULL);
+	uv_pipe_init(d->loop, conn, 0);
+	if (uv_accept(s, (uv_stream_t *)conn) || uv_fileno((uv_handle_t *)conn, &fd)) {
+		uv_close((uv_handle_t *)conn, conn_closed);
 		return;
 	}
-	struct space_rt *server = running(d, w->server);
+	struct space_rt *server = spaces_running(d, w->server);
 	int cfd = dup(fd);
-	uv_close((uv_handle_t *)&conn, NULL);
+	uv_close((uv_handle_t *)conn, conn_closed);
 	if (cfd < 0)
 		return;
 	if (!server) {
@@ -396,7 +401,7 @@ static void trace_closed(uv_handle_t *h)
 static void watch_trace_open(struct hsd *d, struct space_rt *audit, const char *server,
 			     bool first)
 {
-	char dir[PATH_MAX - 64], dst[PATH_MAX], err[HS_ERRLEN];
+	char leaf[SPACE_ROW_NAME + 16], dst[PATH_MAX], err[HS_ERRLEN];
 	struct watch_trace *t;
 
 	for (t = d->watch->traces; t; t = t->next)
@@ -406,14 +411,15 @@ static void watch_trace_open(struct hsd *d, struct space_rt *audit, const char *
 		return;
 	snprintf(t->audit, sizeof(t->audit), "%s", audit->name);
 	snprintf(t->server, sizeof(t->server), "%s", server);
-	snprintf(dir, sizeof(dir), "%s/trace/%s", d->opt.run_dir, audit->name);
-	snprintf(t->path, sizeof(t->path), "%s/%s.sock", dir, server);
+	snprintf(leaf, sizeof(leaf), "trace-%s.sock", server);
+	spaces_run_path(d, audit->name, leaf, t->path, sizeof(t->path));
 	t->d = d;
 	uv_pipe_init(d->loop, &t->pipe, 0);
 	t->pipe.data = t;
 	unlink(t->path);
 	snprintf(dst, sizeof(dst), "/run/hsd-trace/%s.sock", server);
-	if (fs_mkdir_p(dir, 0700, err, sizeof(err)) || uv_pipe_bind(&t->pipe, t->path) ||
+	/* The audit space's root is "other" to hsd: the socket is for it. */
+	if (uv_pipe_bind(&t->pipe, t->path) || chmod(t->path, 0666) ||
 	    uv_listen((uv_stream_t *)&t->pipe, 8, on_trace_conn) ||
 	    fsview_bind(audit->proc.pid, t->path, dst, false, err, sizeof(err)) ||
 	    (first && fsview_bind(audit->proc.pid, t->path, "/run/hsd-trace.sock", false, err, sizeof(err)))) {
@@ -487,8 +493,12 @@ void watch_space_started(struct hsd *d, struct space_rt *me, bool monitors_any)
 	if (!monitors_any)
 		return;
 	watch_mirror_attach(d, me);
-	if (fsview_bind(me->proc.pid, d->spaces->hstrace, "/usr/local/bin/hstrace", true,
-			err, sizeof(err)))
+	/* A copy in the space's own run directory: the bind exposes that
+	 * small filesystem, never the one hsd's binaries live on. */
+	char copy[PATH_MAX];
+	spaces_run_path(d, me->name, "hstrace", copy, sizeof(copy));
+	if (fs_copy_file(d->spaces->hstrace, copy, 0755, err, sizeof(err)) ||
+	    fsview_bind(me->proc.pid, copy, "/usr/local/bin/hstrace", true, err, sizeof(err)))
 		log_warn("space %s: hstrace: %s", me->name, err);
 }
 

@@ -109,11 +109,11 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static bool version_ok(const char *s)
+bool bundle_word_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > BUNDLE_VERSION_MAX)
+	if (n == 0 || n > max)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -134,6 +134,8 @@ const char *bundle_path_problem(const char *p)
 		return "absolute path";
 	if (strcmp(p, BUNDLE_MANIFEST) == 0)
 		return "bundle.json is implicit and must not be listed";
+	if (strcmp(p, BUNDLE_SIG_FILE) == 0)
+		return "bundle.sig is the signature, not part of the bundle";
 	/* Components: [A-Za-z0-9._+-], not starting with '.', which rules out
 	 * ".", "..", hidden files and anything a shell would mangle. */
 	for (const char *c = p; *c;) {
@@ -196,7 +198,7 @@ static int parse_ident(const json_t *root, struct bundle *b, char *err, size_t e
 	memcpy(b->name, s, strlen(s) + 1);
 	if (get_string(json_object_get(root, "version"), "version", 256, &s, err, errlen) < 0)
 		return HS_EINPUT;
-	if (!version_ok(s))
+	if (!bundle_word_ok(s, BUNDLE_VERSION_MAX))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: version: bad version \"%s\" (want [0-9A-Za-z._-]{1,32})",
 			       jmsg_quote(s, q, sizeof(q)));
@@ -398,14 +400,18 @@ int bundle_parse_manifest(const char *text, size_t len, struct bundle *out, char
 	return rc;
 }
 
-bool bundle_line_is_alert(const struct bundle *b, const char *line)
+/* REG_STARTEND: a NUL the IDS printed inside a line must not cut off what
+ * follows it, so nothing after it escapes the pattern. */
+bool bundle_line_is_alert(const struct bundle *b, const char *line, size_t len)
 {
-	return b->alert_re_ok && regexec(&b->alert_re, line, 0, NULL, 0) == 0;
+	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+	return b->alert_re_ok && regexec(&b->alert_re, line, 1, &m, REG_STARTEND) == 0;
 }
 
-bool bundle_line_reports(const struct bundle *b, const char *line, const char *token)
+bool bundle_line_reports(const struct bundle *b, const char *line, size_t len, const char *token)
 {
-	return token && *token && strstr(line, token) && bundle_line_is_alert(b, line);
+	return token && *token && memmem(line, len, token, strlen(token)) &&
+	       bundle_line_is_alert(b, line, len);
 }
 
 bool bundle_token_ok(const char *token)

@@ -18,6 +18,9 @@
 #define BUNDLE_ID_MAX (BUNDLE_NAME_MAX + 1 + BUNDLE_VERSION_MAX)
 #define BUNDLE_HASH_HEX 64
 #define BUNDLE_MANIFEST "bundle.json"
+/* The operator's signature beside bundle.json (bundle_sig.h): not part of
+ * the bundle, its content or its hash, and never a listed file. */
+#define BUNDLE_SIG_FILE "bundle.sig"
 #define BUNDLE_MANIFEST_MAX (64 * 1024)         /* bytes of bundle.json */
 #define BUNDLE_FILES_MAX 256                    /* listed files */
 #define BUNDLE_BYTES_MAX (16u * 1024 * 1024)    /* listed files together */
@@ -95,11 +98,16 @@ int bundle_pack(const char *dir, const struct bundle *b, json_t **out, char *err
 int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *err,
 		  size_t errlen);
 
-/* Does line match the alert pattern? */
-bool bundle_line_is_alert(const struct bundle *b, const char *line);
+/* Do line's len bytes (NULs included) match the alert pattern? */
+bool bundle_line_is_alert(const struct bundle *b, const char *line, size_t len);
 
 /* Does line report the probe carrying token: an alert line containing it? */
-bool bundle_line_reports(const struct bundle *b, const char *line, const char *token);
+bool bundle_line_reports(const struct bundle *b, const char *line, size_t len,
+			 const char *token);
+
+/* Is s 1..max of A-Z a-z 0-9 '.' '_' '-' (a version, and the words of an
+ * intent)? */
+bool bundle_word_ok(const char *s, size_t max);
 
 /* Is token a well-formed probe token ([a-z0-9]{16})? */
 bool bundle_token_ok(const char *token);

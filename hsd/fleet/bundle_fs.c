@@ -265,6 +265,10 @@ static int check_tree(int dirfd, const char *prefix, const struct bundle *b, int
 			break;
 		}
 		if (S_ISREG(st.st_mode)) {
+			/* The signature signs the hash, so it cannot be in it;
+			 * only this one name at the top is left out. */
+			if (depth == 0 && strcmp(rel, BUNDLE_SIG_FILE) == 0)
+				continue;
 			if (!(depth == 0 && strcmp(rel, BUNDLE_MANIFEST) == 0) && !is_listed(b, rel))
 				rc = err_set(err, errlen, HS_EINPUT,
 					     "bundle.json: files: \"%s\" is in the directory but not listed",

@@ -4,6 +4,7 @@
 #include "bundle_int.h"
 
 #include "err.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,20 +34,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static void rm_tree(const char *path)
 {
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Create the directories leading to rel under dirfd and write the file.
@@ -79,7 +66,7 @@ static int write_blob(int dirfd, const struct bundle_blob *bl, char *err, size_t
 		rc = err_sys(err, errlen, "bundle: create \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 		goto out;
 	}
-	if (write_all(next, bl->data, bl->len) < 0 || fsync(next) < 0)
+	if (fs_write_all(next, bl->data, bl->len) < 0 || fsync(next) < 0)
 		rc = err_sys(err, errlen, "bundle: write \"%s\"", jmsg_quote(bl->path, q, sizeof(q)));
 	close(next);
 	/* The new entry must be durable before the rename publishes it. */

@@ -124,15 +124,17 @@ int meshns_destroy(struct meshns *ns, char *err, size_t errlen)
 	return rc;
 }
 
-/* The configuration a link should have: one peer owning 0.0.0.0/0. */
-static void link_want(const struct meshns_link *l, struct wg_device *want,
+/* One peer owning the overlay: a peer's packets from outside it (a spoofed
+ * underlay or foreign source) are dropped by WireGuard itself. */
+void meshns_link_want(const struct meshns_link *l, struct wg_device *want,
 		      struct wg_peer *peer, struct wg_allowedip *all)
 {
 	memset(want, 0, sizeof(*want));
 	memset(peer, 0, sizeof(*peer));
 	memset(all, 0, sizeof(*all));
 	all->family = AF_INET;
-	all->cidr = 0;
+	all->cidr = l->allowed_len;
+	all->addr.v4 = l->allowed;
 	want->flags = WG_DEV_F_HAS_PRIVATE_KEY | WG_DEV_F_HAS_LISTEN_PORT;
 	memcpy(want->private_key, l->private_key, KEY_LEN);
 	want->listen_port = l->listen_port;
@@ -156,7 +158,7 @@ static int link_apply(struct meshns *ns, const struct meshns_link *l, int nsfd,
 	struct wg_allowedip all;
 	int rc;
 
-	link_want(l, &want, &peer, &all);
+	meshns_link_want(l, &want, &peer, &all);
 	if ((rc = wg_device_validate(&want, err, errlen)))
 		goto out;
 	if ((rc = ns->be->get(l->ifname, nsfd, &cur, err, errlen)))

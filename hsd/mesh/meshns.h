@@ -2,8 +2,8 @@
  *
  * The mesh namespace is a network namespace kept alive by a bind mount at a
  * path the caller chooses (the `ip netns add` technique).  Each neighbour
- * gets its own WireGuard interface with one peer and AllowedIPs 0.0.0.0/0;
- * kernel routes pick the interface.  An interface is created in the
+ * gets its own WireGuard interface with one peer whose AllowedIPs are the
+ * cluster's overlay; kernel routes pick the interface.  An interface is created in the
  * caller's (base) namespace, so its UDP socket stays there, and is then
  * moved into the mesh namespace, which is reachable only through tunnels.
  */
@@ -43,6 +43,10 @@ struct meshns_link {
 	uint16_t keepalive;                    /* 0: MESHNS_KEEPALIVE */
 	struct in_addr local;                  /* this host's overlay address */
 	struct in_addr peer;                   /* the neighbour's */
+	/* The peer's only AllowedIPs entry: the overlay (0/0 when unset).
+	 * WireGuard drops what the peer sends from any other source. */
+	struct in_addr allowed;
+	uint8_t allowed_len;
 	/* Filled in: the serving wireguard-go (userspace backend). */
 	struct wg_proc proc;
 };
@@ -52,6 +56,10 @@ struct meshns_link {
  * hsd restart, a running wireguard-go is adopted (link->proc filled). */
 int meshns_add_link(struct meshns *ns, struct meshns_link *link, char *err,
 		    size_t errlen);
+/* The configuration link should have (a set request, keys included: wipe
+ * want after use).  peer and aip are want's storage. */
+void meshns_link_want(const struct meshns_link *link, struct wg_device *want,
+		      struct wg_peer *peer, struct wg_allowedip *aip);
 /* Delete the link (stops its wireguard-go, found by socket if link->proc
  * is empty). */
 int meshns_del_link(struct meshns *ns, struct meshns_link *link, char *err,

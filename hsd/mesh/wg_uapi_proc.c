@@ -69,10 +69,13 @@ int wg_uapi_alive(const struct wg_proc *proc)
 	return st && st == proc->start_time;
 }
 
-/* 1 if ifname's socket answers get=1, 0 if absent or stale (a stale one is
- * removed, as wg(8) does), < 0 otherwise.  *pid gets the listener. */
-static int sock_answers(const char *ifname, pid_t *pid, char *err,
-			size_t errlen)
+/* 1 if ifname's socket answers get=1, 0 if absent or refusing, < 0
+ * otherwise.  *pid gets the listener.  A refusing socket is stale and
+ * removed, as wg(8) does, only when remove_stale: while a wireguard-go we
+ * started comes up, its socket refuses between bind and listen, and
+ * removing it then makes it give up ("Failed to listen on uapi socket"). */
+static int sock_answers(const char *ifname, pid_t *pid, int remove_stale,
+			char *err, size_t errlen)
 {
 	char path[108];
 	struct stat st;
@@ -89,7 +92,8 @@ static int sock_answers(const char *ifname, pid_t *pid, char *err,
 	int fd = wg_uapi_connect(ifname, pid, err, errlen);
 	if (fd < 0) {
 		if (errno == ECONNREFUSED) {
-			unlink(path);
+			if (remove_stale)
+				unlink(path);
 			return 0;
 		}
 		return fd;
@@ -172,7 +176,7 @@ int wg_uapi_start(const char *ifname, int log_fd, struct wg_proc *proc,
 	pid_t old = 0;
 
 	memset(proc, 0, sizeof(*proc));
-	int rc = sock_answers(ifname, &old, err, errlen);
+	int rc = sock_answers(ifname, &old, 1, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (rc == 1)
@@ -238,7 +242,7 @@ int wg_uapi_start(const char *ifname, int log_fd, struct wg_proc *proc,
 		}
 		pid_t lis = 0;
 		char e2[HS_ERRLEN];
-		if (sock_answers(ifname, &lis, e2, sizeof(e2)) == 1) {
+		if (sock_answers(ifname, &lis, 0, e2, sizeof(e2)) == 1) {
 			if (lis != pid) {
 				wg_uapi_stop(ifname, proc, NULL, 0);
 				return err_set(err, errlen, HS_ESTATE,
@@ -264,7 +268,7 @@ int wg_uapi_adopt(const char *ifname, struct wg_proc *proc, char *err,
 	pid_t pid = 0;
 
 	memset(proc, 0, sizeof(*proc));
-	int rc = sock_answers(ifname, &pid, err, errlen);
+	int rc = sock_answers(ifname, &pid, 1, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)

@@ -39,13 +39,12 @@ struct fsview_ctx {
 	int procfd; /* hsd's own /proc/self/fd, opened before entering */
 };
 
-static int ns_open(pid_t pid, char *err, size_t errlen)
+/* A pidfd of a space's init: it names the init in any namespace. */
+static int init_open(pid_t pid, char *err, size_t errlen)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
-		return err_sys(err, errlen, "%s", path);
+		return err_sys(err, errlen, "space init %d", (int)pid);
 	return fd;
 }
 
@@ -60,14 +59,15 @@ static int ctx_init(struct fsview_ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Enter the mount namespace ns (opened by the caller while /proc still
- * showed it) and hold the space's root. */
-static int ctx_enter(struct fsview_ctx *c, int ns, char *err, size_t errlen)
+/* Enter the user and mount namespaces of the space whose init pidfd is
+ * init, as the space's root (what is created there is owned inside it),
+ * and hold the space's root directory. */
+static int ctx_enter(struct fsview_ctx *c, int init, char *err, size_t errlen)
 {
-	int rc = setns(ns, CLONE_NEWNS);
-	close(ns);
+	int rc = nsrun_enter_fd(init, CLONE_NEWUSER | CLONE_NEWNS, err, errlen);
+	close(init);
 	if (rc)
-		return err_sys(err, errlen, "enter the space's mount namespace");
+		return rc;
 	/* setns put our root and cwd at the namespace's root. */
 	c->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->root < 0)
@@ -176,7 +176,9 @@ static int place_at(const struct fsview_ctx *c, int tree, const char *path, bool
 	return 0;
 }
 
-static int tree_clone(const char *path, char *err, size_t errlen)
+/* A read-only clone of path and what is mounted below it; idmapped
+ * through the user namespace userns (-1: as it is). */
+static int tree_clone(const char *path, int userns, char *err, size_t errlen)
 {
 	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path,
 			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -187,6 +189,15 @@ static int tree_clone(const char *path, char *err, size_t errlen)
 			    MOUNT_ATTR_NOEXEC,
 		.propagation = MS_PRIVATE,
 	};
+	if (userns >= 0) {
+		struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+		int rc = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &idmap, sizeof(idmap));
+		if (rc) {
+			rc = err_sys(err, errlen, "idmap %s", path);
+			close(fd);
+			return rc;
+		}
+	}
 	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 		    sizeof(attr))) {
 		int rc = err_sys(err, errlen, "make %s read-only", path);
@@ -219,15 +230,27 @@ static int attach_child(pid_t server_init, const char *server_upper,
 	/* The upper layer is visible in hsd's namespace, where we are now. */
 	if ((rc = ctx_init(&c, err, errlen)))
 		return rc;
-	if ((diff = tree_clone(server_upper, err, errlen)) < 0)
-		return diff;
-	if ((server_ns = ns_open(server_init, err, errlen)) < 0 ||
-	    (audit_ns = ns_open(audit_init, err, errlen)) < 0)
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)server_init);
+	int server_userns = open(path, O_RDONLY | O_CLOEXEC);
+	if (server_userns < 0)
+		return err_sys(err, errlen, "%s", path);
+	if ((server_ns = init_open(server_init, err, errlen)) < 0 ||
+	    (audit_ns = init_open(audit_init, err, errlen)) < 0)
 		return HS_ESYS;
+	/* The server's changes, shown with the owners its live view has in
+	 * the audit space: idmapped through the server's user namespace. */
+	diff = tree_clone(server_upper, server_userns, err, errlen);
+	close(server_userns);
+	if (diff < 0)
+		return diff;
+	/* Still root of the host: the server's mount namespace, only to
+	 * clone its tree. */
 	if (setns(server_ns, CLONE_NEWNS))
 		return err_sys(err, errlen, "enter the mount namespace of server %s", name);
+	close(server_ns);
 	/* "/" is the namespace's root itself: no name to follow. */
-	if ((live = tree_clone("/", err, errlen)) < 0)
+	if ((live = tree_clone("/", -1, err, errlen)) < 0)
 		return live;
 	/* The server's /proc, /sys and /dev (proc's magic links would reach
 	 * past the view) are opened in the clone before it is placed: once
@@ -261,7 +284,7 @@ static int detach_child(pid_t audit_init, const char *name, char *err,
 	int rc = ctx_init(&c, err, errlen);
 	const char *bases[] = { FSVIEW_LIVE, FSVIEW_DIFF };
 
-	int ns = rc ? rc : ns_open(audit_init, err, errlen);
+	int ns = rc ? rc : init_open(audit_init, err, errlen);
 	rc = ns < 0 ? ns : ctx_enter(&c, ns, err, errlen);
 	for (size_t i = 0; rc == 0 && i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", bases[i], name);
@@ -295,7 +318,7 @@ static int bind_child(pid_t target_init, const char *src, const char *dst,
 	}
 	if ((rc = ctx_init(&c, err, errlen)))
 		return rc;
-	int ns = ns_open(target_init, err, errlen);
+	int ns = init_open(target_init, err, errlen);
 	if (ns < 0 || (rc = ctx_enter(&c, ns, err, errlen)))
 		return ns < 0 ? ns : rc;
 	char parent[PATH_MAX];

@@ -18,12 +18,25 @@
 
 #include "err.h"
 #include "space.h"
+#include "syslog_sender.h"
+
+/* Linux 6.5+ (asm-generic values; x86 and arm use them); the installed
+ * headers may be older. */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
 
 #define RELAY_BATCH 256               /* datagrams per handle() call */
 #define RELAY_RCVBUF (4 * 1024 * 1024) /* absorbs bursts while hsd is busy */
 #define RELAY_SNDBUF (1024 * 1024)     /* per destination */
-#define RELAY_HDR_MAX 160
-#define RELAY_MAX_FDS 8                /* room to take (and close) passed fds */
+#define RELAY_HDR_MAX 256
+/* The kernel's SCM_MAX_FD: room for every fd a sender may attach.  The
+ * kernel places SCM_PIDFD after them, so a smaller buffer would let a
+ * sender push our pidfd out (MSG_CTRUNC) and stay unidentified. */
+#define RELAY_MAX_FDS 253
 
 struct relay_dest {
 	struct sockaddr_un addr; /* forward: its address; receiver: path in root */
@@ -41,7 +54,10 @@ struct syslog_relay {
 	struct relay_dest fwd;
 	struct relay_dest rcv[SYSLOG_RELAY_MAX_RECEIVERS];
 	size_t nrcv;
-	uint64_t received, truncated;
+	uint64_t received, truncated, unverified, forged;
+	/* The server space's user namespace: its ids 0..count-1 are host ids
+	 * base..base+count-1 (count 0: no map, ids shown as they are). */
+	uint32_t uid_base, gid_base, id_count;
 	char *buf;        /* one datagram */
 	/* The datagram in buf waits for the normal destination to have room. */
 	bool waiting;
@@ -125,6 +141,11 @@ int syslog_relay_open(const char *sock_path, const char *space_name, const char 
 	}
 	if (rc == HS_OK && setsockopt(r->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		rc = err_sys(err, errlen, "syslog relay: SO_PASSCRED");
+	/* The sender's pidfd with each datagram: the only kernel-given handle
+	 * on who sent it.  A kernel before 6.5 refuses the option; every
+	 * header then says uid=? with the claims, never the claims as real. */
+	if (rc == HS_OK)
+		(void)setsockopt(r->fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
 	if (rc == HS_OK) {
 		sock_buf(r->fd, SO_RCVBUFFORCE, SO_RCVBUF, RELAY_RCVBUF);
 		/* A stale socket of an earlier run: ours to replace. */
@@ -160,6 +181,24 @@ int syslog_relay_forward_fd(const struct syslog_relay *r)
 bool syslog_relay_waiting(const struct syslog_relay *r)
 {
 	return r->waiting;
+}
+
+int syslog_relay_set_idmap(struct syslog_relay *r, uint32_t uid_base, uint32_t gid_base,
+			   uint32_t count, char *err, size_t errlen)
+{
+	/* (uint32_t)-1 is no id: a range must end below it. */
+	if (count && (uint64_t)uid_base + count > UINT32_MAX)
+		return err_set(err, errlen, HS_EINPUT,
+			       "syslog relay: uid_base %u + count %u passes the last uid %u",
+			       uid_base, count, UINT32_MAX - 1);
+	if (count && (uint64_t)gid_base + count > UINT32_MAX)
+		return err_set(err, errlen, HS_EINPUT,
+			       "syslog relay: gid_base %u + count %u passes the last gid %u",
+			       gid_base, count, UINT32_MAX - 1);
+	r->uid_base = count ? uid_base : 0;
+	r->gid_base = count ? gid_base : 0;
+	r->id_count = count;
+	return HS_OK;
 }
 
 void syslog_relay_close(struct syslog_relay *r)
@@ -233,6 +272,8 @@ void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats 
 	memset(out, 0, sizeof(*out));
 	out->received = r->received;
 	out->truncated = r->truncated;
+	out->unverified = r->unverified;
+	out->forged = r->forged;
 	out->forwarded = r->fwd.sent;
 	out->forward_dropped = r->fwd.dropped;
 	out->forward_waits = r->fwd.waits;
@@ -248,40 +289,6 @@ void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats 
 }
 
 /* ---- relaying ---- */
-
-/* The last NSpid field of /proc/PID/status: the pid as the sender's own
- * PID namespace numbers it.  False when the process is gone: the kernel
- * translates a pid only for a task that still exists. */
-static bool pid_in_space(pid_t pid, long *nspid)
-{
-	char path[40], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *line = strstr(buf, "\nNSpid:");
-	if (!line)
-		return false;
-	line += strlen("\nNSpid:");
-	char *end = strchr(line, '\n');
-	if (!end)
-		return false; /* cut off by the buffer */
-	*end = '\0';
-	char *last = strrchr(line, '\t');
-	last = last ? last + 1 : line;
-	char *stop;
-	errno = 0;
-	long v = strtol(last, &stop, 10);
-	if (errno || stop == last || v <= 0)
-		return false;
-	*nspid = v;
-	return true;
-}
 
 /* path under the directory root as an O_PATH fd, following no symlink on
  * any component: openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS.
@@ -351,9 +358,11 @@ enum fwd_result { FWD_SENT, FWD_FULL, FWD_LOST };
  * when the destination's queue drains; that datagram is then kept, never
  * lost.  An absent or refusing destination loses it (counted): waiting
  * for a syslogd that does not exist would stop the server's logging for
- * good.  The destination gets the sender's credentials (journald records
- * them) when the kernel lets hsd pass them on: it refuses once the sender
- * has exited (ESRCH), and then the message goes with hsd's own. */
+ * good.  The destination gets the sender's real ids (journald records
+ * them), read through its pidfd, never the ones it attached: root in the
+ * base may pass them on.  The kernel refuses once the sender has exited
+ * (ESRCH); then, as for a sender whose ids could not be read, cred is
+ * NULL and the kernel attaches hsd's own. */
 static enum fwd_result forward(struct syslog_relay *r, void *data, size_t len,
 			       const struct ucred *cred)
 {
@@ -407,57 +416,116 @@ static enum fwd_result forward(struct syslog_relay *r, void *data, size_t len,
 	}
 }
 
-static void copy_to_receivers(struct syslog_relay *r, struct iovec *body,
-			      const struct ucred *cred)
+/* An id as the server space numbers it: inside the space's range, minus
+ * its base; outside it "host:N", which only a process from outside the
+ * space (hsd's own probe) can be.  No map: the number as it is. */
+static void id_text(char *out, size_t len, uint32_t id, uint32_t base, uint32_t count)
 {
-	char hdr[RELAY_HDR_MAX], pid[24] = "?", nspid[24] = "?";
-	long ns;
-	int n;
-
-	if (!r->nrcv)
-		return;
-	if (cred && cred->pid > 0)
-		snprintf(pid, sizeof(pid), "%d", (int)cred->pid);
-	if (cred && cred->pid > 0 && pid_in_space(cred->pid, &ns))
-		snprintf(nspid, sizeof(nspid), "%ld", ns);
-	if (cred)
-		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=%s uid=%u gid=%u nspid=%s\n",
-			     r->space, pid, (unsigned)cred->uid, (unsigned)cred->gid, nspid);
+	if (count == 0)
+		snprintf(out, len, "%u", id);
+	else if (id >= base && id - base < count)
+		snprintf(out, len, "%u", id - base);
 	else
-		n = snprintf(hdr, sizeof(hdr), "hsd-src space=%s pid=? uid=? gid=? nspid=?\n",
-			     r->space);
-	struct iovec iov[2] = {{hdr, (size_t)n}, *body};
+		snprintf(out, len, "host:%u", id);
+}
+
+/* What the sender attached must be shown beside the kernel's ids: it
+ * differs from them, or they could not be read. */
+static bool claim_shown(const struct ucred *claim, const struct syslog_sender *s)
+{
+	return claim && (!s->ids || claim->uid != s->uid || claim->gid != s->gid ||
+			 (s->pid > 0 && claim->pid != s->pid));
+}
+
+/* The header line (see syslog_relay.h for its grammar).  uid= and gid= are
+ * only ever the kernel's ids of the sender; the sender's claim goes beside
+ * them as claimed_*, so a forged identity is visible, never taken for the
+ * real one. */
+static int header(const struct syslog_relay *r, const struct ucred *claim,
+		  const struct syslog_sender *s, char *hdr, size_t len)
+{
+	char pid[24] = "?", nspid[24] = "?", uid[24] = "?", gid[24] = "?";
+	char cuid[24], cgid[24], cpid[48] = "";
+	uint32_t n = r->id_count;
+
+	/* A reaped sender's pidfd no longer names a pid; the kernel's
+	 * translation of the same struct pid at receive time still does. */
+	if (s->pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)s->pid);
+	else if (claim && claim->pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)claim->pid);
+	if (s->nspid > 0)
+		snprintf(nspid, sizeof(nspid), "%ld", s->nspid);
+	if (s->ids) {
+		id_text(uid, sizeof(uid), s->uid, r->uid_base, n);
+		id_text(gid, sizeof(gid), s->gid, r->gid_base, n);
+	}
+	int k = snprintf(hdr, len, "hsd-src space=%s pid=%s uid=%s gid=%s nspid=%s", r->space,
+			 pid, uid, gid, nspid);
+	if (claim_shown(claim, s)) {
+		id_text(cuid, sizeof(cuid), claim->uid, r->uid_base, n);
+		id_text(cgid, sizeof(cgid), claim->gid, r->gid_base, n);
+		if (s->pid > 0 && claim->pid != s->pid)
+			snprintf(cpid, sizeof(cpid), " claimed_pid=%d", (int)claim->pid);
+		k += snprintf(hdr + k, len - (size_t)k, " claimed_uid=%s claimed_gid=%s%s", cuid,
+			      cgid, cpid);
+	}
+	k += snprintf(hdr + k, len - (size_t)k, "\n");
+	return k;
+}
+
+static void copy_to_receivers(struct syslog_relay *r, struct iovec *body, int hdrlen,
+			      char *hdr)
+{
+	struct iovec iov[2] = {{hdr, (size_t)hdrlen}, *body};
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 	for (size_t i = 0; i < r->nrcv; i++)
 		receiver_send(&r->rcv[i], &m);
 }
 
-/* Pick the credentials out and close any fds a sender pushed at us. */
-static bool take_cmsgs(struct msghdr *m, struct ucred *cred)
+/* What the kernel attached to one datagram. */
+struct relay_cmsgs {
+	bool have_cred;
+	struct ucred cred; /* SCM_CREDENTIALS: the sender's claim */
+	int pidfd;         /* SCM_PIDFD, or -1 */
+};
+
+/* Pick the credentials and the pidfd out and close any fds a sender
+ * pushed at us.  The caller closes c->pidfd. */
+static void take_cmsgs(struct msghdr *m, struct relay_cmsgs *c)
 {
-	bool have = false;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
+	c->have_cred = false;
+	c->pidfd = -1;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+		if (h->cmsg_level != SOL_SOCKET)
 			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(*cred))) {
-			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
-			have = true;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (h->cmsg_type == SCM_CREDENTIALS && h->cmsg_len >= CMSG_LEN(sizeof(c->cred))) {
+			memcpy(&c->cred, CMSG_DATA(h), sizeof(c->cred));
+			c->have_cred = true;
+		} else if (h->cmsg_type == SCM_PIDFD && h->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			/* Negative when the kernel could not make one (older
+			 * kernels, for a sender reaped before we read). */
+			int fd;
+			memcpy(&fd, CMSG_DATA(h), sizeof(fd));
+			if (c->pidfd >= 0)
+				close(c->pidfd);
+			c->pidfd = fd >= 0 ? fd : -1;
+		} else if (h->cmsg_type == SCM_RIGHTS) {
+			size_t nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			for (size_t i = 0; i < nfd; i++) {
 				int fd;
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
 				close(fd);
 			}
 		}
 	}
-	return have;
 }
 
 int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(RELAY_MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+			 CMSG_SPACE(RELAY_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 
@@ -479,23 +547,42 @@ int syslog_relay_handle(struct syslog_relay *r, char *err, size_t errlen)
 				return HS_OK;
 			return err_sys(err, errlen, "syslog relay: receive on %s", r->path);
 		}
-		struct ucred cred;
-		bool have = take_cmsgs(&m, &cred);
+		struct relay_cmsgs c;
+		take_cmsgs(&m, &c);
+		/* Who sent it, from the kernel; the pidfd is done with then,
+		 * whatever becomes of the datagram. */
+		struct syslog_sender s;
+		syslog_sender_identify(c.pidfd, SYSLOG_SENDER_AUTO, &s);
+		if (c.pidfd >= 0)
+			close(c.pidfd);
+		const struct ucred *claim = c.have_cred ? &c.cred : NULL;
 		r->received++;
+		if (!s.ids)
+			r->unverified++;
+		else if (claim_shown(claim, &s))
+			r->forged++;
 		if (m.msg_flags & MSG_TRUNC) {
 			r->truncated++;
 			n = SYSLOG_RELAY_MSG_MAX;
 		}
 		struct iovec body = {r->buf, (size_t)n};
 		/* Copies first: audit readers never wait for the normal syslog. */
-		copy_to_receivers(r, &body, have ? &cred : NULL);
-		if (forward(r, r->buf, (size_t)n, have ? &cred : NULL) == FWD_FULL) {
+		if (r->nrcv) {
+			char hdr[RELAY_HDR_MAX];
+			int k = header(r, claim, &s, hdr, sizeof(hdr));
+			copy_to_receivers(r, &body, k, hdr);
+		}
+		/* The normal destination gets the kernel's ids of the sender
+		 * (host numbers, as it is in the base), or none: never a claim. */
+		struct ucred real = {.pid = s.pid, .uid = s.uid, .gid = s.gid};
+		bool have_real = s.ids && s.pid > 0;
+		if (forward(r, r->buf, (size_t)n, have_real ? &real : NULL) == FWD_FULL) {
 			/* Keep it and stop reading: the server's sends now wait on
 			 * our queue as they would on a slow syslogd's. */
 			r->waiting = true;
 			r->wait_len = (size_t)n;
-			r->wait_have_cred = have;
-			r->wait_cred = have ? cred : (struct ucred){0};
+			r->wait_have_cred = have_real;
+			r->wait_cred = have_real ? real : (struct ucred){0};
 			r->fwd.waits++;
 			return HS_OK;
 		}

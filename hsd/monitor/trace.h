@@ -94,9 +94,9 @@ void trace_escape(const uint8_t *s, size_t n, char *out);
  * Returns 0, or HS_EINPUT if ev is not an event. */
 int trace_format_event(const json_t *ev, char *buf, size_t len);
 
-/* Allow only read-only ptrace requests, deny process_vm_writev,
- * pidfd_getfd and opening anything for writing, for this process and
- * its future children (irreversible). */
+/* Allow only read-only ptrace requests and no ioctl but NS_GET_PARENT,
+ * deny process_vm_writev, pidfd_getfd and opening anything for writing,
+ * for this process and its future children (irreversible). */
 int trace_seccomp_install(char *err, size_t errlen);
 
 #endif

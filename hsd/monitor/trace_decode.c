@@ -235,6 +235,8 @@ static json_t *sockaddr_value(uint64_t addr, uint64_t alen,
 		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
 		size_t off = offsetof(struct sockaddr_un, sun_path);
 		size_t n = want > off ? want - off : 0;
+		if (n > sizeof(un->sun_path)) /* ss is larger than sockaddr_un */
+			n = sizeof(un->sun_path);
 		char esc[4 * sizeof(un->sun_path) + 2];
 		if (n && un->sun_path[0] == '\0') { /* abstract: shown as @name */
 			esc[0] = '@';

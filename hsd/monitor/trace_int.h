@@ -12,18 +12,76 @@
 
 /* ---- trace_proc.c: /proc lookups ---- */
 
+/* A namespace as the kernel names it (the nsfs inode). */
+struct trace_nsid {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* PID namespaces nest at most 32 deep. */
+#define TRACE_NS_DEPTH_MAX 32
+
+/* The server space's PID namespace, for deciding who belongs to it. */
+struct trace_space {
+	struct trace_nsid self;
+	unsigned level;       /* its depth below our /proc's namespace */
+	struct trace_nsid own; /* ours (the session's) */
+	bool own_out;         /* ours is not below the space's: its processes are out */
+};
+
+enum trace_ns_rule {
+	TRACE_NS_TREE,  /* the space's namespace or any nested below it */
+	TRACE_NS_EXACT, /* the space's namespace only: the rule before nested
+			 * namespaces were followed, kept for tests to show
+			 * what it missed */
+};
+
+/* A process found by a scan: the seize checks the pid still names it. */
+struct trace_found {
+	pid_t pid;                /* ours */
+	unsigned long long start; /* /proc/PID/stat starttime */
+};
+
 /* The pid (NStgid) and tid (NSpid) of tid as seen in the PID namespace
  * at depth level (0 = ours).  HS_ESYS if gone or not that deep. */
 int trace_proc_ids(pid_t tid, unsigned level, pid_t *pid, pid_t *ns_tid);
 /* Depth of pid's own PID namespace (number of NSpid fields - 1). */
 int trace_proc_level(pid_t pid, unsigned *level);
+/* The PID namespace of space_init. */
+int trace_proc_space(pid_t space_init, struct trace_space *sp, char *err, size_t errlen);
+/* 1 if pid's own PID namespace belongs to the space under rule, 0 if
+ * not, HS_ESYS if pid is gone. */
+int trace_proc_in_space(pid_t pid, const struct trace_space *sp, enum trace_ns_rule rule);
 /* The processes (thread-group leaders, our pids) to attach for rq in the
- * PID namespace of space_init.  *out is malloc'd. */
-int trace_proc_targets(pid_t space_init, unsigned level,
-		       const struct trace_request *rq, pid_t **out, size_t *n,
-		       char *err, size_t errlen);
-/* Thread ids of process pid.  *out is malloc'd. */
-int trace_proc_tasks(pid_t pid, pid_t **out, size_t *n);
+ * space.  *out is malloc'd. */
+int trace_proc_targets(const struct trace_space *sp, const struct trace_request *rq,
+		       struct trace_found **out, size_t *n, char *err, size_t errlen);
+/* Thread ids of process pid, through handle if >= 0.  *out is malloc'd. */
+int trace_proc_tasks(int handle, pid_t pid, pid_t **out, size_t *n);
+
+/* A handle on the process pid names now: an open /proc/PID directory.
+ * What is read through it is that process's even after pid is reused.
+ * -1 with errno if there is none. */
+int trace_proc_handle(pid_t pid);
+/* The handle's process started at start and is in the space. */
+bool trace_proc_identity(int handle, const struct trace_space *sp, unsigned long long start);
+/* The handle's process has not been reaped (so its pid is still its own). */
+bool trace_proc_alive(int handle);
+/* tid is a thread of the handle's process. */
+bool trace_proc_thread_of(int handle, pid_t tid);
+
+/* ---- trace_session.c: a seam for tests ---- */
+
+/* Where the session stands while seizing a process found by a scan. */
+enum trace_seize_step {
+	TRACE_SEIZE_FOUND,    /* before the handle is opened: only a number */
+	TRACE_SEIZE_VERIFIED, /* start time and namespace checked through the
+			       * handle, this tid listed there: its seize is next */
+	TRACE_SEIZE_SEIZED,   /* PTRACE_SEIZE of this tid just succeeded */
+};
+/* NULL except in tests, which set it in the session's process to make the
+ * found process exit and its pid be reused at a chosen step. */
+extern void (*trace_seize_hook)(enum trace_seize_step step, pid_t pid);
 
 /* ---- trace_out.c: the bounded queue towards the reader ---- */
 

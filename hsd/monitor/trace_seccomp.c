@@ -10,9 +10,14 @@
  * always fail, and so does opening any file for writing (this also covers
  * /proc/PID/mem), creat and openat2 (its flags are behind a pointer).
  *
+ * ioctl is allowed only as NS_GET_PARENT, which the session needs to tell
+ * whether a nested PID namespace is below the space's; any other ioctl
+ * (TIOCSTI into a terminal the session inherited, ...) fails with EPERM.
+ *
  * What seccomp cannot check: the signal argument of CONT/SYSCALL/DETACH.
  * trace_session.c only ever passes the signal of the signal-delivery-stop
- * the tracee is in (or 0), in one place (tracee_resume).
+ * the tracee is in (or 0), from one place each for resuming (tracee_resume)
+ * and detaching (detach_signal).
  */
 #include "trace.h"
 
@@ -20,6 +25,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/nsfs.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -39,7 +45,10 @@
 
 /* Jumps are written to symbolic labels and resolved at the end, so the
  * program can be read top to bottom. */
-enum label { L_NONE, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1, L_OPEN2, L_NLABELS };
+enum label {
+	L_NONE, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1, L_OPEN2,
+	L_IOCTL, L_NLABELS
+};
 
 struct prog {
 	struct sock_filter ins[96];
@@ -106,8 +115,14 @@ int trace_seccomp_install(char *err, size_t errlen)
 	emit(&p, JEQ, __NR_pidfd_getfd, L_DENY, L_NONE);
 	emit(&p, JEQ, __NR_creat, L_DENY, L_NONE);
 	emit(&p, JEQ, __NR_openat2, L_DENY, L_NONE);
+	emit(&p, JEQ, __NR_ioctl, L_IOCTL, L_NONE);
 	emit(&p, JEQ, __NR_open, L_OPEN1, L_NONE);
 	emit(&p, JEQ, __NR_openat, L_OPEN2, L_ALLOW);
+
+	/* ioctl(fd, cmd): the kernel reads cmd as 32 bits, so do we */
+	mark(&p, L_IOCTL);
+	emit(&p, LD, ARG_LO(1), 0, 0);
+	emit(&p, JEQ, NS_GET_PARENT, L_ALLOW, L_DENY);
 
 	/* open(path, flags): read-only, no create, no truncate */
 	mark(&p, L_OPEN1);

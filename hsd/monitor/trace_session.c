@@ -6,7 +6,9 @@
  *      over its control socket (SCM_RIGHTS) later;
  *   3. for each reader's request (trace_readers.c) seize what it asks for
  *      (PTRACE_SEIZE + INTERRUPT) unless already traced, following forks,
- *      vforks, clones and execs from then on;
+ *      vforks, clones and execs from then on; for a whole-space reader,
+ *      rescan the space every 250 ms for processes that joined it from
+ *      outside (each seize checked against pid reuse: attach_process);
  *   4. loop: every ptrace-stop is handled and the tracee resumed at once;
  *      each reader wanting the event gets it in its own bounded queue;
  *   5. with no reader left, detach everyone (and, with one reader only,
@@ -146,6 +148,34 @@ static void tracee_gone(struct session *s, struct tracee *t)
 	tracee_remove(s, t);
 }
 
+/* The signal to hand back when detaching a tracee in this stop: a pending
+ * signal-delivery-stop keeps its signal; a group-stopped tracee stays
+ * stopped after detach (the kernel re-enters the stop); other stops
+ * (syscall, event, interrupt) have none. */
+static int detach_signal(int status)
+{
+	int sig = WSTOPSIG(status), event = status >> 16;
+	return (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+}
+
+/* A stop of a thread we do not know: a new child whose parent's fork
+ * event has not been read yet, or a process seized and then disowned by
+ * attach_process (its pid was reused).  It is followed only if it is in
+ * the space; otherwise, or over the tracee limit, it is let go
+ * untouched. */
+static struct tracee *adopt(struct session *s, pid_t tid, int status)
+{
+	struct trace_space sp;
+	struct tracee *t = NULL;
+
+	if (trace_proc_space(s->space_init, &sp, NULL, 0) == 0 &&
+	    trace_proc_in_space(tid, &sp, TRACE_NS_TREE) == 1)
+		t = tracee_add(s, tid);
+	if (!t)
+		ptrace(PTRACE_DETACH, tid, NULL, (void *)(intptr_t)detach_signal(status));
+	return t;
+}
+
 static void on_wait(struct session *s, pid_t tid, int status)
 {
 	struct tracee *t = tracee_find(s, tid);
@@ -156,11 +186,8 @@ static void on_wait(struct session *s, pid_t tid, int status)
 	}
 	if (!WIFSTOPPED(status))
 		return;
-	if (!t && !(t = tracee_add(s, tid))) {
-		/* over the limit: a new child runs on untraced */
-		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	if (!t && !(t = adopt(s, tid, status)))
 		return;
-	}
 	int sig = WSTOPSIG(status), event = status >> 16;
 	unsigned long msg = 0;
 
@@ -227,49 +254,156 @@ static bool drain_waits(struct session *s)
 
 /* ---- attaching ---- */
 
-static int attach_thread(struct session *s, pid_t tid, uint32_t mask)
+void (*trace_seize_hook)(enum trace_seize_step step, pid_t pid);
+
+static void seize_step(enum trace_seize_step step, pid_t pid)
 {
-	struct tracee *t = tracee_find(s, tid);
-	if (t) {
-		t->rmask |= mask; /* traced for another reader already */
-		return 0;
-	}
-	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)TRACE_OPTS) < 0)
-		return errno == ESRCH ? 0 : -errno; /* a thread that just exited */
-	if (!(t = tracee_add(s, tid))) {
-		ptrace(PTRACE_DETACH, tid, NULL, NULL); /* running: detach fails, */
-		return -ENOSPC;                        /* the session exit detaches */
-	}
-	t->rmask = mask;
-	/* seized tracees run until stopped: stop them once to start the
-	 * PTRACE_SYSCALL cycle */
-	ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
-	return 1;
+	if (trace_seize_hook)
+		trace_seize_hook(step, pid);
 }
 
-/* Seize every thread of pid; threads created meanwhile are caught by a
- * rescan (clones after the first seize are followed automatically). */
-static int attach_process(struct session *s, pid_t pid, uint32_t mask, int *first_err)
+struct tids {
+	pid_t *v;
+	size_t n, cap;
+};
+
+static int tids_push(struct tids *l, pid_t tid)
 {
-	int added = 0;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 8;
+		pid_t *p = realloc(l->v, nc * sizeof(*p));
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = nc;
+	}
+	l->v[l->n++] = tid;
+	return 0;
+}
+
+static bool tids_has(const struct tids *l, pid_t tid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == tid)
+			return true;
+	return false;
+}
+
+/* Whether process pid has a thread we do not trace yet; the ones we do
+ * are marked for mask's reader (a thread we trace is pinned: its tid is
+ * not reused before we wait for its exit). */
+static bool has_untraced(struct session *s, pid_t pid, uint32_t mask)
+{
+	pid_t *tids;
+	size_t n;
+	bool any = false;
+
+	if (trace_proc_tasks(-1, pid, &tids, &n))
+		return false; /* gone */
+	for (size_t i = 0; i < n; i++) {
+		struct tracee *t = tracee_find(s, tids[i]);
+		if (t)
+			t->rmask |= mask;
+		else
+			any = true;
+	}
+	free(tids);
+	return any;
+}
+
+/* Seize every thread of the handle's process we do not trace yet, into
+ * *seized; threads created meanwhile are caught by another pass (clones
+ * after the first seize are followed by the kernel). */
+static void seize_threads(struct session *s, int handle, struct tids *seized, int *first_err)
+{
 	for (int pass = 0; pass < 10; pass++) {
 		pid_t *tids;
-		size_t n;
-		int new = 0;
-		if (trace_proc_tasks(pid, &tids, &n))
-			break; /* gone */
+		size_t n, before = seized->n;
+		if (trace_proc_tasks(handle, 0, &tids, &n))
+			return; /* gone */
 		for (size_t i = 0; i < n; i++) {
-			int rc = attach_thread(s, tids[i], mask);
-			if (rc > 0)
-				new++;
-			else if (rc < 0 && !*first_err)
-				*first_err = -rc;
+			if (tracee_find(s, tids[i]) || tids_has(seized, tids[i]))
+				continue;
+			seize_step(TRACE_SEIZE_VERIFIED, tids[i]);
+			if (ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)(uintptr_t)TRACE_OPTS) < 0) {
+				if (errno != ESRCH && !*first_err) /* ESRCH: it just exited */
+					*first_err = errno;
+				continue;
+			}
+			if (tids_push(seized, tids[i])) {
+				/* traced but not in our table: adopt() settles it */
+				ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL);
+				continue;
+			}
+			seize_step(TRACE_SEIZE_SEIZED, tids[i]);
 		}
 		free(tids);
-		added += new;
-		if (!new)
-			break;
+		if (seized->n == before)
+			return;
 	}
+}
+
+/* Seize process f->pid found by a scan, without racing pid reuse.
+ *
+ * Between the scan and the seize the process may exit and its number go
+ * to another process, maybe outside the space, which a seize by number
+ * would then trace.  The order below closes that window:
+ *   1. open /proc/P: a handle on the process P names now, X (like a
+ *      pidfd: it stays bound to X, and pidfd_send_signal takes it);
+ *   2. through the handle: X started when the scan's process did, and is
+ *      in the space; X's threads;
+ *   3. PTRACE_SEIZE of P and of those thread ids, by number;
+ *   4. through the handle: X has not been reaped.
+ * A pid is freed only when its process is reaped, so if X is unreaped at
+ * 4, P named X all through 3: the seize hit X.  If X was reaped, 3 may
+ * have hit a newcomer, and all that 3 seized is disowned.  A seized
+ * thread T is pinned too (a tracee is not reaped before its tracer waits
+ * for it), so T found among X's threads between 3 and 4 is X's.
+ * Disowned: interrupted and left out of the table; at its stop adopt()
+ * detaches it (or follows it, if it is in the space after all).
+ * A /proc directory rather than pidfd_open: the same guarantee, reads
+ * that cannot be misdirected, and no call that valgrind lacks (it
+ * reports every pidfd_open it cannot run, and a killed session's log
+ * must stay clean).
+ * Returns the number of threads now followed. */
+static int attach_process(struct session *s, const struct trace_space *sp,
+			  const struct trace_found *f, uint32_t mask, int *first_err)
+{
+	struct tids seized = {0};
+	int added = 0;
+
+	if (!has_untraced(s, f->pid, mask))
+		return 0;
+	seize_step(TRACE_SEIZE_FOUND, f->pid);
+	int h = trace_proc_handle(f->pid);
+	if (h < 0) {
+		if (errno != ENOENT && errno != ESRCH && !*first_err) /* not: gone */
+			*first_err = errno;
+		return 0;
+	}
+	if (!trace_proc_identity(h, sp, f->start)) {
+		close(h);
+		return 0; /* not the process the scan found */
+	}
+	seize_threads(s, h, &seized, first_err);
+
+	bool *own = calloc(seized.n ? seized.n : 1, sizeof(*own));
+	for (size_t i = 0; own && i < seized.n; i++)
+		own[i] = seized.v[i] == f->pid || trace_proc_thread_of(h, seized.v[i]);
+	bool same = trace_proc_alive(h);
+	for (size_t i = 0; i < seized.n; i++) {
+		struct tracee *t = NULL;
+		if (same && own && own[i] && (t = tracee_add(s, seized.v[i]))) {
+			t->rmask = mask;
+			added++;
+		}
+		/* seized tracees run until stopped: stop them once, to start
+		 * the PTRACE_SYSCALL cycle or to let them go (adopt) */
+		ptrace(PTRACE_INTERRUPT, seized.v[i], NULL, NULL);
+	}
+	free(own);
+	free(seized.v);
+	close(h);
 	return added;
 }
 
@@ -278,17 +412,22 @@ static int attach_process(struct session *s, pid_t pid, uint32_t mask, int *firs
 int trace_attach_all(struct session *s, const struct trace_request *rq, uint32_t mask,
 		     char *err, size_t errlen)
 {
+	struct trace_space sp;
 	int first_err = 0;
+	int rc = trace_proc_space(s->space_init, &sp, err, errlen);
+
+	if (rc)
+		return rc;
 	for (int pass = 0; pass < 5; pass++) {
-		pid_t *pids;
+		struct trace_found *found;
 		size_t n;
 		int added = 0;
-		int rc = trace_proc_targets(s->space_init, s->level, rq, &pids, &n, err, errlen);
+		rc = trace_proc_targets(&sp, rq, &found, &n, err, errlen);
 		if (rc)
 			return pass ? 0 : rc;
 		for (size_t i = 0; i < n; i++)
-			added += attach_process(s, pids[i], mask, &first_err);
-		free(pids);
+			added += attach_process(s, &sp, &found[i], mask, &first_err);
+		free(found);
 		if (!added || !rq->whole_space)
 			break;
 	}
@@ -303,11 +442,7 @@ int trace_attach_all(struct session *s, const struct trace_request *rq, uint32_t
 
 static void detach_one(struct session *s, struct tracee *t, int status)
 {
-	int sig = WSTOPSIG(status), event = status >> 16;
-	/* a pending signal-delivery-stop keeps its signal; a group-stopped
-	 * tracee stays stopped after detach (the kernel re-enters the stop) */
-	int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
-	ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(intptr_t)pass);
+	ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(intptr_t)detach_signal(status));
 	tracee_gone(s, t);
 }
 
@@ -397,7 +532,9 @@ static void run_loop(struct session *s)
 	char e[HS_ERRLEN];
 
 	while (!s->stop && (s->ctl >= 0 || readers_left(s))) {
-		bool busy = s->nt && drain_waits(s);
+		/* even with no tracee: a disowned one's stop must be read
+		 * (adopt) so it is let go */
+		bool busy = drain_waits(s);
 		readers_service(s);
 		if (s->nt && !readers_active(s))
 			trace_detach_all(s); /* nobody to trace for */

@@ -8,23 +8,18 @@
 #      traced by hstrace through hsd's broker
 # Usage: tests/bench/bench_monitors.sh [FILES]   (default 5000 files)
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/bench_lib.sh"
 
 FILES=${1:-5000}
-TREE=/var/tmp/hs-bench-$T_ID # on the root filesystem: the spaces' base layer
+# On the root filesystem (the spaces' base layer), under /usr, which the
+# base mask shows to spaces live (basemask.h).
+TREE=/usr/local/share/hs-bench-$T_ID
 on_exit "rm -rf $TREE"
 mkdir -p "$TREE"
-for d in $(seq 0 $((FILES / 100))); do
-	mkdir -p "$TREE/d$d"
-	for f in $(seq 0 99); do
-		[ $((d * 100 + f)) -lt "$FILES" ] && head -c 2048 /dev/urandom >"$TREE/d$d/f$f"
-	done
-done
+bench_tree "$TREE" "$FILES"
 
-sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
+bench_web
 ctl() { on a hsctl "$@"; }
-ctl space create web --kind server --publish 80:8080 -- sh -c "mkdir -p /srv/www && head -c 4096 /dev/zero >/srv/www/index.html &&
-	printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' 'index-file.names = (\"index.html\")' >/etc/lt.conf &&
-	exec lighttpd -D -f /etc/lt.conf" >/dev/null
 ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null
 
 aide_secs() { # aide_secs WHERE ROOT: seconds for aide --init over ROOT$TREE

@@ -16,7 +16,7 @@ for h in $HOSTS; do
 			'index-file.names = (\"index.html\")' >/etc/lt.conf &&
 		exec lighttpd -D -f /etc/lt.conf" >/dev/null
 done
-for b in ngrep-1 ngrep-2 trace-1 trace-2; do ctl bundle add "$BUNDLES/$b" >/dev/null; done
+for b in ngrep-1 ngrep-2 trace-1 trace-2; do ctl bundle add "$BUNDLES/$b" --sig "$(t_sign "$BUNDLES/$b")" >/dev/null; done
 # alert_on HOST PATTERN: an alert of HOST matches PATTERN within 15 s.
 alert_on() { wait_until 15 bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 1000 | grep -qE -- '$2'"; }
 get() { on b curl -s -o /dev/null --max-time 3 "http://192.0.2.1$1" || true; } # from b to a's web
@@ -36,8 +36,39 @@ done
 # --- hstrace through hsd's broker. The reading process is started from
 # outside (hsctl space exec): it sleeps first so the broker's rescan finds
 # it, then its child is followed from its fork on.
+# Meanwhile a watcher on the machine records every process of hsd's found in
+# c's web space (the exec probe, a fork of hsd): its capabilities and fds.
+webinit=$(on c hsctl --json space show web | jq -r .pid)
+webns=$(readlink "/proc/$webinit/ns/pid")
+probe_watch() {
+	while :; do
+		for p in $(pgrep -x hsd); do
+			[ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "$webns" ] || continue
+			# Both read, or the process ended in between: skip it.
+			cap=$(awk '/^CapEff/ {print $2}' "/proc/$p/status" 2>/dev/null) &&
+				fds=$(ls "/proc/$p/fd" 2>/dev/null) && [ -n "$cap" ] &&
+				echo "$p $cap $(wc -l <<<"$fds")"
+		done
+		sleep 0.05
+	done
+}
+probe_watch >"$T_DIR/probes" 2>/dev/null &
+watcher=$!
+on_exit "kill $watcher 2>/dev/null"
 check "trace-1 deploys: every host's instance saw the probe's openat" ctl deploy trace-1
-on c hsctl space exec web -- sh -c 'sleep 1; cat /etc/shadow >/dev/null'
+kill "$watcher"
+check "the exec probe was seen in c's web space" [ -s "$T_DIR/probes" ]
+check "... holding no capability and no fd but stdio" \
+	awk '$2 != "0000000000000000" || $3 > 3 { bad = 1 } END { exit bad }' "$T_DIR/probes"
+hsdpid=$(sim pid c)
+check "control: hsd itself holds capabilities and more fds" \
+	[ "$(awk '/^CapEff/ {print $2}' "/proc/$hsdpid/status")" != 0000000000000000 -a "$(ls "/proc/$hsdpid/fd" | wc -l)" -gt 3 ]
+# The probe lives about 2 s (three opens 0.6 s apart) and may outlast the
+# deploy, which returns at its first report; then it must be gone.
+check "nothing of the probe is left in the space" \
+	wait_until 10 bash -c "for p in \$(pgrep -x hsd); do [ \"\$(readlink /proc/\$p/ns/pid)\" != '$webns' ] || exit 1; done"
+# /etc/shadow is hidden from spaces: the attempt to read it is what trace reports.
+on c hsctl space exec web -- sh -c 'sleep 1; cat /etc/shadow >/dev/null 2>&1' || true
 check "trace@1 on c reports the server space reading /etc/shadow" alert_on c 'trace@1 +ALERT trace web shadow-read .*openat\(.*"/etc/shadow"'
 check "rollout to trace-2 succeeds" ctl rollout trace-2 --wait
 [ "$T_FAILS" = 0 ] || ctl rollout status --timeline || true

@@ -24,8 +24,8 @@ T_PATTERN=deadline_s expect_exit 2 "a malformed bundle is refused" on a hsctl bu
 T_PATTERN=unknown expect_exit 2 "a rollout of an unknown bundle is refused" on a hsctl rollout nosuch-1
 check "nothing was stored" [ "$(ctl --json bundle list | jq '.bundles | length')" = 0 ]
 
-ctl bundle add "$BUNDLES/aide-1" >/dev/null
-ctl bundle add "$BUNDLES/aide-2" >/dev/null
+ctl bundle add "$BUNDLES/aide-1" --sig "$(t_sign "$BUNDLES/aide-1")" >/dev/null
+ctl bundle add "$BUNDLES/aide-2" --sig "$(t_sign "$BUNDLES/aide-2")" >/dev/null
 check "deploy starts version 1 on every host" ctl deploy aide-1
 for h in $HOSTS; do
 	check "$h runs a verified aide@1" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list 2>/dev/null | jqe '.instances[] | select(.space == \"aide@1\" and .verified_ms > 0)' >/dev/null"
@@ -86,7 +86,7 @@ done
 mkdir -p "$T_DIR/blind/aide-3"
 cp "$BUNDLES/aide-2/"* "$T_DIR/blind/aide-3/"
 jq '.version = "3" | .command = ["sleep", "100000"] | .probe.deadline_s = 5' "$BUNDLES/aide-2/bundle.json" >"$T_DIR/blind/aide-3/bundle.json"
-ctl bundle add "$T_DIR/blind/aide-3" >/dev/null
+ctl bundle add "$T_DIR/blind/aide-3" --sig "$(t_sign "$T_DIR/blind/aide-3")" >/dev/null
 T_PATTERN="" expect_exit 4 "a version that never detects fails the rollout (exit 4)" on a hsctl rollout aide-3 --wait
 check "its rollout says why" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"failed\" and (.rollout.error | test(\"did not report\"))' >/dev/null"
 for h in $HOSTS; do
@@ -141,7 +141,7 @@ pid=$(sim pid a)
 kill -KILL "$pid"
 # Gone before it is started again: on a loaded machine the teardown of a
 # killed hsd can outlast a fixed sleep (sim start then sees it running).
-wait_until 20 bash -c "[ ! -e /proc/$pid ]" || true
+wait_until 20 bash -c "[ ! -e /proc/$pid ] || grep -q '^State:.*zombie' /proc/$pid/status" || true
 sim start a
 check "the restarted coordinator completes the rollout" wait_until 120 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\" and .rollout.bundle == \"aide-1\"' >/dev/null"
 check "... and it resumed (timeline)" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status --timeline | jqe '.timeline[] | select(.step == \"resume\")' >/dev/null"
@@ -163,7 +163,7 @@ EOF
 jq -n '{name: "last", version: "1", description: "says something as it stops", command: ["sh", "run.sh"],
 	files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "}, probe: {kind: "file", deadline_s: 20}}' \
 	>"$T_DIR/last-1/bundle.json"
-ctl bundle add "$T_DIR/last-1" >/dev/null
+ctl bundle add "$T_DIR/last-1" --sig "$(t_sign "$T_DIR/last-1")" >/dev/null
 check "a bundle that reports every probe deploys" ctl deploy last-1
 on a hsctl space stop last@1 >/dev/null
 check "the alert an instance printed as it stopped is stored" bash -c "$SIM --id $T_ID exec a -- hsctl alerts | grep -q 'last words'"

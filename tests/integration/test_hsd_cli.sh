@@ -42,8 +42,9 @@ T_PATTERN="cannot reach hsd" expect_exit 1 "hsctl without hsd" "$HSCTL" --socket
 "$HSCTL" keygen --state-dir "$S" >"$T_DIR/pub"
 pub=$(cat "$T_DIR/pub")
 other=$("$HSCTL" keygen --state-dir "$T_DIR/other")
+op=$("$HSCTL" keygen --operator "$T_DIR/operator.key")
 cat >"$T_DIR/c.json" <<JSON
-{"cluster": "cli", "overlay": "10.99.0.0/16", "hosts": [
+{"cluster": "cli", "overlay": "10.99.0.0/16", "operators": ["$op"], "hosts": [
  {"name": "a", "endpoint": "192.0.2.1:51820", "public_key": "$pub", "prefix": "10.99.1.0/24"},
  {"name": "b", "endpoint": "192.0.2.2:51820", "public_key": "$other", "prefix": "10.99.2.0/24"}]}
 JSON
@@ -97,6 +98,10 @@ check "reload of a file without our host is refused" wait_until 5 bash -c "[ \$(
 jq --arg k "$other" '.hosts[0].public_key = $k | .hosts[1].public_key = "'"$pub"'"' "$T_DIR/c.json.orig" >"$T_DIR/c.json"
 kill -HUP "$pid"
 check "reload of a file with another key for us is refused" wait_until 5 bash -c "[ \$(grep -c 'reload refused' $T_DIR/hsd.log) = 3 ]"
+jq '.hosts[0].prefix = "10.99.77.0/24"' "$T_DIR/c.json.orig" >"$T_DIR/c.json"
+kill -HUP "$pid"
+check "reload of a file with another prefix for us is refused, naming it" \
+	wait_until 5 bash -c "grep 'reload refused' $T_DIR/hsd.log | tail -1 | grep -q 'hosts\[0\].prefix'"
 check "the running configuration was kept" [ "$(ctl --json status | jq -r '.host + " " + (.hosts|tostring)')" = "a 2" ]
 jq --arg k "$("$HSCTL" keygen --state-dir "$T_DIR/third")" \
 	'.hosts += [{"name":"c","endpoint":"192.0.2.3:51820","public_key":$k,"prefix":"10.99.3.0/24"}]' \

@@ -55,6 +55,26 @@ udp = struct.pack("!HHHH", 40404, port, 8 + len(data), 0) + data
 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, dst)
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s.sendto(ip + udp, (sys.argv[2], 0))'
+# python3 -c "$FORGE_ROUTE" SENDER SRC DST ORIGIN,PREFIX,METRIC,SEQNO...: one
+# well-formed hsroute packet (docs/hsroute.md) from host SENDER's router id,
+# sent from SRC to DST's route port, with one UPDATE per argument.  Router
+# ids are FNV-1a of host names, as hsd computes them.
+FORGE_ROUTE='import socket, struct, sys
+def rid(name):
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h or 1
+body = b""
+for u in sys.argv[4:]:
+    origin, prefix, metric, seqno = u.split(",")
+    net, plen = prefix.split("/")
+    body += struct.pack("!BBBBHHH4sI", 3, 16, int(plen), 0, int(metric), int(seqno), 400,
+                        socket.inet_aton(net), rid(origin))
+pkt = b"HR" + struct.pack("!BBIH", 1, 0, rid(sys.argv[1]), len(body)) + body
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[2], 0))
+s.sendto(pkt, (sys.argv[3], 6696))'
 
 # --- A line a-b-c-d-e: a reaches e through three intermediate hosts.
 CLUSTER=$HSD_SOURCE/deploy/examples/line5.json
@@ -75,6 +95,51 @@ check "hsctl peers on c lists b and d alive" \
 	jqe '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
 check "hsctl peers shows handshakes and bytes" \
 	jqe '.peers[0] | (.last_handshake > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
+# Each link's one peer may send from the overlay only (AllowedIPs), as the
+# device itself reports it.
+check "every link of c allows exactly the overlay" \
+	jqe '[.peers[].allowed_ips] == [["10.99.0.0/16"], ["10.99.0.0/16"]]' <<<"$peers"
+# Nothing in any host's routing is a hijack so far.
+check "no hijack counted on b before the forgery" \
+	bash -c "$SIM --id $T_ID exec b -- hsctl --json routes | jqe '.hijacks_dropped == 0'"
+
+# --- Route hijacks: a (root on a, so able to speak hsroute on its own link
+# to b) announces prefixes that are not its own.  b must drop and count each
+# update, and keep routing e's prefix the long way, via c.
+MA=$(mesh_addr a) MB=$(mesh_addr b)
+E_PREFIX=$(prefix_of e) A_PREFIX=$(prefix_of a)
+check "b routes e's prefix via c (hsm2) before" bash -c "$SIM --id $T_ID exec b -- nsenter --net=/run/hsd/mesh.netns ip -4 route show $E_PREFIX | grep -q 'dev hsm2'"
+in_mesh a python3 -c "$FORGE_ROUTE" a "$MA" "$MB" \
+	"a,$E_PREFIX,0,1" "e,${E%.*}.128/25,0,1" "a,$E/32,0,1" "a,192.0.2.0/24,0,1" "a,0.0.0.0/0,0,1"
+hijacks_of_a() { peer_field b a hijacks_dropped; }
+check "b dropped and counted the 5 forged updates on its link to a" wait_until 5 bash -c "[ \"\$($SIM --id $T_ID exec b -- hsctl --json peers | jq '.peers[] | select(.host == \"a\") | .hijacks_dropped')\" = 5 ]"
+check "... by reason: 3 wrong origin, 2 outside the overlay" \
+	bash -c "$SIM --id $T_ID exec b -- hsctl --json peers | jqe '.peers[] | select(.host == \"a\") | .hijacks == {\"outside-overlay\": 2, \"wrong-origin\": 3}'"
+check "... and in hsctl routes' total" \
+	bash -c "$SIM --id $T_ID exec b -- hsctl --json routes | jqe '.hijacks_dropped == 5'"
+check "... and in the text of hsctl peers and hsctl routes" \
+	bash -c "$SIM --id $T_ID exec b -- hsctl peers | grep -E '^hsm0 +a .* 5\$' && $SIM --id $T_ID exec b -- hsctl routes | grep -q '^hijacks dropped: 5 '"
+check "no hijack counted on b's link to c" [ "$(peer_field b c hijacks_dropped)" = 0 ]
+check "b still routes e's prefix via c, not a" bash -c "$SIM --id $T_ID exec b -- nsenter --net=/run/hsd/mesh.netns ip -4 route show $E_PREFIX | grep -q 'dev hsm2'"
+check "hsroute on b: e's prefix via c, origin e" has_route b "$E_PREFIX" c
+for r in "${E%.*}.128/25" "$E/32" 192.0.2.0/24 0.0.0.0/0; do
+	check "no route for $r in b's mesh namespace" \
+		bash -c "[ -z \"\$($SIM --id $T_ID exec b -- nsenter --net=/run/hsd/mesh.netns ip -4 route show exact $r)\" ]"
+done
+check "e's audit space is still reached from b's (over c)" in_ids b ping -c1 -W2 "$E"
+# Positive control: the same forged packet format, now for a's own prefix
+# under a's own id, is taken: b's metric to a's prefix becomes 256 + 5
+# (until a's next real update).  Resent until seen, since a real update
+# from a may come in between.
+forge_own_taken() {
+	local seq
+	seq=$(on b hsctl --json routes | jq -r --arg p "$A_PREFIX" '.routes[] | select(.prefix == $p) | .seqno')
+	in_mesh a python3 -c "$FORGE_ROUTE" a "$MA" "$MB" "a,$A_PREFIX,5,$seq"
+	sleep 0.2
+	on b hsctl --json routes | jqe --arg p "$A_PREFIX" '.routes[] | select(.prefix == $p and .via == "a" and .metric == 261)'
+}
+check "a legitimate update in the same format is taken (metric 261 to a's prefix)" wait_until 10 forge_own_taken
+check "... and not counted as a hijack" [ "$(hijacks_of_a)" = 5 ]
 
 check "no process has a private key in its command line or environment" keys_hidden
 

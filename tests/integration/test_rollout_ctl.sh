@@ -43,8 +43,8 @@ EOF
 	jq -n --arg v "$1" '{name: "det", version: $v, description: "test detector", command: ["sh", "run.sh"],
 		files: ["run.sh", "blind"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
 		probe: {kind: "file", deadline_s: 6}}' >"$dir/bundle.json"
-	ctl bundle add "$dir" >/dev/null
-	on b hsctl bundle add "$dir" >/dev/null # b coordinates one rollout
+	ctl bundle add "$dir" --sig "$(t_sign "$dir")" >/dev/null
+	on b hsctl bundle add "$dir" --sig "$(t_sign "$dir")" >/dev/null # b coordinates one rollout
 }
 mkbundle 1 ""
 mkbundle 2 c
@@ -156,12 +156,12 @@ on c ip link set ul0 up
 check "c never stopped det@1" running c det@1
 
 # pause, resume, abort before the commit (exit 5).
-ctl rollout det-2 --canary --soak 8 --wait >"$T_DIR/abort.out" 2>&1 &
+ctl rollout det-2 --canary --soak 5 --wait >"$T_DIR/abort.out" 2>&1 &
 waiter=$!
 check "the canary a soaks" wait_until 60 state_is '.hosts[] | select(.host == "a") | .state == "soaking"'
 check "pause" ctl rollout pause
 check "... state paused" state_is '.rollout.state == "paused"'
-sleep 10 # longer than the soak
+sleep 7 # longer than the soak
 paused_ok() { state_is '([.hosts[] | select(.host != "a") | .state] | unique) == ["pending"] and
 	([.timeline[] | select(.step == "verified-after-soak")] | length) == 0'; }
 paused_ok || on a hsctl rollout status --timeline
@@ -200,9 +200,10 @@ kill "$follower"
 
 # Alerts printed while hsd is down are stored when it comes back: b's web
 # gets a new file with hsd stopped; det@2 (b) reports it meanwhile.
+# (Into its user namespace too: host root is no owner in the space's idmapped root.)
 sim stop b
 webpid=$(on b sqlite3 /var/lib/hsd/hsd.db "SELECT pid FROM spaces WHERE name = 'web'")
-nsenter -t "$webpid" -m -- sh -c 'echo x >/srv/alerts/while-down'
+nsenter -t "$webpid" -U -m -- sh -c 'echo x >/srv/alerts/while-down'
 sleep 2 # det checks every 0.2 s
 sim start b
 check "an alert printed while hsd was down is stored" \

@@ -55,8 +55,10 @@ sim down
 check "down is idempotent" sim down
 check "no namespace left" bash -c "! ip netns list | grep -q 'hs-$T_ID-'"
 check "no mount left" bash -c "! grep -q 'hs-sim/$T_ID' /proc/self/mounts"
-for p in "${pids[@]}"; do check "hsd $p is gone" [ ! -d "/proc/$p" ]; done
 # (a zombie awaiting the machine's init counts as gone: it runs nothing)
+for p in "${pids[@]}"; do
+	check "hsd $p is gone" bash -c "[ ! -d /proc/$p ] || grep -q '^State:.*zombie' /proc/$p/status"
+done
 for p in "${space_pids[@]}"; do
 	check "space init $p is gone" bash -c "[ ! -d /proc/$p ] || grep -q '^State:.*zombie' /proc/$p/status"
 done

@@ -19,6 +19,8 @@
 
 extern char **environ;
 
+#define L(s) s, strlen(s) /* a line and its length */
+
 static char root[64];
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -140,7 +142,7 @@ Test(shipped, every_bundle_loads_and_its_scripts_parse)
 		load_ok(path, &b);
 		cr_assert_str_eq(b.alert_pattern, "^ALERT ", "%s", b.id);
 		cr_assert_eq(strlen(b.hash), 64);
-		cr_assert(bundle_line_reports(&b, "ALERT x /var/lib/hsd-probe/abcdefghij123456",
+		cr_assert(bundle_line_reports(&b, L("ALERT x /var/lib/hsd-probe/abcdefghij123456"),
 					      "abcdefghij123456"));
 		kinds |= 1u << b.probe;
 		for (size_t i = 0; i < b.nfiles; i++) {
@@ -629,13 +631,16 @@ Test(lines, alert_and_reports)
 	const char *tok = "abcdefghij123456";
 
 	load_ok(make_bundle("demo-1", GOOD), &b);
-	cr_assert(bundle_line_is_alert(&b, "ALERT aide web /etc/passwd"));
-	cr_assert(!bundle_line_is_alert(&b, "aide: baseline built"));
-	cr_assert(!bundle_line_is_alert(&b, " ALERT indented"));
-	cr_assert(bundle_line_reports(&b, "ALERT aide web /var/lib/hsd-probe/abcdefghij123456", tok));
-	cr_assert(!bundle_line_reports(&b, "ALERT aide web /var/lib/hsd-probe/zzzz", tok));
-	cr_assert(!bundle_line_reports(&b, "note: saw abcdefghij123456", tok));
-	cr_assert(!bundle_line_reports(&b, "ALERT x", ""));
+	cr_assert(bundle_line_is_alert(&b, L("ALERT aide web /etc/passwd")));
+	cr_assert(!bundle_line_is_alert(&b, L("aide: baseline built")));
+	cr_assert(!bundle_line_is_alert(&b, L(" ALERT indented")));
+	cr_assert(bundle_line_reports(&b, L("ALERT aide web /var/lib/hsd-probe/abcdefghij123456"), tok));
+	cr_assert(!bundle_line_reports(&b, L("ALERT aide web /var/lib/hsd-probe/zzzz"), tok));
+	cr_assert(!bundle_line_reports(&b, L("note: saw abcdefghij123456"), tok));
+	cr_assert(!bundle_line_reports(&b, L("ALERT x"), ""));
+	/* A NUL in the line hides nothing after it. */
+	const char nul[] = "ALERT aide web /var/lib/hsd-probe/x\0/abcdefghij123456";
+	cr_assert(bundle_line_reports(&b, nul, sizeof(nul) - 1, tok));
 	bundle_free(&b);
 }
 

@@ -12,8 +12,20 @@
 #include "cluster.h"
 #include "err.h"
 
-/* Templates use ' for " (readable C strings) and @N (N = 1..9) for the
- * base64 of a 32-byte key whose bytes all equal N. */
+/* The base64 ed25519 public key made from a seed of 32 bytes all equal n. */
+static void op_key(int n, char out[45])
+{
+	uint8_t seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES],
+		sk[crypto_sign_SECRETKEYBYTES];
+
+	memset(seed, n, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2base64(out, 45, pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* Templates use ' for " (readable C strings), @N (N = 1..9) for the
+ * base64 of a 32-byte key whose bytes all equal N, and %N for the base64
+ * ed25519 public key of operator N. */
 static char *expand(const char *tpl)
 {
 	char *out = malloc(strlen(tpl) * 23 + 1), *o = out;
@@ -28,6 +40,10 @@ static char *expand(const char *tpl)
 			sodium_bin2base64(o, 45, key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
 			o += 44;
 			p++;
+		} else if (*p == '%' && p[1] >= '1' && p[1] <= '9') {
+			op_key(p[1] - '0', o);
+			o += 44;
+			p++;
 		} else {
 			*o++ = *p;
 		}
@@ -39,7 +55,8 @@ static char *expand(const char *tpl)
 #define H(n, i)                                                                     \
 	"{'name':'" n "','endpoint':'192.0.2." #i ":51820','public_key':'@" #i          \
 	"','prefix':'10.99." #i ".0/24'}"
-#define HEAD "{'cluster':'lab','overlay':'10.99.0.0/16','hosts':["
+#define OPS "'operators':['%1']"
+#define HEAD "{'cluster':'lab','overlay':'10.99.0.0/16'," OPS ",'hosts':["
 #define HOSTS3 H("a", 1) "," H("b", 2) "," H("c", 3)
 #define HOSTS4 HOSTS3 "," H("d", 4)
 #define V3 HEAD HOSTS3 "]}"
@@ -229,17 +246,18 @@ Test(errors, missing_keys)
 {
 	bad("{'overlay':'10.99.0.0/16','hosts':[]}", "(root)", "missing required key \"cluster\"");
 	bad("{'cluster':'lab','hosts':[]}", "(root)", "missing required key \"overlay\"");
-	bad("{'cluster':'lab','overlay':'10.99.0.0/16'}", "(root)", "missing required key \"hosts\"");
+	bad("{'cluster':'lab','overlay':'10.99.0.0/16'," OPS "}", "(root)",
+	    "missing required key \"hosts\"");
 	bad(HEAD H("a", 1) ",{'name':'b','public_key':'@2','prefix':'10.99.2.0/24'}]}",
 	    "hosts[1]", "missing required key \"endpoint\"");
 }
 
 Test(errors, wrong_types)
 {
-	bad("{'cluster':7,'overlay':'10.99.0.0/16','hosts':[]}", "cluster",
+	bad("{'cluster':7,'overlay':'10.99.0.0/16','operators':['%1'],'hosts':[]}", "cluster",
 	    "expected a string, got an integer");
-	bad("{'cluster':'lab','overlay':[],'hosts':[]}", "overlay", "expected a string");
-	bad("{'cluster':'lab','overlay':'10.99.0.0/16','hosts':{}}", "hosts",
+	bad("{'cluster':'lab','overlay':[],'operators':['%1'],'hosts':[]}", "overlay", "expected a string");
+	bad("{'cluster':'lab','overlay':'10.99.0.0/16','operators':['%1'],'hosts':{}}", "hosts",
 	    "expected an array, got an object");
 	bad(HEAD "'a']}", "hosts[0]", "expected an object, got a string");
 	bad(HEAD "{'name':1,'endpoint':'x','public_key':'x','prefix':'x'}]}", "hosts[0].name",
@@ -258,10 +276,10 @@ Test(errors, wrong_types)
 
 Test(errors, bad_names)
 {
-	bad("{'cluster':'Lab','overlay':'10.99.0.0/16','hosts':[]}", "cluster", "bad name \"Lab\"");
-	bad("{'cluster':'','overlay':'10.99.0.0/16','hosts':[]}", "cluster", "bad name");
-	bad("{'cluster':'-x','overlay':'10.99.0.0/16','hosts':[]}", "cluster", "bad name");
-	bad("{'cluster':'abcdefghijabcdefghijabcdefghijabc','overlay':'10.99.0.0/16','hosts':[]}",
+	bad("{'cluster':'Lab','overlay':'10.99.0.0/16','operators':['%1'],'hosts':[]}", "cluster", "bad name \"Lab\"");
+	bad("{'cluster':'','overlay':'10.99.0.0/16','operators':['%1'],'hosts':[]}", "cluster", "bad name");
+	bad("{'cluster':'-x','overlay':'10.99.0.0/16','operators':['%1'],'hosts':[]}", "cluster", "bad name");
+	bad("{'cluster':'abcdefghijabcdefghijabcdefghijabc','overlay':'10.99.0.0/16','operators':['%1'],'hosts':[]}",
 	    "cluster", "bad name");
 	bad(HEAD H("a_b", 1) "]}", "hosts[0].name", "bad name \"a_b\"");
 	bad(HEAD H("a.b", 1) "]}", "hosts[0].name", "bad name");
@@ -272,7 +290,7 @@ Test(errors, bad_names)
 Test(parse, name_limits)
 {
 	struct cluster c;
-	ok("{'cluster':'0-','overlay':'10.99.0.0/16','hosts':["
+	ok("{'cluster':'0-','overlay':'10.99.0.0/16'," OPS ",'hosts':["
 	   H("abcdefghijabcdefghijabcdefghij12", 1) "]}", &c);
 	cr_assert_str_eq(c.hosts[0].name, "abcdefghijabcdefghijabcdefghij12");
 	cluster_free(&c);
@@ -283,6 +301,18 @@ Test(errors, duplicate_host_name)
 	bad(HEAD HOSTS4 ",{'name':'b','endpoint':'192.0.2.5:51820','public_key':'@5',"
 		"'prefix':'10.99.5.0/24'}]}",
 	    "hosts[4].name", "duplicate host name \"b\" (also hosts[1])");
+}
+
+/* Two names with one FNV-1a hash: their routers would be one to hsroute. */
+Test(errors, router_id_shared_by_two_names)
+{
+	cr_assert_eq(cluster_router_id("host53866"), cluster_router_id("host1018390"),
+		     "control: these names collide");
+	cr_assert_neq(cluster_router_id("a"), cluster_router_id("b"));
+	bad(HEAD "{'name':'host53866','endpoint':'192.0.2.1:51820','public_key':'@1',"
+		 "'prefix':'10.99.1.0/24'},{'name':'host1018390','endpoint':'192.0.2.2:51820',"
+		 "'public_key':'@2','prefix':'10.99.2.0/24'}]}",
+	    "hosts[1].name", "\"host1018390\" has the router id of hosts[0] (a8d60e35); rename one");
 }
 
 Test(errors, duplicate_endpoint)
@@ -387,12 +417,12 @@ Test(errors, bad_prefixes)
 
 Test(errors, bad_overlay)
 {
-	bad("{'cluster':'lab','overlay':'10.99.0.0','hosts':[]}", "overlay", "not an IPv4 prefix");
-	bad("{'cluster':'lab','overlay':'10.99.1.0/16','hosts':[]}", "overlay",
+	bad("{'cluster':'lab','overlay':'10.99.0.0','operators':['%1'],'hosts':[]}", "overlay", "not an IPv4 prefix");
+	bad("{'cluster':'lab','overlay':'10.99.1.0/16','operators':['%1'],'hosts':[]}", "overlay",
 	    "host bits set (network is 10.99.0.0/16)");
-	bad("{'cluster':'lab','overlay':'8.0.0.0/7','hosts':[]}", "overlay", "/8../29");
-	bad("{'cluster':'lab','overlay':'10.99.0.0/30','hosts':[]}", "overlay", "/8../29");
-	bad("{'cluster':'lab','overlay':'10.99.0.0/16x','hosts':[]}", "overlay", "not an IPv4");
+	bad("{'cluster':'lab','overlay':'8.0.0.0/7','operators':['%1'],'hosts':[]}", "overlay", "/8../29");
+	bad("{'cluster':'lab','overlay':'10.99.0.0/30','operators':['%1'],'hosts':[]}", "overlay", "/8../29");
+	bad("{'cluster':'lab','overlay':'10.99.0.0/16x','operators':['%1'],'hosts':[]}", "overlay", "not an IPv4");
 }
 
 /* ---- host count ---- */
@@ -406,10 +436,12 @@ Test(errors, no_hosts)
 static char *many_hosts(size_t n)
 {
 	size_t cap = 256 + n * 160, o = 0;
-	char *s = malloc(cap);
+	char *s = malloc(cap), op[45];
 	cr_assert_not_null(s);
+	op_key(1, op);
 	o += (size_t)snprintf(s + o, cap - o,
-			      "{\"cluster\":\"big\",\"overlay\":\"10.0.0.0/8\",\"hosts\":[");
+			      "{\"cluster\":\"big\",\"overlay\":\"10.0.0.0/8\","
+			      "\"operators\":[\"%s\"],\"hosts\":[", op);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t key[32] = {1, (uint8_t)(i >> 8), (uint8_t)i};
 		char b64[45];
@@ -681,9 +713,71 @@ Test(diff, links_only)
 Test(diff, cluster_fields)
 {
 	struct cluster_diff d;
-	diff_of(V3, "{'cluster':'lab2','overlay':'10.0.0.0/8','hosts':[" HOSTS3 "]}", &d);
-	cr_assert(d.name_changed && d.overlay_changed);
+	diff_of(V3, "{'cluster':'lab2','overlay':'10.0.0.0/8'," OPS ",'hosts':[" HOSTS3 "]}", &d);
+	cr_assert(d.name_changed && d.overlay_changed && !d.operators_changed);
 	cr_assert_eq(d.nchanged, 0);
 	cluster_diff_free(&d);
+	cluster_diff_free(&d);
+}
+
+/* --- operators ------------------------------------------------------------ */
+
+Test(operators, parsed_in_order)
+{
+	struct cluster c;
+	char k2[45];
+	uint8_t raw[32];
+	size_t len;
+
+	ok("{'cluster':'lab','overlay':'10.99.0.0/16','operators':['%2','%1'],'hosts':[" HOSTS3 "]}", &c);
+	cr_assert_eq(c.noperators, 2);
+	op_key(2, k2);
+	cr_assert_eq(sodium_base642bin(raw, sizeof(raw), k2, 44, NULL, &len, NULL,
+				       sodium_base64_VARIANT_ORIGINAL), 0);
+	cr_assert(memcmp(c.operators[0], raw, 32) == 0);
+	cr_assert(cluster_is_operator(&c, raw));
+	cr_assert(cluster_is_operator(&c, c.operators[1]));
+	memset(raw, 7, sizeof(raw));
+	cr_assert(!cluster_is_operator(&c, raw));
+	cluster_free(&c);
+}
+
+Test(operators, required_and_checked)
+{
+#define ROOT(ops) "{'cluster':'lab','overlay':'10.99.0.0/16'," ops ",'hosts':[" HOSTS3 "]}"
+	bad("{'cluster':'lab','overlay':'10.99.0.0/16','hosts':[" HOSTS3 "]}", "(root)",
+	    "missing required key \"operators\"");
+	bad(ROOT("'operators':[]"), "operators", "must list 1..16");
+	bad(ROOT("'operators':'%1'"), "operators", "expected an array");
+	bad(ROOT("'operators':['%1',7]"), "operators[1]", "expected a string");
+	/* A host's X25519 key of all 1s is not a point an ed25519 key may be. */
+	bad(ROOT("'operators':['%1','%2','@1']"), "operators[2]",
+	    "not a base64 ed25519 public key");
+	bad(ROOT("'operators':['AAAA']"), "operators[0]", "not a base64 ed25519 public key");
+	/* The all-zero encoding is a small-order point: it would verify
+	 * signatures nobody made. */
+	bad(ROOT("'operators':['AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=']"), "operators[0]",
+	    "not a base64 ed25519 public key");
+	bad(ROOT("'operators':['%1','%2','%1']"), "operators[2]",
+	    "duplicate operator key (also operators[0])");
+	bad(ROOT("'operators':['%1','%2','%3','%4','%5','%6','%7','%8','%9','%1','%2','%3','%4','%5','%6','%7','%8']"),
+	    "operators", "must list 1..16 operator keys, lists 17");
+#undef ROOT
+}
+
+Test(operators, reload_diff)
+{
+	struct cluster_diff d;
+
+	diff_of(V3, "{'cluster':'lab','overlay':'10.99.0.0/16','operators':['%2'],'hosts':[" HOSTS3 "]}", &d);
+	cr_assert(d.operators_changed);
+	cr_assert(!cluster_diff_empty(&d));
+	cr_assert_eq(d.nadded + d.nremoved + d.nchanged, 0);
+	cluster_diff_free(&d);
+	/* The same set in another order is no change. */
+	diff_of("{'cluster':'lab','overlay':'10.99.0.0/16','operators':['%1','%2'],'hosts':[" HOSTS3 "]}",
+		"{'cluster':'lab','overlay':'10.99.0.0/16','operators':['%2','%1'],'hosts':[" HOSTS3 "]}", &d);
+	cr_assert(!d.operators_changed);
+	cr_assert(cluster_diff_empty(&d));
 	cluster_diff_free(&d);
 }

@@ -1,8 +1,9 @@
 /* test_fsview.c - mounts into a space never follow a symlink the space
  * planted.
  *
- * Each test starts a stand-in space: a child in its own mount namespace
- * whose root (pivot_root) is a fresh tmpfs holding
+ * Each test starts a stand-in space: a child in its own user namespace
+ * (mapped one to one, as hsd enters a space's user namespace with its mount
+ * namespace) and its own mount namespace whose root (pivot_root) is a fresh tmpfs holding
  *
  *   /guard      a file with a read-only bind mount on itself, as
  *               /proc/sysrq-trigger is guarded in a real space
@@ -52,9 +53,12 @@ static void must(int ok, const char *what)
 
 static void space_main(const struct plant *plants, size_t n, int ready, int go)
 {
-	char root[96], old[128];
+	char root[96], old[128], b = 1;
 	snprintf(root, sizeof(root), "%s/root", tmp);
 	snprintf(old, sizeof(old), "%s/old", root);
+	must(unshare(CLONE_NEWUSER) == 0, "unshare user");
+	must(write(ready, &b, 1) == 1, "mapped?");
+	must(read(go, &b, 1) == 1, "mapped");
 	must(unshare(CLONE_NEWNS) == 0, "unshare");
 	must(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0, "private /");
 	must(mkdir(root, 0755) == 0, "mkdir root");
@@ -76,7 +80,6 @@ static void space_main(const struct plant *plants, size_t n, int ready, int go)
 	must(mkdir("/usr", 0755) == 0 && mkdir("/usr/local", 0755) == 0, "mkdir usr");
 	for (size_t i = 0; i < n; i++)
 		must(symlink(plants[i].target, plants[i].link) == 0, plants[i].link);
-	char b = 1;
 	must(write(ready, &b, 1) == 1, "ready");
 	(void)!read(go, &b, 1); /* until the test closes it */
 	_exit(0);
@@ -97,7 +100,17 @@ static void space_start(const struct plant *plants, size_t n)
 	}
 	close(ready[1]);
 	close(go[0]);
-	char b;
+	char b = 1, path[64];
+	cr_assert_eq(read(ready[0], &b, 1), 1, "the stand-in space made no user namespace");
+	const char *maps[] = {"uid_map", "gid_map"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)space, maps[i]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		cr_assert_gt(write(fd, "0 0 4294967295", 14), 0, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	cr_assert_eq(write(go[1], &b, 1), 1);
 	cr_assert_eq(read(ready[0], &b, 1), 1, "the stand-in space did not start");
 	close(ready[0]);
 	space_go = go[1];

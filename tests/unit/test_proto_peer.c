@@ -220,7 +220,7 @@ Test(proto_peer, reply_errors_name_the_field)
 	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"error\":\"x\"}", HS_EINPUT, "reply.code");
 	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":0,\"error\":\"x\"}", HS_EINPUT,
 		   "reply.code");
-	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":4,\"error\":\"x\"}", HS_EINPUT,
+	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":5,\"error\":\"x\"}", HS_EINPUT,
 		   "reply.code");
 	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":2}", HS_EINPUT, "reply.error");
 	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":2,\"error\":\"\"}", HS_EINPUT,
@@ -229,6 +229,28 @@ Test(proto_peer, reply_errors_name_the_field)
 		   "reply.error: want one line");
 	reply_case("{\"v\":1,\"id\":1,\"ok\":false,\"code\":2,\"error\":\"a\\u0000b\"}", HS_EINPUT,
 		   "reply.error");
+}
+
+/* Error kinds cross the wire as codes, so a caller never reads them from
+ * the text: "no such instance" stays that on the other host.  A peer's own
+ * failure to reach a third host is, to its caller, a failure of that peer. */
+Test(proto_peer, reply_codes_carry_the_error_kind)
+{
+	static const struct { int rc, want; } cases[] = {
+		{ HS_ESYS, HS_ESYS }, { HS_EINPUT, HS_EINPUT }, { HS_ESTATE, HS_ESTATE },
+		{ HS_ENOENT, HS_ENOENT }, { HS_EUNREACH, HS_ESYS },
+	};
+	char err[HS_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *msg = peer_reply_error(7, cases[i].rc, "what failed");
+		struct peer_reply r;
+		cr_assert_not_null(msg);
+		cr_assert_eq(peer_reply_parse(msg, &r, err, sizeof(err)), 0, "%s", err);
+		cr_assert_not(r.ok);
+		cr_assert_eq(r.rc, cases[i].want, "rc %d came back as %d", cases[i].rc, r.rc);
+		json_decref(msg);
+	}
 }
 
 Test(proto_peer, reply_error_length_bound)

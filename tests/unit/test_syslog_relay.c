@@ -8,7 +8,8 @@
  *
  * The normal destination must get every datagram (the relay waits for it);
  * copies never wait.  An audit receiver is named by a root directory and a
- * path under it, resolved with no symlink followed.
+ * path under it, resolved with no symlink followed.  The header's ids (real
+ * versus claimed, user namespaces) are tested in test_syslog_sender.c.
  *
  * PID namespaces need root; without it those tests are skipped.
  */
@@ -269,7 +270,11 @@ Test(syslog, copies_carry_the_header_and_the_original_goes_on_unchanged)
 	cr_assert_str_eq(st.receivers[2].path, absent_path);
 }
 
-Test(syslog, a_sender_that_is_gone_still_has_its_pid_and_uid)
+/* Reaped before the relay reads: its pidfd names no process any more, so
+ * its real ids are unknown and its claim (here the honest default) is
+ * shown as a claim, never as the real ids.  Only the kernel's pid number
+ * is still exact.  (Forged claims of gone senders: test_syslog_sender.c.) */
+Test(syslog, a_sender_that_is_gone_is_relayed_with_its_ids_unknown)
 {
 	open_relay(dest_path);
 	pid_t c = fork();
@@ -279,17 +284,20 @@ Test(syslog, a_sender_that_is_gone_still_has_its_pid_and_uid)
 	int st;
 	waitpid(c, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	/* Reaped before the relay reads: the kernel's credentials still name
-	 * it; only the translation into its namespace is lost. */
 	pump(1000);
-	char got[256], want[128];
-	snprintf(want, sizeof(want), "hsd-src space=web pid=%d uid=%u gid=%u nspid=?\ngone",
+	char got[256], want[160];
+	snprintf(want, sizeof(want),
+		 "hsd-src space=web pid=%d uid=? gid=? nspid=? claimed_uid=%u claimed_gid=%u\ngone",
 		 (int)c, (unsigned)getuid(), (unsigned)getgid());
 	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
 	cr_assert_str_eq(got, want);
 	/* Its credentials could not be passed on; the message still was. */
 	cr_assert_eq(take(dest, got, sizeof(got), NULL), 4);
 	cr_assert_str_eq(got, "gone");
+	struct syslog_relay_stats sst;
+	syslog_relay_stats(relay, &sst);
+	cr_assert_eq(sst.unverified, 1);
+	cr_assert_eq(sst.forged, 0);
 }
 
 static long now_us(void)

@@ -129,6 +129,29 @@ Test(trace_decode, sockaddrs)
 	       "[\"AF_INET6\",\"SOCK_STREAM|SOCK_CLOEXEC\",0]");
 }
 
+/* A tracee may pass a sockaddr as long as sockaddr_storage with AF_UNIX and
+ * high bytes (the kernel refuses the call; the decoder still reads it):
+ * its path is the 108 bytes of sun_path at most, each escaped, and the
+ * decoder's buffer holds that - 126 such bytes once overflowed it. */
+Test(trace_decode, a_unix_sockaddr_longer_than_sun_path)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0xff, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	json_t *v = decode(__NR_bind, 4, (uintptr_t)&ss, sizeof(ss), 0);
+	const char *path = json_string_value(json_object_get(json_array_get(v, 1), "path"));
+	cr_assert_not_null(path);
+	cr_expect_eq(strlen(path), 4 * sizeof(((struct sockaddr_un *)0)->sun_path),
+		     "%zu: %s", strlen(path), path);
+	json_decref(v);
+	/* the abstract form, @ and the rest */
+	((struct sockaddr_un *)&ss)->sun_path[0] = '\0';
+	v = decode(__NR_bind, 4, (uintptr_t)&ss, sizeof(ss), 0);
+	path = json_string_value(json_object_get(json_array_get(v, 1), "path"));
+	cr_assert(path && path[0] == '@', "%s", path ? path : "(none)");
+	json_decref(v);
+}
+
 Test(trace_decode, escaping_and_truncation)
 {
 	char out[64];

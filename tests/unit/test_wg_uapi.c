@@ -1,8 +1,12 @@
 /* test_wg_uapi.c - UAPI request building, reply parsing, validation, and
  * the configuration diff. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -12,6 +16,43 @@
 #include "err.h"
 #include "wg.h"
 #include "wg_uapi.h"
+
+/* Run as "PROG -f IFNAME" with HS_FAKEWG_SLOW set, this binary stands in
+ * for a wireguard-go that binds its socket, takes a while before listen(2),
+ * and then, as the real one does with inotify, gives up if the socket file
+ * is gone.  It answers every request with an empty, successful get reply. */
+__attribute__((constructor)) static void fakewg_slow(int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (!getenv("HS_FAKEWG_SLOW") || argc != 3)
+		return;
+	mkdir(WG_UAPI_DIR, 0755);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), WG_UAPI_DIR "/%s.sock",
+		 argv[2]);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		_exit(2);
+	nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000000L }, NULL);
+	if (stat(sun.sun_path, &st) < 0) {
+		fprintf(stderr, "Failed to listen on uapi socket: %s\n",
+			strerror(errno));
+		_exit(1);
+	}
+	if (listen(fd, 8) < 0)
+		_exit(2);
+	for (;;) {
+		char req[64];
+		int c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (read(c, req, sizeof(req)) > 0 &&
+		    write(c, "errno=0\n\n", 9) < 0)
+			_exit(2);
+		close(c);
+	}
+}
 
 static void fill_key(uint8_t k[KEY_LEN], uint8_t seed)
 {
@@ -397,4 +438,28 @@ Test(wg_uapi, failed_start_says_why)
 	unlink(prog);
 	unlink(log);
 	rmdir(dir);
+}
+
+/* wireguard-go's socket refuses between its bind and listen: the start must
+ * wait that out, not take the socket for a stale one and remove it. */
+Test(wg_uapi, start_waits_for_a_slow_listener)
+{
+	char prog[4096] = "", ifname[16], err[HS_ERRLEN] = "";
+	struct wg_proc proc;
+
+	cr_assert_gt(readlink("/proc/self/exe", prog, sizeof(prog) - 1), 0);
+	snprintf(ifname, sizeof(ifname), "hsfw%d", (int)getpid() % 100000);
+	const char *saved = wg_uapi_program;
+	wg_uapi_program = prog;
+	setenv("HS_FAKEWG_SLOW", "1", 1);
+	int rc = wg_uapi_start(ifname, -1, &proc, err, sizeof(err));
+	unsetenv("HS_FAKEWG_SLOW");
+	wg_uapi_program = saved;
+	cr_assert_eq(rc, HS_OK, "%s", err);
+	cr_assert_gt(proc.pid, 0);
+	cr_assert_eq(wg_uapi_stop(ifname, &proc, err, sizeof(err)), HS_OK,
+		     "%s", err);
+	char path[108];
+	snprintf(path, sizeof(path), WG_UAPI_DIR "/%s.sock", ifname);
+	cr_assert_neq(access(path, F_OK), 0, "%s is left behind", path);
 }

@@ -1,0 +1,100 @@
+/* store_bundles.c - the rows of stored bundles and their signatures. */
+#include "store_bundles.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(struct store *st, char *err, size_t errlen, const char *what)
+{
+	return err_set(err, errlen, HS_ESYS, "store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Run one statement with text parameters (NULL-terminated list). */
+static int run(struct store *st, const char *sql, const char *const *params, int64_t ms,
+	       char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(st, err, errlen, "prepare");
+	for (i = 0; params[i]; i++)
+		sqlite3_bind_text(q, i + 1, params[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, i + 1, ms);
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : fail(st, err, errlen, "bundles");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_bundle_add(struct store *st, const char *id, const char *name,
+		     const char *version, const char *hash, const struct store_sig *sig,
+		     char *err, size_t errlen)
+{
+	const char *row[] = { id, name, version, hash, NULL };
+	const char *srow[] = { id, sig->key, sig->sig, NULL };
+	char detail[160];
+	int64_t now = store_now_ms();
+	int rc;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(st, err, errlen, "begin");
+	/* Both rows or neither: a bundle row without its signature would be
+	 * stored but not startable. */
+	if ((rc = run(st, "INSERT INTO bundles(id, name, version, hash, added_at) "
+			  "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING", row, now,
+		      err, errlen)) ||
+	    (rc = run(st, "INSERT INTO bundle_sigs(bundle, key, sig, added_at) "
+			  "VALUES (?, ?, ?, ?) ON CONFLICT(bundle, key) DO NOTHING", srow, now,
+		      err, errlen))) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = fail(st, err, errlen, "commit");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	snprintf(detail, sizeof(detail), "%s signed by %s", hash, sig->key);
+	store_event(st, "bundle.add", id, detail, NULL, 0);
+	return 0;
+}
+
+int store_bundle_sigs(struct store *st, const char *id, struct store_sig **out, size_t *n,
+		      char *err, size_t errlen)
+{
+	struct store_sig *v = NULL;
+	sqlite3_stmt *q;
+	size_t cnt = 0;
+	int rc = 0, step;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT key, sig FROM bundle_sigs WHERE bundle = ? ORDER BY added_at, key",
+		-1, &q, NULL) != SQLITE_OK)
+		return fail(st, err, errlen, "prepare");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_sig *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv) {
+			rc = err_set(err, errlen, HS_ESYS, "store: out of memory");
+			break;
+		}
+		v = nv;
+		snprintf(v[cnt].key, sizeof(v[cnt].key), "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(v[cnt].sig, sizeof(v[cnt].sig), "%s", (const char *)sqlite3_column_text(q, 1));
+		cnt++;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = fail(st, err, errlen, "bundle_sigs");
+	sqlite3_finalize(q);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
