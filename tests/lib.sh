@@ -77,6 +77,16 @@ jqe() {
 }
 export -f jqe
 
+# t_peer_call HOST [hs_peer_call options] FROM_ADDR TO_ADDR CMD ARGS_JSON:
+# root on HOST speaks the peer protocol by hand, sealed with HOST's own
+# WireGuard key (tests/tools/hs_peer_call.c), as a compromised host can.
+t_peer_call() {
+	local h=$1; shift
+	on "$h" nsenter --net=/run/hsd/mesh.netns -- "$HSD_BUILD/tests/tools/hs_peer_call" \
+		--key "/var/lib/hs-sim/$T_ID/$h/state/private.key" \
+		--cluster "/var/lib/hs-sim/$T_ID/cluster.json" "$@"
+}
+
 # t_sign DIR: sign the bundle DIR with the simulation's operator key into a
 # new file under $T_DIR (never into the repository); prints its path, for
 # "hsctl bundle add DIR --sig $(t_sign DIR)".

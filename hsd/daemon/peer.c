@@ -10,6 +10,7 @@
  * consistent across failures, and calls are rare next to their payloads.
  */
 #include "peer.h"
+#include "peer_auth.h"
 #include "daemon.h"
 #include "err.h"
 #include "frame.h"
@@ -47,9 +48,16 @@ struct peer_conn {
 
 #define CONN_HANDLES 2
 
+/* What the reply to one authenticated request is sealed with. */
+struct peer_seal {
+	uint8_t key[PEER_AUTH_KEY];
+	uint8_t nonce[PEER_AUTH_NONCE];
+};
+
 struct peer_call {
 	struct peer_conn *conn;
 	int64_t id;
+	struct peer_seal seal;
 };
 
 /* One outgoing call on its own connection. */
@@ -65,6 +73,7 @@ struct peer_out {
 	char host[PEER_NAME_MAX + 1];
 	char cmd[PEER_CMD_MAX + 1];
 	int64_t id;
+	struct peer_seal seal; /* the reply must carry our nonce, under this key */
 	uint32_t timeout_ms;
 	peer_cb cb;
 	void *arg;
@@ -85,12 +94,29 @@ struct peers {
 	int64_t next_id;
 	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
 	uint64_t over_host_limit; /* refused: the host had PEER_MAX_CONNS_PER_HOST */
+	uint64_t auth_refused;    /* refused: no valid MAC, stale or replayed */
+	struct peer_nonces *nonces;
+};
+
+/* The nonces one host's requests carried: per host, so that a host that
+ * floods us with requests fills only its own cache. */
+struct peer_nonces {
+	char host[PEER_NAME_MAX + 1];
+	struct peer_replay replay;
+	struct peer_nonces *next;
 };
 
 static void peers_unref(struct peers *p)
 {
-	if (--p->refs == 0)
+	if (--p->refs == 0) {
+		while (p->nonces) {
+			struct peer_nonces *n = p->nonces;
+			p->nonces = n->next;
+			peer_replay_free(&n->replay);
+			free(n);
+		}
 		free(p);
+	}
 }
 
 static const char *ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
@@ -113,6 +139,15 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The key only we and host share (proto/peer_auth.h), from the keys
+ * cluster.json holds now. */
+static int pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
+		    char *err, size_t errlen)
+{
+	return peer_auth_key(d->private_key, d->cluster.hosts[d->self].public_key,
+			     d->cluster.hosts[host].public_key, key, err, errlen);
 }
 
 /* A TCP socket in the mesh namespace bound to our overlay address: port
@@ -230,7 +265,9 @@ static void conn_write_done(uv_write_t *w, int status)
 	free(w);
 }
 
-static void conn_send(struct peer_conn *c, json_t *msg)
+/* Sends a reply, sealed for the request it answers; a refusal of a
+ * request that did not authenticate goes out unsealed (seal NULL). */
+static void conn_send(struct peer_conn *c, const struct peer_seal *seal, json_t *msg)
 {
 	char err[HS_ERRLEN];
 	uint8_t *buf;
@@ -245,13 +282,19 @@ static void conn_send(struct peer_conn *c, json_t *msg)
 		json_decref(msg);
 		return;
 	}
+	if (seal && peer_auth_seal_reply(msg, seal->nonce, seal->key, err, sizeof(err))) {
+		json_decref(msg);
+		log_warn("peer: reply: %s", err);
+		conn_end(c);
+		return;
+	}
 	if (frame_encode(msg, FRAME_MAX_PEER, &buf, &len, err, sizeof(err))) {
 		int64_t id = json_integer_value(json_object_get(msg, "id"));
 		json_decref(msg);
 		log_warn("peer: reply to call %lld: %s", (long long)id, err);
 		msg = peer_reply_error(id, HS_ESYS, err);
 		if (msg)
-			conn_send(c, msg);
+			conn_send(c, seal, msg);
 		else
 			conn_end(c);
 		return;
@@ -280,8 +323,8 @@ void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err
 		result = NULL;
 	}
 	if (!c->ending && !c->closing)
-		conn_send(c, rc ? peer_reply_error(call->id, rc, err)
-				: peer_reply_ok(call->id, result));
+		conn_send(c, &call->seal, rc ? peer_reply_error(call->id, rc, err)
+					     : peer_reply_ok(call->id, result));
 	free(call);
 	conn_unref(c);
 }
@@ -316,15 +359,48 @@ static const struct peer_cmd *peer_find(const char *name)
 	return NULL;
 }
 
-/* Refuse the caller: one error reply, then the connection is closed. */
-static void conn_refuse(struct peer_conn *c, int64_t id, int rc, const char *msg)
+/* Refuse the caller: one error reply (sealed when the request
+ * authenticated, else seal is NULL), then the connection is closed. */
+static void conn_refuse(struct peer_conn *c, const struct peer_seal *seal,
+			int64_t id, int rc, const char *msg)
 {
 	char a[INET_ADDRSTRLEN];
 
 	c->p->refused++;
 	log_warn("peer: refusing %s: %s", ip4(c->src, a), msg);
-	conn_send(c, peer_reply_error(id < 0 ? 0 : id, rc, msg));
+	conn_send(c, seal, peer_reply_error(id < 0 ? 0 : id, rc, msg));
 	conn_end(c);
+}
+
+/*
+ * Authenticates msg as coming from host: a MAC only it and we can make,
+ * addressed to us, fresh, never seen before.  Removes "auth" from msg.
+ */
+static int conn_authenticate(struct peer_conn *c, int host, json_t *msg,
+			     struct peer_seal *seal, char *err, size_t errlen)
+{
+	struct hsd *d = c->p->d;
+	int64_t now = wall_ms();
+	int rc;
+
+	if ((rc = pair_key(d, host, seal->key, err, errlen)) ||
+	    (rc = peer_auth_open_request(msg, d->cluster.hosts[d->self].name, now,
+					 seal->key, seal->nonce, err, errlen)))
+		return rc;
+	/* Only after the MAC: a stranger cannot fill a nonce cache. */
+	const char *name = d->cluster.hosts[host].name;
+	struct peer_nonces *n = c->p->nonces;
+	while (n && strcmp(n->host, name) != 0)
+		n = n->next;
+	if (!n) {
+		if (!(n = calloc(1, sizeof(*n))))
+			return err_set(err, errlen, HS_ESYS, "out of memory");
+		snprintf(n->host, sizeof(n->host), "%s", name);
+		peer_replay_init(&n->replay, now);
+		n->next = c->p->nonces;
+		c->p->nonces = n;
+	}
+	return peer_replay_check(&n->replay, seal->nonce, now, err, errlen);
 }
 
 static void conn_request(struct peer_conn *c, json_t *msg)
@@ -334,41 +410,49 @@ static void conn_request(struct peer_conn *c, json_t *msg)
 	char err[HS_ERRLEN] = "", a[INET_ADDRSTRLEN];
 	const struct peer_cmd *cmd;
 	struct peer_request req;
+	struct peer_seal seal;
 	struct peer_call *call;
 	json_t *result = NULL;
+	int64_t id;
 	int rc, host;
 
-	rc = peer_request_parse(msg, &req, err, sizeof(err));
+	id = json_integer_value(json_object_get(msg, "id"));
 	/* Looked up per request: a reload may have renumbered the hosts. */
 	host = peer_host_by_addr(d, c->src);
 	if (host < 0) {
 		err_set(err, sizeof(err), HS_EINPUT,
 			"peer: %s is no longer a cluster host's overlay address", ip4(c->src, a));
-		conn_refuse(c, req.id, HS_EINPUT, err);
+		conn_refuse(c, NULL, id, HS_EINPUT, err);
 		return;
 	}
-	if (rc) {
-		conn_refuse(c, req.id, rc, err);
+	if ((rc = conn_authenticate(c, host, msg, &seal, err, sizeof(err)))) {
+		p->auth_refused++;
+		conn_refuse(c, NULL, id, rc, err);
+		return;
+	}
+	if ((rc = peer_request_parse(msg, &req, err, sizeof(err)))) {
+		conn_refuse(c, &seal, req.id, rc, err);
 		return;
 	}
 	if (strcmp(req.from, d->cluster.hosts[host].name) != 0) {
 		err_set(err, sizeof(err), HS_EINPUT,
 			"request.from: \"%s\" but the connection comes from host %s (%s)",
 			req.from, d->cluster.hosts[host].name, ip4(c->src, a));
-		conn_refuse(c, req.id, HS_EINPUT, err);
+		conn_refuse(c, &seal, req.id, HS_EINPUT, err);
 		return;
 	}
 	if (!(cmd = peer_find(req.cmd))) {
 		err_set(err, sizeof(err), HS_EINPUT, "request.cmd: unknown command \"%s\"", req.cmd);
-		conn_send(c, peer_reply_error(req.id, HS_EINPUT, err));
+		conn_send(c, &seal, peer_reply_error(req.id, HS_EINPUT, err));
 		return;
 	}
 	if (!(call = calloc(1, sizeof(*call)))) {
-		conn_send(c, peer_reply_error(req.id, HS_ESYS, "out of memory"));
+		conn_send(c, &seal, peer_reply_error(req.id, HS_ESYS, "out of memory"));
 		return;
 	}
 	call->conn = c;
 	call->id = req.id;
+	call->seal = seal;
 	p->served++;
 	rc = cmd->fn(d, host, req.args, call, &result, err, sizeof(err));
 	if (rc == PEER_DEFERRED) {
@@ -379,10 +463,10 @@ static void conn_request(struct peer_conn *c, json_t *msg)
 	if (rc) {
 		log_debug("peer: %s from %s: %s", req.cmd, req.from, err);
 		json_decref(result);
-		conn_send(c, peer_reply_error(req.id, rc, err));
+		conn_send(c, &seal, peer_reply_error(req.id, rc, err));
 		return;
 	}
-	conn_send(c, peer_reply_ok(req.id, result));
+	conn_send(c, &seal, peer_reply_ok(req.id, result));
 }
 
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -408,7 +492,7 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	/* A stream that cannot be framed cannot be resynced. */
 	if (rc < 0)
-		conn_refuse(c, 0, rc, err);
+		conn_refuse(c, NULL, 0, rc, err);
 out:
 	free(buf->base);
 }
@@ -538,6 +622,17 @@ static void out_reply(struct peer_out *o, json_t *msg)
 	struct peer_reply r;
 	char err[HS_ERRLEN];
 
+	/*
+	 * An unauthenticated reply may come from any relay on the way, so
+	 * it decides nothing: the host counts as not reached.  Its text is
+	 * kept for the operator (a refusal of our own request looks so).
+	 */
+	if (peer_auth_open_reply(msg, o->seal.nonce, o->seal.key, err, sizeof(err))) {
+		const char *said = json_string_value(json_object_get(msg, "error"));
+		out_finish(o, HS_EUNREACH, NULL, "peer %s: unauthenticated reply (%s)%s%.200s",
+			   o->host, err, said ? ": " : "", said ? said : "");
+		return;
+	}
 	if (peer_reply_parse(msg, &r, err, sizeof(err)))
 		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
 	else if (r.id != o->id)
@@ -636,8 +731,13 @@ int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
 	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
 	frame_reader_init(&o->reader, FRAME_MAX_PEER);
 	req = peer_request_new(o->id, d->cluster.hosts[d->self].name, cmd, args);
-	rc = req ? frame_encode(req, FRAME_MAX_PEER, &o->buf, &o->len, err, sizeof(err))
+	rc = req ? pair_key(d, host, o->seal.key, err, sizeof(err))
 		 : err_set(err, sizeof(err), HS_ESYS, "out of memory");
+	if (!rc)
+		rc = peer_auth_seal_request(req, o->host, wall_ms(), o->seal.key,
+					    o->seal.nonce, err, sizeof(err));
+	if (!rc)
+		rc = frame_encode(req, FRAME_MAX_PEER, &o->buf, &o->len, err, sizeof(err));
 	json_decref(req);
 	if (!rc)
 		rc = peer_socket(d, false, &fd, err, sizeof(err));
@@ -738,50 +838,14 @@ void peer_stats(struct hsd *d, json_t **out)
 		*out = json_pack("{s:b}", "listening", 0);
 		return;
 	}
-	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+	*out = json_pack("{s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
 			 "listening", p->listening, "port", PEER_PORT,
 			 "accepted", (json_int_t)p->accepted, "refused", (json_int_t)p->refused,
+			 "auth_refused", (json_int_t)p->auth_refused,
 			 "over_host_limit", (json_int_t)p->over_host_limit,
 			 "served", (json_int_t)p->served, "idle_closed", (json_int_t)p->idle_closed,
 			 "calls_sent", (json_int_t)p->calls_sent,
 			 "calls_failed", (json_int_t)p->calls_failed,
 			 "timeouts", (json_int_t)p->timeouts, "connections", p->nconns,
 			 "pending", p->nouts);
-}
-
-struct peer_ping {
-	uint64_t start_ms;
-};
-
-static void peer_ping_done(struct hsd *d, void *arg, int rc, json_t *result,
-			   const char *err)
-{
-	struct peer_ping *ping = arg;
-	const char *host = json_string_value(json_object_get(result, "host"));
-
-	if (rc)
-		log_warn("peer: ping: %s", err);
-	else
-		log_info("peer: ping: %s answered in %llu ms", host ? host : "?",
-			 (unsigned long long)(uv_now(d->loop) - ping->start_ms));
-	free(ping);
-}
-
-int peer_ping_all(struct hsd *d)
-{
-	int sent = 0;
-
-	if (!d->peers)
-		return HS_ESTATE;
-	for (size_t i = 0; i < d->cluster.nhosts; i++) {
-		struct peer_ping *ping;
-		if ((int)i == d->self || !(ping = malloc(sizeof(*ping))))
-			continue;
-		ping->start_ms = uv_now(d->loop);
-		if (peer_send(d, (int)i, "ping", NULL, 5000, peer_ping_done, ping))
-			free(ping);
-		else
-			sent++;
-	}
-	return sent;
 }

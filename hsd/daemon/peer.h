@@ -71,8 +71,4 @@ void peer_free(struct hsd *d);
 /* Counters and state as a JSON object (new reference in *out). */
 void peer_stats(struct hsd *d, json_t **out);
 
-/* Ping every other host and log each answer (a self-test).  Returns how
- * many pings were sent, or a negative hs_rc. */
-int peer_ping_all(struct hsd *d);
-
 #endif

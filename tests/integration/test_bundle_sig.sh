@@ -102,7 +102,7 @@ T_PATTERN="bundle det-2: signature does not match content hash" \
 check "c got nothing of det-2" [ ! -e "/var/lib/hs-sim/$T_ID/c/state/bundles/det-2" ]
 
 # Root on b also speaks the peer protocol itself (from b's mesh address,
-# as b's hsd would, with tests/tools/peer-call): bundle.put messages built
+# as b's hsd would, with t_peer_call): bundle.put messages built
 # by hand, so c's own checks are what stands.  python3 -c "$PUT" DIR
 # SIGFILE|- CLAIMED_HASH|-: the args of a bundle.put of DIR (hash as
 # claimed, or the content's).
@@ -121,8 +121,7 @@ if sigfile != "-":
     args["sig"] = open(sigfile).read()
 print(json.dumps(args))'
 put() {
-	on b nsenter --net=/run/hsd/mesh.netns -- "$HSD_SOURCE/tests/tools/peer-call" \
-		10.96.2.1 10.96.3.1 bundle.put "$(python3 -c "$PUT" "$@")"
+	t_peer_call b 10.96.2.1 10.96.3.1 bundle.put "$(python3 -c "$PUT" "$@")"
 }
 # answered WHAT OK PATTERN ARGS...: c's reply has ok == OK and, when it
 # refuses, an error matching PATTERN.

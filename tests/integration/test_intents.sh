@@ -54,9 +54,8 @@ check "... det@1 runs on c" runs c det@1
 
 # --- root on b speaks to c's hsd itself ---------------------------------
 # from b's mesh address, as b's hsd would; c's own checks are what stands.
-TOOL=$HSD_SOURCE/tests/tools/peer-call
 as_b() { # as_b CMD ARGS_JSON: c's reply to a request b made by hand
-	on b nsenter --net=/run/hsd/mesh.netns -- "$TOOL" 10.99.2.1 10.99.3.1 "$@"
+	t_peer_call b 10.99.2.1 10.99.3.1 "$@"
 }
 refused() { # refused "what" PATTERN CMD ARGS_JSON
 	local what=$1 pat=$2 out; shift 2
