@@ -80,7 +80,7 @@ static void rt_release(struct spaces *s, struct space_rt *r)
 
 /* A space's files: its layer filesystem, its directory, and what hsd
  * bound into it. */
-static int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen)
+int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 	int rc;
@@ -438,7 +438,8 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		struct space_proc proc;
 		char why[HS_ERRLEN];
 
-		if (strcmp(rows[i].state, "stopped") == 0)
+		/* Interrupted creates are spaces_recover's, below. */
+		if (strcmp(rows[i].state, "stopped") == 0 || strcmp(rows[i].state, "starting") == 0)
 			continue;
 		if (rows[i].pid && !space_adopt((pid_t)rows[i].pid, rows[i].pid_start, &proc, why, sizeof(why)) &&
 		    !rt_watch(d, &rows[i], &proc, why, sizeof(why))) {
@@ -459,6 +460,8 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 			    (kind_of(&rows[i]) == SPACE_SERVER) == (pass == 0))
 				monitors_space_started(d, rows[i].name);
 	space_rows_free(rows, n);
+	if ((rc = spaces_recover(d, err, errlen)))
+		return rc;
 	return spaces_net_apply(d, NULL, err, errlen);
 }
 

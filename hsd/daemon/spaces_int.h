@@ -42,6 +42,11 @@ struct space_rt *spaces_running(struct hsd *d, const char *name);
 void space_path(const struct hsd *d, const char *name, const char *leaf,
 		char *out, size_t len);
 int space_remove(struct hsd *d, const char *name, char *err, size_t errlen);
+/* The space's filesystem, image and run directory (absent is fine). */
+int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen);
+
+/* spaces_recover.c: undo creates an hsd killed mid-way left (at start). */
+int spaces_recover(struct hsd *d, char *err, size_t errlen);
 
 /* spaces_console.c */
 #define SPACES_CONSOLE_CHECK_MS 2000
