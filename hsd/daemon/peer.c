@@ -1,16 +1,15 @@
-/* peer.c - hsd <-> hsd calls: the TCP server and client inside the mesh.
+/* peer.c - hsd <-> hsd calls: the listener inside the mesh, and the
+ * protocol's life cycle (outgoing calls are peer_out.c).
  *
  * Every socket is created inside the mesh namespace and bound to our
- * overlay address (prefix + 1), so only the overlay can reach the server
- * and the peer sees our overlay address as the source.  That address is
- * the caller's identity: WireGuard only delivers it from the host whose
- * key owns the prefix.
- *
- * The client makes one connection per call: no connection state to keep
- * consistent across failures, and calls are rare next to their payloads.
+ * overlay address (prefix + 1), so only the overlay can reach the server.
+ * A connection from an address that is no other host's is closed unread;
+ * a request counts as that host's only if it carries a MAC under the key
+ * we share with it (proto/peer_auth.h): a relay on the path can put any
+ * overlay address on its side, but holds neither host's private key.
  */
 #include "peer.h"
-#include "peer_auth.h"
+#include "peer_int.h"
 #include "daemon.h"
 #include "err.h"
 #include "frame.h"
@@ -30,8 +29,6 @@
 
 _Static_assert(PEER_NAME_MAX == CLUSTER_NAME_MAX, "host names must fit requests");
 
-#define PEER_READ_CHUNK 65536
-
 /* An accepted connection. */
 struct peer_conn {
 	uv_tcp_t tcp;
@@ -48,65 +45,13 @@ struct peer_conn {
 
 #define CONN_HANDLES 2
 
-/* What the reply to one authenticated request is sealed with. */
-struct peer_seal {
-	uint8_t key[PEER_AUTH_KEY];
-	uint8_t nonce[PEER_AUTH_NONCE];
-};
-
 struct peer_call {
 	struct peer_conn *conn;
 	int64_t id;
 	struct peer_seal seal;
 };
 
-/* One outgoing call on its own connection. */
-struct peer_out {
-	uv_tcp_t tcp;
-	uv_timer_t timer;
-	uv_connect_t connect;
-	uv_write_t write;
-	struct peers *p;
-	struct frame_reader reader;
-	uint8_t *buf;        /* the encoded request */
-	size_t len;
-	char host[PEER_NAME_MAX + 1];
-	char cmd[PEER_CMD_MAX + 1];
-	int64_t id;
-	struct peer_seal seal; /* the reply must carry our nonce, under this key */
-	uint32_t timeout_ms;
-	peer_cb cb;
-	void *arg;
-	bool done;           /* cb has been called, or never will be */
-	int open;            /* handles not yet closed */
-	struct peer_out *next;
-};
-
-struct peers {
-	struct hsd *d;
-	uv_tcp_t server;
-	bool listening;
-	int refs;            /* d->peers + server + connections + calls */
-	struct peer_conn *conns;
-	int nconns;
-	struct peer_out *outs;
-	int nouts;
-	int64_t next_id;
-	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
-	uint64_t over_host_limit; /* refused: the host had PEER_MAX_CONNS_PER_HOST */
-	uint64_t auth_refused;    /* refused: no valid MAC, stale or replayed */
-	struct peer_nonces *nonces;
-};
-
-/* The nonces one host's requests carried: per host, so that a host that
- * floods us with requests fills only its own cache. */
-struct peer_nonces {
-	char host[PEER_NAME_MAX + 1];
-	struct peer_replay replay;
-	struct peer_nonces *next;
-};
-
-static void peers_unref(struct peers *p)
+void peers_unref(struct peers *p)
 {
 	if (--p->refs == 0) {
 		while (p->nonces) {
@@ -119,7 +64,7 @@ static void peers_unref(struct peers *p)
 	}
 }
 
-static const char *ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
+const char *peer_ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
 {
 	struct in_addr a = { htonl(addr) };
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
@@ -134,7 +79,7 @@ static int peer_host_by_addr(const struct hsd *d, uint32_t addr)
 	return -1;
 }
 
-static int64_t wall_ms(void)
+int64_t peer_wall_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -143,8 +88,8 @@ static int64_t wall_ms(void)
 
 /* The key only we and host share (proto/peer_auth.h), from the keys
  * cluster.json holds now. */
-static int pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
-		    char *err, size_t errlen)
+int peer_pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
+		  char *err, size_t errlen)
 {
 	return peer_auth_key(d->private_key, d->cluster.hosts[d->self].public_key,
 			     d->cluster.hosts[host].public_key, key, err, errlen);
@@ -152,8 +97,7 @@ static int pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
 
 /* A TCP socket in the mesh namespace bound to our overlay address: port
  * PEER_PORT and listening for the server, any port for a client. */
-static int peer_socket(struct hsd *d, bool server, int *out, char *err,
-		       size_t errlen)
+int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
 {
 	uint32_t self = d->cluster.hosts[d->self].prefix + 1;
 	struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -172,7 +116,7 @@ static int peer_socket(struct hsd *d, bool server, int *out, char *err,
 	    (!server && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    (server && listen(fd, 64)))
-		rc = err_sys(err, errlen, "peer: socket on %s:%d", ip4(self, a),
+		rc = err_sys(err, errlen, "peer: socket on %s:%d", peer_ip4(self, a),
 			     server ? PEER_PORT : 0);
 	netns_leave(saved, NULL, 0);
 	if (rc && fd >= 0)
@@ -182,7 +126,7 @@ static int peer_socket(struct hsd *d, bool server, int *out, char *err,
 	return rc;
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+void peer_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	(void)h;
 	(void)hint;
@@ -236,7 +180,7 @@ static void conn_idle(uv_timer_t *t)
 		return;
 	}
 	c->p->idle_closed++;
-	log_info("peer: closing idle connection from %s", ip4(c->src, a));
+	log_info("peer: closing idle connection from %s", peer_ip4(c->src, a));
 	conn_close(c);
 }
 
@@ -339,7 +283,7 @@ static int peer_cmd_ping(struct hsd *d, int from_host, json_t *args,
 		return err_set(err, errlen, HS_EINPUT, "ping: takes no arguments");
 	/* Wall-clock time: lets the caller see clock skew between hosts. */
 	*result = json_pack("{s:s, s:I}", "host", d->cluster.hosts[d->self].name,
-			    "time_ms", (json_int_t)wall_ms());
+			    "time_ms", (json_int_t)peer_wall_ms());
 	return *result ? 0 : err_set(err, errlen, HS_ESYS, "ping: out of memory");
 }
 
@@ -367,7 +311,7 @@ static void conn_refuse(struct peer_conn *c, const struct peer_seal *seal,
 	char a[INET_ADDRSTRLEN];
 
 	c->p->refused++;
-	log_warn("peer: refusing %s: %s", ip4(c->src, a), msg);
+	log_warn("peer: refusing %s: %s", peer_ip4(c->src, a), msg);
 	conn_send(c, seal, peer_reply_error(id < 0 ? 0 : id, rc, msg));
 	conn_end(c);
 }
@@ -380,10 +324,10 @@ static int conn_authenticate(struct peer_conn *c, int host, json_t *msg,
 			     struct peer_seal *seal, char *err, size_t errlen)
 {
 	struct hsd *d = c->p->d;
-	int64_t now = wall_ms();
+	int64_t now = peer_wall_ms();
 	int rc;
 
-	if ((rc = pair_key(d, host, seal->key, err, errlen)) ||
+	if ((rc = peer_pair_key(d, host, seal->key, err, errlen)) ||
 	    (rc = peer_auth_open_request(msg, d->cluster.hosts[d->self].name, now,
 					 seal->key, seal->nonce, err, errlen)))
 		return rc;
@@ -421,7 +365,7 @@ static void conn_request(struct peer_conn *c, json_t *msg)
 	host = peer_host_by_addr(d, c->src);
 	if (host < 0) {
 		err_set(err, sizeof(err), HS_EINPUT,
-			"peer: %s is no longer a cluster host's overlay address", ip4(c->src, a));
+			"peer: %s is no longer a cluster host's overlay address", peer_ip4(c->src, a));
 		conn_refuse(c, NULL, id, HS_EINPUT, err);
 		return;
 	}
@@ -437,7 +381,7 @@ static void conn_request(struct peer_conn *c, json_t *msg)
 	if (strcmp(req.from, d->cluster.hosts[host].name) != 0) {
 		err_set(err, sizeof(err), HS_EINPUT,
 			"request.from: \"%s\" but the connection comes from host %s (%s)",
-			req.from, d->cluster.hosts[host].name, ip4(c->src, a));
+			req.from, d->cluster.hosts[host].name, peer_ip4(c->src, a));
 		conn_refuse(c, &seal, req.id, HS_EINPUT, err);
 		return;
 	}
@@ -530,12 +474,12 @@ static void peer_accept(uv_stream_t *server, int status)
 	if (peer_host_by_addr(p->d, c->src) < 0) {
 		p->refused++;
 		log_warn("peer: refusing connection from %s: not another host's overlay address",
-			 ip4(c->src, a));
+			 peer_ip4(c->src, a));
 		conn_close(c);
 		return;
 	}
 	if (p->nconns > PEER_MAX_CONNS) {
-		log_warn("peer: too many connections, refusing %s", ip4(c->src, a));
+		log_warn("peer: too many connections, refusing %s", peer_ip4(c->src, a));
 		conn_close(c);
 		return;
 	}
@@ -546,232 +490,14 @@ static void peer_accept(uv_stream_t *server, int status)
 		/* Counted, logged once per burst: a flood must not flood the log. */
 		if (p->over_host_limit++ % 64 == 0)
 			log_warn("peer: %s holds %d connections, refusing more",
-				 ip4(c->src, a), PEER_MAX_CONNS_PER_HOST);
+				 peer_ip4(c->src, a), PEER_MAX_CONNS_PER_HOST);
 		conn_close(c);
 		return;
 	}
 	p->accepted++;
 	uv_timer_start(&c->idle, conn_idle, PEER_IDLE_MS, 0);
-	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read))
+	if (uv_read_start((uv_stream_t *)&c->tcp, peer_alloc_cb, conn_read))
 		conn_close(c);
-}
-
-/* ---- client ---------------------------------------------------------- */
-
-static void out_closed(uv_handle_t *h)
-{
-	struct peer_out *o = h->data;
-	struct peers *p = o->p;
-
-	if (--o->open > 0)
-		return;
-	for (struct peer_out **pp = &p->outs; *pp; pp = &(*pp)->next)
-		if (*pp == o) {
-			*pp = o->next;
-			break;
-		}
-	p->nouts--;
-	frame_reader_free(&o->reader);
-	free(o->buf);
-	free(o);
-	peers_unref(p);
-}
-
-static void out_close(struct peer_out *o)
-{
-	if (!uv_is_closing((uv_handle_t *)&o->tcp))
-		uv_close((uv_handle_t *)&o->tcp, out_closed);
-	if (!uv_is_closing((uv_handle_t *)&o->timer))
-		uv_close((uv_handle_t *)&o->timer, out_closed);
-}
-
-/* Call cb (once) and close the call's handles. */
-__attribute__((format(printf, 4, 5)))
-static void out_finish(struct peer_out *o, int rc, json_t *result, const char *fmt, ...)
-{
-	char msg[HS_ERRLEN];
-	va_list ap;
-
-	if (o->done)
-		return;
-	o->done = true;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (rc) {
-		o->p->calls_failed++;
-		log_debug("peer: %s on %s: %s", o->cmd, o->host, msg);
-	}
-	o->cb(o->p->d, o->arg, rc, result, msg);
-	out_close(o);
-}
-
-static void out_timeout(uv_timer_t *t)
-{
-	struct peer_out *o = t->data;
-
-	if (o->done)
-		return;
-	o->p->timeouts++;
-	out_finish(o, HS_EUNREACH, NULL, "peer %s: no reply to %s within %u ms", o->host,
-		   o->cmd, o->timeout_ms);
-}
-
-static void out_reply(struct peer_out *o, json_t *msg)
-{
-	struct peer_reply r;
-	char err[HS_ERRLEN];
-
-	/*
-	 * An unauthenticated reply may come from any relay on the way, so
-	 * it decides nothing: the host counts as not reached.  Its text is
-	 * kept for the operator (a refusal of our own request looks so).
-	 */
-	if (peer_auth_open_reply(msg, o->seal.nonce, o->seal.key, err, sizeof(err))) {
-		const char *said = json_string_value(json_object_get(msg, "error"));
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: unauthenticated reply (%s)%s%.200s",
-			   o->host, err, said ? ": " : "", said ? said : "");
-		return;
-	}
-	if (peer_reply_parse(msg, &r, err, sizeof(err)))
-		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
-	else if (r.id != o->id)
-		out_finish(o, HS_ESYS, NULL, "peer %s: reply.id %lld does not match request %lld",
-			   o->host, (long long)r.id, (long long)o->id);
-	else if (!r.ok)
-		out_finish(o, r.rc, NULL, "%s: %s", o->host, r.error);
-	else
-		out_finish(o, 0, r.result, "%s", "");
-}
-
-static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct peer_out *o = s->data;
-	char err[HS_ERRLEN];
-	json_t *msg;
-	int rc;
-
-	if (o->done)
-		goto out;
-	if (n < 0) {
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: connection lost before the reply to %s: %s",
-			   o->host, o->cmd, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
-		goto out;
-	}
-	if ((rc = frame_reader_feed(&o->reader, buf->base, (size_t)n, err, sizeof(err))) ||
-	    (rc = frame_reader_next(&o->reader, &msg, err, sizeof(err))) < 0) {
-		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
-		goto out;
-	}
-	if (rc == 1) {
-		out_reply(o, msg);
-		json_decref(msg);
-	}
-out:
-	free(buf->base);
-}
-
-static void out_written(uv_write_t *w, int status)
-{
-	struct peer_out *o = w->data;
-
-	if (status < 0 && !o->done)
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: send %s: %s", o->host, o->cmd,
-			   uv_strerror(status));
-}
-
-static void out_connected(uv_connect_t *req, int status)
-{
-	struct peer_out *o = req->data;
-	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
-	int rc;
-
-	if (o->done)
-		return;
-	if (status < 0) {
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: connect: %s", o->host,
-			   uv_strerror(status));
-		return;
-	}
-	o->write.data = o;
-	if ((rc = uv_write(&o->write, (uv_stream_t *)&o->tcp, &b, 1, out_written)) ||
-	    (rc = uv_read_start((uv_stream_t *)&o->tcp, alloc_cb, out_read)))
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: %s", o->host, uv_strerror(rc));
-}
-
-int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
-	      uint32_t timeout_ms, peer_cb cb, void *arg)
-{
-	struct peers *p = d->peers;
-	char err[HS_ERRLEN];
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PEER_PORT) };
-	struct peer_out *o;
-	json_t *req;
-	int fd, rc;
-
-	if (!p || !d->mesh || !d->mesh->running) {
-		json_decref(args);
-		return HS_ESTATE;
-	}
-	if (host < 0 || (size_t)host >= d->cluster.nhosts || host == d->self || !cb ||
-	    !cmd || !peer_name_ok(cmd, PEER_CMD_MAX) || (args && !json_is_object(args))) {
-		json_decref(args);
-		return HS_EINPUT;
-	}
-	if (!(o = calloc(1, sizeof(*o)))) {
-		json_decref(args);
-		return HS_ESYS;
-	}
-	o->p = p;
-	o->id = ++p->next_id;
-	o->cb = cb;
-	o->arg = arg;
-	o->timeout_ms = timeout_ms;
-	snprintf(o->host, sizeof(o->host), "%s", d->cluster.hosts[host].name);
-	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
-	frame_reader_init(&o->reader, FRAME_MAX_PEER);
-	req = peer_request_new(o->id, d->cluster.hosts[d->self].name, cmd, args);
-	rc = req ? pair_key(d, host, o->seal.key, err, sizeof(err))
-		 : err_set(err, sizeof(err), HS_ESYS, "out of memory");
-	if (!rc)
-		rc = peer_auth_seal_request(req, o->host, wall_ms(), o->seal.key,
-					    o->seal.nonce, err, sizeof(err));
-	if (!rc)
-		rc = frame_encode(req, FRAME_MAX_PEER, &o->buf, &o->len, err, sizeof(err));
-	json_decref(req);
-	if (!rc)
-		rc = peer_socket(d, false, &fd, err, sizeof(err));
-	if (rc) {
-		log_warn("peer: %s on %s: %s", cmd, o->host, err);
-		frame_reader_free(&o->reader);
-		free(o->buf);
-		free(o);
-		return rc;
-	}
-	/* From here on the handles own o: it is freed when both have closed. */
-	uv_tcp_init(d->loop, &o->tcp);
-	uv_timer_init(d->loop, &o->timer);
-	o->tcp.data = o->timer.data = o->connect.data = o;
-	o->open = 2;
-	o->next = p->outs;
-	p->outs = o;
-	p->nouts++;
-	p->refs++;
-	sin.sin_addr.s_addr = htonl(d->cluster.hosts[host].prefix + 1);
-	if ((rc = uv_tcp_open(&o->tcp, fd))) {
-		close(fd);
-	} else {
-		rc = uv_tcp_connect(&o->connect, &o->tcp, (struct sockaddr *)&sin, out_connected);
-	}
-	if (rc) {
-		log_warn("peer: %s on %s: %s", cmd, o->host, uv_strerror(rc));
-		o->done = true; /* the caller hears it from our return value */
-		out_close(o);
-		return HS_EUNREACH;
-	}
-	uv_timer_start(&o->timer, out_timeout, timeout_ms, 0);
-	p->calls_sent++;
-	return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -808,7 +534,7 @@ int peer_init(struct hsd *d, char *err, size_t errlen)
 	if (rc)
 		return err_set(err, errlen, HS_ESYS, "peer: listen: %s", uv_strerror(rc));
 	log_info("peer: listening on %s:%d in the mesh",
-		 ip4(d->cluster.hosts[d->self].prefix + 1, a), PEER_PORT);
+		 peer_ip4(d->cluster.hosts[d->self].prefix + 1, a), PEER_PORT);
 	return 0;
 }
 
@@ -819,8 +545,7 @@ void peer_free(struct hsd *d)
 	if (!p)
 		return;
 	d->peers = NULL; /* callbacks below must not start new calls */
-	for (struct peer_out *o = p->outs; o; o = o->next)
-		out_finish(o, HS_ESYS, NULL, "hsd is stopping");
+	peer_outs_stop(p);
 	for (struct peer_conn *c = p->conns; c; c = c->next)
 		conn_close(c);
 	if (p->listening) {

@@ -1,0 +1,62 @@
+/* peer_int.h - what the two halves of the peer protocol share: peer.c
+ * (the listener and the life cycle) and peer_out.c (outgoing calls). */
+#ifndef HS_PEER_INT_H
+#define HS_PEER_INT_H
+
+#include "peer.h"
+#include "peer_auth.h"
+#include "daemon.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define PEER_READ_CHUNK 65536
+
+/* What the reply to one authenticated request is sealed with. */
+struct peer_seal {
+	uint8_t key[PEER_AUTH_KEY];
+	uint8_t nonce[PEER_AUTH_NONCE];
+};
+
+struct peers {
+	struct hsd *d;
+	uv_tcp_t server;
+	bool listening;
+	int refs;            /* d->peers + server + connections + calls */
+	struct peer_conn *conns;
+	int nconns;
+	struct peer_out *outs;
+	int nouts;
+	int64_t next_id;
+	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
+	uint64_t over_host_limit; /* refused: the host had PEER_MAX_CONNS_PER_HOST */
+	uint64_t auth_refused;    /* refused: no valid MAC, stale or replayed */
+	struct peer_nonces *nonces;
+};
+
+/* The nonces one host's requests carried: per host, so that a host that
+ * floods us with requests fills only its own cache. */
+struct peer_nonces {
+	char host[PEER_NAME_MAX + 1];
+	struct peer_replay replay;
+	struct peer_nonces *next;
+};
+
+void peers_unref(struct peers *p);
+const char *peer_ip4(uint32_t addr, char buf[INET_ADDRSTRLEN]);
+int64_t peer_wall_ms(void);
+/* The key only we and host share (proto/peer_auth.h), from the keys
+ * cluster.json holds now. */
+int peer_pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
+		  char *err, size_t errlen);
+/* A TCP socket in the mesh namespace bound to our overlay address: port
+ * PEER_PORT and listening for the server, any port for a client. */
+int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen);
+void peer_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+
+/* peer_out.c: every call under way gets HS_ESYS "hsd is stopping". */
+void peer_outs_stop(struct peers *p);
+
+#endif
