@@ -27,8 +27,8 @@ struct disk {
 	bool released;        /* given back because the disk filled */
 };
 
-/* Free bytes for us (root: f_bfree would count the blocks reserved for
- * root, which ext4 hands to hsd too, but not to the spaces' ids). */
+/* Free bytes as f_bavail counts them: ext4's blocks reserved for root
+ * are the machine's last resort, not room for hsd to plan with. */
 static int64_t disk_avail(const struct hsd *d)
 {
 	struct statvfs sv;
