@@ -27,7 +27,7 @@ export SIM T_ID
 sim stop a
 mkdir "$T_DIR/state"
 on a cp -a /var/lib/hsd/. "$T_DIR/state/"
-on_exit "sim stop a; on a sh -c 'cp /var/lib/hsd/hsd.db $ROOT/a/state/hsd.db'; on a umount -l /var/lib/hsd"
+on_exit "sim stop a; on a sh -c 'cp /var/lib/hsd/hsd.db* $ROOT/a/state/'; on a umount -l /var/lib/hsd"
 on a mount -t tmpfs -o size=128m,mode=0700 "hs-disk-$T_ID" /var/lib/hsd
 on a cp -a "$T_DIR/state/." /var/lib/hsd/
 sim start a
