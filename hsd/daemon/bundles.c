@@ -12,15 +12,18 @@
 #include "bundles.h"
 #include "control.h"
 #include "daemon.h"
+#include "disk.h"
 #include "err.h"
 #include "fsutil.h"
 #include "jmsg.h"
 #include "store_bundles.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void bundles_dir(const struct hsd *d, const char *id, char *out, size_t len)
 {
@@ -36,7 +39,7 @@ int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 
 	memset(out, 0, sizeof(*out)); /* bundle_free is safe after any failure */
 	if (sqlite3_prepare_v2(d->store->db, "SELECT 1 FROM bundles WHERE id = ?", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	found = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
@@ -127,6 +130,7 @@ int bundles_add_dir(struct hsd *d, const char *src, const char *sig_text, size_t
 {
 	char dir[PATH_MAX], dst[PATH_MAX];
 	struct bundle_sig sig;
+	bool had;
 	int rc;
 
 	bundles_dir(d, NULL, dir, sizeof(dir));
@@ -137,10 +141,19 @@ int bundles_add_dir(struct hsd *d, const char *src, const char *sig_text, size_t
 	 * bundle_copy then insists the files still hash to what was signed. */
 	if ((rc = bundles_check_sig(d, out->id, out->hash, sig_text, sig_len, sig_from, &sig,
 				    err, errlen)) ||
-	    (rc = fs_mkdir_p(dir, 0700, err, errlen)) ||
-	    (rc = bundle_copy(out, src, dst, err, errlen)) ||
-	    (rc = bundles_record(d, out, &sig, err, errlen)))
+	    (rc = disk_admit(d, err, errlen)) ||
+	    (rc = fs_mkdir_p(dir, 0700, err, errlen))) {
 		bundle_free(out);
+		return rc;
+	}
+	had = access(dst, F_OK) == 0;
+	if ((rc = bundle_copy(out, src, dst, err, errlen)) ||
+	    (rc = bundles_record(d, out, &sig, err, errlen))) {
+		/* Files without their row (the store was full): no half bundle. */
+		if (!had)
+			bundle_rm_tree(dst);
+		bundle_free(out);
+	}
 	return rc;
 }
 
@@ -200,7 +213,7 @@ static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
 		"SELECT id, name, version, hash, added_at FROM bundles ORDER BY name, added_at",
 		-1, &q, NULL)) {
 		json_decref(arr);
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	}
 	while (sqlite3_step(q) == SQLITE_ROW)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}",

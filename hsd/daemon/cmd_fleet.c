@@ -144,7 +144,7 @@ int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t
 		: "SELECT * FROM (SELECT id, at, host, instance, line FROM alerts "
 		  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
 		-1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	sqlite3_bind_int64(q, 1, after);
 	sqlite3_bind_int64(q, 2, last);
 	json_t *arr = json_array();
@@ -166,7 +166,7 @@ int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t
 	}
 	if (!cut && rc != SQLITE_DONE) {
 		if (rc != SQLITE_ROW)
-			err_set(err, errlen, HS_ESYS, "store: alerts: %s", sqlite3_errmsg(d->store->db));
+			err_set(err, errlen, HS_ESYS, "store: alerts: %s", store_why(d->store));
 		sqlite3_finalize(q);
 		json_decref(arr);
 		return HS_ESYS;
@@ -187,7 +187,7 @@ static int cmd_instances(struct hsd *d, const struct ctl_request *req,
 	if (sqlite3_prepare_v2(d->store->db,
 		"SELECT bundle, version, space, state, started_at, verified_at, stopped_at, "
 		"coalesce(last_probe, '') FROM instances ORDER BY id", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	json_t *arr = json_array();
 	while (sqlite3_step(q) == SQLITE_ROW)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",

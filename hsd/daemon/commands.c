@@ -1,6 +1,7 @@
 /* commands.c - the control commands hsd answers. */
 #include "control.h"
 #include "daemon.h"
+#include "disk.h"
 #include "peer.h"
 #include "err.h"
 #include "done.h"
@@ -64,6 +65,7 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	peer_stats(d, &peer);
 	json_object_set_new(*result, "peer", peer);
 	json_object_set_new(*result, "monitors", watch_stats_json(d));
+	json_object_set_new(*result, "disk", disk_status_json(d));
 	if (!json_is_true(json_object_get(req->args, "fleet")))
 		return 0;
 	struct fleet_status *fs = calloc(1, sizeof(*fs));

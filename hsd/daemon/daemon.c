@@ -1,6 +1,7 @@
 /* daemon.c - hsd start-up, signals, reload and shutdown. */
 #include "daemon.h"
 #include "control.h"
+#include "disk.h"
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
@@ -132,6 +133,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	watch_free(d);
 	peer_free(d);
 	rollouts_free(d); /* resumed from the store by the next hsd */
+	disk_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
 	d->control = NULL;
@@ -195,7 +197,8 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
-	if ((rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, err, errlen)) ||
+	if ((rc = disk_init(d, err, errlen)) ||
+	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, err, errlen)) ||
 	    (rc = watch_init(d, err, errlen)) ||
 	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
 	    (rc = rollouts_init(d, err, errlen)))
@@ -269,6 +272,7 @@ void hsd_free(struct hsd *d)
 		watch_free(d);
 		peer_free(d);
 		rollouts_free(d);
+		disk_free(d);
 		mesh_stop(d);
 		if (d->control)
 			control_close(d->control);

@@ -20,6 +20,7 @@ struct hsd_options {
 	const char *run_dir;   /* volatile: control socket, pid file */
 	const char *syslog_forward; /* where servers' syslog goes (default /dev/log) */
 	struct userns_pool pool;    /* the spaces' id ranges (--subuid) */
+	int disk_reserve_mib;       /* kept free for running spaces (disk.h) */
 	bool foreground;
 	int log_level;
 };
@@ -40,6 +41,7 @@ struct hsd {
 	struct instances *instances;
 	struct peers *peers;
 	struct rollouts *rollouts;
+	struct disk *disk;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

@@ -8,6 +8,7 @@
 #include "bundles.h"
 #include "control.h"
 #include "daemon.h"
+#include "disk.h"
 #include "err.h"
 #include "instances.h"
 #include "intents.h"
@@ -21,6 +22,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
@@ -32,7 +34,7 @@ static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t 
 	if (sqlite3_prepare_v2(d->store->db,
 		"SELECT bundle, version, space, state, coalesce(verified_at, 0), coalesce(last_probe, '') "
 		"FROM instances WHERE stopped_at IS NULL ORDER BY id", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	json_t *arr = json_array();
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *space = (const char *)sqlite3_column_text(q, 2);
@@ -73,7 +75,7 @@ static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 	const char *id = json_string_value(json_object_get(msg, "id"));
 	const char *hash = json_string_value(json_object_get(msg, "hash"));
 	struct bundle_sig bs;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], dst[PATH_MAX];
 	struct bundle b;
 	int rc;
 
@@ -83,12 +85,15 @@ static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 	if (sig && !json_is_string(sig))
 		return err_set(err, errlen, HS_EINPUT, "sig: expected a signature's text");
 	bundles_dir(d, NULL, dir, sizeof(dir));
+	bundles_dir(d, id, dst, sizeof(dst));
+	bool had = access(dst, F_OK) == 0;
 	/* From another host, which may be compromised: the signature of the
 	 * id and hash the message claims must be an operator's before
 	 * anything is written, and bundle_unpack then insists the content is
 	 * exactly that id and hashes to exactly that hash. */
 	if ((rc = bundles_check_sig(d, id, hash, json_string_value(sig), json_string_length(sig),
 				    sig ? NULL : "none sent with bundle.put", &bs, err, errlen)) ||
+	    (rc = disk_admit(d, err, errlen)) ||
 	    (rc = fs_mkdir_bundles(d, err, errlen)) ||
 	    (rc = bundle_unpack(msg, dir, &b, err, errlen)))
 		return rc;
@@ -97,6 +102,8 @@ static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 			     b.id, b.hash);
 	else
 		rc = bundles_record(d, &b, &bs, err, errlen);
+	if (rc && !had)
+		bundle_rm_tree(dst); /* no files without their row */
 	if (!rc)
 		*result = json_pack("{s:s, s:s}", "id", b.id, "hash", b.hash);
 	bundle_free(&b);

@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "spaces.h"
 #include "spaces_int.h"
+#include "store_alerts.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -40,6 +41,8 @@ struct instance {
 	int64_t read_off;            /* console offset after the bytes read */
 	int64_t done_off;            /* ... after the last whole line handled */
 	int64_t saved_off;           /* done_off as last written to the store */
+	bool held;                   /* an alert could not be stored: read again later */
+	bool offset_failing;         /* the offset could not be stored (logged once) */
 	/* A probe waiting for its report. */
 	char token[BUNDLE_TOKEN_LEN + 1];
 	uint64_t deadline;           /* uv_now() ms */
@@ -64,21 +67,22 @@ static struct instance *inst_find(struct hsd *d, const char *space)
 
 /* The line is kept byte for byte, with its length: an IDS may print a NUL
  * or bytes that are not UTF-8 (a file name chosen by an attacker), and the
- * alert must survive whole.  Readers escape it (textesc.h). */
-static void alert_store(struct hsd *d, const struct instance *in, const char *line, size_t len)
+ * alert must survive whole.  Readers escape it (textesc.h).  An alert the
+ * store refuses (a full disk) is not dropped: the caller reads its line
+ * again later, so it is logged once, not at every try. */
+static int alert_store(struct hsd *d, struct instance *in, const char *line, size_t len)
 {
-	sqlite3_stmt *q;
+	char err[HS_ERRLEN];
+	int rc = store_alert_add(d->store, d->cluster.hosts[d->self].name, in->space, line, len,
+				 err, sizeof(err));
 
-	if (sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO alerts(at, host, instance, line) VALUES (?, ?, ?, ?)", -1, &q, NULL))
-		return;
-	sqlite3_bind_int64(q, 1, store_now_ms());
-	sqlite3_bind_text(q, 2, d->cluster.hosts[d->self].name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, in->space, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, line, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		log_error("alert of %s not stored: %s", in->space, sqlite3_errmsg(d->store->db));
-	sqlite3_finalize(q);
+	if (rc && !in->held)
+		log_error("instance %s: alert not stored, kept in its console and tried again: %s",
+			  in->space, err);
+	else if (!rc && in->held)
+		log_info("instance %s: alerts stored again", in->space);
+	in->held = rc != 0;
+	return rc;
 }
 
 static void verify_done(struct hsd *d, struct instance *in, int rc, const char *why)
@@ -105,17 +109,20 @@ static void verify_done(struct hsd *d, struct instance *in, int rc, const char *
 		  "token", why, "ms", (json_int_t)ms), why);
 }
 
-/* line is len bytes (NULs included), NUL-terminated after them. */
-static void inst_line(struct hsd *d, struct instance *in, const char *line, size_t len)
+/* line is len bytes (NULs included), NUL-terminated after them.  Fails
+ * when its alert could not be stored: the line is to be read again. */
+static int inst_line(struct hsd *d, struct instance *in, const char *line, size_t len)
 {
 	if (!bundle_line_is_alert(&in->b, line, len))
-		return;
-	alert_store(d, in, line, len);
+		return 0;
+	if (alert_store(d, in, line, len))
+		return HS_ESYS;
 	if (in->token[0] && bundle_line_reports(&in->b, line, len, in->token)) {
 		char token[BUNDLE_TOKEN_LEN + 1];
 		snprintf(token, sizeof(token), "%s", in->token);
 		verify_done(d, in, 0, token);
 	}
+	return 0;
 }
 
 /* Remember how far the console was handled, so a restarted hsd resumes
@@ -123,19 +130,20 @@ static void inst_line(struct hsd *d, struct instance *in, const char *line, size
  * alerts twice rather than never. */
 static void inst_save_offset(struct hsd *d, struct instance *in)
 {
-	sqlite3_stmt *q;
+	char err[HS_ERRLEN];
 
-	if (in->done_off == in->saved_off ||
-	    sqlite3_prepare_v2(d->store->db, "UPDATE instances SET console_offset = ? WHERE id = ?",
-			       -1, &q, NULL))
+	if (in->done_off == in->saved_off)
 		return;
-	sqlite3_bind_int64(q, 1, in->done_off);
-	sqlite3_bind_int64(q, 2, in->id);
-	if (sqlite3_step(q) == SQLITE_DONE)
-		in->saved_off = in->done_off;
-	else
-		log_error("console offset of %s not stored: %s", in->space, sqlite3_errmsg(d->store->db));
-	sqlite3_finalize(q);
+	/* A stale offset costs alerts stored twice after a restart, never
+	 * lost ones: logged once while it lasts. */
+	if (store_instance_offset(d->store, in->id, in->done_off, err, sizeof(err))) {
+		if (!in->offset_failing)
+			log_error("instance %s: console offset not stored: %s", in->space, err);
+		in->offset_failing = true;
+		return;
+	}
+	in->saved_off = in->done_off;
+	in->offset_failing = false;
 }
 
 int64_t instances_console_done(struct hsd *d, const char *space)
@@ -144,7 +152,10 @@ int64_t instances_console_done(struct hsd *d, const char *space)
 	return in ? in->done_off : -1;
 }
 
-/* Read what the console gained since last time; split it into lines. */
+/* Read what the console gained since last time; split it into lines.
+ * An alert the store refuses stops the reading at its line: the console
+ * is read again from there at the next tick, and done_off (what the
+ * console trim keeps and the stored offset) never passes it. */
 static void inst_read(struct hsd *d, struct instance *in)
 {
 	char buf[8192];
@@ -161,11 +172,19 @@ static void inst_read(struct hsd *d, struct instance *in)
 			if (buf[i] != '\n')
 				continue; /* an overlong line is cut, the rest skipped */
 			in->line[in->len] = 0;
-			inst_line(d, in, in->line, in->len);
+			if (inst_line(d, in, in->line, in->len)) {
+				/* The line began right after done_off. */
+				in->len = 0;
+				in->read_off = in->done_off;
+				if (lseek(in->fd, (off_t)in->done_off, SEEK_SET) < 0)
+					log_error("instance %s: console: cannot read again: %m", in->space);
+				goto out;
+			}
 			in->len = 0;
 			in->done_off = base + i + 1;
 		}
 	}
+out:
 	inst_save_offset(d, in);
 }
 
@@ -259,7 +278,7 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 		"SELECT id, space, bundle || '-' || version, console_offset FROM instances "
 		"WHERE stopped_at IS NULL",
 		-1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		char why[HS_ERRLEN];
 		/* Re-adopted: go on where the hsd before us stopped reading. */
@@ -294,13 +313,13 @@ static int inst_record(struct hsd *d, const struct bundle *b, const char *space,
 	if (sqlite3_prepare_v2(d->store->db,
 		"INSERT INTO instances(bundle, version, space, state, started_at) VALUES (?, ?, ?, 'started', ?)",
 		-1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	sqlite3_bind_text(q, 1, b->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, b->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, space, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, store_now_ms());
 	rc = sqlite3_step(q) == SQLITE_DONE ? 0
-		: err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		: err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	sqlite3_finalize(q);
 	/* An earlier console of the same space was read by whoever ran it;
 	 * from is where it ended when this start began. */
@@ -492,7 +511,7 @@ int instances_watch(struct hsd *d, const char *space, struct instance_watch *out
 	if (sqlite3_prepare_v2(d->store->db,
 		"SELECT space FROM instances WHERE bundle = ? AND stopped_at IS NULL "
 		"AND verified_at IS NOT NULL", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	sqlite3_bind_text(q, 1, space, (int)(at - space), SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(q, 0);

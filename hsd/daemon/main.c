@@ -1,5 +1,6 @@
 /* main.c - hsd: the per-host HyperSpector daemon. */
 #include "daemon.h"
+#include "disk.h"
 #include "err.h"
 #include "log.h"
 
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 		"  --syslog-forward PATH  where server spaces' syslog goes (default /dev/log)\n"
 		"  --subuid START:COUNT   host uids and gids for the spaces' user namespaces,\n"
 		"                    65536 per space (default " USERNS_POOL_DEFAULT ")\n"
+		"  --disk-reserve MIB  kept free on the state directory's file system for\n"
+		"                    running spaces and the store; new work is refused when\n"
+		"                    it is needed (default 32, 0: none)\n"
 		"  --version         print the version\n");
 }
 
@@ -41,6 +45,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog-forward", required_argument, NULL, 'S' },
 		{ "subuid", required_argument, NULL, 'u' },
+		{ "disk-reserve", required_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -50,6 +55,7 @@ int main(int argc, char **argv)
 		.run_dir = "/run/hsd",
 		.log_level = LOG_LVL_INFO,
 		.syslog_forward = "/dev/log",
+		.disk_reserve_mib = DISK_RESERVE_MIB_DEFAULT,
 	};
 	char err[HS_ERRLEN], hostname[256];
 	struct hsd d;
@@ -77,6 +83,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'D': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 65536) {
+				fprintf(stderr, "hsd: --disk-reserve: want MiB, 0..65536\n");
+				return 2;
+			}
+			opt.disk_reserve_mib = (int)v;
+			break;
+		}
 		case 'V': printf("hsd %s\n", HSD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default:

@@ -18,6 +18,7 @@
 #include "rollout.h"
 #include "rollout_int.h"
 #include "control.h"
+#include "disk.h"
 #include "err.h"
 #include "intents.h"
 #include "log.h"
@@ -389,7 +390,8 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
 		return HS_EINPUT; /* err names the bundle */
 	/* Refused here rather than by every host: nothing starts at all. */
-	if ((rc = bundles_verify(d, &ro->b, NULL, err, errlen))) {
+	if ((rc = bundles_verify(d, &ro->b, NULL, err, errlen)) ||
+	    (rc = disk_admit(d, err, errlen))) { /* a rollout starts spaces */
 		ro_free(ro);
 		return rc;
 	}
@@ -400,7 +402,7 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		"intent) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)", -1, &q, NULL)) {
 		free(text);
 		ro_free(ro);
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	}
 	sqlite3_bind_text(q, 1, ro->bundle, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, ro->name, -1, SQLITE_STATIC);
@@ -414,7 +416,7 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	free(text);
 	if (!ok) {
 		ro_free(ro);
-		return err_set(err, errlen, HS_ESYS, "store: %s", sqlite3_errmsg(d->store->db));
+		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
 	}
 	ro->id = sqlite3_last_insert_rowid(d->store->db);
 	for (size_t i = 0; i < ro->nh; i++)

@@ -4,6 +4,7 @@
 #include "cgroup.h"
 #include "control.h"
 #include "daemon.h"
+#include "disk.h"
 #include "err.h"
 #include "fsutil.h"
 #include "basemask.h"
@@ -572,7 +573,10 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 	char dir[PATH_MAX], sub[PATH_MAX];
 	int rc;
 
-	if ((rc = space_req_check(d, req, &parent, &pub, &lim, err, errlen)))
+	/* Bad input first (exit 2), then room: a full disk refuses new
+	 * spaces before anything is written (disk.h). */
+	if ((rc = space_req_check(d, req, &parent, &pub, &lim, err, errlen)) ||
+	    (rc = disk_admit(d, err, errlen)))
 		goto out;
 	snprintf(row.name, sizeof(row.name), "%s", req->name);
 	snprintf(row.kind, sizeof(row.kind), "%s", req->kind == SPACE_AUDIT ? "audit" : "server");
@@ -830,7 +834,8 @@ int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
 		snprintf(anc, sizeof(anc), "%s", a.parent);
 		space_row_clear(&a);
 	}
-	if ((rc = spaces_layers(d, name, layers, SPACE_CHAIN_MAX + 1, &n, err, errlen)))
+	if ((rc = disk_admit(d, err, errlen)) || /* the flat layer is new data */
+	    (rc = spaces_layers(d, name, layers, SPACE_CHAIN_MAX + 1, &n, err, errlen)))
 		goto out;
 	space_path(d, name, "flat.new", flat, sizeof(flat));
 	space_path(d, name, "work", work, sizeof(work));

@@ -86,6 +86,10 @@ int bundle_hash_dir(const char *dir, const struct bundle *b, char out[BUNDLE_HAS
 int bundle_copy(const struct bundle *b, const char *src_dir, const char *dst_dir,
 		char *err, size_t errlen);
 
+/* Remove a bundle directory tree this process wrote (best effort): a
+ * copy or unpack whose row could not be stored. */
+void bundle_rm_tree(const char *path);
+
 /* {"id", "hash", "files": {path: base64}} with bundle.json among files,
  * for transfer over the mesh.  The content read must hash to b->hash. */
 int bundle_pack(const char *dir, const struct bundle *b, json_t **out, char *err,

@@ -29,9 +29,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* Remove a temporary tree we created; best effort (the error that made us
- * clean up is the one worth reporting). */
-static void rm_tree(const char *path)
+/* Remove a tree we created; best effort (the error that made us clean up
+ * is the one worth reporting). */
+void bundle_rm_tree(const char *path)
 {
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -130,7 +130,7 @@ static int write_tree(const char *dst, const struct bundle_blob *v, size_t n,
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST) {
 			/* Someone else published it first; theirs must match. */
-			rm_tree(tmp);
+			bundle_rm_tree(tmp);
 			return check_existing(dst, hash, err, errlen);
 		}
 		rc = err_sys(err, errlen, "%s: rename", jmsg_quote(dst, q, sizeof(q)));
@@ -148,7 +148,7 @@ static int write_tree(const char *dst, const struct bundle_blob *v, size_t n,
 	}
 	return rc;
 fail:
-	rm_tree(tmp);
+	bundle_rm_tree(tmp);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,22 @@ static int layerfs_mkfs(const char *image, char *err, size_t errlen)
 	return 0;
 }
 
+/* mkfs says only that it failed: when the image's file system has next
+ * to no room left (what mkfs writes of a sparse image is about 1 MiB),
+ * say that, rather than leave the operator to guess. */
+static void layerfs_why_full(const char *image, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	struct statvfs sv;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", image);
+	if ((slash = strrchr(dir, '/')))
+		*slash = 0;
+	if (statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < (4u << 20))
+		err_set(err, errlen, HS_ESYS, "space layer: no space left on device (%s)", dir);
+}
+
 static int layerfs_image(const char *image, uint64_t size, char *err, size_t errlen)
 {
 	int fd = open(image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -50,8 +67,10 @@ static int layerfs_image(const char *image, uint64_t size, char *err, size_t err
 	close(fd);
 	if (!rc)
 		rc = layerfs_mkfs(image, err, errlen);
-	if (rc)
+	if (rc) {
 		unlink(image); /* ours, and unusable */
+		layerfs_why_full(image, err, errlen);
+	}
 	return rc;
 }
 

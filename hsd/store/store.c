@@ -17,11 +17,25 @@ int64_t store_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *store_why(struct store *st)
+{
+	int code = sqlite3_errcode(st->db) & 0xff;
+
+	if (code == SQLITE_FULL ||
+	    (code == SQLITE_IOERR && sqlite3_system_errno(st->db) == ENOSPC)) {
+		const char *slash = strrchr(st->path, '/');
+		int n = slash ? (int)(slash - st->path) : 1;
+		snprintf(st->why, sizeof(st->why), "no space left on device (%.*s)", n > 0 ? n : 1,
+			 slash ? st->path : ".");
+		return st->why;
+	}
+	return sqlite3_errmsg(st->db);
+}
+
 static int store_fail(struct store *st, int rc, char *err, size_t errlen,
 		      const char *what)
 {
-	return err_set(err, errlen, rc, "store %s: %s: %s", st->path, what,
-		       sqlite3_errmsg(st->db));
+	return err_set(err, errlen, rc, "store %s: %s: %s", st->path, what, store_why(st));
 }
 
 static int store_exec(struct store *st, const char *sql, char *err,
@@ -29,8 +43,9 @@ static int store_exec(struct store *st, const char *sql, char *err,
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 		err_set(err, errlen, HS_ESYS, "store %s: %s", st->path,
-			msg ? msg : sqlite3_errmsg(st->db));
+			msg && !full ? msg : store_why(st));
 		sqlite3_free(msg);
 		return HS_ESYS;
 	}

@@ -19,7 +19,14 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int version; /* schema version after open */
+	char why[512]; /* store_why's text */
 };
+
+/* The last error of the store's connection, for a message: a full disk
+ * reads "no space left on device (DIR)", naming the directory, so the
+ * operator knows which file system to free; else SQLite's text.  Valid
+ * until the next call. */
+const char *store_why(struct store *st);
 
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* Same, with an explicit migration list (tests exercise upgrades with it). */

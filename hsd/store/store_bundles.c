@@ -8,7 +8,7 @@
 
 static int fail(struct store *st, char *err, size_t errlen, const char *what)
 {
-	return err_set(err, errlen, HS_ESYS, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	return err_set(err, errlen, HS_ESYS, "store: %s: %s", what, store_why(st));
 }
 
 /* Run one statement with text parameters (NULL-terminated list). */

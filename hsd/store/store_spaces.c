@@ -8,8 +8,7 @@
 
 static int sq_fail(struct store *st, char *err, size_t errlen, const char *what)
 {
-	return err_set(err, errlen, HS_ESYS, "store %s: %s: %s", st->path, what,
-		       sqlite3_errmsg(st->db));
+	return err_set(err, errlen, HS_ESYS, "store %s: %s: %s", st->path, what, store_why(st));
 }
 
 static int sq_prepare(struct store *st, const char *sql, sqlite3_stmt **q,

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "store.h"
+#include "store_alerts.h"
 
 static char dir[64], db[128];
 
@@ -262,4 +263,31 @@ Test(store, damaged_page_fails_the_integrity_check_untouched)
 	cr_assert(la == lb && memcmp(before, after, la) == 0, "damaged store was modified");
 	free(before);
 	free(after);
+}
+
+/* A store that cannot grow (max_page_count stands in for a full disk:
+ * SQLite reports both as SQLITE_FULL) names the cause and its directory,
+ * and a refused alert leaves no row. */
+Test(store, full_store_names_the_cause_and_keeps_no_half_row)
+{
+	struct store *st;
+	char err[HS_ERRLEN], line[2048], want[256];
+	int64_t before = -1, after = -1;
+	int rc = 0, stored = 0;
+
+	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_alert_add(st, "a", "det@1", "ALERT first", 11, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sqlite3_exec(st->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(store_count(st, "alerts", NULL, &before, err, sizeof(err)), 0);
+	memset(line, 'x', sizeof(line));
+	/* The free pages the file has fill first. */
+	for (int i = 0; i < 1000 && !rc; i++)
+		if (!(rc = store_alert_add(st, "a", "det@1", line, sizeof(line), err, sizeof(err))))
+			stored++;
+	cr_assert_eq(rc, HS_ESYS);
+	snprintf(want, sizeof(want), "no space left on device (%s)", dir);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	cr_assert_eq(store_count(st, "alerts", NULL, &after, err, sizeof(err)), 0);
+	cr_assert_eq(after, before + stored, "a refused alert left a row");
+	store_close(st);
 }
