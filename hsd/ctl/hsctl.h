@@ -40,6 +40,7 @@ int hsctl_intent(struct hsctl *h, const char *key_path, json_t *plan_args, const
 		 json_t **env);
 
 int cmd_status(struct hsctl *h, int argc, char **argv);
+int cmd_metrics(struct hsctl *h, int argc, char **argv);
 int cmd_keygen(struct hsctl *h, int argc, char **argv);
 int cmd_space(struct hsctl *h, int argc, char **argv);
 int cmd_routes(struct hsctl *h, int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct hsctl_cmd commands[] = {
 	{ "alerts", cmd_alerts, "the alerts of this host's IDS instances" },
 	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
 	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },
+	{ "metrics", cmd_metrics, "this host's metrics in the Prometheus text format" },
 	{ "keygen", cmd_keygen, "write a WireGuard key pair into the state directory" },
 	{ NULL, NULL, NULL },
 };

@@ -7,10 +7,12 @@
 #include "done.h"
 #include "fleet.h"
 #include "mesh.h"
+#include "metrics.h"
 #include "watch.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* The fleet view of status: every host's instances, asked over the mesh
@@ -108,8 +110,34 @@ static int cmd_peers(struct hsd *d, const struct ctl_request *req,
 	return mesh_peers_json(d, result, err, errlen);
 }
 
+static int cmd_metrics(struct hsd *d, const struct ctl_request *req,
+		       struct control_call *call, json_t **result, char *err,
+		       size_t errlen)
+{
+	char *text;
+	int rc;
+
+	(void)req;
+	(void)call;
+	if ((rc = metrics_collect(d, &text, err, errlen)))
+		return rc;
+	/* One string per line: hsctl escapes control characters in every
+	 * string it prints, newlines included. */
+	json_t *lines = json_array();
+	for (char *line = text, *nl; lines && *line; line = nl + 1) {
+		if (!(nl = strchr(line, '\n')))
+			nl = line + strlen(line) - 1; /* never: every line ends so */
+		nl[*nl == '\n' ? 0 : 1] = 0;
+		json_array_append_new(lines, json_string(line));
+	}
+	free(text);
+	*result = lines ? json_pack("{s:o}", "lines", lines) : NULL;
+	return *result ? 0 : err_set(err, errlen, HS_ESYS, "metrics: out of memory");
+}
+
 const struct control_cmd control_cmds[] = {
 	{ "status", cmd_status },
+	{ "metrics", cmd_metrics },
 	{ "routes", cmd_routes },
 	{ "peers", cmd_peers },
 	{ NULL, NULL },

@@ -151,6 +151,30 @@ static const struct control_cmd *control_find(const char *name)
 	return NULL;
 }
 
+int control_local(struct hsd *d, const char *cmd, json_t **result, char *err, size_t errlen)
+{
+	const struct control_cmd *c = control_find(cmd);
+	struct ctl_request req = { .args = json_object() };
+	char e[HS_ERRLEN] = "";
+	int rc;
+
+	*result = NULL;
+	if (!c || !req.args) {
+		json_decref(req.args);
+		return err_set(err, errlen, HS_EINPUT, "cmd: unknown command \"%s\"", cmd);
+	}
+	snprintf(req.cmd, sizeof(req.cmd), "%s", cmd);
+	rc = c->fn(d, &req, NULL, result, e, sizeof(e));
+	json_decref(req.args);
+	if (rc) {
+		json_decref(*result);
+		*result = NULL;
+		return err_set(err, errlen, rc == CONTROL_DEFERRED ? HS_ESYS : rc, "%s: %s", cmd,
+			       rc == CONTROL_DEFERRED ? "answers later, not in-process" : e);
+	}
+	return 0;
+}
+
 /* Returns the reply, or NULL when a handler deferred it. */
 static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 {

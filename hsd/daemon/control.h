@@ -34,6 +34,14 @@ struct control_cmd {
 	control_fn fn;
 };
 
+/*
+ * Runs command cmd with no arguments in-process, as if hsctl had asked;
+ * *result is its reply (a new reference).  Only for commands that answer
+ * at once without arguments (status, space.list, routes, ...): the
+ * handler gets no call to defer on.
+ */
+int control_local(struct hsd *d, const char *cmd, json_t **result, char *err, size_t errlen);
+
 int control_open(struct hsd *d, const char *path, struct control **out,
 		 char *err, size_t errlen);
 void control_close(struct control *c);

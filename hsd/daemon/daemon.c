@@ -5,6 +5,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
+#include "metrics.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
@@ -13,6 +14,7 @@
 #include "watch.h"
 
 #include <limits.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +135,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	watch_free(d);
 	peer_free(d);
 	rollouts_free(d); /* resumed from the store by the next hsd */
+	metrics_http_stop(d);
 	disk_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
 	control_close(d->control);
@@ -203,6 +206,12 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
 	    (rc = rollouts_init(d, err, errlen)))
 		return rc;
+	if (opt->metrics) {
+		struct sockaddr_storage ss;
+		if ((rc = metrics_http_parse(opt->metrics, &ss, err, errlen)) ||
+		    (rc = metrics_http_start(d, &ss, err, errlen)))
+			return rc;
+	}
 	snprintf(path, sizeof(path), "%s/" CONTROL_SOCKET, opt->run_dir);
 	if ((rc = control_open(d, path, &d->control, err, errlen)))
 		return rc;
@@ -272,6 +281,7 @@ void hsd_free(struct hsd *d)
 		watch_free(d);
 		peer_free(d);
 		rollouts_free(d);
+		metrics_http_stop(d);
 		disk_free(d);
 		mesh_stop(d);
 		if (d->control)

@@ -21,6 +21,7 @@ struct hsd_options {
 	const char *syslog_forward; /* where servers' syslog goes (default /dev/log) */
 	struct userns_pool pool;    /* the spaces' id ranges (--subuid) */
 	int disk_reserve_mib;       /* kept free for running spaces (disk.h) */
+	const char *metrics;        /* --metrics ADDR:PORT, or NULL: no listener */
 	bool foreground;
 	int log_level;
 };
@@ -42,6 +43,7 @@ struct hsd {
 	struct peers *peers;
 	struct rollouts *rollouts;
 	struct disk *disk;
+	struct metrics_http *metrics; /* metrics_http.c */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

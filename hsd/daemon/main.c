@@ -3,8 +3,10 @@
 #include "disk.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <getopt.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 		"  --disk-reserve MIB  kept free on the state directory's file system for\n"
 		"                    running spaces and the store; new work is refused when\n"
 		"                    it is needed (default 32, 0: none)\n"
+		"  --metrics ADDR:PORT  serve GET /metrics (Prometheus) there, e.g.\n"
+		"                    127.0.0.1:9469 (default: off; hsctl metrics shows it)\n"
 		"  --version         print the version\n");
 }
 
@@ -46,6 +50,7 @@ int main(int argc, char **argv)
 		{ "syslog-forward", required_argument, NULL, 'S' },
 		{ "subuid", required_argument, NULL, 'u' },
 		{ "disk-reserve", required_argument, NULL, 'D' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -91,6 +96,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opt.disk_reserve_mib = (int)v;
+			break;
+		}
+		case 'M': {
+			struct sockaddr_storage ss;
+			char why[HS_ERRLEN];
+			if (metrics_http_parse(optarg, &ss, why, sizeof(why))) {
+				fprintf(stderr, "hsd: %s\n", why);
+				return 2;
+			}
+			opt.metrics = optarg;
 			break;
 		}
 		case 'V': printf("hsd %s\n", HSD_VERSION); return 0;
