@@ -6,6 +6,7 @@
 #include "err.h"
 #include "done.h"
 #include "fleet.h"
+#include "instances.h"
 #include "mesh.h"
 #include "metrics.h"
 #include "watch.h"
@@ -67,6 +68,7 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	peer_stats(d, &peer);
 	json_object_set_new(*result, "peer", peer);
 	json_object_set_new(*result, "monitors", watch_stats_json(d));
+	json_object_set_new(*result, "alerts_syslog", instances_syslog_json(d));
 	json_object_set_new(*result, "disk", disk_status_json(d));
 	if (!json_is_true(json_object_get(req->args, "fleet")))
 		return 0;

@@ -18,6 +18,7 @@
 #include "spaces.h"
 #include "spaces_int.h"
 #include "store_alerts.h"
+#include "alert_syslog.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -55,6 +56,7 @@ struct instance {
 struct instances {
 	struct instance *list;
 	uv_timer_t tail;
+	struct alert_syslog syslog; /* a copy of each stored alert */
 };
 
 static struct instance *inst_find(struct hsd *d, const char *space)
@@ -82,6 +84,8 @@ static int alert_store(struct hsd *d, struct instance *in, const char *line, siz
 	else if (!rc && in->held)
 		log_info("instance %s: alerts stored again", in->space);
 	in->held = rc != 0;
+	if (!rc)
+		alert_syslog_send(d, &d->instances->syslog, in->space, line, len);
 	return rc;
 }
 
@@ -271,6 +275,7 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 
 	if (!(d->instances = calloc(1, sizeof(*d->instances))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
+	alert_syslog_init(&d->instances->syslog);
 	uv_timer_init(d->loop, &d->instances->tail);
 	d->instances->tail.data = d;
 	uv_timer_start(&d->instances->tail, on_tail, TAIL_MS, TAIL_MS);
@@ -299,6 +304,7 @@ void instances_free(struct hsd *d)
 		inst_forget(d, d->instances->list->space);
 	uv_close((uv_handle_t *)&d->instances->tail, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
+	alert_syslog_free(&d->instances->syslog);
 	free(d->instances);
 	d->instances = NULL;
 }
@@ -524,4 +530,12 @@ int instances_watch(struct hsd *d, const char *space, struct instance_watch *out
 	}
 	sqlite3_finalize(q);
 	return HS_OK;
+}
+
+json_t *instances_syslog_json(struct hsd *d)
+{
+	const struct alert_syslog *a = d->instances ? &d->instances->syslog : NULL;
+
+	return json_pack("{s:I, s:I}", "sent", (json_int_t)(a ? a->sent : 0),
+			 "dropped", (json_int_t)(a ? a->dropped : 0));
 }

@@ -19,6 +19,8 @@ struct bundle_seed {
 
 int instances_init(struct hsd *d, char *err, size_t errlen);
 void instances_free(struct hsd *d);
+/* The copies of alerts sent to the host's syslog: {sent, dropped}. */
+json_t *instances_syslog_json(struct hsd *d);
 /* Start bundle_id in a new audit space NAME@VERSION watching every server
  * space, inheriting from `inherit` (a space) or the base (NULL). */
 int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,

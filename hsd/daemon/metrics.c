@@ -186,6 +186,12 @@ static void host_families(FILE *f, const json_t *st)
 	per_item(f, "hsd_syslog_truncated_total", "counter",
 		 "a server's syslog lines cut to the maximum length", relays, "truncated",
 		 "server", "server");
+	const json_t *as = json_object_get(st, "alerts_syslog");
+	single(f, "hsd_alerts_syslog_sent_total", "counter",
+	       "copies of stored alerts sent to the host's syslog", as, "sent");
+	single(f, "hsd_alerts_syslog_dropped_total", "counter",
+	       "copies of stored alerts the host's syslog did not take (the store has them)", as,
+	       "dropped");
 	single(f, "hsd_disk_free_bytes", "gauge", "free bytes under the state directory", disk,
 	       "free");
 	single(f, "hsd_disk_reserve_bytes", "gauge", "size of the state directory's reserve",

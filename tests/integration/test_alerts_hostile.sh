@@ -7,7 +7,9 @@
 # ESC, NUL, C1 CSI, CR, stray bytes, bidi controls.  Every one must be
 # stored byte for byte, and shown once, escaped, by hsctl alerts (text,
 # --json, --follow, --host from the other host), with nothing but
-# printable ASCII on stdout.
+# printable ASCII on stdout.  A copy of each goes to the host's syslog,
+# escaped the same, one datagram each; where no syslog listens the copies
+# are counted as dropped and the alerts are stored all the same.
 source "$(dirname "$0")/../lib.sh"
 
 cat >"$T_DIR/two.json" <<'JSON'
@@ -20,7 +22,19 @@ cat >"$T_DIR/two.json" <<'JSON'
   ]
 }
 JSON
-sim up "$T_DIR/two.json" >/dev/null
+# Host a's syslog: a socket in its private /run, one line per datagram;
+# host b has none.
+HSD_ARGS="--syslog-forward /run/alerts-log.sock" sim up "$T_DIR/two.json" >/dev/null
+cat >"$T_DIR/syslogd.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/run/alerts-log.sock")
+with open(sys.argv[1], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536) + b"\n")
+PY
+on a sh -c "python3 $T_DIR/syslogd.py $T_DIR/syslog.out >/dev/null 2>&1 & echo \$! >$T_DIR/syslogd.pid"
+on_exit "kill \$(cat $T_DIR/syslogd.pid) 2>/dev/null"
 for h in a b; do
 	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/hostile /opt/rawin && exec sleep infinity' >/dev/null
 done
@@ -103,6 +117,24 @@ done
 printable_only() { [ "$(tr -d '\n\040-\176' | wc -c)" = 0 ]; }
 check "positive control: unescaped, the stored lines hold control and non-ASCII bytes" \
 	bash -c "! $SIM --id $T_ID exec a -- sqlite3 /var/lib/hsd/hsd.db 'SELECT line FROM alerts' | tr -d '\n\040-\176' | cmp -s - /dev/null"
+
+# --- the copies in the host's syslog -----------------------------------
+check "each raw alert reaches a's syslog once, escaped as hsctl shows it" bash -c '
+	for s in "$@"; do [ "$(grep -cF -- "alert host=a instance=raw@1: ALERT raw $s" '"$T_DIR/syslog.out"')" = 1 ] || exit 1; done
+	' _ "${raw_shown[@]}"
+check "... as facility auth, severity alert, from hsd" \
+	grep -qE '^<33>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} hsd\[[0-9]+\]: alert host=a instance=aide@1: ALERT aide web /srv/hostile/h-' "$T_DIR/syslog.out"
+check "... printable ASCII only" printable_only <"$T_DIR/syslog.out"
+copies_match() { # a sent one copy per stored alert and dropped none
+	local st n
+	st=$(on a hsctl --json status) && n=$(on a sqlite3 /var/lib/hsd/hsd.db 'SELECT count(*) FROM alerts')
+	jq -e --argjson n "$n" '.alerts_syslog.sent == $n and .alerts_syslog.dropped == 0' <<<"$st" >/dev/null
+}
+check "... as many copies as a's store has alerts, none dropped" wait_until 10 copies_match
+check "b, with no syslog listening, counts its copies as dropped" \
+	jqe '.alerts_syslog.dropped > 0 and .alerts_syslog.sent == 0' <<<"$(on b hsctl --json status)"
+check "... and stores every alert all the same (its probe alerts)" \
+	[ "$(on b sqlite3 /var/lib/hsd/hsd.db 'SELECT count(*) FROM alerts')" -gt 0 ]
 
 # --- what hsctl shows ---------------------------------------------------
 # shows OUTPUT_FILE LABEL: every expected line is in it exactly once, and
