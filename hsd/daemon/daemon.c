@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
@@ -122,10 +123,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	char err[HS_ERRLEN];
 
 	if (signum == SIGHUP) {
+		notify_systemd("RELOADING=1");
 		if (hsd_reload(d, err, sizeof(err)))
 			log_error("reload refused, keeping the running configuration: %s", err);
+		notify_systemd("READY=1");
 		return;
 	}
+	notify_systemd("STOPPING=1");
 	log_info("signal %d: stopping", signum);
 	d->stopping = true;
 	/* The layers below answer the rollout's calls in flight (with
@@ -221,6 +225,11 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	log_info("hsd %s: host %s of cluster %s (%zu hosts), control %s",
 		 HSD_VERSION, d->cluster.hosts[d->self].name, d->cluster.name,
 		 d->cluster.nhosts, path);
+	/* Ready: the control socket answers and every space was re-adopted. */
+	char ready[256];
+	snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%d\nSTATUS=host %s of cluster %s",
+		 (int)getpid(), d->cluster.hosts[d->self].name, d->cluster.name);
+	notify_systemd(ready);
 	return 0;
 }
 
