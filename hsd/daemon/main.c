@@ -4,8 +4,10 @@
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
+#include "check.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,8 @@ static void usage(FILE *f)
 		"                    it is needed (default 32, 0: none)\n"
 		"  --metrics ADDR:PORT  serve GET /metrics (Prometheus) there, e.g.\n"
 		"                    127.0.0.1:9469 (default: off; hsctl metrics shows it)\n"
+		"  --check           validate cluster.json and the key, print what this host\n"
+		"                    would do (links, ports, state), change nothing\n"
 		"  --version         print the version\n");
 }
 
@@ -51,6 +55,7 @@ int main(int argc, char **argv)
 		{ "subuid", required_argument, NULL, 'u' },
 		{ "disk-reserve", required_argument, NULL, 'D' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -65,6 +70,7 @@ int main(int argc, char **argv)
 	char err[HS_ERRLEN], hostname[256];
 	struct hsd d;
 	int c, rc;
+	bool check = false;
 
 	userns_pool_parse(USERNS_POOL_DEFAULT, &opt.pool, NULL, 0);
 	opterr = 0;
@@ -108,6 +114,7 @@ int main(int argc, char **argv)
 			opt.metrics = optarg;
 			break;
 		}
+		case 'C': check = true; break;
 		case 'V': printf("hsd %s\n", HSD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default:
@@ -127,6 +134,11 @@ int main(int argc, char **argv)
 		}
 		hostname[sizeof(hostname) - 1] = 0;
 		opt.host = hostname;
+	}
+	if (check) {
+		if ((rc = hsd_check(&opt, stdout, err, sizeof(err))))
+			fprintf(stderr, "hsd: %s\n", err);
+		return err_exit_code(rc);
 	}
 	log_open("hsd", opt.foreground, (enum log_level)opt.log_level);
 	if ((rc = hsd_init(&d, &opt, err, sizeof(err)))) {

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# hsd --check: cluster.json and the key validated as hsd would, the plan
+# of this host printed (links, ports, state, whether hsd runs), and nothing
+# changed.  Bad input: one line naming the field, exit 2 (3 for a key
+# others may read).
+source "$(dirname "$0")/../lib.sh"
+
+S=$T_DIR/state R=$T_DIR/run
+"$HSCTL" keygen --state-dir "$S" >/dev/null
+jq --arg k "$(cat "$S/public.key")" '.hosts[0].public_key = $k' \
+	"$HSD_SOURCE/deploy/examples/ring4.json" >"$T_DIR/c.json"
+hsdc() { "$HSD_BUILD/hsd/hsd" --check --state-dir "$S" --run-dir "$R" "$@"; }
+before=$(ls -la --time-style=full-iso "$S")
+
+out=$(hsdc --join "$T_DIR/c.json" --host a)
+check "a good file passes (exit 0)" [ $? = 0 ]
+check "it names the host and cluster" grep -q '^host a (hosts\[0\]) of cluster ring4: 4 hosts' <<<"$out"
+check "it lists a's two links with their ports" \
+	bash -c '[ "$(grep "^link " <<<"$1")" = "link hsm1 to b: listen udp/51821, peer 192.0.2.2 udp/51820
+link hsm3 to d: listen udp/51823, peer 192.0.2.4 udp/51820" ]' _ "$out"
+check "it says what to open in a firewall" grep -q '^underlay firewall: inbound udp/51820-51823' <<<"$out"
+check "it says the key matches" grep -q 'matches hosts\[0\].public_key' <<<"$out"
+check "it says hsd does not run" grep -q '^hsd does not run' <<<"$out"
+check "nothing was made: no run directory" [ ! -e "$R" ]
+check "... and the state directory is as it was" [ "$(ls -la --time-style=full-iso "$S")" = "$before" ]
+
+mkdir -p "$R" && echo $$ >"$R/hsd.pid"
+check "with a live hsd pid file, it says a reload applies the file" \
+	bash -c 'hsdc() { "$HSD_BUILD/hsd/hsd" --check --state-dir "$1" --run-dir "$2" --join "$3" --host a; }
+		 hsdc "$@" | grep -q "^hsd runs (pid $4): .hsctl reload. or SIGHUP"' _ "$S" "$R" "$T_DIR/c.json" $$
+rm -rf "$R"
+
+T_PATTERN="hosts\[1\].public_key: does not match" \
+	expect_exit 2 "another host's name: its key is not ours" hsdc --join "$T_DIR/c.json" --host b
+T_PATTERN="--host: \"zz\" is not a host of cluster" \
+	expect_exit 2 "an unknown host" hsdc --join "$T_DIR/c.json" --host zz
+jq '.hosts[1].prefix = "10.99.1.0/24"' "$T_DIR/c.json" >"$T_DIR/bad.json"
+T_PATTERN="hosts\[1\].prefix" \
+	expect_exit 2 "an overlapping prefix names the field" hsdc --join "$T_DIR/bad.json" --host a
+chmod 644 "$S/private.key"
+T_PATTERN="mode 0644" expect_exit 3 "a key others may read is refused, as hsd would" \
+	hsdc --join "$T_DIR/c.json" --host a
+chmod 600 "$S/private.key"
+T_PATTERN="--check: needs --join" expect_exit 2 "--check without --join" hsdc
+t_done
