@@ -161,6 +161,7 @@ baseline() {
 				twadmin --encrypt --cfgfile "$CFG" --local-keyfile "$KEYS/local.key" \
 					--local-passphrase "$(localpass)" "$STATE/inherit.twd" >/dev/null 2>&1 &&
 				mv "$STATE/inherit.twd" "$DB"; then
+				rm -f "$STATE/inherit.twd.bak"
 				echo "$ME" >"$STATE/db.owner"
 				echo "$ME inherited $owner" >>"$STATE/db.history"
 				log "inherited the database of $owner (same policy), signed again"
