@@ -48,7 +48,7 @@ static int parse_size(const char *s, int64_t *out)
 	long long v = strtoll(s, &end, 10);
 	int64_t mult = 1;
 
-	if (errno || end == s || v <= 0)
+	if (errno || end == s || v <= 0 || *s < '0' || *s > '9') /* no sign, no blank */
 		return -1;
 	if (*end == 'k' || *end == 'K')
 		mult = 1024, end++;
@@ -135,7 +135,7 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[1];
-	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
+	if ((rc = hsctl_getopt_cmd(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
 		create_opts_free(&o);
 		return rc < 0 ? 0 : rc;
 	}
@@ -281,7 +281,7 @@ static int space_exec_cmd(struct hsctl *h, int argc, char **argv)
 	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-t"))
 			argv[i] = (char *)"--tty";
-	if ((rc = hsctl_getopt(h, argc, argv, space_usage, opts, exec_opt, &o))) {
+	if ((rc = hsctl_getopt_cmd(h, argc, argv, space_usage, opts, exec_opt, &o))) {
 		rc = rc < 0 ? 0 : rc;
 		goto out;
 	}
@@ -366,7 +366,7 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 		return space_create(h, argc - 1, argv + 1);
 	if (!strcmp(sub, "exec"))
 		return space_exec_cmd(h, argc - 1, argv + 1);
-	/* The rest: SUB [--json] [NAME] [-- CMD]. */
+	/* The rest: SUB [NAME...], options anywhere. */
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
 	int rest = argc - 1 - optind;

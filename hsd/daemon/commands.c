@@ -106,8 +106,20 @@ static int cmd_peers(struct hsd *d, const struct ctl_request *req,
 	return mesh_peers_json(d, result, err, errlen);
 }
 
+/* hsctl reload: SIGHUP's reload, answered.  A refusal is the reply's error
+ * (one line naming the field, code 2 for a bad file), nothing changed. */
+static int cmd_reload(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	(void)req;
+	(void)call;
+	return hsd_reload(d, result, err, errlen);
+}
+
 const struct control_cmd control_cmds[] = {
 	{ "status", cmd_status },
+	{ "reload", cmd_reload },
 	{ "routes", cmd_routes },
 	{ "peers", cmd_peers },
 	{ NULL, NULL },
