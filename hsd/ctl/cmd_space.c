@@ -18,7 +18,8 @@ static const char space_usage[] =
 	"                         [--publish HOSTPORT:PORT[/tcp|/udp]]... [--monitor SERVER]...\n"
 	"                         [--memory SIZE|max] [--pids N|max] [--disk SIZE]\n"
 	"                         [--tmpfs SIZE] [--log-size SIZE] [--] CMD [ARGS]\n"
-	"       hsctl space list | show NAME\n"
+	"       hsctl space list | show NAME   (STATE: running, stopped, exited (N),\n"
+	"                                     exited (signal N), failed: REASON)\n"
 	"       hsctl space exec [-t|--tty] [--env NAME=VALUE]... NAME [--] CMD [ARGS]\n"
 	"       hsctl space stop NAME | start NAME | destroy NAME | flatten NAME\n"
 	"       hsctl space monitor AUDIT SERVER\n"
@@ -32,6 +33,9 @@ static const char space_usage[] =
 	"Limits (SIZE: bytes, or with k, M, G): --memory (default 1G), --pids (512),\n"
 	"--disk: its layer filesystem (1G), --tmpfs: each of /tmp, /run, /dev/shm\n"
 	"(64M), --log-size: its console log kept on disk (8M).\n"
+	"A space stays up when its command ends (a server may fork into the background);\n"
+	"once the command has ended and nothing it started runs on, the space shows\n"
+	"exited (N), or failed: REASON if the command could not be run at all.\n"
 	"exec runs CMD as the space's root with a clean environment (only --env),\n"
 	"in a new session; -t gives it a terminal made inside the space.\n";
 
@@ -173,11 +177,13 @@ static void print_space_line(json_t *s)
 		size_t len = strlen(pubs);
 		snprintf(pubs + len, sizeof(pubs) - len, "%s%s", len ? "," : "", json_string_value(v));
 	}
-	printf("%-20s %-7s %-9s %-16s %-8lld %s\n", json_string_value(json_object_get(s, "name")),
+	/* STATE last: "failed: REASON" may be long. */
+	const char *status = json_string_value(json_object_get(s, "status"));
+	printf("%-20s %-7s %-16s %-8lld %-20s %s\n", json_string_value(json_object_get(s, "name")),
 	       json_string_value(json_object_get(s, "kind")),
-	       json_string_value(json_object_get(s, "state")),
 	       json_string_value(json_object_get(s, "inherit")),
-	       (long long)json_integer_value(json_object_get(s, "pid")), pubs[0] ? pubs : "-");
+	       (long long)json_integer_value(json_object_get(s, "pid")), pubs[0] ? pubs : "-",
+	       status ? status : json_string_value(json_object_get(s, "state")));
 }
 
 static int space_list(struct hsctl *h)
@@ -191,7 +197,7 @@ static int space_list(struct hsctl *h)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else {
-		printf("%-20s %-7s %-9s %-16s %-8s %s\n", "NAME", "KIND", "STATE", "INHERIT", "PID", "PUBLISH");
+		printf("%-20s %-7s %-16s %-8s %-20s %s\n", "NAME", "KIND", "INHERIT", "PID", "PUBLISH", "STATE");
 		json_array_foreach(json_object_get(r, "spaces"), i, s)
 			print_space_line(s);
 	}

@@ -76,6 +76,7 @@ static void rt_release(struct spaces *s, struct space_rt *r)
 		}
 	uv_close((uv_handle_t *)&r->poll, rt_closed);
 	uv_close((uv_handle_t *)&r->kill_timer, rt_closed);
+	spaces_status_close(r, rt_closed);
 }
 
 /* A space's files: its layer filesystem, its directory, and what hsd
@@ -168,6 +169,7 @@ static int rt_watch(struct hsd *d, const struct space_row *row, struct space_pro
 	uv_timer_init(d->loop, &r->kill_timer);
 	r->poll.data = r->kill_timer.data = r;
 	uv_poll_start(&r->poll, UV_READABLE, on_pidfd);
+	spaces_status_watch(r);
 	r->next = d->spaces->running;
 	d->spaces->running = r;
 	return 0;
@@ -349,6 +351,7 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 			      "argv", json_object_get(row->spec, "argv"));
 	if (!j)
 		return NULL;
+	spaces_status_json(row, j);
 	if (row->pid) {
 		json_object_set_new(j, "pid", json_integer(row->pid));
 		json_object_set_new(j, "pid_start", json_integer((json_int_t)row->pid_start));
