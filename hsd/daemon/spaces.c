@@ -658,7 +658,11 @@ int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 
 	if (rc)
 		return rc;
-	if (spaces_running(d, name))
+	if (spaces_running(d, name) && row.cmd_exit[0])
+		rc = err_set(err, errlen, HS_EINPUT,
+			     "name: space \"%s\" is still up, its command ended (%s); stop it first",
+			     name, row.cmd_exit);
+	else if (spaces_running(d, name))
 		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already running", name);
 	else if (!(rc = space_run(d, &row, err, errlen))) {
 		space_row_clear(&row);

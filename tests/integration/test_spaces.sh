@@ -148,8 +148,9 @@ check "the audit secret is still there" [ "$(ctl space exec ids -- cat /root/ids
 ctl space create dies --kind server -- sh -c 'exit 3' >/dev/null
 ctl space create bad --kind server -- /no/such/program >/dev/null
 ctl space create forks --kind server -- sh -c 'sleep 100000 & exit 0' >/dev/null
-show() { $SIM --id $T_ID exec a -- hsctl space show "$@"; }
+show() { "$SIM" --id "$T_ID" exec a -- hsctl space show "$@"; }
 export -f show
+export SIM T_ID
 check "a space whose command exited 3 shows exited (3)" wait_until 10 bash -c \
 	"show dies --json | jqe '.state == \"exited\" and .exit_code == 3 and .status == \"exited (3)\"'"
 check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space list | grep -E '^dies ' | grep -q 'exited (3)\$'"
@@ -159,6 +160,8 @@ check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space lis
 sleep 1
 check "a command that left a process running: still running" bash -c "show forks | jqe '.state == \"running\" and .status == \"running\"'"
 check "space show NAME --json: options after the name" bash -c "show web --json | jqe '.name == \"web\"'"
+T_PATTERN='its command ended (exited 3); stop it first' expect_exit 2 "start of a space whose command ended says so" \
+	on a hsctl space start dies
 check "an exited space can be stopped and started: running again, then exited (3) again" bash -c "
 	$SIM --id $T_ID exec a -- hsctl space stop dies && $SIM --id $T_ID exec a -- hsctl space start dies >/dev/null &&
 	sleep 2 && show dies | jqe '.status == \"exited (3)\"'"
