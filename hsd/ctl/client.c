@@ -136,6 +136,9 @@ int hsctl_number(const char *cmd, const char *field, const char *s, long min, lo
 	return 0;
 }
 
+/* Not a character: no subcommand's own option can collide with it. */
+#define OPT_SOCKET 0x1000
+
 static int getopt_common(struct hsctl *h, int argc, char **argv, const char *usage,
 			 const struct option *extra,
 			 int (*on_opt)(int c, const char *arg, void *ctx), void *ctx,
@@ -147,7 +150,7 @@ static int getopt_common(struct hsctl *h, int argc, char **argv, const char *usa
 
 	opts[n++] = (struct option){ "json", no_argument, NULL, 'J' };
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	opts[n++] = (struct option){ "socket", required_argument, NULL, 'S' };
+	opts[n++] = (struct option){ "socket", required_argument, NULL, OPT_SOCKET };
 	for (; extra && extra->name && n < 31; extra++)
 		opts[n++] = *extra;
 	opts[n] = (struct option){ 0 };
@@ -158,7 +161,7 @@ static int getopt_common(struct hsctl *h, int argc, char **argv, const char *usa
 	while ((c = getopt_long(argc, argv, in_order ? "+" : "", opts, NULL)) != -1) {
 		if (c == 'J') {
 			h->json = true;
-		} else if (c == 'S') {
+		} else if (c == OPT_SOCKET) {
 			h->socket = optarg;
 		} else if (c == 'h') {
 			printf("%s", usage);
