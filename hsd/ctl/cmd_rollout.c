@@ -1,5 +1,6 @@
 /* cmd_rollout.c - hsctl rollout: upgrade the distributed IDS as one unit. */
 #include "hsctl.h"
+#include "intent.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -280,9 +281,9 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 			    !strcmp(o, "--ttl")) && a + 1 < argc) {
 			bool is_soak = !strcmp(o, "--soak"), is_ttl = !strcmp(o, "--ttl");
 			long v;
-			/* The ranges hsd enforces; --ttl's upper bound is hsd's. */
+			/* The ranges hsd enforces (rollout.c, intent.h). */
 			if ((rc = hsctl_number(argv[0], o, argv[a + 1], is_soak ? 0 : 1,
-					       is_soak ? 86400 : is_ttl ? 1000000000L : 1024, &v)))
+					       is_soak ? 86400 : is_ttl ? INTENT_TTL_MAX : 1024, &v)))
 				return rc;
 			*(is_soak ? &soak : is_ttl ? &ttl : &max_parallel) = v;
 			a++;
