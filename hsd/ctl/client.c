@@ -96,9 +96,53 @@ int hsctl_call(struct hsctl *h, const char *cmd, json_t *args, json_t **result)
 	return err_exit_code(rc);
 }
 
-int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
-		 const struct option *extra,
-		 int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
+int hsctl_common_opt(struct hsctl *h, int argc, char **argv, int i)
+{
+	const char *a = argv[i];
+
+	if (!strcmp(a, "--json")) {
+		h->json = true;
+		return 1;
+	}
+	if (!strncmp(a, "--socket=", 9)) {
+		h->socket = a + 9;
+		return 1;
+	}
+	if (strcmp(a, "--socket"))
+		return 0;
+	if (i + 1 >= argc) {
+		fprintf(stderr, "hsctl %s: --socket: missing value (PATH)\n", argv[0]);
+		return -2;
+	}
+	h->socket = argv[i + 1];
+	return 2;
+}
+
+int hsctl_number(const char *cmd, const char *field, const char *s, long min, long max,
+		 long *out)
+{
+	long v = 0;
+	const char *p = s;
+
+	/* Digits only: no sign, no blanks, no suffix ("3abc" is not 3). */
+	for (; *p >= '0' && *p <= '9' && v <= max; p++)
+		v = v * 10 + (*p - '0');
+	if (p == s || *p || v < min || v > max) {
+		fprintf(stderr, "hsctl %s: %s: \"%.40s\" is not a number in %ld..%ld\n", cmd, field,
+			s, min, max);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Not a character: no subcommand's own option can collide with it. */
+#define OPT_SOCKET 0x1000
+
+static int getopt_common(struct hsctl *h, int argc, char **argv, const char *usage,
+			 const struct option *extra,
+			 int (*on_opt)(int c, const char *arg, void *ctx), void *ctx,
+			 bool in_order)
 {
 	struct option opts[32];
 	size_t n = 0;
@@ -106,14 +150,19 @@ int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
 
 	opts[n++] = (struct option){ "json", no_argument, NULL, 'J' };
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n++] = (struct option){ "socket", required_argument, NULL, OPT_SOCKET };
 	for (; extra && extra->name && n < 31; extra++)
 		opts[n++] = *extra;
 	opts[n] = (struct option){ 0 };
-	optind = 1;
+	/* 0, not 1: glibc then starts afresh, ordering included (main's
+	 * parse stopped at the command, this one may permute). */
+	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, in_order ? "+" : "", opts, NULL)) != -1) {
 		if (c == 'J') {
 			h->json = true;
+		} else if (c == OPT_SOCKET) {
+			h->socket = optarg;
 		} else if (c == 'h') {
 			printf("%s", usage);
 			return -1;
@@ -128,6 +177,20 @@ int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
 		}
 	}
 	return 0;
+}
+
+int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
+		 const struct option *extra,
+		 int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
+{
+	return getopt_common(h, argc, argv, usage, extra, on_opt, ctx, false);
+}
+
+int hsctl_getopt_cmd(struct hsctl *h, int argc, char **argv, const char *usage,
+		     const struct option *extra,
+		     int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
+{
+	return getopt_common(h, argc, argv, usage, extra, on_opt, ctx, true);
 }
 
 void hsctl_print_json(const json_t *v)

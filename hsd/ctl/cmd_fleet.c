@@ -45,8 +45,11 @@ static int bundle_args(struct hsctl *h, const char *sub, int argc, char **argv,
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i], *eq;
 		bool found = false;
-		if (!strcmp(arg, "--json")) {
-			h->json = true;
+		int used = hsctl_common_opt(h, argc, argv, i);
+		if (used < 0)
+			return 2;
+		if (used) {
+			i += used - 1;
 			continue;
 		}
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -329,15 +332,10 @@ struct alerts_opts {
 static int alerts_opt(int c, const char *arg, void *ctx)
 {
 	struct alerts_opts *o = ctx;
-	char *end;
 	if (c == 'f') {
 		o->follow = true;
 	} else if (c == 'l') {
-		o->last = strtol(arg, &end, 10);
-		if (*end || o->last < 1 || o->last > CTL_ALERTS_MAX) {
-			fprintf(stderr, "hsctl alerts: --last: want 1..%d, got \"%s\"\n", CTL_ALERTS_MAX, arg);
-			return 2;
-		}
+		return hsctl_number("alerts", "--last", arg, 1, CTL_ALERTS_MAX, &o->last);
 	} else {
 		o->host = arg;
 	}

@@ -1,5 +1,6 @@
 /* cmd_rollout.c - hsctl rollout: upgrade the distributed IDS as one unit. */
 #include "hsctl.h"
+#include "intent.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@ static const char usage[] =
 	"usage: hsctl rollout BUNDLE [--canary [HOST]] [--max-parallel N] [--soak SECONDS] [--wait]\n"
 	"                     [--key FILE] [--ttl SECONDS]\n"
 	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort\n"
-	"       hsctl rollout undo [--key FILE] [--ttl SECONDS]\n"
+	"       hsctl rollout undo [--wait] [--key FILE] [--ttl SECONDS]\n"
 	"\n"
 	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
 	"with --canary, the canary host (HOST, or this one) first and alone, soaking\n"
@@ -23,8 +24,10 @@ static const char usage[] =
 	"BUNDLE is left as it is.  A host unreachable at the commit catches up later;\n"
 	"if it cannot, it keeps its old version (behind).  abort: before the commit,\n"
 	"roll back; after it, stop waiting for the hosts not yet switched.\n"
-	"--wait follows it to the end.  Exit status: 0 done, 4 failed and rolled back,\n"
-	"5 aborted, 6 partial (some hosts behind), 2 bad input.\n"
+	"--wait follows it to the end.  Exit status (of --wait, and of status for the\n"
+	"rollout it shows): 0 done, 4 failed and rolled back (or rolling back),\n"
+	"5 aborted (or aborting), 6 partial (some hosts behind), 7 still under way\n"
+	"(status only), 2 bad input, 1 hsd not reached.\n"
 	"\n"
 	"A rollout, deploy or undo is an intent the operator's key signs (--key FILE,\n"
 	"default $HSD_OPERATOR_KEY; made by hsctl keygen --operator): every host checks\n"
@@ -34,16 +37,23 @@ static const char usage[] =
 #define EXIT_FAILED 4
 #define EXIT_ABORTED 5
 #define EXIT_PARTIAL 6
+#define EXIT_UNDERWAY 7
 
+/* The exit status a rollout's state means (docs/rollout.md).  A rollout
+ * rolling back or aborting has its outcome decided already. */
 static int exit_for(const char *state)
 {
+	if (!state)
+		return 1;
 	if (!strcmp(state, "done"))
 		return 0;
-	if (!strcmp(state, "aborted"))
+	if (!strcmp(state, "failed") || !strcmp(state, "rolling_back"))
+		return EXIT_FAILED;
+	if (!strcmp(state, "aborted") || !strcmp(state, "aborting"))
 		return EXIT_ABORTED;
 	if (!strcmp(state, "partial"))
 		return EXIT_PARTIAL;
-	return EXIT_FAILED;
+	return EXIT_UNDERWAY; /* running, paused, committed, closing */
 }
 
 static bool finished(const char *state)
@@ -127,21 +137,33 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	for (int a = 0; a < argc; a++) {
-		if (!strcmp(argv[a], "--timeline"))
+	for (int a = 1; a < argc; a++) {
+		int used = hsctl_common_opt(h, argc, argv, a);
+		long id;
+		if (used) {
+			if (used < 0) {
+				json_decref(args);
+				return 2;
+			}
+			a += used - 1;
+		} else if (!strcmp(argv[a], "--timeline")) {
 			timeline = true;
-		else if (!strcmp(argv[a], "--json"))
-			h->json = true;
-		else if (argv[a][0] >= '0' && argv[a][0] <= '9')
-			json_object_set_new(args, "id", json_integer(atoll(argv[a])));
-		else {
-			fprintf(stderr, "hsctl rollout status: unexpected argument \"%s\"\n", argv[a]);
+		} else if (argv[a][0] == '-' || json_object_get(args, "id")) {
+			fprintf(stderr, "hsctl rollout status: %s \"%s\"\n",
+				argv[a][0] == '-' ? "unknown option" : "unexpected argument", argv[a]);
 			json_decref(args);
 			return 2;
+		} else if ((rc = hsctl_number("rollout status", "ID", argv[a], 1, 1000000000000L, &id))) {
+			json_decref(args);
+			return rc;
+		} else {
+			json_object_set_new(args, "id", json_integer(id));
 		}
 	}
 	if ((rc = hsctl_call(h, "rollout.status", args, &st)))
 		return rc;
+	/* The exit status follows the rollout's state, as --wait's does. */
+	int code = exit_for(json_string_value(json_object_get(json_object_get(st, "rollout"), "state")));
 	if (h->json) {
 		hsctl_print_json(st);
 	} else {
@@ -153,7 +175,7 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 		}
 	}
 	json_decref(st);
-	return 0;
+	return code;
 }
 
 static int rollout_simple(struct hsctl *h, const char *sub)
@@ -188,7 +210,8 @@ static bool words_after(int argc, char **argv, int from)
 {
 	for (int a = from; a < argc; a++) {
 		if (!strcmp(argv[a], "--max-parallel") || !strcmp(argv[a], "--soak") ||
-		    !strcmp(argv[a], "--key") || !strcmp(argv[a], "--ttl"))
+		    !strcmp(argv[a], "--key") || !strcmp(argv[a], "--ttl") ||
+		    !strcmp(argv[a], "--socket"))
 			a++;
 		else if (argv[a][0] != '-')
 			return true;
@@ -215,24 +238,31 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 			return 0;
 		}
 	if (!strcmp(argv[1], "status"))
-		return rollout_status(h, argc - 2, argv + 2);
+		return rollout_status(h, argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(simple) / sizeof(*simple); i++)
 		if (!strcmp(argv[1], simple[i])) {
-			for (int a = 2; a < argc; a++)
-				if (!strcmp(argv[a], "--json"))
-					h->json = true;
-				else {
+			for (int a = 2; a < argc; a++) {
+				int used = hsctl_common_opt(h, argc - 1, argv + 1, a - 1);
+				if (used < 0)
+					return 2;
+				if (!used) {
 					fprintf(stderr, "hsctl rollout %s: unexpected argument \"%s\"\n", argv[1], argv[a]);
 					return 2;
 				}
+				a += used - 1;
+			}
 			return rollout_simple(h, argv[1]);
 		}
 	undo = !strcmp(argv[1], "undo");
 	/* BUNDLE and options in any order; --canary takes an optional HOST. */
 	for (int a = 1 + undo; a < argc; a++) {
 		const char *o = argv[a];
-		char *end;
-		if (!strcmp(o, "--canary")) {
+		int used = hsctl_common_opt(h, argc, argv, a);
+		if (used < 0)
+			return 2;
+		if (used) {
+			a += used - 1;
+		} else if (!strcmp(o, "--canary")) {
 			want_canary = true;
 			/* The word after it is HOST unless it is the only word
 			 * left for BUNDLE. */
@@ -245,18 +275,17 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 			deploy = true; /* hsctl deploy: every host at once */
 		} else if (!strcmp(o, "--wait")) {
 			wait = true;
-		} else if (!strcmp(o, "--json")) {
-			h->json = true;
 		} else if (!strcmp(o, "--key") && a + 1 < argc) {
 			key = argv[++a];
 		} else if ((!strcmp(o, "--max-parallel") || !strcmp(o, "--soak") ||
 			    !strcmp(o, "--ttl")) && a + 1 < argc) {
-			long v = strtol(argv[a + 1], &end, 10);
-			if (*end || v < 0) {
-				fprintf(stderr, "hsctl rollout: %s: \"%s\" is not a number\n", o, argv[a + 1]);
-				return 2;
-			}
-			*(!strcmp(o, "--soak") ? &soak : !strcmp(o, "--ttl") ? &ttl : &max_parallel) = v;
+			bool is_soak = !strcmp(o, "--soak"), is_ttl = !strcmp(o, "--ttl");
+			long v;
+			/* The ranges hsd enforces (rollout.c, intent.h). */
+			if ((rc = hsctl_number(argv[0], o, argv[a + 1], is_soak ? 0 : 1,
+					       is_soak ? 86400 : is_ttl ? INTENT_TTL_MAX : 1024, &v)))
+				return rc;
+			*(is_soak ? &soak : is_ttl ? &ttl : &max_parallel) = v;
 			a++;
 		} else if (o[0] == '-') {
 			fprintf(stderr, "hsctl rollout: %s: unknown option or missing value (see --help)\n", o);

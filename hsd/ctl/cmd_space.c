@@ -18,7 +18,8 @@ static const char space_usage[] =
 	"                         [--publish HOSTPORT:PORT[/tcp|/udp]]... [--monitor SERVER]...\n"
 	"                         [--memory SIZE|max] [--pids N|max] [--disk SIZE]\n"
 	"                         [--tmpfs SIZE] [--log-size SIZE] [--] CMD [ARGS]\n"
-	"       hsctl space list | show NAME\n"
+	"       hsctl space list | show NAME   (STATE: running, stopped, exited (N),\n"
+	"                                     exited (signal N), failed: REASON)\n"
 	"       hsctl space exec [-t|--tty] [--env NAME=VALUE]... NAME [--] CMD [ARGS]\n"
 	"       hsctl space stop NAME | start NAME | destroy NAME | flatten NAME\n"
 	"       hsctl space monitor AUDIT SERVER\n"
@@ -32,6 +33,9 @@ static const char space_usage[] =
 	"Limits (SIZE: bytes, or with k, M, G): --memory (default 1G), --pids (512),\n"
 	"--disk: its layer filesystem (1G), --tmpfs: each of /tmp, /run, /dev/shm\n"
 	"(64M), --log-size: its console log kept on disk (8M).\n"
+	"A space stays up when its command ends (a server may fork into the background);\n"
+	"once the command has ended and nothing it started runs on, the space shows\n"
+	"exited (N), or failed: REASON if the command could not be run at all.\n"
 	"exec runs CMD as the space's root with a clean environment (only --env),\n"
 	"in a new session; -t gives it a terminal made inside the space.\n";
 
@@ -48,7 +52,7 @@ static int parse_size(const char *s, int64_t *out)
 	long long v = strtoll(s, &end, 10);
 	int64_t mult = 1;
 
-	if (errno || end == s || v <= 0)
+	if (errno || end == s || v <= 0 || *s < '0' || *s > '9') /* no sign, no blank */
 		return -1;
 	if (*end == 'k' || *end == 'K')
 		mult = 1024, end++;
@@ -135,7 +139,7 @@ static int space_create(struct hsctl *h, int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[1];
-	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
+	if ((rc = hsctl_getopt_cmd(h, argc - 1, argv + 1, space_usage, opts, create_opt, &o))) {
 		create_opts_free(&o);
 		return rc < 0 ? 0 : rc;
 	}
@@ -173,11 +177,13 @@ static void print_space_line(json_t *s)
 		size_t len = strlen(pubs);
 		snprintf(pubs + len, sizeof(pubs) - len, "%s%s", len ? "," : "", json_string_value(v));
 	}
-	printf("%-20s %-7s %-9s %-16s %-8lld %s\n", json_string_value(json_object_get(s, "name")),
+	/* STATE last: "failed: REASON" may be long. */
+	const char *status = json_string_value(json_object_get(s, "status"));
+	printf("%-20s %-7s %-16s %-8lld %-20s %s\n", json_string_value(json_object_get(s, "name")),
 	       json_string_value(json_object_get(s, "kind")),
-	       json_string_value(json_object_get(s, "state")),
 	       json_string_value(json_object_get(s, "inherit")),
-	       (long long)json_integer_value(json_object_get(s, "pid")), pubs[0] ? pubs : "-");
+	       (long long)json_integer_value(json_object_get(s, "pid")), pubs[0] ? pubs : "-",
+	       status ? status : json_string_value(json_object_get(s, "state")));
 }
 
 static int space_list(struct hsctl *h)
@@ -191,7 +197,7 @@ static int space_list(struct hsctl *h)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else {
-		printf("%-20s %-7s %-9s %-16s %-8s %s\n", "NAME", "KIND", "STATE", "INHERIT", "PID", "PUBLISH");
+		printf("%-20s %-7s %-16s %-8s %-20s %s\n", "NAME", "KIND", "INHERIT", "PID", "PUBLISH", "STATE");
 		json_array_foreach(json_object_get(r, "spaces"), i, s)
 			print_space_line(s);
 	}
@@ -281,7 +287,7 @@ static int space_exec_cmd(struct hsctl *h, int argc, char **argv)
 	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-t"))
 			argv[i] = (char *)"--tty";
-	if ((rc = hsctl_getopt(h, argc, argv, space_usage, opts, exec_opt, &o))) {
+	if ((rc = hsctl_getopt_cmd(h, argc, argv, space_usage, opts, exec_opt, &o))) {
 		rc = rc < 0 ? 0 : rc;
 		goto out;
 	}
@@ -366,7 +372,7 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 		return space_create(h, argc - 1, argv + 1);
 	if (!strcmp(sub, "exec"))
 		return space_exec_cmd(h, argc - 1, argv + 1);
-	/* The rest: SUB [--json] [NAME] [-- CMD]. */
+	/* The rest: SUB [NAME...], options anywhere. */
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
 	int rest = argc - 1 - optind;

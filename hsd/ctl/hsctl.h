@@ -22,13 +22,30 @@ struct hsctl_cmd {
 int hsctl_call(struct hsctl *h, const char *cmd, json_t *args /* stolen */,
 	       json_t **result /* new reference */);
 
-/* Parse a subcommand's options: the common ones (--json, --help) plus its
- * own.  Returns -1 when help was printed (exit 0), an exit code > 0 on a
- * bad option, or 0. */
+/* Parse a subcommand's options: the common ones (--json, --socket PATH,
+ * --help) plus its own, anywhere among its words (they are permuted: the
+ * words that are not options end up from argv[optind] on, in order; "--"
+ * ends the options).  Returns -1 when help was printed (exit 0), an exit
+ * code > 0 on a bad option, or 0.  argv[0] is the subcommand's name. */
 struct option;
 int hsctl_getopt(struct hsctl *h, int argc, char **argv, const char *usage,
 		 const struct option *extra, int (*on_opt)(int c, const char *arg, void *ctx),
 		 void *ctx);
+/* The same for a subcommand that ends with a command of its own (space
+ * create, space exec): options stop at the first word that is not one, so
+ * the command keeps its own options. */
+int hsctl_getopt_cmd(struct hsctl *h, int argc, char **argv, const char *usage,
+		     const struct option *extra, int (*on_opt)(int c, const char *arg, void *ctx),
+		     void *ctx);
+/* For the subcommands that parse their own words: is argv[i] a common
+ * option (--json, --socket PATH, --socket=PATH)?  Returns the words it
+ * took (1 or 2), 0 if it is not one, -2 (printed; exit 2) if --socket has
+ * no value.  argv[0] names the subcommand in the message. */
+int hsctl_common_opt(struct hsctl *h, int argc, char **argv, int i);
+/* A whole number in min..max: digits only, no sign, blank or suffix.
+ * Returns 0, or 2 after printing "hsctl CMD: FIELD: ..." (one line). */
+int hsctl_number(const char *cmd, const char *field, const char *s, long min, long max,
+		 long *out);
 
 void hsctl_print_json(const json_t *v);
 
@@ -50,5 +67,6 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv);
 int cmd_rollout(struct hsctl *h, int argc, char **argv);
 int cmd_instance(struct hsctl *h, int argc, char **argv);
 int cmd_peers(struct hsctl *h, int argc, char **argv);
+int cmd_reload(struct hsctl *h, int argc, char **argv);
 
 #endif

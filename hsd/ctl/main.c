@@ -17,13 +17,16 @@ static const struct hsctl_cmd commands[] = {
 	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
 	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },
 	{ "metrics", cmd_metrics, "this host's metrics in the Prometheus text format" },
+	{ "reload", cmd_reload, "re-read cluster.json now: what changed, or why it was refused" },
 	{ "keygen", cmd_keygen, "write a WireGuard key pair into the state directory" },
 	{ NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hsctl [--socket PATH] [--json] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: hsctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		   "(--socket and --json also anywhere after COMMAND, before a command of\n"
+		   "its own that space create and space exec run)\n\n"
 		   "  --socket PATH  hsd's control socket (default $HSD_SOCKET or " HSCTL_DEFAULT_SOCKET ")\n"
 		   "  --json         machine-readable output\n\ncommands:\n");
 	for (const struct hsctl_cmd *c = commands; c->name; c++)

@@ -126,20 +126,30 @@ static int cmd_metrics(struct hsd *d, const struct ctl_request *req,
 	/* One string per line: hsctl escapes control characters in every
 	 * string it prints, newlines included. */
 	json_t *lines = json_array();
-	for (char *line = text, *nl; lines && *line; line = nl + 1) {
-		if (!(nl = strchr(line, '\n')))
-			nl = line + strlen(line) - 1; /* never: every line ends so */
-		nl[*nl == '\n' ? 0 : 1] = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); lines && line;
+	     line = strtok_r(NULL, "\n", &save))
 		json_array_append_new(lines, json_string(line));
-	}
 	free(text);
 	*result = lines ? json_pack("{s:o}", "lines", lines) : NULL;
 	return *result ? 0 : err_set(err, errlen, HS_ESYS, "metrics: out of memory");
 }
 
+/* hsctl reload: SIGHUP's reload, answered.  A refusal is the reply's error
+ * (one line naming the field, code 2 for a bad file), nothing changed. */
+static int cmd_reload(struct hsd *d, const struct ctl_request *req,
+		      struct control_call *call, json_t **result, char *err,
+		      size_t errlen)
+{
+	(void)req;
+	(void)call;
+	return hsd_reload(d, result, err, errlen);
+}
+
 const struct control_cmd control_cmds[] = {
 	{ "status", cmd_status },
 	{ "metrics", cmd_metrics },
+	{ "reload", cmd_reload },
 	{ "routes", cmd_routes },
 	{ "peers", cmd_peers },
 	{ NULL, NULL },

@@ -124,7 +124,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 	if (signum == SIGHUP) {
 		notify_systemd("RELOADING=1");
-		if (hsd_reload(d, err, sizeof(err)))
+		if (hsd_reload(d, NULL, err, sizeof(err)))
 			log_error("reload refused, keeping the running configuration: %s", err);
 		notify_systemd("READY=1");
 		return;
@@ -238,14 +238,19 @@ int hsd_run(struct hsd *d)
 	return uv_run(d->loop, UV_RUN_DEFAULT);
 }
 
-int hsd_reload(struct hsd *d, char *err, size_t errlen)
+int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen)
 {
 	struct cluster next;
 	struct cluster_diff diff;
 	int self, rc;
 
+	if (summary)
+		*summary = NULL;
 	if (!d->opt.join) {
-		log_info("SIGHUP: the embedded single-host cluster has nothing to reload");
+		log_info("reload: the embedded single-host cluster has nothing to reload");
+		if (summary)
+			*summary = json_pack("{s:b, s:s}", "reloaded", 0, "why",
+					     "no --join: the embedded single-host cluster has no file to read");
 		return 0;
 	}
 	if ((rc = hsd_load_cluster(&d->opt, NULL, &next, &self, err, errlen)))
@@ -265,12 +270,25 @@ int hsd_reload(struct hsd *d, char *err, size_t errlen)
 		 d->opt.join, diff.nadded, diff.nremoved, diff.nchanged,
 		 diff.nlinks_added, diff.nlinks_removed,
 		 diff.operators_changed ? ", operators changed" : "");
+	if (summary)
+		*summary = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "reloaded", 1,
+				     "file", d->opt.join, "hosts_added", (json_int_t)diff.nadded,
+				     "hosts_removed", (json_int_t)diff.nremoved,
+				     "hosts_changed", (json_int_t)diff.nchanged,
+				     "links_added", (json_int_t)diff.nlinks_added,
+				     "links_removed", (json_int_t)diff.nlinks_removed,
+				     "operators_changed", diff.operators_changed);
 	cluster_diff_free(&diff);
 	cluster_free(&d->cluster);
 	d->cluster = next;
 	d->self = self;
-	if ((rc = mesh_reload(d, err, errlen)))
+	if ((rc = mesh_reload(d, err, errlen))) {
+		/* Applied: the file is the running configuration now; the
+		 * mesh supervisor tries again (docs/mesh.md). */
 		log_error("reload: mesh: %s", err);
+		if (summary && *summary)
+			json_object_set_new(*summary, "mesh_error", json_string(err));
+	}
 	return store_event(d->store, "cluster.reload", d->opt.join, "", err, errlen);
 }
 

@@ -2,6 +2,7 @@
 #ifndef HS_DAEMON_H
 #define HS_DAEMON_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -55,8 +56,9 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 int hsd_run(struct hsd *d);
 void hsd_free(struct hsd *d);
 
-/* Re-read cluster.json (SIGHUP).  A bad file is refused and the running
- * configuration kept. */
-int hsd_reload(struct hsd *d, char *err, size_t errlen);
+/* Re-read cluster.json and apply only the difference (SIGHUP, hsctl
+ * reload).  A refused file changes nothing; err names the field.  summary
+ * (unless NULL) gets what changed, as hsctl reload prints it. */
+int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen);
 
 #endif

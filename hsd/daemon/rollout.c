@@ -153,7 +153,9 @@ static void ro_tick_rollback(struct rollout *ro, uint64_t now)
 			continue;
 		}
 		left++;
-		if (now >= h->wait_until)
+		/* A soaking canary's wait_until is the end of its soak, not a
+		 * retry time: it is stopped at once (a soak may last a day). */
+		if (h->state == RO_SOAKING || now >= h->wait_until)
 			ro_stop_new(h);
 	}
 	if (!left)
@@ -178,7 +180,9 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 			ro_retire(h); /* a late (deferred) host */
 			break;
 		case RO_SOAKING:
-			if (now >= h->wait_until)
+			if (closing)
+				ro_stop_new(h); /* not switched yet: it stays behind, at once */
+			else if (now >= h->wait_until)
 				ro_verify(h);
 			break;
 		case RO_RETIRING:

@@ -77,6 +77,7 @@ static void rt_release(struct spaces *s, struct space_rt *r)
 		}
 	uv_close((uv_handle_t *)&r->poll, rt_closed);
 	uv_close((uv_handle_t *)&r->kill_timer, rt_closed);
+	spaces_status_close(r, rt_closed);
 }
 
 /* A space's files: its layer filesystem, its directory, and what hsd
@@ -169,6 +170,7 @@ static int rt_watch(struct hsd *d, const struct space_row *row, struct space_pro
 	uv_timer_init(d->loop, &r->kill_timer);
 	r->poll.data = r->kill_timer.data = r;
 	uv_poll_start(&r->poll, UV_READABLE, on_pidfd);
+	spaces_status_watch(r);
 	r->next = d->spaces->running;
 	d->spaces->running = r;
 	return 0;
@@ -350,6 +352,7 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 			      "argv", json_object_get(row->spec, "argv"));
 	if (!j)
 		return NULL;
+	spaces_status_json(row, j);
 	if (row->pid) {
 		json_object_set_new(j, "pid", json_integer(row->pid));
 		json_object_set_new(j, "pid_start", json_integer((json_int_t)row->pid_start));
@@ -662,7 +665,11 @@ int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 
 	if (rc)
 		return rc;
-	if (spaces_running(d, name))
+	if (spaces_running(d, name) && row.cmd_exit[0])
+		rc = err_set(err, errlen, HS_EINPUT,
+			     "name: space \"%s\" is still up, its command ended (%s); stop it first",
+			     name, row.cmd_exit);
+	else if (spaces_running(d, name))
 		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is already running", name);
 	else if (!(rc = space_run(d, &row, err, errlen))) {
 		space_row_clear(&row);

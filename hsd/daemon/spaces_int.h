@@ -21,6 +21,10 @@ struct space_rt {
 	struct done stop_done;   /* who waits for the stop */
 	bool destroying;
 	int64_t log_max;       /* bytes of console kept on disk */
+	uv_poll_t status_poll; /* hsinit's status pipe (spaces_status.c) */
+	bool status_watched;
+	char status_buf[256];  /* a line being read from it */
+	size_t status_len;
 	struct space_rt *next;
 };
 
@@ -51,6 +55,14 @@ int spaces_recover(struct hsd *d, char *err, size_t errlen);
 /* spaces_console.c */
 #define SPACES_CONSOLE_CHECK_MS 2000
 void spaces_console_trim(uv_timer_t *t);
+
+/* spaces_status.c: what became of the command (hsinit's status pipe). */
+void spaces_status_watch(struct space_rt *r);
+void spaces_status_close(struct space_rt *r, uv_close_cb closed);
+/* state (as shown: "exited", "failed" for a running init whose command
+ * ended), status ("exited (N)", "failed: REASON", or the state) and
+ * exit_code, signal or error. */
+void spaces_status_json(const struct space_row *row, json_t *j);
 
 /* spaces_net.c */
 int space_net_init(struct hsd *d, char *err, size_t errlen);

@@ -78,21 +78,25 @@ static void child_fail(int errfd, const char *msg)
 }
 
 /* The space's init: root of its user namespace, in namespaces it owns. */
-static void init_main(const struct space_launch *l, int errfd, int gofd)
+static void init_main(const struct space_launch *l, int errfd, int gofd, const int statusp[2])
 {
-	char err[HS_ERRLEN], gofd_arg[16];
+	char err[HS_ERRLEN];
 
 	if (rootfs_enter(l, err, sizeof(err)))
 		child_fail(errfd, err);
 	if (sethostname(l->name, strlen(l->name)))
 		child_fail(errfd, "sethostname failed");
-	/* fds: 0 = /dev/null, 1+2 = console, 3 = go pipe; everything else
+	/* fds: 0 = /dev/null, 1+2 = console, 3 = go pipe, 4 and 5 = the
+	 * status pipe's write and read ends (hsinit.c); everything else
 	 * (store, sockets) closes on exec. */
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(l->console_fd, 1) < 0 ||
-	    dup2(l->console_fd, 2) < 0 || dup2(gofd, 3) < 0)
+	/* Out of the way of the dup2s before theirs, whatever their numbers. */
+	int sw = fcntl(statusp[1], F_DUPFD_CLOEXEC, 16), sr = fcntl(statusp[0], F_DUPFD_CLOEXEC, 16);
+	if (null < 0 || sw < 0 || sr < 0 || dup2(null, 0) < 0 || dup2(l->console_fd, 1) < 0 ||
+	    dup2(l->console_fd, 2) < 0 || dup2(gofd, 3) < 0 ||
+	    dup2(sw, SPACE_STATUS_WFD) < 0 || dup2(sr, SPACE_STATUS_RFD) < 0)
 		child_fail(errfd, "cannot set up the space's stdio");
-	if (syscall(SYS_close_range, 4, ~0u, CLOSE_RANGE_CLOEXEC))
+	if (syscall(SYS_close_range, SPACE_STATUS_RFD + 1, ~0u, CLOSE_RANGE_CLOEXEC))
 		child_fail(errfd, "close_range failed");
 	if (caps_limit(caps_of(l->kind), err, sizeof(err)) ||
 	    sandbox_seccomp(err, sizeof(err)) ||
@@ -103,16 +107,20 @@ static void init_main(const struct space_launch *l, int errfd, int gofd)
 	size_t argc = 0;
 	while (l->argv[argc])
 		argc++;
-	char **argv = calloc(argc + 5, sizeof(*argv));
+	char **argv = calloc(argc + 9, sizeof(*argv));
 	if (!argv)
 		child_fail(errfd, "out of memory");
-	snprintf(gofd_arg, sizeof(gofd_arg), "3");
-	argv[0] = (char *)"hsinit";
-	argv[1] = (char *)"--go-fd";
-	argv[2] = gofd_arg;
-	argv[3] = (char *)"--";
+	size_t a = 0;
+	argv[a++] = (char *)"hsinit";
+	argv[a++] = (char *)"--go-fd";
+	argv[a++] = (char *)"3";
+	argv[a++] = (char *)"--status-fd";
+	argv[a++] = (char *)SPACE_STR(SPACE_STATUS_WFD);
+	argv[a++] = (char *)"--status-keep";
+	argv[a++] = (char *)SPACE_STR(SPACE_STATUS_RFD);
+	argv[a++] = (char *)"--";
 	for (size_t i = 0; i < argc; i++)
-		argv[4 + i] = l->argv[i];
+		argv[a + i] = l->argv[i];
 	char *envp[] = {
 		(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		(char *)"HOME=/root", (char *)"container=hsd", NULL,
@@ -126,7 +134,7 @@ static void init_main(const struct space_launch *l, int errfd, int gofd)
  * the init in new namespaces owned by it, as a child of hsd's
  * (CLONE_PARENT), then leaves.  Its report: init's pid on pidfd. */
 static void helper_main(const struct space_launch *l, int errfd, int gofd, int syncfd,
-			int pidfd)
+			int pidfd, const int statusp[2])
 {
 	char err[HS_ERRLEN];
 	char c;
@@ -151,7 +159,7 @@ static void helper_main(const struct space_launch *l, int errfd, int gofd, int s
 		child_fail(errfd, "clone the space's init failed");
 	if (pid == 0) {
 		close(pidfd);
-		init_main(l, errfd, gofd);
+		init_main(l, errfd, gofd, statusp);
 	}
 	if (write(pidfd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
 		_exit(1);
@@ -169,17 +177,18 @@ int space_launch(const struct space_launch *l, struct space_proc *out,
 		 char *err, size_t errlen)
 {
 	int errp[2] = { -1, -1 }, gop[2] = { -1, -1 }, syncp[2] = { -1, -1 };
-	int pidp[2] = { -1, -1 }, pidfd = -1, rc = 0;
+	int pidp[2] = { -1, -1 }, statusp[2] = { -1, -1 }, pidfd = -1, rc = 0;
 	pid_t helper, init = 0;
 	char msg[HS_ERRLEN];
 	ssize_t n;
 
 	memset(out, 0, sizeof(*out));
-	out->pidfd = out->go_fd = -1;
+	out->pidfd = out->go_fd = out->status_fd = -1;
 	/* The go pipe's read end must survive into hsinit: no CLOEXEC there
-	 * (it is dup'ed to fd 3 in the init and the original closes). */
+	 * (it is dup'ed to fd 3 in the init and the original closes).  The
+	 * status pipe never blocks hsinit, nor hsd, which polls it. */
 	if (pipe2(errp, O_CLOEXEC) || pipe2(syncp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) ||
-	    pipe2(pidp, O_CLOEXEC)) {
+	    pipe2(pidp, O_CLOEXEC) || pipe2(statusp, O_CLOEXEC | O_NONBLOCK)) {
 		rc = err_sys(err, errlen, "pipe");
 		goto out;
 	}
@@ -193,7 +202,7 @@ int space_launch(const struct space_launch *l, struct space_proc *out,
 		close(gop[1]);
 		close(syncp[1]);
 		close(pidp[0]);
-		helper_main(l, errp[1], gop[0], syncp[0], pidp[1]);
+		helper_main(l, errp[1], gop[0], syncp[0], pidp[1], statusp);
 	}
 	close(errp[1]);
 	close(pidp[1]);
@@ -233,7 +242,8 @@ int space_launch(const struct space_launch *l, struct space_proc *out,
 	out->pid = init;
 	out->pidfd = pidfd;
 	out->go_fd = gop[1];
-	pidfd = gop[1] = -1;
+	out->status_fd = statusp[0];
+	pidfd = gop[1] = statusp[0] = -1;
 	if (proc_start_time(init, &out->start)) {
 		space_proc_close(out);
 		kill_wait(init);
@@ -245,6 +255,7 @@ out:
 		if (gop[i] >= 0) close(gop[i]);
 		if (syncp[i] >= 0) close(syncp[i]);
 		if (pidp[i] >= 0) close(pidp[i]);
+		if (statusp[i] >= 0) close(statusp[i]);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -310,7 +321,7 @@ int space_adopt(pid_t pid, unsigned long long start, struct space_proc *out,
 	unsigned long long now;
 
 	memset(out, 0, sizeof(*out));
-	out->pidfd = out->go_fd = -1;
+	out->pidfd = out->go_fd = out->status_fd = -1;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return err_set(err, errlen, HS_ESTATE, "init %d is gone", (int)pid);
@@ -322,6 +333,17 @@ int space_adopt(pid_t pid, unsigned long long start, struct space_proc *out,
 	out->pid = pid;
 	out->start = start;
 	out->pidfd = fd;
+	/* The status pipe's read end that init keeps (hsinit.c): what its
+	 * command did while no hsd listened is still in the pipe.  Only a
+	 * pipe is taken; an init from before the status pipe has none. */
+	int sfd = (int)syscall(SYS_pidfd_getfd, fd, SPACE_STATUS_RFD, 0);
+	struct stat st;
+	if (sfd >= 0 && (fstat(sfd, &st) || !S_ISFIFO(st.st_mode) ||
+			 fcntl(sfd, F_SETFL, O_NONBLOCK))) {
+		close(sfd);
+		sfd = -1;
+	}
+	out->status_fd = sfd;
 	return 0;
 }
 
@@ -331,7 +353,9 @@ void space_proc_close(struct space_proc *p)
 		close(p->pidfd);
 	if (p->go_fd >= 0)
 		close(p->go_fd);
-	p->pidfd = p->go_fd = -1;
+	if (p->status_fd >= 0)
+		close(p->status_fd);
+	p->pidfd = p->go_fd = p->status_fd = -1;
 }
 
 int space_ns_open(const struct space_proc *p, const char *ns, char *err,

@@ -38,7 +38,14 @@ struct space_proc {
 	unsigned long long start;   /* its start time (clock ticks), against pid reuse */
 	int pidfd;
 	int go_fd;                  /* write end of the go pipe; -1 once released */
+	int status_fd;              /* read end of the status pipe (hsinit.c), non-blocking; -1: none */
 };
+
+/* The status pipe's ends in init (hsinit --status-fd, --status-keep). */
+#define SPACE_STATUS_WFD 4
+#define SPACE_STATUS_RFD 5
+#define SPACE_STR_(x) #x
+#define SPACE_STR(x) SPACE_STR_(x)
 
 /* Start init in fresh namespaces with its root set up; it waits for
  * space_go().  On error nothing is left running. */

@@ -39,7 +39,7 @@ void space_rows_free(struct space_row *rows, size_t n)
 }
 
 #define SPACE_COLS "name, kind, coalesce(parent, ''), state, created_at, " \
-		   "coalesce(pid, 0), coalesce(pid_start, 0), coalesce(netidx, -1), spec"
+		   "coalesce(pid, 0), coalesce(pid_start, 0), coalesce(netidx, -1), spec, cmd_exit"
 
 static void space_row_read(sqlite3_stmt *q, struct space_row *r)
 {
@@ -55,6 +55,7 @@ static void space_row_read(sqlite3_stmt *q, struct space_row *r)
 	r->spec = json_loads((const char *)sqlite3_column_text(q, 8), 0, NULL);
 	if (!r->spec)
 		r->spec = json_object();
+	copy_text(r->cmd_exit, sizeof(r->cmd_exit), q, 9);
 }
 
 static int sq_exec(struct store *st, const char *sql, char *err, size_t errlen)
@@ -187,7 +188,8 @@ int store_space_set_state(struct store *st, const char *name, const char *state,
 {
 	sqlite3_stmt *q;
 	int rc = sq_prepare(st,
-		"UPDATE spaces SET state = ?, pid = nullif(?, 0), pid_start = nullif(?, 0) WHERE name = ?",
+		"UPDATE spaces SET state = ?1, pid = nullif(?2, 0), pid_start = nullif(?3, 0), "
+		"cmd_exit = CASE WHEN ?1 = 'running' THEN '' ELSE cmd_exit END WHERE name = ?4",
 		&q, err, errlen);
 	if (rc)
 		return rc;
@@ -196,6 +198,22 @@ int store_space_set_state(struct store *st, const char *name, const char *state,
 	sqlite3_bind_int64(q, 3, (int64_t)pid_start);
 	sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sq_fail(st, err, errlen, "space state");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_space_set_exit(struct store *st, const char *name, const char *text,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = sq_prepare(st,
+		"UPDATE spaces SET cmd_exit = ? WHERE name = ? AND cmd_exit NOT LIKE 'failed:%'",
+		&q, err, errlen);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sq_fail(st, err, errlen, "space exit");
 	sqlite3_finalize(q);
 	return rc;
 }

@@ -20,6 +20,7 @@ struct space_row {
 	uint64_t pid_start;
 	int64_t netidx;              /* link network number, -1 for none */
 	json_t *spec;                /* {"argv": [...], "memory": N, "pids": N} */
+	char cmd_exit[224];          /* "" | "exited N" | "killed SIG" | "failed: REASON" (009) */
 };
 
 struct publish_row {
@@ -43,6 +44,10 @@ int store_space_list(struct store *st, struct space_row **out, size_t *n,
 		     char *err, size_t errlen);
 int store_space_set_state(struct store *st, const char *name, const char *state,
 			  int64_t pid, uint64_t pid_start, char *err, size_t errlen);
+/* What became of a running space's command (migration 009): text as in
+ * space_row.cmd_exit.  A "failed: ..." already there is kept. */
+int store_space_set_exit(struct store *st, const char *name, const char *text,
+			 char *err, size_t errlen);
 int store_space_set_parent(struct store *st, const char *name, const char *parent,
 			   char *err, size_t errlen);
 int store_space_delete(struct store *st, const char *name, char *err, size_t errlen);

@@ -37,6 +37,14 @@ T_PATTERN=verbose expect_exit 2 "bad log level" $HSD --log-level verbose
 T_PATTERN=frobnicate expect_exit 2 "unknown hsctl command" "$HSCTL" frobnicate
 T_PATTERN=extra expect_exit 2 "unexpected hsctl argument" "$HSCTL" status extra
 T_PATTERN="cannot reach hsd" expect_exit 1 "hsctl without hsd" "$HSCTL" --socket "$T_DIR/none.sock" status
+# Numbers are whole numbers or refused (exit 2, one line naming the field),
+# before hsd is asked anything.
+nosock=(--socket "$T_DIR/none.sock")
+T_PATTERN='ID: "3abc"' expect_exit 2 "rollout status 3abc is refused, naming ID" "$HSCTL" "${nosock[@]}" rollout status 3abc
+T_PATTERN='--soak: "5s"' expect_exit 2 "rollout --soak 5s is refused, naming --soak" "$HSCTL" "${nosock[@]}" rollout det-1 --soak 5s
+T_PATTERN='--max-parallel: ""' expect_exit 2 "an empty --max-parallel is refused" "$HSCTL" "${nosock[@]}" rollout det-1 --max-parallel ''
+T_PATTERN='--last: " 5"' expect_exit 2 "alerts --last ' 5' is refused" "$HSCTL" "${nosock[@]}" alerts --last ' 5'
+T_PATTERN='--pids' expect_exit 2 "space create --pids +5 is refused" "$HSCTL" "${nosock[@]}" space create x --kind server --pids +5 -- true
 
 # A cluster of two with our own key for host a.
 "$HSCTL" keygen --state-dir "$S" >"$T_DIR/pub"
@@ -78,6 +86,15 @@ on_exit "kill -KILL $pid 2>/dev/null"
 check "hsd comes up" wait_until 10 ctl status
 check "status names host a" [ "$(ctl --json status | jq -r .host)" = a ]
 check "control socket is 0600" [ "$(stat -c %a "$R/hsd.sock")" = 600 ]
+# Options anywhere on the line, up to a command of the space's own.
+check "options after the command: hsctl status --json --socket PATH" \
+	bash -c "$HSCTL status --json --socket $R/hsd.sock | jqe '.host == \"a\"'"
+T_PATTERN='unknown space "nosuch"' expect_exit 2 "space show NAME --json reaches hsd (options after the name)" \
+	ctl space show nosuch --json
+T_PATTERN='unknown space "nosuch"' expect_exit 2 "space stop --json NAME too" ctl space stop --json nosuch
+check "rollout history --json --socket PATH" bash -c "$HSCTL rollout history --json --socket=$R/hsd.sock | jqe '.rollouts == []'"
+check "undo --wait is accepted (refused by hsd only: nothing to undo)" \
+	bash -c "$HSCTL --socket $R/hsd.sock rollout undo --wait --key $T_DIR/operator.key 2>&1 | grep -q 'no finished rollout'"
 check "state dir is 0700" [ "$(stat -c %a "$S")" = 700 ]
 T_PATTERN='in use' expect_exit 3 "second hsd on the same state dir" \
 	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$T_DIR/run2"
@@ -108,6 +125,20 @@ jq --arg k "$("$HSCTL" keygen --state-dir "$T_DIR/third")" \
 	"$T_DIR/c.json.orig" >"$T_DIR/c.json"
 kill -HUP "$pid"
 check "reload of a good file applies it" wait_until 5 bash -c "[ \"\$($HSCTL --socket $R/hsd.sock --json status | jq .hosts)\" = 3 ]"
+
+# hsctl reload: the same reload, answered: a refused file is its error (one
+# line naming the field, exit 2) and nothing changes; a good one is applied
+# before it returns, and it says what changed.
+cp "$T_DIR/c.json" "$T_DIR/c.json.good"
+jq '.hosts[0].prefix = "10.99.77.0/24"' "$T_DIR/c.json.good" >"$T_DIR/c.json"
+T_PATTERN='hosts\[0\].prefix' expect_exit 2 "hsctl reload of a file with another prefix for us is refused, naming it" ctl reload
+cp "$T_DIR/bad.json" "$T_DIR/c.json"
+T_PATTERN='hosts\[0\]' expect_exit 2 "hsctl reload of a file with an unknown key is refused, naming it" ctl reload
+check "... the running configuration was kept (3 hosts)" [ "$(ctl --json status | jq .hosts)" = 3 ]
+jq 'del(.hosts[2])' "$T_DIR/c.json.good" >"$T_DIR/c.json"
+check "hsctl reload of a good file says what changed" bash -c "$HSCTL --socket $R/hsd.sock reload | grep -q '0 hosts added, 1 removed'"
+check "... and it is applied when hsctl returns" [ "$(ctl --json status | jq .hosts)" = 2 ]
+check "hsctl reload --json" bash -c "$HSCTL --socket $R/hsd.sock reload --json | jqe '.reloaded and .hosts_removed == 0'"
 
 # Protocol abuse on the control socket does not hurt hsd.
 printf '\x7f\xff\xff\xffjunk' | timeout 2 socat - "UNIX-CONNECT:$R/hsd.sock" >/dev/null 2>&1 || true

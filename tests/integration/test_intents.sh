@@ -46,7 +46,7 @@ rogue=$T_DIR/rogue.key
 T_PATTERN="is not an operator of cluster three" \
 	expect_exit 2 "a deploy signed by a key that is not an operator's is refused" \
 	on a hsctl deploy det-1 --key "$rogue"
-T_PATTERN="--ttl: want 1..604800 seconds" \
+T_PATTERN='--ttl: "0" is not a number in 1..604800' \
 	expect_exit 2 "an intent that would be expired at once is refused" on a hsctl deploy det-1 --ttl 0
 check "... and nothing of them started" none_of det@1
 check "control: the operator's deploy of det-1 runs everywhere" on a hsctl deploy det-1

@@ -11,8 +11,11 @@ HOSTS="a b c"
 sim up "$CLUSTER" >/dev/null
 ctl() { on a hsctl "$@"; }
 st() { ctl --json rollout status "$@"; }
-# state_is JQ: the filter holds for a's latest rollout
-state_is() { st --timeline | jqe "$1"; }
+# state_is JQ: the filter holds for a's latest rollout (whose state is
+# also rollout status's exit status: not 0 unless it is done)
+state_is() { { st --timeline || true; } | jqe "$1"; }
+# status_rc HOST [ID]: the exit status of hsctl rollout status there
+status_rc() { local h=$1 rc=0; shift; on "$h" hsctl rollout status "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 export -f ctl on sim st state_is
 export SIM T_ID
 
@@ -97,6 +100,8 @@ for h in $HOSTS; do
 	check "no det@2 is left on $h" absent "$h" det@2
 	check "det@1 still detects on $h" detects "$h" "after-rollback-$h"
 done
+check "rollout status exits 4 for the failed (rolled back) rollout" [ "$(status_rc b)" = 4 ]
+check "... and 0 for a's rollout 1, the deploy that was done" [ "$(status_rc a 1)" = 0 ]
 check "--wait printed each host's steps as plain lines" \
 	bash -c "grep -qE '^[0-9:.]+ +a +start +det@2' $T_DIR/wait.out && grep -qE ' b +verified +det@2 reported' $T_DIR/wait.out &&
 		 grep -qE ' c +fail ' $T_DIR/wait.out && grep -qE ' \* +failed ' $T_DIR/wait.out && ! grep -q \$'\\033' $T_DIR/wait.out"
@@ -119,6 +124,7 @@ check "... --wait exits 6 (partial)" [ "$rc" = 6 ]
 check "... state partial, c behind, the error names c" \
 	state_is '.rollout.state == "partial" and (.rollout.error | test("behind.*c")) and
 		  ([.hosts[] | {(.host): .state}] | add) == {"a": "retired", "b": "retired", "c": "behind"}'
+check "rollout status exits 6 for the partial rollout" [ "$(status_rc a)" = 6 ]
 check "c's det@2 was stopped (timeline)" state_is '[.timeline[] | select(.host == "c") | .step] | index("behind") != null'
 check "c runs det@1 and no det@2" bash -c "running c det@1 && absent c det@2"
 for h in a b; do
@@ -146,6 +152,7 @@ check "det-1 commits without c" wait_until 90 state_is \
 check "a and b retire det@2" wait_until 60 state_is '[.hosts[] | select(.state == "retired")] | length == 2'
 sleep 3
 check "... the rollout still waits for c" state_is '.rollout.state == "committed"'
+check "rollout status exits 7 while the rollout is under way" [ "$(status_rc a)" = 7 ]
 check "abort after the commit is accepted" ctl rollout abort
 check "... --wait ends" wait_until 30 bash -c "! kill -0 $waiter"
 rc=0
@@ -164,7 +171,7 @@ check "... state paused" state_is '.rollout.state == "paused"'
 sleep 7 # longer than the soak
 paused_ok() { state_is '([.hosts[] | select(.host != "a") | .state] | unique) == ["pending"] and
 	([.timeline[] | select(.step == "verified-after-soak")] | length) == 0'; }
-paused_ok || on a hsctl rollout status --timeline
+paused_ok || on a hsctl rollout status --timeline || true
 check "... nothing moves while paused" state_is '([.hosts[] | select(.host != "a") | .state] | unique) == ["pending"] and
 	([.timeline[] | select(.step == "verified-after-soak")] | length) == 0'
 T_PATTERN=paused expect_exit 2 "pause twice is refused" on a hsctl rollout pause
@@ -176,6 +183,29 @@ wait "$waiter" || rc=$?
 check "... --wait exits 5 (aborted)" [ "$rc" = 5 ]
 check "... state aborted, det@2 gone, det@1 kept" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"aborted\"' &&
 	absent a det@2 && running a det@1"
+check "rollout status exits 5 for the aborted rollout" [ "$(status_rc a)" = 5 ]
+
+# undo --wait follows the undo to its end: back to det-2, which the last
+# partial rollout replaced on a and b; it fails on c (blind there), exit 4.
+rc=0
+ctl rollout undo --wait >"$T_DIR/undo.out" 2>&1 || rc=$?
+check "undo --wait is accepted and follows the undo: exit 4 (failed on c)" [ "$rc" = 4 ]
+[ "$rc" = 4 ] || cat "$T_DIR/undo.out"
+check "... it was an undo to det-2 that failed" state_is '.rollout.bundle == "det-2" and .rollout.state == "failed"'
+check "... a still runs det@1" running a det@1
+
+# abort during a long soak (up to a day is allowed) rolls back at once, not
+# when the soak ends.
+ctl rollout det-2 --canary --soak 3600 --wait >"$T_DIR/soak.out" 2>&1 &
+waiter=$!
+check "the canary a soaks for an hour" wait_until 60 state_is '.hosts[] | select(.host == "a") | .state == "soaking"'
+check "abort during the soak" ctl rollout abort
+check "... rolls back at once: --wait ends within 20 s" wait_until 20 bash -c "! kill -0 $waiter"
+kill "$waiter" 2>/dev/null || true
+rc=0
+wait "$waiter" || rc=$?
+check "... --wait exits 5 (aborted)" [ "$rc" = 5 ]
+check "... det@2 gone from a, det@1 kept" bash -c "absent a det@2 && running a det@1"
 T_PATTERN="none" expect_exit 2 "abort with no rollout running is refused" on a hsctl rollout abort
 
 # history and the human timeline.
@@ -184,7 +214,7 @@ check "history lists every rollout with its state" \
 	bash -c "grep -qE '^[0-9]+ +det-2 +partial' $T_DIR/hist && grep -qE '^[0-9]+ +det-1 +partial' $T_DIR/hist &&
 		 grep -qE '^[0-9]+ +det-2 +aborted' $T_DIR/hist && grep -qE '^[0-9]+ +det-2 +failed' $T_DIR/hist &&
 		 [ \$(grep -cE '^[0-9]+ ' $T_DIR/hist) = \$($SIM --id $T_ID exec a -- hsctl --json rollout history | jq '.rollouts | length') ]"
-ctl rollout status --timeline >"$T_DIR/tl"
+ctl rollout status --timeline >"$T_DIR/tl" || true # exits 5: aborted
 check "status --timeline prints the hosts and every step" \
 	bash -c "grep -qE '^  a +rolled_back +det@1 +det@2' $T_DIR/tl && grep -qE ' a +soak' $T_DIR/tl &&
 		 grep -qE ' \* +aborted +aborted by the operator' $T_DIR/tl"

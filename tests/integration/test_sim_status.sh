@@ -31,6 +31,14 @@ check "hosts have their own mount namespace" \
 check "hosts do not see each other's run dir" \
 	[ "$(on a cat /run/hsd/hsd.pid)" != "$(on b cat /run/hsd/hsd.pid)" ]
 check "underlay reaches the other hosts" on a ping -c1 -W2 192.0.2.3
+# exec runs in the caller's directory: relative paths work; where the host
+# has no such directory (its own /run), in its /.
+check "exec runs in the caller's directory" [ "$(cd "$HSD_SOURCE/deploy" && "$SIM" --id "$T_ID" exec a -- pwd)" = "$HSD_SOURCE/deploy" ]
+check "... so a relative path works there" bash -c "cd $HSD_SOURCE && $SIM --id $T_ID exec a -- hsctl bundle sign deploy/bundles/aide-1 --key \$($SIM --id $T_ID key) --out $T_DIR/rel.sig"
+mkdir -p /run/hs-test-$T_ID
+on_exit "rmdir /run/hs-test-$T_ID"
+check "... and in / where the host has no such directory" [ "$(cd /run/hs-test-$T_ID && "$SIM" --id "$T_ID" exec a -- pwd)" = / ]
+check "... with the command's exit status" bash -c "$SIM --id $T_ID exec a -- sh -c 'exit 3'; [ \$? = 3 ]"
 check "underlay has no route out" bash -c "! $SIM --id $T_ID exec a -- ip route get 1.1.1.1 >/dev/null 2>&1"
 
 # Spaces outlive their hsd (it re-adopts them); down ends them too.

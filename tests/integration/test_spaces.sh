@@ -142,8 +142,35 @@ check "the base cannot reach the audit listener" bash -c "! $SIM --id $T_ID exec
 check "base forwarding still on" [ "$(on a cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
 check "the audit secret is still there" [ "$(ctl space exec ids -- cat /root/ids-secret)" = secret ]
 
+# A space whose command ended is not shown running: "exited (N)", or
+# "failed: REASON" when the command could not be run at all.  A command that
+# left a process running (a server forking into the background) is running.
+ctl space create dies --kind server -- sh -c 'exit 3' >/dev/null
+ctl space create bad --kind server -- /no/such/program >/dev/null
+ctl space create forks --kind server -- sh -c 'sleep 100000 & exit 0' >/dev/null
+show() { "$SIM" --id "$T_ID" exec a -- hsctl space show "$@"; }
+export -f show
+export SIM T_ID
+check "a space whose command exited 3 shows exited (3)" wait_until 10 bash -c \
+	"show dies --json | jqe '.state == \"exited\" and .exit_code == 3 and .status == \"exited (3)\"'"
+check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space list | grep -E '^dies ' | grep -q 'exited (3)\$'"
+check "a command that cannot be run shows failed: REASON" wait_until 10 bash -c \
+	"show bad | jqe '.state == \"failed\" and (.status | test(\"^failed: exec /no/such/program: No such file\"))'"
+check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space list | grep -E '^bad ' | grep -q 'failed: exec /no/such/program'"
+sleep 1
+check "a command that left a process running: still running" bash -c "show forks | jqe '.state == \"running\" and .status == \"running\"'"
+check "space show NAME --json: options after the name" bash -c "show web --json | jqe '.name == \"web\"'"
+T_PATTERN='its command ended (exited 3); stop it first' expect_exit 2 "start of a space whose command ended says so" \
+	on a hsctl space start dies
+check "an exited space can be stopped and started: running again, then exited (3) again" bash -c "
+	$SIM --id $T_ID exec a -- hsctl space stop dies && $SIM --id $T_ID exec a -- hsctl space start dies >/dev/null &&
+	sleep 2 && show dies | jqe '.status == \"exited (3)\"'"
+# A command that ends while hsd is down is seen by the next hsd.
+ctl space create later --kind server -- sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 7' >/dev/null
+later_pid=$(ctl --json space show later | jq -r .pid)
+
 # kill -9 hsd: the server keeps answering; a new hsd re-adopts every space.
-list_before=$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')
+list_before=$(ctl --json space list | jq -c '[.spaces[] | select(.name != "later") | {name, state, pid}]')
 # The pid of the audit space's own command, "sleep 31337", inside it.
 ids_sleep_pid() { ctl space exec ids -- sh -c 'for p in /proc/[0-9]*; do
 	[ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "sleep 31337 " ] && echo ${p#/proc/}; done; true'; }
@@ -152,13 +179,15 @@ on b sh -c "for i in \$(seq 60); do curl -s --max-time 1 -o /dev/null -w '%{http
 poller=$!
 sleep 0.5
 kill -KILL "$hsd_pid"
+nsenter -t "$later_pid" -U -m -- touch /tmp/go
 sleep 0.5
 sim start a
 wait "$poller"
 check "HTTP kept answering while hsd was down (60 requests)" \
 	bash -c "[ \$(grep -c '^200$' $T_DIR/codes) -eq 60 ]"
 check "the audit space's command itself survived (same pid)" [ -n "$ids_cmd_before" -a "$(ids_sleep_pid)" = "$ids_cmd_before" ]
-check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | {name, state, pid}]')" = "$list_before" ]
+check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | select(.name != "later") | {name, state, pid}]')" = "$list_before" ]
+check "a command that exited while hsd was down shows exited (7)" wait_until 10 bash -c "show later | jqe '.status == \"exited (7)\"'"
 check "stop works on a re-adopted space" ctl space stop s2
 check "start brings it back" ctl space start s2
 check "it answers again" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
@@ -263,7 +292,7 @@ check "bad input created no layer" [ "$(on a ls "$state/layers")" = "$layers_bef
 web_pid=$(ctl --json space show web | jq -r .pid)
 web_if=$(ctl --json space show web | jq -r .veth)
 all_pids=$(ctl --json space list | jq -r '.spaces[].pid')
-for s in kid base1 web s1 s2 ids; do ctl space destroy "$s" >/dev/null; done
+for s in kid base1 web s1 s2 ids dies bad forks later; do ctl space destroy "$s" >/dev/null; done
 # A zombie waiting for the machine's init to reap it has ended too.
 check "destroy removes the veth" bash -c "! ip -n hs-$T_ID-a link show $web_if >/dev/null 2>&1"
 check "destroy removes the published ports" bash -c "! $SIM --id $T_ID exec a -- nft list table ip hsd 2>/dev/null | grep -q dnat"
