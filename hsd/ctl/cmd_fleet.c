@@ -253,8 +253,8 @@ int cmd_bundle(struct hsctl *h, int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
-	fprintf(stderr, "hsctl bundle: unknown subcommand \"%s\" (add, sign, list)\n", sub);
-	return 2;
+	static const char *const subs[] = { "add", "sign", "list", NULL };
+	return hsctl_unknown("hsctl bundle", "subcommand", sub, subs);
 }
 
 int cmd_deploy(struct hsctl *h, int argc, char **argv)

@@ -413,6 +413,7 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 		}
 		return space_named(h, sub, args[0]);
 	}
-	fprintf(stderr, "hsctl space: unknown subcommand \"%s\" (see hsctl space --help)\n", sub);
-	return 2;
+	static const char *const subs[] = { "create", "list", "show", "exec", "stop", "start",
+					     "destroy", "flatten", "monitor", NULL };
+	return hsctl_unknown("hsctl space", "subcommand", sub, subs);
 }

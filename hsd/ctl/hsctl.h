@@ -56,6 +56,13 @@ void hsctl_print_json(const json_t *v);
 int hsctl_intent(struct hsctl *h, const char *key_path, json_t *plan_args, const char *bundle,
 		 json_t **env);
 
+/* suggest.c: the name in names (NULL-terminated) within one or two edits
+ * of word, or NULL; hsctl_unknown prints the one-line refusal with it and
+ * returns 2. */
+const char *hsctl_suggest(const char *word, const char *const *names);
+int hsctl_unknown(const char *where, const char *what, const char *word,
+		  const char *const *names);
+
 int cmd_status(struct hsctl *h, int argc, char **argv);
 int cmd_metrics(struct hsctl *h, int argc, char **argv);
 int cmd_keygen(struct hsctl *h, int argc, char **argv);

@@ -68,6 +68,8 @@ int main(int argc, char **argv)
 	for (const struct hsctl_cmd *cmd = commands; cmd->name; cmd++)
 		if (strcmp(cmd->name, argv[optind]) == 0)
 			return cmd->fn(&h, argc - optind, argv + optind);
-	fprintf(stderr, "hsctl: unknown command \"%s\" (see hsctl --help)\n", argv[optind]);
-	return 2;
+	const char *names[sizeof(commands) / sizeof(*commands)];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		names[i] = commands[i].name; /* the last is NULL */
+	return hsctl_unknown("hsctl", "command", argv[optind], names);
 }

@@ -194,4 +194,11 @@ sum=$(sha256sum <"$S/hsd.db")
 T_PATTERN='hsd.db' expect_exit 3 "corrupt store is refused" \
 	$HSD --join "$T_DIR/c.json" --host a --state-dir "$S" --run-dir "$R"
 check "corrupt store left untouched" [ "$sum" = "$(sha256sum <"$S/hsd.db")" ]
+# A mistyped command or subcommand: one line, exit 2, and the nearest name.
+T_PATTERN='unknown command "stauts" (did you mean "status"?)' \
+	expect_exit 2 "a mistyped command gets the nearest one" "$HSCTL" stauts
+T_PATTERN='unknown subcommand "creat" (did you mean "create"?)' \
+	expect_exit 2 "a mistyped subcommand too" "$HSCTL" space creat web
+T_PATTERN='unknown command "zzz" (see hsctl --help)' \
+	expect_exit 2 "a word near nothing gets no guess" "$HSCTL" zzz
 t_done
