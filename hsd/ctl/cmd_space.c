@@ -23,6 +23,7 @@ static const char space_usage[] =
 	"       hsctl space exec [-t|--tty] [--env NAME=VALUE]... NAME [--] CMD [ARGS]\n"
 	"       hsctl space stop NAME | start NAME | destroy NAME | flatten NAME\n"
 	"       hsctl space monitor AUDIT SERVER\n"
+	"       hsctl space logs NAME [--last N] [--follow]   (its console, escaped)\n"
 	"\n"
 	"A server space runs servers, reachable at this host's address through its\n"
 	"published ports; an audit space runs an IDS and has no network to the base.\n"
@@ -341,6 +342,71 @@ out:
 }
 
 /* Commands that take just NAME and print what hsd answered. */
+struct logs_opts {
+	long last;
+	bool follow;
+};
+
+static int logs_opt(int c, const char *arg, void *ctx)
+{
+	struct logs_opts *o = ctx;
+
+	if (c == 'f') {
+		o->follow = true;
+		return 0;
+	}
+	return hsctl_number("space logs", "--last", arg, 1, 10000, &o->last);
+}
+
+/*
+ * space logs NAME [--last N] [--follow]: the console's last N lines (100),
+ * then with --follow each new one as it is written: hsd holds each request
+ * until the console grows (up to 10 s), so nothing is asked in a loop.
+ */
+static int space_logs(struct hsctl *h, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "last", required_argument, NULL, 'l' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct logs_opts o = { .last = 100 };
+	json_t *r, *line;
+	size_t i;
+	int rc = hsctl_getopt(h, argc, argv, space_usage, opts, logs_opt, &o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (argc - optind != 1) {
+		fprintf(stderr, "hsctl space logs: %s\n",
+			argc - optind ? "want one NAME" : "name: missing");
+		return 2;
+	}
+	const char *name = argv[optind];
+	if ((rc = hsctl_call(h, "space.logs", json_pack("{s:s, s:i}", "name", name, "last",
+							 (int)o.last), &r)))
+		return rc;
+	for (;;) {
+		json_array_foreach(json_object_get(r, "lines"), i, line) {
+			if (h->json) {
+				char *t = json_dumps(line, JSON_ENCODE_ANY);
+				printf("%s\n", t ? t : "\"\"");
+				free(t);
+			} else {
+				printf("%s\n", json_string_value(line));
+			}
+		}
+		fflush(stdout);
+		json_int_t off = json_integer_value(json_object_get(r, "offset"));
+		json_decref(r);
+		if (!o.follow)
+			return 0;
+		if ((rc = hsctl_call(h, "space.logs", json_pack("{s:s, s:I, s:b}", "name", name,
+								 "from", off, "wait", 1), &r)))
+			return rc;
+	}
+}
+
 static int space_named(struct hsctl *h, const char *sub, const char *name)
 {
 	char cmd[32];
@@ -372,6 +438,8 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 		return space_create(h, argc - 1, argv + 1);
 	if (!strcmp(sub, "exec"))
 		return space_exec_cmd(h, argc - 1, argv + 1);
+	if (!strcmp(sub, "logs"))
+		return space_logs(h, argc - 1, argv + 1);
 	/* The rest: SUB [NAME...], options anywhere. */
 	if ((rc = hsctl_getopt(h, argc - 1, argv + 1, space_usage, NULL, NULL, NULL)))
 		return rc < 0 ? 0 : rc;
@@ -414,6 +482,6 @@ int cmd_space(struct hsctl *h, int argc, char **argv)
 		return space_named(h, sub, args[0]);
 	}
 	static const char *const subs[] = { "create", "list", "show", "exec", "stop", "start",
-					     "destroy", "flatten", "monitor", NULL };
+					     "destroy", "flatten", "monitor", "logs", NULL };
 	return hsctl_unknown("hsctl space", "subcommand", sub, subs);
 }

@@ -142,6 +142,31 @@ NAME_CMD(cmd_space_stop, spaces_stop(d, name, &dn, err, errlen))
 NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, &dn, err, errlen))
 NAME_CMD(cmd_space_flatten, spaces_flatten(d, name, result, err, errlen))
 
+/* args: name; from (offset, from an earlier reply) and wait, or last. */
+static int cmd_space_logs(struct hsd *d, const struct ctl_request *req,
+			  struct control_call *call, json_t **result, char *err,
+			  size_t errlen)
+{
+	json_t *from = json_object_get(req->args, "from"), *last = json_object_get(req->args, "last");
+	json_t *wait = json_object_get(req->args, "wait");
+	struct done dn = done_control(call);
+	const char *name;
+	int rc = arg_name(req, &name, err, errlen);
+
+	if (rc)
+		return rc;
+	if (from && (!json_is_integer(from) || json_integer_value(from) < 0))
+		return err_set(err, errlen, HS_EINPUT, "from: not an offset (an integer >= 0)");
+	if (last && (!json_is_integer(last) || json_integer_value(last) < 1 ||
+		     json_integer_value(last) > SPACE_LOGS_LAST_MAX))
+		return err_set(err, errlen, HS_EINPUT, "last: want 1..%d lines", SPACE_LOGS_LAST_MAX);
+	if (wait && !json_is_boolean(wait))
+		return err_set(err, errlen, HS_EINPUT, "wait: not true or false");
+	return spaces_logs(d, name, from ? json_integer_value(from) : -1,
+			   last ? (long)json_integer_value(last) : SPACE_LOGS_LAST_DEFAULT,
+			   json_is_true(wait), &dn, result, err, errlen);
+}
+
 static int cmd_space_list(struct hsd *d, const struct ctl_request *req,
 			  struct control_call *call, json_t **result, char *err,
 			  size_t errlen)
@@ -160,5 +185,6 @@ const struct control_cmd control_space_cmds[] = {
 	{ "space.destroy", cmd_space_destroy },
 	{ "space.flatten", cmd_space_flatten },
 	{ "space.monitor", cmd_space_monitor },
+	{ "space.logs", cmd_space_logs },
 	{ NULL, NULL },
 };

@@ -480,6 +480,7 @@ void spaces_free(struct hsd *d)
 		done_fire(&r->stop_done, HS_ESYS, NULL, "hsd is stopping");
 		rt_release(s, r);
 	}
+	spaces_logs_stop(d);
 	uv_close((uv_handle_t *)&s->console_timer, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	if (s->hsinit_fd >= 0)

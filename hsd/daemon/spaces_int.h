@@ -38,6 +38,7 @@ struct spaces {
 	char hstrace[PATH_MAX]; /* bound into audit spaces at /usr/local/bin */
 	char instance[16]; /* random id of this store, names its cgroups */
 	bool layerfs_ready;
+	struct logs_wait *log_waits; /* space.logs replies held (spaces_logs.c) */
 };
 
 /* The running space called name, or NULL. */
@@ -51,6 +52,9 @@ int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen
 
 /* spaces_recover.c: undo creates an hsd killed mid-way left (at start). */
 int spaces_recover(struct hsd *d, char *err, size_t errlen);
+
+/* spaces_logs.c: answers the held space.logs replies (hsd stops). */
+void spaces_logs_stop(struct hsd *d);
 
 /* spaces_console.c */
 #define SPACES_CONSOLE_CHECK_MS 2000
