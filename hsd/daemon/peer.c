@@ -29,6 +29,12 @@
 
 _Static_assert(PEER_NAME_MAX == CLUSTER_NAME_MAX, "host names must fit requests");
 
+/* The kernel's queue of connections not yet accepted.  A host that floods
+ * the port fills it faster than hsd takes them off (and refuses those over
+ * its share); a short queue then drops everyone's SYNs, and a caller's
+ * retransmit comes a second later.  Deep enough for a flood of hundreds. */
+#define PEER_BACKLOG 1024
+
 /* An accepted connection. */
 struct peer_conn {
 	uv_tcp_t tcp;
@@ -115,7 +121,7 @@ int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
 	    /* Clients: pick the port at connect(), so the 4-tuple decides. */
 	    (!server && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    (server && listen(fd, 64)))
+	    (server && listen(fd, PEER_BACKLOG)))
 		rc = err_sys(err, errlen, "peer: socket on %s:%d", peer_ip4(self, a),
 			     server ? PEER_PORT : 0);
 	netns_leave(saved, NULL, 0);
@@ -529,7 +535,7 @@ int peer_init(struct hsd *d, char *err, size_t errlen)
 	if ((rc = uv_tcp_open(&p->server, fd))) {
 		close(fd);
 	} else {
-		rc = uv_listen((uv_stream_t *)&p->server, 64, peer_accept);
+		rc = uv_listen((uv_stream_t *)&p->server, PEER_BACKLOG, peer_accept);
 	}
 	if (rc)
 		return err_set(err, errlen, HS_ESYS, "peer: listen: %s", uv_strerror(rc));

@@ -41,7 +41,7 @@ holder=$!
 on_exit "kill $holder 2>/dev/null"
 wait_until 20 grep -q connected "$T_DIR/hold"
 check "b connected its flood ($(cat "$T_DIR/hold"))" grep -q '^connected [0-9]' "$T_DIR/hold"
-check "while b floods, c's status of the fleet reaches a" bash -c \
+check "while b floods, c's status of the fleet reaches a" wait_until 10 bash -c \
 	"$SIM --id $T_ID exec c -- hsctl --json status | jqe '.fleet[] | select(.host == \"a\") | .reachable'"
 check "while b floods, a's own control socket answers" on a hsctl space list
 limited=$(on a hsctl --json status | jq .peer.over_host_limit)
