@@ -129,7 +129,7 @@ wait_until() {
 t_mesh_up() {
 	local h n=$#
 	for h in "$@"; do
-		check "mesh of $h is up" wait_until 20 bash -c \
+		check "mesh of $h is up" wait_until "${T_MESH_WAIT:-20}" bash -c \
 			"[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = $n ]"
 	done
 }
