@@ -92,6 +92,12 @@ int addr_parse_cidr4(const char *s, uint32_t *ip, uint8_t *len, bool *hostbits,
 	return 0;
 }
 
+void addr_format_ip4(uint32_t ip, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%u.%u.%u.%u", (ip >> 24) & 0xff, (ip >> 16) & 0xff,
+		 (ip >> 8) & 0xff, ip & 0xff);
+}
+
 void addr_format_cidr4(uint32_t ip, unsigned len, char *buf, size_t buflen)
 {
 	snprintf(buf, buflen, "%u.%u.%u.%u/%u", (ip >> 24) & 0xff, (ip >> 16) & 0xff,

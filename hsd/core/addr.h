@@ -32,6 +32,8 @@ int addr_parse_ip4(const char *s, uint32_t *ip, const char **why);
 int addr_parse_cidr4(const char *s, uint32_t *ip, uint8_t *len, bool *hostbits,
 		     const char **why);
 
+/* Format "a.b.c.d" into buf (at least 16 bytes). */
+void addr_format_ip4(uint32_t ip, char *buf, size_t buflen);
 /* Format "a.b.c.d/len" into buf (at least ADDR_CIDR_STRLEN bytes). */
 void addr_format_cidr4(uint32_t ip, unsigned len, char *buf, size_t buflen);
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -777,4 +778,12 @@ void cluster_free(struct cluster *c)
 	free(c->hosts);
 	free(c->links);
 	memset(c, 0, sizeof(*c));
+}
+
+uint16_t cluster_host_port(const struct cluster_host *h)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&h->addr;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&h->addr;
+
+	return ntohs(h->addr.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
 }

@@ -66,6 +66,9 @@ bool cluster_is_operator(const struct cluster *c, const uint8_t key[CLUSTER_KEY_
 
 /* Index of the host called name, or -1. */
 int cluster_host_index(const struct cluster *c, const char *name);
+/* The port of h's endpoint: its links listen on it plus the far host's
+ * index (docs/mesh.md, "Naming and ports"). */
+uint16_t cluster_host_port(const struct cluster_host *h);
 
 /* Index of the host given by --host, or HS_EINPUT naming the cluster. */
 int cluster_select_host(const struct cluster *c, const char *name, char *err,

@@ -5,13 +5,13 @@
  * plan`: run it before the first start and before every reload.
  */
 #include "check.h"
+#include "addr.h"
 #include "cluster.h"
 #include "daemon.h"
 #include "err.h"
 #include "keys.h"
 #include "peer.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,14 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static uint16_t port_of(const struct cluster_host *h)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&h->addr;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&h->addr;
-
-	return ntohs(h->addr.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
-}
 
 /* "192.0.2.2" or "2001:db8::2" from a normalised endpoint. */
 static void host_of(const struct cluster_host *h, char *out, size_t len)
@@ -36,12 +28,6 @@ static void host_of(const struct cluster_host *h, char *out, size_t len)
 	size_t n = (size_t)(colon - start) - (h->endpoint[0] == '[');
 
 	snprintf(out, len, "%.*s", (int)n, start);
-}
-
-static void ip4(uint32_t a, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr in = { htonl(a) };
-	inet_ntop(AF_INET, &in, out, INET_ADDRSTRLEN);
 }
 
 /* The pid of a running hsd holding the run directory, or 0. */
@@ -64,7 +50,7 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 {
 	struct cluster c;
 	uint8_t priv[KEY_LEN], pub[KEY_LEN];
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], path[PATH_MAX];
+	char a[ADDR_ENDPOINT_MAX], b[ADDR_ENDPOINT_MAX], path[PATH_MAX];
 	int self, rc, nlinks = 0;
 	pid_t pid;
 
@@ -92,15 +78,15 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 	}
 
 	const struct cluster_host *me = &c.hosts[self];
-	ip4(c.overlay, a);
+	addr_format_cidr4(c.overlay, c.overlay_len, a, sizeof(a));
 	fprintf(out, "cluster.json %s: valid\n", opt->join);
-	fprintf(out, "host %s (hosts[%d]) of cluster %s: %zu hosts, overlay %s/%u, "
+	fprintf(out, "host %s (hosts[%d]) of cluster %s: %zu hosts, overlay %s, "
 		     "%zu operator key%s\n", me->name, self, c.name, c.nhosts, a,
-		c.overlay_len, c.noperators, c.noperators == 1 ? "" : "s");
-	ip4(me->prefix, a);
-	ip4(me->prefix + 1, b);
-	fprintf(out, "prefix %s/%u; mesh address %s, hsd-to-hsd on tcp/%d inside the mesh\n", a,
-		me->prefix_len, b, PEER_PORT);
+		c.noperators, c.noperators == 1 ? "" : "s");
+	addr_format_cidr4(me->prefix, me->prefix_len, a, sizeof(a));
+	addr_format_ip4(me->prefix + 1, b, sizeof(b));
+	fprintf(out, "prefix %s; mesh address %s, hsd-to-hsd on tcp/%d inside the mesh\n", a, b,
+		PEER_PORT);
 	fprintf(out, "private key %s/" KEY_PRIVATE_FILE ": matches hosts[%d].public_key\n",
 		opt->state_dir, self);
 	for (size_t p = 0; p < c.nhosts; p++) {
@@ -108,7 +94,7 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 			continue;
 		host_of(&c.hosts[p], a, sizeof(a));
 		fprintf(out, "link hsm%zu to %s: listen udp/%u, peer %s udp/%u\n", p, c.hosts[p].name,
-			port_of(me) + (unsigned)p, a, port_of(&c.hosts[p]) + (unsigned)self);
+			cluster_host_port(me) + (unsigned)p, a, cluster_host_port(&c.hosts[p]) + (unsigned)self);
 		nlinks++;
 	}
 	if (!nlinks)
@@ -116,7 +102,7 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 	else
 		fprintf(out, "underlay firewall: inbound udp/%u-%u from the linked hosts' "
 			     "addresses, nothing else (docs/mesh.md)\n",
-			port_of(me), port_of(me) + (unsigned)c.nhosts - 1);
+			cluster_host_port(me), cluster_host_port(me) + (unsigned)c.nhosts - 1);
 	snprintf(path, sizeof(path), "%s/hsd.db", opt->state_dir);
 	fprintf(out, "state %s: %s\n", opt->state_dir,
 		access(path, F_OK) == 0 ? "a store exists (its spaces and instances are kept)"

@@ -30,13 +30,6 @@ static void mesh_ifname(int peer, char *out, size_t len)
 	snprintf(out, len, "hsm%d", peer);
 }
 
-static uint16_t endpoint_port(const struct cluster_host *h)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&h->addr;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&h->addr;
-	return ntohs(h->addr.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
-}
-
 /* Who may originate what, from cluster.json: each host its own prefix
  * (under its router id), all of it inside the overlay.  hsroute drops
  * any other announcement, so a host cannot claim another's traffic. */
@@ -77,16 +70,16 @@ static void mesh_link_config(struct hsd *d, int p, struct mesh_link *l)
 	mesh_ifname(p, l->ml.ifname, sizeof(l->ml.ifname));
 	/* Each link has its own port on both sides: host h listens for p on
 	 * port(h) + p and reaches p at endpoint(p) port(p) + h. */
-	l->ml.listen_port = (uint16_t)(endpoint_port(me) + p);
+	l->ml.listen_port = (uint16_t)(cluster_host_port(me) + p);
 	memcpy(l->ml.private_key, d->private_key, KEY_LEN);
 	memcpy(l->ml.peer_public_key, peer->public_key, KEY_LEN);
 	l->ml.peer_endpoint = peer->addr;
 	if (peer->addr.ss_family == AF_INET)
 		((struct sockaddr_in *)&l->ml.peer_endpoint)->sin_port =
-			htons((uint16_t)(endpoint_port(peer) + d->self));
+			htons((uint16_t)(cluster_host_port(peer) + d->self));
 	else
 		((struct sockaddr_in6 *)&l->ml.peer_endpoint)->sin6_port =
-			htons((uint16_t)(endpoint_port(peer) + d->self));
+			htons((uint16_t)(cluster_host_port(peer) + d->self));
 	l->ml.local.s_addr = htonl(me->prefix + 1);
 	l->ml.peer.s_addr = htonl(peer->prefix + 1);
 	/* The peer may send only overlay addresses through the tunnel. */
