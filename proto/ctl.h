@@ -17,6 +17,8 @@
 #define CTL_VERSION 1
 #define CTL_CMD_MAX 64
 #define CTL_ALERTS_MAX 10000 /* alerts in one reply ("last") */
+#define CTL_LOGS_LAST_DEFAULT 100 /* space.logs: console lines without "last" */
+#define CTL_LOGS_LAST_MAX 10000
 
 struct ctl_request {
 	int64_t id;

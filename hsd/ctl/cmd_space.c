@@ -1,6 +1,7 @@
 /* cmd_space.c - hsctl space: create, list, show, exec, stop, start,
  * destroy, flatten. */
 #include "hsctl.h"
+#include "ctl.h"
 #include "err.h"
 #include "exec_relay.h"
 #include "space.h"
@@ -355,7 +356,7 @@ static int logs_opt(int c, const char *arg, void *ctx)
 		o->follow = true;
 		return 0;
 	}
-	return hsctl_number("space logs", "--last", arg, 1, 10000, &o->last);
+	return hsctl_number("space logs", "--last", arg, 1, CTL_LOGS_LAST_MAX, &o->last);
 }
 
 /*
@@ -370,7 +371,7 @@ static int space_logs(struct hsctl *h, int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ 0 },
 	};
-	struct logs_opts o = { .last = 100 };
+	struct logs_opts o = { .last = CTL_LOGS_LAST_DEFAULT };
 	json_t *r, *line;
 	size_t i;
 	int rc = hsctl_getopt(h, argc, argv, space_usage, opts, logs_opt, &o);

@@ -63,8 +63,6 @@ int spaces_list(struct hsd *d, json_t **result, char *err, size_t errlen);
 /* The console's lines (spaces_logs.c): from >= 0, those after offset
  * from, and with wait held until there are some (CONTROL_DEFERRED, then
  * dn); from < 0, the last `last`. */
-#define SPACE_LOGS_LAST_DEFAULT 100
-#define SPACE_LOGS_LAST_MAX 10000
 struct done;
 int spaces_logs(struct hsd *d, const char *name, int64_t from, long last, bool wait,
 		const struct done *dn, json_t **result, char *err, size_t errlen);
