@@ -26,7 +26,6 @@ struct metrics_http {
 	uv_tcp_t server;
 	struct hsd *d;
 	struct mhttp_conn *conns;
-	int nconns;
 	int refs; /* the server handle and each connection */
 };
 
@@ -61,7 +60,6 @@ static void conn_closed(uv_handle_t *h)
 			*pp = c->next;
 			break;
 		}
-	c->m->nconns--;
 	mhttp_unref(c->m);
 	free(c->reply);
 	free(c);
@@ -189,9 +187,11 @@ static void on_connection(uv_stream_t *server, int status)
 	c->open = 2;
 	c->next = m->conns;
 	m->conns = c;
-	m->nconns++;
 	m->refs++;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) || m->nconns > MHTTP_MAX_CONNS ||
+	int n = 0;
+	for (struct mhttp_conn *o = m->conns; o; o = o->next)
+		n++;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) || n > MHTTP_MAX_CONNS ||
 	    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read)) {
 		conn_close(c);
 		return;
