@@ -33,6 +33,7 @@
 
 #include "err.h"
 #include "syslog_relay.h"
+#include "syslog_test.h"
 
 static char dir[64], relay_path[128], dest_path[128], rcv1_path[128], rcv2_path[128],
 	absent_path[128];
@@ -43,14 +44,6 @@ static char err[HS_ERRLEN];
 static void ok(int rc)
 {
 	cr_assert_eq(rc, HS_OK, "%s", err);
-}
-
-static struct sockaddr_un sun_of(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path));
-	return sa;
 }
 
 static int bound(const char *path, int rcvbuf)
@@ -133,30 +126,6 @@ static int send_to(const char *path, const void *msg, size_t len)
 	close(fd);
 	errno = e;
 	return n == (ssize_t)len ? 0 : -1;
-}
-
-/* Read one datagram (non-blocking fd, waits up to 1 s); returns its length
- * and, when cred is not NULL, the credentials it came with. */
-static ssize_t take(int fd, char *buf, size_t len, struct ucred *cred)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-	if (poll(&p, 1, 1000) != 1)
-		return -1;
-	union {
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {buf, len - 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			   .msg_controllen = sizeof(ctl.b)};
-	ssize_t n = recvmsg(fd, &m, 0);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (cred && c && c->cmsg_type == SCM_CREDENTIALS)
-		memcpy(cred, CMSG_DATA(c), sizeof(*cred));
-	return n;
 }
 
 static void drain(int fd)
@@ -422,17 +391,6 @@ Test(syslog, an_absent_normal_destination_is_counted_not_fatal)
 	char got[256];
 	cr_assert_gt(take(rcv1, got, sizeof(got), NULL), 0);
 	cr_assert(strstr(got, "\nx"), "%s", got);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	cr_assert_not_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 Test(syslog, passed_fds_are_closed_and_long_messages_cut)

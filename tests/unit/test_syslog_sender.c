@@ -34,6 +34,7 @@
 #include "err.h"
 #include "syslog_relay.h"
 #include "syslog_sender.h"
+#include "syslog_test.h"
 
 #define BASE 1073741824u /* a space's user namespace: its root is this host uid */
 #ifndef SO_PASSPIDFD
@@ -51,14 +52,6 @@ static char err[HS_ERRLEN];
 static void ok(int rc)
 {
 	cr_assert_eq(rc, HS_OK, "%s", err);
-}
-
-static struct sockaddr_un sun_of(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path));
-	return sa;
 }
 
 static int bound(const char *path)
@@ -119,29 +112,6 @@ static void pump(void)
 	struct pollfd p = {syslog_relay_fd(relay), POLLIN, 0};
 	if (poll(&p, 1, 1000) > 0)
 		ok(syslog_relay_handle(relay, err, sizeof(err)));
-}
-
-/* One datagram (waits up to 1 s), NUL-terminated, with its credentials. */
-static ssize_t take(int fd, char *buf, size_t len, struct ucred *cred)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-	if (poll(&p, 1, 1000) != 1)
-		return -1;
-	union {
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {buf, len - 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			   .msg_controllen = sizeof(ctl.b)};
-	ssize_t n = recvmsg(fd, &m, 0);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (cred && c && c->cmsg_type == SCM_CREDENTIALS)
-		memcpy(cred, CMSG_DATA(c), sizeof(*cred));
-	return n;
 }
 
 /* The audit reader's next copy must be exactly the formatted text. */
@@ -533,17 +503,6 @@ Test(sysid, a_gone_sender_is_never_shown_with_its_claim_as_real)
 	cr_assert_eq(waitpid(z.pid, NULL, 0), z.pid);
 	cr_assert_eq(stats().unverified, 1);
 	cr_assert_eq(stats().forged, 1);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	cr_assert_not_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* Each datagram brings a pidfd into hsd; each must be closed, also when
