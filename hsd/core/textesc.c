@@ -1,6 +1,7 @@
 /* textesc.c - arbitrary bytes as valid, printable UTF-8 text (textesc.h). */
 #include "textesc.h"
 #include "err.h"
+#include "hexdigit.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,17 +52,6 @@ static bool term_unsafe(uint32_t cp)
 	       cp == 0x2028 || cp == 0x2029;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Length of the well-formed escape at p (p[0] is a backslash), or 0.
  * *byte is true when it stands for one raw byte (\\, \xNN), false for a
  * code point (\u{X...}: 1 to 6 hex digits, a Unicode scalar value). */
@@ -71,16 +61,16 @@ static size_t esc_parse(const unsigned char *p, size_t n, uint32_t *v, bool *byt
 		*v = '\\', *byte = true;
 		return 2;
 	}
-	if (n >= 4 && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-		*v = (uint32_t)(hexval(p[2]) << 4 | hexval(p[3])), *byte = true;
+	if (n >= 4 && p[1] == 'x' && hex_digit(p[2]) >= 0 && hex_digit(p[3]) >= 0) {
+		*v = (uint32_t)(hex_digit(p[2]) << 4 | hex_digit(p[3])), *byte = true;
 		return 4;
 	}
 	if (n < 5 || p[1] != 'u' || p[2] != '{')
 		return 0;
 	uint32_t cp = 0;
 	size_t i = 3;
-	for (; i < n && i < 9 && hexval(p[i]) >= 0; i++)
-		cp = cp << 4 | (uint32_t)hexval(p[i]);
+	for (; i < n && i < 9 && hex_digit(p[i]) >= 0; i++)
+		cp = cp << 4 | (uint32_t)hex_digit(p[i]);
 	if (i == 3 || i >= n || p[i] != '}' || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	*v = cp, *byte = false;

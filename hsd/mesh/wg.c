@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "hexdigit.h"
 
 int wg_ifname_valid(const char *ifname, char *err, size_t errlen)
 {
@@ -42,23 +43,12 @@ int wg_key_is_zero(const uint8_t key[KEY_LEN])
 	return acc == 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int wg_key_from_hex(const char *hex, uint8_t key[KEY_LEN])
 {
 	if (strlen(hex) != 2 * KEY_LEN)
 		return -1;
 	for (int i = 0; i < KEY_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_digit((unsigned char)hex[2 * i]), lo = hex_digit((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		key[i] = (uint8_t)(hi << 4 | lo);
