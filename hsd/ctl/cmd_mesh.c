@@ -59,7 +59,8 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 		"usage: hsctl peers [--json]\n"
 		"This host's mesh links: neighbour, liveness (hsroute hellos), last\n"
 		"WireGuard handshake, bytes received and sent, route announcements from\n"
-		"it dropped as hijacks.\n";
+		"it dropped as hijacks; the route engine's pid, restarts and messages\n"
+		"hsd refused from it.\n";
 	json_t *r, *v;
 	size_t i;
 	int rc = mesh_cmd(h, argc, argv, "peers", usage, &r);
@@ -87,6 +88,11 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(v, "tx_bytes")),
 			       (long long)json_integer_value(json_object_get(v, "hijacks_dropped")));
 		}
+		json_t *e = json_object_get(r, "engine");
+		printf("route engine: pid %lld, %lld restarts, %lld messages refused\n",
+		       (long long)json_integer_value(json_object_get(e, "pid")),
+		       (long long)json_integer_value(json_object_get(e, "restarts")),
+		       (long long)json_integer_value(json_object_get(e, "refused")));
 	}
 	json_decref(r);
 	return 0;

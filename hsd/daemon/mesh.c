@@ -3,11 +3,13 @@
  * A mesh namespace holds one WireGuard interface per neighbour (hsm<p>,
  * AllowedIPs the overlay: kernel routes choose the interface), the overlay
  * address PREFIX+1 on its loopback, the audit spaces' veths, and hsroute's
- * UDP socket.  hsroute decides the routes; this file turns its actions into
- * packets and rtnetlink routes, and cluster.json reloads into link changes.
+ * UDP socket.  hsroute decides the routes in the unprivileged route engine
+ * (engine_sup.c); this file sets up the namespace, links and firewall, and
+ * turns cluster.json reloads into link changes.
  */
 #include "mesh.h"
 #include "daemon.h"
+#include "engine_sup.h"
 #include "err.h"
 #include "link.h"
 #include "log.h"
@@ -28,33 +30,6 @@
 static void mesh_ifname(int peer, char *out, size_t len)
 {
 	snprintf(out, len, "hsm%d", peer);
-}
-
-/* Who may originate what, from cluster.json: each host its own prefix
- * (under its router id), all of it inside the overlay.  hsroute drops
- * any other announcement, so a host cannot claim another's traffic. */
-static struct hsr_origin *mesh_origins(const struct hsd *d, struct hsr_prefix *overlay)
-{
-	struct hsr_origin *o = calloc(d->cluster.nhosts + 1, sizeof(*o));
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < d->cluster.nhosts; i++) {
-		o[i].router_id = cluster_router_id(d->cluster.hosts[i].name);
-		o[i].prefix.addr = d->cluster.hosts[i].prefix;
-		o[i].prefix.len = d->cluster.hosts[i].prefix_len;
-	}
-	overlay->addr = d->cluster.overlay;
-	overlay->len = d->cluster.overlay_len;
-	return o;
-}
-
-static struct mesh_link *mesh_link_of(struct mesh *m, uint32_t link_id)
-{
-	for (size_t i = 0; i < m->nlinks; i++)
-		if (m->links[i].active && m->links[i].id == link_id)
-			return &m->links[i];
-	return NULL;
 }
 
 /* The WireGuard link to cluster host p, as this cluster file says. */
@@ -87,101 +62,6 @@ static void mesh_link_config(struct hsd *d, int p, struct mesh_link *l)
 	l->ml.allowed_len = d->cluster.overlay_len;
 }
 
-static void on_timer(uv_timer_t *t);
-
-static void mesh_run_actions(struct hsd *d)
-{
-	struct mesh *m = d->mesh;
-	char err[HS_ERRLEN];
-
-	for (size_t i = 0; i < m->acts.n; i++) {
-		const struct hsr_action *a = &m->acts.v[i];
-		struct mesh_link *l = mesh_link_of(m, a->link_id);
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(MESH_ROUTE_PORT) };
-
-		switch (a->type) {
-		case HSR_ACT_SEND:
-			if (!l)
-				break;
-			to.sin_addr = l->ml.peer;
-			/* A full socket buffer loses a packet: the protocol
-			 * repeats itself, the loop must never wait. */
-			if (sendto(m->sock, hsr_action_bytes(&m->acts, a), a->len, MSG_DONTWAIT,
-				   (struct sockaddr *)&to, sizeof(to)) < 0)
-				m->send_errors++;
-			break;
-		case HSR_ACT_ROUTE_INSTALL:
-		case HSR_ACT_ROUTE_REPLACE:
-			if (!l || link_route_replace(m->ns.fd, a->prefix.addr, a->prefix.len, 0,
-						     l->ml.ifname, RTN_UNICAST, MESH_RTPROT, err, sizeof(err)))
-				log_error("mesh: install route: %s", l ? err : "unknown link");
-			break;
-		case HSR_ACT_ROUTE_REMOVE:
-			if (link_route_delete(m->ns.fd, a->prefix.addr, a->prefix.len, err, sizeof(err)))
-				log_error("mesh: remove route: %s", err);
-			break;
-		}
-	}
-	if (m->acts.oom)
-		log_error("mesh: hsroute ran out of memory for its actions");
-	uint64_t now = uv_now(d->loop);
-	if (m->running && m->acts.wakeup_ms != HSR_NEVER)
-		uv_timer_start(&m->timer, on_timer,
-			       m->acts.wakeup_ms > now ? m->acts.wakeup_ms - now : 0, 0);
-	hsr_actions_reset(&m->acts);
-}
-
-static void on_timer(uv_timer_t *t)
-{
-	struct hsd *d = t->data;
-	hsr_timer(d->mesh->router, uv_now(d->loop), &d->mesh->acts);
-	mesh_run_actions(d);
-}
-
-static void on_packet(uv_poll_t *p, int status, int events)
-{
-	struct hsd *d = p->data;
-	struct mesh *m = d->mesh;
-	uint8_t buf[2048];
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-
-	(void)status;
-	(void)events;
-	for (int budget = 64; budget > 0; budget--) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct sockaddr_in from = { 0 };
-		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-				      .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		ssize_t n = recvmsg(m->sock, &msg, MSG_DONTWAIT);
-		if (n < 0)
-			break;
-		/* The interface a packet came in on names the neighbour:
-		 * WireGuard authenticated the peer, but the peer forwards for
-		 * others, so the source must also be the neighbour's own mesh
-		 * address (the firewall enforces both; this is the backstop). */
-		int ifindex = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-				ifindex = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_ifindex;
-		struct mesh_link *l = NULL;
-		for (size_t i = 0; i < m->nlinks && !l; i++)
-			if (m->links[i].active && m->links[i].ifindex == ifindex)
-				l = &m->links[i];
-		if (!l) {
-			m->unknown_link++;
-			continue;
-		}
-		if (from.sin_family != AF_INET || from.sin_addr.s_addr != l->ml.peer.s_addr) {
-			m->bad_source++;
-			l->bad_source++;
-			continue;
-		}
-		hsr_packet_in(m->router, l->id, buf, (size_t)n, uv_now(d->loop), &m->acts);
-	}
-	mesh_run_actions(d);
-}
-
 static int mesh_link_up(struct hsd *d, struct mesh_link *l, char *err, size_t errlen)
 {
 	struct mesh *m = d->mesh;
@@ -192,10 +72,9 @@ static int mesh_link_up(struct hsd *d, struct mesh_link *l, char *err, size_t er
 		return rc;
 	if (!l->wg_started_ms)
 		l->wg_started_ms = uv_now(d->loop);
-	if (!l->active) {
-		l->active = true;
-		hsr_link_add(m->router, l->id, HSR_COST_DEFAULT, uv_now(d->loop), &m->acts);
-	}
+	/* New, or its device was re-created with a new index. */
+	l->active = true;
+	engine_sup_link_add(d, l);
 	return 0;
 }
 
@@ -248,7 +127,7 @@ static int mesh_socket(struct mesh *m, char *err, size_t errlen)
 int mesh_start(struct hsd *d, char *err, size_t errlen)
 {
 	const struct cluster_host *me = &d->cluster.hosts[d->self];
-	char path[PATH_MAX], seq[16];
+	char path[PATH_MAX];
 	struct mesh *m;
 	int rc;
 
@@ -256,7 +135,6 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	m->sock = -1;
 	m->ns.fd = -1;
-	hsr_actions_init(&m->acts);
 	m->be = wg_backend_detect();
 	snprintf(path, sizeof(path), "%s/mesh.netns", d->opt.run_dir);
 	/* The firewall before the socket: no packet of an audit space ever
@@ -277,34 +155,6 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 			link_route_delete(m->ns.fd, d->cluster.hosts[i].prefix,
 					  d->cluster.hosts[i].prefix_len, NULL, 0);
 
-	struct hsr_prefix own = { me->prefix, me->prefix_len }, overlay;
-	struct hsr_origin *origins = mesh_origins(d, &overlay);
-	if (!origins)
-		return err_set(err, errlen, HS_ESYS, "out of memory");
-	struct hsr_config cfg = {
-		.router_id = cluster_router_id(me->name),
-		.prefixes = &own,
-		.n_prefixes = 1,
-		/* A lost link must be routed around within 3 s: hellos every
-		 * 400 ms, a neighbour is dead after 1.3 s of silence. */
-		.hello_ms = 400,
-		.dead_ms = 1300,
-		.seed = cluster_router_id(me->name),
-		.overlay = overlay,
-		.origins = origins,
-		.n_origins = d->cluster.nhosts,
-	};
-	/* A restarted router must not reuse sequence numbers its neighbours
-	 * still remember: start past the last one stored. */
-	if (store_meta_get(d->store, "hsroute_seqno", seq, sizeof(seq), NULL, 0) == 1)
-		cfg.initial_seqno = (uint16_t)(atoi(seq) + 256);
-	m->router = hsr_router_create(&cfg, uv_now(d->loop), err, errlen);
-	free(origins); /* the router keeps its own copy */
-	if (!m->router)
-		return HS_ESYS;
-	snprintf(seq, sizeof(seq), "%u", cfg.initial_seqno);
-	store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
-
 	m->links = calloc(d->cluster.nhosts, sizeof(*m->links));
 	m->nlinks = d->cluster.nhosts;
 	if (!m->links)
@@ -316,19 +166,16 @@ int mesh_start(struct hsd *d, char *err, size_t errlen)
 		if ((rc = mesh_link_up(d, &m->links[p], err, errlen)))
 			return rc;
 	}
-	uv_poll_init(d->loop, &m->poll, m->sock);
-	uv_timer_init(d->loop, &m->timer);
-	m->poll.data = m->timer.data = d;
-	uv_poll_start(&m->poll, UV_READABLE, on_packet);
+	/* The engine is told the links it starts with (engine_sup.c). */
+	if ((rc = engine_sup_start(d, err, errlen)))
+		return rc;
 	m->running = true;
 	mesh_sup_start(d);
-	hsr_timer(m->router, uv_now(d->loop), &m->acts);
-	mesh_run_actions(d);
 	size_t nlinks = 0;
 	for (size_t i = 0; i < m->nlinks; i++)
 		nlinks += m->links[i].active;
-	log_info("mesh: %s WireGuard, %zu links, router id %08x", m->be->name, nlinks,
-		 cfg.router_id);
+	log_info("mesh: %s WireGuard, %zu links, router id %08x, route engine pid %d",
+		 m->be->name, nlinks, cluster_router_id(me->name), engine_sup_pid(d));
 	return 0;
 }
 
@@ -340,21 +187,11 @@ void mesh_stop(struct hsd *d)
 
 	if (!m)
 		return;
-	if (m->running) {
-		char seq[16];
-		struct hsr_stats st;
-		hsr_router_stats(m->router, &st);
-		snprintf(seq, sizeof(seq), "%u", st.seqno);
-		store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
+	if (m->running)
 		mesh_sup_stop(d);
-		uv_close((uv_handle_t *)&m->poll, NULL);
-		uv_close((uv_handle_t *)&m->timer, NULL);
-		uv_run(d->loop, UV_RUN_NOWAIT);
-	}
+	engine_sup_stop(d); /* its last sequence number is stored already */
 	if (m->sock >= 0)
 		close(m->sock);
-	hsr_router_destroy(m->router);
-	hsr_actions_free(&m->acts);
 	for (size_t i = 0; i < m->nlinks; i++)
 		memset(m->links[i].ml.private_key, 0, KEY_LEN);
 	free(m->links);
@@ -382,7 +219,7 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		if (!old->active)
 			continue;
 		if (p < 0 || p == d->self || !cluster_linked(&d->cluster, (size_t)d->self, (size_t)p)) {
-			hsr_link_del(m->router, old->id, uv_now(d->loop), &m->acts);
+			engine_sup_link_del(d, old->id);
 			meshns_del_link(&m->ns, &old->ml, NULL, 0);
 			log_info("mesh: link to %s removed", old->name);
 			continue;
@@ -391,7 +228,7 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		mesh_ifname(p, want, sizeof(want));
 		if (strcmp(want, old->ml.ifname) != 0) {
 			/* The host moved within the file: its link is renamed. */
-			hsr_link_del(m->router, old->id, uv_now(d->loop), &m->acts);
+			engine_sup_link_del(d, old->id);
 			meshns_del_link(&m->ns, &old->ml, NULL, 0);
 			continue;
 		}
@@ -411,16 +248,8 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		rc = mesh_link_up(d, &m->links[p], err, errlen);
 	}
 	/* Hosts, names or prefixes may have changed: so has who owns what. */
-	struct hsr_prefix overlay;
-	struct hsr_origin *origins = mesh_origins(d, &overlay);
-	if (!origins || hsr_origin_set(m->router, overlay, origins, d->cluster.nhosts,
-					uv_now(d->loop), &m->acts) < 0) {
-		if (!rc)
-			rc = err_set(err, errlen, HS_ESYS, "mesh: cannot replace the route origin table");
-	}
-	free(origins);
+	engine_sup_origins(d);
 	/* Links may have changed names or neighbours. */
 	int frc = mesh_firewall(d, rc ? NULL : err, errlen);
-	mesh_run_actions(d);
 	return rc ? rc : frc;
 }

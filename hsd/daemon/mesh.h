@@ -22,7 +22,6 @@ struct mesh_link {
 	char name[33];            /* the peer's host name */
 	int ifindex;              /* of ml.ifname in the mesh namespace */
 	struct meshns_link ml;
-	uint64_t bad_source;      /* route packets from another address */
 	/* Supervision of its wireguard-go (mesh_sup.c). */
 	uint64_t wg_started_ms;   /* loop time of the last (re)start */
 	uint64_t wg_retry_at;     /* 0, or when to try the next restart */
@@ -36,17 +35,11 @@ struct mesh {
 	const struct wg_backend *be;
 	struct mesh_link *links;  /* one slot per cluster host */
 	size_t nlinks;
-	struct hsr_router *router;
-	struct hsr_actions acts;
-	int sock;                 /* hsroute's UDP socket, in the mesh ns */
-	uv_poll_t poll;
-	uv_timer_t timer;
+	int sock;                 /* hsroute's UDP socket, in the mesh ns: the
+				   * engine's, kept here to hand to a new one */
+	struct engine_sup *engine; /* the route engine (engine_sup.c) */
 	uv_timer_t sup_timer;     /* wireguard-go supervision (userspace) */
 	bool sup_running;
-	/* Route packets dropped by hsd itself: sendto failures, packets
-	 * from no WireGuard link, packets whose source is not the link's
-	 * neighbour (the firewall drops those first; this is the backstop). */
-	uint64_t send_errors, unknown_link, bad_source;
 };
 
 int mesh_start(struct hsd *d, char *err, size_t errlen);

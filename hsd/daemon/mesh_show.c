@@ -2,6 +2,7 @@
  * spaces' attachment to the mesh. */
 #include "mesh.h"
 #include "daemon.h"
+#include "engine_sup.h"
 #include "err.h"
 #include "link.h"
 #include "meshfw.h"
@@ -35,48 +36,44 @@ static const char *host_of_router(const struct hsd *d, uint32_t id)
 	return "?";
 }
 
-struct show_ctx {
-	const struct hsd *d;
-	json_t *arr;
-};
-
-static int route_cb(const struct hsr_route_info *r, void *arg)
+/* What the route engine last reported (it sends a snapshot every 500 ms;
+ * before its first, no route and no neighbour). */
+static int mesh_view(struct hsd *d, struct engine_view *v, char *err, size_t errlen)
 {
-	struct show_ctx *c = arg;
-	if (!r->selected && !r->own)
-		return 0;
-	json_t *j = json_pack("{s:o, s:s, s:s, s:i, s:i, s:I, s:b}",
-			      "prefix", addr_json(r->prefix.addr, r->prefix.len),
-			      "via", r->own ? "local" : host_of_router(c->d, r->nexthop_id),
-			      "origin", host_of_router(c->d, r->source_id),
-			      "metric", r->metric, "seqno", r->seqno,
-			      "age_ms", (json_int_t)(r->own ? 0 : r->age_ms),
-			      "installed", r->installed || r->own);
-	json_array_append_new(c->arr, j);
-	return 0;
+	if (!d->mesh || !d->mesh->running)
+		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
+	return engine_sup_view(d, v) ? err_set(err, errlen, HS_ESTATE, "mesh: no route engine") : 0;
 }
 
 int mesh_routes_json(struct hsd *d, json_t **out, char *err, size_t errlen)
 {
-	struct show_ctx c = { d, json_array() };
+	struct engine_view v;
+	int rc;
 
-	if (!d->mesh || !d->mesh->running) {
-		json_decref(c.arr);
-		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
+	if ((rc = mesh_view(d, &v, err, errlen)))
+		return rc;
+	json_t *arr = json_array();
+	for (uint32_t i = 0; i < v.s.n_routes; i++) {
+		struct engine_route_info r;
+		memcpy(&r, &v.routes[i], sizeof(r));
+		bool own = r.flags & ENGINE_RI_OWN;
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:i, s:i, s:I, s:b}",
+			"prefix", addr_json(r.addr, (int)r.len),
+			"via", own ? "local" : host_of_router(d, r.nexthop_id),
+			"origin", host_of_router(d, r.source_id),
+			"metric", (int)r.metric, "seqno", (int)r.seqno,
+			"age_ms", (json_int_t)(own ? 0 : r.age_ms),
+			"installed", own || (r.flags & ENGINE_RI_INSTALLED)));
 	}
-	hsr_route_foreach(d->mesh->router, uv_now(d->loop), route_cb, &c);
-	struct hsr_stats st;
-	hsr_router_stats(d->mesh->router, &st);
-	*out = json_pack("{s:o, s:I, s:o}", "routes", c.arr,
-			 "hijacks_dropped", (json_int_t)hsr_hijacks(st.drops),
-			 "hijacks", hijacks_json(st.drops));
+	*out = json_pack("{s:o, s:I, s:o}", "routes", arr,
+			 "hijacks_dropped", (json_int_t)hsr_hijacks(v.s.drops),
+			 "hijacks", hijacks_json(v.s.drops));
 	return 0;
 }
 
-static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
+static json_t *neigh_json(struct hsd *d, const struct engine_neigh_info *n)
 {
-	struct show_ctx *c = arg;
-	const struct mesh *m = c->d->mesh;
+	const struct mesh *m = d->mesh;
 	const struct mesh_link *l = NULL;
 	struct wg_device dev;
 	char err[HS_ERRLEN];
@@ -85,17 +82,17 @@ static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
 		if (m->links[i].active && m->links[i].id == n->link_id)
 			l = &m->links[i];
 	if (!l)
-		return 0;
+		return NULL;
 	uint64_t drops = 0;
 	for (int i = 0; i < HSR_DROP__MAX; i++)
 		drops += n->drops[i];
 	json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:i, s:I, s:I, s:I, s:I, s:i, s:i}",
-			      "link", l->ml.ifname, "host", l->name, "alive", n->up,
+			      "link", l->ml.ifname, "host", l->name, "alive", n->up != 0,
 			      "hello_age_ms", (json_int_t)(n->hello_age_ms == HSR_NEVER ? -1 : (json_int_t)n->hello_age_ms),
 			      "listen_port", l->ml.listen_port,
 			      "route_pkts_in", (json_int_t)n->pkts_in, "route_pkts_out", (json_int_t)n->pkts_out,
 			      "route_drops", (json_int_t)drops,
-			      "route_bad_source", (json_int_t)l->bad_source,
+			      "route_bad_source", (json_int_t)n->bad_source,
 			      "wg_pid", (int)l->ml.proc.pid, "wg_restarts", (int)l->wg_restarts);
 	/* Announcements of prefixes this neighbour (or whoever it relays)
 	 * does not own: dropped, and counted here by who sent them. */
@@ -115,34 +112,41 @@ static int neigh_cb(const struct hsr_neigh_info *n, void *arg)
 		json_object_set_new(j, "allowed_ips", aips);
 	}
 	wg_device_free(&dev);
-	json_array_append_new(c->arr, j);
-	return 0;
+	return j;
 }
 
 int mesh_peers_json(struct hsd *d, json_t **out, char *err, size_t errlen)
 {
-	struct show_ctx c = { d, json_array() };
+	struct engine_view v;
+	int rc;
 
-	if (!d->mesh || !d->mesh->running) {
-		json_decref(c.arr);
-		return err_set(err, errlen, HS_ESTATE, "mesh: not running on this host");
-	}
+	if ((rc = mesh_view(d, &v, err, errlen)))
+		return rc;
 	struct mesh *m = d->mesh;
-	hsr_neigh_foreach(m->router, uv_now(d->loop), neigh_cb, &c);
-	/* Dropped by hsd's route socket, and by the mesh firewall. */
-	json_t *dropped = json_pack("{s:I, s:I, s:I}", "unknown_link", (json_int_t)m->unknown_link,
-				    "bad_source", (json_int_t)m->bad_source,
-				    "send_errors", (json_int_t)m->send_errors);
+	json_t *arr = json_array();
+	for (uint32_t i = 0; i < v.s.n_neigh; i++) {
+		struct engine_neigh_info n;
+		memcpy(&n, &v.neigh[i], sizeof(n));
+		json_t *j = neigh_json(d, &n);
+		if (j)
+			json_array_append_new(arr, j);
+	}
+	/* Dropped by the engine's route socket, and by the mesh firewall. */
+	json_t *dropped = json_pack("{s:I, s:I, s:I}", "unknown_link", (json_int_t)v.s.unknown_link,
+				    "bad_source", (json_int_t)v.s.bad_source,
+				    "send_errors", (json_int_t)v.s.send_errors);
 	static const char *const counters[] = { "spoofed", "audit_to_mesh", "refused" };
 	json_t *fw = json_object();
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		uint64_t v;
+		uint64_t val;
 		char e[HS_ERRLEN];
-		if (meshfw_counter(m->ns.fd, counters[i], &v, e, sizeof(e)) == 0)
-			json_object_set_new(fw, counters[i], json_integer((json_int_t)v));
+		if (meshfw_counter(m->ns.fd, counters[i], &val, e, sizeof(e)) == 0)
+			json_object_set_new(fw, counters[i], json_integer((json_int_t)val));
 	}
-	*out = json_pack("{s:o, s:s, s:o, s:o}", "peers", c.arr, "backend", m->be->name,
-			 "route_socket", dropped, "firewall", fw);
+	json_t *engine = json_pack("{s:i, s:i, s:I, s:b}", "pid", v.pid, "restarts", (int)v.restarts,
+				   "refused", (json_int_t)v.refused, "reported", v.reported);
+	*out = json_pack("{s:o, s:s, s:o, s:o, s:o}", "peers", arr, "backend", m->be->name,
+			 "route_socket", dropped, "firewall", fw, "engine", engine);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * keeps dying soon after its start.
  */
 #include "daemon.h"
+#include "engine_sup.h"
 #include "err.h"
 #include "link.h"
 #include "log.h"
@@ -22,27 +23,6 @@
 #define SUP_BACKOFF_MAX_MS 30000
 #define SUP_STABLE_MS 30000       /* alive this long: the next restart is at once */
 
-struct reinstall {
-	struct hsd *d;
-	const struct mesh_link *l;
-};
-
-/* The kernel dropped the routes through the dead device; hsroute still
- * counts them installed, so they are put back as they were. */
-static int reinstall_cb(const struct hsr_route_info *r, void *arg)
-{
-	struct reinstall *c = arg;
-	struct mesh *m = c->d->mesh;
-	char err[HS_ERRLEN];
-
-	if (r->own || !r->installed || r->link_id != c->l->id)
-		return 0;
-	if (link_route_replace(m->ns.fd, r->prefix.addr, r->prefix.len, 0, c->l->ml.ifname,
-			       RTN_UNICAST, MESH_RTPROT, err, sizeof(err)))
-		log_error("mesh: reinstall route: %s", err);
-	return 0;
-}
-
 int mesh_link_restart(struct hsd *d, struct mesh_link *l, char *err, size_t errlen)
 {
 	struct mesh *m = d->mesh;
@@ -56,8 +36,11 @@ int mesh_link_restart(struct hsd *d, struct mesh_link *l, char *err, size_t errl
 	if ((rc = meshns_add_link(&m->ns, &l->ml, err, errlen)) ||
 	    (rc = link_index(m->ns.fd, l->ml.ifname, &l->ifindex, err, errlen)))
 		return rc;
-	struct reinstall c = { d, l };
-	hsr_route_foreach(m->router, uv_now(d->loop), reinstall_cb, &c);
+	/* The kernel dropped the routes through the dead device; the engine
+	 * still counts them installed, so they are put back as they were,
+	 * and it learns the device's new index. */
+	engine_sup_reinstall(d, l);
+	engine_sup_link_add(d, l);
 	return 0;
 }
 

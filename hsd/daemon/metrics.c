@@ -268,6 +268,12 @@ static void mesh_families(FILE *f, const struct metrics_in *in)
 	by_key(f, "hsd_mesh_route_socket_dropped_total",
 	       "route packets the route socket refused or could not send, by reason", "reason",
 	       json_object_get(in->peers, "route_socket"));
+	const json_t *engine = json_object_get(in->peers, "engine");
+	single(f, "hsd_mesh_engine_restarts_total", "counter",
+	       "times hsd restarted its route engine (hsengine)", engine, "restarts");
+	single(f, "hsd_mesh_engine_refused_total", "counter",
+	       "messages from the route engine hsd refused (malformed, or a route it may not ask for)",
+	       engine, "refused");
 }
 
 int metrics_render(const struct metrics_in *in, char **out, char *err, size_t errlen)

@@ -274,7 +274,8 @@ int space_exe_seal(const char *path, int *out, char *err, size_t errlen)
 		rc = err_sys(err, errlen, "stat %s", path);
 		goto out;
 	}
-	fd = memfd_create("hsinit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	const char *base = strrchr(path, '/');
+	fd = memfd_create(base ? base + 1 : path, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		rc = err_sys(err, errlen, "memfd_create");
 		goto out;

@@ -61,6 +61,7 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -357,6 +358,29 @@ int sandbox_landlock_abi(void)
 	return abi < 0 ? 0 : (int)abi;
 }
 
+static int landlock_restrict(const struct sb_ruleset_attr *attr, int abi, char *err,
+			     size_t errlen)
+{
+	/* The kernel reads the attribute by size: an older ABI gets the
+	 * fields it knows. */
+	size_t size = abi >= SB_LANDLOCK_SCOPE_ABI ? sizeof(*attr)
+		      : abi >= 4 ? offsetof(struct sb_ruleset_attr, scoped)
+				 : offsetof(struct sb_ruleset_attr, handled_access_net);
+	long fd = syscall(__NR_landlock_create_ruleset, attr, size, 0);
+	if (fd < 0)
+		return err_sys(err, errlen, "sandbox: landlock_create_ruleset (ABI %d)", abi);
+	long rc = syscall(__NR_landlock_restrict_self, (int)fd, 0);
+	int saved = errno;
+	close((int)fd);
+	errno = saved;
+	if (rc < 0 && saved == EPERM)
+		return err_sys(err, errlen,
+			       "sandbox: landlock_restrict_self needs no_new_privs or CAP_SYS_ADMIN");
+	if (rc < 0)
+		return err_sys(err, errlen, "sandbox: landlock_restrict_self");
+	return 0;
+}
+
 int sandbox_landlock_scope(char *err, size_t errlen)
 {
 	int abi = sandbox_landlock_abi();
@@ -371,17 +395,23 @@ int sandbox_landlock_scope(char *err, size_t errlen)
 	struct sb_ruleset_attr attr = {
 		.scoped = SB_SCOPE_ABSTRACT_UNIX_SOCKET | SB_SCOPE_SIGNAL,
 	};
-	long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (fd < 0)
-		return err_sys(err, errlen, "sandbox: landlock_create_ruleset (ABI %d)", abi);
-	long rc = syscall(__NR_landlock_restrict_self, (int)fd, 0);
-	int saved = errno;
-	close((int)fd);
-	errno = saved;
-	if (rc < 0 && saved == EPERM)
-		return err_sys(err, errlen,
-			       "sandbox: landlock_restrict_self needs no_new_privs or CAP_SYS_ADMIN");
-	if (rc < 0)
-		return err_sys(err, errlen, "sandbox: landlock_restrict_self");
-	return 0;
+	return landlock_restrict(&attr, abi, err, errlen);
+}
+
+int sandbox_landlock_nothing(char *err, size_t errlen)
+{
+	int abi = sandbox_landlock_abi();
+	if (abi < 1)
+		return err_set(err, errlen, HS_ESYS, "sandbox: this kernel has no Landlock");
+	/* Every access right the kernel's ABI knows is handled and no rule
+	 * grants one: no file can be opened, created or executed. */
+	static const uint64_t fs_bits[] = { 0, 1ull << 13, 1ull << 14, 1ull << 15, 1ull << 15,
+					    1ull << 16, 1ull << 16 };
+	int top = abi < (int)(sizeof(fs_bits) / sizeof(fs_bits[0])) ? abi : (int)(sizeof(fs_bits) / sizeof(fs_bits[0])) - 1;
+	struct sb_ruleset_attr attr = {
+		.handled_access_fs = fs_bits[top] - 1,
+		.handled_access_net = 3, /* bind and connect TCP (ABI 4) */
+		.scoped = SB_SCOPE_ABSTRACT_UNIX_SOCKET | SB_SCOPE_SIGNAL,
+	};
+	return landlock_restrict(&attr, abi, err, errlen);
 }

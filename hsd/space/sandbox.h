@@ -38,6 +38,12 @@ int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen);
  * the kernel lacks it. */
 int sandbox_landlock_scope(char *err, size_t errlen);
 
+/* Enter a Landlock domain that grants nothing: no file access of any kind,
+ * no TCP bind or connect (ABI >= 4), scoped as above (ABI >= 6); what the
+ * kernel's ABI lacks is left out.  For hsengine (hsd/engine/), which needs
+ * only the descriptors it was given.  Requires no_new_privs. */
+int sandbox_landlock_nothing(char *err, size_t errlen);
+
 /* The running kernel's Landlock ABI version (0: none). */
 int sandbox_landlock_abi(void);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `cmake --install` gives an operator everything hsd needs to run: the four
-# binaries side by side (hsd finds hsinit beside itself and hstrace beside
-# hsinit), the systemd unit naming where they went, man pages, bash
+# `cmake --install` gives an operator everything hsd needs to run: the five
+# binaries side by side (hsd finds hsinit and hsengine beside itself and
+# hstrace beside hsinit), the systemd unit naming where they went, man pages, bash
 # completion, the shipped bundles and example clusters, and the docs.  The
 # Debian package (cpack -G DEB) holds the same for /usr with its
 # dependencies, and the hsd in it, unpacked into a root of the test's own,
@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 P=$T_DIR/prefix
 check "cmake --install succeeds" cmake --install "$HSD_BUILD" --prefix "$P"
-for b in hsd hsctl hsinit hstrace; do
+for b in hsd hsctl hsinit hstrace hsengine; do
 	check "sbin/$b is installed and executable" test -x "$P/sbin/$b"
 done
 unit=$P/lib/systemd/system/hsd.service
@@ -40,7 +40,7 @@ for dep in libuv1 libjansson4 libsqlite3-0 libsodium23 nftables wireguard-tools 
 	check "it depends on $dep" grep -q "Depends:.*$dep" <<<"$info"
 done
 files=$(dpkg-deb -c "$deb" 2>/dev/null)
-for f in usr/sbin/hsd usr/sbin/hsctl usr/sbin/hsinit usr/sbin/hstrace usr/lib/systemd/system/hsd.service \
+for f in usr/sbin/hsd usr/sbin/hsctl usr/sbin/hsinit usr/sbin/hstrace usr/sbin/hsengine usr/lib/systemd/system/hsd.service \
 	usr/share/man/man8/hsd.8 usr/share/bash-completion/completions/hsctl usr/share/doc/hsd/README.md; do
 	check "it holds /$f" grep -q " \./$f\$" <<<"$files"
 done
@@ -55,6 +55,8 @@ HSD_BUILD=$T_DIR/pkgbuild sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/
 check "the packaged hsd runs a simulated host" on a hsctl status
 check "... whose hsd is the package's" \
 	[ "$(readlink -f /proc/"$(sim pid a)"/exe)" = "$(readlink -f "$root/usr/sbin/hsd")" ]
+check "... and runs the route engine beside it (the package's)" \
+	[ "$(on a hsctl --json peers | jq .engine.pid)" -gt 0 ]
 check "... and starts a space with the package's hsinit" \
 	on a hsctl space create web --kind server -- sleep 1000
 check "... which runs" [ "$(on a hsctl --json space show web | jq -r .state)" = running ]

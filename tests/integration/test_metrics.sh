@@ -64,6 +64,9 @@ check "... hsd_info names host a of cluster pair" is 'hsd_info{host="a",cluster=
 on a hsctl space create web2 --kind server -- sleep 100000 >/dev/null
 check "a second server space shows up in Prometheus" \
 	wait_until 15 bash -c 'is "hsd_spaces{kind=\"server\",state=\"running\"}" 2'
+kill -9 "$(on a hsctl --json peers | jq .engine.pid)"
+check "a restart of the route engine is counted" \
+	wait_until 20 bash -c 'is hsd_mesh_engine_restarts_total 1'
 before=$(query 'hsd_peer_served_total')
 on b hsctl status >/dev/null # asks a for its status over the mesh
 check "a peer request served by a is counted (hsd_peer_served_total $before -> more)" \

@@ -1,0 +1,483 @@
+/* engine_sup.c - starting, feeding and restarting hsengine.
+ *
+ * As in OpenBSD's ripd, what parses packets from other hosts is a separate
+ * process with no privilege: hsengine runs hsroute on the mesh's route
+ * socket as a uid of its own (the one just below the --subuid pool), and
+ * hsd only carries out the routes it decides, named by link id and prefix
+ * in checked, fixed-size messages (proto/engine_msg.h).  Its executable is
+ * a sealed in-memory copy, so neither a path the uid cannot search nor a
+ * replaced file on disk matters.
+ */
+#include "engine_sup.h"
+#include "daemon.h"
+#include "err.h"
+#include "link.h"
+#include "log.h"
+#include "mesh.h"
+#include "space.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/rtnetlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct engine_route_row {
+	uint32_t addr, len, link_id;
+	uint32_t gen; /* the engine generation that installed it last */
+};
+
+struct engine_sup {
+	struct hsd *d;
+	int exe_fd;               /* sealed copy of hsengine */
+	uv_process_t proc;
+	bool running;             /* proc is an open handle */
+	int chan;                 /* our end of the channel, -1 while away */
+	uv_poll_t poll;
+	uv_timer_t restart, sweep;
+	bool stopping;
+	uint32_t backoff_ms, restarts, gen;
+	uint64_t started_ms, refused;
+	struct engine_route_row *routes;
+	size_t nroutes;
+	uint8_t *snap;            /* the last SNAPSHOT's body and items */
+	uint8_t *buf;             /* ENGINE_MSG_MAX */
+};
+
+static const struct mesh_link *link_by_id(const struct mesh *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->nlinks; i++)
+		if (m->links[i].active && m->links[i].id == id)
+			return &m->links[i];
+	return NULL;
+}
+
+static void sup_send(struct engine_sup *s, enum engine_msg_type type, const void *body,
+		     size_t body_len, const void *items, size_t item_len, uint32_t count)
+{
+	char err[HS_ERRLEN];
+
+	if (!s || s->chan < 0)
+		return; /* the next engine is told everything */
+	/* Our end does not block: an engine that stops reading is stuck,
+	 * and a stuck engine is killed and started again. */
+	if (engine_msg_send(s->chan, type, body, body_len, items, item_len, count, err,
+			    sizeof(err))) {
+		log_error("mesh: %s; stopping the route engine", err);
+		if (s->running)
+			uv_process_kill(&s->proc, SIGKILL);
+	}
+}
+
+static struct engine_origin *origins_of(const struct hsd *d, struct engine_origins *ov)
+{
+	struct engine_origin *o = calloc(d->cluster.nhosts + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < d->cluster.nhosts; i++)
+		o[i] = (struct engine_origin){ cluster_router_id(d->cluster.hosts[i].name),
+					       d->cluster.hosts[i].prefix,
+					       d->cluster.hosts[i].prefix_len };
+	*ov = (struct engine_origins){ d->cluster.overlay, d->cluster.overlay_len };
+	return o;
+}
+
+void engine_sup_origins(struct hsd *d)
+{
+	struct engine_sup *s = d->mesh->engine;
+	struct engine_origins ov;
+	struct engine_origin *o = origins_of(d, &ov);
+
+	if (!o) {
+		log_error("mesh: out of memory for the origin table");
+		return;
+	}
+	sup_send(s, ENGINE_MSG_ORIGINS, &ov, sizeof(ov), o, d->cluster.nhosts * sizeof(*o),
+		 (uint32_t)d->cluster.nhosts);
+	free(o);
+}
+
+void engine_sup_link_add(struct hsd *d, const struct mesh_link *l)
+{
+	struct engine_link el = { l->id, (uint32_t)l->ifindex, l->ml.peer.s_addr, HSR_COST_DEFAULT };
+	sup_send(d->mesh->engine, ENGINE_MSG_LINK_ADD, &el, sizeof(el), NULL, 0, 0);
+}
+
+void engine_sup_link_del(struct hsd *d, uint32_t link_id)
+{
+	struct engine_link el = { .link_id = link_id };
+	sup_send(d->mesh->engine, ENGINE_MSG_LINK_DEL, &el, sizeof(el), NULL, 0, 0);
+}
+
+/* The first messages of an engine: who we are, who owns what, the links. */
+static void sup_configure(struct engine_sup *s)
+{
+	struct hsd *d = s->d;
+	const struct cluster_host *me = &d->cluster.hosts[d->self];
+	struct engine_config c = {
+		.router_id = cluster_router_id(me->name),
+		.own_addr = me->prefix, .own_len = me->prefix_len,
+		/* A lost link must be routed around within 3 s: hellos every
+		 * 400 ms, a neighbour is dead after 1.3 s of silence. */
+		.hello_ms = 400, .dead_ms = 1300,
+		.seed = (uint64_t)cluster_router_id(me->name) + s->restarts,
+	};
+	char seq[16];
+	/* A new engine must not reuse sequence numbers its neighbours still
+	 * remember: start past the last one stored. */
+	if (store_meta_get(d->store, "hsroute_seqno", seq, sizeof(seq), NULL, 0) == 1)
+		c.initial_seqno = (uint16_t)(atoi(seq) + 256);
+	snprintf(seq, sizeof(seq), "%u", c.initial_seqno);
+	store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
+	struct engine_origin *o = origins_of(d, &c.overlay);
+	if (!o) {
+		log_error("mesh: out of memory for the origin table");
+		return;
+	}
+	sup_send(s, ENGINE_MSG_CONFIG, &c, sizeof(c), o, d->cluster.nhosts * sizeof(*o),
+		 (uint32_t)d->cluster.nhosts);
+	free(o);
+	for (size_t i = 0; i < d->mesh->nlinks; i++)
+		if (d->mesh->links[i].active)
+			engine_sup_link_add(d, &d->mesh->links[i]);
+}
+
+static struct engine_route_row *route_row(struct engine_sup *s, uint32_t addr, uint32_t len)
+{
+	for (size_t i = 0; i < s->nroutes; i++)
+		if (s->routes[i].addr == addr && s->routes[i].len == len)
+			return &s->routes[i];
+	return NULL;
+}
+
+static void route_drop(struct engine_sup *s, struct engine_route_row *r)
+{
+	char err[HS_ERRLEN];
+
+	if (link_route_delete(s->d->mesh->ns.fd, r->addr, (int)r->len, err, sizeof(err)))
+		log_error("mesh: remove route: %s", err);
+	*r = s->routes[--s->nroutes];
+}
+
+static void on_route(struct engine_sup *s, const struct engine_route *er)
+{
+	struct mesh *m = s->d->mesh;
+	struct engine_route_row *r = route_row(s, er->addr, er->len);
+	const struct mesh_link *l = link_by_id(m, er->link_id);
+	char err[HS_ERRLEN];
+
+	if (er->op == ENGINE_ROUTE_REMOVE) {
+		if (r)
+			route_drop(s, r);
+		return;
+	}
+	/* Only prefixes of the overlay, and never this host's own: whatever
+	 * the engine says, it cannot point the kernel elsewhere. */
+	uint32_t mask = s->d->cluster.overlay_len ? UINT32_MAX << (32 - s->d->cluster.overlay_len) : 0;
+	const struct cluster_host *me = &s->d->cluster.hosts[s->d->self];
+	if (!l || er->len < s->d->cluster.overlay_len ||
+	    (er->addr & mask) != s->d->cluster.overlay ||
+	    (er->addr == me->prefix && er->len == me->prefix_len)) {
+		s->refused++;
+		log_warn("mesh: route engine asked for %08x/%u via link %08x: refused", er->addr,
+			 er->len, er->link_id);
+		return;
+	}
+	if (!r) {
+		struct engine_route_row *v = realloc(s->routes, (s->nroutes + 1) * sizeof(*v));
+		if (!v) {
+			log_error("mesh: out of memory for a route");
+			return;
+		}
+		s->routes = v;
+		r = &s->routes[s->nroutes++];
+		*r = (struct engine_route_row){ er->addr, er->len, 0, 0 };
+	}
+	r->link_id = er->link_id;
+	r->gen = s->gen;
+	if (link_route_replace(m->ns.fd, er->addr, (int)er->len, 0, l->ml.ifname, RTN_UNICAST,
+			       MESH_RTPROT, err, sizeof(err)))
+		log_error("mesh: install route: %s", err);
+}
+
+void engine_sup_reinstall(struct hsd *d, const struct mesh_link *l)
+{
+	struct engine_sup *s = d->mesh->engine;
+	char err[HS_ERRLEN];
+
+	for (size_t i = 0; s && i < s->nroutes; i++)
+		if (s->routes[i].link_id == l->id &&
+		    link_route_replace(d->mesh->ns.fd, s->routes[i].addr, (int)s->routes[i].len, 0,
+				       l->ml.ifname, RTN_UNICAST, MESH_RTPROT, err, sizeof(err)))
+			log_error("mesh: reinstall route: %s", err);
+}
+
+/* A restarted engine had its hold time to install its routes again;
+ * those it did not are no longer routes anyone decided. */
+static void on_sweep(uv_timer_t *t)
+{
+	struct engine_sup *s = t->data;
+
+	for (size_t i = 0; i < s->nroutes;)
+		if (s->routes[i].gen != s->gen)
+			route_drop(s, &s->routes[i]);
+		else
+			i++;
+}
+
+static void sup_message(struct engine_sup *s, size_t n)
+{
+	struct engine_msg m;
+	char err[HS_ERRLEN];
+
+	if (engine_msg_check(s->buf, n, &m, err, sizeof(err)) == 0) {
+		switch (m.type) {
+		case ENGINE_MSG_ROUTE: {
+			struct engine_route r;
+			memcpy(&r, m.body, sizeof(r));
+			on_route(s, &r);
+			return;
+		}
+		case ENGINE_MSG_SEQNO: {
+			struct engine_seqno q;
+			char seq[16];
+			memcpy(&q, m.body, sizeof(q));
+			snprintf(seq, sizeof(seq), "%u", q.seqno & 0xffff);
+			store_meta_set(s->d->store, "hsroute_seqno", seq, NULL, 0);
+			return;
+		}
+		case ENGINE_MSG_SNAPSHOT: {
+			size_t len = n - sizeof(struct engine_hdr);
+			uint8_t *copy = malloc(len);
+			if (copy) {
+				memcpy(copy, m.body, len);
+				free(s->snap);
+				s->snap = copy;
+			}
+			return;
+		}
+		default:
+			snprintf(err, sizeof(err), "message type %u goes down, not up", m.type);
+		}
+	}
+	/* An engine that breaks the protocol is not trusted to go on. */
+	s->refused++;
+	log_error("mesh: route engine: %s; restarting it", err);
+	if (s->running)
+		uv_process_kill(&s->proc, SIGKILL);
+}
+
+static void sup_close_chan(struct engine_sup *s)
+{
+	if (s->chan < 0)
+		return;
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, NULL);
+	close(s->chan);
+	s->chan = -1;
+}
+
+static void on_chan(uv_poll_t *p, int status, int events)
+{
+	struct engine_sup *s = p->data;
+
+	(void)status;
+	(void)events;
+	for (int budget = 256; budget > 0 && s->chan >= 0; budget--) {
+		ssize_t n = recv(s->chan, s->buf, ENGINE_MSG_MAX, MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) { /* it ended: its exit brings the restart */
+			sup_close_chan(s);
+			return;
+		}
+		if (n > ENGINE_MSG_MAX) {
+			s->refused++;
+			continue;
+		}
+		sup_message(s, (size_t)n);
+	}
+}
+
+static void on_restart(uv_timer_t *t);
+
+static void on_proc_closed(uv_handle_t *h)
+{
+	struct engine_sup *s = h->data;
+	s->running = false;
+	if (!s->stopping)
+		uv_timer_start(&s->restart, on_restart, s->backoff_ms, 0);
+}
+
+static void on_engine_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct engine_sup *s = p->data;
+	uint64_t now = uv_now(s->d->loop);
+
+	sup_close_chan(s);
+	if (now - s->started_ms >= ENGINE_STABLE_MS)
+		s->backoff_ms = ENGINE_BACKOFF_MIN_MS;
+	else if (s->backoff_ms < ENGINE_BACKOFF_MAX_MS / 2)
+		s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : ENGINE_BACKOFF_MIN_MS;
+	else
+		s->backoff_ms = ENGINE_BACKOFF_MAX_MS;
+	if (!s->stopping)
+		log_warn("mesh: route engine (pid %d) ended (%s %d); restart in %u ms, routes kept",
+			 p->pid, sig ? "signal" : "status", sig ? sig : (int)status, s->backoff_ms);
+	uv_close((uv_handle_t *)p, on_proc_closed);
+}
+
+static int sup_spawn(struct engine_sup *s, char *err, size_t errlen)
+{
+	struct hsd *d = s->d;
+	int sv[2], size = 2 * ENGINE_MSG_MAX, rc;
+	char file[32];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return err_sys(err, errlen, "mesh: engine channel");
+	/* Above the unprivileged limit, so the largest snapshot fits. */
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+		setsockopt(sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	}
+	uv_stdio_container_t stdio[5] = {
+		{ .flags = UV_IGNORE }, { .flags = UV_IGNORE },
+		{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
+		{ .flags = UV_INHERIT_FD, .data.fd = sv[1] },
+		{ .flags = UV_INHERIT_FD, .data.fd = d->mesh->sock },
+	};
+	char *args[] = { "hsengine", NULL };
+	uint32_t id = d->opt.pool.start - 1;
+	snprintf(file, sizeof(file), "/proc/self/fd/%d", s->exe_fd);
+	uv_process_options_t o = {
+		.exit_cb = on_engine_exit, .file = file, .args = args, .stdio_count = 5, .stdio = stdio,
+		.flags = UV_PROCESS_SETUID | UV_PROCESS_SETGID, .uid = id, .gid = id,
+	};
+	s->proc.data = s;
+	rc = uv_spawn(d->loop, &s->proc, &o);
+	close(sv[1]);
+	if (rc) {
+		close(sv[0]);
+		/* The handle is closed like any other, even when spawn failed. */
+		uv_close((uv_handle_t *)&s->proc, NULL);
+		return err_set(err, errlen, HS_ESYS, "mesh: start the route engine: %s", uv_strerror(rc));
+	}
+	s->running = true;
+	s->chan = sv[0];
+	s->started_ms = uv_now(d->loop);
+	s->gen++;
+	uv_poll_init(d->loop, &s->poll, s->chan);
+	s->poll.data = s;
+	uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_chan);
+	sup_configure(s);
+	if (s->nroutes)
+		uv_timer_start(&s->sweep, on_sweep, ENGINE_ROUTE_HOLD_MS, 0);
+	return 0;
+}
+
+static void on_restart(uv_timer_t *t)
+{
+	struct engine_sup *s = t->data;
+	char err[HS_ERRLEN];
+
+	if (s->stopping || s->running)
+		return;
+	if (sup_spawn(s, err, sizeof(err))) {
+		s->backoff_ms = s->backoff_ms < ENGINE_BACKOFF_MAX_MS / 2 ? s->backoff_ms * 2
+									  : ENGINE_BACKOFF_MAX_MS;
+		log_error("%s; next try in %u ms", err, s->backoff_ms);
+		uv_timer_start(&s->restart, on_restart, s->backoff_ms, 0);
+		return;
+	}
+	s->restarts++;
+	log_info("mesh: route engine restarted as pid %d (restart %u)", s->proc.pid, s->restarts);
+}
+
+int engine_sup_start(struct hsd *d, char *err, size_t errlen)
+{
+	struct engine_sup *s = calloc(1, sizeof(*s));
+	char path[PATH_MAX + 16];
+	int rc;
+
+	if (!s || !(s->buf = malloc(ENGINE_MSG_MAX))) {
+		free(s);
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	}
+	d->mesh->engine = s;
+	s->d = d;
+	s->chan = -1;
+	s->exe_fd = -1;
+	s->backoff_ms = ENGINE_BACKOFF_MIN_MS;
+	uv_timer_init(d->loop, &s->restart);
+	uv_timer_init(d->loop, &s->sweep);
+	s->restart.data = s->sweep.data = s;
+	const char *env = getenv("HSD_HSENGINE");
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+	} else {
+		char self[PATH_MAX];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[len > 0 ? len : 0] = 0;
+		snprintf(path, sizeof(path), "%s/hsengine", dirname(self));
+	}
+	if ((rc = space_exe_seal(path, &s->exe_fd, err, errlen)))
+		return rc;
+	return sup_spawn(s, err, errlen);
+}
+
+void engine_sup_stop(struct hsd *d)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+
+	if (!s)
+		return;
+	s->stopping = true;
+	/* The engine ends when its channel closes. */
+	sup_close_chan(s);
+	if (s->running) {
+		s->proc.exit_cb = NULL;
+		uv_close((uv_handle_t *)&s->proc, NULL);
+	}
+	uv_close((uv_handle_t *)&s->restart, NULL);
+	uv_close((uv_handle_t *)&s->sweep, NULL);
+	uv_run(d->loop, UV_RUN_NOWAIT);
+	if (s->exe_fd >= 0)
+		close(s->exe_fd);
+	free(s->routes);
+	free(s->snap);
+	free(s->buf);
+	free(s);
+	d->mesh->engine = NULL;
+}
+
+int engine_sup_pid(struct hsd *d)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+	return s && s->running && s->chan >= 0 ? s->proc.pid : 0;
+}
+
+int engine_sup_view(struct hsd *d, struct engine_view *v)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+
+	if (!s)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	if (s->snap) {
+		memcpy(&v->s, s->snap, sizeof(v->s));
+		v->routes = (const struct engine_route_info *)(s->snap + sizeof(v->s));
+		v->neigh = (const struct engine_neigh_info *)(s->snap + sizeof(v->s) +
+							       v->s.n_routes * sizeof(*v->routes));
+	}
+	v->reported = s->snap != NULL;
+	v->pid = engine_sup_pid(d);
+	v->restarts = s->restarts;
+	v->refused = s->refused;
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* engine_sup.h - hsd's side of the route engine (hsd/engine/engine.h).
+ *
+ * hsd starts hsengine with the mesh's route socket, tells it the links and
+ * who may originate what, and carries out the routes it decides; it never
+ * reads a route packet.  A dead engine is started again with backoff; the
+ * kernel routes stay meanwhile, and those the new engine has not installed
+ * again within ENGINE_ROUTE_HOLD_MS go.
+ */
+#ifndef HS_ENGINE_SUP_H
+#define HS_ENGINE_SUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_msg.h"
+
+struct hsd;
+struct mesh_link;
+
+#define ENGINE_BACKOFF_MIN_MS 100
+#define ENGINE_BACKOFF_MAX_MS 10000
+#define ENGINE_STABLE_MS 30000     /* alive this long: the next restart is at once */
+#define ENGINE_ROUTE_HOLD_MS 10000 /* a restarted engine re-learns routes within this */
+
+/* Start the engine for d->mesh (its socket and links are set up). */
+int engine_sup_start(struct hsd *d, char *err, size_t errlen);
+/* Close the channel (the engine ends) and every handle. */
+void engine_sup_stop(struct hsd *d);
+
+/* Tell the engine of a link (new, or a new ifindex), of one gone, and of a
+ * new origin table (mesh_origins).  Lost if the engine is away: a new one
+ * is told everything when it starts. */
+void engine_sup_link_add(struct hsd *d, const struct mesh_link *l);
+void engine_sup_link_del(struct hsd *d, uint32_t link_id);
+void engine_sup_origins(struct hsd *d);
+
+/* Put back the routes through link l (its device was re-created). */
+void engine_sup_reinstall(struct hsd *d, const struct mesh_link *l);
+
+/* The running engine's pid, 0 while it is away. */
+int engine_sup_pid(struct hsd *d);
+
+/* The engine's last snapshot (all zero before the first, and reported
+ * false): the body, then n_routes route and n_neigh neighbour records. */
+struct engine_view {
+	bool reported;
+	struct engine_snapshot s;
+	const struct engine_route_info *routes;
+	const struct engine_neigh_info *neigh;
+	int pid;           /* of the running engine, 0 while it is away */
+	uint32_t restarts; /* since hsd started */
+	uint64_t refused;  /* messages from the engine that failed the check */
+};
+int engine_sup_view(struct hsd *d, struct engine_view *v);
+
+#endif

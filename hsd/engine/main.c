@@ -1,0 +1,34 @@
+/* main.c - hsengine: hsd's unprivileged route engine (engine.h). */
+#include "engine.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	char err[HS_ERRLEN];
+	struct stat st;
+	int rc;
+
+	(void)argv;
+	/* Only hsd starts it, and never as root: the confinement starts with
+	 * the uid hsd gave it (hsd/daemon/engine_sup.c). */
+	if (argc != 1 || getuid() == 0 || geteuid() == 0 || fstat(ENGINE_CHAN_FD, &st) ||
+	    !S_ISSOCK(st.st_mode) || fstat(ENGINE_ROUTE_FD, &st) || !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "hsengine: started by hsd only: an unprivileged uid, the channel "
+				"on fd %d and the route socket on fd %d\n",
+			ENGINE_CHAN_FD, ENGINE_ROUTE_FD);
+		return 2;
+	}
+	/* Nothing else of hsd's reaches the engine, even by mistake. */
+	syscall(SYS_close_range, ENGINE_ROUTE_FD + 1, ~0u, 0);
+	if ((rc = engine_sandbox(err, sizeof(err))) ||
+	    (rc = engine_run(ENGINE_CHAN_FD, ENGINE_ROUTE_FD, err, sizeof(err)))) {
+		fprintf(stderr, "hsengine: %s\n", err);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The route engine (hsd/engine/): hsroute and the route packets of other
+# hosts run in hsengine, with a uid of its own, no capability and a seccomp
+# allow-list, not in root hsd.
+# - Attacked from inside (hs_inject makes it call open and socket, as code
+#   an attacker got into it would), it is killed; the same calls from a
+#   process of the same uid without the sandbox succeed (the control).
+# - A hostile engine (hs_fake_engine in its place) cannot make hsd route
+#   outside the overlay or take this host's own prefix; a route it may ask
+#   for is installed (the control); a datagram that is no message gets it
+#   restarted.
+# - Killed again and again during a rollout, it is restarted with backoff,
+#   the kernel routes stay, and the rollout completes.
+source "$(dirname "$0")/../lib.sh"
+
+CLUSTER=$HSD_SOURCE/deploy/examples/three.json
+INJECT=$HSD_BUILD/tests/tools/hs_inject
+HOSTS="a b c"
+sim up "$CLUSTER" >/dev/null
+t_mesh_up $HOSTS
+engine() { on "$1" hsctl --json peers | jq -r ".engine.$2"; } # engine HOST FIELD
+mesh_routes() { on "$1" nsenter --net=/run/hsd/mesh.netns ip -4 route show proto 188; }
+new_engine() { # new_engine HOST OLDPID: a restarted engine's pid
+	local p
+	wait_until 15 bash -c "p=\$($SIM --id $T_ID exec $1 -- hsctl --json peers | jq .engine.pid); [ \"\$p\" -gt 0 ] && [ \"\$p\" != $2 ]"
+	engine "$1" pid
+}
+
+# --- who the engine is ---------------------------------------------------
+pid=$(engine a pid)
+check "a's route engine runs (pid $pid)" [ "$pid" -gt 0 ]
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+check "it runs as a uid of its own ($uid), not root" [ "$uid" -gt 65535 ]
+check "it has no capability" grep -Eq '^CapPrm:\s+0+$' "/proc/$pid/status"
+check "it runs with no_new_privs" grep -Eq '^NoNewPrivs:\s+1$' "/proc/$pid/status"
+check "a's routes come from it" bash -c "$SIM --id $T_ID exec a -- hsctl --json routes | jqe '[.routes[] | select(.via != \"local\")] | length == 2'"
+
+# --- attacked from inside ------------------------------------------------
+# A sanitized build keeps the sanitizer's runtime working in the engine
+# (it reads /proc and ptraces itself at exit): no seccomp there
+# (engine_sandbox.c), so the attack runs on the normal build only.
+if grep -q '^HSD_SANITIZE:BOOL=ON' "$HSD_BUILD/CMakeCache.txt"; then
+	say "skip attacks from inside the engine: sanitized build has no allow-list"
+else
+	check "it runs under a seccomp filter" grep -Eq '^Seccomp:\s+2$' "/proc/$pid/status"
+	out=$("$INJECT" "$pid" open /etc/hostname 2>&1) || true
+	check "code in the engine that opens a file is killed ($out)" grep -q '^killed by signal 31$' <<<"$out"
+	pid=$(new_engine a "$pid")
+	out=$("$INJECT" "$pid" socket 2>&1) || true
+	check "code in the engine that makes a socket is killed ($out)" grep -q '^killed by signal 31$' <<<"$out"
+	pid=$(new_engine a "$pid")
+	# Control: the same uid, the same calls, no sandbox.
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups sleep 600 &
+	ctl=$!
+	on_exit "kill $ctl 2>/dev/null"
+	sleep 0.3
+	out=$("$INJECT" "$ctl" open /etc/hostname 2>&1) || true
+	check "control: a process of the same uid without the sandbox opens it ($out)" grep -Eq '^returned [0-9]+$' <<<"$out"
+	out=$("$INJECT" "$ctl" socket 2>&1) || true
+	check "control: ... and makes a socket ($out)" grep -Eq '^returned [0-9]+$' <<<"$out"
+	check "a restarted the engine after each kill" [ "$(engine a restarts)" -ge 2 ]
+fi
+
+# --- a hostile engine ----------------------------------------------------
+# In a's place: c's prefix through b (a route an engine may choose: the
+# control), then the whole internet, a's own prefix, a prefix outside the
+# overlay, then junk.  The link to b is a's first.
+sim stop a
+HSD_HSENGINE=$HSD_BUILD/tests/tools/hs_fake_engine \
+	HS_FAKE_ENGINE="route 10.99.3.0/24 0 route 0.0.0.0/0 0 route 10.99.1.0/24 0 route 192.168.7.0/24 0 junk" \
+	sim start a
+check "hsd refuses what breaks the rules (3 routes and the junk)" \
+	wait_until 15 bash -c "[ \$($SIM --id $T_ID exec a -- hsctl --json peers | jq .engine.refused) -ge 4 ]"
+routes=$(mesh_routes a)
+check "control: the fake engine's route for c's prefix through b is installed" grep -q '^10.99.3.0/24 dev hsm1 ' <<<"$routes"
+check "no default route was installed" bash -c "! grep -q '^default' <<<'$routes'"
+check "a's own prefix was not routed away" bash -c "! grep -q '^10.99.1.0/24' <<<'$routes'"
+check "no route outside the overlay was installed" bash -c "! grep -q '^192.168.7.0' <<<'$routes'"
+check "the junk got the engine restarted" wait_until 10 bash -c "[ \$($SIM --id $T_ID exec a -- hsctl --json peers | jq .engine.restarts) -ge 1 ]"
+sim stop a
+sim start a
+t_mesh_up a
+
+# --- killed during a rollout ---------------------------------------------
+# det-N: a small shell IDS that reports each new file under /srv/alerts of
+# a watched server and verifies with the file probe.
+for h in $HOSTS; do
+	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/alerts && sleep infinity' >/dev/null
+done
+for v in 1 2; do
+	dir=$T_DIR/det-$v
+	mkdir -p "$dir"
+	cat >"$dir/run.sh" <<'EOF'
+touch seen
+while :; do
+	for f in /.serverfs/*/var/lib/hsd-probe/* /.serverfs/*/srv/alerts/*; do
+		[ -f "$f" ] || continue
+		sig="$f $(cksum <"$f")"
+		grep -qxF "$sig" seen || { echo "$sig" >>seen; echo "ALERT $f"; }
+	done
+	sleep 0.2
+done
+EOF
+	jq -n --arg v "$v" '{name: "det", version: $v, description: "test detector", command: ["sh", "run.sh"],
+		files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
+		probe: {kind: "file", deadline_s: 6}}' >"$dir/bundle.json"
+	on a hsctl bundle add "$dir" --sig "$(t_sign "$dir")" >/dev/null
+done
+check "deploy starts det@1 on every host" on a hsctl deploy det-1
+on a hsctl rollout det-2 --max-parallel 1 --wait >"$T_DIR/rollout.out" 2>&1 &
+roller=$!
+# Every host's engine killed every 0.7 s while the rollout runs; between
+# kills the kernel routes must all be there (sampled).
+kills=0 missing=0
+while kill -0 "$roller" 2>/dev/null && [ $kills -lt 60 ]; do
+	for h in $HOSTS; do
+		p=$(engine "$h" pid)
+		[ "$p" -gt 0 ] && kill -9 "$p" && kills=$((kills + 1))
+		[ "$(mesh_routes "$h" | grep -c '/24 ')" -eq 2 ] || missing=$((missing + 1))
+	done
+	sleep 0.7
+done
+rc=0
+wait "$roller" || rc=$?
+[ "$rc" = 0 ] || cat "$T_DIR/rollout.out"
+check "the rollout completed while the engines were killed $kills times" bash -c "[ $rc = 0 ] && [ $kills -ge 3 ]"
+check "... and every host's mesh routes stayed in the kernel meanwhile ($missing samples short)" [ "$missing" = 0 ]
+for h in $HOSTS; do
+	check "det@2 runs on $h" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"det@2\" and .state == \"running\")'"
+	check "$h restarted its engine ($(engine "$h" restarts) times)" [ "$(engine "$h" restarts)" -ge 1 ]
+done
+
+t_done
