@@ -127,10 +127,27 @@ wait_until() {
 # t_mesh_up HOST...: each host routes to every host of the cluster
 # (its own prefix included), one check per host.
 t_mesh_up() {
-	local h n=$#
+	local h n=$# before=$T_FAILS
 	for h in "$@"; do
 		check "mesh of $h is up" wait_until "${T_MESH_WAIT:-20}" bash -c \
 			"[ \$($SIM --id $T_ID exec $h -- hsctl --json routes | jq '.routes | length') = $n ]"
+	done
+	[ "$T_FAILS" = "$before" ] || t_mesh_diag
+}
+# t_mesh_diag: every host's links as hsd, WireGuard and the kernel see
+# them, compact, for a mesh that did not come up.
+t_mesh_diag() {
+	local h
+	for h in $(sim list); do
+		say "--- mesh of $h: routes, links (WireGuard handshake, bytes), engine, devices"
+		on "$h" hsctl --json routes 2>&1 | jq -c '[.routes[] | "\(.prefix) via \(.via)"]' 2>&1 || true
+		on "$h" hsctl --json peers 2>&1 | jq -c '(.peers[] | {host, alive, hello_age_ms, last_handshake,
+			rx_bytes, tx_bytes, route_pkts_in, route_pkts_out, route_drops, wg_pid, wg_restarts}),
+			{engine, route_socket, firewall}' 2>&1 || true
+		on "$h" nsenter --net=/run/hsd/mesh.netns ip -s -j link 2>&1 | jq -c '.[] |
+			select(.ifname | startswith("hsm")) | {ifname, operstate, rx: .stats64.rx.packets,
+			tx: .stats64.tx.packets, tx_dropped: .stats64.tx.dropped}' 2>&1 || true
+		on "$h" ss -uanp 2>&1 | grep -o ':[0-9]* .*wireguard[^)]*' | head -8 || true
 	done
 }
 # Stop every hsd the test started (SIGTERM: a sanitizer build checks for
