@@ -22,7 +22,6 @@ struct hsr_link {
 	uint16_t hello_seqno;
 	uint16_t peer_hello_seqno;
 	bool want_dump;		/* packets were lost: ask for a full table */
-	bool refused;		/* routing TLVs refused since last up */
 	uint32_t peer_id;	/* learned from the first hello, then pinned */
 	uint16_t peer_interval;
 	uint64_t last_hello;	/* HSR_NEVER if none */

@@ -83,11 +83,11 @@ neigh_check(struct hsr_router *r, uint32_t slot, uint64_t now,
 		/* Full table to the new neighbour; it does the same. */
 		update_send(r, slot, NULL, 0, now, out);
 		l->next_hello = now;
-		/* If the neighbour never saw us go away it will not dump
-		 * again, and we threw its updates away: ask. */
-		if (l->refused)
-			l->want_dump = true;
-		l->refused = false;
+		/* Ask for its table too, always: a neighbour that never saw
+		 * us go (we restarted within dead_ms: hsd's route engine is
+		 * back in 100 ms) will not dump again by itself, and any
+		 * updates it sent before two-way were thrown away. */
+		l->want_dump = true;
 	}
 	if (was_alive && !alive)
 		route_link_changed(r, slot, true, now, out);

@@ -382,10 +382,8 @@ hsr_packet_in(struct hsr_router *r, uint32_t link_id, const uint8_t *buf,
 		else
 			update_routereq_rx(r, slot, &t.u.routereq, now, out);
 	}
-	if (refused) {
-		l->refused = true;
+	if (refused) /* asked for again once two-way (neigh_check) */
 		rc = drop(r, l, HSR_DROP_NOT_TWO_WAY);
-	}
 done:
 	router_run(r, now, out);
 	return rc;

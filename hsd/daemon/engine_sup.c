@@ -370,6 +370,9 @@ static int sup_spawn(struct engine_sup *s, char *err, size_t errlen)
 	}
 	s->running = true;
 	s->chan = sv[0];
+	/* What the last engine saw is not what this one knows. */
+	free(s->snap);
+	s->snap = NULL;
 	s->started_ms = uv_now(d->loop);
 	s->gen++;
 	uv_poll_init(d->loop, &s->poll, s->chan);
