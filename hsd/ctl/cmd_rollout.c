@@ -357,7 +357,7 @@ static void print_plan_host(json_t *p, json_t *h)
 		size_t len = strlen(watch);
 		snprintf(watch + len, sizeof(watch) - len, "%s%s", i ? "," : "", json_string_value(v));
 	}
-	printf("  %-12s %-6s %-60s %s\n", json_string_value(json_object_get(h, "host")),
+	printf("  %-12s %-6s %-44s %s\n", json_string_value(json_object_get(h, "host")),
 	       json_is_true(json_object_get(h, "canary")) ? "canary" : "", what,
 	       !json_is_array(servers) ? "?" : *watch ? watch : "-");
 	if (err && strcmp(action, "deferred"))
@@ -395,7 +395,7 @@ static int rollout_plan(struct hsctl *h, const char *bundle, bool want_canary,
 	       json_string_value(json_object_get(r, "bundle")), json_array_size(json_object_get(r, "hosts")),
 	       c && *c ? "canary " : "no canary", c ? c : "",
 	       (long long)json_integer_value(json_object_get(r, "max_parallel")));
-	printf("  %-12s %-6s %-60s %s\n", "HOST", "", "WOULD", "SERVERS WATCHED");
+	printf("  %-12s %-6s %-44s %s\n", "HOST", "", "WOULD", "WATCHES");
 	json_array_foreach(json_object_get(r, "hosts"), i, v)
 		print_plan_host(r, v);
 	printf("%lld to start, %zu unreachable, %zu would fail; nothing was changed\n",
