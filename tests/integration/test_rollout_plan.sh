@@ -103,6 +103,11 @@ ctl rollout det-1 --canary --soak 600 >/dev/null
 on a hsctl --json rollout status --watch >"$T_DIR/watch.json" 2>&1 &
 watcher=$!
 check "the canary soaks" wait_until 60 bash -c "tail -1 $T_DIR/watch.json | jqe '.hosts[] | select(.host == \"a\") | .state == \"soaking\"'"
+# While nothing changes hsd holds the request: a watcher asks once for the
+# status and once more, held, in 4 s (a poll every second would ask 4 times).
+on a strace -f -e trace=connect -o "$T_DIR/watch.strace" timeout 4 hsctl rollout status --watch >/dev/null 2>&1 || true
+check "... while the canary soaks, --watch asks hsd at most twice in 4 s" \
+	bash -c "n=\$(grep -c 'connect(.*hsd.sock' $T_DIR/watch.strace); [ \$n -ge 1 ] && [ \$n -le 2 ]"
 ctl rollout abort >/dev/null
 check "... abort ends --watch within 5 s" wait_until 5 bash -c "! kill -0 $watcher"
 rc=0
