@@ -108,9 +108,12 @@ int64_t rollout_open_id(struct hsd *d)
 int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, char *err,
 		 size_t errlen)
 {
-	struct ro_waiter *w = calloc(1, sizeof(*w));
+	struct ro_waiter *w;
 
-	if (!w)
+	/* rollouts_free has answered the waiters, or is about to. */
+	if (d->stopping)
+		return err_set(err, errlen, HS_ESYS, "hsd is stopping");
+	if (!(w = calloc(1, sizeof(*w))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	w->d = d;
 	w->fn = fn;
