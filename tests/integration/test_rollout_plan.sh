@@ -144,4 +144,18 @@ check "history for people: kind, ISO 8601 UTC start and end, duration" \
 check "... the times are this moment's, in UTC" \
 	bash -c "grep -q \"\$(date -u +%Y-%m-%dT%H)\" $T_DIR/hist.txt || grep -q \"\$(date -u -d '-1 hour' +%Y-%m-%dT%H)\" $T_DIR/hist.txt"
 
+# hsd stopping answers a held --watch (exit 1, its one-line error) rather
+# than leaving it hanging; the sanitizer build checks nothing leaks.
+ctl rollout det-2 --canary --soak 600 >/dev/null
+check "a rollout soaks again" wait_until 60 bash -c \
+	"$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"a\") | .state == \"soaking\"'"
+on a hsctl rollout status --watch >"$T_DIR/stop.out" 2>"$T_DIR/stop.err" &
+watcher=$!
+sleep 1
+sim stop a
+check "hsd stopping ends --watch" wait_until 10 bash -c "! kill -0 $watcher"
+rc=0
+wait "$watcher" || rc=$?
+check "... with exit 1 and hsd's one line" bash -c "[ $rc = 1 ] && grep -q 'hsd is stopping' $T_DIR/stop.err && [ \$(wc -l <$T_DIR/stop.err) = 1 ]"
+
 t_done
