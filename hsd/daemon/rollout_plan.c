@@ -57,9 +57,14 @@ static void plan_host_status(struct plan *p, json_t *h, json_t *res)
 	json_object_set_new(h, "action", json_string(target ? "none" : "start"));
 	json_object_set_new(h, "old_instance", json_string(target ? "" : other ? other : ""));
 	json_object_set_new(h, "current", json_string(target ? target : ""));
-	/* An older hsd does not say: null, and the plan cannot tell. */
-	json_object_set(h, "servers", json_is_array(servers) ? servers : json_null());
-	if (!target && json_is_array(servers) && json_array_size(servers) == 0)
+	/* An older hsd does not say: null, and the plan cannot tell.  Only
+	 * names are passed on: the answer is another host's word. */
+	json_t *names = json_is_array(servers) ? json_array() : json_null();
+	json_array_foreach(servers, i, v)
+		if (json_is_string(v))
+			json_array_append(names, v);
+	json_object_set_new(h, "servers", names);
+	if (!target && json_is_array(servers) && json_array_size(names) == 0)
 		json_object_set_new(h, "error", json_string(
 			"no running server space to watch: the new instance's probe would fail here"));
 }
