@@ -1,6 +1,7 @@
 /* cmd_rollout.c - hsctl rollout: upgrade the distributed IDS as one unit. */
 #include "hsctl.h"
 #include "intent.h"
+#include "timefmt.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +13,8 @@
 static const char usage[] =
 	"usage: hsctl rollout BUNDLE [--canary [HOST]] [--max-parallel N] [--soak SECONDS] [--wait]\n"
 	"                     [--key FILE] [--ttl SECONDS]\n"
-	"       hsctl rollout status [ID] [--timeline] | history | pause | resume | abort\n"
+	"       hsctl rollout plan BUNDLE [the options of a rollout]\n"
+	"       hsctl rollout status [ID] [--timeline] [--watch] | history | pause | resume | abort\n"
 	"       hsctl rollout undo [--wait] [--key FILE] [--ttl SECONDS]\n"
 	"\n"
 	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
@@ -24,10 +26,18 @@ static const char usage[] =
 	"BUNDLE is left as it is.  A host unreachable at the commit catches up later;\n"
 	"if it cannot, it keeps its old version (behind).  abort: before the commit,\n"
 	"roll back; after it, stop waiting for the hosts not yet switched.\n"
-	"--wait follows it to the end.  Exit status (of --wait, and of status for the\n"
-	"rollout it shows): 0 done, 4 failed and rolled back (or rolling back),\n"
-	"5 aborted (or aborting), 6 partial (some hosts behind), 7 still under way\n"
-	"(status only), 2 bad input, 1 hsd not reached.\n"
+	"--wait follows it to the end; status --watch prints it again at each change\n"
+	"until it ends.  Exit status (of --wait, and of status for the rollout it\n"
+	"shows): 0 done, 4 failed and rolled back (or rolling back), 5 aborted (or\n"
+	"aborting), 6 partial (some hosts behind), 7 still under way (status without\n"
+	"--watch), 2 bad input, 1 hsd not reached.\n"
+	"\n"
+	"plan asks every host what it runs and prints what the rollout would do there\n"
+	"(start BUNDLE beside the version it replaces, or nothing), changing nothing\n"
+	"and signing nothing.  Exit status: 0 it can run, 8 some host is unreachable\n"
+	"(the rollout would defer it), 9 it would fail on some host (no server space\n"
+	"to watch, or an error), 2 bad input or refused as the rollout would be.\n"
+	"history: every rollout, deploy and undo, with its start, end (UTC) and length.\n"
 	"\n"
 	"A rollout, deploy or undo is an intent the operator's key signs (--key FILE,\n"
 	"default $HSD_OPERATOR_KEY; made by hsctl keygen --operator): every host checks\n"
@@ -38,6 +48,8 @@ static const char usage[] =
 #define EXIT_ABORTED 5
 #define EXIT_PARTIAL 6
 #define EXIT_UNDERWAY 7
+#define EXIT_PLAN_UNREACHABLE 8
+#define EXIT_PLAN_FAILS 9
 
 /* The exit status a rollout's state means (docs/rollout.md).  A rollout
  * rolling back or aborting has its outcome decided already. */
@@ -62,31 +74,31 @@ static bool finished(const char *state)
 	       !strcmp(state, "partial");
 }
 
-static void print_step(json_t *s)
+static void print_step(FILE *f, json_t *s)
 {
 	time_t t = (time_t)(json_integer_value(json_object_get(s, "at")) / 1000);
 	char stamp[16];
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
-	printf("%s.%03lld %-10s %-20s %s\n", stamp,
+	fprintf(f, "%s.%03lld %-10s %-20s %s\n", stamp,
 	       (long long)(json_integer_value(json_object_get(s, "at")) % 1000),
 	       json_string_value(json_object_get(s, "host")),
 	       json_string_value(json_object_get(s, "step")),
 	       json_string_value(json_object_get(s, "detail")));
 }
 
-static void print_hosts(json_t *st)
+static void print_hosts(FILE *f, json_t *st)
 {
 	json_t *h;
 	size_t i;
 	json_t *ro = json_object_get(st, "rollout");
-	printf("rollout %lld: %s  %s%s%s\n", (long long)json_integer_value(json_object_get(ro, "id")),
+	fprintf(f, "rollout %lld: %s  %s%s%s\n", (long long)json_integer_value(json_object_get(ro, "id")),
 	       json_string_value(json_object_get(ro, "bundle")),
 	       json_string_value(json_object_get(ro, "state")),
 	       *json_string_value(json_object_get(ro, "error")) ? ": " : "",
 	       json_string_value(json_object_get(ro, "error")));
-	printf("  %-12s %-13s %-20s %s\n", "HOST", "STATE", "OLD", "NEW");
+	fprintf(f, "  %-12s %-13s %-20s %s\n", "HOST", "STATE", "OLD", "NEW");
 	json_array_foreach(json_object_get(st, "hosts"), i, h)
-		printf("  %-12s %-13s %-20s %s\n", json_string_value(json_object_get(h, "host")),
+		fprintf(f, "  %-12s %-13s %-20s %s\n", json_string_value(json_object_get(h, "host")),
 		       json_string_value(json_object_get(h, "state")),
 		       json_string_value(json_object_get(h, "old_instance")),
 		       json_string_value(json_object_get(h, "new_instance")));
@@ -108,14 +120,14 @@ static int follow(struct hsctl *h, json_int_t id)
 		json_t *tl = json_object_get(st, "timeline");
 		if (tty) {
 			printf("\033[H\033[J");
-			print_hosts(st);
+			print_hosts(stdout, st);
 			printf("\n");
 			size_t n = json_array_size(tl), from = n > 12 ? n - 12 : 0;
 			for (size_t i = from; i < n; i++)
-				print_step(json_array_get(tl, i));
+				print_step(stdout, json_array_get(tl, i));
 		} else if (!h->json) {
 			for (; shown < json_array_size(tl); shown++)
-				print_step(json_array_get(tl, shown));
+				print_step(stdout, json_array_get(tl, shown));
 		}
 		fflush(stdout);
 		if (finished(state)) {
@@ -130,9 +142,102 @@ static int follow(struct hsctl *h, json_int_t id)
 	}
 }
 
+/* The status as --watch prints it, to tell a change from none: the hosts
+ * (and with --timeline the steps) for people, one line of JSON for
+ * scripts, without "seq", which moves with every rollout's write. */
+static char *render(struct hsctl *h, json_t *st, bool timeline)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	json_t *s;
+
+	if (h->json) {
+		json_t *c = json_copy(st);
+		json_object_del(c, "seq");
+		char *text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(c);
+		return text;
+	}
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	print_hosts(f, st);
+	if (timeline) {
+		fputc('\n', f);
+		json_array_foreach(json_object_get(st, "timeline"), i, s)
+			print_step(f, s);
+	}
+	fclose(f);
+	return buf;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* rollout status --watch: hsd holds each request until the rollout
+ * changes ("since", the "seq" of the last reply), so a change is printed
+ * when it happens and nothing is asked in a loop.  Printed again at each
+ * change (redrawn on a terminal, one block or JSON line after the other
+ * otherwise) until the rollout ends; exits as rollout status does then. */
+static int watch(struct hsctl *h, json_t *args, bool timeline)
+{
+	bool tty = isatty(STDOUT_FILENO) && !h->json;
+	json_t *since = NULL;
+	char *last = NULL;
+	int code;
+
+	for (;;) {
+		json_t *st, *a = json_copy(args);
+		int64_t asked = now_ms();
+		if (since)
+			json_object_set(a, "since", since);
+		if ((code = hsctl_call(h, "rollout.status", a, &st)))
+			break;
+		json_t *ro = json_object_get(st, "rollout"), *seq = json_object_get(st, "seq");
+		const char *state = json_string_value(json_object_get(ro, "state"));
+		/* Follow the rollout of the first answer, even when another
+		 * begins meanwhile. */
+		if (!json_object_get(args, "id"))
+			json_object_set(args, "id", json_object_get(ro, "id"));
+		char *text = render(h, st, timeline);
+		if (text && (!last || strcmp(text, last))) {
+			if (tty)
+				printf("\033[H\033[J%s", text);
+			else
+				printf("%s%s%s", last && !h->json ? "\n" : "", text, h->json ? "\n" : "");
+			fflush(stdout);
+		}
+		free(last);
+		last = text;
+		bool same = since && json_equal(since, seq);
+		json_decref(since);
+		since = json_incref(seq);
+		if (!state || finished(state)) {
+			code = exit_for(state);
+			json_decref(st);
+			break;
+		}
+		json_decref(st);
+		/* An answer that was not held (an hsd without "seq", or a
+		 * rollout left unfinished that no hsd drives) is asked again
+		 * no sooner than 1 s later, not in a tight loop. */
+		int64_t took = now_ms() - asked;
+		if ((!since || same) && took < 1000)
+			usleep((useconds_t)(1000 - took) * 1000);
+	}
+	free(last);
+	json_decref(since);
+	json_decref(args);
+	return code;
+}
+
 static int rollout_status(struct hsctl *h, int argc, char **argv)
 {
-	bool timeline = false;
+	bool timeline = false, watching = false;
 	json_t *args = json_object(), *st, *s;
 	size_t i;
 	int rc;
@@ -148,6 +253,8 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 			a += used - 1;
 		} else if (!strcmp(argv[a], "--timeline")) {
 			timeline = true;
+		} else if (!strcmp(argv[a], "--watch")) {
+			watching = true;
 		} else if (argv[a][0] == '-' || json_object_get(args, "id")) {
 			fprintf(stderr, "hsctl rollout status: %s \"%s\"\n",
 				argv[a][0] == '-' ? "unknown option" : "unexpected argument", argv[a]);
@@ -160,6 +267,8 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 			json_object_set_new(args, "id", json_integer(id));
 		}
 	}
+	if (watching)
+		return watch(h, args, timeline);
 	if ((rc = hsctl_call(h, "rollout.status", args, &st)))
 		return rc;
 	/* The exit status follows the rollout's state, as --wait's does. */
@@ -167,22 +276,47 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 	if (h->json) {
 		hsctl_print_json(st);
 	} else {
-		print_hosts(st);
+		print_hosts(stdout, st);
 		if (timeline) {
 			printf("\n");
 			json_array_foreach(json_object_get(st, "timeline"), i, s)
-				print_step(s);
+				print_step(stdout, s);
 		}
 	}
 	json_decref(st);
 	return code;
 }
 
+/* history for people: times in ISO 8601 UTC, the length of each finished
+ * row ("-" for one still open, whose end is not known). */
+static void print_history(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%-4s %-7s %-20s %-12s %-20s %-20s %-8s %s\n", "ID", "KIND", "BUNDLE", "STATE",
+	       "START", "END", "DURATION", "ERROR");
+	json_array_foreach(json_object_get(r, "rollouts"), i, v) {
+		char start[TIMEFMT_ISO8601_LEN] = "-", end[TIMEFMT_ISO8601_LEN] = "-", len[16] = "-";
+		json_t *fin = json_object_get(v, "finished_at"), *dur = json_object_get(v, "duration_ms");
+		const char *kind = json_string_value(json_object_get(v, "kind"));
+		timefmt_iso8601(json_integer_value(json_object_get(v, "created_at")), start, sizeof(start));
+		if (json_is_integer(fin))
+			timefmt_iso8601(json_integer_value(fin), end, sizeof(end));
+		if (json_is_integer(dur))
+			timefmt_duration(json_integer_value(dur), len, sizeof(len));
+		printf("%-4lld %-7s %-20s %-12s %-20s %-20s %-8s %s\n",
+		       (long long)json_integer_value(json_object_get(v, "id")), kind ? kind : "?",
+		       json_string_value(json_object_get(v, "bundle")),
+		       json_string_value(json_object_get(v, "state")), start, end, len,
+		       json_string_value(json_object_get(v, "error")));
+	}
+}
+
 static int rollout_simple(struct hsctl *h, const char *sub)
 {
 	char cmd[32];
-	json_t *r, *v;
-	size_t i;
+	json_t *r;
 	int rc;
 
 	snprintf(cmd, sizeof(cmd), "rollout.%s", sub);
@@ -191,17 +325,85 @@ static int rollout_simple(struct hsctl *h, const char *sub)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else if (!strcmp(sub, "history")) {
-		printf("%-4s %-24s %-10s %s\n", "ID", "BUNDLE", "STATE", "ERROR");
-		json_array_foreach(json_object_get(r, "rollouts"), i, v)
-			printf("%-4lld %-24s %-10s %s\n", (long long)json_integer_value(json_object_get(v, "id")),
-			       json_string_value(json_object_get(v, "bundle")),
-			       json_string_value(json_object_get(v, "state")),
-			       json_string_value(json_object_get(v, "error")));
+		print_history(r);
 	} else {
 		printf("rollout: %s done\n", sub);
 	}
 	json_decref(r);
 	return 0;
+}
+
+/* One host of a plan, for people: what the rollout would do there. */
+static void print_plan_host(json_t *p, json_t *h)
+{
+	const char *action = json_string_value(json_object_get(h, "action"));
+	const char *old = json_string_value(json_object_get(h, "old_instance"));
+	const char *err = json_string_value(json_object_get(h, "error"));
+	json_t *servers = json_object_get(h, "servers"), *v;
+	char what[160], watch[160] = "";
+	size_t i;
+
+	if (!strcmp(action, "start"))
+		snprintf(what, sizeof(what), "start %s, replacing %s",
+			 json_string_value(json_object_get(p, "new_instance")), old && *old ? old : "nothing");
+	else if (!strcmp(action, "none"))
+		snprintf(what, sizeof(what), "nothing: runs %s already",
+			 json_string_value(json_object_get(h, "current")));
+	else if (!strcmp(action, "deferred"))
+		snprintf(what, sizeof(what), "unreachable: deferred, keeps its version until it answers");
+	else
+		snprintf(what, sizeof(what), "fails");
+	json_array_foreach(servers, i, v) {
+		size_t len = strlen(watch);
+		snprintf(watch + len, sizeof(watch) - len, "%s%s", i ? "," : "", json_string_value(v));
+	}
+	printf("  %-12s %-6s %-44s %s\n", json_string_value(json_object_get(h, "host")),
+	       json_is_true(json_object_get(h, "canary")) ? "canary" : "", what,
+	       !json_is_array(servers) ? "?" : *watch ? watch : "-");
+	if (err && strcmp(action, "deferred"))
+		printf("  %-12s %-6s ! %s\n", "", "", err);
+}
+
+/* hsctl rollout plan: what the rollout with these options would do, from
+ * hsd's rollout.plan; nothing is signed, stored or started. */
+static int rollout_plan(struct hsctl *h, const char *bundle, bool want_canary,
+			const char *canary, bool deploy, long max_parallel, long soak)
+{
+	json_t *args = json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
+				 (json_int_t)max_parallel, "soak", (json_int_t)soak), *r, *v;
+	size_t i;
+	int rc;
+
+	if (deploy) {
+		json_decref(args);
+		fprintf(stderr, "hsctl rollout plan: --deploy: a plan is of a rollout\n");
+		return 2;
+	}
+	if (want_canary)
+		json_object_set_new(args, "canary", canary ? json_string(canary) : json_true());
+	if ((rc = hsctl_call(h, "rollout.plan", args, &r)))
+		return rc;
+	int code = json_array_size(json_object_get(r, "failing")) ? EXIT_PLAN_FAILS
+		   : json_array_size(json_object_get(r, "unreachable")) ? EXIT_PLAN_UNREACHABLE : 0;
+	if (h->json) {
+		hsctl_print_json(r);
+		json_decref(r);
+		return code;
+	}
+	const char *c = json_string_value(json_object_get(r, "canary"));
+	printf("plan: rollout of %s to %zu hosts: %s%s, then %lld at a time\n",
+	       json_string_value(json_object_get(r, "bundle")), json_array_size(json_object_get(r, "hosts")),
+	       c && *c ? "canary " : "no canary", c ? c : "",
+	       (long long)json_integer_value(json_object_get(r, "max_parallel")));
+	printf("  %-12s %-6s %-44s %s\n", "HOST", "", "WOULD", "WATCHES");
+	json_array_foreach(json_object_get(r, "hosts"), i, v)
+		print_plan_host(r, v);
+	printf("%lld to start, %zu unreachable, %zu would fail; nothing was changed\n",
+	       (long long)json_integer_value(json_object_get(r, "starts")),
+	       json_array_size(json_object_get(r, "unreachable")),
+	       json_array_size(json_object_get(r, "failing")));
+	json_decref(r);
+	return code;
 }
 
 /* Does a word that is neither an option nor an option's value come at or
@@ -223,7 +425,7 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 {
 	static const char *const simple[] = { "history", "pause", "resume", "abort" };
 	const char *bundle = NULL, *canary = NULL, *key = NULL;
-	bool want_canary = false, wait = false, deploy = false, undo = false;
+	bool want_canary = false, wait = false, deploy = false, undo = false, plan_only = false;
 	long max_parallel = 1, soak = 0, ttl = -1; /* -1: hsd's default */
 	json_t *r, *intent;
 	int rc;
@@ -254,8 +456,11 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 			return rollout_simple(h, argv[1]);
 		}
 	undo = !strcmp(argv[1], "undo");
-	/* BUNDLE and options in any order; --canary takes an optional HOST. */
-	for (int a = 1 + undo; a < argc; a++) {
+	plan_only = !strcmp(argv[1], "plan");
+	/* BUNDLE and options in any order; --canary takes an optional HOST.
+	 * plan takes a rollout's words as they are, so that a planned line
+	 * runs once "plan" is taken out of it. */
+	for (int a = 1 + (undo || plan_only); a < argc; a++) {
 		const char *o = argv[a];
 		int used = hsctl_common_opt(h, argc, argv, a);
 		if (used < 0)
@@ -298,7 +503,8 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		}
 	}
 	if (!bundle && !undo) {
-		fprintf(stderr, "hsctl rollout: bundle: missing (NAME-VERSION)\n");
+		fprintf(stderr, "hsctl rollout%s: bundle: missing (NAME-VERSION)\n",
+			plan_only ? " plan" : "");
 		return 2;
 	}
 	if (canary && !*canary) {
@@ -314,6 +520,8 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 		fprintf(stderr, "hsctl deploy: every host at once; takes only --key, --ttl, --json\n");
 		return 2;
 	}
+	if (plan_only)
+		return rollout_plan(h, bundle, want_canary, canary, deploy, max_parallel, soak);
 	json_t *plan = undo ? json_pack("{s:s, s:b}", "kind", "rollout", "undo", 1)
 			    : json_pack("{s:s, s:s}", "kind", deploy ? "deploy" : "rollout",
 					"bundle", bundle);

@@ -1,11 +1,17 @@
 /* cmd_rollout.c - the rollout.* control commands and their views. */
 #include "control.h"
 #include "daemon.h"
+#include "done.h"
 #include "err.h"
 #include "intents.h"
 #include "rollout.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* How long a status request with "since" is held when nothing changes: the
+ * asker then asks again, so a connection that died unseen is let go. */
+#define ROLLOUT_HOLD_MS 10000
 
 static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct control_call *call,
 		       json_t **result, char *err, size_t errlen)
@@ -62,46 +68,115 @@ static json_t *query(struct hsd *d, const char *sql, json_int_t id)
 	return rows_json(q);
 }
 
-static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
-			      struct control_call *call, json_t **result, char *err,
-			      size_t errlen)
+/* Rollout id's status: the rollout, its hosts, its timeline, and "seq",
+ * which a watcher sends back as "since" to be answered at the next change. */
+static int status_json(struct hsd *d, json_int_t id, json_t **result, char *err, size_t errlen)
 {
-	json_t *idv = json_object_get(req->args, "id");
-	json_int_t id = json_integer_value(idv);
-
-	(void)call;
-	if (!idv) {
-		json_t *last = query(d, "SELECT max(id) AS id FROM rollouts", -1);
-		id = json_integer_value(json_object_get(json_array_get(last, 0), "id"));
-		json_decref(last);
-	}
 	json_t *ro = query(d, "SELECT id, bundle, name, state, canary, max_parallel, soak_s, "
 			      "created_at, finished_at, error FROM rollouts WHERE id = ?", id);
 	if (json_array_size(ro) == 0) {
 		json_decref(ro);
 		return err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
 	}
-	*result = json_pack("{s:O, s:o, s:o}", "rollout", json_array_get(ro, 0),
+	*result = json_pack("{s:O, s:o, s:o, s:I}", "rollout", json_array_get(ro, 0),
 		"hosts", query(d, "SELECT host, state, old_instance, new_instance, verified_at, "
 				  "old_stopped_at FROM rollout_hosts WHERE rollout = ? ORDER BY host", id),
 		"timeline", query(d, "SELECT at, host, step, detail FROM rollout_steps WHERE rollout = ? "
-				     "ORDER BY id", id));
+				     "ORDER BY id", id),
+		"seq", (json_int_t)rollout_seq(d));
 	json_decref(ro);
-	return 0;
+	return *result ? 0 : err_set(err, errlen, HS_ESYS, "out of memory");
+}
+
+/* A status request held until the rollout changes (--watch). */
+struct status_hold {
+	json_int_t id;
+	struct done dn;
+};
+
+static void status_wake(struct hsd *d, void *arg, bool stopping)
+{
+	struct status_hold *sh = arg;
+	char err[HS_ERRLEN] = "";
+	json_t *r = NULL;
+	int rc = stopping ? err_set(err, sizeof(err), HS_ESYS, "hsd is stopping")
+			  : status_json(d, sh->id, &r, err, sizeof(err));
+	done_fire(&sh->dn, rc, r, err);
+	free(sh);
+}
+
+static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
+			      struct control_call *call, json_t **result, char *err,
+			      size_t errlen)
+{
+	json_t *idv = json_object_get(req->args, "id"), *since = json_object_get(req->args, "since");
+	json_int_t id = json_integer_value(idv);
+	struct status_hold *sh;
+	int rc;
+
+	if (!idv) {
+		json_t *last = query(d, "SELECT max(id) AS id FROM rollouts", -1);
+		id = json_integer_value(json_object_get(json_array_get(last, 0), "id"));
+		json_decref(last);
+	}
+	if (since && !json_is_integer(since))
+		return err_set(err, errlen, HS_EINPUT, "since: want the seq of an earlier reply");
+	/* Held only while there is something to wait for: the open rollout,
+	 * unchanged since the asker's last reply.  A finished one, or a
+	 * change the asker has not seen, is answered at once. */
+	if (!since || id != rollout_open_id(d) || (uint64_t)json_integer_value(since) != rollout_seq(d))
+		return status_json(d, id, result, err, errlen);
+	if (!(sh = calloc(1, sizeof(*sh))))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	sh->id = id;
+	sh->dn = done_control(call);
+	if ((rc = rollout_wait(d, ROLLOUT_HOLD_MS, status_wake, sh, err, errlen))) {
+		free(sh);
+		return rc;
+	}
+	return CONTROL_DEFERRED;
+}
+
+/* What a row of history was: an undo (its timeline says so), else what
+ * its intent was signed for; NULL for rollouts from before intents
+ * (migration 008), which nothing tells apart. */
+static const char *kind_of(json_t *row, bool undo)
+{
+	const char *text = json_string_value(json_object_get(row, "intent"));
+	json_t *env = text ? json_loads(text, 0, NULL) : NULL;
+	const char *k = json_string_value(json_object_get(json_object_get(env, "intent"), "kind"));
+	const char *kind = undo ? "undo" : !k ? NULL : !strcmp(k, "deploy") ? "deploy" : "rollout";
+
+	json_decref(env);
+	return kind;
 }
 
 static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
 			       struct control_call *call, json_t **result, char *err,
 			       size_t errlen)
 {
+	json_t *rows, *row;
+	size_t i;
+
 	(void)req;
 	(void)call;
-	(void)err;
-	(void)errlen;
-	*result = json_pack("{s:o}", "rollouts",
-		query(d, "SELECT id, bundle, state, canary, created_at, finished_at, error "
-			 "FROM rollouts ORDER BY id", -1));
-	return 0;
+	rows = query(d, "SELECT id, bundle, state, canary, created_at, finished_at, error, intent, "
+			"EXISTS (SELECT 1 FROM rollout_steps s WHERE s.rollout = r.id AND s.host = '*' "
+			"AND s.step = 'undo') AS undo FROM rollouts r ORDER BY id", -1);
+	json_array_foreach(rows, i, row) {
+		const char *kind = kind_of(row, json_integer_value(json_object_get(row, "undo")) != 0);
+		json_t *end = json_object_get(row, "finished_at");
+		json_object_set_new(row, "kind", kind ? json_string(kind) : json_null());
+		/* Finished rows only: a running rollout's length is not known. */
+		json_object_set_new(row, "duration_ms", json_is_integer(end)
+			? json_integer(json_integer_value(end) -
+				       json_integer_value(json_object_get(row, "created_at")))
+			: json_null());
+		json_object_del(row, "intent"); /* status shows no intent either */
+		json_object_del(row, "undo");
+	}
+	*result = json_pack("{s:o}", "rollouts", rows);
+	return *result ? 0 : err_set(err, errlen, HS_ESYS, "out of memory");
 }
 
 #define RO_CTL(fn, what)                                                                \
@@ -152,11 +227,15 @@ static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
 	int max_parallel, rc;
 
 	(void)call;
-	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)))
+	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)) ||
+	    (rc = rollout_start(d, bundle, canary, max_parallel, 0,
+				json_object_get(req->args, "intent"), INTENT_ROLLOUT, result, err,
+				errlen)))
 		return rc;
-	return rollout_start(d, bundle, canary, max_parallel, 0,
-			     json_object_get(req->args, "intent"), INTENT_ROLLOUT, result, err,
-			     errlen);
+	/* The intent of an undo is a rollout's; this step is what tells
+	 * history it was an undo. */
+	rollout_note(d, "undo", bundle);
+	return 0;
 }
 
 /* The intent an operator's hsctl signs for a rollout, deploy or undo
@@ -200,6 +279,7 @@ const struct control_cmd control_rollout_cmds[] = {
 	{ "rollout.resume", cmd_rollout_resume },
 	{ "rollout.abort", cmd_rollout_abort },
 	{ "rollout.undo", cmd_rollout_undo },
+	{ "rollout.plan", rollout_plan },
 	{ "intent.plan", cmd_intent_plan },
 	{ NULL, NULL },
 };

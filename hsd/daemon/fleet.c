@@ -47,7 +47,20 @@ static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t 
 			"last_probe", (const char *)sqlite3_column_text(q, 5), "running", running));
 	}
 	sqlite3_finalize(q);
-	*result = json_pack("{s:s, s:o}", "host", d->cluster.hosts[d->self].name, "instances", arr);
+	/* The running server spaces: what a new instance here would watch
+	 * (none, and its probe has nothing to go through: rollout plan says
+	 * so before a rollout fails on it). */
+	struct space_row *rows;
+	size_t nrows;
+	json_t *servers = json_array();
+	if (!store_space_list(d->store, &rows, &nrows, NULL, 0)) {
+		for (size_t i = 0; i < nrows; i++)
+			if (!strcmp(rows[i].kind, "server") && spaces_running(d, rows[i].name))
+				json_array_append_new(servers, json_string(rows[i].name));
+		space_rows_free(rows, nrows);
+	}
+	*result = json_pack("{s:s, s:o, s:o}", "host", d->cluster.hosts[d->self].name, "instances", arr,
+			    "servers", servers);
 	return 0;
 }
 

@@ -31,10 +31,106 @@ const char *const ro_names[RO_NSTATES] = { "pending", "starting", "verifying", "
 	"verified", "retiring", "retired", "deferred", "failed", "rolling_back", "rolled_back",
 	"current", "behind" };
 
+/* Someone waiting for the next change of a rollout (rollout status
+ * --watch): answered after the writes of one transition, or at max_ms. */
+struct ro_waiter {
+	uv_timer_t timer;
+	struct hsd *d;
+	rollout_wake_fn fn;
+	void *arg;
+	struct ro_waiter *next;
+};
+
 struct rollouts {
 	struct rollout *cur;
 	uv_timer_t tick;
+	uint64_t seq;               /* moves on whenever a rollout is written */
+	uv_timer_t wake;            /* wakes the waiters once per burst of writes */
+	struct ro_waiter *waiters;
 };
+
+/* --- waiting for a change ------------------------------------------------ */
+
+static void waiter_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* Unlinks w, answers it and lets its timer go. */
+static void waiter_fire(struct ro_waiter *w, bool stopping)
+{
+	struct rollouts *rs = w->d->rollouts;
+
+	for (struct ro_waiter **pp = &rs->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	uv_timer_stop(&w->timer);
+	w->fn(w->d, w->arg, stopping);
+	uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+static void on_waiter_timeout(uv_timer_t *t)
+{
+	waiter_fire(t->data, false);
+}
+
+static void on_wake(uv_timer_t *t)
+{
+	struct hsd *d = t->data;
+	while (d->rollouts->waiters)
+		waiter_fire(d->rollouts->waiters, false);
+}
+
+/* Every write of a rollout goes through here.  The waiters are woken on
+ * the next turn of the loop, not now: one transition writes the host, the
+ * step and the rollout one after the other, and a reply in between would
+ * show half of it. */
+static void ro_changed(struct hsd *d)
+{
+	struct rollouts *rs = d->rollouts;
+	rs->seq++;
+	if (rs->waiters && !uv_is_active((uv_handle_t *)&rs->wake))
+		uv_timer_start(&rs->wake, on_wake, 0, 0);
+}
+
+uint64_t rollout_seq(struct hsd *d)
+{
+	return d->rollouts->seq;
+}
+
+int64_t rollout_open_id(struct hsd *d)
+{
+	return d->rollouts->cur ? d->rollouts->cur->id : -1;
+}
+
+int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, char *err,
+		 size_t errlen)
+{
+	struct ro_waiter *w;
+
+	/* rollouts_free has answered the waiters, or is about to. */
+	if (d->stopping)
+		return err_set(err, errlen, HS_ESYS, "hsd is stopping");
+	if (!(w = calloc(1, sizeof(*w))))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	w->d = d;
+	w->fn = fn;
+	w->arg = arg;
+	uv_timer_init(d->loop, &w->timer);
+	w->timer.data = w;
+	uv_timer_start(&w->timer, on_waiter_timeout, max_ms, 0);
+	w->next = d->rollouts->waiters;
+	d->rollouts->waiters = w;
+	return 0;
+}
+
+void rollout_note(struct hsd *d, const char *step, const char *detail)
+{
+	if (d->rollouts->cur)
+		ro_step(d->rollouts->cur, "*", step, detail);
+}
 
 /* --- store ------------------------------------------------------------------ */
 
@@ -52,6 +148,7 @@ void ro_step(struct rollout *ro, const char *host, const char *step, const char 
 	sqlite3_bind_text(q, 5, detail ? detail : "", -1, SQLITE_STATIC);
 	sqlite3_step(q);
 	sqlite3_finalize(q);
+	ro_changed(ro->d);
 	log_info("rollout %lld: %s: %s %s", (long long)ro->id, host, step, detail ? detail : "");
 }
 
@@ -80,6 +177,7 @@ void ro_host_save(struct ro_host *h, const char *stamp_col)
 	sqlite3_bind_int64(q, 6, store_now_ms());
 	sqlite3_step(q);
 	sqlite3_finalize(q);
+	ro_changed(h->ro->d);
 }
 
 void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
@@ -105,6 +203,7 @@ static void ro_save(struct rollout *ro, bool finished)
 	sqlite3_bind_int64(q, 5, ro->id);
 	sqlite3_step(q);
 	sqlite3_finalize(q);
+	ro_changed(ro->d);
 }
 
 static void ro_free(struct rollout *ro)
@@ -366,14 +465,9 @@ static int ro_check_intent(struct hsd *d, const json_t *env, enum intent_kind ki
 	return rc;
 }
 
-int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
-		  int soak_s, const json_t *intent, enum intent_kind kind, json_t **result,
-		  char *err, size_t errlen)
+int rollout_check(struct hsd *d, const char *canary, int max_parallel, int soak_s, char *err,
+		  size_t errlen)
 {
-	struct rollout *ro;
-	sqlite3_stmt *q;
-	int rc;
-
 	if (d->rollouts->cur)
 		return err_set(err, errlen, HS_EINPUT,
 			       "rollout: rollout %lld of %s is still %s; wait, or abort it",
@@ -385,10 +479,23 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		return err_set(err, errlen, HS_EINPUT, "--max-parallel: must be 1..1024");
 	if (soak_s < 0 || soak_s > 86400)
 		return err_set(err, errlen, HS_EINPUT, "--soak: must be 0..86400 seconds");
+	if (soak_s > 0 && (!canary || !*canary))
+		return err_set(err, errlen, HS_EINPUT, "--soak: only the canary soaks; name one with --canary [HOST]");
+	return 0;
+}
+
+int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
+		  int soak_s, const json_t *intent, enum intent_kind kind, json_t **result,
+		  char *err, size_t errlen)
+{
+	struct rollout *ro;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = rollout_check(d, canary, max_parallel, soak_s, err, errlen)))
+		return rc;
 	if (!canary)
 		canary = ""; /* none: the first hosts by name go max_parallel at a time */
-	if (soak_s > 0 && !*canary)
-		return err_set(err, errlen, HS_EINPUT, "--soak: only the canary soaks; name one with --canary [HOST]");
 	if ((rc = ro_check_intent(d, intent, kind, bundle, canary, err, errlen)))
 		return rc;
 	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
@@ -497,6 +604,11 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	uv_timer_init(d->loop, &d->rollouts->tick);
 	d->rollouts->tick.data = d;
 	uv_timer_start(&d->rollouts->tick, ro_tick, RO_TICK_MS, RO_TICK_MS);
+	uv_timer_init(d->loop, &d->rollouts->wake);
+	d->rollouts->wake.data = d;
+	/* From the clock, so a watcher's number from before a restart of hsd
+	 * is not taken for "nothing changed" by the next one. */
+	d->rollouts->seq = (uint64_t)store_now_ms();
 	ro_resume(d);
 	return 0;
 }
@@ -505,7 +617,12 @@ void rollouts_free(struct hsd *d)
 {
 	if (!d->rollouts)
 		return;
+	/* Watchers are told hsd stops (their hsctl says so) before the
+	 * rollout goes. */
+	while (d->rollouts->waiters)
+		waiter_fire(d->rollouts->waiters, true);
 	uv_close((uv_handle_t *)&d->rollouts->tick, NULL);
+	uv_close((uv_handle_t *)&d->rollouts->wake, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	/* Calls still in flight hold pointers into the rollout: hsd frees
 	 * the instance, space and peer layers first, which answers them. */

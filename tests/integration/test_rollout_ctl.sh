@@ -210,9 +210,10 @@ T_PATTERN="none" expect_exit 2 "abort with no rollout running is refused" on a h
 
 # history and the human timeline.
 ctl rollout history >"$T_DIR/hist"
-check "history lists every rollout with its state" \
-	bash -c "grep -qE '^[0-9]+ +det-2 +partial' $T_DIR/hist && grep -qE '^[0-9]+ +det-1 +partial' $T_DIR/hist &&
-		 grep -qE '^[0-9]+ +det-2 +aborted' $T_DIR/hist && grep -qE '^[0-9]+ +det-2 +failed' $T_DIR/hist &&
+check "history lists every rollout with its kind and state" \
+	bash -c "grep -qE '^[0-9]+ +rollout +det-2 +partial' $T_DIR/hist && grep -qE '^[0-9]+ +rollout +det-1 +partial' $T_DIR/hist &&
+		 grep -qE '^[0-9]+ +rollout +det-2 +aborted' $T_DIR/hist && grep -qE '^[0-9]+ +rollout +det-2 +failed' $T_DIR/hist &&
+		 grep -qE '^[0-9]+ +undo +det-2 +failed' $T_DIR/hist && grep -qE '^1 +deploy +det-1 +done' $T_DIR/hist &&
 		 [ \$(grep -cE '^[0-9]+ ' $T_DIR/hist) = \$($SIM --id $T_ID exec a -- hsctl --json rollout history | jq '.rollouts | length') ]"
 ctl rollout status --timeline >"$T_DIR/tl" || true # exits 5: aborted
 check "status --timeline prints the hosts and every step" \
