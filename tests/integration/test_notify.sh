@@ -13,19 +13,21 @@ cat >"$T_DIR/one.json" <<'JSON'
 }
 JSON
 # recv ADDRESS OUT: a stand-in for systemd's notify socket (a path, or
-# @name for an abstract one): each datagram, then a line "--".
+# @name for an abstract one): each datagram, then a line "--".  OUT.bound
+# appears once it listens.
 cat >"$T_DIR/recv.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 a = sys.argv[1]
 s.bind("\0" + a[1:] if a.startswith("@") else a)
+open(sys.argv[2] + ".bound", "w").close()
 with open(sys.argv[2], "ab", buffering=0) as f:
     while True:
         f.write(s.recv(4096) + b"\n--\n")
 PY
 listen() { # listen ADDRESS OUT
 	python3 "$T_DIR/recv.py" "$1" "$2" & on_exit "kill $!"
-	wait_until 5 bash -c "[ '${1:0:1}' = @ ] || [ -S '$1' ]"
+	wait_until 20 test -e "$2.bound"
 }
 N=$T_DIR/notify.sock
 listen "$N" "$T_DIR/notify.out"
@@ -48,7 +50,7 @@ check "a stop says STOPPING=1" wait_until 10 grep -qx STOPPING=1 "$T_DIR/notify.
 A=@hs-notify-$T_ID
 on a sh -c "python3 $T_DIR/recv.py $A $T_DIR/abstract.out >/dev/null 2>&1 & echo \$! >$T_DIR/abstract.pid"
 on_exit "kill \$(cat $T_DIR/abstract.pid) 2>/dev/null"
-sleep 0.5
+wait_until 20 test -e "$T_DIR/abstract.out.bound"
 NOTIFY_SOCKET=$A sim start a
 check "an abstract \$NOTIFY_SOCKET gets READY=1 too" wait_until 10 grep -qx READY=1 "$T_DIR/abstract.out"
 check "control: without \$NOTIFY_SOCKET nothing more arrives" bash -c "
