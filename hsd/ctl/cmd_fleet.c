@@ -6,6 +6,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "opkey.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static int no_more_args(const char *cmd, int argc, int want)
@@ -308,13 +308,13 @@ int cmd_instance(struct hsctl *h, int argc, char **argv)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else {
-		printf("%-20s %-10s %-10s %s\n", "INSTANCE", "STATE", "VERIFIED", "LAST PROBE");
+		printf("%-20s %-10s %-20s %s\n", "INSTANCE", "STATE", "VERIFIED", "LAST PROBE");
 		json_array_foreach(json_object_get(r, "instances"), i, v) {
-			time_t t = (time_t)(json_integer_value(json_object_get(v, "verified_ms")) / 1000);
-			char stamp[16] = "-";
-			if (t)
-				strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
-			printf("%-20s %-10s %-10s %s\n", json_string_value(json_object_get(v, "space")),
+			json_int_t ms = json_integer_value(json_object_get(v, "verified_ms"));
+			char stamp[TIMEFMT_ISO8601_LEN] = "-";
+			if (ms > 0 && timefmt_iso8601(ms, stamp, sizeof(stamp), NULL, 0))
+				snprintf(stamp, sizeof(stamp), "?");
+			printf("%-20s %-10s %-20s %s\n", json_string_value(json_object_get(v, "space")),
 			       json_string_value(json_object_get(v, "state")), stamp,
 			       json_string_value(json_object_get(v, "last_probe")));
 		}
