@@ -58,7 +58,7 @@ done
 # sees it changed rather than added.
 check "the probe was reported as Tripwire sees it: a file added or changed under /var/lib/hsd-probe" \
 	bash -c "$SIM --id $T_ID exec a -- hsctl alerts --probes --last 10000 |
-		grep -qE 'tripwire@1 +ALERT tripwire web (added|modified) /var/lib/hsd-probe/[a-z0-9]{16}$'"
+		grep -qE 'tripwire@1 +(yes|-) +ALERT tripwire web (added|modified) /var/lib/hsd-probe/[a-z0-9]{16}$'"
 # Control: two checks (one every 3 to 4 s) with nothing changed report nothing but
 # the probe's own files.
 sleep 8
