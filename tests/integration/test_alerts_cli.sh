@@ -91,10 +91,10 @@ check "alerts --all: nothing on stderr but that" [ "$(wc -l <"$T_DIR/all.err")" 
 on a hsctl --json alerts --all --probes --last 10000 >"$T_DIR/all.json" 2>/dev/null
 check "alerts --all --json: hosts a and b reachable, c not, with its error" \
 	jqe '[.hosts[] | {(.host): .reachable}] | add == {"a": true, "b": true, "c": false} and
-	     ([.hosts[] | select(.host == "c") | .error | length > 0] | all)' "$T_DIR/all.json"
+	     ([.hosts[] | select(.host == "c") | .error | length > 0] | all)' <"$T_DIR/all.json"
 check "alerts --all --json --probes: both hosts' probe alerts, each under its host" \
-	jqe '[.alerts[] | select(.probe) | .host] | sort == ["a", "b"]' "$T_DIR/all.json"
-check "alerts --all --json: oldest first" jqe '[.alerts[].at_ms] as $t | $t == ($t | sort)' "$T_DIR/all.json"
+	jqe '[.alerts[] | select(.probe) | .host] | sort == ["a", "b"]' <"$T_DIR/all.json"
+check "alerts --all --json: oldest first" jqe '[.alerts[].at_ms] as $t | $t == ($t | sort)' <"$T_DIR/all.json"
 check "alerts --all --last 1: only the latest of the fleet" \
 	bash -c "$SIM --id $T_ID exec a -- hsctl --json alerts --all --last 1 2>/dev/null | jqe '.alerts | length == 1'"
 T_PATTERN=--host expect_exit 2 "alerts --all --host is refused" on a hsctl alerts --all --host b
