@@ -90,7 +90,7 @@ check "alerts --all: c is named on stderr as unreachable" grep -q '^hsctl alerts
 check "alerts --all: nothing on stderr but that" [ "$(wc -l <"$T_DIR/all.err")" = 1 ]
 on a hsctl --json alerts --all --probes --last 10000 >"$T_DIR/all.json" 2>/dev/null
 check "alerts --all --json: hosts a and b reachable, c not, with its error" \
-	jqe '[.hosts[] | {(.host): .reachable}] | add == {"a": true, "b": true, "c": false} and
+	jqe '([.hosts[] | {(.host): .reachable}] | add) == {"a": true, "b": true, "c": false} and
 	     ([.hosts[] | select(.host == "c") | .error | length > 0] | all)' <"$T_DIR/all.json"
 check "alerts --all --json --probes: both hosts' probe alerts, each under its host" \
 	jqe '[.alerts[] | select(.probe) | .host] | sort == ["a", "b"]' <"$T_DIR/all.json"
