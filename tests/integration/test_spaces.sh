@@ -187,7 +187,7 @@ check "HTTP kept answering while hsd was down (60 requests)" \
 	bash -c "[ \$(grep -c '^200$' $T_DIR/codes) -eq 60 ]"
 check "the audit space's command itself survived (same pid)" [ -n "$ids_cmd_before" -a "$(ids_sleep_pid)" = "$ids_cmd_before" ]
 check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | select(.name != "later") | {name, state, pid}]')" = "$list_before" ]
-check "a command that exited while hsd was down shows exited (7)" wait_until 10 bash -c "show later | jqe '.status == \"exited (7)\"'"
+check "a command that exited while hsd was down shows exited (7)" wait_until 10 bash -c "show later --json | jqe '.status == \"exited (7)\"'"
 check "stop works on a re-adopted space" ctl space stop s2
 check "start brings it back" ctl space start s2
 check "it answers again" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
