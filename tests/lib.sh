@@ -141,7 +141,7 @@ t_mesh_diag() {
 	for h in $(sim list); do
 		say "--- mesh of $h: routes, links (WireGuard handshake, bytes), engine, devices"
 		on "$h" hsctl --json routes 2>&1 | jq -c '[.routes[] | "\(.prefix) via \(.via)"]' 2>&1 || true
-		on "$h" hsctl --json peers 2>&1 | jq -c '(.peers[] | {host, alive, hello_age_ms, last_handshake,
+		on "$h" hsctl --json peers 2>&1 | jq -c '(.peers[] | {host, alive, hello_age_ms, last_handshake_ms,
 			rx_bytes, tx_bytes, route_pkts_in, route_pkts_out, route_drops, wg_pid, wg_restarts}),
 			{engine, route_socket, firewall}' 2>&1 || true
 		on "$h" nsenter --net=/run/hsd/mesh.netns ip -s -j link 2>&1 | jq -c '.[] |

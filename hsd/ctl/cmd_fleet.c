@@ -1,4 +1,4 @@
-/* cmd_fleet.c - hsctl bundle, deploy, alerts, instances. */
+/* cmd_fleet.c - hsctl bundle, deploy, instances (alerts: cmd_alerts.c). */
 #include "hsctl.h"
 #include "bundle.h"
 #include "bundle_sig.h"
@@ -6,6 +6,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "opkey.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static int no_more_args(const char *cmd, int argc, int want)
@@ -308,127 +308,17 @@ int cmd_instance(struct hsctl *h, int argc, char **argv)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else {
-		printf("%-20s %-10s %-10s %s\n", "INSTANCE", "STATE", "VERIFIED", "LAST PROBE");
+		printf("%-20s %-10s %-20s %s\n", "INSTANCE", "STATE", "VERIFIED", "LAST PROBE");
 		json_array_foreach(json_object_get(r, "instances"), i, v) {
-			time_t t = (time_t)(json_integer_value(json_object_get(v, "verified_ms")) / 1000);
-			char stamp[16] = "-";
-			if (t)
-				strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
-			printf("%-20s %-10s %-10s %s\n", json_string_value(json_object_get(v, "space")),
+			json_int_t ms = json_integer_value(json_object_get(v, "verified_ms"));
+			char stamp[TIMEFMT_ISO8601_LEN] = "-";
+			if (ms > 0 && timefmt_iso8601(ms, stamp, sizeof(stamp), NULL, 0))
+				snprintf(stamp, sizeof(stamp), "?");
+			printf("%-20s %-10s %-20s %s\n", json_string_value(json_object_get(v, "space")),
 			       json_string_value(json_object_get(v, "state")), stamp,
 			       json_string_value(json_object_get(v, "last_probe")));
 		}
 	}
 	json_decref(r);
-	return rc;
-}
-
-struct alerts_opts {
-	bool follow;
-	const char *host;
-	long last;
-};
-
-static int alerts_opt(int c, const char *arg, void *ctx)
-{
-	struct alerts_opts *o = ctx;
-	if (c == 'f') {
-		o->follow = true;
-	} else if (c == 'l') {
-		return hsctl_number("alerts", "--last", arg, 1, CTL_ALERTS_MAX, &o->last);
-	} else {
-		o->host = arg;
-	}
-	return 0;
-}
-
-/* One alert: a line of text, or with --json a compact object (--follow)
- * or an element of the one document printed at the end (into all). */
-static int alert_show(struct hsctl *h, json_t *v, json_t *all)
-{
-	if (all)
-		return json_array_append(all, v) ? (fprintf(stderr, "hsctl: out of memory\n"), 1) : 0;
-	if (h->json) {
-		char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!s) {
-			fprintf(stderr, "hsctl: out of memory\n");
-			return 1;
-		}
-		puts(s);
-		free(s);
-		return 0;
-	}
-	time_t t = (time_t)(json_integer_value(json_object_get(v, "at_ms")) / 1000);
-	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime(&t));
-	printf("%s %-10s %-16s %s\n", stamp, json_string_value(json_object_get(v, "host")),
-	       json_string_value(json_object_get(v, "instance")),
-	       json_string_value(json_object_get(v, "line")));
-	return 0;
-}
-
-int cmd_alerts(struct hsctl *h, int argc, char **argv)
-{
-	static const char usage[] =
-		"usage: hsctl alerts [--host HOST] [--last N] [--follow] [--json]\n"
-		"The latest N (default 100) alerts of this host's (or HOST's) IDS instances,\n"
-		"oldest first: time, instance, line.  --follow keeps printing new ones.\n"
-		"What an IDS printed is shown escaped: \\\\ for a backslash, \\xNN for a byte\n"
-		"that is not UTF-8 or a control character, \\u{XXXX} for a C1 or bidi control.\n";
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
-					       { "host", required_argument, NULL, 'H' },
-					       { "last", required_argument, NULL, 'l' }, { 0 } };
-	struct alerts_opts o = { false, NULL, 100 };
-	json_int_t after = -1; /* none yet: the latest N first */
-	json_t *all = NULL;    /* --json without --follow: one document */
-	int rc = hsctl_getopt(h, argc, argv, usage, opts, alerts_opt, &o);
-
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = no_more_args("alerts", argc, 0)))
-		return rc;
-	if (h->json && !o.follow && !(all = json_array())) {
-		fprintf(stderr, "hsctl: out of memory\n");
-		return 1;
-	}
-	/* hsd may answer in pages ("truncated": escaped lines can be long):
-	 * each next one after the last id seen, for what is left of N. */
-	for (json_int_t left = o.last;;) {
-		json_t *r, *v;
-		size_t i;
-		json_int_t want = (after < 0 || !o.follow) ? left : CTL_ALERTS_MAX;
-		json_t *args = json_pack("{s:I}", "last", want);
-		if (after >= 0)
-			json_object_set_new(args, "after", json_integer(after));
-		if (o.host)
-			json_object_set_new(args, "host", json_string(o.host));
-		if ((rc = hsctl_call(h, "alerts", args, &r)))
-			break;
-		json_t *list = json_object_get(r, "alerts");
-		json_array_foreach(list, i, v) {
-			after = json_integer_value(json_object_get(v, "id"));
-			if ((rc = alert_show(h, v, all)))
-				break;
-		}
-		bool more = json_is_true(json_object_get(r, "truncated")) && json_array_size(list) > 0;
-		left -= (json_int_t)json_array_size(list);
-		json_decref(r);
-		fflush(stdout);
-		if (rc || (!o.follow && (!more || left <= 0)))
-			break;
-		if (after < 0)
-			after = 0; /* an empty first answer: follow from the start */
-		if (!more)
-			usleep(500 * 1000);
-	}
-	if (all && !rc) {
-		json_t *doc = json_pack("{s:O}", "alerts", all);
-		if (doc)
-			hsctl_print_json(doc);
-		else
-			rc = (fprintf(stderr, "hsctl: out of memory\n"), 1);
-		json_decref(doc);
-	}
-	json_decref(all);
 	return rc;
 }

@@ -74,7 +74,7 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 		printf("%-8s %-12s %-5s %10s %12s %12s %8s\n", "LINK", "HOST", "ALIVE", "HANDSHAKE", "RX", "TX",
 		       "HIJACKS");
 		json_array_foreach(json_object_get(r, "peers"), i, v) {
-			json_int_t hs = json_integer_value(json_object_get(v, "last_handshake"));
+			json_int_t hs = json_integer_value(json_object_get(v, "last_handshake_ms")) / 1000;
 			char ago[32];
 			if (hs > 0)
 				snprintf(ago, sizeof(ago), "%llds ago", (long long)(now - hs));

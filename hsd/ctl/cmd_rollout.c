@@ -76,11 +76,11 @@ static bool finished(const char *state)
 
 static void print_step(FILE *f, json_t *s)
 {
-	time_t t = (time_t)(json_integer_value(json_object_get(s, "at")) / 1000);
+	time_t t = (time_t)(json_integer_value(json_object_get(s, "at_ms")) / 1000);
 	char stamp[16];
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
 	fprintf(f, "%s.%03lld %-10s %-20s %s\n", stamp,
-	       (long long)(json_integer_value(json_object_get(s, "at")) % 1000),
+	       (long long)(json_integer_value(json_object_get(s, "at_ms")) % 1000),
 	       json_string_value(json_object_get(s, "host")),
 	       json_string_value(json_object_get(s, "step")),
 	       json_string_value(json_object_get(s, "detail")));
@@ -298,11 +298,11 @@ static void print_history(json_t *r)
 	       "START", "END", "DURATION", "ERROR");
 	json_array_foreach(json_object_get(r, "rollouts"), i, v) {
 		char start[TIMEFMT_ISO8601_LEN] = "-", end[TIMEFMT_ISO8601_LEN] = "-", len[16] = "-";
-		json_t *fin = json_object_get(v, "finished_at"), *dur = json_object_get(v, "duration_ms");
+		json_t *fin = json_object_get(v, "finished_ms"), *dur = json_object_get(v, "duration_ms");
 		const char *kind = json_string_value(json_object_get(v, "kind"));
-		timefmt_iso8601(json_integer_value(json_object_get(v, "created_at")), start, sizeof(start));
+		timefmt_iso8601(json_integer_value(json_object_get(v, "created_ms")), start, sizeof(start), NULL, 0);
 		if (json_is_integer(fin))
-			timefmt_iso8601(json_integer_value(fin), end, sizeof(end));
+			timefmt_iso8601(json_integer_value(fin), end, sizeof(end), NULL, 0);
 		if (json_is_integer(dur))
 			timefmt_duration(json_integer_value(dur), len, sizeof(len));
 		printf("%-4lld %-7s %-20s %-12s %-20s %-20s %-8s %s\n",

@@ -1,6 +1,7 @@
 /* cmd_space.c - hsctl space: create, list, show, exec, stop, start,
  * destroy, flatten. */
 #include "hsctl.h"
+#include "timefmt.h"
 #include "ctl.h"
 #include "err.h"
 #include "exec_relay.h"
@@ -181,11 +182,15 @@ static void print_space_line(json_t *s)
 	}
 	/* STATE last: "failed: REASON" may be long. */
 	const char *status = json_string_value(json_object_get(s, "status"));
-	printf("%-20s %-7s %-16s %-8lld %-20s %s\n", json_string_value(json_object_get(s, "name")),
+	char created[TIMEFMT_ISO8601_LEN];
+	if (timefmt_iso8601(json_integer_value(json_object_get(s, "created_ms")), created,
+			    sizeof(created), NULL, 0))
+		snprintf(created, sizeof(created), "?");
+	printf("%-20s %-7s %-16s %-8lld %-20s %-20s %s\n", json_string_value(json_object_get(s, "name")),
 	       json_string_value(json_object_get(s, "kind")),
 	       json_string_value(json_object_get(s, "inherit")),
 	       (long long)json_integer_value(json_object_get(s, "pid")), pubs[0] ? pubs : "-",
-	       status ? status : json_string_value(json_object_get(s, "state")));
+	       created, status ? status : json_string_value(json_object_get(s, "state")));
 }
 
 static int space_list(struct hsctl *h)
@@ -199,7 +204,8 @@ static int space_list(struct hsctl *h)
 	if (h->json) {
 		hsctl_print_json(r);
 	} else {
-		printf("%-20s %-7s %-16s %-8s %-20s %s\n", "NAME", "KIND", "INHERIT", "PID", "PUBLISH", "STATE");
+		printf("%-20s %-7s %-16s %-8s %-20s %-20s %s\n", "NAME", "KIND", "INHERIT", "PID", "PUBLISH",
+		       "CREATED", "STATE");
 		json_array_foreach(json_object_get(r, "spaces"), i, s)
 			print_space_line(s);
 	}
@@ -408,6 +414,33 @@ static int space_logs(struct hsctl *h, int argc, char **argv)
 	}
 }
 
+/* space show for people: one "key: value" a line, in hsd's order; a time
+ * (created_ms) as ISO 8601 under its name without "_ms", a list or an
+ * object as compact JSON. */
+static void print_space_show(json_t *r)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(r, key, v) {
+		size_t n = strlen(key);
+		char stamp[TIMEFMT_ISO8601_LEN];
+		if (n > 3 && !strcmp(key + n - 3, "_ms") && json_is_integer(v) &&
+		    !timefmt_iso8601(json_integer_value(v), stamp, sizeof(stamp), NULL, 0)) {
+			printf("%-.*s:%*s%s\n", (int)(n - 3), key, n < 14 ? (int)(14 - n) : 1, "", stamp);
+			continue;
+		}
+		printf("%s:%*s", key, n < 11 ? (int)(11 - n) : 1, "");
+		if (json_is_string(v)) {
+			puts(json_string_value(v));
+			continue;
+		}
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		puts(s ? s : "?");
+		free(s);
+	}
+}
+
 static int space_named(struct hsctl *h, const char *sub, const char *name)
 {
 	char cmd[32];
@@ -417,8 +450,10 @@ static int space_named(struct hsctl *h, const char *sub, const char *name)
 	snprintf(cmd, sizeof(cmd), "space.%s", sub);
 	if ((rc = hsctl_call(h, cmd, json_pack("{s:s}", "name", name), &r)))
 		return rc;
-	if (h->json || !strcmp(sub, "show"))
+	if (h->json)
 		hsctl_print_json(r);
+	else if (!strcmp(sub, "show"))
+		print_space_show(r);
 	else
 		printf("space %s: %s done\n", name, sub);
 	json_decref(r);

@@ -1,5 +1,6 @@
 /* cmd_status.c - hsctl status: what this host runs. */
 #include "hsctl.h"
+#include "timefmt.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -43,19 +44,25 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(mon, "mirror_dropped")));
 		json_t *hv, *iv;
 		size_t i, k;
-		printf("\n%-12s %-9s %-20s %-10s %s\n", "HOST", "REACHABLE", "INSTANCE", "STATE", "LAST PROBE");
+		printf("\n%-12s %-9s %-20s %-10s %-20s %s\n", "HOST", "REACHABLE", "INSTANCE", "STATE",
+		       "VERIFIED", "LAST PROBE");
 		json_array_foreach(json_object_get(r, "fleet"), i, hv) {
 			const char *host = json_string_value(json_object_get(hv, "host"));
 			bool reach = json_is_true(json_object_get(hv, "reachable"));
 			json_t *insts = json_object_get(hv, "instances");
 			if (!reach || json_array_size(insts) == 0)
 				printf("%-12s %-9s %-20s\n", host, reach ? "yes" : "no", "-");
-			json_array_foreach(insts, k, iv)
-				printf("%-12s %-9s %-20s %-10s %s\n", k ? "" : host, k ? "" : "yes",
+			json_array_foreach(insts, k, iv) {
+				json_int_t ms = json_integer_value(json_object_get(iv, "verified_ms"));
+				char stamp[TIMEFMT_ISO8601_LEN] = "-";
+				if (ms > 0 && timefmt_iso8601(ms, stamp, sizeof(stamp), NULL, 0))
+					snprintf(stamp, sizeof(stamp), "?");
+				printf("%-12s %-9s %-20s %-10s %-20s %s\n", k ? "" : host, k ? "" : "yes",
 				       json_string_value(json_object_get(iv, "instance")),
 				       json_is_true(json_object_get(iv, "running"))
 					       ? json_string_value(json_object_get(iv, "state")) : "down",
-				       json_string_value(json_object_get(iv, "last_probe")));
+				       stamp, json_string_value(json_object_get(iv, "last_probe")));
+			}
 		}
 	}
 	json_decref(r);

@@ -73,15 +73,15 @@ static json_t *query(struct hsd *d, const char *sql, json_int_t id)
 static int status_json(struct hsd *d, json_int_t id, json_t **result, char *err, size_t errlen)
 {
 	json_t *ro = query(d, "SELECT id, bundle, name, state, canary, max_parallel, soak_s, "
-			      "created_at, finished_at, error FROM rollouts WHERE id = ?", id);
+			      "created_at AS created_ms, finished_at AS finished_ms, error FROM rollouts WHERE id = ?", id);
 	if (json_array_size(ro) == 0) {
 		json_decref(ro);
 		return err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
 	}
 	*result = json_pack("{s:O, s:o, s:o, s:I}", "rollout", json_array_get(ro, 0),
-		"hosts", query(d, "SELECT host, state, old_instance, new_instance, verified_at, "
-				  "old_stopped_at FROM rollout_hosts WHERE rollout = ? ORDER BY host", id),
-		"timeline", query(d, "SELECT at, host, step, detail FROM rollout_steps WHERE rollout = ? "
+		"hosts", query(d, "SELECT host, state, old_instance, new_instance, verified_at AS verified_ms, "
+				  "old_stopped_at AS old_stopped_ms FROM rollout_hosts WHERE rollout = ? ORDER BY host", id),
+		"timeline", query(d, "SELECT at AS at_ms, host, step, detail FROM rollout_steps WHERE rollout = ? "
 				     "ORDER BY id", id),
 		"seq", (json_int_t)rollout_seq(d));
 	json_decref(ro);
@@ -160,17 +160,18 @@ static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
 
 	(void)req;
 	(void)call;
-	rows = query(d, "SELECT id, bundle, state, canary, created_at, finished_at, error, intent, "
+	rows = query(d, "SELECT id, bundle, state, canary, created_at AS created_ms, finished_at AS finished_ms, "
+			"error, intent, "
 			"EXISTS (SELECT 1 FROM rollout_steps s WHERE s.rollout = r.id AND s.host = '*' "
 			"AND s.step = 'undo') AS undo FROM rollouts r ORDER BY id", -1);
 	json_array_foreach(rows, i, row) {
 		const char *kind = kind_of(row, json_integer_value(json_object_get(row, "undo")) != 0);
-		json_t *end = json_object_get(row, "finished_at");
+		json_t *end = json_object_get(row, "finished_ms");
 		json_object_set_new(row, "kind", kind ? json_string(kind) : json_null());
 		/* Finished rows only: a running rollout's length is not known. */
 		json_object_set_new(row, "duration_ms", json_is_integer(end)
 			? json_integer(json_integer_value(end) -
-				       json_integer_value(json_object_get(row, "created_at")))
+				       json_integer_value(json_object_get(row, "created_ms")))
 			: json_null());
 		json_object_del(row, "intent"); /* status shows no intent either */
 		json_object_del(row, "undo");

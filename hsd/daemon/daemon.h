@@ -45,6 +45,7 @@ struct hsd {
 	struct rollouts *rollouts;
 	struct disk *disk;
 	struct metrics_http *metrics; /* metrics_http.c */
+	struct alert_wait *alert_waits; /* held alerts requests (alerts.c) */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };

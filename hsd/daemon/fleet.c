@@ -5,6 +5,7 @@
  * request either way, so the rollout treats every host alike.
  */
 #include "fleet.h"
+#include "alerts.h"
 #include "bundles.h"
 #include "control.h"
 #include "daemon.h"
@@ -203,8 +204,7 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 static int fl_alerts(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
-	(void)dn;
-	return alerts_local(d, args, result, err, errlen);
+	return alerts_serve(d, args, dn, result, err, errlen);
 }
 
 const struct fleet_cmd fleet_cmds[] = {

@@ -29,7 +29,4 @@ typedef void (*fleet_cb)(void *arg, int rc, json_t *result, const char *err);
 void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t timeout_ms,
 		fleet_cb cb, void *arg);
 
-/* This host's alerts after id args.after (cmd_fleet.c). */
-int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen);
-
 #endif

@@ -19,6 +19,7 @@
 #include "spaces_int.h"
 #include "store_alerts.h"
 #include "alert_syslog.h"
+#include "alerts.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -72,11 +73,12 @@ static struct instance *inst_find(struct hsd *d, const char *space)
  * alert must survive whole.  Readers escape it (textesc.h).  An alert the
  * store refuses (a full disk) is not dropped: the caller reads its line
  * again later, so it is logged once, not at every try. */
-static int alert_store(struct hsd *d, struct instance *in, const char *line, size_t len)
+static int alert_store(struct hsd *d, struct instance *in, const char *line, size_t len,
+		       bool probe)
 {
 	char err[HS_ERRLEN];
 	int rc = store_alert_add(d->store, d->cluster.hosts[d->self].name, in->space, line, len,
-				 err, sizeof(err));
+				 probe, err, sizeof(err));
 
 	if (rc && !in->held)
 		log_error("instance %s: alert not stored, kept in its console and tried again: %s",
@@ -84,8 +86,10 @@ static int alert_store(struct hsd *d, struct instance *in, const char *line, siz
 	else if (!rc && in->held)
 		log_info("instance %s: alerts stored again", in->space);
 	in->held = rc != 0;
-	if (!rc)
+	if (!rc) {
 		alert_syslog_send(d, &d->instances->syslog, in->space, line, len);
+		alerts_added(d);
+	}
 	return rc;
 }
 
@@ -119,9 +123,15 @@ static int inst_line(struct hsd *d, struct instance *in, const char *line, size_
 {
 	if (!bundle_line_is_alert(&in->b, line, len))
 		return 0;
-	if (alert_store(d, in, line, len))
+	/* The probe mark is decided here, by the one test that verifies the
+	 * probe, while its token is pending: it marks the verifying line and
+	 * nothing else.  A token in a later line (the token is no secret: the
+	 * server sees the probe's file) marks nothing, so an attacker cannot
+	 * make hsctl alerts hide a real alert by writing one. */
+	bool reports = in->token[0] && bundle_line_reports(&in->b, line, len, in->token);
+	if (alert_store(d, in, line, len, reports))
 		return HS_ESYS;
-	if (in->token[0] && bundle_line_reports(&in->b, line, len, in->token)) {
+	if (reports) {
 		char token[BUNDLE_TOKEN_LEN + 1];
 		snprintf(token, sizeof(token), "%s", in->token);
 		verify_done(d, in, 0, token);
@@ -298,6 +308,7 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 
 void instances_free(struct hsd *d)
 {
+	alerts_stop(d); /* held by the alerts this stops storing */
 	if (!d->instances)
 		return;
 	while (d->instances->list)

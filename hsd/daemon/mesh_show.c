@@ -100,7 +100,10 @@ static json_t *neigh_json(struct hsd *d, const struct engine_neigh_info *n)
 	json_object_set_new(j, "hijacks", hijacks_json(n->drops));
 	memset(&dev, 0, sizeof(dev));
 	if (m->be->get(l->ml.ifname, m->ns.fd, &dev, err, sizeof(err)) == 0 && dev.n_peers == 1) {
-		json_object_set_new(j, "last_handshake", json_integer(dev.peers[0].last_handshake.tv_sec));
+		/* Milliseconds since the epoch, as every time in JSON (0: never). */
+		const struct timespec *hs = &dev.peers[0].last_handshake;
+		json_object_set_new(j, "last_handshake_ms",
+				    json_integer((json_int_t)hs->tv_sec * 1000 + hs->tv_nsec / 1000000));
 		json_object_set_new(j, "rx_bytes", json_integer((json_int_t)dev.peers[0].rx_bytes));
 		json_object_set_new(j, "tx_bytes", json_integer((json_int_t)dev.peers[0].tx_bytes));
 		/* As the device reports them, not as configured. */

@@ -113,11 +113,13 @@ static void count_by(FILE *f, const char *name, const char *help, const json_t *
 	free(done);
 }
 
-/* One sample per element of arr: value arr[i].field, labelled by the
- * listed string fields (label name = field name unless renamed). */
-static void per_item(FILE *f, const char *name, const char *type, const char *help,
-		     const json_t *arr, const char *field, const char *label,
-		     const char *label_field)
+/* One sample per element of arr: value arr[i].field, an integer divided
+ * by div (whole: JSON's milliseconds become Prometheus's seconds without
+ * a float's noise), labelled by the listed string fields (label name =
+ * field name unless renamed). */
+static void per_item_div(FILE *f, const char *name, const char *type, const char *help,
+			 const json_t *arr, const char *field, json_int_t div, const char *label,
+			 const char *label_field)
 {
 	if (!json_is_array(arr))
 		return;
@@ -127,11 +129,20 @@ static void per_item(FILE *f, const char *name, const char *type, const char *he
 		json_t *v = json_object_get(a, field);
 		const char *kv[] = { label, str(a, label_field) };
 
-		if (json_is_number(v))
-			sample(f, name, kv, 2, json_number_value(v));
+		if (json_is_integer(v))
+			sample(f, name, kv, 2, (double)(json_integer_value(v) / div));
+		else if (json_is_number(v))
+			sample(f, name, kv, 2, json_number_value(v) / (double)div);
 		else if (json_is_boolean(v))
 			sample(f, name, kv, 2, json_is_true(v));
 	}
+}
+
+static void per_item(FILE *f, const char *name, const char *type, const char *help,
+		     const json_t *arr, const char *field, const char *label,
+		     const char *label_field)
+{
+	per_item_div(f, name, type, help, arr, field, 1, label, label_field);
 }
 
 static void host_families(FILE *f, const json_t *st)
@@ -245,9 +256,9 @@ static void mesh_families(FILE *f, const struct metrics_in *in)
 	       json_object_get(in->routes, "hijacks"));
 	per_item(f, "hsd_mesh_link_up", "gauge", "1 while the link's neighbour is heard", peers,
 		 "alive", "peer", "host");
-	per_item(f, "hsd_mesh_last_handshake_timestamp_seconds", "gauge",
-		 "the link's last WireGuard handshake, seconds since the epoch", peers,
-		 "last_handshake", "peer", "host");
+	per_item_div(f, "hsd_mesh_last_handshake_timestamp_seconds", "gauge",
+		     "the link's last WireGuard handshake, seconds since the epoch", peers,
+		     "last_handshake_ms", 1000, "peer", "host");
 	per_item(f, "hsd_mesh_receive_bytes_total", "counter", "bytes the link received", peers,
 		 "rx_bytes", "peer", "host");
 	per_item(f, "hsd_mesh_transmit_bytes_total", "counter", "bytes the link sent", peers,

@@ -72,7 +72,7 @@ cat "$T_DIR/unwritten" 2>/dev/null || true
 st=$(ctl --json rollout status --timeline) || true # non-zero unless done: the checks below say why
 check "the canary was verified first" [ "$(jq -r '[.timeline[] | select(.step == "verified")][0].host' <<<"$st")" = b ]
 check "on every host the old instance stopped after the new one was verified" \
-	jqe '[.hosts[] | (.verified_at != null and .old_stopped_at != null and .old_stopped_at > .verified_at)] | all and length == 4' <<<"$st"
+	jqe '[.hosts[] | (.verified_ms != null and .old_stopped_ms != null and .old_stopped_ms > .verified_ms)] | all and length == 4' <<<"$st"
 check "every old instance reported two probes after the commit, then retired" \
 	jqe '[.timeline[] | select(.host != "*")] | group_by(.host) | map(map(.step)
 		| (.[index("drain"):] | .[0:3]) == ["drain", "drain", "retire"]) | all and length == 4' <<<"$st"
@@ -129,7 +129,7 @@ check "... and says so in its table" bash -c "$SIM --id $T_ID exec a -- hsctl st
 check "d keeps version 1 meanwhile" bash -c "$SIM --id $T_ID exec d -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")' >/dev/null"
 on d ip link set ul0 up
 check "after its link returns d reaches version 2" wait_until 90 bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.rollout.state == \"done\"' >/dev/null"
-check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\") | .old_stopped_at > .verified_at' >/dev/null"
+check "with no gap on d" bash -c "$SIM --id $T_ID exec a -- hsctl --json rollout status | jqe '.hosts[] | select(.host == \"d\") | .old_stopped_ms > .verified_ms' >/dev/null"
 
 # The coordinator dies mid-rollout: on restart it finishes the job.
 # Back to version 1, slowly enough (the canary, a, soaks 4 s; then one host

@@ -94,7 +94,7 @@ peers=$(on c hsctl --json peers)
 check "hsctl peers on c lists b and d alive" \
 	jqe '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
 check "hsctl peers shows handshakes and bytes" \
-	jqe '.peers[0] | (.last_handshake > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
+	jqe '.peers[0] | (.last_handshake_ms > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
 # Each link's one peer may send from the overlay only (AllowedIPs), as the
 # device itself reports it.
 check "every link of c allows exactly the overlay" \
@@ -243,7 +243,7 @@ wg_state() { # the wireguard-go pids in host c, and its links' ports and handsha
 	for p in $(ip netns pids "hs-$T_ID-c"); do
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = wireguard-go ] && echo "$p"
 	done | sort | tr '\n' ' '
-	on c hsctl --json peers | jq -c '[.peers[] | [.link, .listen_port, .last_handshake]]'
+	on c hsctl --json peers | jq -c '[.peers[] | [.link, .listen_port, .last_handshake_ms]]'
 }
 before=$(wg_state)
 kill -HUP "$(sim pid c)"

@@ -131,8 +131,8 @@ check "history --json tells deploy, rollout and undo apart" \
 	jqe '[.rollouts[] | .kind] == ["deploy", "rollout", "rollout", "undo"] and
 	     [.rollouts[] | .bundle] == ["det-1", "det-2", "det-1", "det-1"]' <"$T_DIR/hist.json"
 check "... with start, end and duration_ms of each finished row" \
-	jqe '[.rollouts[] | (.created_at | type) == "number" and .finished_at >= .created_at and
-	      .duration_ms == .finished_at - .created_at] | all' <"$T_DIR/hist.json"
+	jqe '[.rollouts[] | (.created_ms | type) == "number" and .finished_ms >= .created_ms and
+	      .duration_ms == .finished_ms - .created_ms] | all' <"$T_DIR/hist.json"
 ctl rollout history >"$T_DIR/hist.txt"
 iso='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 check "history for people: kind, ISO 8601 UTC start and end, duration" \

@@ -155,16 +155,16 @@ check "a space whose command exited 3 shows exited (3)" wait_until 10 bash -c \
 	"show dies --json | jqe '.state == \"exited\" and .exit_code == 3 and .status == \"exited (3)\"'"
 check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space list | grep -E '^dies ' | grep -q 'exited (3)\$'"
 check "a command that cannot be run shows failed: REASON" wait_until 10 bash -c \
-	"show bad | jqe '.state == \"failed\" and (.status | test(\"^failed: exec /no/such/program: No such file\"))'"
+	"show bad --json | jqe '.state == \"failed\" and (.status | test(\"^failed: exec /no/such/program: No such file\"))'"
 check "... in space list too" bash -c "$SIM --id $T_ID exec a -- hsctl space list | grep -E '^bad ' | grep -q 'failed: exec /no/such/program'"
 sleep 1
-check "a command that left a process running: still running" bash -c "show forks | jqe '.state == \"running\" and .status == \"running\"'"
+check "a command that left a process running: still running" bash -c "show forks --json | jqe '.state == \"running\" and .status == \"running\"'"
 check "space show NAME --json: options after the name" bash -c "show web --json | jqe '.name == \"web\"'"
 T_PATTERN='its command ended (exited 3); stop it first' expect_exit 2 "start of a space whose command ended says so" \
 	on a hsctl space start dies
 check "an exited space can be stopped and started: running again, then exited (3) again" bash -c "
 	$SIM --id $T_ID exec a -- hsctl space stop dies && $SIM --id $T_ID exec a -- hsctl space start dies >/dev/null &&
-	sleep 2 && show dies | jqe '.status == \"exited (3)\"'"
+	sleep 2 && show dies --json | jqe '.status == \"exited (3)\"'"
 # A command that ends while hsd is down is seen by the next hsd.
 ctl space create later --kind server -- sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 7' >/dev/null
 later_pid=$(ctl --json space show later | jq -r .pid)
@@ -187,7 +187,7 @@ check "HTTP kept answering while hsd was down (60 requests)" \
 	bash -c "[ \$(grep -c '^200$' $T_DIR/codes) -eq 60 ]"
 check "the audit space's command itself survived (same pid)" [ -n "$ids_cmd_before" -a "$(ids_sleep_pid)" = "$ids_cmd_before" ]
 check "space list is the same after restart" [ "$(ctl --json space list | jq -c '[.spaces[] | select(.name != "later") | {name, state, pid}]')" = "$list_before" ]
-check "a command that exited while hsd was down shows exited (7)" wait_until 10 bash -c "show later | jqe '.status == \"exited (7)\"'"
+check "a command that exited while hsd was down shows exited (7)" wait_until 10 bash -c "show later --json | jqe '.status == \"exited (7)\"'"
 check "stop works on a re-adopted space" ctl space stop s2
 check "start brings it back" ctl space start s2
 check "it answers again" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"

@@ -57,8 +57,8 @@ done
 # hsd may write the probe file before the baseline is built: then Tripwire
 # sees it changed rather than added.
 check "the probe was reported as Tripwire sees it: a file added or changed under /var/lib/hsd-probe" \
-	bash -c "$SIM --id $T_ID exec a -- hsctl alerts --last 10000 |
-		grep -qE 'tripwire@1 +ALERT tripwire web (added|modified) /var/lib/hsd-probe/[a-z0-9]{16}$'"
+	bash -c "$SIM --id $T_ID exec a -- hsctl alerts --probes --last 10000 |
+		grep -qE 'tripwire@1 +(yes|-) +ALERT tripwire web (added|modified) /var/lib/hsd-probe/[a-z0-9]{16}$'"
 # Control: two checks (one every 3 to 4 s) with nothing changed report nothing but
 # the probe's own files.
 sleep 8

@@ -276,13 +276,13 @@ Test(store, full_store_names_the_cause_and_keeps_no_half_row)
 	int rc = 0, stored = 0;
 
 	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_alert_add(st, "a", "det@1", "ALERT first", 11, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_alert_add(st, "a", "det@1", "ALERT first", 11, false, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(sqlite3_exec(st->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(store_count(st, "alerts", NULL, &before, err, sizeof(err)), 0);
 	memset(line, 'x', sizeof(line));
 	/* The free pages the file has fill first. */
 	for (int i = 0; i < 1000 && !rc; i++)
-		if (!(rc = store_alert_add(st, "a", "det@1", line, sizeof(line), err, sizeof(err))))
+		if (!(rc = store_alert_add(st, "a", "det@1", line, sizeof(line), false, err, sizeof(err))))
 			stored++;
 	cr_assert_eq(rc, HS_ESYS);
 	snprintf(want, sizeof(want), "no space left on device (%s)", dir);
