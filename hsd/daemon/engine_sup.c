@@ -43,6 +43,11 @@ struct engine_sup {
 	bool stopping;
 	uint32_t backoff_ms, restarts, gen;
 	uint64_t started_ms, refused;
+	/* The engine's sequence number, stored at most once a second: an
+	 * engine gone wrong must not make hsd write the store in a loop. */
+	uint32_t seqno;
+	bool seqno_dirty;
+	uint64_t seqno_stored_ms;
 	struct engine_route_row *routes;
 	size_t nroutes;
 	uint8_t *snap;            /* the last SNAPSHOT's body and items */
@@ -74,33 +79,33 @@ static void sup_send(struct engine_sup *s, enum engine_msg_type type, const void
 	}
 }
 
-static struct engine_origin *origins_of(const struct hsd *d, struct engine_origins *ov)
+/* Send a CONFIG or ORIGINS message with the origin table of the cluster
+ * file: each host its own prefix, inside the overlay; ov (in body) gets
+ * the overlay. */
+static void send_with_origins(struct engine_sup *s, enum engine_msg_type type, const void *body,
+			      size_t body_len, struct engine_origins *ov)
 {
-	struct engine_origin *o = calloc(d->cluster.nhosts + 1, sizeof(*o));
-
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < d->cluster.nhosts; i++)
-		o[i] = (struct engine_origin){ cluster_router_id(d->cluster.hosts[i].name),
-					       d->cluster.hosts[i].prefix,
-					       d->cluster.hosts[i].prefix_len };
-	*ov = (struct engine_origins){ d->cluster.overlay, d->cluster.overlay_len };
-	return o;
-}
-
-void engine_sup_origins(struct hsd *d)
-{
-	struct engine_sup *s = d->mesh->engine;
-	struct engine_origins ov;
-	struct engine_origin *o = origins_of(d, &ov);
+	if (!s)
+		return;
+	const struct cluster *c = &s->d->cluster;
+	struct engine_origin *o = calloc(c->nhosts + 1, sizeof(*o));
 
 	if (!o) {
 		log_error("mesh: out of memory for the origin table");
 		return;
 	}
-	sup_send(s, ENGINE_MSG_ORIGINS, &ov, sizeof(ov), o, d->cluster.nhosts * sizeof(*o),
-		 (uint32_t)d->cluster.nhosts);
+	for (size_t i = 0; i < c->nhosts; i++)
+		o[i] = (struct engine_origin){ cluster_router_id(c->hosts[i].name), c->hosts[i].prefix,
+					       c->hosts[i].prefix_len };
+	*ov = (struct engine_origins){ c->overlay, c->overlay_len };
+	sup_send(s, type, body, body_len, o, c->nhosts * sizeof(*o), (uint32_t)c->nhosts);
 	free(o);
+}
+
+void engine_sup_origins(struct hsd *d)
+{
+	struct engine_origins ov = { 0 };
+	send_with_origins(d->mesh->engine, ENGINE_MSG_ORIGINS, &ov, sizeof(ov), &ov);
 }
 
 void engine_sup_link_add(struct hsd *d, const struct mesh_link *l)
@@ -135,14 +140,7 @@ static void sup_configure(struct engine_sup *s)
 		c.initial_seqno = (uint16_t)(atoi(seq) + 256);
 	snprintf(seq, sizeof(seq), "%u", c.initial_seqno);
 	store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
-	struct engine_origin *o = origins_of(d, &c.overlay);
-	if (!o) {
-		log_error("mesh: out of memory for the origin table");
-		return;
-	}
-	sup_send(s, ENGINE_MSG_CONFIG, &c, sizeof(c), o, d->cluster.nhosts * sizeof(*o),
-		 (uint32_t)d->cluster.nhosts);
-	free(o);
+	send_with_origins(s, ENGINE_MSG_CONFIG, &c, sizeof(c), &c.overlay);
 	for (size_t i = 0; i < d->mesh->nlinks; i++)
 		if (d->mesh->links[i].active)
 			engine_sup_link_add(d, &d->mesh->links[i]);
@@ -231,6 +229,18 @@ static void on_sweep(uv_timer_t *t)
 			i++;
 }
 
+static void seqno_store(struct engine_sup *s, bool now)
+{
+	char seq[16];
+
+	if (!s->seqno_dirty || (!now && uv_now(s->d->loop) - s->seqno_stored_ms < 1000))
+		return;
+	snprintf(seq, sizeof(seq), "%u", s->seqno & 0xffff);
+	store_meta_set(s->d->store, "hsroute_seqno", seq, NULL, 0);
+	s->seqno_dirty = false;
+	s->seqno_stored_ms = uv_now(s->d->loop);
+}
+
 static void sup_message(struct engine_sup *s, size_t n)
 {
 	struct engine_msg m;
@@ -246,15 +256,16 @@ static void sup_message(struct engine_sup *s, size_t n)
 		}
 		case ENGINE_MSG_SEQNO: {
 			struct engine_seqno q;
-			char seq[16];
 			memcpy(&q, m.body, sizeof(q));
-			snprintf(seq, sizeof(seq), "%u", q.seqno & 0xffff);
-			store_meta_set(s->d->store, "hsroute_seqno", seq, NULL, 0);
+			s->seqno = q.seqno;
+			s->seqno_dirty = true;
+			seqno_store(s, false);
 			return;
 		}
 		case ENGINE_MSG_SNAPSHOT: {
 			size_t len = n - sizeof(struct engine_hdr);
 			uint8_t *copy = malloc(len);
+			seqno_store(s, false); /* a change held back above */
 			if (copy) {
 				memcpy(copy, m.body, len);
 				free(s->snap);
@@ -321,6 +332,7 @@ static void on_engine_exit(uv_process_t *p, int64_t status, int sig)
 	uint64_t now = uv_now(s->d->loop);
 
 	sup_close_chan(s);
+	seqno_store(s, true);
 	if (now - s->started_ms >= ENGINE_STABLE_MS)
 		s->backoff_ms = ENGINE_BACKOFF_MIN_MS;
 	else if (s->backoff_ms < ENGINE_BACKOFF_MAX_MS / 2)
@@ -441,6 +453,7 @@ void engine_sup_stop(struct hsd *d)
 	if (!s)
 		return;
 	s->stopping = true;
+	seqno_store(s, true);
 	/* The engine ends when its channel closes. */
 	sup_close_chan(s);
 	if (s->running) {

@@ -178,19 +178,28 @@ static int send_snapshot(struct engine *e, uint64_t now, char *err, size_t errle
 			       (size_t)(nf.f.at - e->buf), 0, err, errlen);
 }
 
-static int on_config(struct engine *e, const struct engine_msg *m, uint64_t now, char *err,
-		     size_t errlen)
+/* The origin table of a CONFIG or ORIGINS message, as hsroute takes it. */
+static struct hsr_origin *origins_of(const struct engine_msg *m)
 {
-	struct engine_config c;
-	memcpy(&c, m->body, sizeof(c));
 	struct hsr_origin *o = calloc(m->count ? m->count : 1, sizeof(*o));
-	if (!o)
-		return err_set(err, errlen, HS_ESYS, "engine: out of memory");
-	for (uint32_t i = 0; i < m->count; i++) {
+
+	for (uint32_t i = 0; o && i < m->count; i++) {
 		struct engine_origin eo;
 		memcpy(&eo, (const uint8_t *)m->items + i * sizeof(eo), sizeof(eo));
 		o[i] = (struct hsr_origin){ eo.router_id, { eo.addr, (uint8_t)eo.len } };
 	}
+	return o;
+}
+
+static int on_config(struct engine *e, const struct engine_msg *m, uint64_t now, char *err,
+		     size_t errlen)
+{
+	struct engine_config c;
+	struct hsr_origin *o = origins_of(m);
+
+	if (!o)
+		return err_set(err, errlen, HS_ESYS, "engine: out of memory");
+	memcpy(&c, m->body, sizeof(c));
 	struct hsr_prefix own = { c.own_addr, (uint8_t)c.own_len };
 	struct hsr_config cfg = {
 		.router_id = c.router_id, .prefixes = &own, .n_prefixes = 1,
@@ -208,15 +217,11 @@ static int on_origins(struct engine *e, const struct engine_msg *m, uint64_t now
 		      size_t errlen)
 {
 	struct engine_origins ov;
-	memcpy(&ov, m->body, sizeof(ov));
-	struct hsr_origin *o = calloc(m->count ? m->count : 1, sizeof(*o));
+	struct hsr_origin *o = origins_of(m);
+
 	if (!o)
 		return err_set(err, errlen, HS_ESYS, "engine: out of memory");
-	for (uint32_t i = 0; i < m->count; i++) {
-		struct engine_origin eo;
-		memcpy(&eo, (const uint8_t *)m->items + i * sizeof(eo), sizeof(eo));
-		o[i] = (struct hsr_origin){ eo.router_id, { eo.addr, (uint8_t)eo.len } };
-	}
+	memcpy(&ov, m->body, sizeof(ov));
 	int rc = hsr_origin_set(e->router, (struct hsr_prefix){ ov.overlay_addr, (uint8_t)ov.overlay_len },
 				o, m->count, now, &e->acts);
 	free(o);

@@ -104,29 +104,13 @@ sim start a
 t_mesh_up a
 
 # --- killed during a rollout ---------------------------------------------
-# det-N: a small shell IDS that reports each new file under /srv/alerts of
-# a watched server and verifies with the file probe.
+# det (tests/lib.sh): a small shell IDS that reports hsd's probe files.
 for h in $HOSTS; do
-	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/alerts && sleep infinity' >/dev/null
+	on "$h" hsctl space create web --kind server -- sleep infinity >/dev/null
 done
 for v in 1 2; do
-	dir=$T_DIR/det-$v
-	mkdir -p "$dir"
-	cat >"$dir/run.sh" <<'EOF'
-touch seen
-while :; do
-	for f in /.serverfs/*/var/lib/hsd-probe/* /.serverfs/*/srv/alerts/*; do
-		[ -f "$f" ] || continue
-		sig="$f $(cksum <"$f")"
-		grep -qxF "$sig" seen || { echo "$sig" >>seen; echo "ALERT $f"; }
-	done
-	sleep 0.2
-done
-EOF
-	jq -n --arg v "$v" '{name: "det", version: $v, description: "test detector", command: ["sh", "run.sh"],
-		files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
-		probe: {kind: "file", deadline_s: 6}}' >"$dir/bundle.json"
-	on a hsctl bundle add "$dir" --sig "$(t_sign "$dir")" >/dev/null
+	t_det_bundle "$T_DIR/det-$v" "$v"
+	on a hsctl bundle add "$T_DIR/det-$v" --sig "$(t_sign "$T_DIR/det-$v")" >/dev/null
 done
 check "deploy starts det@1 on every host" on a hsctl deploy det-1
 on a hsctl rollout det-2 --max-parallel 1 --wait >"$T_DIR/rollout.out" 2>&1 &
