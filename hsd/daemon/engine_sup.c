@@ -17,6 +17,7 @@
 #include "space.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <linux/rtnetlink.h>
@@ -351,8 +352,15 @@ static int sup_spawn(struct engine_sup *s, char *err, size_t errlen)
 	int sv[2], size = 2 * ENGINE_MSG_MAX, rc;
 	char file[32];
 
+	/* Our end alone does not block (sup_send); the engine's may. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return err_sys(err, errlen, "mesh: engine channel");
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK)) {
+		rc = err_sys(err, errlen, "mesh: engine channel");
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
 	/* Above the unprivileged limit, so the largest snapshot fits. */
 	for (int i = 0; i < 2; i++) {
 		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
