@@ -3,6 +3,7 @@
 #include "err.h"
 
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,8 +24,10 @@ int main(int argc, char **argv)
 			ENGINE_CHAN_FD, ENGINE_ROUTE_FD);
 		return 2;
 	}
-	/* Nothing else of hsd's reaches the engine, even by mistake. */
+	/* Nothing else of hsd's reaches the engine, even by mistake; and it
+	 * is exec'd from an fd, so it names itself for ps and pgrep. */
 	syscall(SYS_close_range, ENGINE_ROUTE_FD + 1, ~0u, 0);
+	prctl(PR_SET_NAME, "hsengine", 0, 0, 0);
 	if ((rc = engine_sandbox(err, sizeof(err))) ||
 	    (rc = engine_run(ENGINE_CHAN_FD, ENGINE_ROUTE_FD, err, sizeof(err)))) {
 		fprintf(stderr, "hsengine: %s\n", err);
