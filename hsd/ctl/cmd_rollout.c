@@ -74,13 +74,17 @@ static bool finished(const char *state)
 	       !strcmp(state, "partial");
 }
 
+/* A step's time to the millisecond, ISO 8601 as everywhere else:
+ * 2026-12-06T07:02:11.123Z (the order of a zero-gap handover is read in
+ * milliseconds). */
 static void print_step(FILE *f, json_t *s)
 {
-	time_t t = (time_t)(json_integer_value(json_object_get(s, "at_ms")) / 1000);
-	char stamp[16];
-	strftime(stamp, sizeof(stamp), "%H:%M:%S", gmtime(&t));
-	fprintf(f, "%s.%03lld %-10s %-20s %s\n", stamp,
-	       (long long)(json_integer_value(json_object_get(s, "at_ms")) % 1000),
+	json_int_t ms = json_integer_value(json_object_get(s, "at_ms"));
+	char stamp[TIMEFMT_ISO8601_LEN + 4] = "-";
+
+	if (ms >= 0 && timefmt_iso8601(ms, stamp, sizeof(stamp), NULL, 0) == 0)
+		snprintf(stamp + TIMEFMT_ISO8601_LEN - 2, 6, ".%03dZ", (int)(ms % 1000));
+	fprintf(f, "%-24s %-10s %-20s %s\n", stamp,
 	       json_string_value(json_object_get(s, "host")),
 	       json_string_value(json_object_get(s, "step")),
 	       json_string_value(json_object_get(s, "detail")));

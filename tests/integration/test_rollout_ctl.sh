@@ -103,7 +103,7 @@ done
 check "rollout status exits 4 for the failed (rolled back) rollout" [ "$(status_rc b)" = 4 ]
 check "... and 0 for a's rollout 1, the deploy that was done" [ "$(status_rc a 1)" = 0 ]
 check "--wait printed each host's steps as plain lines" \
-	bash -c "grep -qE '^[0-9:.]+ +a +start +det@2' $T_DIR/wait.out && grep -qE ' b +verified +det@2 reported' $T_DIR/wait.out &&
+	bash -c "grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z +a +start +det@2' $T_DIR/wait.out && grep -qE ' b +verified +det@2 reported' $T_DIR/wait.out &&
 		 grep -qE ' c +fail ' $T_DIR/wait.out && grep -qE ' \* +failed ' $T_DIR/wait.out && ! grep -q \$'\\033' $T_DIR/wait.out"
 
 # c cut off: deferred, the rollout commits without it; when c returns its
