@@ -4,8 +4,8 @@
  * packets of the route socket and its timer, send the packets it asks for,
  * and tell hsd which kernel routes to install or remove.  The engine knows
  * links by id, ifindex and neighbour address only; it never sees a key, a
- * device name or the store.  Every SNAPSHOT_MS it sends hsd what `hsctl
- * routes` and `hsctl peers` show.
+ * device name or the store.  Every SNAPSHOT_MS, and right after any route
+ * changes, it sends hsd what `hsctl routes` and `hsctl peers` show.
  */
 #include "engine.h"
 #include "engine_msg.h"
@@ -88,9 +88,11 @@ static int run_actions(struct engine *e, char *err, size_t errlen)
 		case HSR_ACT_ROUTE_INSTALL:
 		case HSR_ACT_ROUTE_REPLACE:
 			rc = send_route(e, ENGINE_ROUTE_INSTALL, a, err, errlen);
+			e->snapshot_at = 0; /* hsctl routes shows it at once */
 			break;
 		case HSR_ACT_ROUTE_REMOVE:
 			rc = send_route(e, ENGINE_ROUTE_REMOVE, a, err, errlen);
+			e->snapshot_at = 0;
 			break;
 		}
 	}
