@@ -519,9 +519,12 @@ Test(trace_live, slow_reader_does_not_slow_the_server)
 		untraced, fast, slow, fd, sd);
 	/* ptrace itself costs (every syscall stops twice); what matters is
 	 * that a lagging reader costs nothing more: its events are dropped
-	 * instead of stopping the tracee.  Factor 2 leaves room for noise on a
-	 * loaded machine and under valgrind. */
-	cr_expect_gt(slow, fast / 2, "slow reader: %.0f/s vs fast %.0f/s", slow, fast);
+	 * instead of stopping the tracee.  A tracee held to the reader's pace
+	 * would make at most 50 events/s here, hundreds of times below the
+	 * fast run; factor 10 tells that apart from a loaded machine's noise
+	 * (a sanitized build beside the fuzzers measured 0.4).  How close the
+	 * two are is a benchmark's question, not this test's. */
+	cr_expect_gt(slow, fast / 10, "slow reader: %.0f/s vs fast %.0f/s", slow, fast);
 	cr_expect_gt(sd, 0, "a 20 ms/event reader must lose events");
 	cr_expect_geq(se, 0);
 	expect_detached_and_running();
