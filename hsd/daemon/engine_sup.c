@@ -242,6 +242,15 @@ static void seqno_store(struct engine_sup *s, bool now)
 	s->seqno_stored_ms = uv_now(s->d->loop);
 }
 
+/* An engine that breaks the protocol is not trusted to go on. */
+static void sup_refuse(struct engine_sup *s, const char *why)
+{
+	s->refused++;
+	log_error("mesh: route engine: %s; restarting it", why);
+	if (s->running)
+		uv_process_kill(&s->proc, SIGKILL);
+}
+
 static void sup_message(struct engine_sup *s, size_t n)
 {
 	struct engine_msg m;
@@ -278,11 +287,7 @@ static void sup_message(struct engine_sup *s, size_t n)
 			snprintf(err, sizeof(err), "message type %u goes down, not up", m.type);
 		}
 	}
-	/* An engine that breaks the protocol is not trusted to go on. */
-	s->refused++;
-	log_error("mesh: route engine: %s; restarting it", err);
-	if (s->running)
-		uv_process_kill(&s->proc, SIGKILL);
+	sup_refuse(s, err);
 }
 
 static void sup_close_chan(struct engine_sup *s)
@@ -310,8 +315,8 @@ static void on_chan(uv_poll_t *p, int status, int events)
 			return;
 		}
 		if (n > ENGINE_MSG_MAX) {
-			s->refused++;
-			continue;
+			sup_refuse(s, "a message over the size limit");
+			return;
 		}
 		sup_message(s, (size_t)n);
 	}
