@@ -14,6 +14,7 @@
 #define COMMAND_MAX 64        /* argv entries */
 #define ARG_MAX_LEN 1024      /* one argv entry */
 #define PATTERN_MAX 256
+#define PATTERN_PIECES_MAX 4096 /* bundle_pattern.c */
 
 struct key_spec {
 	const char *name;
@@ -307,6 +308,8 @@ static int parse_alert(const json_t *v, struct bundle *b, char *err, size_t errl
 	if (!*s)
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle.json: alert.pattern: empty (it would match every line)");
+	if (bundle_pattern_check(s, PATTERN_PIECES_MAX, err, errlen))
+		return HS_EINPUT;
 	rc = regcomp(&b->alert_re, s, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		regerror(rc, &b->alert_re, msg, sizeof(msg));

@@ -31,6 +31,10 @@ int bundle_read_blobs(int dirfd, const struct bundle *b, struct bundle_blob **ou
 void bundle_blobs_free(struct bundle_blob *v, size_t n);
 void bundle_blobs_sort(struct bundle_blob *v, size_t n);
 
+/* HS_EINPUT, naming alert.pattern, when regcomp could expand re past
+ * limit pieces (repetitions of repetitions); bundle_pattern.c. */
+int bundle_pattern_check(const char *re, size_t limit, char *err, size_t errlen);
+
 /* sha256 over (path, NUL, 8-byte big-endian length, bytes) of sorted blobs. */
 void bundle_hash_blobs(const struct bundle_blob *v, size_t n, char out[BUNDLE_HASH_HEX + 1]);
 

@@ -214,6 +214,29 @@ MANIFEST_ERROR(bad_name, "'demo'", "'Demo'", "name: bad name")
 MANIFEST_ERROR(bad_version, "'version':'1'", "'version':'1/2'", "version: bad version")
 MANIFEST_ERROR(bad_regex, "'^ALERT '", "'^ALERT ('", "alert.pattern: not a POSIX extended regex")
 MANIFEST_ERROR(empty_regex, "'^ALERT '", "''", "alert.pattern: empty")
+/* Found by fuzz_bundle_manifest: glibc's regcomp took over 2 GiB for "A"
+ * and a hundred "+".  Refused before regcomp, with nested groups and
+ * intervals too; a pattern an IDS really uses passes (the control). */
+MANIFEST_ERROR(regex_stacked_plus, "'^ALERT '",
+	       "'^A++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++LERT '",
+	       "alert.pattern: repetitions of repetitions expand")
+MANIFEST_ERROR(regex_nested_intervals, "'^ALERT '", "'((a{30}){30}){30}'",
+	       "alert.pattern: repetitions of repetitions expand")
+MANIFEST_ERROR(regex_nested_groups, "'^ALERT '", "'(((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)'",
+	       "alert.pattern: repetitions of repetitions expand")
+Test(errors, regex_real_patterns_pass)
+{
+	static const char *const ok[] = {
+		"'^\\\\[\\\\*\\\\*\\\\] \\\\[[0-9]+:[0-9]+:[0-9]+\\\\]'",
+		"'^(ALERT|WARN) [a-z]{1,32} [^ ]+ (/[^/ ]+)+$'",
+		"'[]x]+ [^]x]* a{2,200}'",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct bundle b;
+		load_ok(make_bundle("demo-1", edit("'^ALERT '", ok[i])), &b);
+		bundle_free(&b);
+	}
+}
 MANIFEST_ERROR(bad_probe_kind, "'kind':'file'", "'kind':'smoke'", "probe.kind: unknown kind")
 MANIFEST_ERROR(probe_not_visible, "'kind':'file'", "'kind':'packet'",
 	       "probe.kind: \"packet\" is only visible with monitor packets")
