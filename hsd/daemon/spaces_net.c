@@ -17,6 +17,7 @@
 #include "portmap.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,15 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 		nets[nnets].space_addr = ln.space_addr;
 		linknet_host_ifname((uint32_t)rows[i].netidx, nets[nnets].host_if,
 				    sizeof(nets[nnets].host_if));
+		/* A space whose veth is gone is dying (its init went while hsd
+		 * was down, say): its death, seen next, applies the rules
+		 * again.  It must not fail them for every other space, nor
+		 * hsd's start. */
+		if (if_nametoindex(nets[nnets].host_if) == 0) {
+			log_warn("space %s: no interface %s: its ports are not published", rows[i].name,
+				 nets[nnets].host_if);
+			continue;
+		}
 		nnets++;
 		for (size_t j = 0; j < npub; j++) {
 			if (strcmp(pub[j].space, rows[i].name))

@@ -192,6 +192,17 @@ check "stop works on a re-adopted space" ctl space stop s2
 check "start brings it back" ctl space start s2
 check "it answers again" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP:8082/)\" = two ]"
 
+# A published space whose veth went while hsd was down (its init dying:
+# kill9.sh caught it in a destroy).  hsd must still start, and the other
+# spaces keep their ports; before, the failed port rule stopped hsd.
+s1_veth=$(ctl --json space show s1 | jq -r .veth)
+sim stop a
+on a ip link del "$s1_veth"
+check "hsd starts although a published space's veth is gone" sim start a
+check "... and web keeps its port" wait_until 10 bash -c "[ \"\$($SIM --id $T_ID exec b -- curl -s --max-time 2 http://$A_IP/)\" = web ]"
+check "... and hsd says why s1's ports are not published" \
+	bash -c "$SIM --id $T_ID log a | grep -q \"space s1: no interface $s1_veth\""
+
 # An hsd killed in the middle of `space create` (docs/fault-injection.md)
 # leaves one of two states, made here by hand while hsd is stopped: a
 # record still "starting" (killed after the insert) or a filesystem with
