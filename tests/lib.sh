@@ -115,6 +115,33 @@ EOF
 		command: ["sh", "run.sh"], files: ["run.sh"], monitors: ["serverfs"],
 		alert: {pattern: "^ALERT "}, probe: {kind: "file", deadline_s: 6}}' >"$1/bundle.json"
 }
+# t_echo_bundle DIR NAME SUBDIR READER: write NAME-1 in DIR, a shell IDS
+# that reports hsd's probe file ("ALERT NAME probe PATH") and prints
+# "ALERT NAME " then READER's output (e.g. "head -1", "cat") for each new
+# file under /SUBDIR of a watched server: whoever controls the server
+# chooses that text, as with an IDS that logs a payload.
+t_echo_bundle() {
+	mkdir -p "$1"
+	cat >"$1/run.sh" <<EOF
+touch seen
+while :; do
+	for f in /.serverfs/*/var/lib/hsd-probe/* /.serverfs/*/$3/*; do
+		[ -f "\$f" ] || continue
+		sig="\$f \$(cksum <"\$f")"
+		grep -qxF "\$sig" seen && continue
+		echo "\$sig" >>seen
+		case \$f in
+		*/hsd-probe/*) echo "ALERT $2 probe \$f" ;;
+		*) printf 'ALERT $2 '; $4 "\$f" ;;
+		esac
+	done
+	sleep 0.2
+done
+EOF
+	jq -n --arg n "$2" '{name: $n, version: "1", description: "prints what it finds", command: ["sh", "run.sh"],
+		files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
+		probe: {kind: "file", deadline_s: 20}}' >"$1/bundle.json"
+}
 # wait_until SECONDS command...: poll every 0.1 s.
 wait_until() {
 	local limit=$1; shift

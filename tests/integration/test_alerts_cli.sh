@@ -16,26 +16,7 @@ t_mesh_up a b c
 # echo-1 reports hsd's probe file, and prints "ALERT echo " and the content
 # of each new file under /opt/in of a watched server: whoever controls the
 # server chooses that text (as with an IDS that logs a payload).
-mkdir -p "$T_DIR/echo-1"
-cat >"$T_DIR/echo-1/run.sh" <<'EOF'
-touch seen
-while :; do
-	for f in /.serverfs/*/var/lib/hsd-probe/* /.serverfs/*/opt/in/*; do
-		[ -f "$f" ] || continue
-		sig="$f $(cksum <"$f")"
-		grep -qxF "$sig" seen && continue
-		echo "$sig" >>seen
-		case $f in
-		*/hsd-probe/*) echo "ALERT echo probe $f" ;;
-		*) printf 'ALERT echo '; head -1 "$f" ;;
-		esac
-	done
-	sleep 0.2
-done
-EOF
-jq -n '{name: "echo", version: "1", description: "prints what it finds", command: ["sh", "run.sh"],
-	files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
-	probe: {kind: "file", deadline_s: 20}}' >"$T_DIR/echo-1/bundle.json"
+t_echo_bundle "$T_DIR/echo-1" echo opt/in "head -1"
 on a hsctl bundle add "$T_DIR/echo-1" --sig "$(t_sign "$T_DIR/echo-1")" >/dev/null
 check "echo-1 deploys on every host" on a hsctl deploy echo-1
 

@@ -43,26 +43,7 @@ t_mesh_up a b
 # raw-1 prints "ALERT raw " and then the content of each new file under
 # /opt/rawin of a watched server, byte for byte (as an IDS that logs a
 # payload would); AIDE does not watch /opt.
-mkdir -p "$T_DIR/raw-1"
-cat >"$T_DIR/raw-1/run.sh" <<'EOF'
-touch seen
-while :; do
-	for f in /.serverfs/*/var/lib/hsd-probe/* /.serverfs/*/opt/rawin/*; do
-		[ -f "$f" ] || continue
-		sig="$f $(cksum <"$f")"
-		grep -qxF "$sig" seen && continue
-		echo "$sig" >>seen
-		case $f in
-		*/hsd-probe/*) echo "ALERT raw probe $f" ;;
-		*) printf 'ALERT raw '; cat "$f" ;;
-		esac
-	done
-	sleep 0.2
-done
-EOF
-jq -n '{name: "raw", version: "1", description: "prints what it finds, raw", command: ["sh", "run.sh"],
-	files: ["run.sh"], monitors: ["serverfs"], alert: {pattern: "^ALERT "},
-	probe: {kind: "file", deadline_s: 20}}' >"$T_DIR/raw-1/bundle.json"
+t_echo_bundle "$T_DIR/raw-1" raw opt/rawin cat
 on a hsctl bundle add "$HSD_SOURCE/deploy/bundles/aide-1" --sig "$(t_sign "$HSD_SOURCE/deploy/bundles/aide-1")" >/dev/null
 on a hsctl bundle add "$T_DIR/raw-1" --sig "$(t_sign "$T_DIR/raw-1")" >/dev/null
 check "aide-1 deploys on both hosts" on a hsctl deploy aide-1
