@@ -97,6 +97,10 @@ static int run_actions(struct engine *e, char *err, size_t errlen)
 		}
 	}
 	e->wakeup_ms = e->acts.wakeup_ms;
+	/* Some action was lost: start over with a clean router (hsd
+	 * restarts us) rather than run with a partial table. */
+	if (!rc && e->acts.oom)
+		rc = err_set(err, errlen, HS_ESYS, "engine: hsroute ran out of memory for its actions");
 	hsr_actions_reset(&e->acts);
 	if (rc)
 		return rc;
