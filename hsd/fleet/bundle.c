@@ -14,7 +14,7 @@
 #define COMMAND_MAX 64        /* argv entries */
 #define ARG_MAX_LEN 1024      /* one argv entry */
 #define PATTERN_MAX 256
-#define PATTERN_PIECES_MAX 4096 /* bundle_pattern.c */
+#define PATTERN_PIECES_MAX 1024 /* bundle_pattern.c */
 
 struct key_spec {
 	const char *name;

@@ -219,8 +219,10 @@ MANIFEST_ERROR(empty_regex, "'^ALERT '", "''", "alert.pattern: empty")
  * intervals too; a pattern an IDS really uses passes (the control). */
 MANIFEST_ERROR(regex_stacked_plus, "'^ALERT '",
 	       "'^A++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++LERT '",
-	       "alert.pattern: repetitions of repetitions expand")
-MANIFEST_ERROR(regex_nested_intervals, "'^ALERT '", "'((a{30}){30}){30}'",
+	       "alert.pattern: a repetition of a repetition")
+MANIFEST_ERROR(regex_stacked_question, "'^ALERT '", "'^A++++++monit++++++?????????++++L?RT '",
+	       "alert.pattern: a repetition of a repetition")
+MANIFEST_ERROR(regex_nested_intervals, "'^ALERT '", "'((a{12}){12}){12}'",
 	       "alert.pattern: repetitions of repetitions expand")
 MANIFEST_ERROR(regex_nested_groups, "'^ALERT '", "'(((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)'",
 	       "alert.pattern: repetitions of repetitions expand")
