@@ -12,6 +12,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BUNDLE_NAME_MAX 32
 #define BUNDLE_VERSION_MAX 32
@@ -94,6 +95,30 @@ void bundle_rm_tree(const char *path);
  * for transfer over the mesh.  The content read must hash to b->hash. */
 int bundle_pack(const char *dir, const struct bundle *b, json_t **out, char *err,
 		size_t errlen);
+
+/* A received bundle's files, decoded, not yet checked against a manifest. */
+struct bundle_blob;
+struct bundle_files {
+	struct bundle_blob *v;
+	size_t n;
+};
+void bundle_files_free(struct bundle_files *f);
+
+/* The form of bundle_pack's message from another host (bundle_wire.c):
+ * id, hash, and every file decoded, each path one a manifest could list,
+ * sizes within a bundle's.  Nothing of bundle.json is parsed. */
+int bundle_msg_decode(json_t *msg, char id[BUNDLE_ID_MAX + 2], char hash[BUNDLE_HASH_HEX + 1],
+		      struct bundle_files *out, char *err, size_t errlen);
+/* The files as flat records (bundle_wire.c), and back with the same
+ * checks as bundle_msg_decode.  encode: 0 or HS_ESYS. */
+int bundle_files_encode(const struct bundle_files *f, uint8_t **out, size_t *outlen);
+int bundle_files_decode(const uint8_t *buf, size_t len, struct bundle_files *out, char *err,
+			size_t errlen);
+/* Write received files as dst_root/ID once they hash to hash (checked
+ * first), then bundle.json names id and lists exactly the other files;
+ * loads the stored bundle into out. */
+int bundle_unpack_files(const char *id, const char *hash, struct bundle_files *f,
+			const char *dst_root, struct bundle *out, char *err, size_t errlen);
 
 /* Inverse of bundle_pack for a message from another host: validates the
  * message, the manifest, every path and size, and the hash before writing

@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 /* Base64 text may not exceed the encoding of the largest legal bundle. */
-#define PACK_B64_MAX (((BUNDLE_BYTES_MAX + BUNDLE_MANIFEST_MAX) / 3 + 1) * 4 + \
-		      (BUNDLE_FILES_MAX + 1) * 4)
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -248,146 +246,30 @@ out:
 	return rc;
 }
 
-static bool hash_hex_ok(const char *s)
+int bundle_unpack_files(const char *id, const char *hash, struct bundle_files *f,
+			const char *dst_root, struct bundle *out, char *err, size_t errlen)
 {
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == BUNDLE_HASH_HEX;
-}
-
-/* Check the message's envelope; on success *files is its "files" object. */
-static int unpack_envelope(json_t *msg, const char **id, const char **hash, json_t **files,
-			   char *err, size_t errlen)
-{
-	const char *key;
-	size_t klen, total = 0;
-	json_t *val;
-	char q[BUNDLE_QUOTE_MAX];
-
-	if (!json_is_object(msg))
-		return err_set(err, errlen, HS_EINPUT, "bundle message: expected an object");
-	json_object_keylen_foreach(msg, key, klen, val) {
-		if (klen != strlen(key) ||
-		    (strcmp(key, "id") && strcmp(key, "hash") && strcmp(key, "files")))
-			return err_set(err, errlen, HS_EINPUT, "bundle message: unknown key \"%s\"",
-				       jmsg_quote(key, q, sizeof(q)));
-	}
-	*id = json_string_value(json_object_get(msg, "id"));
-	*hash = json_string_value(json_object_get(msg, "hash"));
-	*files = json_object_get(msg, "files");
-	if (!*id || strlen(*id) > BUNDLE_ID_MAX)
-		return err_set(err, errlen, HS_EINPUT, "bundle message: id: expected a bundle id");
-	if (!*hash || !hash_hex_ok(*hash))
-		return err_set(err, errlen, HS_EINPUT,
-			       "bundle message: hash: expected 64 lower-case hex digits");
-	if (!json_is_object(*files))
-		return err_set(err, errlen, HS_EINPUT, "bundle message: files: expected an object");
-	if (json_object_size(*files) > BUNDLE_FILES_MAX + 1)
-		return err_set(err, errlen, HS_EINPUT,
-			       "bundle message: files: more than %d entries", BUNDLE_FILES_MAX + 1);
-	/* Bound the whole message before decoding any of it. */
-	json_object_keylen_foreach(*files, key, klen, val) {
-		if (klen != strlen(key))
-			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files: path with a NUL byte");
-		if (!json_is_string(val))
-			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files.\"%s\": expected a base64 string",
-				       jmsg_quote(key, q, sizeof(q)));
-		total += json_string_length(val);
-		if (total > PACK_B64_MAX)
-			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files: larger than a bundle may be");
-	}
-	return 0;
-}
-
-static int decode(const char *path, json_t *val, size_t max, struct bundle_blob *bl,
-		  char *err, size_t errlen)
-{
-	const char *s = json_string_value(val), *end = NULL;
-	size_t slen = json_string_length(val), cap = slen / 4 * 3 + 3, len = 0;
-	char q[BUNDLE_QUOTE_MAX];
-
-	bl->path = strdup(path);
-	bl->data = malloc(cap ? cap : 1);
-	if (!bl->path || !bl->data)
-		return err_set(err, errlen, HS_ESYS, "bundle: out of memory");
-	if (sodium_base642bin(bl->data, cap, s, slen, NULL, &len, &end,
-			      sodium_base64_VARIANT_ORIGINAL) < 0 || end != s + slen)
-		return err_set(err, errlen, HS_EINPUT, "bundle message: files.\"%s\": bad base64",
-			       jmsg_quote(path, q, sizeof(q)));
-	if (len > max)
-		return err_set(err, errlen, HS_EINPUT,
-			       "bundle message: files.\"%s\": too big (the bundle's limit is %u bytes)",
-			       jmsg_quote(path, q, sizeof(q)), BUNDLE_BYTES_MAX);
-	bl->len = len;
-	return 0;
-}
-
-/* Decode and check every file of the message against the manifest. */
-static int unpack_files(json_t *files, const struct bundle *b, struct bundle_blob *v,
-			size_t *n, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *val;
-	char q[BUNDLE_QUOTE_MAX];
-	size_t budget = BUNDLE_BYTES_MAX;
-	int rc;
-
-	json_object_foreach(files, key, val) {
-		bool listed = false;
-		for (size_t i = 0; i < b->nfiles && !listed; i++)
-			listed = strcmp(b->files[i], key) == 0;
-		if (!listed && strcmp(key, BUNDLE_MANIFEST) != 0) {
-			const char *why = bundle_path_problem(key);
-			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files.\"%s\": %s", jmsg_quote(key, q, sizeof(q)),
-				       why ? why : "not listed in bundle.json");
-		}
-		if (strcmp(key, BUNDLE_MANIFEST) == 0)
-			continue; /* decoded already */
-		rc = decode(key, val, budget, &v[*n], err, errlen);
-		(*n)++;
-		if (rc < 0)
-			return rc;
-		budget -= v[*n - 1].len;
-	}
-	for (size_t i = 0; i < b->nfiles; i++)
-		if (!json_object_get(files, b->files[i]))
-			return err_set(err, errlen, HS_EINPUT,
-				       "bundle message: files: \"%s\" listed in bundle.json is missing",
-				       jmsg_quote(b->files[i], q, sizeof(q)));
-	return 0;
-}
-
-int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *err,
-		  size_t errlen)
-{
-	struct bundle_blob *v = NULL;
 	struct bundle b;
-	const char *id = NULL, *hash = NULL;
+	const struct bundle_blob *mj = NULL;
 	char dst[PATH_MAX], got[BUNDLE_HASH_HEX + 1], q[BUNDLE_QUOTE_MAX];
-	json_t *files = NULL, *mj;
-	size_t n = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&b, 0, sizeof(b));
-	if ((rc = unpack_envelope(msg, &id, &hash, &files, err, errlen)) < 0)
-		return rc;
-	if (!(mj = json_object_get(files, BUNDLE_MANIFEST)))
+	/* The hash first: the caller checked that an operator signed id and
+	 * hash, so nothing of another host's bytes is parsed (bundle.json
+	 * included) unless it is exactly what the operator signed. */
+	bundle_blobs_sort(f->v, f->n);
+	bundle_hash_blobs(f->v, f->n, got);
+	if (strcmp(got, hash) != 0)
+		return err_set(err, errlen, HS_EINPUT,
+			       "bundle message: hash: content hashes to %s, message says %s", got, hash);
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i].path, BUNDLE_MANIFEST))
+			mj = &f->v[i];
+	if (!mj)
 		return err_set(err, errlen, HS_EINPUT, "bundle message: files: no bundle.json");
-	v = calloc(json_object_size(files), sizeof(*v));
-	if (!v)
-		return err_set(err, errlen, HS_ESYS, "bundle: out of memory");
-	rc = decode(BUNDLE_MANIFEST, mj, BUNDLE_MANIFEST_MAX, &v[n++], err, errlen);
-	if (rc < 0)
-		goto out;
-	rc = bundle_parse_manifest((const char *)v[0].data, v[0].len, &b, err, errlen);
+	rc = bundle_parse_manifest((const char *)mj->data, mj->len, &b, err, errlen);
 	if (rc < 0)
 		goto out;
 	if (strcmp(b.id, id) != 0) {
@@ -396,20 +278,32 @@ int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *e
 			     jmsg_quote(id, q, sizeof(q)), b.id);
 		goto out;
 	}
-	if ((rc = unpack_files(files, &b, v, &n, err, errlen)) < 0)
-		goto out;
-	bundle_blobs_sort(v, n);
-	bundle_hash_blobs(v, n, got);
-	if (strcmp(got, hash) != 0) {
-		rc = err_set(err, errlen, HS_EINPUT,
-			     "bundle message: hash: content hashes to %s, message says %s", got, hash);
-		goto out;
+	/* Exactly the listed files, and bundle.json. */
+	for (size_t i = 0; i < f->n && !rc; i++) {
+		bool listed = f->v + i == mj;
+		for (size_t j = 0; j < b.nfiles && !listed; j++)
+			listed = !strcmp(b.files[j], f->v[i].path);
+		if (!listed)
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "bundle message: files.\"%s\": not listed in bundle.json",
+				     jmsg_quote(f->v[i].path, q, sizeof(q)));
 	}
+	for (size_t j = 0; j < b.nfiles && !rc; j++) {
+		size_t i = 0;
+		while (i < f->n && strcmp(b.files[j], f->v[i].path))
+			i++;
+		if (i == f->n)
+			rc = err_set(err, errlen, HS_EINPUT,
+				     "bundle message: files: \"%s\" listed in bundle.json is missing",
+				     jmsg_quote(b.files[j], q, sizeof(q)));
+	}
+	if (rc)
+		goto out;
 	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dst_root, b.id) >= sizeof(dst)) {
 		rc = err_set(err, errlen, HS_EINPUT, "bundle: destination path too long");
 		goto out;
 	}
-	if ((rc = write_tree(dst, v, n, got, err, errlen)) < 0)
+	if ((rc = write_tree(dst, f->v, f->n, got, err, errlen)) < 0)
 		goto out;
 	/* Load what is now on disk: the caller gets exactly the stored bundle. */
 	rc = bundle_load_dir(dst, out, err, errlen);
@@ -419,7 +313,21 @@ int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *e
 		bundle_free(out);
 	}
 out:
-	bundle_blobs_free(v, n);
 	bundle_free(&b);
+	return rc;
+}
+
+int bundle_unpack(json_t *msg, const char *dst_root, struct bundle *out, char *err,
+		  size_t errlen)
+{
+	char id[BUNDLE_ID_MAX + 2], hash[BUNDLE_HASH_HEX + 1];
+	struct bundle_files f;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = bundle_msg_decode(msg, id, hash, &f, err, errlen)))
+		return rc;
+	rc = bundle_unpack_files(id, hash, &f, dst_root, out, err, errlen);
+	bundle_files_free(&f);
 	return rc;
 }

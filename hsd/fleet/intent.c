@@ -193,55 +193,89 @@ int intent_sign(const json_t *obj, const struct opkey *k, json_t **out, char *er
 	return *out ? HS_OK : err_set(err, errlen, HS_ESYS, "out of memory");
 }
 
-int intent_verify(const json_t *envelope, const uint8_t (*ops)[CLUSTER_KEY_LEN], size_t nops,
-		  const char *cluster, int64_t now, struct intent *out, char *err,
-		  size_t errlen)
+int intent_decode(const json_t *envelope, struct intent *out, uint8_t sig[OPKEY_SIG_LEN],
+		  char *err, size_t errlen)
 {
-	const json_t *o = json_object_get(envelope, "intent");
 	const char *key = json_string_value(json_object_get(envelope, "key"));
 	const char *sig_b64 = json_string_value(json_object_get(envelope, "sig"));
-	uint8_t sig[OPKEY_SIG_LEN];
-	size_t siglen = 0, len;
-	size_t i = 0;
+	size_t siglen = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(envelope))
 		return err_set(err, errlen, HS_EINPUT, "intent: missing (an operator signs it)");
 	if ((rc = only_keys(envelope, envelope_keys, 3, "intent envelope", err, errlen)) ||
-	    (rc = intent_parse(o, out, err, errlen)))
+	    (rc = intent_parse(json_object_get(envelope, "intent"), out, err, errlen)))
 		return rc;
 	if (!key || opkey_pub_parse(key, out->key))
 		return err_set(err, errlen, HS_EINPUT, "intent key: not a base64 ed25519 key");
 	if (!sig_b64 ||
-	    sodium_base642bin(sig, sizeof(sig), sig_b64, strlen(sig_b64), NULL, &siglen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) || siglen != sizeof(sig))
+	    sodium_base642bin(sig, OPKEY_SIG_LEN, sig_b64, strlen(sig_b64), NULL, &siglen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) || siglen != OPKEY_SIG_LEN)
 		return err_set(err, errlen, HS_EINPUT, "intent sig: not a base64 ed25519 signature");
-	while (i < nops && sodium_memcmp(ops[i], out->key, CLUSTER_KEY_LEN))
+	return HS_OK;
+}
+
+json_t *intent_envelope(const struct intent *it, const uint8_t sig[OPKEY_SIG_LEN])
+{
+	char key_b64[OPKEY_PUB_B64_LEN + 1], sig_b64[OPKEY_SIG_B64_LEN + 1];
+
+	opkey_pub_b64(it->key, key_b64);
+	sodium_bin2base64(sig_b64, sizeof(sig_b64), sig, OPKEY_SIG_LEN,
+			  sodium_base64_VARIANT_ORIGINAL);
+	return json_pack("{s:o, s:s, s:s}", "intent", intent_to_json(it), "key", key_b64, "sig",
+			 sig_b64);
+}
+
+int intent_check(const struct intent *it, const uint8_t sig[OPKEY_SIG_LEN],
+		 const uint8_t (*ops)[CLUSTER_KEY_LEN], size_t nops, const char *cluster,
+		 int64_t now, char *err, size_t errlen)
+{
+	char key_b64[OPKEY_PUB_B64_LEN + 1];
+	size_t i = 0, len;
+
+	while (i < nops && sodium_memcmp(ops[i], it->key, CLUSTER_KEY_LEN))
 		i++;
-	if (i == nops)
+	if (i == nops) {
+		opkey_pub_b64(it->key, key_b64);
 		return err_set(err, errlen, HS_EINPUT,
-			       "intent %s: key %.8s... is not an operator of cluster %s", out->id,
-			       key, cluster);
-	char *text = signed_text(o, &len);
+			       "intent %s: key %.8s... is not an operator of cluster %s", it->id,
+			       key_b64, cluster);
+	}
+	/* The signed text is rebuilt from what was parsed: the parse admits
+	 * exactly the keys intent_to_json writes, so an intent that verifies
+	 * is the one its fields say. */
+	json_t *o = intent_to_json(it);
+	char *text = o ? signed_text(o, &len) : NULL;
+	json_decref(o);
 	if (!text)
 		return err_set(err, errlen, HS_ESYS, "out of memory");
-	bool good = opkey_verify(out->key, text, len, sig);
+	bool good = opkey_verify(it->key, text, len, sig);
 	free(text);
 	if (!good)
 		return err_set(err, errlen, HS_EINPUT,
-			       "intent %s: signature does not match its content", out->id);
-	if (strcmp(out->cluster, cluster))
+			       "intent %s: signature does not match its content", it->id);
+	if (strcmp(it->cluster, cluster))
 		return err_set(err, errlen, HS_EINPUT, "intent %s: for cluster %s, not %s",
-			       out->id, out->cluster, cluster);
-	if (now < out->issued - INTENT_SKEW_MAX)
+			       it->id, it->cluster, cluster);
+	if (now < it->issued - INTENT_SKEW_MAX)
 		return err_set(err, errlen, HS_EINPUT,
-			       "intent %s: issued %lld s in the future", out->id,
-			       (long long)(out->issued - now));
-	if (now >= out->expires)
-		return err_set(err, errlen, HS_EINPUT, "intent %s: expired %lld s ago", out->id,
-			       (long long)(now - out->expires));
+			       "intent %s: issued %lld s in the future", it->id,
+			       (long long)(it->issued - now));
+	if (now >= it->expires)
+		return err_set(err, errlen, HS_EINPUT, "intent %s: expired %lld s ago", it->id,
+			       (long long)(now - it->expires));
 	return HS_OK;
+}
+
+int intent_verify(const json_t *envelope, const uint8_t (*ops)[CLUSTER_KEY_LEN], size_t nops,
+		  const char *cluster, int64_t now, struct intent *out, char *err,
+		  size_t errlen)
+{
+	uint8_t sig[OPKEY_SIG_LEN];
+	int rc = intent_decode(envelope, out, sig, err, errlen);
+
+	return rc ? rc : intent_check(out, sig, ops, nops, cluster, now, err, errlen);
 }
 
 /* "aide-2" and "aide-1" are the same IDS: the name before the last '-'. */

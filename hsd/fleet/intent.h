@@ -62,6 +62,22 @@ json_t *intent_to_json(const struct intent *it);
 int intent_sign(const json_t *obj, const struct opkey *k, json_t **out, char *err,
 		size_t errlen);
 
+/* The envelope's form only (HS_EINPUT naming the field): out's fields and
+ * key, and the signature's bytes; nothing is verified.  What the route
+ * engine does with a peer's request (intent_free out, also on failure). */
+int intent_decode(const json_t *envelope, struct intent *out, uint8_t sig[OPKEY_SIG_LEN],
+		  char *err, size_t errlen);
+
+/* The envelope of a decoded intent, rebuilt (NULL: out of memory). */
+json_t *intent_envelope(const struct intent *it, const uint8_t sig[OPKEY_SIG_LEN]);
+
+/* Verify a decoded intent: its key among ops[nops], its signature over
+ * the fields, its cluster, and now within [issued - INTENT_SKEW_MAX,
+ * expires). */
+int intent_check(const struct intent *it, const uint8_t sig[OPKEY_SIG_LEN],
+		 const uint8_t (*ops)[CLUSTER_KEY_LEN], size_t nops, const char *cluster,
+		 int64_t now, char *err, size_t errlen);
+
 /* Check an envelope completely: its form (HS_EINPUT naming the field), its
  * key among ops[nops], its signature, its cluster, and now within
  * [issued - INTENT_SKEW_MAX, expires).  Fills out (intent_free it, also
