@@ -28,6 +28,13 @@
 #define PEER_ERROR_MAX 1024        /* bytes of a reply's "error" */
 #define PEER_ID_MAX ((int64_t)1 << 53) /* exact in every JSON reader */
 
+/* The listener (hsengine's, hsd/engine/engine_peer.c). */
+#define PEER_MAX_CONNS 256 /* accepted connections at once */
+/* ... from one host: a coordinator has a few calls under way per host, so
+ * this is ample, and one host cannot take the slots of the others. */
+#define PEER_MAX_CONNS_PER_HOST 32
+#define PEER_IDLE_MS 10000 /* an accepted connection with nothing to do */
+
 struct peer_request {
 	int64_t id;
 	char from[PEER_NAME_MAX + 1];

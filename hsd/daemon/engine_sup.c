@@ -14,7 +14,10 @@
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
+#include "peer.h"
+#include "peer_int.h"
 #include "space.h"
+#include "textesc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +25,14 @@
 #include <limits.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define ENGINE_LOG_PER_S 20
 
 struct engine_route_row {
 	uint32_t addr, len, link_id;
@@ -36,6 +42,7 @@ struct engine_route_row {
 struct engine_sup {
 	struct hsd *d;
 	int exe_fd;               /* sealed copy of hsengine */
+	int listen_fd;            /* the peer listener, passed to each engine */
 	uv_process_t proc;
 	bool running;             /* proc is an open handle */
 	int chan;                 /* our end of the channel, -1 while away */
@@ -52,6 +59,9 @@ struct engine_sup {
 	struct engine_route_row *routes;
 	size_t nroutes;
 	uint8_t *snap;            /* the last SNAPSHOT's body and items */
+	struct engine_peer_stats peer_base; /* of the engines before this one */
+	uint64_t log_window_ms;   /* the engine's log lines: at most */
+	uint32_t log_lines, log_dropped; /* ENGINE_LOG_PER_S a second */
 	uint8_t *buf;             /* ENGINE_MSG_MAX */
 };
 
@@ -121,6 +131,79 @@ void engine_sup_link_del(struct hsd *d, uint32_t link_id)
 	sup_send(d->mesh->engine, ENGINE_MSG_LINK_DEL, &el, sizeof(el), NULL, 0, 0);
 }
 
+void engine_sup_peers(struct hsd *d)
+{
+	struct engine_sup *s = d->mesh->engine;
+	const struct cluster *c = &d->cluster;
+	struct engine_peer_self self = { 0 };
+	struct engine_peer_host *h;
+	char err[HS_ERRLEN];
+	uint32_t n = 0;
+
+	if (!s || s->chan < 0)
+		return;
+	if (!(h = calloc(c->nhosts, sizeof(*h)))) {
+		log_error("mesh: out of memory for the peer hosts");
+		return;
+	}
+	snprintf(self.name, sizeof(self.name), "%s", c->hosts[d->self].name);
+	for (size_t i = 0; i < c->nhosts; i++) {
+		if ((int)i == d->self)
+			continue;
+		h[n] = (struct engine_peer_host){ .index = (uint32_t)i, .addr = c->hosts[i].prefix + 1 };
+		snprintf(h[n].name, sizeof(h[n].name), "%s", c->hosts[i].name);
+		/* A key that makes no pair key (a low-order point): that
+		 * host's requests cannot authenticate, as before. */
+		if (peer_pair_key(d, (int)i, h[n].key, err, sizeof(err)))
+			log_warn("peer: %s: %s", c->hosts[i].name, err);
+		n++;
+	}
+	sup_send(s, ENGINE_MSG_PEER_HOSTS, &self, sizeof(self), h, n * sizeof(*h), n);
+	sodium_memzero(h, c->nhosts * sizeof(*h));
+	free(h);
+}
+
+void engine_sup_peer_reply(struct hsd *d, uint32_t gen, uint64_t conn, int64_t id, int rc,
+			   const char *text)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+	struct engine_peer_reply r = { .conn = conn, .id = id, .rc = rc };
+	size_t len = strlen(text);
+
+	if (!s || s->gen != gen)
+		return;
+	if (len > ENGINE_REPLY_MAX)
+		len = ENGINE_REPLY_MAX;
+	sup_send(s, ENGINE_MSG_PEER_REPLY, &r, sizeof(r), text, len, (uint32_t)len);
+}
+
+static void stats_add(struct engine_peer_stats *a, const struct engine_peer_stats *b)
+{
+	a->accepted += b->accepted;
+	a->refused += b->refused;
+	a->auth_refused += b->auth_refused;
+	a->over_host_limit += b->over_host_limit;
+	a->served += b->served;
+	a->idle_closed += b->idle_closed;
+}
+
+int engine_sup_peer_stats(struct hsd *d, struct engine_peer_stats *st)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+
+	memset(st, 0, sizeof(*st));
+	if (!s)
+		return -1;
+	*st = s->peer_base;
+	if (s->snap) {
+		struct engine_snapshot snap;
+		memcpy(&snap, s->snap, sizeof(snap));
+		stats_add(st, &snap.peer);
+		st->connections = snap.peer.connections;
+	}
+	return 0;
+}
+
 /* The first messages of an engine: who we are, who owns what, the links. */
 static void sup_configure(struct engine_sup *s)
 {
@@ -142,6 +225,7 @@ static void sup_configure(struct engine_sup *s)
 	snprintf(seq, sizeof(seq), "%u", c.initial_seqno);
 	store_meta_set(d->store, "hsroute_seqno", seq, NULL, 0);
 	send_with_origins(s, ENGINE_MSG_CONFIG, &c, sizeof(c), &c.overlay);
+	engine_sup_peers(d);
 	for (size_t i = 0; i < d->mesh->nlinks; i++)
 		if (d->mesh->links[i].active)
 			engine_sup_link_add(d, &d->mesh->links[i]);
@@ -251,13 +335,59 @@ static void sup_refuse(struct engine_sup *s, const char *why)
 		uv_process_kill(&s->proc, SIGKILL);
 }
 
-static void sup_message(struct engine_sup *s, size_t n)
+/* A line the engine logs: escaped, and at most ENGINE_LOG_PER_S a second
+ * (an engine gone wrong must not flood the log). */
+static void sup_log(struct engine_sup *s, const struct engine_msg *m)
+{
+	struct engine_log l;
+	uint64_t now = uv_now(s->d->loop);
+	char *text = NULL, err[HS_ERRLEN];
+
+	memcpy(&l, m->body, sizeof(l));
+	if (now - s->log_window_ms >= 1000) {
+		if (s->log_dropped)
+			log_warn("engine: %u lines not logged (over %d a second)", s->log_dropped,
+				 ENGINE_LOG_PER_S);
+		s->log_window_ms = now;
+		s->log_lines = s->log_dropped = 0;
+	}
+	if (s->log_lines++ >= ENGINE_LOG_PER_S) {
+		s->log_dropped++;
+		return;
+	}
+	if (textesc_dup(m->items, m->count, TEXTESC_TERM, &text, err, sizeof(err)))
+		return;
+	if (l.level == ENGINE_LOG_WARN)
+		log_warn("engine: %s", text);
+	else
+		log_info("engine: %s", text);
+	free(text);
+}
+
+static void sup_message(struct engine_sup *s, size_t n, int fd)
 {
 	struct engine_msg m;
 	char err[HS_ERRLEN];
 
 	if (engine_msg_check(s->buf, n, &m, err, sizeof(err)) == 0) {
+		if (fd >= 0 && m.type != ENGINE_MSG_PEER_REQUEST) {
+			close(fd);
+			snprintf(err, sizeof(err), "a descriptor with message type %u", m.type);
+			sup_refuse(s, err);
+			return;
+		}
 		switch (m.type) {
+		case ENGINE_MSG_PEER_REQUEST: {
+			int rc = peer_request_in(s->d, s->gen, &m, fd, err, sizeof(err));
+			if (fd >= 0)
+				close(fd);
+			if (rc)
+				break;
+			return;
+		}
+		case ENGINE_MSG_LOG:
+			sup_log(s, &m);
+			return;
 		case ENGINE_MSG_ROUTE: {
 			struct engine_route r;
 			memcpy(&r, m.body, sizeof(r));
@@ -286,6 +416,8 @@ static void sup_message(struct engine_sup *s, size_t n)
 		default:
 			snprintf(err, sizeof(err), "message type %u goes down, not up", m.type);
 		}
+	} else if (fd >= 0) {
+		close(fd);
 	}
 	sup_refuse(s, err);
 }
@@ -307,18 +439,28 @@ static void on_chan(uv_poll_t *p, int status, int events)
 	(void)status;
 	(void)events;
 	for (int budget = 256; budget > 0 && s->chan >= 0; budget--) {
-		ssize_t n = recv(s->chan, s->buf, ENGINE_MSG_MAX, MSG_TRUNC | MSG_DONTWAIT);
+		int fds[ENGINE_MSG_FDS];
+		size_t nfds;
+		ssize_t n = engine_msg_recv(s->chan, s->buf, ENGINE_MSG_MAX, fds, &nfds);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n < 0 && errno == EBADMSG) {
+			sup_refuse(s, "descriptors not as the protocol has them");
+			return;
+		}
 		if (n <= 0) { /* it ended: its exit brings the restart */
 			sup_close_chan(s);
 			return;
 		}
-		if (n > ENGINE_MSG_MAX) {
-			sup_refuse(s, "a message over the size limit");
+		int fd = nfds == 1 ? fds[0] : -1;
+		if (nfds > 1 || n > ENGINE_MSG_MAX) {
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+			sup_refuse(s, nfds > 1 ? "two descriptors with one message"
+					       : "a message over the size limit");
 			return;
 		}
-		sup_message(s, (size_t)n);
+		sup_message(s, (size_t)n, fd);
 	}
 }
 
@@ -339,6 +481,16 @@ static void on_engine_exit(uv_process_t *p, int64_t status, int sig)
 
 	sup_close_chan(s);
 	seqno_store(s, true);
+	/* Routes go only after an engine ran ENGINE_ROUTE_HOLD_MS without
+	 * installing them again, never because engines kept dying. */
+	uv_timer_stop(&s->sweep);
+	if (s->snap) { /* its counters stay counted */
+		struct engine_snapshot snap;
+		memcpy(&snap, s->snap, sizeof(snap));
+		stats_add(&s->peer_base, &snap.peer);
+		free(s->snap);
+		s->snap = NULL;
+	}
 	if (now - s->started_ms >= ENGINE_STABLE_MS)
 		s->backoff_ms = ENGINE_BACKOFF_MIN_MS;
 	else if (s->backoff_ms < ENGINE_BACKOFF_MAX_MS / 2)
@@ -371,17 +523,18 @@ static int sup_spawn(struct engine_sup *s, char *err, size_t errlen)
 		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 		setsockopt(sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	}
-	uv_stdio_container_t stdio[5] = {
+	uv_stdio_container_t stdio[6] = {
 		{ .flags = UV_IGNORE }, { .flags = UV_IGNORE },
 		{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
 		{ .flags = UV_INHERIT_FD, .data.fd = sv[1] },
 		{ .flags = UV_INHERIT_FD, .data.fd = d->mesh->sock },
+		{ .flags = UV_INHERIT_FD, .data.fd = s->listen_fd },
 	};
 	char *args[] = { "hsengine", NULL };
 	uint32_t id = d->opt.pool.start - 1;
 	snprintf(file, sizeof(file), "/proc/self/fd/%d", s->exe_fd);
 	uv_process_options_t o = {
-		.exit_cb = on_engine_exit, .file = file, .args = args, .stdio_count = 5, .stdio = stdio,
+		.exit_cb = on_engine_exit, .file = file, .args = args, .stdio_count = 6, .stdio = stdio,
 		.flags = UV_PROCESS_SETUID | UV_PROCESS_SETGID, .uid = id, .gid = id,
 	};
 	s->proc.data = s;
@@ -441,6 +594,7 @@ int engine_sup_start(struct hsd *d, char *err, size_t errlen)
 	s->d = d;
 	s->chan = -1;
 	s->exe_fd = -1;
+	s->listen_fd = -1;
 	s->backoff_ms = ENGINE_BACKOFF_MIN_MS;
 	uv_timer_init(d->loop, &s->restart);
 	uv_timer_init(d->loop, &s->sweep);
@@ -454,7 +608,10 @@ int engine_sup_start(struct hsd *d, char *err, size_t errlen)
 		self[len > 0 ? len : 0] = 0;
 		snprintf(path, sizeof(path), "%s/hsengine", dirname(self));
 	}
-	if ((rc = space_exe_seal(path, &s->exe_fd, err, errlen)))
+	/* Made here, kept across engines: connections waiting in its queue
+	 * survive a restart of the engine. */
+	if ((rc = space_exe_seal(path, &s->exe_fd, err, errlen)) ||
+	    (rc = peer_socket(d, true, &s->listen_fd, err, errlen)))
 		return rc;
 	return sup_spawn(s, err, errlen);
 }
@@ -478,6 +635,8 @@ void engine_sup_stop(struct hsd *d)
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	if (s->exe_fd >= 0)
 		close(s->exe_fd);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
 	free(s->routes);
 	free(s->snap);
 	free(s->buf);

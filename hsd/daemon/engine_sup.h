@@ -1,8 +1,9 @@
 /* engine_sup.h - hsd's side of the route engine (hsd/engine/engine.h).
  *
- * hsd starts hsengine with the mesh's route socket, tells it the links and
- * who may originate what, and carries out the routes it decides; it never
- * reads a route packet.  A dead engine is started again with backoff; the
+ * hsd starts hsengine with the mesh's route socket and the listening peer
+ * socket, tells it the links, who may originate what and the hosts' MAC
+ * keys, carries out the routes it decides and serves the peer requests it
+ * decodes; it never reads a route packet or a peer's frame.  A dead engine is started again with backoff; the
  * kernel routes stay meanwhile, and those the new engine has not installed
  * again within ENGINE_ROUTE_HOLD_MS go.
  */
@@ -34,6 +35,20 @@ void engine_sup_stop(struct hsd *d);
 void engine_sup_link_add(struct hsd *d, const struct mesh_link *l);
 void engine_sup_link_del(struct hsd *d, uint32_t link_id);
 void engine_sup_origins(struct hsd *d);
+
+/* Tell the engine whose peer requests to take (after a reload too): each
+ * other host's index, overlay address and the MAC key we share with it. */
+void engine_sup_peers(struct hsd *d);
+
+/* Answer the request conn/id that engine generation gen handed over: rc 0
+ * and the result's JSON text, or an hs_rc and the error line.  Dropped if
+ * that engine is gone (its connections went with it). */
+void engine_sup_peer_reply(struct hsd *d, uint32_t gen, uint64_t conn, int64_t id, int rc,
+			   const char *text);
+
+/* The peer listener's counters over every engine since hsd started: 0, or
+ * -1 (zeros) when there is no engine. */
+int engine_sup_peer_stats(struct hsd *d, struct engine_peer_stats *st);
 
 /* Put back the routes through link l (its device was re-created). */
 void engine_sup_reinstall(struct hsd *d, const struct mesh_link *l);

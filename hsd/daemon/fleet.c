@@ -82,34 +82,27 @@ static int fl_bundle_has(struct hsd *d, json_t *args, const struct done *dn,
 	return 0;
 }
 
-static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
-			 json_t **result, char *err, size_t errlen)
+int fleet_bundle_put(struct hsd *d, const char *id, const char *hash, const char *sig_text,
+		     size_t sig_len, struct bundle_files *f, json_t **result, char *err,
+		     size_t errlen)
 {
-	json_t *msg = json_object_get(args, "bundle"), *sig = json_object_get(args, "sig");
-	const char *id = json_string_value(json_object_get(msg, "id"));
-	const char *hash = json_string_value(json_object_get(msg, "hash"));
 	struct bundle_sig bs;
 	char dir[PATH_MAX], dst[PATH_MAX];
 	struct bundle b;
 	int rc;
 
-	(void)dn;
-	if (!id || !hash)
-		return err_set(err, errlen, HS_EINPUT, "bundle message: id, hash: expected strings");
-	if (sig && !json_is_string(sig))
-		return err_set(err, errlen, HS_EINPUT, "sig: expected a signature's text");
 	bundles_dir(d, NULL, dir, sizeof(dir));
 	bundles_dir(d, id, dst, sizeof(dst));
 	bool had = access(dst, F_OK) == 0;
 	/* From another host, which may be compromised: the signature of the
 	 * id and hash the message claims must be an operator's before
-	 * anything is written, and bundle_unpack then insists the content is
-	 * exactly that id and hashes to exactly that hash. */
-	if ((rc = bundles_check_sig(d, id, hash, json_string_value(sig), json_string_length(sig),
-				    sig ? NULL : "none sent with bundle.put", &bs, err, errlen)) ||
+	 * anything is written, and the files must then hash to exactly that
+	 * hash before bundle.json is even parsed. */
+	if ((rc = bundles_check_sig(d, id, hash, sig_text, sig_len,
+				    sig_text ? NULL : "none sent with bundle.put", &bs, err, errlen)) ||
 	    (rc = disk_admit(d, err, errlen)) ||
 	    (rc = fs_mkdir_bundles(d, err, errlen)) ||
-	    (rc = bundle_unpack(msg, dir, &b, err, errlen)))
+	    (rc = bundle_unpack_files(id, hash, f, dir, &b, err, errlen)))
 		return rc;
 	if (strcmp(b.id, id) || strcmp(b.hash, hash))
 		rc = err_set(err, errlen, HS_EINPUT, "bundle message: stored %s %s is not what was signed",
@@ -121,6 +114,27 @@ static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 	if (!rc)
 		*result = json_pack("{s:s, s:s}", "id", b.id, "hash", b.hash);
 	bundle_free(&b);
+	return rc;
+}
+
+/* The coordinator's own host: the message it built (the route engine
+ * decodes other hosts' into files, peer.c). */
+static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
+			 json_t **result, char *err, size_t errlen)
+{
+	json_t *sig = json_object_get(args, "sig");
+	char id[BUNDLE_ID_MAX + 2], hash[BUNDLE_HASH_HEX + 1];
+	struct bundle_files f;
+	int rc;
+
+	(void)dn;
+	if (sig && !json_is_string(sig))
+		return err_set(err, errlen, HS_EINPUT, "sig: expected a signature's text");
+	if ((rc = bundle_msg_decode(json_object_get(args, "bundle"), id, hash, &f, err, errlen)))
+		return rc;
+	rc = fleet_bundle_put(d, id, hash, json_string_value(sig), json_string_length(sig), &f,
+			      result, err, errlen);
+	bundle_files_free(&f);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "bundle.h"
 #include "done.h"
 
 struct hsd;
@@ -19,6 +20,12 @@ struct fleet_cmd {
 
 extern const struct fleet_cmd fleet_cmds[];
 const struct fleet_cmd *fleet_cmd_find(const char *name);
+
+/* bundle.put with the message decoded: sig_text (NULL: none sent) must be
+ * an operator's signature of id and hash, and the files must hash to it. */
+int fleet_bundle_put(struct hsd *d, const char *id, const char *hash, const char *sig_text,
+		     size_t sig_len, struct bundle_files *f, json_t **result, char *err,
+		     size_t errlen);
 
 /* result is borrowed for the call. */
 typedef void (*fleet_cb)(void *arg, int rc, json_t *result, const char *err);

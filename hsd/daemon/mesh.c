@@ -247,8 +247,10 @@ int mesh_reload(struct hsd *d, char *err, size_t errlen)
 		m->links[p].active = was;
 		rc = mesh_link_up(d, &m->links[p], err, errlen);
 	}
-	/* Hosts, names or prefixes may have changed: so has who owns what. */
+	/* Hosts, names, prefixes or keys may have changed: so has who owns
+	 * what, and whose requests the engine takes under which key. */
 	engine_sup_origins(d);
+	engine_sup_peers(d);
 	/* Links may have changed names or neighbours. */
 	int frc = mesh_firewall(d, rc ? NULL : err, errlen);
 	return rc ? rc : frc;

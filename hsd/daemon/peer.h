@@ -1,7 +1,7 @@
 /* peer.h - hsd <-> hsd calls over TCP inside the mesh namespace.
  *
- * The server listens on our overlay address (prefix + 1) port PEER_PORT in
- * the mesh namespace; clients connect from a socket bound to their own
+ * The server (in the route engine, hsd/engine/engine_peer.c) listens on
+ * our overlay address (prefix + 1) port PEER_PORT in the mesh namespace; clients connect from a socket bound to their own
  * overlay address, so the source address names the calling host
  * (WireGuard has authenticated the tunnel it came through).  Messages are
  * proto/peer.h; the protocol is docs/peer-protocol.md.
@@ -22,11 +22,6 @@ struct peers;
 struct peer_call;
 
 #define PEER_DEFERRED 1
-#define PEER_MAX_CONNS 256 /* accepted connections at once */
-/* ... from one host: a coordinator has a few calls under way per host, so
- * this is ample, and one host cannot take the slots of the others. */
-#define PEER_MAX_CONNS_PER_HOST 32
-#define PEER_IDLE_MS 10000 /* an accepted connection with nothing to do */
 
 /* A command handler.  from_host is the calling host's index in
  * d->cluster.hosts.  Returns 0 with *result (a new reference, may be left
@@ -62,7 +57,15 @@ typedef void (*peer_cb)(struct hsd *d, void *arg, int rc, json_t *result,
 int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
 	      uint32_t timeout_ms, peer_cb cb, void *arg);
 
-/* Start listening when the mesh runs (otherwise nothing happens). */
+/* A PEER_REQUEST from the route engine generation gen (fd: bundle.put's
+ * files, else -1; the caller closes it).  0, or HS_EINPUT when the engine
+ * broke the protocol (the caller then restarts it). */
+struct engine_msg;
+int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int fd,
+		    char *err, size_t errlen);
+
+/* Set up outgoing calls when the mesh runs (otherwise nothing happens);
+ * the listener is the route engine's (engine_sup.h). */
 int peer_init(struct hsd *d, char *err, size_t errlen);
 /* Close everything: pending client calls get cb(HS_ESYS, "hsd is
  * stopping"), pending server calls are dropped.  Safe to call twice. */

@@ -1,5 +1,5 @@
 /* peer_int.h - what the two halves of the peer protocol share: peer.c
- * (the listener and the life cycle) and peer_out.c (outgoing calls). */
+ * (requests from the engine and the life cycle) and peer_out.c (outgoing calls). */
 #ifndef HS_PEER_INT_H
 #define HS_PEER_INT_H
 
@@ -14,7 +14,7 @@
 
 #define PEER_READ_CHUNK 65536
 
-/* What the reply to one authenticated request is sealed with. */
+/* What a reply must be sealed with: the pair's key and our nonce. */
 struct peer_seal {
 	uint8_t key[PEER_AUTH_KEY];
 	uint8_t nonce[PEER_AUTH_NONCE];
@@ -22,26 +22,11 @@ struct peer_seal {
 
 struct peers {
 	struct hsd *d;
-	uv_tcp_t server;
-	bool listening;
-	int refs;            /* d->peers + server + connections + calls */
-	struct peer_conn *conns;
-	int nconns;
+	int refs;            /* d->peers + calls under way */
 	struct peer_out *outs;
 	int nouts;
 	int64_t next_id;
-	uint64_t accepted, refused, served, idle_closed, calls_sent, calls_failed, timeouts;
-	uint64_t over_host_limit; /* refused: the host had PEER_MAX_CONNS_PER_HOST */
-	uint64_t auth_refused;    /* refused: no valid MAC, stale or replayed */
-	struct peer_nonces *nonces;
-};
-
-/* The nonces one host's requests carried: per host, so that a host that
- * floods us with requests fills only its own cache. */
-struct peer_nonces {
-	char host[PEER_NAME_MAX + 1];
-	struct peer_replay replay;
-	struct peer_nonces *next;
+	uint64_t calls_sent, calls_failed, timeouts;
 };
 
 void peers_unref(struct peers *p);

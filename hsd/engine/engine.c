@@ -9,6 +9,7 @@
  */
 #include "engine.h"
 #include "engine_msg.h"
+#include "engine_peer.h"
 #include "err.h"
 #include "hsroute.h"
 
@@ -30,6 +31,8 @@ struct engine_peer {
 
 struct engine {
 	int chan, sock;
+	struct engine_peers *peer;  /* the peer listener (engine_peer.c) */
+	struct pollfd *pfd;
 	struct hsr_router *router;
 	struct hsr_actions acts;
 	uint64_t wakeup_ms;
@@ -180,6 +183,7 @@ static int send_snapshot(struct engine *e, uint64_t now, char *err, size_t errle
 	hsr_neigh_foreach(e->router, now, snap_neigh, &nf);
 	s.n_routes = rf.n;
 	s.n_neigh = nf.f.n;
+	epeer_stats(e->peer, &s.peer);
 	return engine_msg_send(e->chan, ENGINE_MSG_SNAPSHOT, &s, sizeof(s), e->buf,
 			       (size_t)(nf.f.at - e->buf), 0, err, errlen);
 }
@@ -291,6 +295,10 @@ static int on_chan(struct engine *e, uint64_t now, char *err, size_t errlen)
 	case ENGINE_MSG_LINK_ADD:
 	case ENGINE_MSG_LINK_DEL:
 		return on_link(e, &m, now, err, errlen);
+	case ENGINE_MSG_PEER_HOSTS:
+		return epeer_on_hosts(e->peer, &m, now, err, errlen);
+	case ENGINE_MSG_PEER_REPLY:
+		return epeer_on_reply(e->peer, &m, err, errlen);
 	default:
 		return err_set(err, errlen, HS_EINPUT, "engine: message type %u goes up, not down",
 			       m.type);
@@ -342,9 +350,18 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 		uint64_t now = now_ms(), next = e->snapshot_at;
 		if (e->router && e->wakeup_ms < next)
 			next = e->wakeup_ms;
-		struct pollfd pfd[2] = { { e->chan, POLLIN, 0 }, { e->sock, POLLIN, 0 } };
+		struct pollfd *pfd = e->pfd;
+		pfd[0] = (struct pollfd){ e->chan, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ e->sock, POLLIN, 0 };
+		size_t npeer = 0;
+		if (e->router) {
+			npeer = epeer_fill(e->peer, pfd + 2, now);
+			uint64_t w = epeer_wakeup(e->peer);
+			if (w < next)
+				next = w;
+		}
 		int timeout = !e->router ? -1 : next <= now ? 0 : (int)(next - now);
-		if (poll(pfd, e->router ? 2 : 1, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, e->router ? 2 + npeer : 1, timeout) < 0 && errno != EINTR)
 			return err_sys(err, errlen, "engine: poll");
 		now = now_ms();
 		int rc = 0;
@@ -358,6 +375,8 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 			continue;
 		if (pfd[1].revents)
 			on_packets(e, now);
+		if ((rc = epeer_events(e->peer, pfd + 2, npeer, now, err, errlen)))
+			return rc;
 		/* Also refreshes the wakeup, whatever woke us. */
 		hsr_timer(e->router, now, &e->acts);
 		if ((rc = run_actions(e, err, errlen)))
@@ -370,16 +389,20 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 	}
 }
 
-int engine_run(int chan, int sock, char *err, size_t errlen)
+int engine_run(int chan, int sock, int listen_fd, char *err, size_t errlen)
 {
 	struct engine e = { .chan = chan, .sock = sock, .seqno_told = UINT32_MAX,
 			    .wakeup_ms = HSR_NEVER };
 	int rc;
 
 	hsr_actions_init(&e.acts);
-	if (!(e.buf = malloc(ENGINE_MSG_MAX)))
-		return err_set(err, errlen, HS_ESYS, "engine: out of memory");
-	rc = engine_loop(&e, err, errlen);
+	e.buf = malloc(ENGINE_MSG_MAX);
+	e.pfd = calloc(2 + epeer_max_fds(), sizeof(*e.pfd));
+	e.peer = epeer_new(listen_fd, chan);
+	rc = e.buf && e.pfd && e.peer ? engine_loop(&e, err, errlen)
+				       : err_set(err, errlen, HS_ESYS, "engine: out of memory");
+	epeer_free(e.peer);
+	free(e.pfd);
 	hsr_router_destroy(e.router);
 	hsr_actions_free(&e.acts);
 	free(e.peers);

@@ -1,10 +1,11 @@
 /* engine.h - hsengine: hsroute and the route socket, unprivileged.
  *
- * hsd starts it (hsd/daemon/engine_sup.c) with the channel on fd 3 and the
- * bound route socket (in the mesh namespace) on fd 4, as its own uid with
- * no capability.  The engine confines itself further (engine_sandbox.c),
+ * hsd starts it (hsd/daemon/engine_sup.c) with the channel on fd 3, the
+ * bound route socket (in the mesh namespace) on fd 4 and the listening
+ * peer socket on fd 5 (engine_peer.h), as its own uid with no capability.  The engine confines itself further (engine_sandbox.c),
  * then turns route packets and timer ticks into packets it sends itself
- * and ROUTE/SEQNO/SNAPSHOT messages to hsd (proto/engine_msg.h).
+ * and ROUTE/SEQNO/SNAPSHOT messages to hsd, and peer requests into
+ * PEER_REQUEST messages (proto/engine_msg.h).
  */
 #ifndef HS_ENGINE_H
 #define HS_ENGINE_H
@@ -20,6 +21,6 @@ int engine_sandbox(char *err, size_t errlen);
 
 /* Serve until hsd closes the channel (0) or something fails (HS_E*, err
  * says what). */
-int engine_run(int chan, int sock, char *err, size_t errlen);
+int engine_run(int chan, int sock, int listen_fd, char *err, size_t errlen);
 
 #endif

@@ -34,6 +34,8 @@ static const unsigned engine_allowed[] = {
 #ifdef __NR_poll
 	__NR_poll,
 #endif
+	/* the peer listener: connections, and bundle files handed to hsd */
+	__NR_accept4, __NR_memfd_create, __NR_fcntl,
 	/* memory (malloc) */
 	__NR_brk, __NR_mmap, __NR_munmap, __NR_mremap, __NR_madvise, __NR_mprotect,
 	__NR_getrandom,

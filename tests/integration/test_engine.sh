@@ -11,6 +11,9 @@
 #   restarted.
 # - Killed again and again during a rollout, it is restarted with backoff,
 #   the kernel routes stay, and the rollout completes.
+# - A hostile engine that hands hsd requests as another host's gets a
+#   status served (the control) but no instance stopped or verified
+#   without an operator's intent.
 source "$(dirname "$0")/../lib.sh"
 
 CLUSTER=$HSD_SOURCE/deploy/examples/three.json
@@ -135,5 +138,28 @@ for h in $HOSTS; do
 	check "det@2 runs on $h" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"det@2\" and .state == \"running\")'"
 	check "$h restarted its engine ($(engine "$h" restarts) times)" [ "$(engine "$h" restarts)" -ge 1 ]
 done
+
+# --- a hostile engine speaks for another host ------------------------------
+# The engine decodes every peer request; code an attacker ran in a's engine
+# could hand hsd any request as b's.  A status is served (the control:
+# the channel carries requests), but no step on an instance without an
+# operator's intent, which hsd verifies itself; a request as a's own host
+# breaks the protocol and gets the engine restarted.
+sim stop a
+HSD_HSENGINE=$HSD_BUILD/tests/tools/hs_fake_engine \
+	HS_FAKE_ENGINE="req status 1 req instance.stop 1 det@2 req instance.verify 1 det@2 req status 0" \
+	sim start a
+fake_reply() { $SIM --id $T_ID log a | grep -q "hs_fake_engine: reply to $1"; }
+export -f fake_reply
+export SIM T_ID
+check "control: a status the fake engine hands hsd as b's is served" \
+	wait_until 15 fake_reply '1: rc 0: {"host":"a"'
+check "instance.stop of det@2 without an operator's intent is refused by hsd" \
+	wait_until 5 fake_reply '2: rc -2: intent: missing'
+check "... and instance.verify too" wait_until 5 fake_reply '3: rc -2: intent: missing'
+check "det@2 still runs on a" bash -c "$SIM --id $T_ID exec a -- hsctl --json space list | jqe '.spaces[] | select(.name == \"det@2\" and .state == \"running\")'"
+check "a request as a's own host gets the engine refused and restarted" \
+	wait_until 10 bash -c "[ \$($SIM --id $T_ID exec a -- hsctl --json peers | jq .engine.refused) -ge 1 ] && [ \$($SIM --id $T_ID exec a -- hsctl --json peers | jq .engine.restarts) -ge 1 ]"
+check "... and no reply to it" bash -c "! fake_reply '4:'"
 
 t_done

@@ -236,7 +236,8 @@ on b nsenter --net=/run/hsd/mesh.netns -- \
 idle=$(($(date +%s) - t0))
 check "a silent peer connection is closed by the server after ${idle} s (want 9..20, socat exit $rc)" \
 	[ "$rc" = 0 -a "$idle" -ge 9 -a "$idle" -le 20 ]
-check "... and counted in hsctl status" bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jqe '.peer.idle_closed == 1' >/dev/null"
+# (the engine's counters reach hsd with its snapshot, every 500 ms)
+check "... and counted in hsctl status" wait_until 3 bash -c "$SIM --id $T_ID exec a -- hsctl --json status | jqe '.peer.idle_closed == 1' >/dev/null"
 # A reload of an unchanged cluster.json touches no tunnel: same
 # wireguard-go processes, ports and sessions.
 wg_state() { # the wireguard-go pids in host c, and its links' ports and handshakes

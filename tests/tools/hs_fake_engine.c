@@ -7,6 +7,11 @@
  *     route: ENGINE_MSG_ROUTE install of the prefix through the LINK-th
  *            link hsd announced (0: the first)
  *     junk:  a datagram that is no message
+ *     req CMD HOST [INSTANCE]: a PEER_REQUEST as if host index HOST had
+ *            sent CMD (for instance.*, on INSTANCE), with no intent
+ *
+ * hsd's replies to its requests are printed on stderr (hsd's log):
+ *     hs_fake_engine: reply to N: rc R: TEXT
  */
 #include "engine_msg.h"
 
@@ -50,6 +55,24 @@ int main(void)
 			send(CHAN, "junk", 4, 0);
 			continue;
 		}
+		if (!strcmp(w, "req")) {
+			static int64_t id;
+			char *cmd = strtok_r(NULL, " ", &save), *host = strtok_r(NULL, " ", &save);
+			struct engine_peer_request r = { .conn = 1, .id = ++id };
+			if (!cmd || !host || !(r.t.cmd = peer_cmd_id(cmd)))
+				return 2;
+			r.host = (uint32_t)atoi(host);
+			if (!strncmp(cmd, "instance.", 9)) {
+				char *inst = strtok_r(NULL, " ", &save);
+				if (!inst)
+					return 2;
+				snprintf(r.t.instance, sizeof(r.t.instance), "%s", inst);
+				snprintf(r.t.bundle, sizeof(r.t.bundle), "%s", inst);
+			}
+			engine_msg_send(CHAN, ENGINE_MSG_PEER_REQUEST, &r, sizeof(r), NULL, 0, 0, err,
+					sizeof(err));
+			continue;
+		}
 		char *pfx = strtok_r(NULL, " ", &save), *link = strtok_r(NULL, " ", &save);
 		char *slash = pfx ? strchr(pfx, '/') : NULL;
 		struct in_addr a;
@@ -63,7 +86,18 @@ int main(void)
 		engine_msg_send(CHAN, ENGINE_MSG_ROUTE, &r, sizeof(r), NULL, 0, 0, err, sizeof(err));
 	}
 	free(copy);
-	while (recv(CHAN, buf, sizeof(buf), 0) > 0)
-		;
+	for (;;) {
+		ssize_t n = recv(CHAN, buf, sizeof(buf), 0);
+		struct engine_msg m;
+		if (n <= 0)
+			break;
+		if (engine_msg_check(buf, (size_t)n, &m, err, sizeof(err)) == 0 &&
+		    m.type == ENGINE_MSG_PEER_REPLY) {
+			struct engine_peer_reply r;
+			memcpy(&r, m.body, sizeof(r));
+			fprintf(stderr, "hs_fake_engine: reply to %lld: rc %d: %.*s\n", (long long)r.id,
+				r.rc, (int)m.count, (const char *)m.items);
+		}
+	}
 	return 0;
 }

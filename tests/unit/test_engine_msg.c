@@ -117,3 +117,27 @@ Test(engine_msg, snapshot_sizes_follow_its_counts)
 	s.n_routes = 2;
 	refused(build(ENGINE_MSG_SNAPSHOT, 1, &s, sizeof(s), 2 * sizeof(struct engine_route_info)), "count");
 }
+
+Test(engine_msg, peer_messages)
+{
+	struct engine_peer_request r = { .conn = 1, .id = 2, .host = 1 };
+	struct engine_peer_reply rep = { .conn = 1, .id = 2 };
+	struct engine_log l = { .level = ENGINE_LOG_WARN };
+	struct engine_msg m;
+	char err[HS_ERRLEN];
+	size_t len;
+
+	/* A request with its intent's host names: exactly count items. */
+	len = build(ENGINE_MSG_PEER_REQUEST, 3, &r, sizeof(r), 3 * sizeof(struct peer_word));
+	cr_assert_eq(engine_msg_check(buf, len, &m, err, sizeof(err)), 0, "%s", err);
+	refused(len - 1, "want");
+	refused(build(ENGINE_MSG_PEER_REQUEST, CLUSTER_HOSTS_MAX + 1, &r, sizeof(r), 0), "count");
+	/* A reply's text: count bytes, no more than ENGINE_REPLY_MAX. */
+	len = build(ENGINE_MSG_PEER_REPLY, 5, &rep, sizeof(rep), 5);
+	cr_assert_eq(engine_msg_check(buf, len, &m, err, sizeof(err)), 0, "%s", err);
+	refused(build(ENGINE_MSG_PEER_REPLY, ENGINE_REPLY_MAX + 1, &rep, sizeof(rep), 0), "count");
+	/* A log line is bounded. */
+	refused(build(ENGINE_MSG_LOG, ENGINE_LOG_MAX + 1, &l, sizeof(l), ENGINE_LOG_MAX + 1), "count");
+	len = build(ENGINE_MSG_LOG, 4, &l, sizeof(l), 4);
+	cr_assert_eq(engine_msg_check(buf, len, &m, err, sizeof(err)), 0, "%s", err);
+}
