@@ -185,8 +185,9 @@ struct engine_peer_call {
 struct engine_peer_result {
 	uint64_t call;
 	int32_t rc;
-	uint32_t pad;
+	uint32_t flags;       /* ENGINE_RESULT_* */
 };
+#define ENGINE_RESULT_TIMEOUT 1u /* no reply within the call's time */
 
 /* A line for hsd's log, which escapes it and limits the rate. */
 #define ENGINE_LOG_MAX 512

@@ -177,6 +177,25 @@ void engine_sup_peer_reply(struct hsd *d, uint32_t gen, uint64_t conn, int64_t i
 	sup_send(s, ENGINE_MSG_PEER_REPLY, &r, sizeof(r), text, len, (uint32_t)len);
 }
 
+int engine_sup_peer_call(struct hsd *d, const struct engine_peer_call *pc, const char *args,
+			 size_t len, const int *fds, size_t nfds, uint32_t *gen, char *err,
+			 size_t errlen)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+
+	if (!s || s->chan < 0)
+		return err_set(err, errlen, HS_EUNREACH, "the route engine is away (restarting)");
+	if (engine_msg_send_fds(s->chan, ENGINE_MSG_PEER_CALL, pc, sizeof(*pc), args, len,
+				(uint32_t)len, fds, nfds, err, errlen)) {
+		log_error("mesh: %s; stopping the route engine", err);
+		if (s->running)
+			uv_process_kill(&s->proc, SIGKILL);
+		return HS_EUNREACH;
+	}
+	*gen = s->gen;
+	return 0;
+}
+
 static void stats_add(struct engine_peer_stats *a, const struct engine_peer_stats *b)
 {
 	a->accepted += b->accepted;
@@ -388,6 +407,12 @@ static void sup_message(struct engine_sup *s, size_t n, int fd)
 		case ENGINE_MSG_LOG:
 			sup_log(s, &m);
 			return;
+		case ENGINE_MSG_PEER_RESULT: {
+			struct engine_peer_result r;
+			memcpy(&r, m.body, sizeof(r));
+			peer_result_in(s->d, s->gen, &r, m.items, m.count);
+			return;
+		}
 		case ENGINE_MSG_ROUTE: {
 			struct engine_route r;
 			memcpy(&r, m.body, sizeof(r));
@@ -481,6 +506,8 @@ static void on_engine_exit(uv_process_t *p, int64_t status, int sig)
 
 	sup_close_chan(s);
 	seqno_store(s, true);
+	/* Its calls went with it: their callers hear it now. */
+	peer_outs_engine_gone(s->d, s->gen);
 	/* Routes go only after an engine ran ENGINE_ROUTE_HOLD_MS without
 	 * installing them again, never because engines kept dying. */
 	uv_timer_stop(&s->sweep);

@@ -46,6 +46,14 @@ void engine_sup_peers(struct hsd *d);
 void engine_sup_peer_reply(struct hsd *d, uint32_t gen, uint64_t conn, int64_t id, int rc,
 			   const char *text);
 
+/* Hand the engine a call to another host: its socket (connect under way)
+ * in fds[0], the arguments' JSON inline (len bytes) or, when len is 0, in
+ * the memfd fds[1].  *gen gets the engine's generation; HS_EUNREACH when
+ * no engine runs.  The caller keeps and closes fds. */
+int engine_sup_peer_call(struct hsd *d, const struct engine_peer_call *pc, const char *args,
+			 size_t len, const int *fds, size_t nfds, uint32_t *gen, char *err,
+			 size_t errlen);
+
 /* The peer listener's counters over every engine since hsd started: 0, or
  * -1 (zeros) when there is no engine. */
 int engine_sup_peer_stats(struct hsd *d, struct engine_peer_stats *st);

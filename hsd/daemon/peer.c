@@ -57,7 +57,7 @@ void peers_unref(struct peers *p)
 		free(p);
 }
 
-const char *peer_ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
+static const char *peer_ip4(uint32_t addr, char buf[INET_ADDRSTRLEN])
 {
 	struct in_addr a = { htonl(addr) };
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
@@ -108,14 +108,6 @@ int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
 	else
 		*out = fd;
 	return rc;
-}
-
-void peer_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	(void)h;
-	(void)hint;
-	buf->base = malloc(PEER_READ_CHUNK);
-	buf->len = buf->base ? PEER_READ_CHUNK : 0;
 }
 
 /* ---- requests, through the engine ------------------------------------- */

@@ -64,6 +64,14 @@ struct engine_msg;
 int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int fd,
 		    char *err, size_t errlen);
 
+/* A PEER_RESULT of engine generation gen: the call it answers gets its
+ * callback (a result decoded from bytes, or the error line).  And every
+ * call that engine carried, when it ends: HS_EUNREACH. */
+struct engine_peer_result;
+void peer_result_in(struct hsd *d, uint32_t gen, const struct engine_peer_result *r,
+		    const uint8_t *bytes, size_t len);
+void peer_outs_engine_gone(struct hsd *d, uint32_t gen);
+
 /* Set up outgoing calls when the mesh runs (otherwise nothing happens);
  * the listener is the route engine's (engine_sup.h). */
 int peer_init(struct hsd *d, char *err, size_t errlen);

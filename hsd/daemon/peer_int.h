@@ -12,14 +12,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define PEER_READ_CHUNK 65536
-
-/* What a reply must be sealed with: the pair's key and our nonce. */
-struct peer_seal {
-	uint8_t key[PEER_AUTH_KEY];
-	uint8_t nonce[PEER_AUTH_NONCE];
-};
-
 struct peers {
 	struct hsd *d;
 	int refs;            /* d->peers + calls under way */
@@ -30,7 +22,6 @@ struct peers {
 };
 
 void peers_unref(struct peers *p);
-const char *peer_ip4(uint32_t addr, char buf[INET_ADDRSTRLEN]);
 int64_t peer_wall_ms(void);
 /* The key only we and host share (proto/peer_auth.h), from the keys
  * cluster.json holds now. */
@@ -39,7 +30,6 @@ int peer_pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
 /* A TCP socket in the mesh namespace bound to our overlay address: port
  * PEER_PORT and listening for the server, any port for a client. */
 int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen);
-void peer_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 
 /* peer_out.c: every call under way gets HS_ESYS "hsd is stopping". */
 void peer_outs_stop(struct peers *p);

@@ -1,42 +1,47 @@
-/* peer_out.c - outgoing hsd-to-hsd calls.
+/* peer_out.c - outgoing hsd-to-hsd calls, carried by the engine.
  *
  * One connection per call: no connection state to keep consistent across
- * failures, and calls are rare next to their payloads.  Each request is
- * sealed for its target (proto/peer_auth.h) and only a reply sealed for
- * that request counts as the target's answer.
+ * failures, and calls are rare next to their payloads.  hsd makes the
+ * socket in the mesh namespace, bound to its overlay address, starts the
+ * connect and hands it to the engine with the command and its arguments
+ * (engine_call.c); the engine seals the request, reads the reply, checks
+ * its MAC and parses it, and hands back the result as records of the
+ * command's schema (proto/peer_result.h), which are all hsd decodes.
  */
 #include "peer_int.h"
+#include "engine_sup.h"
 #include "err.h"
-#include "frame.h"
 #include "log.h"
 #include "mesh.h"
+#include "peer_result.h"
+#include "peer_typed.h"
+#include "textesc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-/* One outgoing call on its own connection. */
+/* Past the call's own time the engine answers by itself; this is for an
+ * engine that cannot (it died; its death also ends the call at once). */
+#define PEER_OUT_GRACE_MS 2000
+
+/* One outgoing call. */
 struct peer_out {
-	uv_tcp_t tcp;
 	uv_timer_t timer;
-	uv_connect_t connect;
-	uv_write_t write;
 	struct peers *p;
-	struct frame_reader reader;
-	uint8_t *buf;        /* the encoded request */
-	size_t len;
+	uint64_t call;
+	uint32_t gen;        /* the engine that carries it */
+	uint32_t cmd;
 	char host[PEER_NAME_MAX + 1];
-	char cmd[PEER_CMD_MAX + 1];
-	int64_t id;
-	struct peer_seal seal; /* the reply must carry our nonce, under this key */
 	uint32_t timeout_ms;
 	peer_cb cb;
 	void *arg;
 	bool done;           /* cb has been called, or never will be */
-	int open;            /* handles not yet closed */
 	struct peer_out *next;
 };
 
@@ -45,29 +50,17 @@ static void out_closed(uv_handle_t *h)
 	struct peer_out *o = h->data;
 	struct peers *p = o->p;
 
-	if (--o->open > 0)
-		return;
 	for (struct peer_out **pp = &p->outs; *pp; pp = &(*pp)->next)
 		if (*pp == o) {
 			*pp = o->next;
 			break;
 		}
 	p->nouts--;
-	frame_reader_free(&o->reader);
-	free(o->buf);
 	free(o);
 	peers_unref(p);
 }
 
-static void out_close(struct peer_out *o)
-{
-	if (!uv_is_closing((uv_handle_t *)&o->tcp))
-		uv_close((uv_handle_t *)&o->tcp, out_closed);
-	if (!uv_is_closing((uv_handle_t *)&o->timer))
-		uv_close((uv_handle_t *)&o->timer, out_closed);
-}
-
-/* Call cb (once) and close the call's handles. */
+/* Call cb (once) and close the call's timer. */
 __attribute__((format(printf, 4, 5)))
 static void out_finish(struct peer_out *o, int rc, json_t *result, const char *fmt, ...)
 {
@@ -82,103 +75,96 @@ static void out_finish(struct peer_out *o, int rc, json_t *result, const char *f
 	va_end(ap);
 	if (rc) {
 		o->p->calls_failed++;
-		log_debug("peer: %s on %s: %s", o->cmd, o->host, msg);
+		log_debug("peer: %s on %s: %s", peer_cmd_name(o->cmd), o->host, msg);
 	}
 	o->cb(o->p->d, o->arg, rc, result, msg);
-	out_close(o);
+	uv_close((uv_handle_t *)&o->timer, out_closed);
 }
 
 static void out_timeout(uv_timer_t *t)
 {
 	struct peer_out *o = t->data;
 
-	if (o->done)
-		return;
 	o->p->timeouts++;
 	out_finish(o, HS_EUNREACH, NULL, "peer %s: no reply to %s within %u ms", o->host,
-		   o->cmd, o->timeout_ms);
+		   peer_cmd_name(o->cmd), o->timeout_ms);
 }
 
-static void out_reply(struct peer_out *o, json_t *msg)
+void peer_result_in(struct hsd *d, uint32_t gen, const struct engine_peer_result *r,
+		    const uint8_t *bytes, size_t len)
 {
-	struct peer_reply r;
-	char err[HS_ERRLEN];
+	struct peers *p = d->peers;
+	struct peer_out *o = p ? p->outs : NULL;
+	char why[HS_ERRLEN], *text = NULL;
+	json_t *result = NULL;
 
-	/*
-	 * An unauthenticated reply may come from any relay on the way, so
-	 * it decides nothing: the host counts as not reached.  Its text is
-	 * kept for the operator (a refusal of our own request looks so).
-	 */
-	if (peer_auth_open_reply(msg, o->seal.nonce, o->seal.key, err, sizeof(err))) {
-		const char *said = json_string_value(json_object_get(msg, "error"));
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: unauthenticated reply (%s)%s%.200s",
-			   o->host, err, said ? ": " : "", said ? said : "");
+	while (o && (o->call != r->call || o->gen != gen || o->done))
+		o = o->next;
+	if (!o)
+		return; /* ended already (timed out, hsd stopping) */
+	if (r->flags & ENGINE_RESULT_TIMEOUT)
+		p->timeouts++;
+	if (r->rc == 0) {
+		if (peer_result_decode(o->cmd, bytes, len, &result, why, sizeof(why)))
+			out_finish(o, HS_ESYS, NULL, "peer %s: malformed result: %s", o->host, why);
+		else
+			out_finish(o, 0, result, "%s", "");
+		json_decref(result);
 		return;
 	}
-	if (peer_reply_parse(msg, &r, err, sizeof(err)))
-		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
-	else if (r.id != o->id)
-		out_finish(o, HS_ESYS, NULL, "peer %s: reply.id %lld does not match request %lld",
-			   o->host, (long long)r.id, (long long)o->id);
-	else if (!r.ok)
-		out_finish(o, r.rc, NULL, "%s: %s", o->host, r.error);
+	/* The line may quote the other host: escaped before anyone prints it. */
+	if (textesc_dup(bytes, len, TEXTESC_TERM, &text, why, sizeof(why)))
+		out_finish(o, r->rc, NULL, "peer %s: %s failed", o->host, peer_cmd_name(o->cmd));
 	else
-		out_finish(o, 0, r.result, "%s", "");
+		out_finish(o, r->rc, NULL, "%s", text);
+	free(text);
 }
 
-static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+void peer_outs_engine_gone(struct hsd *d, uint32_t gen)
 {
-	struct peer_out *o = s->data;
-	char err[HS_ERRLEN];
-	json_t *msg;
-	int rc;
+	struct peers *p = d->peers;
 
-	if (o->done)
-		goto out;
-	if (n < 0) {
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: connection lost before the reply to %s: %s",
-			   o->host, o->cmd, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
-		goto out;
-	}
-	if ((rc = frame_reader_feed(&o->reader, buf->base, (size_t)n, err, sizeof(err))) ||
-	    (rc = frame_reader_next(&o->reader, &msg, err, sizeof(err))) < 0) {
-		out_finish(o, HS_ESYS, NULL, "peer %s: malformed reply: %s", o->host, err);
-		goto out;
-	}
-	if (rc == 1) {
-		out_reply(o, msg);
-		json_decref(msg);
-	}
-out:
-	free(buf->base);
+	for (struct peer_out *o = p ? p->outs : NULL; o; o = o->next)
+		if (o->gen == gen)
+			out_finish(o, HS_EUNREACH, NULL, "peer %s: the route engine ended during %s",
+				   o->host, peer_cmd_name(o->cmd));
 }
 
-static void out_written(uv_write_t *w, int status)
+/* The arguments in a memfd, for those over what one message carries. */
+static int args_memfd(const char *text, size_t len)
 {
-	struct peer_out *o = w->data;
+	int fd = memfd_create("peer-args", MFD_CLOEXEC);
+	size_t off = 0;
 
-	if (status < 0 && !o->done)
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: send %s: %s", o->host, o->cmd,
-			   uv_strerror(status));
+	while (fd >= 0 && off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return fd;
 }
 
-static void out_connected(uv_connect_t *req, int status)
+/* Our socket to host's peer port, its connect under way. */
+static int out_connect(struct hsd *d, int host, int *fd, char *err, size_t errlen)
 {
-	struct peer_out *o = req->data;
-	uv_buf_t b = uv_buf_init((char *)o->buf, (unsigned)o->len);
-	int rc;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PEER_PORT),
+				   .sin_addr.s_addr = htonl(d->cluster.hosts[host].prefix + 1) };
+	int rc = peer_socket(d, false, fd, err, errlen);
 
-	if (o->done)
-		return;
-	if (status < 0) {
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: connect: %s", o->host,
-			   uv_strerror(status));
-		return;
+	if (rc)
+		return rc;
+	if (connect(*fd, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS) {
+		rc = err_sys(err, errlen, "peer %s: connect", d->cluster.hosts[host].name);
+		close(*fd);
+		*fd = -1;
+		return HS_EUNREACH;
 	}
-	o->write.data = o;
-	if ((rc = uv_write(&o->write, (uv_stream_t *)&o->tcp, &b, 1, out_written)) ||
-	    (rc = uv_read_start((uv_stream_t *)&o->tcp, peer_alloc_cb, out_read)))
-		out_finish(o, HS_EUNREACH, NULL, "peer %s: %s", o->host, uv_strerror(rc));
+	return 0;
 }
 
 int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
@@ -186,72 +172,59 @@ int peer_send(struct hsd *d, int host, const char *cmd, json_t *args,
 {
 	struct peers *p = d->peers;
 	char err[HS_ERRLEN];
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PEER_PORT) };
 	struct peer_out *o;
-	json_t *req;
-	int fd, rc;
+	uint32_t id = cmd ? peer_cmd_id(cmd) : 0;
+	char *text;
+	int fds[2] = { -1, -1 }, rc;
 
 	if (!p || !d->mesh || !d->mesh->running) {
 		json_decref(args);
 		return HS_ESTATE;
 	}
-	if (host < 0 || (size_t)host >= d->cluster.nhosts || host == d->self || !cb ||
-	    !cmd || !peer_name_ok(cmd, PEER_CMD_MAX) || (args && !json_is_object(args))) {
+	if (host < 0 || (size_t)host >= d->cluster.nhosts || host == d->self || !cb || !id ||
+	    (args && !json_is_object(args))) {
 		json_decref(args);
 		return HS_EINPUT;
 	}
-	if (!(o = calloc(1, sizeof(*o)))) {
-		json_decref(args);
+	text = json_dumps(args ? args : json_object(), JSON_COMPACT);
+	json_decref(args);
+	if (!text || !(o = calloc(1, sizeof(*o)))) {
+		free(text);
 		return HS_ESYS;
 	}
 	o->p = p;
-	o->id = ++p->next_id;
+	o->call = (uint64_t)++p->next_id;
+	o->cmd = id;
 	o->cb = cb;
 	o->arg = arg;
 	o->timeout_ms = timeout_ms;
 	snprintf(o->host, sizeof(o->host), "%s", d->cluster.hosts[host].name);
-	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
-	frame_reader_init(&o->reader, FRAME_MAX_PEER);
-	req = peer_request_new(o->id, d->cluster.hosts[d->self].name, cmd, args);
-	rc = req ? peer_pair_key(d, host, o->seal.key, err, sizeof(err))
-		 : err_set(err, sizeof(err), HS_ESYS, "out of memory");
-	if (!rc)
-		rc = peer_auth_seal_request(req, o->host, peer_wall_ms(), o->seal.key,
-					    o->seal.nonce, err, sizeof(err));
-	if (!rc)
-		rc = frame_encode(req, FRAME_MAX_PEER, &o->buf, &o->len, err, sizeof(err));
-	json_decref(req);
-	if (!rc)
-		rc = peer_socket(d, false, &fd, err, sizeof(err));
+	size_t len = strlen(text);
+	rc = out_connect(d, host, &fds[0], err, sizeof(err));
+	if (!rc && len > ENGINE_REPLY_MAX && (fds[1] = args_memfd(text, len)) < 0)
+		rc = err_sys(err, sizeof(err), "peer: arguments of %s", cmd);
+	if (!rc) {
+		struct engine_peer_call pc = { .call = o->call, .host = (uint32_t)host, .cmd = id,
+					       .timeout_ms = timeout_ms };
+		rc = engine_sup_peer_call(d, &pc, fds[1] >= 0 ? "" : text, fds[1] >= 0 ? 0 : len,
+					  fds, fds[1] >= 0 ? 2 : 1, &o->gen, err, sizeof(err));
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(text);
 	if (rc) {
 		log_warn("peer: %s on %s: %s", cmd, o->host, err);
-		frame_reader_free(&o->reader);
-		free(o->buf);
 		free(o);
 		return rc;
 	}
-	/* From here on the handles own o: it is freed when both have closed. */
-	uv_tcp_init(d->loop, &o->tcp);
 	uv_timer_init(d->loop, &o->timer);
-	o->tcp.data = o->timer.data = o->connect.data = o;
-	o->open = 2;
+	o->timer.data = o;
+	uv_timer_start(&o->timer, out_timeout, (uint64_t)timeout_ms + PEER_OUT_GRACE_MS, 0);
 	o->next = p->outs;
 	p->outs = o;
 	p->nouts++;
 	p->refs++;
-	sin.sin_addr.s_addr = htonl(d->cluster.hosts[host].prefix + 1);
-	if ((rc = uv_tcp_open(&o->tcp, fd))) {
-		close(fd);
-	} else {
-		rc = uv_tcp_connect(&o->connect, &o->tcp, (struct sockaddr *)&sin, out_connected);
-	}
-	if (rc) {
-		log_warn("peer: %s on %s: %s", cmd, o->host, uv_strerror(rc));
-		o->done = true; /* the caller hears it from our return value */
-		out_close(o);
-		return HS_EUNREACH;
-	}
-	uv_timer_start(&o->timer, out_timeout, timeout_ms, 0);
 	p->calls_sent++;
 	return 0;
 }

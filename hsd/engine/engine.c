@@ -8,6 +8,7 @@
  * changes, it sends hsd what `hsctl routes` and `hsctl peers` show.
  */
 #include "engine.h"
+#include "engine_call.h"
 #include "engine_msg.h"
 #include "engine_peer.h"
 #include "err.h"
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SNAPSHOT_MS 500
 
@@ -32,6 +34,7 @@ struct engine_peer {
 struct engine {
 	int chan, sock;
 	struct engine_peers *peer;  /* the peer listener (engine_peer.c) */
+	struct engine_calls *calls; /* hsd's calls to other hosts (engine_call.c) */
 	struct pollfd *pfd;
 	struct hsr_router *router;
 	struct hsr_actions acts;
@@ -271,22 +274,29 @@ static int on_link(struct engine *e, const struct engine_msg *m, uint64_t now, c
 static int on_chan(struct engine *e, uint64_t now, char *err, size_t errlen)
 {
 	struct engine_msg m;
+	int fds[ENGINE_MSG_FDS];
+	size_t nfds;
 	ssize_t n;
 	int rc;
 
-	do
-		n = recv(e->chan, e->buf, ENGINE_MSG_MAX, MSG_TRUNC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	n = engine_msg_recv(e->chan, e->buf, ENGINE_MSG_MAX, fds, &nfds);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : err_sys(err, errlen, "engine: channel");
 	if (n == 0)
 		return 1;
 	if (n > ENGINE_MSG_MAX)
-		return err_set(err, errlen, HS_EINPUT, "engine: %zd-byte message", n);
-	if ((rc = engine_msg_check(e->buf, (size_t)n, &m, err, errlen)))
+		rc = err_set(err, errlen, HS_EINPUT, "engine: %zd-byte message", n);
+	else if (!(rc = engine_msg_check(e->buf, (size_t)n, &m, err, errlen)) &&
+		 (m.type == ENGINE_MSG_CONFIG) != !e->router)
+		rc = err_set(err, errlen, HS_EINPUT, "engine: message type %u out of order", m.type);
+	if (!rc && m.type == ENGINE_MSG_PEER_CALL)
+		return ecalls_on_call(e->calls, &m, fds, nfds, now, err, errlen);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (!rc && nfds)
+		rc = err_set(err, errlen, HS_EINPUT, "engine: descriptors with message type %u", m.type);
+	if (rc)
 		return rc;
-	if ((m.type == ENGINE_MSG_CONFIG) != !e->router)
-		return err_set(err, errlen, HS_EINPUT, "engine: message type %u out of order", m.type);
 	switch (m.type) {
 	case ENGINE_MSG_CONFIG:
 		return on_config(e, &m, now, err, errlen);
@@ -353,15 +363,18 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 		struct pollfd *pfd = e->pfd;
 		pfd[0] = (struct pollfd){ e->chan, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ e->sock, POLLIN, 0 };
-		size_t npeer = 0;
+		size_t npeer = 0, ncalls = 0;
 		if (e->router) {
 			npeer = epeer_fill(e->peer, pfd + 2, now);
-			uint64_t w = epeer_wakeup(e->peer);
+			ncalls = ecalls_fill(e->calls, pfd + 2 + npeer);
+			uint64_t w = epeer_wakeup(e->peer), wc = ecalls_wakeup(e->calls);
+			if (wc < w)
+				w = wc;
 			if (w < next)
 				next = w;
 		}
 		int timeout = !e->router ? -1 : next <= now ? 0 : (int)(next - now);
-		if (poll(pfd, e->router ? 2 + npeer : 1, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, e->router ? 2 + npeer + ncalls : 1, timeout) < 0 && errno != EINTR)
 			return err_sys(err, errlen, "engine: poll");
 		now = now_ms();
 		int rc = 0;
@@ -375,7 +388,8 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 			continue;
 		if (pfd[1].revents)
 			on_packets(e, now);
-		if ((rc = epeer_events(e->peer, pfd + 2, npeer, now, err, errlen)))
+		if ((rc = epeer_events(e->peer, pfd + 2, npeer, now, err, errlen)) ||
+		    (rc = ecalls_events(e->calls, pfd + 2 + npeer, ncalls, now, err, errlen)))
 			return rc;
 		/* Also refreshes the wakeup, whatever woke us. */
 		hsr_timer(e->router, now, &e->acts);
@@ -397,10 +411,12 @@ int engine_run(int chan, int sock, int listen_fd, char *err, size_t errlen)
 
 	hsr_actions_init(&e.acts);
 	e.buf = malloc(ENGINE_MSG_MAX);
-	e.pfd = calloc(2 + epeer_max_fds(), sizeof(*e.pfd));
+	e.pfd = calloc(2 + epeer_max_fds() + ENGINE_CALLS_MAX, sizeof(*e.pfd));
 	e.peer = epeer_new(listen_fd, chan);
-	rc = e.buf && e.pfd && e.peer ? engine_loop(&e, err, errlen)
+	e.calls = e.peer ? ecalls_new(chan, e.peer) : NULL;
+	rc = e.buf && e.pfd && e.calls ? engine_loop(&e, err, errlen)
 				       : err_set(err, errlen, HS_ESYS, "engine: out of memory");
+	ecalls_free(e.calls);
 	epeer_free(e.peer);
 	free(e.pfd);
 	hsr_router_destroy(e.router);

@@ -587,3 +587,16 @@ void epeer_stats(const struct engine_peers *p, struct engine_peer_stats *st)
 	*st = p->st;
 	st->connections = (uint32_t)p->nconns;
 }
+
+const struct engine_peer_host *epeer_host(const struct engine_peers *p, uint32_t index)
+{
+	for (size_t i = 0; i < p->nhosts; i++)
+		if (p->hosts[i].index == index)
+			return &p->hosts[i];
+	return NULL;
+}
+
+const char *epeer_self(const struct engine_peers *p)
+{
+	return p->self;
+}

@@ -35,7 +35,9 @@ static const unsigned engine_allowed[] = {
 	__NR_poll,
 #endif
 	/* the peer listener: connections, and bundle files handed to hsd */
-	__NR_accept4, __NR_memfd_create, __NR_fcntl,
+	__NR_accept4, __NR_memfd_create, __NR_fcntl, __NR_pread64,
+	/* hsd's calls: the connect's outcome on the socket hsd made */
+	__NR_getsockopt,
 	/* memory (malloc) */
 	__NR_brk, __NR_mmap, __NR_munmap, __NR_mremap, __NR_madvise, __NR_mprotect,
 	__NR_getrandom,
