@@ -151,8 +151,9 @@ wait_until() {
 		sleep 0.1
 	done
 }
-# t_mesh_up HOST...: each host routes to every host of the cluster
-# (its own prefix included), one check per host.
+# t_mesh_up HOST...: each host routes to every host given (its own prefix
+# included): one check per host that its route count is the number of
+# hosts given, so give every running host of the cluster.
 t_mesh_up() {
 	local h n=$# before=$T_FAILS
 	for h in "$@"; do

@@ -64,36 +64,64 @@ static int hsctl_term(json_t *v, char *err, size_t errlen)
 	return rc;
 }
 
-int hsctl_call(struct hsctl *h, const char *cmd, json_t *args, json_t **result)
+/* Print err for the operator: it may carry a peer's words too. */
+static void hsctl_err(const char *err)
+{
+	char shown[4 * HS_ERRLEN];
+	textesc_encode(shown, sizeof(shown), err, strlen(err), TEXTESC_TERM | TEXTESC_ESCAPED);
+	fprintf(stderr, "hsctl: %s\n", shown);
+}
+
+int hsctl_send(struct hsctl *h, const char *cmd, json_t *args, int *fd)
 {
 	char err[HS_ERRLEN];
-	json_t *req = ctl_request_new(1, cmd, args), *reply = NULL, *res;
-	bool more;
-	int fd, rc;
+	json_t *req = ctl_request_new(1, cmd, args);
+	int rc;
 
-	*result = NULL;
-	if ((fd = hsctl_connect(h->socket, err, sizeof(err))) < 0) {
+	if ((*fd = hsctl_connect(h->socket, err, sizeof(err))) < 0) {
 		json_decref(req);
 		fprintf(stderr, "hsctl: %s\n", err);
-		return err_exit_code(fd);
+		return err_exit_code(*fd);
 	}
-	rc = frame_write_fd(fd, req, FRAME_MAX_CTL, err, sizeof(err));
-	if (!rc)
-		rc = frame_read_fd(fd, FRAME_MAX_CTL, &reply, err, sizeof(err));
+	rc = frame_write_fd(*fd, req, FRAME_MAX_CTL, err, sizeof(err));
+	json_decref(req);
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+		hsctl_err(err);
+	}
+	return err_exit_code(rc);
+}
+
+int hsctl_recv(struct hsctl *h, int fd, json_t **result)
+{
+	char err[HS_ERRLEN];
+	json_t *reply = NULL, *res;
+	bool more;
+	int rc;
+
+	(void)h;
+	*result = NULL;
+	rc = frame_read_fd(fd, FRAME_MAX_CTL, &reply, err, sizeof(err));
 	if (!rc)
 		rc = ctl_reply_parse(reply, 1, &res, &more, err, sizeof(err));
 	if (!rc && !(rc = hsctl_term(res, err, sizeof(err))))
 		*result = json_incref(res);
 	json_decref(reply);
-	json_decref(req);
 	close(fd);
-	if (rc) {
-		/* The error text may carry a peer's words too. */
-		char shown[4 * HS_ERRLEN];
-		textesc_encode(shown, sizeof(shown), err, strlen(err), TEXTESC_TERM | TEXTESC_ESCAPED);
-		fprintf(stderr, "hsctl: %s\n", shown);
-	}
+	if (rc)
+		hsctl_err(err);
 	return err_exit_code(rc);
+}
+
+int hsctl_call(struct hsctl *h, const char *cmd, json_t *args, json_t **result)
+{
+	int fd, rc;
+
+	*result = NULL;
+	if ((rc = hsctl_send(h, cmd, args, &fd)))
+		return rc;
+	return hsctl_recv(h, fd, result);
 }
 
 int hsctl_common_opt(struct hsctl *h, int argc, char **argv, int i)

@@ -5,10 +5,13 @@
 #include "timefmt.h"
 
 #include <getopt.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 struct alerts_opts {
 	bool follow, all, probes;
@@ -95,13 +98,146 @@ static int alerts_all(struct hsctl *h, const struct alerts_opts *o)
 	return rc;
 }
 
+/* --all --follow: ids are each host's own, so each host is followed on
+ * its own, one request held per host side by side; a host that does not
+ * answer is named on stderr and asked again, every 2 s up to every 30 s. */
+struct follow_host {
+	const char *name;
+	json_int_t after;  /* the last id shown; -1: none yet */
+	int fd;            /* the request held, or -1 */
+	int64_t retry_at;  /* ms (monotonic) before asking again */
+	int64_t backoff;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_t *follow_args(const struct alerts_opts *o, const struct follow_host *f,
+			   json_int_t last)
+{
+	json_t *a = json_pack("{s:s, s:I, s:b}", "host", f->name, "last", last, "probes", o->probes);
+	if (a && f->after >= 0) {
+		json_object_set_new(a, "after", json_integer(f->after));
+		json_object_set_new(a, "wait", json_true());
+	}
+	return a;
+}
+
+/* The newest id of a host's alerts now (0: none), or -1 if it did not say. */
+static json_int_t newest_id(struct hsctl *h, const struct alerts_opts *o, const char *host)
+{
+	struct follow_host f = { .name = host, .after = -1 };
+	json_t *r, *list;
+	json_int_t id = -1;
+
+	if (hsctl_call(h, "alerts", follow_args(o, &f, 1), &r))
+		return -1;
+	list = json_object_get(r, "alerts");
+	id = json_array_size(list) ? json_integer_value(json_object_get(json_array_get(list, 0), "id")) : 0;
+	json_decref(r);
+	return id;
+}
+
+static int alerts_follow_all(struct hsctl *h, const struct alerts_opts *o)
+{
+	json_t *r, *hosts, *v;
+	size_t i, n;
+	int rc;
+
+	/* The hosts, then where each stands, then the fleet's latest: an
+	 * alert stored meanwhile is either listed or after its host's mark. */
+	if ((rc = hsctl_call(h, "alerts", json_pack("{s:b, s:I, s:b}", "all", 1, "last",
+						    (json_int_t)1, "probes", o->probes), &r)))
+		return rc;
+	hosts = json_incref(json_object_get(r, "hosts"));
+	json_decref(r);
+	n = json_array_size(hosts);
+	struct follow_host *f = calloc(n ? n : 1, sizeof(*f));
+	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
+	if (!f || !pfd) {
+		free(f);
+		free(pfd);
+		json_decref(hosts);
+		fprintf(stderr, "hsctl: out of memory\n");
+		return 1;
+	}
+	json_array_foreach(hosts, i, v) {
+		f[i] = (struct follow_host){ json_string_value(json_object_get(v, "host")), -1, -1, 0,
+					     2000 };
+		f[i].after = newest_id(h, o, f[i].name);
+	}
+	if (!(rc = hsctl_call(h, "alerts", json_pack("{s:b, s:I, s:b}", "all", 1, "last",
+						     (json_int_t)o->last, "probes", o->probes), &r))) {
+		if (!h->json)
+			alerts_header(o);
+		json_array_foreach(json_object_get(r, "alerts"), i, v) {
+			const char *host = json_string_value(json_object_get(v, "host"));
+			for (size_t k = 0; k < n; k++)
+				if (host && !strcmp(host, f[k].name) &&
+				    json_integer_value(json_object_get(v, "id")) > f[k].after)
+					f[k].after = json_integer_value(json_object_get(v, "id"));
+			if ((rc = alert_show(h, o, v, NULL)))
+				break;
+		}
+		json_decref(r);
+		fflush(stdout);
+	}
+	while (!rc) {
+		int64_t now = mono_ms(), wake = -1;
+		for (i = 0; i < n && !rc; i++) {
+			if (f[i].fd < 0 && now >= f[i].retry_at)
+				rc = hsctl_send(h, "alerts", follow_args(o, &f[i], CTL_ALERTS_MAX), &f[i].fd);
+			pfd[i] = (struct pollfd){ f[i].fd, POLLIN, 0 };
+			if (f[i].fd < 0 && (wake < 0 || f[i].retry_at - now < wake))
+				wake = f[i].retry_at - now;
+		}
+		if (rc || poll(pfd, n, wake < 0 ? -1 : (int)wake) < 0)
+			break;
+		for (i = 0; i < n && !rc; i++) {
+			if (f[i].fd < 0 || !pfd[i].revents)
+				continue;
+			int got = hsctl_recv(h, f[i].fd, &r);
+			f[i].fd = -1;
+			if (got) { /* named on stderr by hsctl_recv; asked again later */
+				f[i].retry_at = mono_ms() + f[i].backoff;
+				f[i].backoff = f[i].backoff < 15000 ? 2 * f[i].backoff : 30000;
+				continue;
+			}
+			f[i].backoff = 2000;
+			size_t k;
+			json_array_foreach(json_object_get(r, "alerts"), k, v) {
+				f[i].after = json_integer_value(json_object_get(v, "id"));
+				if ((rc = alert_show(h, o, v, NULL)))
+					break;
+			}
+			if (f[i].after < 0)
+				f[i].after = 0; /* an empty first answer: follow from the start */
+			json_decref(r);
+			fflush(stdout);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (f[i].fd >= 0)
+			close(f[i].fd);
+	free(f);
+	free(pfd);
+	json_decref(hosts);
+	return rc ? rc : 1;
+}
+
 int cmd_alerts(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl alerts [--host HOST | --all] [--last N] [--probes] [--follow] [--json]\n"
 		"The latest N (default 100) alerts of this host's (or HOST's, or with --all\n"
 		"every reachable host's) IDS instances, oldest first: time (UTC), host,\n"
-		"instance, line.  --follow keeps printing new ones as they are stored.\n"
+		"instance, line.  --follow keeps printing new ones as they are stored (with\n"
+		"--all, each host's as they come; a host that does not answer is named on\n"
+		"stderr and asked again).\n"
 		"hsd's own probe reports are left out unless --probes (docs/security.md).\n"
 		"What an IDS printed is shown escaped: \\\\ for a backslash, \\xNN for a byte\n"
 		"that is not UTF-8 or a control character, \\u{XXXX} for a C1 or bidi control.\n";
@@ -125,11 +261,8 @@ int cmd_alerts(struct hsctl *h, int argc, char **argv)
 		fprintf(stderr, "hsctl alerts: --all: not with --host\n");
 		return 2;
 	}
-	/* Ids are each host's own, so one "after" cannot follow a fleet. */
-	if (o.all && o.follow) {
-		fprintf(stderr, "hsctl alerts: --follow: not with --all (follow one host: --host)\n");
-		return 2;
-	}
+	if (o.all && o.follow)
+		return alerts_follow_all(h, &o);
 	if (o.all)
 		return alerts_all(h, &o);
 	if (h->json && !o.follow && !(all = json_array())) {

@@ -22,6 +22,12 @@ struct hsctl_cmd {
 int hsctl_call(struct hsctl *h, const char *cmd, json_t *args /* stolen */,
 	       json_t **result /* new reference */);
 
+/* The same in two halves, for requests held side by side (alerts --all
+ * --follow): send on a new connection (*fd), then receive on it (closes
+ * it).  Exit codes, errors printed, as hsctl_call. */
+int hsctl_send(struct hsctl *h, const char *cmd, json_t *args /* stolen */, int *fd);
+int hsctl_recv(struct hsctl *h, int fd, json_t **result /* new reference */);
+
 /* Parse a subcommand's options: the common ones (--json, --socket PATH,
  * --help) plus its own, anywhere among its words (they are permuted: the
  * words that are not options end up from argv[optind] on, in order; "--"

@@ -116,7 +116,7 @@ void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err
 {
 	char *text = NULL;
 
-	if (!rc && !(text = json_dumps(result ? result : json_object(), JSON_COMPACT))) {
+	if (!rc && !(text = result ? json_dumps(result, JSON_COMPACT) : strdup("{}"))) {
 		rc = HS_ESYS;
 		err = "out of memory";
 	}
@@ -124,7 +124,8 @@ void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err
 		rc = HS_ESYS;
 		err = "reply too large for the peer protocol";
 	}
-	engine_sup_peer_reply(call->d, call->gen, call->conn, call->id, rc, rc ? err : text);
+	engine_sup_peer_reply(call->d, call->gen, call->conn, call->id, rc,
+			      rc ? (err && *err ? err : "failed") : text);
 	free(text);
 	json_decref(result);
 	free(call);

@@ -11,6 +11,7 @@
 #include "peer_int.h"
 #include "engine_sup.h"
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "mesh.h"
 #include "peer_result.h"
@@ -134,17 +135,10 @@ void peer_outs_engine_gone(struct hsd *d, uint32_t gen)
 static int args_memfd(const char *text, size_t len)
 {
 	int fd = memfd_create("peer-args", MFD_CLOEXEC);
-	size_t off = 0;
 
-	while (fd >= 0 && off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
+	if (fd >= 0 && fs_write_all(fd, text, len)) {
+		close(fd);
+		fd = -1;
 	}
 	return fd;
 }

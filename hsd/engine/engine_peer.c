@@ -12,6 +12,7 @@
 #include "engine_msg.h"
 #include "err.h"
 #include "frame.h"
+#include "fsutil.h"
 #include "peer.h"
 #include "peer_auth.h"
 #include "peer_typed.h"
@@ -261,23 +262,16 @@ static void conn_refuse(struct engine_peers *p, struct epeer_conn *c, int64_t id
 static int files_memfd(const struct bundle_files *f, int *out)
 {
 	uint8_t *buf;
-	size_t len, off = 0;
+	size_t len;
 	int fd;
 
 	*out = -1;
 	if (bundle_files_encode(f, &buf, &len))
 		return HS_ESYS;
 	fd = memfd_create("bundle", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	while (fd >= 0 && off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			fd = -1;
-			break;
-		}
-		off += (size_t)n;
+	if (fd >= 0 && fs_write_all(fd, buf, len)) {
+		close(fd);
+		fd = -1;
 	}
 	free(buf);
 	if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |

@@ -79,9 +79,26 @@ check "alerts --all --json: oldest first" jqe '[.alerts[].at_ms] as $t | $t == (
 check "alerts --all --last 1: only the latest of the fleet" \
 	bash -c "$SIM --id $T_ID exec a -- hsctl --json alerts --all --last 1 2>/dev/null | jqe '.alerts | length == 1'"
 T_PATTERN=--host expect_exit 2 "alerts --all --host is refused" on a hsctl alerts --all --host b
-T_PATTERN=--follow expect_exit 2 "alerts --all --follow is refused" on a hsctl alerts --all --follow
+# --all --follow: each host followed on its own, side by side (ids are
+# each host's); c, down, is named on stderr and asked again until it is
+# back, and then its alerts come too.
+on a sh -c "echo \$\$; exec hsctl alerts --all --follow --last 1" >"$T_DIR/follow-all.out" 2>"$T_DIR/follow-all.err" &
+wait_until 15 bash -c "[ \$(wc -l <$T_DIR/follow-all.out) -ge 2 ]" || true
+on_exit "kill $(head -1 "$T_DIR/follow-all.out") 2>/dev/null"
+check "alerts --all --follow starts with the fleet's latest alert, under a header" \
+	bash -c "sed -n 2p $T_DIR/follow-all.out | grep -qE '^TIME +HOST +INSTANCE +LINE$' && [ \$(wc -l <$T_DIR/follow-all.out) -eq 3 ]"
+put a followed-all "fa-a-1"
+put b followed-all "fa-b-1"
+check "alerts --all --follow prints a's new alert under host a" \
+	wait_until 15 grep -qE ' a +echo@1 +ALERT echo fa-a-1$' "$T_DIR/follow-all.out"
+check "... and b's under host b" wait_until 15 grep -qE ' b +echo@1 +ALERT echo fa-b-1$' "$T_DIR/follow-all.out"
+check "... and names c, not answering, on stderr" grep -q 'c' "$T_DIR/follow-all.err"
 sim start c
 check "c answers again" wait_until 30 bash -c "$SIM --id $T_ID exec a -- hsctl --json alerts --all 2>/dev/null | jqe '[.hosts[].reachable] | all'"
+put c followed-all "fa-c-1"
+check "... and once c is back, its new alert comes under host c" \
+	wait_until 45 grep -qE ' c +echo@1 +ALERT echo fa-c-1$' "$T_DIR/follow-all.out"
+check "... each alert once" bash -c "[ \$(grep -c 'ALERT echo fa-' $T_DIR/follow-all.out) = 3 ]"
 
 # --- 3. --follow: hsd holds the request until an alert is stored --------
 # held AFTER ARGS_JSON: hsd's reply to a hand-made alerts request on a,

@@ -11,6 +11,8 @@
 #   restarted.
 # - Killed again and again during a rollout, it is restarted with backoff,
 #   the kernel routes stay, and the rollout completes.
+# - With the engine stopped, another host's request is not answered: hsd
+#   reads no peer frame (control: answered once it runs again).
 # - A hostile engine that hands hsd requests as another host's gets a
 #   status served (the control) but no instance stopped or verified
 #   without an operator's intent.
@@ -37,6 +39,25 @@ check "it runs as a uid of its own ($uid), not root" [ "$uid" -gt 65535 ]
 check "it has no capability" grep -Eq '^CapPrm:\s+0+$' "/proc/$pid/status"
 check "it runs with no_new_privs" grep -Eq '^NoNewPrivs:\s+1$' "/proc/$pid/status"
 check "a's routes come from it" bash -c "$SIM --id $T_ID exec a -- hsctl --json routes | jqe '[.routes[] | select(.via != \"local\")] | length == 2'"
+
+# --- only the engine reads another host ----------------------------------
+# hsd holds the listening peer socket (to hand it to each new engine) but
+# reads nothing from it: with a's engine stopped, b's ping to a is not
+# answered; control: the same ping once the engine runs again.
+ping_a() { # as b, at most 5 s
+	on b timeout 5 nsenter --net=/run/hsd/mesh.netns -- "$HSD_BUILD/tests/tools/hs_peer_call" \
+		--key "/var/lib/hs-sim/$T_ID/b/state/private.key" \
+		--cluster "/var/lib/hs-sim/$T_ID/cluster.json" 10.99.2.1 10.99.1.1 ping '{}' 2>&1
+}
+pid=$(engine a pid)
+kill -STOP "$pid"
+rc=0
+out=$(ping_a) || rc=$?
+kill -CONT "$pid"
+# (124: timeout ended it waiting; it exits once any reply comes)
+check "with a's engine stopped, b's ping to a is not answered (exit $rc: ${out:-no output})" [ "$rc" = 124 ]
+out=$(ping_a) || true
+check "control: with it running again, the same ping is answered" jqe '.ok == true' <<<"$out"
 
 # --- back at once --------------------------------------------------------
 # A restarted engine is back within hsroute's dead interval, so its
@@ -104,7 +125,8 @@ check "no route outside the overlay was installed" bash -c "! grep -q '^192.168.
 check "the junk got the engine restarted" wait_until 10 bash -c "[ \$($SIM --id $T_ID exec a -- hsctl --json peers | jq .engine.restarts) -ge 1 ]"
 sim stop a
 sim start a
-T_MESH_WAIT=60 t_mesh_up a # a sanitized hsd on a loaded machine can take longer
+# Every host, not a alone: t_mesh_up counts a route per host it is given.
+T_MESH_WAIT=60 t_mesh_up $HOSTS # a sanitized hsd on a loaded machine can take longer
 
 # --- killed during a rollout ---------------------------------------------
 # det (tests/lib.sh): a small shell IDS that reports hsd's probe files.
@@ -113,15 +135,24 @@ for h in $HOSTS; do
 done
 for v in 1 2; do
 	t_det_bundle "$T_DIR/det-$v" "$v"
+done
+# det-2 carries 3 MiB of rules: its bundle.put (4 MiB of base64) is more
+# than one message of the engine's channel in either direction, so hsd
+# hands it over in a memfd and the receiving engine passes its files so.
+head -c 3M /dev/urandom >"$T_DIR/det-2/rules.db"
+jq '.files += ["rules.db"]' "$T_DIR/det-2/bundle.json" >"$T_DIR/b.json" && mv "$T_DIR/b.json" "$T_DIR/det-2/bundle.json"
+for v in 1 2; do
 	on a hsctl bundle add "$T_DIR/det-$v" --sig "$(t_sign "$T_DIR/det-$v")" >/dev/null
 done
 check "deploy starts det@1 on every host" on a hsctl deploy det-1
 on a hsctl rollout det-2 --max-parallel 1 --wait >"$T_DIR/rollout.out" 2>&1 &
 roller=$!
-# Every host's engine killed every 0.7 s while the rollout runs; between
-# kills the kernel routes must all be there (sampled).
+# Every host's engine killed every 0.7 s while the rollout runs, 5 times
+# each (a host's peer calls fail while its engine is away, up to its 10 s
+# backoff, so more only makes the rollout defer longer); between kills the
+# kernel routes must all be there (sampled).
 kills=0 missing=0
-while kill -0 "$roller" 2>/dev/null && [ $kills -lt 60 ]; do
+while kill -0 "$roller" 2>/dev/null && [ $kills -lt 15 ]; do
 	for h in $HOSTS; do
 		p=$(engine "$h" pid)
 		[ "$p" -gt 0 ] && kill -9 "$p" && kills=$((kills + 1))
@@ -134,6 +165,11 @@ wait "$roller" || rc=$?
 [ "$rc" = 0 ] || cat "$T_DIR/rollout.out"
 check "the rollout completed while the engines were killed $kills times" bash -c "[ $rc = 0 ] && [ $kills -ge 3 ]"
 check "... and every host's mesh routes stayed in the kernel meanwhile ($missing samples short)" [ "$missing" = 0 ]
+hash=$(on a hsctl --json bundle list | jq -r '.bundles[] | select(.id == "det-2") | .hash')
+for h in b c; do
+	check "det-2 (3 MiB) reached $h through the engines, hash ${hash:0:12}" \
+		bash -c "$SIM --id $T_ID exec $h -- hsctl --json bundle list | jqe '.bundles[] | select(.id == \"det-2\" and .hash == \"$hash\")'"
+done
 for h in $HOSTS; do
 	check "det@2 runs on $h" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"det@2\" and .state == \"running\")'"
 	check "$h restarted its engine ($(engine "$h" restarts) times)" [ "$(engine "$h" restarts)" -ge 1 ]
