@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "peer_typed.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -79,6 +80,20 @@ int peer_pair_key(const struct hsd *d, int host, uint8_t key[PEER_AUTH_KEY],
 			     d->cluster.hosts[host].public_key, key, err, errlen);
 }
 
+/* The engine of an hsd killed a moment ago may still hold the peer port:
+ * it ends when it sees its channel close (or its parent die), so the
+ * listener tries again for a while. */
+static int peer_bind(int fd, const struct sockaddr_in *sin, bool server)
+{
+	for (int tries = server ? 50 : 1;; tries--) {
+		if (!bind(fd, (const struct sockaddr *)sin, sizeof(*sin)))
+			return 0;
+		if (errno != EADDRINUSE || tries <= 1)
+			return -1;
+		usleep(100 * 1000);
+	}
+}
+
 /* A TCP socket in the mesh namespace bound to our overlay address: port
  * PEER_PORT and listening for the server, any port for a client. */
 int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
@@ -98,7 +113,7 @@ int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
 	    (server && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
 	    /* Clients: pick the port at connect(), so the 4-tuple decides. */
 	    (!server && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one))) ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    peer_bind(fd, &sin, server) ||
 	    (server && listen(fd, PEER_BACKLOG)))
 		rc = err_sys(err, errlen, "peer: socket on %s:%d", peer_ip4(self, a),
 			     server ? PEER_PORT : 0);

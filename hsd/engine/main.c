@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -18,6 +19,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	(void)argv;
+	/* Not a moment longer than hsd: a new hsd binds the same peer port,
+	 * and a lingering engine would keep it.  (Set here, not by hsd: a
+	 * change of uid clears it.)  The channel's end covers the rest. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* Only hsd starts it, and never as root: the confinement starts with
 	 * the uid hsd gave it (hsd/daemon/engine_sup.c). */
 	if (argc != 1 || getuid() == 0 || geteuid() == 0 || fstat(ENGINE_CHAN_FD, &st) ||

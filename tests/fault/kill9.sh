@@ -199,12 +199,12 @@ for ((i = 1; i <= N; i++)); do
 		wait "$BG" && oprc=0 || oprc=$?
 		BG=""
 		# Starting hsd waits (10 s) until it answers; give it one more chance.
-		sim start a >/dev/null 2>&1 || wait_until 20 up_a || back=0
+		sim start a >"$T_DIR/start.out" 2>&1 || wait_until 20 up_a || back=0
 		HSD_PIDS+=" $(sim pid a)"
 	fi
 	op="$op, kill of $victim"
 	if [ $back = 0 ]; then
-		out="hsd on a did not come back; its log ends:"$'\n'"$(sim log a | tail -20)"
+		out="hsd on a did not come back; sim start said: $(tail -5 "$T_DIR/start.out"); its log ends:"$'\n'"$(sim log a | tail -20)"
 	else
 		out=$(settled)
 	fi
