@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct ecall {
@@ -71,13 +70,6 @@ void ecalls_free(struct engine_calls *c)
 	for (size_t i = 0; i < c->n; i++)
 		call_free(c->v[i]);
 	free(c);
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int send_result(struct engine_calls *c, uint64_t call, int rc, uint32_t flags,
@@ -172,7 +164,7 @@ int ecalls_on_call(struct engine_calls *c, const struct engine_msg *m, int *fds,
 		req = peer_request_new(k->id, epeer_self(c->peers), peer_cmd_name(pc.cmd),
 				       json_incref(args));
 		if (!req ||
-		    peer_auth_seal_request(req, k->host, wall_ms(), k->key, k->nonce, why, sizeof(why)) ||
+		    peer_auth_seal_request(req, k->host, epeer_wall_ms(), k->key, k->nonce, why, sizeof(why)) ||
 		    frame_encode(req, FRAME_MAX_PEER, &k->out, &k->out_len, why, sizeof(why)))
 			rc = call_fail(c, k, HS_EINPUT, 0, err, "peer %s: %s: %s", k->host,
 				       peer_cmd_name(pc.cmd), req ? why : "out of memory");

@@ -43,6 +43,9 @@ uint64_t epeer_wakeup(const struct engine_peers *p);
 
 void epeer_stats(const struct engine_peers *p, struct engine_peer_stats *st);
 
+/* The wall clock in ms, as MACs' timestamps count it. */
+int64_t epeer_wall_ms(void);
+
 /* What hsd told of the hosts: by cluster index (NULL if none), and ours. */
 const struct engine_peer_host *epeer_host(const struct engine_peers *p, uint32_t index);
 const char *epeer_self(const struct engine_peers *p);
