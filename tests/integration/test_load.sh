@@ -10,6 +10,10 @@ LOAD=$HSD_SOURCE/tests/tools/load
 sim up "$CLUSTER" >/dev/null
 t_mesh_up a b c
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$(sim pid a)/status"; } # KiB
+# The engine takes the peer connections (hsd/engine/engine_peer.c): its
+# memory must stay bounded too, and it must be the same engine throughout.
+epid() { on a hsctl --json peers | jq .engine.pid; }
+erss() { awk '/^VmRSS/ {print $2}' "/proc/$(epid)/status"; } # KiB
 # A sanitized hsd runs the same paths with 10 spaces (50 take a minute
 # under ASan), and keeps freed memory in quarantine, so its RSS says
 # nothing of leaks: LeakSanitizer checks those when it stops.
@@ -25,7 +29,7 @@ for i in $(seq $spaces); do
 done
 check "a runs $spaces server spaces (created in $((SECONDS - t0)) s)" bash -c \
 	"$SIM --id $T_ID exec a -- hsctl --json space list | jqe '[.spaces[] | select(.state == \"running\")] | length == $spaces'"
-rss0=$(rss)
+rss0=$(rss) erss0=$(erss) epid0=$(epid)
 
 # --- 1,000 control requests from 10 clients at once ---------------------
 out=$(on a "$LOAD" ctl /run/hsd/hsd.sock 10 100) || true
@@ -36,6 +40,7 @@ check "1,000 status requests from 10 clients at once are all answered ($out)" \
 # quarter send a frame header announcing 4 GiB (closed at once), the other
 # 300 are held: more than a takes from all hosts together (256), so without
 # a share per host, c's requests would find no slot.  They are served.
+# (a's engine holds the listener: it takes and refuses them.)
 on b nsenter --net=/run/hsd/mesh.netns -- "$LOAD" hold 10.99.2.1 10.99.1.1 400 12 >"$T_DIR/hold" &
 holder=$!
 on_exit "kill $holder 2>/dev/null"
@@ -44,16 +49,20 @@ check "b connected its flood ($(cat "$T_DIR/hold"))" grep -q '^connected [0-9]' 
 check "while b floods, c's status of the fleet reaches a" wait_until 10 bash -c \
 	"$SIM --id $T_ID exec c -- hsctl --json status | jqe '.fleet[] | select(.host == \"a\") | .reachable'"
 check "while b floods, a's own control socket answers" on a hsctl space list
-# The flood's connects complete in the kernel's backlog; hsd accepts and
+# The flood's connects complete in the kernel's backlog; a's engine accepts and
 # refuses them as its loop gets to them.
 wait_until 15 bash -c "[ \$($SIM --id $T_ID exec a -- hsctl --json status | jq .peer.over_host_limit) -ge 250 ]" || true
 limited=$(on a hsctl --json status | jq .peer.over_host_limit)
 check "a refused b's connections beyond its share ($limited refused)" [ "${limited:-0}" -ge 250 ]
 wait "$holder" || true
-rss1=$(rss)
+rss1=$(rss) erss1=$(erss)
 [ $sanitized = 1 ] ||
 	check "a's memory stayed bounded (RSS $((rss0 / 1024)) MiB -> $((rss1 / 1024)) MiB)" \
 		[ "$rss1" -le $((rss0 + 64 * 1024)) ]
+check "a's engine took the flood without dying (pid $epid0 -> $(epid))" [ "$(epid)" = "$epid0" ]
+[ $sanitized = 1 ] ||
+	check "... and its memory stayed bounded (RSS $((erss0 / 1024)) MiB -> $((erss1 / 1024)) MiB)" \
+		[ "$erss1" -le $((erss0 + 64 * 1024)) ]
 check "after the flood, b is served again" bash -c \
 	"$SIM --id $T_ID exec b -- hsctl --json status | jqe '.fleet[] | select(.host == \"a\") | .reachable'"
 

@@ -292,7 +292,7 @@ table inet hstest_cut {
 	chain out { type filter hook output priority -10; ip daddr $b_ul udp dport 0-65535 drop; }
 }
 EOF
-cut_at=$(date +%s%N)
+cut_at=$(date +%s%N) fails_before_cut=$T_FAILS
 # first_reply_ms: ms from the cut to the first reply after the outage (a
 # gap of over 300 ms between replies, after the cut), or fail
 first_reply_ms() {
@@ -309,6 +309,9 @@ check "... within 3 seconds (first reply ${took} ms after the cut)" [ "$took" -l
 # hsctl routes shows the engine's last snapshot, sent right after a route
 # changes: a moment after the kernel's route.
 check "a now routes to b via d" wait_until 2 has_route a "$(prefix_of b)" d
+# Seen once in a full run (2026-12-06): no reroute for over 12 s.  What
+# every host's links and routes were then, for the next occurrence.
+[ "$T_FAILS" = "$fails_before_cut" ] || t_mesh_diag
 on a nft delete table inet hstest_cut
 check "after the link returns, a routes to b directly again" wait_until 15 has_route a "$(prefix_of b)" b
 
