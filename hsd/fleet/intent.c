@@ -170,7 +170,6 @@ int intent_sign(const json_t *obj, const struct opkey *k, json_t **out, char *er
 		size_t errlen)
 {
 	uint8_t sig[OPKEY_SIG_LEN];
-	char key_b64[OPKEY_PUB_B64_LEN + 1], sig_b64[OPKEY_SIG_B64_LEN + 1];
 	struct intent it = { 0 };
 	size_t len;
 
@@ -178,19 +177,20 @@ int intent_sign(const json_t *obj, const struct opkey *k, json_t **out, char *er
 	/* Only a well-formed intent is signed: what hosts would refuse is
 	 * refused here, before an operator's key touches it. */
 	int rc = intent_parse(obj, &it, err, errlen);
-	intent_free(&it);
-	if (rc)
-		return rc;
-	char *text = signed_text(obj, &len);
-	if (!text)
-		return err_set(err, errlen, HS_ESYS, "out of memory");
-	opkey_sign(k, text, len, sig);
+	char *text = rc ? NULL : signed_text(obj, &len);
+	if (!rc && !text)
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+	if (!rc) {
+		opkey_sign(k, text, len, sig);
+		memcpy(it.key, k->pub, sizeof(it.key));
+		/* The parse admits exactly what intent_to_json writes: the
+		 * envelope carries the object as signed. */
+		if (!(*out = intent_envelope(&it, sig)))
+			rc = err_set(err, errlen, HS_ESYS, "out of memory");
+	}
 	free(text);
-	opkey_pub_b64(k->pub, key_b64);
-	sodium_bin2base64(sig_b64, sizeof(sig_b64), sig, sizeof(sig),
-			  sodium_base64_VARIANT_ORIGINAL);
-	*out = json_pack("{s:O, s:s, s:s}", "intent", obj, "key", key_b64, "sig", sig_b64);
-	return *out ? HS_OK : err_set(err, errlen, HS_ESYS, "out of memory");
+	intent_free(&it);
+	return rc;
 }
 
 int intent_decode(const json_t *envelope, struct intent *out, uint8_t sig[OPKEY_SIG_LEN],
