@@ -153,7 +153,8 @@ static int out_connect(struct hsd *d, int host, int *fd, char *err, size_t errle
 	if (rc)
 		return rc;
 	if (connect(*fd, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS) {
-		rc = err_sys(err, errlen, "peer %s: connect", d->cluster.hosts[host].name);
+		/* No route yet, or refused at once: unreachable, not broken. */
+		err_sys(err, errlen, "peer %s: connect", d->cluster.hosts[host].name);
 		close(*fd);
 		*fd = -1;
 		return HS_EUNREACH;

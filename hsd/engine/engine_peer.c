@@ -244,15 +244,16 @@ static void conn_send(struct epeer_conn *c, const uint8_t *key, const uint8_t *n
 	conn_flush(c);
 }
 
-/* One error, unsealed (the request did not authenticate), then close. */
-static void conn_refuse(struct engine_peers *p, struct epeer_conn *c, int64_t id, int rc,
-			const char *why)
+/* One error, then close: sealed under key for the request of nonce once
+ * the request authenticated, unsealed (key NULL) before. */
+static void conn_refuse(struct engine_peers *p, struct epeer_conn *c, const uint8_t *key,
+			const uint8_t *nonce, int64_t id, int rc, const char *why)
 {
 	char a[INET_ADDRSTRLEN];
 
 	p->st.refused++;
 	epeer_log(p, ENGINE_LOG_WARN, "peer: refusing %s: %s", ip4(c->src, a), why);
-	conn_send(c, NULL, NULL, peer_reply_error(id < 0 ? 0 : id, rc, why));
+	conn_send(c, key, nonce, peer_reply_error(id < 0 ? 0 : id, rc, why));
 	c->ending = true;
 }
 
@@ -301,7 +302,7 @@ static int conn_request(struct engine_peers *p, struct epeer_conn *c, json_t *ms
 	if (!h) {
 		snprintf(why, sizeof(why), "peer: %s is no longer a cluster host's overlay address",
 			 ip4(c->src, a));
-		conn_refuse(p, c, id, HS_EINPUT, why);
+		conn_refuse(p, c, NULL, NULL, id, HS_EINPUT, why);
 		return 0;
 	}
 	if ((rc = peer_auth_open_request(msg, p->self, now, h->key, nonce, why, sizeof(why))) ||
@@ -310,23 +311,18 @@ static int conn_request(struct engine_peers *p, struct epeer_conn *c, json_t *ms
 		if (!rc)
 			return err_set(err, errlen, HS_ESYS, "engine: out of memory");
 		p->st.auth_refused++;
-		conn_refuse(p, c, id, rc, why);
+		conn_refuse(p, c, NULL, NULL, id, rc, why);
 		return 0;
 	}
 	if ((rc = peer_request_parse(msg, &req, why, sizeof(why)))) {
-		p->st.refused++;
-		conn_send(c, h->key, nonce, peer_reply_error(req.id < 0 ? 0 : req.id, rc, why));
-		c->ending = true;
+		conn_refuse(p, c, h->key, nonce, req.id, rc, why);
 		return 0;
 	}
 	if (strcmp(req.from, h->name)) {
 		snprintf(why, sizeof(why),
 			 "request.from: \"%s\" but the connection comes from host %s (%s)", req.from,
 			 h->name, ip4(c->src, a));
-		p->st.refused++;
-		epeer_log(p, ENGINE_LOG_WARN, "peer: refusing %s: %s", ip4(c->src, a), why);
-		conn_send(c, h->key, nonce, peer_reply_error(req.id, HS_EINPUT, why));
-		c->ending = true;
+		conn_refuse(p, c, h->key, nonce, req.id, HS_EINPUT, why);
 		return 0;
 	}
 	rc = peer_typed_decode(req.cmd, req.args, &r.t, &hosts, &files, why, sizeof(why));
@@ -533,7 +529,7 @@ static int on_readable(struct engine_peers *p, struct epeer_conn *c, uint64_t no
 	}
 	/* A stream that cannot be framed cannot be resynced. */
 	if (rc < 0)
-		conn_refuse(p, c, 0, rc, why);
+		conn_refuse(p, c, NULL, NULL, 0, rc, why);
 	return 0;
 }
 
