@@ -306,7 +306,7 @@ static int on_chan(struct engine *e, uint64_t now, char *err, size_t errlen)
 	case ENGINE_MSG_LINK_DEL:
 		return on_link(e, &m, now, err, errlen);
 	case ENGINE_MSG_PEER_HOSTS:
-		return epeer_on_hosts(e->peer, &m, now, err, errlen);
+		return epeer_on_hosts(e->peer, &m, err, errlen);
 	case ENGINE_MSG_PEER_REPLY:
 		return epeer_on_reply(e->peer, &m, err, errlen);
 	default:
@@ -365,7 +365,7 @@ static int engine_loop(struct engine *e, char *err, size_t errlen)
 		pfd[1] = (struct pollfd){ e->sock, POLLIN, 0 };
 		size_t npeer = 0, ncalls = 0;
 		if (e->router) {
-			npeer = epeer_fill(e->peer, pfd + 2, now);
+			npeer = epeer_fill(e->peer, pfd + 2);
 			ncalls = ecalls_fill(e->calls, pfd + 2 + npeer);
 			uint64_t w = epeer_wakeup(e->peer), wc = ecalls_wakeup(e->calls);
 			if (wc < w)

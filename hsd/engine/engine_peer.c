@@ -147,13 +147,12 @@ static const struct engine_peer_host *host_by_addr(const struct engine_peers *p,
 	return NULL;
 }
 
-int epeer_on_hosts(struct engine_peers *p, const struct engine_msg *m, uint64_t now,
-		   char *err, size_t errlen)
+int epeer_on_hosts(struct engine_peers *p, const struct engine_msg *m, char *err,
+		   size_t errlen)
 {
 	struct engine_peer_self self;
 	struct engine_peer_host *v = calloc(m->count ? m->count : 1, sizeof(*v));
 
-	(void)now;
 	if (!v)
 		return err_set(err, errlen, HS_ESYS, "engine: out of memory");
 	memcpy(&self, m->body, sizeof(self));
@@ -416,11 +415,10 @@ size_t epeer_max_fds(void)
 	return 1 + PEER_MAX_CONNS;
 }
 
-size_t epeer_fill(struct engine_peers *p, struct pollfd *pfd, uint64_t now)
+size_t epeer_fill(struct engine_peers *p, struct pollfd *pfd)
 {
 	size_t n = 0;
 
-	(void)now;
 	if (p->listen_fd < 0 || !p->nhosts)
 		return 0;
 	pfd[n++] = (struct pollfd){ p->listen_fd, POLLIN, 0 };

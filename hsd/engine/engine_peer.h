@@ -27,15 +27,15 @@ struct engine_peers *epeer_new(int listen_fd, int chan);
 void epeer_free(struct engine_peers *p);
 
 /* hsd's PEER_HOSTS and PEER_REPLY messages. */
-int epeer_on_hosts(struct engine_peers *p, const struct engine_msg *m, uint64_t now,
-		   char *err, size_t errlen);
+int epeer_on_hosts(struct engine_peers *p, const struct engine_msg *m, char *err,
+		   size_t errlen);
 int epeer_on_reply(struct engine_peers *p, const struct engine_msg *m, char *err,
 		   size_t errlen);
 
 /* The descriptors to poll (at most epeer_max_fds), and what came of it:
  * 0, or an error that ends the engine (the channel failed). */
 size_t epeer_max_fds(void);
-size_t epeer_fill(struct engine_peers *p, struct pollfd *pfd, uint64_t now);
+size_t epeer_fill(struct engine_peers *p, struct pollfd *pfd);
 int epeer_events(struct engine_peers *p, const struct pollfd *pfd, size_t n, uint64_t now,
 		 char *err, size_t errlen);
 /* When the next idle connection is due to close (UINT64_MAX: none). */

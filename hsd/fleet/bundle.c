@@ -110,6 +110,16 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+bool bundle_hex_ok(const char *s, size_t len)
+{
+	if (strlen(s) != len)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
 bool bundle_word_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);

@@ -137,6 +137,8 @@ bool bundle_line_reports(const struct bundle *b, const char *line, size_t len,
 /* Is s 1..max of A-Z a-z 0-9 '.' '_' '-' (a version, and the words of an
  * intent)? */
 bool bundle_word_ok(const char *s, size_t max);
+/* Exactly len lower-case hex digits (a content hash, an intent id). */
+bool bundle_hex_ok(const char *s, size_t len);
 
 /* Is token a well-formed probe token ([a-z0-9]{16})? */
 bool bundle_token_ok(const char *token);

@@ -26,16 +26,6 @@ void bundle_files_free(struct bundle_files *f)
 	f->n = 0;
 }
 
-static bool hash_hex_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == BUNDLE_HASH_HEX;
-}
-
 /* A received file's path: bundle.json, or one a manifest could list. */
 static int path_check(const char *path, char *err, size_t errlen)
 {
@@ -116,7 +106,7 @@ int bundle_msg_decode(json_t *msg, char id[BUNDLE_ID_MAX + 2], char hash[BUNDLE_
 	files = json_object_get(msg, "files");
 	if (!sid || !*sid || strlen(sid) > BUNDLE_ID_MAX || !bundle_word_ok(sid, BUNDLE_ID_MAX))
 		return err_set(err, errlen, HS_EINPUT, "bundle message: id: expected a bundle id");
-	if (!shash || !hash_hex_ok(shash))
+	if (!shash || !bundle_hex_ok(shash, BUNDLE_HASH_HEX))
 		return err_set(err, errlen, HS_EINPUT,
 			       "bundle message: hash: expected 64 lower-case hex digits");
 	if (!json_is_object(files))

@@ -37,16 +37,6 @@ static bool word_ok(const char *s, size_t max)
 	return s[0] != '-' && bundle_word_ok(s, max);
 }
 
-static bool hex_ok(const char *s, size_t len)
-{
-	if (strlen(s) != len)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 static int get_word(const json_t *o, const char *key, char *dst, size_t max, bool empty_ok,
 		    char *err, size_t errlen)
 {
@@ -114,11 +104,11 @@ static int intent_parse(const json_t *o, struct intent *it, char *err, size_t er
 		it->kind = INTENT_ROLLOUT;
 	else
 		return err_set(err, errlen, HS_EINPUT, "intent.kind: want \"deploy\" or \"rollout\"");
-	if (!id || !hex_ok(id, INTENT_ID_HEX))
+	if (!id || !bundle_hex_ok(id, INTENT_ID_HEX))
 		return err_set(err, errlen, HS_EINPUT, "intent.id: want %d lower-case hex digits",
 			       INTENT_ID_HEX);
 	snprintf(it->id, sizeof(it->id), "%s", id);
-	if (!hash || !hex_ok(hash, BUNDLE_HASH_HEX))
+	if (!hash || !bundle_hex_ok(hash, BUNDLE_HASH_HEX))
 		return err_set(err, errlen, HS_EINPUT, "intent.hash: want %d lower-case hex digits",
 			       BUNDLE_HASH_HEX);
 	snprintf(it->hash, sizeof(it->hash), "%s", hash);
