@@ -88,9 +88,9 @@ static int send_result(struct engine_calls *c, uint64_t call, int rc, uint32_t f
 }
 
 /* End call k with an error line (rc != 0); the loop frees it. */
-__attribute__((format(printf, 6, 7)))
+__attribute__((format(printf, 7, 8)))
 static int call_fail(struct engine_calls *c, struct ecall *k, int rc, uint32_t flags, char *err,
-		     const char *fmt, ...)
+		     size_t errlen, const char *fmt, ...)
 {
 	char msg[HS_ERRLEN];
 	va_list ap;
@@ -99,7 +99,7 @@ static int call_fail(struct engine_calls *c, struct ecall *k, int rc, uint32_t f
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	k->done = true;
-	return send_result(c, k->call, rc, flags, msg, strlen(msg), err, HS_ERRLEN);
+	return send_result(c, k->call, rc, flags, msg, strlen(msg), err, errlen);
 }
 
 /* The arguments hsd wrote: inline, or in a memfd when large. */
@@ -153,10 +153,10 @@ int ecalls_on_call(struct engine_calls *c, const struct engine_msg *m, int *fds,
 	if (h)
 		snprintf(k->host, sizeof(k->host), "%s", h->name);
 	if (c->n == ENGINE_CALLS_MAX) {
-		rc = call_fail(c, k, HS_EUNREACH, 0, err, "peer %s: too many calls under way",
+		rc = call_fail(c, k, HS_EUNREACH, 0, err, errlen, "peer %s: too many calls under way",
 			       k->host);
 	} else if (!h || !peer_cmd_name(pc.cmd) || !json_is_object(args)) {
-		rc = call_fail(c, k, HS_EINPUT, 0, err, "engine: call %u to host %u: not one it can make",
+		rc = call_fail(c, k, HS_EINPUT, 0, err, errlen, "engine: call %u to host %u: not one it can make",
 			       pc.cmd, pc.host);
 	} else {
 		memcpy(k->key, h->key, sizeof(k->key));
@@ -166,7 +166,7 @@ int ecalls_on_call(struct engine_calls *c, const struct engine_msg *m, int *fds,
 		if (!req ||
 		    peer_auth_seal_request(req, k->host, epeer_wall_ms(), k->key, k->nonce, why, sizeof(why)) ||
 		    frame_encode(req, FRAME_MAX_PEER, &k->out, &k->out_len, why, sizeof(why)))
-			rc = call_fail(c, k, HS_EINPUT, 0, err, "peer %s: %s: %s", k->host,
+			rc = call_fail(c, k, HS_EINPUT, 0, err, errlen, "peer %s: %s: %s", k->host,
 				       peer_cmd_name(pc.cmd), req ? why : "out of memory");
 		else
 			rc = 0;
@@ -200,7 +200,8 @@ uint64_t ecalls_wakeup(const struct engine_calls *c)
 	return w;
 }
 
-static int call_reply(struct engine_calls *c, struct ecall *k, json_t *msg, char *err)
+static int call_reply(struct engine_calls *c, struct ecall *k, json_t *msg, char *err,
+		      size_t errlen)
 {
 	struct peer_reply r;
 	char why[HS_ERRLEN];
@@ -213,25 +214,27 @@ static int call_reply(struct engine_calls *c, struct ecall *k, json_t *msg, char
 	 * kept for the operator (a refusal of our own request looks so). */
 	if (peer_auth_open_reply(msg, k->nonce, k->key, why, sizeof(why))) {
 		const char *said = json_string_value(json_object_get(msg, "error"));
-		return call_fail(c, k, HS_EUNREACH, 0, err, "peer %s: unauthenticated reply (%s)%s%.200s",
+		return call_fail(c, k, HS_EUNREACH, 0, err, errlen, "peer %s: unauthenticated reply (%s)%s%.200s",
 				 k->host, why, said ? ": " : "", said ? said : "");
 	}
 	if (peer_reply_parse(msg, &r, why, sizeof(why)))
-		return call_fail(c, k, HS_ESYS, 0, err, "peer %s: malformed reply: %s", k->host, why);
+		return call_fail(c, k, HS_ESYS, 0, err, errlen, "peer %s: malformed reply: %s", k->host, why);
 	if (r.id != k->id)
-		return call_fail(c, k, HS_ESYS, 0, err, "peer %s: reply.id %lld does not match request %lld",
-				 k->host, (long long)r.id, (long long)k->id);
+		return call_fail(c, k, HS_ESYS, 0, err, errlen,
+				 "peer %s: reply.id %lld does not match request %lld", k->host,
+				 (long long)r.id, (long long)k->id);
 	if (!r.ok)
-		return call_fail(c, k, r.rc, 0, err, "%s: %s", k->host, r.error);
+		return call_fail(c, k, r.rc, 0, err, errlen, "%s: %s", k->host, r.error);
 	if ((rc = peer_result_encode(k->cmd, r.result, &rec, &len, why, sizeof(why))))
-		return call_fail(c, k, HS_ESYS, 0, err, "peer %s: malformed reply: %s", k->host, why);
+		return call_fail(c, k, HS_ESYS, 0, err, errlen, "peer %s: malformed reply: %s", k->host, why);
 	k->done = true;
-	rc = send_result(c, k->call, 0, 0, rec, len, err, HS_ERRLEN);
+	rc = send_result(c, k->call, 0, 0, rec, len, err, errlen);
 	free(rec);
 	return rc;
 }
 
-static int call_io(struct engine_calls *c, struct ecall *k, short revents, char *err)
+static int call_io(struct engine_calls *c, struct ecall *k, short revents, char *err,
+		   size_t errlen)
 {
 	static uint8_t buf[65536];
 	char why[HS_ERRLEN];
@@ -240,7 +243,7 @@ static int call_io(struct engine_calls *c, struct ecall *k, short revents, char 
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 		if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr)
-			return call_fail(c, k, HS_EUNREACH, 0, err, "peer %s: connect: %s", k->host,
+			return call_fail(c, k, HS_EUNREACH, 0, err, errlen, "peer %s: connect: %s", k->host,
 					 strerror(soerr ? soerr : errno));
 		k->connected = true;
 	}
@@ -252,7 +255,7 @@ static int call_io(struct engine_calls *c, struct ecall *k, short revents, char 
 		if (n < 0 && errno == EAGAIN)
 			return 0;
 		if (n < 0)
-			return call_fail(c, k, HS_EUNREACH, 0, err, "peer %s: send %s: %s", k->host,
+			return call_fail(c, k, HS_EUNREACH, 0, err, errlen, "peer %s: send %s: %s", k->host,
 					 peer_cmd_name(k->cmd), strerror(errno));
 		k->out_off += (size_t)n;
 	}
@@ -262,7 +265,7 @@ static int call_io(struct engine_calls *c, struct ecall *k, short revents, char 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0)
-		return call_fail(c, k, HS_EUNREACH, 0, err,
+		return call_fail(c, k, HS_EUNREACH, 0, err, errlen,
 				 "peer %s: connection lost before the reply to %s: %s", k->host,
 				 peer_cmd_name(k->cmd), n == 0 ? "closed by peer" : strerror(errno));
 	json_t *msg = NULL;
@@ -270,9 +273,9 @@ static int call_io(struct engine_calls *c, struct ecall *k, short revents, char 
 	if (!rc)
 		rc = frame_reader_next(&k->reader, &msg, why, sizeof(why));
 	if (rc < 0)
-		return call_fail(c, k, HS_ESYS, 0, err, "peer %s: malformed reply: %s", k->host, why);
+		return call_fail(c, k, HS_ESYS, 0, err, errlen, "peer %s: malformed reply: %s", k->host, why);
 	if (rc == 1) {
-		rc = call_reply(c, k, msg, err);
+		rc = call_reply(c, k, msg, err, errlen);
 		json_decref(msg);
 		return rc;
 	}
@@ -284,14 +287,13 @@ int ecalls_events(struct engine_calls *c, const struct pollfd *pfd, size_t n, ui
 {
 	int rc = 0;
 
-	(void)errlen;
 	for (size_t i = 0; i < n && i < c->n && !rc; i++)
 		if (pfd[i].revents)
-			rc = call_io(c, c->v[i], pfd[i].revents, err);
+			rc = call_io(c, c->v[i], pfd[i].revents, err, errlen);
 	for (size_t i = 0; i < c->n && !rc; i++) {
 		struct ecall *k = c->v[i];
 		if (!k->done && now >= k->deadline)
-			rc = call_fail(c, k, HS_EUNREACH, ENGINE_RESULT_TIMEOUT, err,
+			rc = call_fail(c, k, HS_EUNREACH, ENGINE_RESULT_TIMEOUT, err, errlen,
 				       "peer %s: no reply to %s within %u ms", k->host,
 				       peer_cmd_name(k->cmd), k->timeout_ms);
 	}
