@@ -39,7 +39,7 @@
 _Static_assert(PEER_NAME_MAX == CLUSTER_NAME_MAX, "host names must fit requests");
 
 /* The kernel's queue of connections not yet accepted.  A host that floods
- * the port fills it faster than hsd takes them off (and refuses those over
+ * the port fills it faster than the engine takes them off (and refuses those over
  * its share); a short queue then drops everyone's SYNs, and a caller's
  * retransmit comes a second later.  Deep enough for a flood of hundreds. */
 #define PEER_BACKLOG 1024
