@@ -9,6 +9,7 @@
  * replaced file on disk matters.
  */
 #include "engine_sup.h"
+#include "addr.h"
 #include "daemon.h"
 #include "err.h"
 #include "link.h"
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <linux/rtnetlink.h>
 #include <signal.h>
@@ -274,9 +276,14 @@ static void on_route(struct engine_sup *s, const struct engine_route *er)
 	const struct mesh_link *l = link_by_id(m, er->link_id);
 	char err[HS_ERRLEN];
 
+	char pfx[INET_ADDRSTRLEN];
+
+	addr_format_ip4(er->addr, pfx, sizeof(pfx));
 	if (er->op == ENGINE_ROUTE_REMOVE) {
-		if (r)
+		if (r) {
+			log_info("mesh: route %s/%u removed", pfx, er->len);
 			route_drop(s, r);
+		}
 		return;
 	}
 	/* Only prefixes of the overlay, and never this host's own: whatever
@@ -301,6 +308,9 @@ static void on_route(struct engine_sup *s, const struct engine_route *er)
 		r = &s->routes[s->nroutes++];
 		*r = (struct engine_route_row){ er->addr, er->len, 0, 0 };
 	}
+	/* Each change once, timed: how long a reroute took is read here. */
+	if (!r->gen || r->link_id != er->link_id)
+		log_info("mesh: route %s/%u via %s", pfx, er->len, l->name);
 	r->link_id = er->link_id;
 	r->gen = s->gen;
 	if (link_route_replace(m->ns.fd, er->addr, (int)er->len, 0, l->ml.ifname, RTN_UNICAST,

@@ -311,7 +311,11 @@ check "... within 3 seconds (first reply ${took} ms after the cut)" [ "$took" -l
 check "a now routes to b via d" wait_until 2 has_route a "$(prefix_of b)" d
 # Seen once in a full run (2026-12-06): no reroute for over 12 s.  What
 # every host's links and routes were then, for the next occurrence.
-[ "$T_FAILS" = "$fails_before_cut" ] || t_mesh_diag
+if [ "$T_FAILS" != "$fails_before_cut" ]; then
+	say "cut at $(date -d @$((cut_at / 1000000000)) +%T).$(printf %03d $((cut_at / 1000000 % 1000)))"
+	for h in a b c d; do say "$h: $(sim log "$h" | grep 'mesh: route' | tail -4 | cut -c1-80 | paste -sd'|')"; done
+	t_mesh_diag
+fi
 on a nft delete table inet hstest_cut
 check "after the link returns, a routes to b directly again" wait_until 15 has_route a "$(prefix_of b)" b
 
