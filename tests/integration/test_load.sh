@@ -48,6 +48,9 @@ wait_until 60 grep -q connected "$T_DIR/hold" || true
 check "b connected its flood ($(cat "$T_DIR/hold"))" grep -q '^connected [0-9]' "$T_DIR/hold"
 check "while b floods, c's status of the fleet reaches a" wait_until 10 bash -c \
 	"$SIM --id $T_ID exec c -- hsctl --json status | jqe '.fleet[] | select(.host == \"a\") | .reachable'"
+# Why not, if not: c's answer for a, and both ends' links.
+fleet_a() { on c hsctl --json status | jq -c '.fleet[] | select(.host == "a")'; }
+[ "$(fleet_a | jq .reachable)" = true ] || { say "c's status of a: $(fleet_a)"; t_mesh_diag; }
 check "while b floods, a's own control socket answers" on a hsctl space list
 # The flood's connects complete in the kernel's backlog; a's engine accepts and
 # refuses them as its loop gets to them.
