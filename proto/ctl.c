@@ -53,14 +53,10 @@ json_t *ctl_request_new(int64_t id, const char *cmd, json_t *args)
 			 (json_int_t)id, "cmd", cmd, "args", args ? args : json_object());
 }
 
-json_t *ctl_reply_ok(int64_t id, json_t *result, bool more)
+json_t *ctl_reply_ok(int64_t id, json_t *result)
 {
-	json_t *r = json_pack("{s:i, s:I, s:b, s:o}", "v", CTL_VERSION, "id",
-			      (json_int_t)id, "ok", 1, "result",
-			      result ? result : json_object());
-	if (r && more)
-		json_object_set_new(r, "more", json_true());
-	return r;
+	return json_pack("{s:i, s:I, s:b, s:o}", "v", CTL_VERSION, "id", (json_int_t)id, "ok", 1,
+			 "result", result ? result : json_object());
 }
 
 json_t *ctl_reply_error(int64_t id, int rc, const char *msg)
@@ -70,14 +66,12 @@ json_t *ctl_reply_error(int64_t id, int rc, const char *msg)
 			 "error", msg);
 }
 
-int ctl_reply_parse(json_t *msg, int64_t id, json_t **result, bool *more,
-		    char *err, size_t errlen)
+int ctl_reply_parse(json_t *msg, int64_t id, json_t **result, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(msg, "v");
 	json_t *rid = json_object_get(msg, "id");
 
 	*result = NULL;
-	*more = json_is_true(json_object_get(msg, "more"));
 	if (!json_is_integer(v) || json_integer_value(v) != CTL_VERSION)
 		return err_set(err, errlen, HS_ESYS, "reply.v: hsd speaks another protocol version");
 	if (!json_is_integer(rid) || json_integer_value(rid) != id)

@@ -3,8 +3,8 @@
  * Request:  {"v":1, "id":N, "cmd":"status", "args":{...}}
  * Reply:    {"v":1, "id":N, "ok":true,  "result":{...}}
  *           {"v":1, "id":N, "ok":false, "code":2, "error":"one line"}
- * A reply may carry "more":true: further replies with the same id follow
- * (streams such as alerts --follow); the last one has no "more".
+ * One request, one reply: a stream (alerts --follow) is a series of
+ * requests, each held until there is something to say.
  * "code" is the exit status hsctl should use (2: bad input, nothing done).
  */
 #ifndef HS_CTL_H
@@ -31,12 +31,11 @@ int ctl_request_parse(json_t *msg, struct ctl_request *out, char *err,
 		      size_t errlen);
 json_t *ctl_request_new(int64_t id, const char *cmd, json_t *args /* stolen, may be NULL */);
 
-json_t *ctl_reply_ok(int64_t id, json_t *result /* stolen */, bool more);
+json_t *ctl_reply_ok(int64_t id, json_t *result /* stolen */);
 json_t *ctl_reply_error(int64_t id, int rc, const char *msg);
 
 /* Split a reply: 0 and *result borrowed when ok; otherwise the hs_rc
  * carried by the reply with its message in err. */
-int ctl_reply_parse(json_t *msg, int64_t id, json_t **result, bool *more,
-		    char *err, size_t errlen);
+int ctl_reply_parse(json_t *msg, int64_t id, json_t **result, char *err, size_t errlen);
 
 #endif

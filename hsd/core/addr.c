@@ -63,15 +63,6 @@ static int scan_ip4(const char **p, uint32_t *ip)
 	return 0;
 }
 
-int addr_parse_ip4(const char *s, uint32_t *ip, const char **why)
-{
-	if (scan_ip4(&s, ip) < 0 || *s != '\0') {
-		*why = "not a dotted-quad IPv4 address";
-		return -1;
-	}
-	return 0;
-}
-
 int addr_parse_cidr4(const char *s, uint32_t *ip, uint8_t *len, bool *hostbits,
 		     const char **why)
 {

@@ -23,9 +23,6 @@
 /* Network mask of a prefix length 0..32 (host byte order). */
 uint32_t addr_mask4(unsigned len);
 
-/* Parse dotted-quad "a.b.c.d". */
-int addr_parse_ip4(const char *s, uint32_t *ip, const char **why);
-
 /* Parse "a.b.c.d/len".  Sets *ip and *len even when host bits are set, so
  * that the caller can suggest the network address; returns -1 with
  * *hostbits = true in that case. */

@@ -97,14 +97,13 @@ int hsctl_recv(struct hsctl *h, int fd, json_t **result)
 {
 	char err[HS_ERRLEN];
 	json_t *reply = NULL, *res;
-	bool more;
 	int rc;
 
 	(void)h;
 	*result = NULL;
 	rc = frame_read_fd(fd, FRAME_MAX_CTL, &reply, err, sizeof(err));
 	if (!rc)
-		rc = ctl_reply_parse(reply, 1, &res, &more, err, sizeof(err));
+		rc = ctl_reply_parse(reply, 1, &res, err, sizeof(err));
 	if (!rc && !(rc = hsctl_term(res, err, sizeof(err))))
 		*result = json_incref(res);
 	json_decref(reply);

@@ -132,7 +132,7 @@ void control_finish(struct control_call *call, int rc, json_t *result,
 		json_decref(result);
 	if (!cl->closing)
 		client_send(cl, rc ? ctl_reply_error(call->id, rc, err)
-				   : ctl_reply_ok(call->id, result, false));
+				   : ctl_reply_ok(call->id, result));
 	free(call);
 	client_unref(cl);
 }
@@ -207,7 +207,7 @@ static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 		log_debug("control: %s: %s", req.cmd, err);
 		return ctl_reply_error(req.id, rc, err);
 	}
-	return ctl_reply_ok(req.id, result, false);
+	return ctl_reply_ok(req.id, result);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)

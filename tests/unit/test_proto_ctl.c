@@ -169,18 +169,16 @@ Test(ctl, request_validation_names_the_field)
 
 Test(ctl, reply_roundtrip_carries_exit_code)
 {
-	json_t *ok = ctl_reply_ok(3, json_pack("{s:i}", "x", 1), false);
+	json_t *ok = ctl_reply_ok(3, json_pack("{s:i}", "x", 1));
 	json_t *bad = ctl_reply_error(3, HS_EINPUT, "space: unknown space \"x\"");
 	json_t *res;
-	bool more;
 	char err[HS_ERRLEN];
 
-	cr_assert_eq(ctl_reply_parse(ok, 3, &res, &more, err, sizeof(err)), 0);
+	cr_assert_eq(ctl_reply_parse(ok, 3, &res, err, sizeof(err)), 0);
 	cr_assert_eq(json_integer_value(json_object_get(res, "x")), 1);
-	cr_assert_not(more);
-	cr_assert_eq(ctl_reply_parse(bad, 3, &res, &more, err, sizeof(err)), HS_EINPUT);
+	cr_assert_eq(ctl_reply_parse(bad, 3, &res, err, sizeof(err)), HS_EINPUT);
 	cr_assert_str_eq(err, "space: unknown space \"x\"");
-	cr_assert_neq(ctl_reply_parse(ok, 4, &res, &more, err, sizeof(err)), 0, "id mismatch accepted");
+	cr_assert_neq(ctl_reply_parse(ok, 4, &res, err, sizeof(err)), 0, "id mismatch accepted");
 	json_decref(ok);
 	json_decref(bad);
 }
@@ -196,13 +194,12 @@ Test(ctl, reply_with_wrong_types_is_refused)
 		{ "{\"v\":1,\"id\":3,\"ok\":true}", "reply.result" },
 	};
 	json_t *res;
-	bool more;
 	char err[HS_ERRLEN];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		json_t *m = json_loads(bad[i][0], 0, NULL);
 		cr_assert_not_null(m);
-		cr_assert_neq(ctl_reply_parse(m, 3, &res, &more, err, sizeof(err)), 0, "%s", bad[i][0]);
+		cr_assert_neq(ctl_reply_parse(m, 3, &res, err, sizeof(err)), 0, "%s", bad[i][0]);
 		cr_assert_null(res);
 		cr_assert(strstr(err, bad[i][1]), "%s -> %s", bad[i][0], err);
 		json_decref(m);
