@@ -5,7 +5,7 @@
 #define HSR_INT_H
 
 #include "hsroute.h"
-#include "route_packet.h"
+#include "hsr_packet.h"
 
 #define HSR_NOSLOT	UINT32_MAX
 #define HSR_REQ_HOPS	64	/* hop count of a fresh seqno request */
@@ -119,7 +119,7 @@ uint64_t	hsr_rand(struct hsr_router *);
 uint64_t	hsr_jitter(struct hsr_router *, uint64_t base);
 int		hsr_emit_send(struct hsr_router *, struct hsr_actions *,
 		    uint32_t link_slot, const uint8_t *buf, size_t len);
-void		router_run(struct hsr_router *, uint64_t now,
+void		hsr_router_run(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
 int		hsr_emit_route(struct hsr_actions *, enum hsr_action_type,
 		    const struct hsr_pfx *, uint32_t link_id, uint32_t nh,
@@ -130,77 +130,77 @@ int		hsr_actions_push(struct hsr_actions *, const struct hsr_action *,
 		    const uint8_t *data, size_t len);
 
 /* source.c */
-int		seqno_cmp(uint16_t, uint16_t);
-struct hsr_source *source_find(const struct hsr_pfx *, uint32_t id);
-int		source_note(struct hsr_pfx *, uint32_t id, uint16_t seqno,
+int		hsr_seqno_cmp(uint16_t, uint16_t);
+struct hsr_source *hsr_source_find(const struct hsr_pfx *, uint32_t id);
+int		hsr_source_note(struct hsr_pfx *, uint32_t id, uint16_t seqno,
 		    uint16_t metric, uint64_t now);
-void		source_gc(struct hsr_pfx *, uint64_t now, uint64_t gc_ms);
-void		source_free(struct hsr_pfx *);
+void		hsr_source_gc(struct hsr_pfx *, uint64_t now, uint64_t gc_ms);
+void		hsr_source_free(struct hsr_pfx *);
 
 /* route.c */
-uint32_t	pfx_find(const struct hsr_router *, uint32_t addr, uint8_t len);
-uint32_t	pfx_get(struct hsr_router *, uint32_t addr, uint8_t len);
-void		pfx_mark_dirty(struct hsr_router *, uint32_t slot);
-uint16_t	route_metric(const struct hsr_router *, const struct hsr_route *);
-bool		route_feasible(const struct hsr_router *, const struct hsr_pfx *,
+uint32_t	hsr_pfx_find(const struct hsr_router *, uint32_t addr, uint8_t len);
+uint32_t	hsr_pfx_get(struct hsr_router *, uint32_t addr, uint8_t len);
+void		hsr_pfx_mark_dirty(struct hsr_router *, uint32_t slot);
+uint16_t	hsr_route_metric(const struct hsr_router *, const struct hsr_route *);
+bool		hsr_route_feasible(const struct hsr_router *, const struct hsr_pfx *,
 		    const struct hsr_route *);
-struct hsr_route *route_find(struct hsr_pfx *, uint32_t link);
-struct hsr_route *route_add(struct hsr_pfx *, uint32_t link);
-void		route_del(struct hsr_pfx *, uint16_t i);
-void		route_select(struct hsr_router *, uint32_t slot, uint64_t now,
+struct hsr_route *hsr_route_find(struct hsr_pfx *, uint32_t link);
+struct hsr_route *hsr_route_add(struct hsr_pfx *, uint32_t link);
+void		hsr_route_del(struct hsr_pfx *, uint16_t i);
+void		hsr_route_select(struct hsr_router *, uint32_t slot, uint64_t now,
 		    struct hsr_actions *);
-void		route_link_changed(struct hsr_router *, uint32_t link, bool flush,
+void		hsr_route_link_changed(struct hsr_router *, uint32_t link, bool flush,
 		    uint64_t now, struct hsr_actions *);
-void		route_gc(struct hsr_router *, uint64_t now, struct hsr_actions *);
-void		route_free_all(struct hsr_router *);
-int		route_init(struct hsr_router *);
+void		hsr_route_gc(struct hsr_router *, uint64_t now, struct hsr_actions *);
+void		hsr_route_free_all(struct hsr_router *);
+int		hsr_route_init(struct hsr_router *);
 
 /* neighbour.c */
-uint32_t	link_find(const struct hsr_router *, uint32_t id);
-void		neigh_hello_rx(struct hsr_router *, uint32_t slot, uint32_t sender,
+uint32_t	hsr_link_find(const struct hsr_router *, uint32_t id);
+void		hsr_neigh_hello_rx(struct hsr_router *, uint32_t slot, uint32_t sender,
 		    const struct rp_hello *, uint64_t now);
-void		neigh_ihu_rx(struct hsr_router *, uint32_t slot,
+void		hsr_neigh_ihu_rx(struct hsr_router *, uint32_t slot,
 		    const struct rp_ihu *, uint64_t now);
-void		neigh_check(struct hsr_router *, uint32_t slot, uint64_t now,
+void		hsr_neigh_check(struct hsr_router *, uint32_t slot, uint64_t now,
 		    struct hsr_actions *);
-void		neigh_hellos(struct hsr_router *, uint64_t now,
+void		hsr_neigh_hellos(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
-uint64_t	neigh_wakeup(const struct hsr_router *, uint64_t now);
+uint64_t	hsr_neigh_wakeup(const struct hsr_router *, uint64_t now);
 
 /* origin.c */
-bool		origin_table_valid(struct hsr_prefix overlay,
+bool		hsr_origin_table_valid(struct hsr_prefix overlay,
 		    const struct hsr_origin *, size_t n);
-int		origin_table_set(struct hsr_router *, struct hsr_prefix overlay,
+int		hsr_origin_table_set(struct hsr_router *, struct hsr_prefix overlay,
 		    const struct hsr_origin *, size_t n);
-void		origin_table_free(struct hsr_router *);
-enum hsr_drop	origin_check(const struct hsr_router *, uint32_t src,
+void		hsr_origin_table_free(struct hsr_router *);
+enum hsr_drop	hsr_origin_check(const struct hsr_router *, uint32_t src,
 		    uint32_t addr, uint8_t len);
 
 /* update.c */
-void		update_rx(struct hsr_router *, uint32_t slot,
+void		hsr_update_rx(struct hsr_router *, uint32_t slot,
 		    const struct rp_update *, uint64_t now, struct hsr_actions *);
-void		update_send(struct hsr_router *, uint32_t link_slot,
+void		hsr_update_send(struct hsr_router *, uint32_t link_slot,
 		    const uint32_t *pfx, uint32_t npfx, uint64_t now,
 		    struct hsr_actions *);
-void		update_repeat(struct hsr_router *, uint64_t now,
+void		hsr_update_repeat(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
-void		update_flush(struct hsr_router *, uint64_t now,
+void		hsr_update_flush(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
-void		update_routereq_rx(struct hsr_router *, uint32_t slot,
+void		hsr_update_routereq_rx(struct hsr_router *, uint32_t slot,
 		    const struct rp_routereq *, uint64_t now,
 		    struct hsr_actions *);
 
 /* request.c */
-void		request_rx(struct hsr_router *, uint32_t slot,
+void		hsr_request_rx(struct hsr_router *, uint32_t slot,
 		    const struct rp_seqreq *, uint64_t now, struct hsr_actions *);
-void		request_start(struct hsr_router *, uint32_t pfx, uint32_t src,
+void		hsr_request_start(struct hsr_router *, uint32_t pfx, uint32_t src,
 		    uint16_t seqno, uint32_t link_slot, uint64_t now,
 		    struct hsr_actions *);
-void		request_satisfied(struct hsr_router *, uint32_t pfx,
+void		hsr_request_satisfied(struct hsr_router *, uint32_t pfx,
 		    uint32_t src, uint16_t seqno);
-void		request_timer(struct hsr_router *, uint64_t now,
+void		hsr_request_timer(struct hsr_router *, uint64_t now,
 		    struct hsr_actions *);
-uint64_t	request_wakeup(const struct hsr_router *);
+uint64_t	hsr_request_wakeup(const struct hsr_router *);
 
 #define HSR_ALL_LINKS	HSR_NOSLOT
 

@@ -12,7 +12,7 @@
 #include "hsr_int.h"
 
 uint32_t
-link_find(const struct hsr_router *r, uint32_t id)
+hsr_link_find(const struct hsr_router *r, uint32_t id)
 {
 	for (uint32_t i = 0; i < r->nlinks; i++)
 		if (r->links[i].used && r->links[i].id == id)
@@ -27,7 +27,7 @@ heard_within(uint64_t t, uint64_t now, uint64_t win)
 }
 
 void
-neigh_hello_rx(struct hsr_router *r, uint32_t slot, uint32_t sender,
+hsr_neigh_hello_rx(struct hsr_router *r, uint32_t slot, uint32_t sender,
     const struct rp_hello *h, uint64_t now)
 {
 	struct hsr_link *l = &r->links[slot];
@@ -51,7 +51,7 @@ neigh_hello_rx(struct hsr_router *r, uint32_t slot, uint32_t sender,
 }
 
 void
-neigh_ihu_rx(struct hsr_router *r, uint32_t slot, const struct rp_ihu *ihu,
+hsr_neigh_ihu_rx(struct hsr_router *r, uint32_t slot, const struct rp_ihu *ihu,
     uint64_t now)
 {
 	if (ihu->router_id == r->id)
@@ -64,7 +64,7 @@ neigh_ihu_rx(struct hsr_router *r, uint32_t slot, const struct rp_ihu *ihu,
  * usually arrives before the other side has seen our IHU.
  */
 void
-neigh_check(struct hsr_router *r, uint32_t slot, uint64_t now,
+hsr_neigh_check(struct hsr_router *r, uint32_t slot, uint64_t now,
     struct hsr_actions *out)
 {
 	struct hsr_link *l = &r->links[slot];
@@ -81,7 +81,7 @@ neigh_check(struct hsr_router *r, uint32_t slot, uint64_t now,
 		l->last_ihu = HSR_NEVER;
 	if (up && !was_up) {
 		/* Full table to the new neighbour; it does the same. */
-		update_send(r, slot, NULL, 0, now, out);
+		hsr_update_send(r, slot, NULL, 0, now, out);
 		l->next_hello = now;
 		/* Ask for its table too, always: a neighbour that never saw
 		 * us go (we restarted within dead_ms: hsd's route engine is
@@ -90,9 +90,9 @@ neigh_check(struct hsr_router *r, uint32_t slot, uint64_t now,
 		l->want_dump = true;
 	}
 	if (was_alive && !alive)
-		route_link_changed(r, slot, true, now, out);
+		hsr_route_link_changed(r, slot, true, now, out);
 	else if (up != was_up)
-		route_link_changed(r, slot, false, now, out);
+		hsr_route_link_changed(r, slot, false, now, out);
 }
 
 static void
@@ -104,10 +104,10 @@ hello_send(struct hsr_router *r, uint32_t slot, uint64_t now,
 	struct rp_hello h;
 	size_t n;
 
-	rp_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
+	hsr_pkt_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
 	h.seqno = l->hello_seqno++;
 	h.interval_ms = (uint16_t)r->cfg.hello_ms;
-	rp_put_hello(&w, &h);
+	hsr_pkt_put_hello(&w, &h);
 	if (l->peer_id != 0 && heard_within(l->last_hello, now, r->cfg.dead_ms)) {
 		struct rp_ihu ihu = {
 			.router_id = l->peer_id,
@@ -115,15 +115,15 @@ hello_send(struct hsr_router *r, uint32_t slot, uint64_t now,
 			.interval_ms = (uint16_t)r->cfg.hello_ms,
 		};
 
-		rp_put_ihu(&w, &ihu);
+		hsr_pkt_put_ihu(&w, &ihu);
 	}
-	n = rp_writer_finish(&w);
+	n = hsr_pkt_writer_finish(&w);
 	hsr_emit_send(r, out, slot, r->pkt, n);
 }
 
 /* Sends the hellos that are due; jitter keeps neighbours out of step. */
 void
-neigh_hellos(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_neigh_hellos(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	for (uint32_t i = 0; i < r->nlinks; i++) {
 		struct hsr_link *l = &r->links[i];
@@ -134,10 +134,10 @@ neigh_hellos(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 
 			l->want_dump = false;
 			if (l->up) {
-				rp_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
-				rp_put_routereq(&w, &q);
+				hsr_pkt_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
+				hsr_pkt_put_routereq(&w, &q);
 				hsr_emit_send(r, out, i, r->pkt,
-				    rp_writer_finish(&w));
+				    hsr_pkt_writer_finish(&w));
 			}
 		}
 		if (!l->used || now < l->next_hello)
@@ -149,7 +149,7 @@ neigh_hellos(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 
 /* Earliest future hello or death; past deadlines were already handled. */
 uint64_t
-neigh_wakeup(const struct hsr_router *r, uint64_t now)
+hsr_neigh_wakeup(const struct hsr_router *r, uint64_t now)
 {
 	uint64_t w = HSR_NEVER;
 

@@ -32,11 +32,11 @@ prefix_valid(struct hsr_prefix p)
 {
 	enum rp_err e;
 
-	return rp_prefix_valid(p.addr, p.len, &e);
+	return hsr_pkt_prefix_valid(p.addr, p.len, &e);
 }
 
 bool
-origin_table_valid(struct hsr_prefix overlay, const struct hsr_origin *o,
+hsr_origin_table_valid(struct hsr_prefix overlay, const struct hsr_origin *o,
     size_t n)
 {
 	if (!prefix_valid(overlay) || (n > 0 && o == NULL))
@@ -49,7 +49,7 @@ origin_table_valid(struct hsr_prefix overlay, const struct hsr_origin *o,
 
 /* Installs a copy of the table; -1 (old table kept) when out of memory. */
 int
-origin_table_set(struct hsr_router *r, struct hsr_prefix overlay,
+hsr_origin_table_set(struct hsr_router *r, struct hsr_prefix overlay,
     const struct hsr_origin *o, size_t n)
 {
 	struct hsr_origin *copy = NULL;
@@ -68,7 +68,7 @@ origin_table_set(struct hsr_router *r, struct hsr_prefix overlay,
 }
 
 void
-origin_table_free(struct hsr_router *r)
+hsr_origin_table_free(struct hsr_router *r)
 {
 	free(r->origins);
 	r->origins = NULL;
@@ -85,7 +85,7 @@ within(struct hsr_prefix outer, uint32_t addr, uint8_t len)
 
 /* HSR_DROP_NONE if originator src may announce addr/len. */
 enum hsr_drop
-origin_check(const struct hsr_router *r, uint32_t src, uint32_t addr,
+hsr_origin_check(const struct hsr_router *r, uint32_t src, uint32_t addr,
     uint8_t len)
 {
 	struct hsr_origin key = { src, { addr, len } };
@@ -112,16 +112,16 @@ origin_purge(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 		if (!p->used || p->own)
 			continue;
 		while (i < p->nrt) {
-			if (origin_check(r, p->rt[i].src, p->addr, p->len) !=
+			if (hsr_origin_check(r, p->rt[i].src, p->addr, p->len) !=
 			    HSR_DROP_NONE) {
-				route_del(p, i);
+				hsr_route_del(p, i);
 				changed = true;
 			} else {
 				i++;
 			}
 		}
 		if (changed)
-			route_select(r, s, now, out);
+			hsr_route_select(r, s, now, out);
 	}
 }
 
@@ -130,11 +130,11 @@ hsr_origin_set(struct hsr_router *r, struct hsr_prefix overlay,
     const struct hsr_origin *o, size_t n, uint64_t now,
     struct hsr_actions *out)
 {
-	if (r == NULL || out == NULL || !origin_table_valid(overlay, o, n) ||
-	    origin_table_set(r, overlay, o, n) < 0)
+	if (r == NULL || out == NULL || !hsr_origin_table_valid(overlay, o, n) ||
+	    hsr_origin_table_set(r, overlay, o, n) < 0)
 		return -1;
 	origin_purge(r, now, out);
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 

@@ -48,9 +48,9 @@ seqreq_send(struct hsr_router *r, uint32_t link_slot, const struct hsr_pfx *p,
 			continue;
 		if (link_slot != HSR_ALL_LINKS && link_slot != i)
 			continue;
-		rp_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
-		rp_put_seqreq(&w, &q);
-		hsr_emit_send(r, out, i, r->pkt, rp_writer_finish(&w));
+		hsr_pkt_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
+		hsr_pkt_put_seqreq(&w, &q);
+		hsr_emit_send(r, out, i, r->pkt, hsr_pkt_writer_finish(&w));
 	}
 }
 
@@ -60,12 +60,12 @@ request_dup(const struct hsr_router *r, const struct hsr_pfx *p, uint32_t src,
     uint16_t seqno, uint64_t now)
 {
 	return p->req_pending && p->req_src == src &&
-	    seqno_cmp(p->req_seqno, seqno) >= 0 &&
+	    hsr_seqno_cmp(p->req_seqno, seqno) >= 0 &&
 	    now - p->req_sent < r->cfg.request_ms;
 }
 
 void
-request_start(struct hsr_router *r, uint32_t ps, uint32_t src, uint16_t seqno,
+hsr_request_start(struct hsr_router *r, uint32_t ps, uint32_t src, uint16_t seqno,
     uint32_t link_slot, uint64_t now, struct hsr_actions *out)
 {
 	struct hsr_pfx *p = &r->pfx[ps];
@@ -84,13 +84,13 @@ request_start(struct hsr_router *r, uint32_t ps, uint32_t src, uint16_t seqno,
 }
 
 void
-request_satisfied(struct hsr_router *r, uint32_t ps, uint32_t src,
+hsr_request_satisfied(struct hsr_router *r, uint32_t ps, uint32_t src,
     uint16_t seqno)
 {
 	struct hsr_pfx *p = &r->pfx[ps];
 
 	if (p->req_pending && p->req_src == src &&
-	    seqno_cmp(seqno, p->req_seqno) >= 0)
+	    hsr_seqno_cmp(seqno, p->req_seqno) >= 0)
 		p->req_pending = false;
 }
 
@@ -111,7 +111,7 @@ forward_link(const struct hsr_router *r, const struct hsr_pfx *p,
 	if (p->has_sel && p->sel_link != from)
 		return p->sel_link;
 	for (uint16_t i = 0; i < p->nrt; i++) {
-		uint16_t m = route_metric(r, &p->rt[i]);
+		uint16_t m = hsr_route_metric(r, &p->rt[i]);
 
 		if (p->rt[i].link == from || m >= bm ||
 		    !r->links[p->rt[i].link].up)
@@ -123,10 +123,10 @@ forward_link(const struct hsr_router *r, const struct hsr_pfx *p,
 }
 
 void
-request_rx(struct hsr_router *r, uint32_t slot, const struct rp_seqreq *q,
+hsr_request_rx(struct hsr_router *r, uint32_t slot, const struct rp_seqreq *q,
     uint64_t now, struct hsr_actions *out)
 {
-	uint32_t ps = pfx_find(r, q->prefix, q->plen), to;
+	uint32_t ps = hsr_pfx_find(r, q->prefix, q->plen), to;
 	struct hsr_pfx *p;
 
 	if (ps == HSR_NOSLOT)
@@ -135,21 +135,21 @@ request_rx(struct hsr_router *r, uint32_t slot, const struct rp_seqreq *q,
 	if (q->router_id == r->id) {
 		if (!p->own)
 			return;
-		if (seqno_cmp(q->seqno, r->seqno) > 0) {
+		if (hsr_seqno_cmp(q->seqno, r->seqno) > 0) {
 			/* Jump straight to the requested seqno, which also
 			 * gets a restarted router past its old numbers. */
 			r->seqno = q->seqno;
 			for (uint32_t i = 0; i < r->npfx; i++)
 				if (r->pfx[i].used && r->pfx[i].own)
-					pfx_mark_dirty(r, i);
+					hsr_pfx_mark_dirty(r, i);
 		} else {
-			update_send(r, slot, &ps, 1, now, out);
+			hsr_update_send(r, slot, &ps, 1, now, out);
 		}
 		return;
 	}
 	if (p->own || (p->has_sel && (p->sel_src != q->router_id ||
-	    seqno_cmp(p->sel_seqno, q->seqno) >= 0))) {
-		update_send(r, slot, &ps, 1, now, out);
+	    hsr_seqno_cmp(p->sel_seqno, q->seqno) >= 0))) {
+		hsr_update_send(r, slot, &ps, 1, now, out);
 		return;
 	}
 	if (!hsr_feasibility_on(r) || q->hop_count < 2)
@@ -171,7 +171,7 @@ request_rx(struct hsr_router *r, uint32_t slot, const struct rp_seqreq *q,
 
 /* Resends our own requests while still starving; expires the rest. */
 void
-request_timer(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_request_timer(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	uint32_t i = 0;
 
@@ -199,7 +199,7 @@ request_timer(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 }
 
 uint64_t
-request_wakeup(const struct hsr_router *r)
+hsr_request_wakeup(const struct hsr_router *r)
 {
 	uint64_t w = HSR_NEVER;
 

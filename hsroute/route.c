@@ -23,7 +23,7 @@ pfx_hash(uint32_t addr, uint8_t len)
 }
 
 int
-route_init(struct hsr_router *r)
+hsr_route_init(struct hsr_router *r)
 {
 	r->hcap = 64;
 	r->hash = calloc(r->hcap, sizeof(*r->hash));
@@ -31,7 +31,7 @@ route_init(struct hsr_router *r)
 }
 
 uint32_t
-pfx_find(const struct hsr_router *r, uint32_t addr, uint8_t len)
+hsr_pfx_find(const struct hsr_router *r, uint32_t addr, uint8_t len)
 {
 	uint32_t m = r->hcap - 1;
 
@@ -105,9 +105,9 @@ hash_remove(struct hsr_router *r, uint32_t slot)
 
 /* Finds or creates the prefix; HSR_NOSLOT when out of memory. */
 uint32_t
-pfx_get(struct hsr_router *r, uint32_t addr, uint8_t len)
+hsr_pfx_get(struct hsr_router *r, uint32_t addr, uint8_t len)
 {
-	uint32_t slot = pfx_find(r, addr, len);
+	uint32_t slot = hsr_pfx_find(r, addr, len);
 	struct hsr_pfx *p;
 
 	if (slot != HSR_NOSLOT)
@@ -152,13 +152,13 @@ pfx_release(struct hsr_router *r, uint32_t slot)
 	hash_remove(r, slot);
 	r->hcount--;
 	free(p->rt);
-	source_free(p);
+	hsr_source_free(p);
 	memset(p, 0, sizeof(*p));
 	r->pfx_free[r->nfree++] = slot;
 }
 
 void
-pfx_mark_dirty(struct hsr_router *r, uint32_t slot)
+hsr_pfx_mark_dirty(struct hsr_router *r, uint32_t slot)
 {
 	if (r->pfx[slot].dirty)
 		return;
@@ -176,7 +176,7 @@ pfx_mark_dirty(struct hsr_router *r, uint32_t slot)
 }
 
 uint16_t
-route_metric(const struct hsr_router *r, const struct hsr_route *rt)
+hsr_route_metric(const struct hsr_router *r, const struct hsr_route *rt)
 {
 	uint32_t m;
 
@@ -188,7 +188,7 @@ route_metric(const struct hsr_router *r, const struct hsr_route *rt)
 
 /* RFC 8966 3.5.1; retractions are always feasible. */
 bool
-route_feasible(const struct hsr_router *r, const struct hsr_pfx *p,
+hsr_route_feasible(const struct hsr_router *r, const struct hsr_pfx *p,
     const struct hsr_route *rt)
 {
 	const struct hsr_source *s;
@@ -196,14 +196,14 @@ route_feasible(const struct hsr_router *r, const struct hsr_pfx *p,
 
 	if (!hsr_feasibility_on(r) || rt->refmetric >= r->cfg.infinity)
 		return true;
-	if ((s = source_find(p, rt->src)) == NULL)
+	if ((s = hsr_source_find(p, rt->src)) == NULL)
 		return true;
-	c = seqno_cmp(rt->seqno, s->seqno);
+	c = hsr_seqno_cmp(rt->seqno, s->seqno);
 	return c > 0 || (c == 0 && rt->refmetric < s->metric);
 }
 
 struct hsr_route *
-route_find(struct hsr_pfx *p, uint32_t link)
+hsr_route_find(struct hsr_pfx *p, uint32_t link)
 {
 	for (uint16_t i = 0; i < p->nrt; i++)
 		if (p->rt[i].link == link)
@@ -212,7 +212,7 @@ route_find(struct hsr_pfx *p, uint32_t link)
 }
 
 struct hsr_route *
-route_add(struct hsr_pfx *p, uint32_t link)
+hsr_route_add(struct hsr_pfx *p, uint32_t link)
 {
 	struct hsr_route *rt;
 
@@ -234,7 +234,7 @@ route_add(struct hsr_pfx *p, uint32_t link)
 }
 
 void
-route_del(struct hsr_pfx *p, uint16_t i)
+hsr_route_del(struct hsr_pfx *p, uint16_t i)
 {
 	p->rt[i] = p->rt[--p->nrt];
 }
@@ -259,7 +259,7 @@ route_better(const struct hsr_router *r, uint16_t ma, const struct hsr_route *a,
  * request so the originator can give us a route we may accept.
  */
 void
-route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
+hsr_route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
     struct hsr_actions *out)
 {
 	struct hsr_pfx *p = &r->pfx[slot];
@@ -276,11 +276,11 @@ route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
 		return;
 	for (uint16_t i = 0; i < p->nrt; i++) {
 		const struct hsr_route *rt = &p->rt[i];
-		uint16_t m = route_metric(r, rt);
+		uint16_t m = hsr_route_metric(r, rt);
 
 		if (m >= r->cfg.infinity || !r->links[rt->link].up)
 			continue;
-		if (!route_feasible(r, p, rt)) {
+		if (!hsr_route_feasible(r, p, rt)) {
 			if (m < um) {
 				unf = rt;
 				um = m;
@@ -299,9 +299,9 @@ route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
 	 * long after the neighbour's update came in.
 	 */
 	if (unf != NULL && um < bm) {
-		const struct hsr_source *s = source_find(p, unf->src);
+		const struct hsr_source *s = hsr_source_find(p, unf->src);
 
-		request_start(r, slot, unf->src,
+		hsr_request_start(r, slot, unf->src,
 		    (uint16_t)((s ? s->seqno : unf->seqno) + 1), unf->link, now,
 		    out);
 	}
@@ -316,7 +316,7 @@ route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
 		p->sel_seqno = best->seqno;
 		if (!had || old_link != p->sel_link || old_metric != bm ||
 		    old_src != p->sel_src || old_seqno != p->sel_seqno)
-			pfx_mark_dirty(r, slot);
+			hsr_pfx_mark_dirty(r, slot);
 		if (!p->inst) {
 			hsr_emit_route(out, HSR_ACT_ROUTE_INSTALL, p, l->id,
 			    l->peer_id, bm);
@@ -340,9 +340,9 @@ route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
 	}
 	if (had) {
 		p->retract_until = now + 2 * (uint64_t)r->cfg.update_ms;
-		pfx_mark_dirty(r, slot);
+		hsr_pfx_mark_dirty(r, slot);
 		if (hsr_feasibility_on(r))
-			request_start(r, slot, old_src, (uint16_t)(old_seqno + 1),
+			hsr_request_start(r, slot, old_src, (uint16_t)(old_seqno + 1),
 			    HSR_ALL_LINKS, now, out);
 	}
 }
@@ -352,7 +352,7 @@ route_select(struct hsr_router *r, uint32_t slot, uint64_t now,
  * flush (the neighbour went away) drop its routes too.
  */
 void
-route_link_changed(struct hsr_router *r, uint32_t link, bool flush,
+hsr_route_link_changed(struct hsr_router *r, uint32_t link, bool flush,
     uint64_t now, struct hsr_actions *out)
 {
 	for (uint32_t s = 0; s < r->npfx; s++) {
@@ -364,13 +364,13 @@ route_link_changed(struct hsr_router *r, uint32_t link, bool flush,
 		for (uint16_t i = 0; i < p->nrt; i++) {
 			if (p->rt[i].link == link) {
 				if (flush)
-					route_del(p, i);
+					hsr_route_del(p, i);
 				hit = true;
 				break;
 			}
 		}
 		if (hit || p->sel_link == link)
-			route_select(r, s, now, out);
+			hsr_route_select(r, s, now, out);
 	}
 }
 
@@ -379,7 +379,7 @@ route_link_changed(struct hsr_router *r, uint32_t link, bool flush,
  * prefixes nobody mentions any more.
  */
 void
-route_gc(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_route_gc(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	uint64_t hold = (uint64_t)r->cfg.update_ms * 7 / 2;
 
@@ -401,13 +401,13 @@ route_gc(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 				changed = true;
 				i++;
 			} else {
-				route_del(p, i);
+				hsr_route_del(p, i);
 				changed = true;
 			}
 		}
 		if (changed)
-			route_select(r, s, now, out);
-		source_gc(p, now, r->cfg.source_gc_ms);
+			hsr_route_select(r, s, now, out);
+		hsr_source_gc(p, now, r->cfg.source_gc_ms);
 		if (!p->own && p->nrt == 0 && p->nsrc == 0 && !p->has_sel &&
 		    !p->dirty && !p->in_reqlist && now >= p->retract_until)
 			pfx_release(r, s);
@@ -415,7 +415,7 @@ route_gc(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 }
 
 void
-route_free_all(struct hsr_router *r)
+hsr_route_free_all(struct hsr_router *r)
 {
 	for (uint32_t s = 0; s < r->npfx; s++) {
 		free(r->pfx[s].rt);

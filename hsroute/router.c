@@ -1,7 +1,7 @@
 /*
  * router.c - router lifetime, event entry points and queries.
  *
- * Every entry point ends in router_run(), which handles whatever became
+ * Every entry point ends in hsr_router_run(), which handles whatever became
  * due (deaths, hellos, periodic updates, GC, request resends), sends the
  * triggered updates queued so far and computes the next wakeup.  So the
  * caller may call hsr_timer() early or late without harm.
@@ -79,14 +79,14 @@ prefix_ok(struct hsr_prefix p)
 {
 	enum rp_err e;
 
-	return rp_prefix_valid(p.addr, p.len, &e);
+	return hsr_pkt_prefix_valid(p.addr, p.len, &e);
 }
 
 static int
 own_add(struct hsr_router *r, struct hsr_prefix pf, uint64_t now,
     struct hsr_actions *out)
 {
-	uint32_t s = pfx_get(r, pf.addr, pf.len);
+	uint32_t s = hsr_pfx_get(r, pf.addr, pf.len);
 	struct hsr_pfx *p;
 
 	if (s == HSR_NOSLOT)
@@ -105,7 +105,7 @@ own_add(struct hsr_router *r, struct hsr_prefix pf, uint64_t now,
 	p->sel_link = HSR_NOSLOT;
 	p->own = true;
 	(void)now;
-	pfx_mark_dirty(r, s);
+	hsr_pfx_mark_dirty(r, s);
 	return 0;
 }
 
@@ -129,7 +129,7 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 			return NULL;
 		}
 	}
-	if (!origin_table_valid(cfg->overlay, cfg->origins, cfg->n_origins)) {
+	if (!hsr_origin_table_valid(cfg->overlay, cfg->origins, cfg->n_origins)) {
 		seterr(err, errlen, "bad overlay or origin table entry");
 		return NULL;
 	}
@@ -162,8 +162,8 @@ hsr_router_create(const struct hsr_config *cfg, uint64_t now, char *err,
 	r->seqno = cfg->initial_seqno;
 	r->rng = cfg->seed ^ ((uint64_t)cfg->router_id << 32 | cfg->router_id);
 	r->pkt = malloc(r->cfg.max_packet);
-	if (r->pkt == NULL || route_init(r) < 0 ||
-	    origin_table_set(r, cfg->overlay, cfg->origins, cfg->n_origins) < 0)
+	if (r->pkt == NULL || hsr_route_init(r) < 0 ||
+	    hsr_origin_table_set(r, cfg->overlay, cfg->origins, cfg->n_origins) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_prefixes; i++)
 		if (own_add(r, cfg->prefixes[i], now, NULL) < 0)
@@ -187,8 +187,8 @@ hsr_router_destroy(struct hsr_router *r)
 {
 	if (r == NULL)
 		return;
-	route_free_all(r);
-	origin_table_free(r);
+	hsr_route_free_all(r);
+	hsr_origin_table_free(r);
 	free(r->links);
 	free(r->dirty);
 	free(r->reqlist);
@@ -197,19 +197,19 @@ hsr_router_destroy(struct hsr_router *r)
 }
 
 void
-router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	uint64_t w;
 
 	for (uint32_t i = 0; i < r->nlinks; i++)
 		if (r->links[i].used)
-			neigh_check(r, i, now, out);
-	neigh_hellos(r, now, out);
+			hsr_neigh_check(r, i, now, out);
+	hsr_neigh_hellos(r, now, out);
 	if (now >= r->next_gc) {
-		route_gc(r, now, out);
+		hsr_route_gc(r, now, out);
 		r->next_gc = now + r->cfg.hello_ms;
 	}
-	request_timer(r, now, out);
+	hsr_request_timer(r, now, out);
 	/*
 	 * Triggered updates wait trigger_ms so that the changes caused by a
 	 * burst of packets leave in one update instead of one each.
@@ -217,17 +217,17 @@ router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 	if (r->ndirty > 0 && r->flush_at == HSR_NEVER)
 		r->flush_at = now + r->cfg.trigger_ms;
 	if (now >= r->flush_at) {
-		update_flush(r, now, out);
+		hsr_update_flush(r, now, out);
 		r->flush_at = HSR_NEVER;
 	}
 	if (now >= r->repeat_at)
-		update_repeat(r, now, out);
+		hsr_update_repeat(r, now, out);
 	if (now >= r->next_update) {
-		update_send(r, HSR_ALL_LINKS, NULL, 0, now, out);
+		hsr_update_send(r, HSR_ALL_LINKS, NULL, 0, now, out);
 		r->next_update = now + hsr_jitter(r, r->cfg.update_ms);
 	}
 
-	w = neigh_wakeup(r, now);
+	w = hsr_neigh_wakeup(r, now);
 	if (r->next_update < w)
 		w = r->next_update;
 	if (r->next_gc < w)
@@ -236,8 +236,8 @@ router_run(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 		w = r->flush_at;
 	if (r->repeat_at < w)
 		w = r->repeat_at;
-	if (request_wakeup(r) < w)
-		w = request_wakeup(r);
+	if (hsr_request_wakeup(r) < w)
+		w = hsr_request_wakeup(r);
 	out->wakeup_ms = w;
 }
 
@@ -246,7 +246,7 @@ hsr_timer(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	if (r == NULL || out == NULL)
 		return -1;
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 
@@ -257,7 +257,7 @@ hsr_link_add(struct hsr_router *r, uint32_t link_id, uint16_t cost,
 	struct hsr_link *l;
 	uint32_t slot;
 
-	if (r == NULL || out == NULL || cost == 0 || link_find(r, link_id) !=
+	if (r == NULL || out == NULL || cost == 0 || hsr_link_find(r, link_id) !=
 	    HSR_NOSLOT)
 		return -1;
 	for (slot = 0; slot < r->nlinks; slot++)
@@ -284,7 +284,7 @@ hsr_link_add(struct hsr_router *r, uint32_t link_id, uint16_t cost,
 	l->last_ihu = HSR_NEVER;
 	l->next_hello = now;
 	r->st.n_links++;
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 
@@ -295,14 +295,14 @@ hsr_link_del(struct hsr_router *r, uint32_t link_id, uint64_t now,
 	uint32_t slot;
 
 	if (r == NULL || out == NULL ||
-	    (slot = link_find(r, link_id)) == HSR_NOSLOT)
+	    (slot = hsr_link_find(r, link_id)) == HSR_NOSLOT)
 		return -1;
 	r->links[slot].up = false;
 	r->links[slot].alive = false;
-	route_link_changed(r, slot, true, now, out);
+	hsr_route_link_changed(r, slot, true, now, out);
 	r->links[slot].used = false;
 	r->st.n_links--;
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 
@@ -332,7 +332,7 @@ hsr_packet_in(struct hsr_router *r, uint32_t link_id, const uint8_t *buf,
 		return -1;
 	r->st.pkts_in++;
 	r->st.bytes_in += len;
-	if ((slot = link_find(r, link_id)) == HSR_NOSLOT) {
+	if ((slot = hsr_link_find(r, link_id)) == HSR_NOSLOT) {
 		rc = drop(r, NULL, HSR_DROP_UNKNOWN_LINK);
 		goto done;
 	}
@@ -340,7 +340,7 @@ hsr_packet_in(struct hsr_router *r, uint32_t link_id, const uint8_t *buf,
 	l->pkts_in++;
 	l->bytes_in += len;
 	/* rp_err values 1..14 are hsr_drop values 1..14. */
-	if (rp_parse(buf, len, r->cfg.infinity, &hdr, &it, &e) < 0) {
+	if (hsr_pkt_parse(buf, len, r->cfg.infinity, &hdr, &it, &e) < 0) {
 		rc = drop(r, l, (enum hsr_drop)e);
 		goto done;
 	}
@@ -352,16 +352,16 @@ hsr_packet_in(struct hsr_router *r, uint32_t link_id, const uint8_t *buf,
 		rc = drop(r, l, HSR_DROP_WRONG_ID);
 		goto done;
 	}
-	while (rp_next(&it, &t, &e) == 1) {
+	while (hsr_pkt_next(&it, &t, &e) == 1) {
 		switch (t.type) {
 		case RP_T_HELLO:
-			neigh_hello_rx(r, slot, hdr.sender, &t.u.hello, now);
-			neigh_check(r, slot, now, out);
+			hsr_neigh_hello_rx(r, slot, hdr.sender, &t.u.hello, now);
+			hsr_neigh_check(r, slot, now, out);
 			continue;
 		case RP_T_IHU:
 			if (l->peer_id != 0) {
-				neigh_ihu_rx(r, slot, &t.u.ihu, now);
-				neigh_check(r, slot, now, out);
+				hsr_neigh_ihu_rx(r, slot, &t.u.ihu, now);
+				hsr_neigh_check(r, slot, now, out);
 			}
 			continue;
 		case RP_T_UPDATE:
@@ -376,16 +376,16 @@ hsr_packet_in(struct hsr_router *r, uint32_t link_id, const uint8_t *buf,
 			continue;
 		}
 		if (t.type == RP_T_UPDATE)
-			update_rx(r, slot, &t.u.update, now, out);
+			hsr_update_rx(r, slot, &t.u.update, now, out);
 		else if (t.type == RP_T_SEQREQ)
-			request_rx(r, slot, &t.u.seqreq, now, out);
+			hsr_request_rx(r, slot, &t.u.seqreq, now, out);
 		else
-			update_routereq_rx(r, slot, &t.u.routereq, now, out);
+			hsr_update_routereq_rx(r, slot, &t.u.routereq, now, out);
 	}
 	if (refused) /* asked for again once two-way (neigh_check) */
 		rc = drop(r, l, HSR_DROP_NOT_TWO_WAY);
 done:
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return rc;
 }
 
@@ -397,7 +397,7 @@ hsr_prefix_add(struct hsr_router *r, struct hsr_prefix pf, uint64_t now,
 		return -1;
 	if (own_add(r, pf, now, out) < 0)
 		return -1;
-	router_run(r, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 
@@ -409,7 +409,7 @@ hsr_prefix_del(struct hsr_router *r, struct hsr_prefix pf, uint64_t now,
 	struct hsr_pfx *p;
 
 	if (r == NULL || out == NULL ||
-	    (s = pfx_find(r, pf.addr, pf.len)) == HSR_NOSLOT ||
+	    (s = hsr_pfx_find(r, pf.addr, pf.len)) == HSR_NOSLOT ||
 	    !r->pfx[s].own)
 		return -1;
 	p = &r->pfx[s];
@@ -418,9 +418,9 @@ hsr_prefix_del(struct hsr_router *r, struct hsr_prefix pf, uint64_t now,
 	p->sel_src = r->id;
 	p->sel_seqno = r->seqno;
 	p->retract_until = now + 2 * (uint64_t)r->cfg.update_ms;
-	pfx_mark_dirty(r, s);
-	route_select(r, s, now, out);
-	router_run(r, now, out);
+	hsr_pfx_mark_dirty(r, s);
+	hsr_route_select(r, s, now, out);
+	hsr_router_run(r, now, out);
 	return 0;
 }
 
@@ -444,13 +444,13 @@ fill_info(const struct hsr_router *r, const struct hsr_pfx *p,
 	l = &r->links[rt->link];
 	ri->nexthop_id = l->peer_id;
 	ri->link_id = l->id;
-	ri->metric = route_metric(r, rt);
+	ri->metric = hsr_route_metric(r, rt);
 	ri->refmetric = rt->refmetric;
 	ri->seqno = rt->seqno;
 	ri->source_id = rt->src;
 	ri->age_ms = now >= rt->updated ? now - rt->updated : 0;
 	ri->selected = p->has_sel && p->sel_link == rt->link;
-	ri->feasible = route_feasible(r, p, rt);
+	ri->feasible = hsr_route_feasible(r, p, rt);
 	ri->installed = ri->selected && p->inst;
 }
 
@@ -485,7 +485,7 @@ int
 hsr_route_lookup(const struct hsr_router *r, struct hsr_prefix pf,
     uint64_t now, struct hsr_route_info *ri)
 {
-	uint32_t s = pfx_find(r, pf.addr, pf.len);
+	uint32_t s = hsr_pfx_find(r, pf.addr, pf.len);
 	const struct hsr_pfx *p;
 
 	if (s == HSR_NOSLOT)
@@ -566,7 +566,7 @@ hsr_drop_name(enum hsr_drop d)
 		return "wrong-origin";
 	default:
 		if ((unsigned)d < RP_E__MAX)
-			return rp_err_str((enum rp_err)d);
+			return hsr_pkt_err_str((enum rp_err)d);
 		return "unknown";
 	}
 }

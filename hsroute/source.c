@@ -12,7 +12,7 @@
 
 /* -1, 0, 1 as a < b, a == b, a > b, modulo 2^16 (RFC 8966 3.2.1). */
 int
-seqno_cmp(uint16_t a, uint16_t b)
+hsr_seqno_cmp(uint16_t a, uint16_t b)
 {
 	uint16_t d = (uint16_t)(b - a);
 
@@ -22,7 +22,7 @@ seqno_cmp(uint16_t a, uint16_t b)
 }
 
 struct hsr_source *
-source_find(const struct hsr_pfx *p, uint32_t id)
+hsr_source_find(const struct hsr_pfx *p, uint32_t id)
 {
 	for (uint16_t i = 0; i < p->nsrc; i++)
 		if (p->src[i].id == id)
@@ -32,10 +32,10 @@ source_find(const struct hsr_pfx *p, uint32_t id)
 
 /* Records that we advertise (seqno, metric) for originator id. */
 int
-source_note(struct hsr_pfx *p, uint32_t id, uint16_t seqno, uint16_t metric,
+hsr_source_note(struct hsr_pfx *p, uint32_t id, uint16_t seqno, uint16_t metric,
     uint64_t now)
 {
-	struct hsr_source *s = source_find(p, id);
+	struct hsr_source *s = hsr_source_find(p, id);
 
 	if (s == NULL) {
 		if (p->nsrc == p->csrc) {
@@ -54,7 +54,7 @@ source_note(struct hsr_pfx *p, uint32_t id, uint16_t seqno, uint16_t metric,
 		s->id = id;
 		s->seqno = seqno;
 		s->metric = metric;
-	} else if (seqno_cmp(seqno, s->seqno) > 0) {
+	} else if (hsr_seqno_cmp(seqno, s->seqno) > 0) {
 		s->seqno = seqno;
 		s->metric = metric;
 	} else if (seqno == s->seqno && metric < s->metric) {
@@ -69,7 +69,7 @@ source_note(struct hsr_pfx *p, uint32_t id, uint16_t seqno, uint16_t metric,
  * so sources live long after their last use (babeld uses 200 s).
  */
 void
-source_gc(struct hsr_pfx *p, uint64_t now, uint64_t gc_ms)
+hsr_source_gc(struct hsr_pfx *p, uint64_t now, uint64_t gc_ms)
 {
 	uint16_t i = 0;
 
@@ -82,7 +82,7 @@ source_gc(struct hsr_pfx *p, uint64_t now, uint64_t gc_ms)
 }
 
 void
-source_free(struct hsr_pfx *p)
+hsr_source_free(struct hsr_pfx *p)
 {
 	free(p->src);
 	p->src = NULL;

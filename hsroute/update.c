@@ -56,11 +56,11 @@ flush_pkt(struct hsr_router *r, struct rp_writer *w, uint32_t slot,
 {
 	size_t n;
 
-	if (rp_writer_empty(w))
+	if (hsr_pkt_writer_empty(w))
 		return;
-	n = rp_writer_finish(w);
+	n = hsr_pkt_writer_finish(w);
 	hsr_emit_send(r, out, slot, r->pkt, n);
-	rp_writer_init(w, r->pkt, r->cfg.max_packet, r->id);
+	hsr_pkt_writer_init(w, r->pkt, r->cfg.max_packet, r->id);
 }
 
 static void
@@ -70,7 +70,7 @@ send_link(struct hsr_router *r, uint32_t slot, const uint32_t *list,
 	struct rp_writer w;
 	uint32_t cnt = list ? n : r->npfx;
 
-	rp_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
+	hsr_pkt_writer_init(&w, r->pkt, r->cfg.max_packet, r->id);
 	for (uint32_t i = 0; i < cnt; i++) {
 		uint32_t s = list ? list[i] : i;
 		struct hsr_pfx *p = &r->pfx[s];
@@ -79,10 +79,10 @@ send_link(struct hsr_router *r, uint32_t slot, const uint32_t *list,
 		if (!p->used || !advert(r, p, slot, now, &u))
 			continue;
 		if (!p->own && u.metric < r->cfg.infinity)
-			source_note(p, u.router_id, u.seqno, u.metric, now);
-		if (rp_put_update(&w, &u) < 0) {
+			hsr_source_note(p, u.router_id, u.seqno, u.metric, now);
+		if (hsr_pkt_put_update(&w, &u) < 0) {
 			flush_pkt(r, &w, slot, out);
-			rp_put_update(&w, &u);
+			hsr_pkt_put_update(&w, &u);
 		}
 	}
 	flush_pkt(r, &w, slot, out);
@@ -93,7 +93,7 @@ send_link(struct hsr_router *r, uint32_t slot, const uint32_t *list,
  * every up link when link_slot is HSR_ALL_LINKS.
  */
 void
-update_send(struct hsr_router *r, uint32_t link_slot, const uint32_t *list,
+hsr_update_send(struct hsr_router *r, uint32_t link_slot, const uint32_t *list,
     uint32_t n, uint64_t now, struct hsr_actions *out)
 {
 	for (uint32_t i = 0; i < r->nlinks; i++) {
@@ -120,11 +120,11 @@ repeat_ms(const struct hsr_router *r)
  * answering none of our requests, until the next full update.
  */
 void
-update_flush(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_update_flush(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	if (r->ndirty == 0)
 		return;
-	update_send(r, HSR_ALL_LINKS, r->dirty, r->ndirty, now, out);
+	hsr_update_send(r, HSR_ALL_LINKS, r->dirty, r->ndirty, now, out);
 	for (uint32_t i = 0; i < r->ndirty; i++) {
 		r->pfx[r->dirty[i]].dirty = false;
 		r->pfx[r->dirty[i]].repeats = HSR_REPEATS;
@@ -136,7 +136,7 @@ update_flush(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 
 /* The resends update_flush scheduled; what changed since was sent then. */
 void
-update_repeat(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
+hsr_update_repeat(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 {
 	uint32_t *list, n = 0;
 
@@ -152,12 +152,12 @@ update_repeat(struct hsr_router *r, uint64_t now, struct hsr_actions *out)
 			if (--r->pfx[i].repeats > 0)
 				r->repeat_at = now + repeat_ms(r);
 		}
-	update_send(r, HSR_ALL_LINKS, list, n, now, out);
+	hsr_update_send(r, HSR_ALL_LINKS, list, n, now, out);
 	free(list);
 }
 
 void
-update_rx(struct hsr_router *r, uint32_t slot, const struct rp_update *u,
+hsr_update_rx(struct hsr_router *r, uint32_t slot, const struct rp_update *u,
     uint64_t now, struct hsr_actions *out)
 {
 	uint16_t inf = r->cfg.infinity;
@@ -177,26 +177,26 @@ update_rx(struct hsr_router *r, uint32_t slot, const struct rp_update *u,
 	 * owner of a prefix originated (origin.c).  Counted per update,
 	 * since the rest of the packet may be fine.
 	 */
-	if ((why = origin_check(r, u->router_id, u->prefix, u->plen)) !=
+	if ((why = hsr_origin_check(r, u->router_id, u->prefix, u->plen)) !=
 	    HSR_DROP_NONE) {
 		r->st.drops[why]++;
 		r->links[slot].drops[why]++;
 		return;
 	}
-	ps = pfx_find(r, u->prefix, u->plen);
+	ps = hsr_pfx_find(r, u->prefix, u->plen);
 	if (ps != HSR_NOSLOT && r->pfx[ps].own)
 		return;
 	if (ps == HSR_NOSLOT) {
 		if (u->metric >= inf)
 			return;
-		if ((ps = pfx_get(r, u->prefix, u->plen)) == HSR_NOSLOT)
+		if ((ps = hsr_pfx_get(r, u->prefix, u->plen)) == HSR_NOSLOT)
 			return;
 	}
 	p = &r->pfx[ps];
-	if ((rt = route_find(p, slot)) == NULL) {
+	if ((rt = hsr_route_find(p, slot)) == NULL) {
 		if (u->metric >= inf)
 			return;
-		if ((rt = route_add(p, slot)) == NULL)
+		if ((rt = hsr_route_add(p, slot)) == NULL)
 			return;
 		rt->refmetric = inf;
 	}
@@ -215,20 +215,20 @@ update_rx(struct hsr_router *r, uint32_t slot, const struct rp_update *u,
 	}
 
 	if (u->metric < inf)
-		request_satisfied(r, ps, u->router_id, u->seqno);
-	route_select(r, ps, now, out);
+		hsr_request_satisfied(r, ps, u->router_id, u->seqno);
+	hsr_route_select(r, ps, now, out);
 }
 
 void
-update_routereq_rx(struct hsr_router *r, uint32_t slot,
+hsr_update_routereq_rx(struct hsr_router *r, uint32_t slot,
     const struct rp_routereq *q, uint64_t now, struct hsr_actions *out)
 {
 	uint32_t ps;
 
 	if (q->flags & RP_ROUTEREQ_F_ALL) {
-		update_send(r, slot, NULL, 0, now, out);
+		hsr_update_send(r, slot, NULL, 0, now, out);
 		return;
 	}
-	if ((ps = pfx_find(r, q->prefix, q->plen)) != HSR_NOSLOT)
-		update_send(r, slot, &ps, 1, now, out);
+	if ((ps = hsr_pfx_find(r, q->prefix, q->plen)) != HSR_NOSLOT)
+		hsr_update_send(r, slot, &ps, 1, now, out);
 }

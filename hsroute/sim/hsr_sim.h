@@ -41,8 +41,6 @@ void	hsr_sim_destroy(struct hsr_sim *);
 int	hsr_sim_add_link(struct hsr_sim *, uint32_t a, uint32_t b,
 	    uint16_t cost, uint32_t latency_ms, double loss);
 uint32_t hsr_sim_n_links(const struct hsr_sim *);
-void	hsr_sim_link_ends(const struct hsr_sim *, uint32_t link, uint32_t *a,
-	    uint32_t *b);
 int	hsr_sim_set_loss(struct hsr_sim *, uint32_t link, double loss);
 
 /* Scheduled events; start all nodes with hsr_sim_start(). */
@@ -68,11 +66,8 @@ struct hsr_router *hsr_sim_router(struct hsr_sim *, uint32_t node);
 struct hsr_prefix hsr_sim_prefix(uint32_t node);
 /* Next-hop node of node towards dest's prefix, or -1. */
 int	hsr_sim_nexthop(const struct hsr_sim *, uint32_t node, uint32_t dest);
-/* Shortest-path distance in the current topology, UINT32_MAX if none. */
-uint32_t hsr_sim_dist(struct hsr_sim *, uint32_t from, uint32_t to);
 
 /* Graph builders (sim_graph.c).  All deterministic in their seed. */
-int	hsr_sim_graph_ring(struct hsr_sim *, uint16_t cost, uint32_t lat_ms);
 int	hsr_sim_graph_grid(struct hsr_sim *, uint32_t w, uint32_t h,
 	    uint16_t cost, uint32_t lat_ms);
 /* Random spanning tree plus extra random links (no duplicates). */

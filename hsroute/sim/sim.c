@@ -78,7 +78,7 @@ hsr_sim_destroy(struct hsr_sim *s)
 			free(s->nodes[i].links);
 		}
 	}
-	sim_heap_free(&s->q);
+	hsr_sim_heap_free(&s->q);
 	hsr_actions_free(&s->act);
 	free(s->nodes);
 	free(s->links);
@@ -143,14 +143,6 @@ hsr_sim_n_links(const struct hsr_sim *s)
 	return s->nlinks;
 }
 
-void
-hsr_sim_link_ends(const struct hsr_sim *s, uint32_t link, uint32_t *a,
-    uint32_t *b)
-{
-	*a = s->links[link].a;
-	*b = s->links[link].b;
-}
-
 int
 hsr_sim_set_loss(struct hsr_sim *s, uint32_t link, double loss)
 {
@@ -168,7 +160,7 @@ push_ev(struct hsr_sim *s, uint8_t type, uint32_t node, uint32_t link,
 		.t = at, .type = type, .node = node, .link = link, .up = up,
 	};
 
-	return sim_heap_push(&s->q, &e);
+	return hsr_sim_heap_push(&s->q, &e);
 }
 
 int
@@ -245,7 +237,7 @@ topo_refresh(struct hsr_sim *s)
 		return;
 	s->topo_dirty = false;
 	for (uint32_t d = 0; d < s->n; d++)
-		sim_dijkstra(s, d, &s->dist[(size_t)d * s->n]);
+		hsr_sim_dijkstra(s, d, &s->dist[(size_t)d * s->n]);
 	s->st.wrong = 0;
 	for (uint32_t i = 0; i < s->n; i++) {
 		for (uint32_t d = 0; d < s->n; d++) {
@@ -314,7 +306,7 @@ apply_actions(struct hsr_sim *s, uint32_t i)
 			s->st.pkts_sent++;
 			s->st.bytes_sent += ac->len;
 			if (!l->up || !s->nodes[peer].up ||
-			    (l->loss > 0 && (double)(sim_rand(&s->rng) >> 11) *
+			    (l->loss > 0 && (double)(hsr_sim_rand(&s->rng) >> 11) *
 			    0x1.0p-53 < l->loss)) {
 				s->st.pkts_lost++;
 				continue;
@@ -328,7 +320,7 @@ apply_actions(struct hsr_sim *s, uint32_t i)
 			if ((e.buf = malloc(ac->len ? ac->len : 1)) == NULL)
 				continue;
 			memcpy(e.buf, hsr_action_bytes(a, ac), ac->len);
-			if (sim_heap_push(&s->q, &e) < 0)
+			if (hsr_sim_heap_push(&s->q, &e) < 0)
 				free(e.buf);
 			continue;
 		}
@@ -348,7 +340,7 @@ apply_actions(struct hsr_sim *s, uint32_t i)
 				.gen = nd->timer_gen,
 			};
 
-			sim_heap_push(&s->q, &e);
+			hsr_sim_heap_push(&s->q, &e);
 		}
 	}
 	hsr_actions_reset(a);
@@ -446,8 +438,8 @@ hsr_sim_run_until(struct hsr_sim *s, uint64_t t)
 	const struct sim_ev *top;
 	struct sim_ev e;
 
-	while ((top = sim_heap_peek(&s->q)) != NULL && top->t <= t) {
-		sim_heap_pop(&s->q, &e);
+	while ((top = hsr_sim_heap_peek(&s->q)) != NULL && top->t <= t) {
+		hsr_sim_heap_pop(&s->q, &e);
 		if (e.t > s->now)
 			s->now = e.t;
 		run_event(s, &e);
@@ -497,11 +489,4 @@ hsr_sim_nexthop(const struct hsr_sim *s, uint32_t node, uint32_t dest)
 	int32_t l = s->fib[(size_t)node * s->n + dest];
 
 	return l < 0 ? -1 : (int)link_peer(&s->links[l], node);
-}
-
-uint32_t
-hsr_sim_dist(struct hsr_sim *s, uint32_t from, uint32_t to)
-{
-	topo_refresh(s);
-	return s->dist[(size_t)to * s->n + from];
 }

@@ -6,22 +6,13 @@
 #include "sim_int.h"
 
 uint64_t
-sim_rand(uint64_t *s)
+hsr_sim_rand(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
 
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
 	return z ^ (z >> 31);
-}
-
-int
-hsr_sim_graph_ring(struct hsr_sim *s, uint16_t cost, uint32_t lat)
-{
-	for (uint32_t i = 0; i < s->n; i++)
-		if (hsr_sim_add_link(s, i, (i + 1) % s->n, cost, lat, 0) < 0)
-			return -1;
-	return 0;
 }
 
 int
@@ -64,10 +55,10 @@ hsr_sim_graph_random(struct hsr_sim *s, uint32_t extra, uint16_t cmin,
 	uint64_t rs = seed;
 	uint32_t added = 0, tries = 0;
 
-#define PICK(lo, hi) ((lo) + (uint32_t)(sim_rand(&rs) % ((uint64_t)(hi) - (lo) + 1)))
+#define PICK(lo, hi) ((lo) + (uint32_t)(hsr_sim_rand(&rs) % ((uint64_t)(hi) - (lo) + 1)))
 	/* A random tree keeps the graph connected... */
 	for (uint32_t i = 1; i < s->n; i++) {
-		uint32_t j = (uint32_t)(sim_rand(&rs) % i);
+		uint32_t j = (uint32_t)(hsr_sim_rand(&rs) % i);
 
 		if (hsr_sim_add_link(s, i, j, (uint16_t)PICK(cmin, cmax),
 		    PICK(lat_min, lat_max), 0) < 0)
@@ -75,8 +66,8 @@ hsr_sim_graph_random(struct hsr_sim *s, uint32_t extra, uint16_t cmin,
 	}
 	/* ...and the extra links give it alternatives. */
 	while (added < extra && tries++ < extra * 20) {
-		uint32_t a = (uint32_t)(sim_rand(&rs) % s->n);
-		uint32_t b = (uint32_t)(sim_rand(&rs) % s->n);
+		uint32_t a = (uint32_t)(hsr_sim_rand(&rs) % s->n);
+		uint32_t b = (uint32_t)(hsr_sim_rand(&rs) % s->n);
 
 		if (a == b || has_link(s, a, b))
 			continue;
@@ -132,7 +123,7 @@ hp_down(uint32_t *hp, uint32_t *pos, const uint32_t *d, uint32_t n, uint32_t i)
 
 /* Distances from every node to dest over up links between up nodes. */
 void
-sim_dijkstra(struct hsr_sim *s, uint32_t dest, uint32_t *dist)
+hsr_sim_dijkstra(struct hsr_sim *s, uint32_t dest, uint32_t *dist)
 {
 	uint32_t *hp = s->hp, *pos = s->hpos, n = 0;
 

@@ -31,10 +31,10 @@ struct sim_heap {
 	uint64_t seq;
 };
 
-int	sim_heap_push(struct sim_heap *, struct sim_ev *);
-int	sim_heap_pop(struct sim_heap *, struct sim_ev *);
-const struct sim_ev *sim_heap_peek(const struct sim_heap *);
-void	sim_heap_free(struct sim_heap *);
+int	hsr_sim_heap_push(struct sim_heap *, struct sim_ev *);
+int	hsr_sim_heap_pop(struct sim_heap *, struct sim_ev *);
+const struct sim_ev *hsr_sim_heap_peek(const struct sim_heap *);
+void	hsr_sim_heap_free(struct sim_heap *);
 
 struct sim_link {
 	uint32_t a, b;
@@ -77,7 +77,7 @@ struct hsr_sim {
 	uint32_t *hpos;
 };
 
-uint64_t sim_rand(uint64_t *state);
-void	sim_dijkstra(struct hsr_sim *, uint32_t dest, uint32_t *dist);
+uint64_t hsr_sim_rand(uint64_t *state);
+void	hsr_sim_dijkstra(struct hsr_sim *, uint32_t dest, uint32_t *dist);
 
 #endif

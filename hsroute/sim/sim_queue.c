@@ -13,7 +13,7 @@ ev_less(const struct sim_ev *a, const struct sim_ev *b)
 }
 
 int
-sim_heap_push(struct sim_heap *h, struct sim_ev *e)
+hsr_sim_heap_push(struct sim_heap *h, struct sim_ev *e)
 {
 	size_t i;
 
@@ -41,13 +41,13 @@ sim_heap_push(struct sim_heap *h, struct sim_ev *e)
 }
 
 const struct sim_ev *
-sim_heap_peek(const struct sim_heap *h)
+hsr_sim_heap_peek(const struct sim_heap *h)
 {
 	return h->n ? &h->v[0] : NULL;
 }
 
 int
-sim_heap_pop(struct sim_heap *h, struct sim_ev *out)
+hsr_sim_heap_pop(struct sim_heap *h, struct sim_ev *out)
 {
 	struct sim_ev last;
 	size_t i = 0;
@@ -74,7 +74,7 @@ sim_heap_pop(struct sim_heap *h, struct sim_ev *out)
 }
 
 void
-sim_heap_free(struct sim_heap *h)
+hsr_sim_heap_free(struct sim_heap *h)
 {
 	for (size_t i = 0; i < h->n; i++)
 		free(h->v[i].buf);

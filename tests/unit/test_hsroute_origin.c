@@ -9,7 +9,7 @@
 
 #include "hsroute.h"
 #include "hsroute_pair.h"
-#include "route_packet.h"
+#include "hsr_packet.h"
 
 #define OVERLAY ((struct hsr_prefix){ 0x0A000000, 16 })	/* 10.0/16 */
 #define PA ((struct hsr_prefix){ 0x0A000100, 24 })	/* a = router 1 */
@@ -59,10 +59,10 @@ forge(struct pair *p, struct hsr_prefix pf, uint32_t originator,
 		.seqno = 7, .interval_cs = 400, .router_id = originator,
 	};
 
-	rp_writer_init(&w, buf, sizeof(buf), 2);
-	cr_assert_eq(rp_put_update(&w, &u), 0);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
+	cr_assert_eq(hsr_pkt_put_update(&w, &u), 0);
 	hsr_actions_reset(&p->out);
-	return hsr_packet_in(p->a, 1, buf, rp_writer_finish(&w), p->now,
+	return hsr_packet_in(p->a, 1, buf, hsr_pkt_writer_finish(&w), p->now,
 	    &p->out);
 }
 
@@ -241,11 +241,11 @@ Test(hsroute_origin, mixed_packet_keeps_the_good_part)
 	good.plen = PC.len;
 	good.router_id = 3;
 	pair_up(&p, OVERLAY, TABLE, 3);
-	rp_writer_init(&w, buf, sizeof(buf), 2);
-	rp_put_update(&w, &bad);
-	rp_put_update(&w, &good);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
+	hsr_pkt_put_update(&w, &bad);
+	hsr_pkt_put_update(&w, &good);
 	hsr_actions_reset(&p.out);
-	cr_assert_eq(hsr_packet_in(p.a, 1, buf, rp_writer_finish(&w), p.now,
+	cr_assert_eq(hsr_packet_in(p.a, 1, buf, hsr_pkt_writer_finish(&w), p.now,
 	    &p.out), 0);
 	cr_assert(installed_in(&p.out, PC));
 	cr_assert(!installed_in(&p.out,

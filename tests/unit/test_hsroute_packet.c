@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "route_packet.h"
+#include "hsr_packet.h"
 
 static size_t
 sample(uint8_t *buf, size_t cap)
@@ -23,13 +23,13 @@ sample(uint8_t *buf, size_t cap)
 	};
 	struct rp_routereq rq = { .flags = RP_ROUTEREQ_F_ALL };
 
-	rp_writer_init(&w, buf, cap, 1);
-	cr_assert_eq(rp_put_hello(&w, &h), 0);
-	cr_assert_eq(rp_put_ihu(&w, &i), 0);
-	cr_assert_eq(rp_put_update(&w, &u), 0);
-	cr_assert_eq(rp_put_seqreq(&w, &q), 0);
-	cr_assert_eq(rp_put_routereq(&w, &rq), 0);
-	return rp_writer_finish(&w);
+	hsr_pkt_writer_init(&w, buf, cap, 1);
+	cr_assert_eq(hsr_pkt_put_hello(&w, &h), 0);
+	cr_assert_eq(hsr_pkt_put_ihu(&w, &i), 0);
+	cr_assert_eq(hsr_pkt_put_update(&w, &u), 0);
+	cr_assert_eq(hsr_pkt_put_seqreq(&w, &q), 0);
+	cr_assert_eq(hsr_pkt_put_routereq(&w, &rq), 0);
+	return hsr_pkt_writer_finish(&w);
 }
 
 static enum rp_err
@@ -39,7 +39,7 @@ parse(const uint8_t *buf, size_t len)
 	struct rp_iter it;
 	enum rp_err e = RP_OK;
 
-	if (rp_parse(buf, len, 0xFFFF, &h, &it, &e) == 0)
+	if (hsr_pkt_parse(buf, len, 0xFFFF, &h, &it, &e) == 0)
 		return RP_OK;
 	cr_assert_neq(e, RP_OK);
 	return e;
@@ -57,10 +57,10 @@ Test(hsroute_packet, roundtrip)
 
 	cr_assert_eq(n, RP_HDR_LEN + 5 * 2 + RP_HELLO_LEN + RP_IHU_LEN +
 	    RP_UPDATE_LEN + RP_SEQREQ_LEN + RP_ROUTEREQ_LEN);
-	cr_assert_eq(rp_parse(buf, n, 0xFFFF, &h, &it, &e), 0);
+	cr_assert_eq(hsr_pkt_parse(buf, n, 0xFFFF, &h, &it, &e), 0);
 	cr_assert_eq(h.sender, 1);
 	cr_assert_eq(h.version, RP_VERSION);
-	while (rp_next(&it, &t, &e) == 1) {
+	while (hsr_pkt_next(&it, &t, &e) == 1) {
 		switch (k++) {
 		case 0:
 			cr_assert_eq(t.type, RP_T_HELLO);
@@ -104,10 +104,10 @@ Test(hsroute_packet, writer_full)
 		.router_id = 1,
 	};
 
-	rp_writer_init(&w, buf, sizeof(buf), 1);
-	cr_assert_eq(rp_put_update(&w, &u), 0);
-	cr_assert_eq(rp_put_update(&w, &u), -1, "second update must not fit");
-	cr_assert_eq(rp_writer_finish(&w), RP_HDR_LEN + 18);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 1);
+	cr_assert_eq(hsr_pkt_put_update(&w, &u), 0);
+	cr_assert_eq(hsr_pkt_put_update(&w, &u), -1, "second update must not fit");
+	cr_assert_eq(hsr_pkt_writer_finish(&w), RP_HDR_LEN + 18);
 	cr_assert_eq(parse(buf, RP_HDR_LEN + 18), RP_OK);
 }
 
@@ -131,7 +131,7 @@ Test(hsroute_packet, truncated_every_length)
 			cp[9] = (uint8_t)(len - RP_HDR_LEN);
 			e = parse(cp, len);
 			cr_assert(e == RP_OK || e == RP_E_TLV_TRUNC ||
-			    e == RP_E_TLV_LEN, "len %zu: %s", len, rp_err_str(e));
+			    e == RP_E_TLV_LEN, "len %zu: %s", len, hsr_pkt_err_str(e));
 			/* Cut at a TLV boundary is a valid shorter packet. */
 		}
 		free(cp);
@@ -177,9 +177,9 @@ one_update(uint8_t *buf, const struct rp_update *u)
 {
 	struct rp_writer w;
 
-	rp_writer_init(&w, buf, 64, 1);
-	rp_put_update(&w, u);
-	return rp_writer_finish(&w);
+	hsr_pkt_writer_init(&w, buf, 64, 1);
+	hsr_pkt_put_update(&w, u);
+	return hsr_pkt_writer_finish(&w);
 }
 
 Test(hsroute_packet, impossible_values)
@@ -200,7 +200,7 @@ Test(hsroute_packet, impossible_values)
 	u = ok;
 	u.metric = 17;
 	n = one_update(buf, &u);
-	cr_assert_eq(rp_parse(buf, n, 16, &h, &it, &e), -1);
+	cr_assert_eq(hsr_pkt_parse(buf, n, 16, &h, &it, &e), -1);
 	cr_assert_eq(e, RP_E_METRIC);
 	u = ok;
 	u.plen = 33;
@@ -252,8 +252,8 @@ Test(hsroute_packet, unknown_tlv_skipped_pad_ok)
 
 	cr_assert_eq(parse(buf, RP_HDR_LEN + 9), RP_OK);
 	cr_assert_eq(parse(bad, sizeof(bad)), RP_E_TLV_LEN);
-	cr_assert_str_eq(rp_err_str(RP_E_HOSTBITS), "host-bits-set");
-	cr_assert_str_eq(rp_err_str((enum rp_err)99), "unknown");
+	cr_assert_str_eq(hsr_pkt_err_str(RP_E_HOSTBITS), "host-bits-set");
+	cr_assert_str_eq(hsr_pkt_err_str((enum rp_err)99), "unknown");
 }
 
 Test(hsroute_packet, seqreq_hopcount_zero)
@@ -264,7 +264,7 @@ Test(hsroute_packet, seqreq_hopcount_zero)
 		.prefix = 0x0A000000, .plen = 8, .hop_count = 0, .router_id = 1,
 	};
 
-	rp_writer_init(&w, buf, sizeof(buf), 1);
-	rp_put_seqreq(&w, &q);
-	cr_assert_eq(parse(buf, rp_writer_finish(&w)), RP_E_HOPCOUNT);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 1);
+	hsr_pkt_put_seqreq(&w, &q);
+	cr_assert_eq(parse(buf, hsr_pkt_writer_finish(&w)), RP_E_HOPCOUNT);
 }

@@ -7,7 +7,7 @@
 
 #include "hsroute.h"
 #include "hsroute_pair.h"
-#include "route_packet.h"
+#include "hsr_packet.h"
 
 #define PA { .addr = 0x0A000100, .len = 24 }
 #define PB { .addr = 0x0A000200, .len = 24 }
@@ -213,16 +213,16 @@ Test(hsroute_router, impossible_update_from_peer)
 
 	pair_up(&p);
 	/* plen 33 and host bits come out of the decoder. */
-	rp_writer_init(&w, buf, sizeof(buf), 2);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
 	u.plen = 33;
-	rp_put_update(&w, &u);
-	cr_assert_eq(hsr_packet_in(p.a, 1, buf, rp_writer_finish(&w), p.now,
+	hsr_pkt_put_update(&w, &u);
+	cr_assert_eq(hsr_packet_in(p.a, 1, buf, hsr_pkt_writer_finish(&w), p.now,
 	    &p.out), -HSR_DROP_PLEN);
-	rp_writer_init(&w, buf, sizeof(buf), 2);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
 	u.plen = 4;
 	u.prefix = 0x0C000000 | 1;
-	rp_put_update(&w, &u);
-	cr_assert_eq(hsr_packet_in(p.a, 1, buf, rp_writer_finish(&w), p.now,
+	hsr_pkt_put_update(&w, &u);
+	cr_assert_eq(hsr_packet_in(p.a, 1, buf, hsr_pkt_writer_finish(&w), p.now,
 	    &p.out), -HSR_DROP_HOSTBITS);
 	hsr_neigh_foreach(p.a, p.now, neigh0, &ni);
 	cr_assert_eq(ni.drops[HSR_DROP_PLEN], 1);
@@ -237,18 +237,18 @@ Test(hsroute_router, impossible_update_from_peer)
 	p.a = hsr_router_create(&c, 0, err, sizeof(err));
 	hsr_actions_init(&p.out);
 	hsr_link_add(p.a, 1, 1, 0, &p.out);
-	rp_writer_init(&w, buf, sizeof(buf), 2);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
 	u.prefix = 0x0C000000;
 	u.plen = 8;
 	u.metric = 17;
-	rp_put_update(&w, &u);
-	cr_assert_eq(hsr_packet_in(p.a, 1, buf, rp_writer_finish(&w), 0,
+	hsr_pkt_put_update(&w, &u);
+	cr_assert_eq(hsr_packet_in(p.a, 1, buf, hsr_pkt_writer_finish(&w), 0,
 	    &p.out), -HSR_DROP_METRIC);
 	/* A well-formed update from a neighbour never heard: refused. */
-	rp_writer_init(&w, buf, sizeof(buf), 2);
+	hsr_pkt_writer_init(&w, buf, sizeof(buf), 2);
 	u.metric = 3;
-	rp_put_update(&w, &u);
-	cr_assert_eq(hsr_packet_in(p.a, 1, buf, rp_writer_finish(&w), 0,
+	hsr_pkt_put_update(&w, &u);
+	cr_assert_eq(hsr_packet_in(p.a, 1, buf, hsr_pkt_writer_finish(&w), 0,
 	    &p.out), -HSR_DROP_NOT_TWO_WAY);
 	hsr_router_destroy(p.a);
 	hsr_actions_free(&p.out);

@@ -1,13 +1,13 @@
 /*
- * route_packet.h - hsroute wire format.
+ * hsr_packet.h - hsroute's wire format (packet.c): its own codec.
  *
  * A packet is a 10-byte header followed by TLVs; all integers are big
  * endian.  Decoding validates the whole packet before the caller acts on
  * any of it, so a bad TLV at the end cannot leave half-applied state.
  * See docs/hsroute.md for the field-by-field layout.
  */
-#ifndef ROUTE_PACKET_H
-#define ROUTE_PACKET_H
+#ifndef HSR_PACKET_H
+#define HSR_PACKET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,17 +118,17 @@ struct rp_writer {
 	size_t len;
 };
 
-void	rp_writer_init(struct rp_writer *, uint8_t *buf, size_t cap,
+void	hsr_pkt_writer_init(struct rp_writer *, uint8_t *buf, size_t cap,
 	    uint32_t sender);
-int	rp_put_hello(struct rp_writer *, const struct rp_hello *);
-int	rp_put_ihu(struct rp_writer *, const struct rp_ihu *);
-int	rp_put_update(struct rp_writer *, const struct rp_update *);
-int	rp_put_seqreq(struct rp_writer *, const struct rp_seqreq *);
-int	rp_put_routereq(struct rp_writer *, const struct rp_routereq *);
+int	hsr_pkt_put_hello(struct rp_writer *, const struct rp_hello *);
+int	hsr_pkt_put_ihu(struct rp_writer *, const struct rp_ihu *);
+int	hsr_pkt_put_update(struct rp_writer *, const struct rp_update *);
+int	hsr_pkt_put_seqreq(struct rp_writer *, const struct rp_seqreq *);
+int	hsr_pkt_put_routereq(struct rp_writer *, const struct rp_routereq *);
 /* Patches the body length; returns the packet length. */
-size_t	rp_writer_finish(struct rp_writer *);
+size_t	hsr_pkt_writer_finish(struct rp_writer *);
 /* True when nothing but the header has been written. */
-bool	rp_writer_empty(const struct rp_writer *);
+bool	hsr_pkt_writer_empty(const struct rp_writer *);
 
 /* Reader. */
 struct rp_iter {
@@ -142,12 +142,12 @@ struct rp_iter {
  * Checks the header and every TLV.  Returns 0 and fills hdr and it (ready
  * to iterate), or -1 with *err set.  Nothing is read past buf + len.
  */
-int	rp_parse(const uint8_t *buf, size_t len, uint16_t infinity,
+int	hsr_pkt_parse(const uint8_t *buf, size_t len, uint16_t infinity,
 	    struct rp_header *hdr, struct rp_iter *it, enum rp_err *err);
 /* Next TLV: 1 = got one, 0 = end, -1 = malformed (*err set). */
-int	rp_next(struct rp_iter *, struct rp_tlv *, enum rp_err *err);
+int	hsr_pkt_next(struct rp_iter *, struct rp_tlv *, enum rp_err *err);
 
-bool	rp_prefix_valid(uint32_t prefix, uint8_t plen, enum rp_err *err);
-const char *rp_err_str(enum rp_err);
+bool	hsr_pkt_prefix_valid(uint32_t prefix, uint8_t plen, enum rp_err *err);
+const char *hsr_pkt_err_str(enum rp_err);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * route_packet.c - encode and validate hsroute packets.
+ * packet.c - encode and validate hsroute packets (hsr_packet.h).
  *
  * Every read is preceded by a length check against the remaining bytes;
  * values that no correct sender produces are rejected here so the router
  * never has to second-guess them.
  */
-#include "route_packet.h"
+#include "hsr_packet.h"
 
 #include <string.h>
 
@@ -39,7 +39,7 @@ get32(const uint8_t *p)
 }
 
 void
-rp_writer_init(struct rp_writer *w, uint8_t *buf, size_t cap, uint32_t sender)
+hsr_pkt_writer_init(struct rp_writer *w, uint8_t *buf, size_t cap, uint32_t sender)
 {
 	w->buf = buf;
 	w->cap = cap > RP_MAX_LEN ? RP_MAX_LEN : cap;
@@ -71,7 +71,7 @@ tlv_reserve(struct rp_writer *w, uint8_t type, uint8_t vlen)
 }
 
 int
-rp_put_hello(struct rp_writer *w, const struct rp_hello *h)
+hsr_pkt_put_hello(struct rp_writer *w, const struct rp_hello *h)
 {
 	uint8_t *p = tlv_reserve(w, RP_T_HELLO, RP_HELLO_LEN);
 
@@ -83,7 +83,7 @@ rp_put_hello(struct rp_writer *w, const struct rp_hello *h)
 }
 
 int
-rp_put_ihu(struct rp_writer *w, const struct rp_ihu *h)
+hsr_pkt_put_ihu(struct rp_writer *w, const struct rp_ihu *h)
 {
 	uint8_t *p = tlv_reserve(w, RP_T_IHU, RP_IHU_LEN);
 
@@ -96,7 +96,7 @@ rp_put_ihu(struct rp_writer *w, const struct rp_ihu *h)
 }
 
 int
-rp_put_update(struct rp_writer *w, const struct rp_update *u)
+hsr_pkt_put_update(struct rp_writer *w, const struct rp_update *u)
 {
 	uint8_t *p = tlv_reserve(w, RP_T_UPDATE, RP_UPDATE_LEN);
 
@@ -113,7 +113,7 @@ rp_put_update(struct rp_writer *w, const struct rp_update *u)
 }
 
 int
-rp_put_seqreq(struct rp_writer *w, const struct rp_seqreq *s)
+hsr_pkt_put_seqreq(struct rp_writer *w, const struct rp_seqreq *s)
 {
 	uint8_t *p = tlv_reserve(w, RP_T_SEQREQ, RP_SEQREQ_LEN);
 
@@ -128,7 +128,7 @@ rp_put_seqreq(struct rp_writer *w, const struct rp_seqreq *s)
 }
 
 int
-rp_put_routereq(struct rp_writer *w, const struct rp_routereq *q)
+hsr_pkt_put_routereq(struct rp_writer *w, const struct rp_routereq *q)
 {
 	uint8_t *p = tlv_reserve(w, RP_T_ROUTEREQ, RP_ROUTEREQ_LEN);
 
@@ -141,7 +141,7 @@ rp_put_routereq(struct rp_writer *w, const struct rp_routereq *q)
 }
 
 size_t
-rp_writer_finish(struct rp_writer *w)
+hsr_pkt_writer_finish(struct rp_writer *w)
 {
 	if (w->len < RP_HDR_LEN)
 		return 0;
@@ -150,13 +150,13 @@ rp_writer_finish(struct rp_writer *w)
 }
 
 bool
-rp_writer_empty(const struct rp_writer *w)
+hsr_pkt_writer_empty(const struct rp_writer *w)
 {
 	return w->len <= RP_HDR_LEN;
 }
 
 bool
-rp_prefix_valid(uint32_t prefix, uint8_t plen, enum rp_err *err)
+hsr_pkt_prefix_valid(uint32_t prefix, uint8_t plen, enum rp_err *err)
 {
 	uint32_t mask;
 
@@ -173,7 +173,7 @@ rp_prefix_valid(uint32_t prefix, uint8_t plen, enum rp_err *err)
 }
 
 int
-rp_parse(const uint8_t *buf, size_t len, uint16_t infinity,
+hsr_pkt_parse(const uint8_t *buf, size_t len, uint16_t infinity,
     struct rp_header *hdr, struct rp_iter *it, enum rp_err *err)
 {
 	struct rp_tlv t;
@@ -210,7 +210,7 @@ rp_parse(const uint8_t *buf, size_t len, uint16_t infinity,
 	it->infinity = infinity;
 
 	/* Validate everything first, then rewind for the caller. */
-	while ((rc = rp_next(it, &t, err)) == 1)
+	while ((rc = hsr_pkt_next(it, &t, err)) == 1)
 		;
 	if (rc < 0)
 		return -1;
@@ -230,7 +230,7 @@ want_len(const struct rp_tlv *t, uint8_t n, enum rp_err *err)
 }
 
 int
-rp_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
+hsr_pkt_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
 {
 	const uint8_t *p;
 	size_t left;
@@ -299,7 +299,7 @@ rp_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
 			*err = RP_E_METRIC;
 			return -1;
 		}
-		if (!rp_prefix_valid(u->prefix, u->plen, err))
+		if (!hsr_pkt_prefix_valid(u->prefix, u->plen, err))
 			return -1;
 		if (u->router_id == 0) {
 			*err = RP_E_ROUTER_ID;
@@ -321,7 +321,7 @@ rp_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
 		s->seqno = get16(p + 2);
 		s->prefix = get32(p + 4);
 		s->router_id = get32(p + 8);
-		if (!rp_prefix_valid(s->prefix, s->plen, err))
+		if (!hsr_pkt_prefix_valid(s->prefix, s->plen, err))
 			return -1;
 		if (s->router_id == 0) {
 			*err = RP_E_ROUTER_ID;
@@ -350,7 +350,7 @@ rp_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
 			*err = RP_E_FLAGS;
 			return -1;
 		}
-		if (!rp_prefix_valid(q->prefix, q->plen, err))
+		if (!hsr_pkt_prefix_valid(q->prefix, q->plen, err))
 			return -1;
 		break;
 	}
@@ -362,7 +362,7 @@ rp_next(struct rp_iter *it, struct rp_tlv *t, enum rp_err *err)
 }
 
 const char *
-rp_err_str(enum rp_err e)
+hsr_pkt_err_str(enum rp_err e)
 {
 	static const char *const names[RP_E__MAX] = {
 		[RP_OK] = "ok",
