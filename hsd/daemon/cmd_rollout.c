@@ -5,7 +5,9 @@
 #include "err.h"
 #include "intents.h"
 #include "rollout.h"
+#include "store_rollouts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,58 +36,102 @@ static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct cont
 			     INTENT_ROLLOUT, result, err, errlen);
 }
 
-static json_t *rows_json(sqlite3_stmt *q)
+/* The views keep the shape they had as rows of SQL: a NULL time is null,
+ * and a text that is not UTF-8 leaves its key out. */
+static void put_str(json_t *o, const char *k, const char *v)
 {
-	json_t *arr = json_array();
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		json_t *o = json_object();
-		for (int c = 0; c < sqlite3_column_count(q); c++) {
-			const char *k = sqlite3_column_name(q, c);
-			switch (sqlite3_column_type(q, c)) {
-			case SQLITE_INTEGER:
-				json_object_set_new(o, k, json_integer(sqlite3_column_int64(q, c)));
-				break;
-			case SQLITE_NULL:
-				json_object_set_new(o, k, json_null());
-				break;
-			default:
-				json_object_set_new(o, k, json_string((const char *)sqlite3_column_text(q, c)));
-			}
-		}
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(q);
-	return arr;
+	json_object_set_new(o, k, json_string(v));
 }
 
-static json_t *query(struct hsd *d, const char *sql, json_int_t id)
+static void put_int(json_t *o, const char *k, int64_t v)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(d->store->db, sql, -1, &q, NULL))
-		return json_array();
-	if (id >= 0)
-		sqlite3_bind_int64(q, 1, id);
-	return rows_json(q);
+	json_object_set_new(o, k, json_integer(v));
+}
+
+static void put_ms(json_t *o, const char *k, int64_t ms)
+{
+	json_object_set_new(o, k, ms < 0 ? json_null() : json_integer(ms));
+}
+
+static int push(json_t *arr, json_t *o, char *err, size_t errlen)
+{
+	if (!o || json_array_append_new(arr, o))
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	return 0;
+}
+
+static int status_rollout(void *ctx, const struct store_rollout *r, char *err, size_t errlen)
+{
+	json_t *o = json_object();
+
+	if (o) {
+		put_int(o, "id", r->id);
+		put_str(o, "bundle", r->bundle);
+		put_str(o, "name", r->name);
+		put_str(o, "state", r->state);
+		put_str(o, "canary", r->canary);
+		put_int(o, "max_parallel", r->max_parallel);
+		put_int(o, "soak_s", r->soak_s);
+		put_int(o, "created_ms", r->created_ms);
+		put_ms(o, "finished_ms", r->finished_ms);
+		put_str(o, "error", r->error);
+	}
+	return push(ctx, o, err, errlen);
+}
+
+static int status_host(void *ctx, const struct store_rollout_host *h, char *err, size_t errlen)
+{
+	json_t *o = json_object();
+
+	if (o) {
+		put_str(o, "host", h->host);
+		put_str(o, "state", h->state);
+		put_str(o, "old_instance", h->old_instance);
+		put_str(o, "new_instance", h->new_instance);
+		put_ms(o, "verified_ms", h->verified_ms);
+		put_ms(o, "old_stopped_ms", h->old_stopped_ms);
+	}
+	return push(ctx, o, err, errlen);
+}
+
+static int status_step(void *ctx, const struct store_rollout_step *s, char *err, size_t errlen)
+{
+	json_t *o = json_object();
+
+	if (o) {
+		put_int(o, "at_ms", s->at_ms);
+		put_str(o, "host", s->host);
+		put_str(o, "step", s->step);
+		put_str(o, "detail", s->detail);
+	}
+	return push(ctx, o, err, errlen);
 }
 
 /* Rollout id's status: the rollout, its hosts, its timeline, and "seq",
  * which a watcher sends back as "since" to be answered at the next change. */
 static int status_json(struct hsd *d, json_int_t id, json_t **result, char *err, size_t errlen)
 {
-	json_t *ro = query(d, "SELECT id, bundle, name, state, canary, max_parallel, soak_s, "
-			      "created_at AS created_ms, finished_at AS finished_ms, error FROM rollouts WHERE id = ?", id);
-	if (json_array_size(ro) == 0) {
-		json_decref(ro);
-		return err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
+	json_t *ro = json_array(), *hosts = json_array(), *steps = json_array();
+	int rc;
+
+	*result = NULL;
+	if (!ro || !hosts || !steps)
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+	else if ((rc = store_rollout_get(d->store, id, status_rollout, ro, err, errlen)) == 0)
+		rc = err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
+	else if (rc > 0 &&
+		 !(rc = store_rollout_hosts_each(d->store, id, status_host, hosts, err, errlen)) &&
+		 !(rc = store_rollout_steps_each(d->store, id, status_step, steps, err, errlen))) {
+		*result = json_pack("{s:O, s:O, s:O, s:I}", "rollout", json_array_get(ro, 0),
+				    "hosts", hosts, "timeline", steps, "seq",
+				    (json_int_t)rollout_seq(d));
+		if (!*result)
+			rc = err_set(err, errlen, HS_ESYS, "out of memory");
 	}
-	*result = json_pack("{s:O, s:o, s:o, s:I}", "rollout", json_array_get(ro, 0),
-		"hosts", query(d, "SELECT host, state, old_instance, new_instance, verified_at AS verified_ms, "
-				  "old_stopped_at AS old_stopped_ms FROM rollout_hosts WHERE rollout = ? ORDER BY host", id),
-		"timeline", query(d, "SELECT at AS at_ms, host, step, detail FROM rollout_steps WHERE rollout = ? "
-				     "ORDER BY id", id),
-		"seq", (json_int_t)rollout_seq(d));
 	json_decref(ro);
-	return *result ? 0 : err_set(err, errlen, HS_ESYS, "out of memory");
+	json_decref(hosts);
+	json_decref(steps);
+	return rc;
 }
 
 /* A status request held until the rollout changes (--watch). */
@@ -115,9 +161,10 @@ static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
 	int rc;
 
 	if (!idv) {
-		json_t *last = query(d, "SELECT max(id) AS id FROM rollouts", -1);
-		id = json_integer_value(json_object_get(json_array_get(last, 0), "id"));
-		json_decref(last);
+		int64_t last;
+		if ((rc = store_rollout_last_id(d->store, &last, err, errlen)))
+			return rc;
+		id = last; /* 0 when there is none: "no rollout 0" */
 	}
 	if (since && !json_is_integer(since))
 		return err_set(err, errlen, HS_EINPUT, "since: want the seq of an earlier reply");
@@ -140,10 +187,9 @@ static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
 /* What a row of history was: an undo (its timeline says so), else what
  * its intent was signed for; NULL for rollouts from before intents
  * (migration 008), which nothing tells apart. */
-static const char *kind_of(json_t *row, bool undo)
+static const char *kind_of(const char *intent, bool undo)
 {
-	const char *text = json_string_value(json_object_get(row, "intent"));
-	json_t *env = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *env = intent ? json_loads(intent, 0, NULL) : NULL;
 	const char *k = json_string_value(json_object_get(json_object_get(env, "intent"), "kind"));
 	const char *kind = undo ? "undo" : !k ? NULL : !strcmp(k, "deploy") ? "deploy" : "rollout";
 
@@ -151,30 +197,41 @@ static const char *kind_of(json_t *row, bool undo)
 	return kind;
 }
 
+/* One row of history; no intent shown (status shows none either). */
+static int history_row(void *ctx, const struct store_rollout *r, char *err, size_t errlen)
+{
+	json_t *o = json_object();
+	const char *kind = kind_of(r->intent, r->undo);
+
+	if (o) {
+		put_int(o, "id", r->id);
+		put_str(o, "bundle", r->bundle);
+		put_str(o, "state", r->state);
+		put_str(o, "canary", r->canary);
+		put_int(o, "created_ms", r->created_ms);
+		put_ms(o, "finished_ms", r->finished_ms);
+		put_str(o, "error", r->error);
+		json_object_set_new(o, "kind", kind ? json_string(kind) : json_null());
+		/* Finished rows only: a running rollout's length is not known. */
+		put_ms(o, "duration_ms", r->finished_ms < 0 ? -1 : r->finished_ms - r->created_ms);
+	}
+	return push(ctx, o, err, errlen);
+}
+
 static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
 			       struct control_call *call, json_t **result, char *err,
 			       size_t errlen)
 {
-	json_t *rows, *row;
-	size_t i;
+	json_t *rows = json_array();
+	int rc;
 
 	(void)req;
 	(void)call;
-	rows = query(d, "SELECT id, bundle, state, canary, created_at AS created_ms, finished_at AS finished_ms, "
-			"error, intent, "
-			"EXISTS (SELECT 1 FROM rollout_steps s WHERE s.rollout = r.id AND s.host = '*' "
-			"AND s.step = 'undo') AS undo FROM rollouts r ORDER BY id", -1);
-	json_array_foreach(rows, i, row) {
-		const char *kind = kind_of(row, json_integer_value(json_object_get(row, "undo")) != 0);
-		json_t *end = json_object_get(row, "finished_ms");
-		json_object_set_new(row, "kind", kind ? json_string(kind) : json_null());
-		/* Finished rows only: a running rollout's length is not known. */
-		json_object_set_new(row, "duration_ms", json_is_integer(end)
-			? json_integer(json_integer_value(end) -
-				       json_integer_value(json_object_get(row, "created_ms")))
-			: json_null());
-		json_object_del(row, "intent"); /* status shows no intent either */
-		json_object_del(row, "undo");
+	if (!rows)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	if ((rc = store_rollout_foreach(d->store, history_row, rows, err, errlen))) {
+		json_decref(rows);
+		return rc;
 	}
 	*result = json_pack("{s:o}", "rollouts", rows);
 	return *result ? 0 : err_set(err, errlen, HS_ESYS, "out of memory");
@@ -200,22 +257,19 @@ RO_CTL(cmd_rollout_abort, "abort")
 static int undo_target(struct hsd *d, char bundle[80], char canary[40], int *max_parallel,
 		       char *err, size_t errlen)
 {
-	json_t *last = query(d, "SELECT r.id, r.name, r.canary, r.max_parallel, "
-			        "(SELECT old_instance FROM rollout_hosts h WHERE h.rollout = r.id "
-			        " AND old_instance != '' LIMIT 1) AS old FROM rollouts r "
-			        "WHERE state IN ('done', 'partial') ORDER BY id DESC LIMIT 1", -1);
-	json_t *row = json_array_get(last, 0);
-	const char *old = json_string_value(json_object_get(row, "old"));
+	struct store_rollout_undo last;
+	char *at;
+	int rc = store_rollout_last_done(d->store, &last, err, errlen);
 
-	if (!row || !old || !strchr(old, '@')) {
-		json_decref(last);
+	if (rc < 0)
+		return rc;
+	snprintf(bundle, 80, "%s", last.old_instance);
+	/* NAME@VERSION, the instance it replaced, is bundle NAME-VERSION. */
+	if (!rc || !(at = strchr(bundle, '@')))
 		return err_set(err, errlen, HS_EINPUT, "rollout: no finished rollout with a version to go back to");
-	}
-	snprintf(bundle, 80, "%s", old);
-	*strchr(bundle, '@') = '-';
-	snprintf(canary, 40, "%s", json_string_value(json_object_get(row, "canary")));
-	*max_parallel = (int)json_integer_value(json_object_get(row, "max_parallel"));
-	json_decref(last);
+	*at = '-';
+	snprintf(canary, 40, "%s", last.canary);
+	*max_parallel = last.max_parallel;
 	return 0;
 }
 

@@ -134,20 +134,16 @@ void rollout_note(struct hsd *d, const char *step, const char *detail)
 
 /* --- store ------------------------------------------------------------------ */
 
+/* A write the store refuses (a full disk) does not stop the rollout, which
+ * goes on from memory: it is logged, and a restart resumes from what was
+ * stored. */
 void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(ro->d->store->db,
-		"INSERT INTO rollout_steps(rollout, at, host, step, detail) VALUES (?, ?, ?, ?, ?)",
-		-1, &q, NULL))
-		return;
-	sqlite3_bind_int64(q, 1, ro->id);
-	sqlite3_bind_int64(q, 2, store_now_ms());
-	sqlite3_bind_text(q, 3, host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, step, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, detail ? detail : "", -1, SQLITE_STATIC);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	char err[HS_ERRLEN];
+
+	if (store_rollout_step_add(ro->d->store, ro->id, host, step, detail, err, sizeof(err)))
+		log_warn("rollout %lld: %s: step %s not stored: %s", (long long)ro->id, host, step,
+			 err);
 	ro_changed(ro->d);
 	log_info("rollout %lld: %s: %s %s", (long long)ro->id, host, step, detail ? detail : "");
 }
@@ -157,53 +153,43 @@ const char *ro_hname(const struct ro_host *h)
 	return h->ro->d->cluster.hosts[h->host].name;
 }
 
-void ro_host_save(struct ro_host *h, const char *stamp_col)
+void ro_host_save(struct ro_host *h, enum store_ro_stamp stamp)
 {
-	sqlite3_stmt *q;
-	char sql[256];
+	char err[HS_ERRLEN];
 
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO rollout_hosts(rollout, host, state, old_instance, new_instance) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(rollout, host) DO UPDATE SET "
-		 "state = ?3, old_instance = ?4, new_instance = ?5%s%s%s",
-		 stamp_col ? ", " : "", stamp_col ? stamp_col : "", stamp_col ? " = ?6" : "");
-	if (sqlite3_prepare_v2(h->ro->d->store->db, sql, -1, &q, NULL))
-		return;
-	sqlite3_bind_int64(q, 1, h->ro->id);
-	sqlite3_bind_text(q, 2, ro_hname(h), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, ro_names[h->state], -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, h->old_inst, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, h->new_inst, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 6, store_now_ms());
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	if (store_rollout_host_set(h->ro->d->store, h->ro->id, ro_hname(h), ro_names[h->state],
+				   h->old_inst, h->new_inst, stamp, err, sizeof(err)))
+		log_warn("rollout %lld: %s: state %s not stored: %s", (long long)h->ro->id,
+			 ro_hname(h), ro_names[h->state], err);
 	ro_changed(h->ro->d);
 }
 
 void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
-	    const char *stamp_col)
+	    enum store_ro_stamp stamp)
 {
 	h->state = s;
-	ro_host_save(h, stamp_col);
+	ro_host_save(h, stamp);
 	if (step)
 		ro_step(h->ro, ro_hname(h), step, detail);
 }
 
 static void ro_save(struct rollout *ro, bool finished)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(ro->d->store->db,
-		"UPDATE rollouts SET state = ?, error = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END "
-		"WHERE id = ?", -1, &q, NULL))
-		return;
-	sqlite3_bind_text(q, 1, ro->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, ro->error, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 3, finished);
-	sqlite3_bind_int64(q, 4, store_now_ms());
-	sqlite3_bind_int64(q, 5, ro->id);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	char err[HS_ERRLEN];
+
+	if (store_rollout_set_state(ro->d->store, ro->id, ro->state, ro->error, finished, err,
+				    sizeof(err)))
+		log_warn("rollout %lld: state %s not stored: %s", (long long)ro->id, ro->state, err);
 	ro_changed(ro->d);
+}
+
+/* The event log is the operator's record: a lost line is said in the log. */
+static void ro_event(struct hsd *d, const char *kind, const char *subject, const char *detail)
+{
+	char err[HS_ERRLEN];
+
+	if (store_event(d->store, kind, subject, detail, err, sizeof(err)))
+		log_warn("event %s %s not stored: %s", kind, subject, err);
 }
 
 static void ro_free(struct rollout *ro)
@@ -224,7 +210,7 @@ static void ro_finish(struct hsd *d, const char *state)
 	snprintf(ro->state, sizeof(ro->state), "%s", state);
 	ro_save(ro, true);
 	ro_step(ro, "*", state, ro->error);
-	store_event(d->store, "rollout.end", ro->bundle, state, NULL, 0);
+	ro_event(d, "rollout.end", ro->bundle, state);
 	ro_free(ro);
 	d->rollouts->cur = NULL;
 }
@@ -248,7 +234,8 @@ static void ro_tick_rollback(struct rollout *ro, uint64_t now)
 			 * known limits); waiting for it would hold the fleet. */
 			h->stuck = false;
 			ro_set(h, RO_DEFERRED, "defer",
-			       "unreachable, or its stop kept failing, during the rollback", NULL);
+			       "unreachable, or its stop kept failing, during the rollback",
+			       RO_STAMP_NONE);
 			continue;
 		}
 		left++;
@@ -287,13 +274,15 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 		case RO_RETIRING:
 			if (closing && h->stuck)
 				ro_set(h, RO_BEHIND, "behind",
-				       "unreachable or failing: its old instance was not stopped", NULL);
+				       "unreachable or failing: its old instance was not stopped",
+				       RO_STAMP_NONE);
 			else if (now >= h->wait_until)
 				ro_retire(h);
 			break;
 		case RO_DEFERRED:
 			if (closing)
-				ro_set(h, RO_BEHIND, "behind", "unreachable when the rollout was aborted", NULL);
+				ro_set(h, RO_BEHIND, "behind", "unreachable when the rollout was aborted",
+				       RO_STAMP_NONE);
 			else if (now >= h->wait_until)
 				ro_begin_host(h); /* it may answer again */
 			break;
@@ -307,12 +296,13 @@ static void ro_tick_committed(struct rollout *ro, uint64_t now)
 			if (h->new_inst[0])
 				ro_stop_new(h);
 			else
-				ro_set(h, RO_BEHIND, "behind", "keeps its old instance", NULL);
+				ro_set(h, RO_BEHIND, "behind", "keeps its old instance", RO_STAMP_NONE);
 			break;
 		case RO_ROLLING_BACK:
 			if (closing && h->stuck)
 				ro_set(h, RO_BEHIND, "behind",
-				       "unreachable or failing: its new instance was not stopped", NULL);
+				       "unreachable or failing: its new instance was not stopped",
+				       RO_STAMP_NONE);
 			else if (now >= h->wait_until)
 				ro_stop_new(h);
 			break;
@@ -489,7 +479,6 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		  char *err, size_t errlen)
 {
 	struct rollout *ro;
-	sqlite3_stmt *q;
 	int rc;
 
 	if ((rc = rollout_check(d, canary, max_parallel, soak_s, err, errlen)))
@@ -508,32 +497,22 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	}
 	ro->intent = json_deep_copy(intent);
 	char *text = json_dumps(intent, JSON_COMPACT);
-	if (!ro->intent || !text || sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO rollouts(bundle, name, state, canary, max_parallel, soak_s, created_at, "
-		"intent) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)", -1, &q, NULL)) {
-		free(text);
-		ro_free(ro);
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	}
-	sqlite3_bind_text(q, 1, ro->bundle, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, ro->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, ro->canary, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, max_parallel);
-	sqlite3_bind_int(q, 5, soak_s);
-	sqlite3_bind_int64(q, 6, store_now_ms());
-	sqlite3_bind_text(q, 7, text, -1, SQLITE_STATIC);
-	int ok = sqlite3_step(q) == SQLITE_DONE;
-	sqlite3_finalize(q);
+	struct store_rollout row = { .bundle = ro->bundle, .name = ro->name, .state = ro->state,
+				     .canary = ro->canary, .max_parallel = max_parallel,
+				     .soak_s = soak_s, .intent = text };
+	if (!ro->intent || !text)
+		rc = err_set(err, errlen, HS_ESYS, "out of memory");
+	else
+		rc = store_rollout_insert(d->store, &row, &ro->id, err, errlen);
 	free(text);
-	if (!ok) {
+	if (rc) {
 		ro_free(ro);
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
+		return rc;
 	}
-	ro->id = sqlite3_last_insert_rowid(d->store->db);
 	for (size_t i = 0; i < ro->nh; i++)
-		ro_host_save(&ro->h[i], NULL);
+		ro_host_save(&ro->h[i], RO_STAMP_NONE);
 	ro_step(ro, "*", "begin", ro->bundle);
-	store_event(d->store, "rollout.begin", ro->bundle, canary, NULL, 0);
+	ro_event(d, "rollout.begin", ro->bundle, canary);
 	d->rollouts->cur = ro;
 	*result = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ro->id, "bundle", ro->bundle,
 			    "canary", ro->canary);
@@ -542,59 +521,65 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 
 /* A coordinator that restarts picks its rollout up from the store: host
  * states are re-established by asking each host again. */
-static void ro_resume(struct hsd *d)
+static int resume_rollout(void *ctx, const struct store_rollout *r, char *err, size_t errlen)
 {
-	char err[HS_ERRLEN];
-	sqlite3_stmt *q;
+	struct hsd *d = ctx;
+	char why[HS_ERRLEN];
+	struct rollout *ro = ro_new(d, r->id, r->bundle, r->canary, r->max_parallel, r->soak_s,
+				    why, sizeof(why));
 
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, bundle, state, canary, max_parallel, soak_s, error, intent FROM rollouts "
-		"WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1", -1, &q, NULL))
-		return;
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		struct rollout *ro = ro_new(d, sqlite3_column_int64(q, 0),
-					    (const char *)sqlite3_column_text(q, 1),
-					    (const char *)sqlite3_column_text(q, 3),
-					    sqlite3_column_int(q, 4), sqlite3_column_int(q, 5), err, sizeof(err));
-		if (ro) {
-			snprintf(ro->state, sizeof(ro->state), "%s", (const char *)sqlite3_column_text(q, 2));
-			snprintf(ro->error, sizeof(ro->error), "%s", (const char *)sqlite3_column_text(q, 6));
-			ro->committed = !strcmp(ro->state, "committed") || !strcmp(ro->state, "closing");
-			/* NULL for a rollout begun before intents: its steps
-			 * are refused by every host, so it fails; nothing is
-			 * stopped that was not asked for. */
-			const char *intent = (const char *)sqlite3_column_text(q, 7);
-			ro->intent = intent ? json_loads(intent, 0, NULL) : NULL;
-			d->rollouts->cur = ro;
-		}
+	(void)err;
+	(void)errlen;
+	if (!ro) {
+		/* Its bundle is gone: it stays open in the store, unresumed. */
+		log_warn("rollout %lld of %s not resumed: %s", (long long)r->id, r->bundle, why);
+		return 0;
 	}
-	sqlite3_finalize(q);
-	struct rollout *ro = d->rollouts->cur;
-	if (!ro)
-		return;
-	if (!sqlite3_prepare_v2(d->store->db,
-		"SELECT host, state, old_instance, new_instance FROM rollout_hosts WHERE rollout = ?",
-		-1, &q, NULL)) {
-		sqlite3_bind_int64(q, 1, ro->id);
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			int i = cluster_host_index(&d->cluster, (const char *)sqlite3_column_text(q, 0));
-			if (i < 0)
-				continue;
-			struct ro_host *h = &ro->h[i];
-			const char *st = (const char *)sqlite3_column_text(q, 1);
-			snprintf(h->old_inst, sizeof(h->old_inst), "%s", (const char *)sqlite3_column_text(q, 2));
-			snprintf(h->new_inst, sizeof(h->new_inst), "%s", (const char *)sqlite3_column_text(q, 3));
-			for (size_t s = 0; s < sizeof(ro_names) / sizeof(*ro_names); s++)
-				if (!strcmp(st, ro_names[s]))
-					h->state = (enum ro_state)s;
-			/* Whatever was in flight is asked again. */
-			if (h->state == RO_STARTING || h->state == RO_VERIFYING || h->state == RO_SOAKING)
-				h->state = RO_PENDING;
-		}
-		sqlite3_finalize(q);
-	}
+	snprintf(ro->state, sizeof(ro->state), "%s", r->state);
+	snprintf(ro->error, sizeof(ro->error), "%s", r->error);
+	ro->committed = !strcmp(ro->state, "committed") || !strcmp(ro->state, "closing");
+	/* NULL for a rollout begun before intents: its steps are refused by
+	 * every host, so it fails; nothing is stopped that was not asked for. */
+	ro->intent = r->intent ? json_loads(r->intent, 0, NULL) : NULL;
+	d->rollouts->cur = ro;
+	return 0;
+}
+
+static int resume_host(void *ctx, const struct store_rollout_host *sh, char *err, size_t errlen)
+{
+	struct rollout *ro = ctx;
+	int i = cluster_host_index(&ro->d->cluster, sh->host);
+
+	(void)err;
+	(void)errlen;
+	if (i < 0)
+		return 0; /* no longer in the cluster */
+	struct ro_host *h = &ro->h[i];
+	snprintf(h->old_inst, sizeof(h->old_inst), "%s", sh->old_instance);
+	snprintf(h->new_inst, sizeof(h->new_inst), "%s", sh->new_instance);
+	for (size_t s = 0; s < sizeof(ro_names) / sizeof(*ro_names); s++)
+		if (!strcmp(sh->state, ro_names[s]))
+			h->state = (enum ro_state)s;
+	/* Whatever was in flight is asked again. */
+	if (h->state == RO_STARTING || h->state == RO_VERIFYING || h->state == RO_SOAKING)
+		h->state = RO_PENDING;
+	return 0;
+}
+
+static int ro_resume(struct hsd *d, char *err, size_t errlen)
+{
+	struct rollout *ro;
+	int rc = store_rollout_get_open(d->store, resume_rollout, d, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (!(ro = d->rollouts->cur))
+		return 0;
+	if ((rc = store_rollout_hosts_each(d->store, ro->id, resume_host, ro, err, errlen)))
+		return rc;
 	ro_step(ro, "*", "resume", ro->state);
 	log_info("rollout %lld of %s resumed (%s)", (long long)ro->id, ro->bundle, ro->state);
+	return 0;
 }
 
 int rollouts_init(struct hsd *d, char *err, size_t errlen)
@@ -609,8 +594,9 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	/* From the clock, so a watcher's number from before a restart of hsd
 	 * is not taken for "nothing changed" by the next one. */
 	d->rollouts->seq = (uint64_t)store_now_ms();
-	ro_resume(d);
-	return 0;
+	/* A store that cannot be read here would let a second rollout begin
+	 * beside the open one: hsd does not start (rollouts_free cleans up). */
+	return ro_resume(d, err, errlen);
 }
 
 void rollouts_free(struct hsd *d)

@@ -48,7 +48,7 @@ static void ro_defer(struct ro_host *h, const char *err)
 	h->busy = false;
 	h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
 	if (h->state != RO_DEFERRED)
-		ro_set(h, RO_DEFERRED, "defer", err, NULL);
+		ro_set(h, RO_DEFERRED, "defer", err, RO_STAMP_NONE);
 }
 
 /* A stop or verify that did not go through is tried again next tick.
@@ -76,7 +76,7 @@ static void ro_fail(struct ro_host *h, const char *err)
 {
 	struct rollout *ro = h->ro;
 	h->busy = false;
-	ro_set(h, RO_FAILED, "fail", err, NULL);
+	ro_set(h, RO_FAILED, "fail", err, RO_STAMP_NONE);
 	if (!ro->error[0])
 		snprintf(ro->error, sizeof(ro->error), "%s: %s", ro_hname(h), err);
 }
@@ -106,12 +106,12 @@ static void on_verified(void *arg, int rc, json_t *res, const char *err)
 	bool canary = strcmp(ro_hname(h), ro->canary) == 0;
 	if (canary && h->state == RO_VERIFYING && ro->soak_s > 0) {
 		h->wait_until = uv_now(ro->d->loop) + (uint64_t)ro->soak_s * 1000;
-		ro_set(h, RO_SOAKING, "verified", detail, "verified_at");
+		ro_set(h, RO_SOAKING, "verified", detail, RO_STAMP_VERIFIED);
 		ro_step(ro, ro_hname(h), "soak", NULL);
 		return;
 	}
 	ro_set(h, RO_VERIFIED, h->state == RO_SOAKING ? "verified-after-soak" : "verified", detail,
-	       h->state == RO_SOAKING ? NULL : "verified_at");
+	       h->state == RO_SOAKING ? RO_STAMP_NONE : RO_STAMP_VERIFIED);
 }
 
 void ro_verify(struct ro_host *h)
@@ -131,7 +131,7 @@ static void on_started(void *arg, int rc, json_t *res, const char *err)
 		return;
 	}
 	snprintf(h->new_inst, sizeof(h->new_inst), "%s", json_string_value(json_object_get(res, "instance")));
-	ro_set(h, RO_VERIFYING, "start", h->new_inst, NULL);
+	ro_set(h, RO_VERIFYING, "start", h->new_inst, RO_STAMP_NONE);
 	ro_verify(h);
 }
 
@@ -144,7 +144,7 @@ static void ro_start(struct ro_host *h)
 	 * answers again) is then known to be ours, and only ours are ever
 	 * stopped by a rollback. */
 	snprintf(h->new_inst, sizeof(h->new_inst), "%s@%s", ro->b.name, ro->b.version);
-	ro_host_save(h, NULL);
+	ro_host_save(h, RO_STAMP_NONE);
 	ro_call(h, "instance.start", json_pack("{s:s, s:s}", "bundle", ro->bundle, "inherit",
 					       inherit ? h->old_inst : ""), on_started);
 }
@@ -230,14 +230,14 @@ static void on_status(void *arg, int rc, json_t *res, const char *err)
 		/* It ran before this rollout: the host is already there.  It is
 		 * not ours to verify, retire around, or stop on a rollback. */
 		h->old_inst[0] = 0;
-		ro_set(h, RO_CURRENT, "current", target, NULL);
+		ro_set(h, RO_CURRENT, "current", target, RO_STAMP_NONE);
 		return;
 	}
 	if (other && !h->old_inst[0])
 		snprintf(h->old_inst, sizeof(h->old_inst), "%s", other);
-	ro_set(h, RO_STARTING, NULL, NULL, NULL);
+	ro_set(h, RO_STARTING, NULL, NULL, RO_STAMP_NONE);
 	if (target) { /* ours: started before a coordinator restart or a defer */
-		ro_set(h, RO_VERIFYING, "found", h->new_inst, NULL);
+		ro_set(h, RO_VERIFYING, "found", h->new_inst, RO_STAMP_NONE);
 		ro_verify(h);
 		return;
 	}
@@ -273,7 +273,7 @@ static void on_retired(void *arg, int rc, json_t *res, const char *err)
 	if (!ro_stop_answered(h, rc, err, "retire-retry"))
 		return;
 	ro_set(h, RO_RETIRED, "retire", h->old_inst[0] ? h->old_inst : "(nothing to retire)",
-	       "old_stopped_at");
+	       RO_STAMP_OLD_STOPPED);
 }
 
 static void on_drained(void *arg, int rc, json_t *res, const char *err)
@@ -309,11 +309,11 @@ static void on_drained(void *arg, int rc, json_t *res, const char *err)
 void ro_retire(struct ro_host *h)
 {
 	if (!h->old_inst[0]) {
-		ro_set(h, RO_RETIRED, "retire", "(nothing to retire)", "old_stopped_at");
+		ro_set(h, RO_RETIRED, "retire", "(nothing to retire)", RO_STAMP_OLD_STOPPED);
 		return;
 	}
 	if (h->state != RO_RETIRING)
-		ro_set(h, RO_RETIRING, NULL, NULL, NULL);
+		ro_set(h, RO_RETIRING, NULL, NULL, RO_STAMP_NONE);
 	if (h->drained < RO_DRAIN_PROBES) {
 		ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->old_inst), on_drained);
 		return;
@@ -328,14 +328,15 @@ static void on_stopped_new(void *arg, int rc, json_t *res, const char *err)
 	if (!ro_stop_answered(h, rc, err, "stop-retry"))
 		return;
 	if (h->ro->committed)
-		ro_set(h, RO_BEHIND, "behind", "new instance stopped; the old one still runs", NULL);
+		ro_set(h, RO_BEHIND, "behind", "new instance stopped; the old one still runs",
+		       RO_STAMP_NONE);
 	else
-		ro_set(h, RO_ROLLED_BACK, "rollback", h->new_inst, NULL);
+		ro_set(h, RO_ROLLED_BACK, "rollback", h->new_inst, RO_STAMP_NONE);
 }
 
 void ro_stop_new(struct ro_host *h)
 {
 	if (h->state != RO_ROLLING_BACK)
-		ro_set(h, RO_ROLLING_BACK, NULL, NULL, NULL);
+		ro_set(h, RO_ROLLING_BACK, NULL, NULL, RO_STAMP_NONE);
 	ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->new_inst), on_stopped_new);
 }

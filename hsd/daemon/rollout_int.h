@@ -6,6 +6,7 @@
 #include "bundles.h"
 #include "daemon.h"
 #include "fleet.h"
+#include "store_rollouts.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,11 +54,12 @@ struct rollout {
 	struct hsd *d;
 };
 
-/* rollout.c: the store. */
+/* rollout.c: the store.  A write that fails is logged, and the rollout goes
+ * on from what it holds in memory. */
 void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
-void ro_host_save(struct ro_host *h, const char *stamp_col);
+void ro_host_save(struct ro_host *h, enum store_ro_stamp stamp);
 void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
-	    const char *stamp_col);
+	    enum store_ro_stamp stamp);
 const char *ro_hname(const struct ro_host *h);
 
 /* rollout_host.c: one host's steps, each an asynchronous call that sets
