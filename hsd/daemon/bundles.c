@@ -16,6 +16,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "jmsg.h"
+#include "log.h"
 #include "store_bundles.h"
 
 #include <limits.h>
@@ -34,15 +35,11 @@ int bundles_load(struct hsd *d, const char *id, struct bundle *out, char *err,
 		 size_t errlen)
 {
 	char dir[PATH_MAX];
-	sqlite3_stmt *q;
 	int found;
 
 	memset(out, 0, sizeof(*out)); /* bundle_free is safe after any failure */
-	if (sqlite3_prepare_v2(d->store->db, "SELECT 1 FROM bundles WHERE id = ?", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	found = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
+	if ((found = store_bundle_get(d->store, id, NULL, err, errlen)) < 0)
+		return found;
 	if (!found)
 		return err_set(err, errlen, HS_EINPUT, "bundle: unknown bundle \"%s\" (see hsctl bundle list)", id);
 	bundles_dir(d, id, dir, sizeof(dir));
@@ -187,10 +184,14 @@ static json_t *signers(struct hsd *d, const char *id)
 	struct store_sig *v = NULL;
 	struct bundle_sig s;
 	json_t *arr = json_array();
+	char err[HS_ERRLEN];
 	size_t n = 0;
 
-	if (store_bundle_sigs(d->store, id, &v, &n, NULL, 0))
+	/* The list is still worth showing without them: logged, not failed. */
+	if (store_bundle_sigs(d->store, id, &v, &n, err, sizeof(err))) {
+		log_error("bundle list: %s: signers not shown: %s", id, err);
 		return arr;
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool op = bundle_sig_from_b64(v[i].key, v[i].sig, &s) == 0 &&
 			  cluster_is_operator(&d->cluster, s.key);
@@ -204,26 +205,20 @@ static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
 			   struct control_call *call, json_t **result, char *err,
 			   size_t errlen)
 {
-	sqlite3_stmt *q;
-	json_t *arr = json_array();
+	struct store_bundle *v;
+	size_t n;
+	int rc;
 
 	(void)req;
 	(void)call;
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, name, version, hash, added_at FROM bundles ORDER BY name, added_at",
-		-1, &q, NULL)) {
-		json_decref(arr);
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	}
-	while (sqlite3_step(q) == SQLITE_ROW)
+	if ((rc = store_bundle_list(d->store, &v, &n, err, errlen)))
+		return rc;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}",
-			"id", (const char *)sqlite3_column_text(q, 0),
-			"name", (const char *)sqlite3_column_text(q, 1),
-			"version", (const char *)sqlite3_column_text(q, 2),
-			"hash", (const char *)sqlite3_column_text(q, 3),
-			"added_ms", (json_int_t)sqlite3_column_int64(q, 4),
-			"signers", signers(d, (const char *)sqlite3_column_text(q, 0))));
-	sqlite3_finalize(q);
+			"id", v[i].id, "name", v[i].name, "version", v[i].version, "hash", v[i].hash,
+			"added_ms", (json_int_t)v[i].added_at, "signers", signers(d, v[i].id)));
+	free(v);
 	*result = json_pack("{s:o}", "bundles", arr);
 	return 0;
 }

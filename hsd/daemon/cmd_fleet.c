@@ -7,6 +7,7 @@
 #include "fleet.h"
 #include "instances.h"
 #include "rollout.h"
+#include "store_instances.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -90,26 +91,22 @@ static int cmd_instances(struct hsd *d, const struct ctl_request *req,
 			 struct control_call *call, json_t **result, char *err,
 			 size_t errlen)
 {
-	sqlite3_stmt *q;
+	struct store_instance *v;
+	size_t n;
+	int rc;
 
 	(void)req;
 	(void)call;
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT bundle, version, space, state, started_at, verified_at, stopped_at, "
-		"coalesce(last_probe, '') FROM instances ORDER BY id", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
+	if ((rc = store_instance_list(d->store, false, &v, &n, err, errlen)))
+		return rc;
 	json_t *arr = json_array();
-	while (sqlite3_step(q) == SQLITE_ROW)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
-			"bundle", (const char *)sqlite3_column_text(q, 0),
-			"version", (const char *)sqlite3_column_text(q, 1),
-			"space", (const char *)sqlite3_column_text(q, 2),
-			"state", (const char *)sqlite3_column_text(q, 3),
-			"started_ms", (json_int_t)sqlite3_column_int64(q, 4),
-			"verified_ms", (json_int_t)sqlite3_column_int64(q, 5),
-			"stopped_ms", (json_int_t)sqlite3_column_int64(q, 6),
-			"last_probe", (const char *)sqlite3_column_text(q, 7)));
-	sqlite3_finalize(q);
+			"bundle", v[i].bundle, "version", v[i].version, "space", v[i].space,
+			"state", v[i].state, "started_ms", (json_int_t)v[i].started_at,
+			"verified_ms", (json_int_t)v[i].verified_at,
+			"stopped_ms", (json_int_t)v[i].stopped_at, "last_probe", v[i].last_probe));
+	free(v);
 	*result = json_pack("{s:o}", "instances", arr);
 	return 0;
 }

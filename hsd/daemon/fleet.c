@@ -17,6 +17,7 @@
 #include "peer.h"
 #include "spaces.h"
 #include "spaces_int.h"
+#include "store_instances.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -28,33 +29,35 @@
 static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
+	struct store_instance *inst;
+	size_t ninst;
+	char why[HS_ERRLEN];
+	int rc;
 
 	(void)args;
 	(void)dn;
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT bundle, version, space, state, coalesce(verified_at, 0), coalesce(last_probe, '') "
-		"FROM instances WHERE stopped_at IS NULL ORDER BY id", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
+	if ((rc = store_instance_list(d->store, true, &inst, &ninst, err, errlen)))
+		return rc;
 	json_t *arr = json_array();
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *space = (const char *)sqlite3_column_text(q, 2);
-		bool running = spaces_running(d, space) != NULL;
+	for (size_t i = 0; i < ninst; i++) {
+		const struct store_instance *r = &inst[i];
+		bool running = spaces_running(d, r->space) != NULL;
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}",
-			"bundle", (const char *)sqlite3_column_text(q, 0),
-			"version", (const char *)sqlite3_column_text(q, 1),
-			"instance", space, "state", (const char *)sqlite3_column_text(q, 3),
-			"verified_ms", (json_int_t)sqlite3_column_int64(q, 4),
-			"last_probe", (const char *)sqlite3_column_text(q, 5), "running", running));
+			"bundle", r->bundle, "version", r->version, "instance", r->space,
+			"state", r->state, "verified_ms", (json_int_t)r->verified_at,
+			"last_probe", r->last_probe, "running", running));
 	}
-	sqlite3_finalize(q);
+	free(inst);
 	/* The running server spaces: what a new instance here would watch
 	 * (none, and its probe has nothing to go through: rollout plan says
-	 * so before a rollout fails on it). */
+	 * so before a rollout fails on it).  The instances are still worth
+	 * answering without them: logged, not failed. */
 	struct space_row *rows;
 	size_t nrows;
 	json_t *servers = json_array();
-	if (!store_space_list(d->store, &rows, &nrows, NULL, 0)) {
+	if (store_space_list(d->store, &rows, &nrows, why, sizeof(why))) {
+		log_error("status: server spaces not listed: %s", why);
+	} else {
 		for (size_t i = 0; i < nrows; i++)
 			if (!strcmp(rows[i].kind, "server") && spaces_running(d, rows[i].name))
 				json_array_append_new(servers, json_string(rows[i].name));
@@ -75,9 +78,13 @@ static int fl_bundle_has(struct hsd *d, json_t *args, const struct done *dn,
 	(void)dn;
 	if (!id || !hash)
 		return err_set(err, errlen, HS_EINPUT, "args: id and hash wanted");
-	bool has = bundles_load(d, id, &b, err, errlen) == 0 && strcmp(b.hash, hash) == 0;
-	if (has)
-		bundle_free(&b);
+	int rc = bundles_load(d, id, &b, err, errlen);
+	bool has = !rc && strcmp(b.hash, hash) == 0;
+	/* "No" makes the asker send the bundle: harmless, but a store or
+	 * file failure behind it is logged (HS_EINPUT is the plain "unknown"). */
+	if (rc && rc != HS_EINPUT)
+		log_warn("bundle.has: answered no: %s", err);
+	bundle_free(&b); /* also one whose hash differs */
 	*result = json_pack("{s:b}", "has", has);
 	return 0;
 }

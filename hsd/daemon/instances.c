@@ -18,6 +18,7 @@
 #include "spaces.h"
 #include "spaces_int.h"
 #include "store_alerts.h"
+#include "store_instances.h"
 #include "alert_syslog.h"
 #include "alerts.h"
 
@@ -96,23 +97,16 @@ static int alert_store(struct hsd *d, struct instance *in, const char *line, siz
 static void verify_done(struct hsd *d, struct instance *in, int rc, const char *why)
 {
 	uint64_t ms = uv_now(d->loop) - in->probe_started;
+	char err[HS_ERRLEN];
 
 	in->token[0] = 0;
-	if (!rc) {
-		sqlite3_stmt *q;
-		if (!sqlite3_prepare_v2(d->store->db,
-			"UPDATE instances SET state = 'verified', verified_at = ?, last_probe = ? WHERE id = ?",
-			-1, &q, NULL)) {
-			sqlite3_bind_int64(q, 1, store_now_ms());
-			sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(q, 3, in->id);
-			sqlite3_step(q);
-			sqlite3_finalize(q);
-		}
-		store_event(d->store, "instance.verified", in->space, why, NULL, 0);
-	} else {
-		store_event(d->store, "instance.probe_failed", in->space, why, NULL, 0);
-	}
+	/* The probe's answer stands whatever the store says: the instance
+	 * did report the token.  A record that failed is logged. */
+	if (!rc && store_instance_set_verified(d->store, in->id, why, err, sizeof(err)))
+		log_error("instance %s: verification not recorded: %s", in->space, err);
+	if (store_event(d->store, rc ? "instance.probe_failed" : "instance.verified", in->space,
+			why, err, sizeof(err)))
+		log_error("instance %s: event not recorded: %s", in->space, err);
 	done_fire(&in->verify_done, rc, rc ? NULL : json_pack("{s:s, s:s, s:I}", "instance", in->space,
 		  "token", why, "ms", (json_int_t)ms), why);
 }
@@ -281,7 +275,9 @@ static void inst_forget(struct hsd *d, const char *space)
 
 int instances_init(struct hsd *d, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
+	struct store_instance *rows;
+	size_t n;
+	int rc;
 
 	if (!(d->instances = calloc(1, sizeof(*d->instances))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
@@ -289,20 +285,18 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 	uv_timer_init(d->loop, &d->instances->tail);
 	d->instances->tail.data = d;
 	uv_timer_start(&d->instances->tail, on_tail, TAIL_MS, TAIL_MS);
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT id, space, bundle || '-' || version, console_offset FROM instances "
-		"WHERE stopped_at IS NULL",
-		-1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		char why[HS_ERRLEN];
-		/* Re-adopted: go on where the hsd before us stopped reading. */
-		int64_t from = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 3);
-		if (inst_watch(d, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
-			       (const char *)sqlite3_column_text(q, 2), from, why, sizeof(why)))
-			log_warn("instance %s: %s", (const char *)sqlite3_column_text(q, 1), why);
+	if ((rc = store_instance_list(d->store, true, &rows, &n, err, errlen)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		char why[HS_ERRLEN], id[sizeof(rows[i].bundle) + sizeof(rows[i].version)];
+		snprintf(id, sizeof(id), "%s-%s", rows[i].bundle, rows[i].version);
+		/* Re-adopted: go on where the hsd before us stopped reading
+		 * (console_offset -1: from the console's end). */
+		if (inst_watch(d, rows[i].id, rows[i].space, id, rows[i].console_offset, why,
+			       sizeof(why)))
+			log_warn("instance %s: %s", rows[i].space, why);
 	}
-	sqlite3_finalize(q);
+	free(rows);
 	return 0;
 }
 
@@ -324,26 +318,18 @@ void instances_free(struct hsd *d)
 static int inst_record(struct hsd *d, const struct bundle *b, const char *space, int64_t from,
 		       json_t **result, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc;
+	char why[HS_ERRLEN];
+	int64_t id;
+	int rc = store_instance_insert(d->store, b->name, b->version, space, &id, err, errlen);
 
-	if (sqlite3_prepare_v2(d->store->db,
-		"INSERT INTO instances(bundle, version, space, state, started_at) VALUES (?, ?, ?, 'started', ?)",
-		-1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	sqlite3_bind_text(q, 1, b->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, b->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, space, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, store_now_ms());
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0
-		: err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	sqlite3_finalize(q);
 	/* An earlier console of the same space was read by whoever ran it;
 	 * from is where it ended when this start began. */
 	if (!rc)
-		rc = inst_watch(d, sqlite3_last_insert_rowid(d->store->db), space, b->id, from, err, errlen);
+		rc = inst_watch(d, id, space, b->id, from, err, errlen);
 	if (!rc) {
-		store_event(d->store, "instance.start", space, b->hash, NULL, 0);
+		/* The instance runs and is recorded: a lost event is logged. */
+		if (store_event(d->store, "instance.start", space, b->hash, why, sizeof(why)))
+			log_error("instance %s: event not recorded: %s", space, why);
 		*result = json_pack("{s:s, s:s}", "instance", space, "bundle", b->id);
 	}
 	return rc;
@@ -494,8 +480,7 @@ int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 
 void instances_space_gone(struct hsd *d, const char *space)
 {
-	sqlite3_stmt *q;
-
+	char err[HS_ERRLEN];
 	struct instance *in = inst_find(d, space);
 	if (!in)
 		return;
@@ -503,21 +488,20 @@ void instances_space_gone(struct hsd *d, const char *space)
 	 * an old version's last alerts arrive as it is being retired. */
 	inst_read(d, in);
 	inst_forget(d, space);
-	if (!sqlite3_prepare_v2(d->store->db,
-		"UPDATE instances SET state = 'stopped', stopped_at = ? WHERE space = ? AND stopped_at IS NULL",
-		-1, &q, NULL)) {
-		sqlite3_bind_int64(q, 1, store_now_ms());
-		sqlite3_bind_text(q, 2, space, -1, SQLITE_STATIC);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	/* The space is gone whatever the store says: a row left running
+	 * is logged, not a reason to keep reading a console. */
+	if (store_instance_set_stopped(d->store, space, err, sizeof(err)))
+		log_error("instance %s: stop not recorded: %s", space, err);
 }
 
 int instances_watch(struct hsd *d, const char *space, struct instance_watch *out, char *err,
 		    size_t errlen)
 {
 	const char *at = strrchr(space, '@');
-	sqlite3_stmt *q;
+	struct store_instance *rows;
+	char name[sizeof(out->bundle)];
+	size_t n;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!at || at == space || strlen(space) >= sizeof(out->bundle))
@@ -525,21 +509,18 @@ int instances_watch(struct hsd *d, const char *space, struct instance_watch *out
 			       space);
 	snprintf(out->bundle, sizeof(out->bundle), "%.*s-%s", (int)(at - space), space, at + 1);
 	/* Running instances of this IDS (same name) that passed their probe. */
-	if (sqlite3_prepare_v2(d->store->db,
-		"SELECT space FROM instances WHERE bundle = ? AND stopped_at IS NULL "
-		"AND verified_at IS NOT NULL", -1, &q, NULL))
-		return err_set(err, errlen, HS_ESYS, "store: %s", store_why(d->store));
-	sqlite3_bind_text(q, 1, space, (int)(at - space), SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(q, 0);
-		if (!spaces_running(d, s))
+	snprintf(name, sizeof(name), "%.*s", (int)(at - space), space);
+	if ((rc = store_instance_list_verified(d->store, name, &rows, &n, err, errlen)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!spaces_running(d, rows[i].space))
 			continue;
-		if (!strcmp(s, space))
+		if (!strcmp(rows[i].space, space))
 			out->verified = true;
 		else
 			out->others_verified++;
 	}
-	sqlite3_finalize(q);
+	free(rows);
 	return HS_OK;
 }
 
