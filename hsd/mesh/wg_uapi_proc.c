@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "procfs.h"
 
 extern char **environ;
 
@@ -31,32 +32,11 @@ static void sleep_ms(long ms)
 
 unsigned long long wg_uapi_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
+	unsigned long long start;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	/* comm may hold spaces and ')': fields restart after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 0;
-	p += 2;
-	if (*p == 'Z' || *p == 'X')
-		return 0; /* a zombie no longer serves anything */
-	/* p is field 3 (state); start time is field 22. */
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p || sscanf(p, "%llu", &start) != 1)
+	/* A zombie no longer serves anything. */
+	if (procfs_start_time(pid, &start, &state) || state == 'Z' || state == 'X')
 		return 0;
 	return start;
 }

@@ -1,6 +1,7 @@
 /* syslog_sender.c - a syslog sender's real identity through its pidfd (see
  * syslog_sender.h). */
 #include "syslog_sender.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,61 +43,16 @@ struct pidfd_info {
 #define PIDFD_INFO_CREDS (1UL << 1)
 #endif
 
-/* Read a small /proc file whole (proc may hand it out in pieces). */
-static bool read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	size_t got = 0;
-	while (got < len - 1) {
-		ssize_t n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got > 0;
-}
-
-/* The number after key (which starts with "\n") in text; with last, the
- * line's last field instead of its first (NSpid lists one pid per PID
- * namespace level, the sender's own last). */
-static bool field(const char *text, const char *key, bool last, long *out)
-{
-	const char *p = strstr(text, key);
-	if (!p)
-		return false;
-	p += strlen(key);
-	const char *end = strchr(p, '\n');
-	if (!end)
-		return false; /* cut off by the buffer */
-	if (last) {
-		const char *tab = memrchr(p, '\t', (size_t)(end - p));
-		if (tab)
-			p = tab + 1;
-	}
-	char *stop;
-	errno = 0;
-	long v = strtol(p, &stop, 10);
-	if (errno || stop == p)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* The pidfd's own fdinfo names its process with no race: Pid is -1 once
  * the task is reaped, which is also when its number may be reused. */
 static bool pidfd_pids(int pidfd, long *pid, long *nspid)
 {
 	char path[48], buf[512];
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	if (!read_small(path, buf, sizeof(buf)) || !field(buf, "\nPid:", false, pid))
+	if (procfs_read(path, buf, sizeof(buf)) || procfs_field(buf, "Pid", 0, pid, NULL))
 		return false;
-	if (!field(buf, "\nNSpid:", true, nspid))
+	/* One pid per PID namespace level: the sender's own is the last. */
+	if (procfs_field(buf, "NSpid", -1, nspid, NULL))
 		*nspid = 0;
 	return true;
 }
@@ -109,8 +65,8 @@ static bool status_ids(long pid, uint32_t *uid, uint32_t *gid)
 	char path[40], buf[2048];
 	long u, g;
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if (!read_small(path, buf, sizeof(buf)) || !field(buf, "\nUid:", false, &u) ||
-	    !field(buf, "\nGid:", false, &g) || u < 0 || g < 0 || u > UINT32_MAX || g > UINT32_MAX)
+	if (procfs_read(path, buf, sizeof(buf)) || procfs_field(buf, "Uid", 0, &u, NULL) ||
+	    procfs_field(buf, "Gid", 0, &g, NULL) || u < 0 || g < 0 || u > UINT32_MAX || g > UINT32_MAX)
 		return false;
 	*uid = (uint32_t)u;
 	*gid = (uint32_t)g;

@@ -23,6 +23,7 @@
  * been reaped (see attach_process in trace_session.c).
  */
 #include "trace_int.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -77,40 +78,16 @@ static int pref_read(struct pref r, const char *rel, char *buf, size_t len)
 	return got < 0 || !n ? HS_ESYS : 0;
 }
 
-/* Field number level of the "KEY:\t1\t2..." line of /proc/TID/status. */
-static int status_field(const char *text, const char *key, unsigned level,
-			pid_t *out, unsigned *count)
-{
-	size_t klen = strlen(key);
-	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		if (strncmp(l, key, klen) != 0 || l[klen] != ':')
-			continue;
-		const char *p = l + klen + 1;
-		unsigned i = 0;
-		while (*p && *p != '\n') {
-			char *end;
-			long v = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (i == level)
-				*out = (pid_t)v;
-			i++;
-			p = end;
-		}
-		if (count)
-			*count = i;
-		return i > level ? 0 : HS_ESYS;
-	}
-	return HS_ESYS;
-}
-
 int trace_proc_ids(pid_t tid, unsigned level, pid_t *pid, pid_t *ns_tid)
 {
 	char buf[4096];
+	long p, t;
 	if (pref_read((struct pref){-1, tid}, "status", buf, sizeof(buf)) ||
-	    status_field(buf, "NStgid", level, pid, NULL) ||
-	    status_field(buf, "NSpid", level, ns_tid, NULL))
+	    procfs_field(buf, "NStgid", (int)level, &p, NULL) ||
+	    procfs_field(buf, "NSpid", (int)level, &t, NULL))
 		return HS_ESYS;
+	*pid = (pid_t)p;
+	*ns_tid = (pid_t)t;
 	return 0;
 }
 
@@ -118,12 +95,10 @@ int trace_proc_ids(pid_t tid, unsigned level, pid_t *pid, pid_t *ns_tid)
 static int depth_of(struct pref r, unsigned *depth)
 {
 	char buf[4096];
-	pid_t dummy;
+	long first;
 	unsigned count = 0;
-	if (pref_read(r, "status", buf, sizeof(buf)))
-		return HS_ESYS;
-	status_field(buf, "NSpid", 0, &dummy, &count);
-	if (!count)
+	if (pref_read(r, "status", buf, sizeof(buf)) ||
+	    procfs_field(buf, "NSpid", 0, &first, &count))
 		return HS_ESYS;
 	*depth = count - 1;
 	return 0;
@@ -207,11 +182,7 @@ static int start_of(struct pref r, unsigned long long *start)
 	char buf[1024];
 	if (pref_read(r, "stat", buf, sizeof(buf)))
 		return HS_ESYS;
-	/* the command may hold spaces and ')': fields 3.. follow the last ')' */
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p && sscanf(p + 1, "%llu", start) == 1 ? 0 : HS_ESYS;
+	return procfs_stat_parse(buf, start, NULL);
 }
 
 int trace_proc_handle(pid_t pid)

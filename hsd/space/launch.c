@@ -5,6 +5,7 @@
 #include "sandbox.h"
 #include "userns.h"
 #include "err.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,30 +40,6 @@ int space_name_check(const char *name, char *err, size_t errlen)
 		return err_set(err, errlen, HS_EINPUT,
 			       "name: \"%.40s\" must be 1-%d of [a-z0-9_.@-] starting with a letter or digit",
 			       name, SPACE_NAME_MAX);
-	return 0;
-}
-
-int proc_start_time(pid_t pid, unsigned long long *out)
-{
-	char path[64], buf[1024];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return HS_ESYS;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	/* The command name may hold spaces and parentheses: skip to the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return HS_ESYS;
-	/* Field 22 is starttime; after ')' come fields 3.. */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", out) != 1)
-		return HS_ESYS;
 	return 0;
 }
 
@@ -244,7 +221,7 @@ int space_launch(const struct space_launch *l, struct space_proc *out,
 	out->go_fd = gop[1];
 	out->status_fd = statusp[0];
 	pidfd = gop[1] = statusp[0] = -1;
-	if (proc_start_time(init, &out->start)) {
+	if (procfs_start_time(init, &out->start, NULL)) {
 		space_proc_close(out);
 		kill_wait(init);
 		rc = err_set(err, errlen, HS_ESYS, "space %s: init vanished", l->name);
@@ -327,7 +304,7 @@ int space_adopt(pid_t pid, unsigned long long start, struct space_proc *out,
 	if (fd < 0)
 		return err_set(err, errlen, HS_ESTATE, "init %d is gone", (int)pid);
 	/* Checked after pidfd_open: the pidfd pins this exact process. */
-	if (proc_start_time(pid, &now) || now != start) {
+	if (procfs_start_time(pid, &now, NULL) || now != start) {
 		close(fd);
 		return err_set(err, errlen, HS_ESTATE, "init %d is gone (pid reused)", (int)pid);
 	}

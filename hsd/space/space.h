@@ -63,9 +63,6 @@ void space_proc_close(struct space_proc *p);
 int space_ns_open(const struct space_proc *p, const char *ns, char *err,
 		  size_t errlen);
 
-/* A process's start time from /proc/PID/stat. */
-int proc_start_time(pid_t pid, unsigned long long *out);
-
 /* The capabilities a space of kind keeps in its own user namespace
  * (caps.c says why each one). */
 uint64_t caps_of(enum space_kind kind);
