@@ -3,13 +3,16 @@
 #include "err.h"
 
 #include <errno.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int fs_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
@@ -146,4 +149,59 @@ int fs_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int fs_write_str(const char *path, const char *text, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return err_sys(err, errlen, "open %s", path);
+	/* A knob takes its value in one write, or refuses it. */
+	if (write(fd, text, len) != (ssize_t)len) {
+		int rc = err_sys(err, errlen, "write %s (%.*s)", path,
+				 (int)strcspn(text, "\n"), text);
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+int fs_open_in_root(int root, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	char buf[PATH_MAX], *save = NULL, *c, *next_c;
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int dir = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (c = strtok_r(buf, "/", &save); dir >= 0 && c; c = next_c) {
+		next_c = strtok_r(NULL, "/", &save);
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			close(dir);
+			errno = EXDEV; /* as RESOLVE_IN_ROOT would not leave root */
+			return -1;
+		}
+		int next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC | (next_c ? 0 : flags));
+		struct stat st;
+		if (next >= 0 && (fstat(next, &st) || S_ISLNK(st.st_mode))) {
+			close(next);
+			next = -1;
+			errno = ELOOP;
+		}
+		close(dir);
+		dir = next;
+	}
+	return dir;
 }

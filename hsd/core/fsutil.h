@@ -21,6 +21,18 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
  * errno set. */
 int fs_write_all(int fd, const void *buf, size_t len);
 
+/* Write text to an existing file (a /proc or /sys knob) in one write:
+ * 0, or HS_ESYS naming the path and, for a refused write, the text. */
+int fs_write_str(const char *path, const char *text, char *err, size_t errlen);
+
+/* path under the directory root (AT_FDCWD: the current one) with no
+ * symlink followed on any component and no ".." out of it: openat2 with
+ * RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS, or, where openat2 is missing (a
+ * kernel before 5.6, valgrind), the same walk one component at a time
+ * with O_NOFOLLOW.  The result is O_PATH | flags (O_DIRECTORY, say): an
+ * fd, or -1 with errno set. */
+int fs_open_in_root(int root, const char *path, int flags);
+
 /* Copy src to dst (replaced atomically) with mode. */
 int fs_copy_file(const char *src, const char *dst, mode_t mode, char *err, size_t errlen);
 

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "daemon.h"
 #include "err.h"
+#include "fsutil.h"
 #include "linknet.h"
 #include "nsrun.h"
 #include "spaces_int.h"
@@ -25,7 +26,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,25 +53,19 @@ struct probe_job {
  * its root with no symlink followed. */
 static int probe_dir(char *err, size_t errlen)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	const char *leaf = strrchr(BUNDLE_PROBE_DIR, '/') + 1;
 	char parent[64];
 	int pfd, fd;
 
 	snprintf(parent, sizeof(parent), "%.*s", (int)(leaf - BUNDLE_PROBE_DIR), BUNDLE_PROBE_DIR);
-	if ((pfd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof(how))) < 0)
+	if ((pfd = fs_open_in_root(AT_FDCWD, parent, O_DIRECTORY)) < 0)
 		return err_sys(err, errlen, "probe: open %s in the space", parent);
 	if (mkdirat(pfd, leaf, 0755) && errno != EEXIST) {
 		int rc = err_sys(err, errlen, "probe: mkdir " BUNDLE_PROBE_DIR);
 		close(pfd);
 		return rc;
 	}
-	how.resolve |= RESOLVE_BENEATH;
-	how.resolve &= ~(uint64_t)RESOLVE_IN_ROOT;
-	fd = (int)syscall(SYS_openat2, pfd, leaf, &how, sizeof(how));
+	fd = fs_open_in_root(pfd, leaf, O_DIRECTORY);
 	close(pfd);
 	if (fd < 0)
 		return err_sys(err, errlen, "probe: open " BUNDLE_PROBE_DIR " in the space");

@@ -4,19 +4,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "space.h"
 #include "syslog_sender.h"
 
@@ -290,38 +289,6 @@ void syslog_relay_stats(const struct syslog_relay *r, struct syslog_relay_stats 
 
 /* ---- relaying ---- */
 
-/* path under the directory root as an O_PATH fd, following no symlink on
- * any component: openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS.
- * Where openat2 is missing (a kernel before 5.6, or valgrind, which does
- * not know it) the same walk is done one component at a time with
- * O_NOFOLLOW, refusing a symlink and "..". */
-static int open_no_symlinks(int root, const char *path)
-{
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-	if (fd >= 0 || errno != ENOSYS)
-		return fd;
-	char buf[SYSLOG_RELAY_PATH_MAX], *save = NULL;
-	snprintf(buf, sizeof(buf), "%s", path);
-	int dir = fcntl(root, F_DUPFD_CLOEXEC, 0);
-	for (char *c = strtok_r(buf, "/", &save); dir >= 0 && c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		int next = strcmp(c, "..") ? openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
-		struct stat st;
-		if (next >= 0 && (fstat(next, &st) || S_ISLNK(st.st_mode))) {
-			close(next);
-			next = -1;
-		}
-		close(dir);
-		dir = next;
-	}
-	return dir;
-}
-
 /* A copy goes to the socket at the receiver's path under its root, opened
  * with no symlink followed: the audit space owns every name there, and an
  * absolute symlink would otherwise be resolved in hsd's namespace.  The
@@ -332,7 +299,7 @@ static void receiver_send(struct relay_dest *d, struct msghdr *m)
 	int root = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd = -1;
 	if (root >= 0) {
-		fd = open_no_symlinks(root, d->addr.sun_path);
+		fd = fs_open_in_root(root, d->addr.sun_path, 0);
 		close(root);
 	}
 	if (fd < 0) {

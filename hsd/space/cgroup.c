@@ -7,6 +7,7 @@
  */
 #include "cgroup.h"
 #include "err.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,22 +87,6 @@ static int cg_find(int c, struct cg_where *w)
 	return v2_found || v1_found ? 0 : -1;
 }
 
-static int write_str(const char *path, const char *val, char *err, size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = (ssize_t)strlen(val);
-
-	if (fd < 0)
-		return err_sys(err, errlen, "cgroup %s", path);
-	if (write(fd, val, (size_t)len) != len) {
-		int rc = err_sys(err, errlen, "cgroup %s = %s", path, val);
-		close(fd);
-		return rc;
-	}
-	close(fd);
-	return 0;
-}
-
 int cgroup_check(const struct space_limits *lim, char *err, size_t errlen)
 {
 	int64_t want[CG_NCTL] = { lim->memory, lim->pids };
@@ -128,7 +113,7 @@ static int cg_mkdir(const struct cg_where *w, const char *group, int c, char *ou
 	for (const char *p = group;;) {
 		if (w->v2) {
 			snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", path);
-			if ((rc = write_str(ctl, enable, err, errlen)))
+			if ((rc = fs_write_str(ctl, enable, err, errlen)))
 				return rc;
 		}
 		const char *slash = strchr(p, '/');
@@ -168,7 +153,7 @@ int cgroup_create(const char *group, const struct space_limits *lim,
 			return rc;
 		snprintf(file, sizeof(file), "%s/%s", dir, w.v2 ? v2_file[c] : v1_file[c]);
 		snprintf(num, sizeof(num), "%lld", (long long)want[c]);
-		if ((rc = write_str(file, num, err, errlen)))
+		if ((rc = fs_write_str(file, num, err, errlen)))
 			return rc;
 		bool seen = false;
 		for (size_t i = 0; i < out->n; i++)
@@ -199,7 +184,7 @@ int cgroup_join(const char *dir, pid_t pid, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	snprintf(num, sizeof(num), "%d", (int)pid);
-	return write_str(path, num, err, errlen);
+	return fs_write_str(path, num, err, errlen);
 }
 
 int cgroup_join_like(pid_t like, pid_t who, char *err, size_t errlen)

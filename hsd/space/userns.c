@@ -1,6 +1,7 @@
 /* userns.c - id ranges of spaces and their user namespaces. */
 #include "userns.h"
 #include "err.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,22 +101,6 @@ int userns_map_text(const struct userns_pool *p, int64_t slot, bool audit,
 	return 0;
 }
 
-static int write_file(const char *path, const char *text, char *err, size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = (ssize_t)strlen(text);
-
-	if (fd < 0)
-		return err_sys(err, errlen, "open %s", path);
-	if (write(fd, text, (size_t)len) != len) {
-		int rc = err_sys(err, errlen, "write %s", path);
-		close(fd);
-		return rc;
-	}
-	close(fd);
-	return 0;
-}
-
 int userns_create(const char *map, int *fd, char *err, size_t errlen)
 {
 	int ready[2], hold[2], rc = 0;
@@ -159,10 +144,10 @@ int userns_create(const char *map, int *fd, char *err, size_t errlen)
 		goto reap;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	if ((rc = write_file(path, map, err, errlen)))
+	if ((rc = fs_write_str(path, map, err, errlen)))
 		goto reap;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	if ((rc = write_file(path, map, err, errlen)))
+	if ((rc = fs_write_str(path, map, err, errlen)))
 		goto reap;
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
