@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "engine_sup.h"
 #include "err.h"
+#include "ifnames.h"
 #include "link.h"
 #include "log.h"
 #include "meshfw.h"
@@ -29,7 +30,7 @@
 
 static void mesh_ifname(int peer, char *out, size_t len)
 {
-	snprintf(out, len, "hsm%d", peer);
+	snprintf(out, len, IFNAME_MESH "%d", peer);
 }
 
 /* The WireGuard link to cluster host p, as this cluster file says. */

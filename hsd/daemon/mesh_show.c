@@ -4,6 +4,7 @@
 #include "daemon.h"
 #include "engine_sup.h"
 #include "err.h"
+#include "ifnames.h"
 #include "link.h"
 #include "meshfw.h"
 
@@ -171,7 +172,7 @@ int mesh_audit_attach(struct hsd *d, int audit_netns_fd, uint32_t n, char *err,
 	if (n + 3 >= (1u << (32 - me->prefix_len)))
 		return err_set(err, errlen, HS_EINPUT,
 			       "mesh: no overlay address left for audit space %u in this host's prefix", n);
-	snprintf(host_if, sizeof(host_if), "hsa%u", n);
+	snprintf(host_if, sizeof(host_if), IFNAME_AUDIT "%u", n);
 	int mfd = d->mesh->ns.fd;
 	link_delete(mfd, host_if, NULL, 0);
 	link_delete(-1, host_if, NULL, 0);
@@ -193,6 +194,6 @@ void mesh_audit_detach(struct hsd *d, uint32_t n)
 
 	if (!d->mesh || !d->mesh->running)
 		return;
-	snprintf(host_if, sizeof(host_if), "hsa%u", n);
+	snprintf(host_if, sizeof(host_if), IFNAME_AUDIT "%u", n);
 	link_delete(d->mesh->ns.fd, host_if, NULL, 0);
 }

@@ -10,6 +10,7 @@
 #include "spaces_int.h"
 #include "daemon.h"
 #include "err.h"
+#include "ifnames.h"
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
@@ -238,7 +239,7 @@ void space_net_describe(struct hsd *d, const struct space_row *row, json_t *j)
 		a.s_addr = htonl(mesh_audit_addr(d, (uint32_t)row->netidx));
 		inet_ntop(AF_INET, &a, addr, sizeof(addr));
 		json_object_set_new(j, "address", json_string(addr));
-		json_object_set_new(j, "mirror", json_sprintf("hsx%u", (unsigned)(row->netidx & 0xffff)));
+		json_object_set_new(j, "mirror", json_sprintf(IFNAME_MIRROR "%u", (unsigned)(row->netidx & 0xffff)));
 		return;
 	}
 	if (row->netidx < 0 || linknet_for(&d->spaces->plan, (uint32_t)row->netidx, &ln, NULL, 0))

@@ -18,6 +18,7 @@
 #include "spaces_int.h"
 #include "daemon.h"
 #include "err.h"
+#include "ifnames.h"
 #include "fdpass.h"
 #include "fsutil.h"
 #include "fsview.h"
@@ -90,7 +91,7 @@ static int row_netidx(struct hsd *d, const char *name, int64_t *out)
 
 static void mirror_name(int64_t n, char *out, size_t len)
 {
-	snprintf(out, len, "hsx%u", (unsigned)(n & 0xffff));
+	snprintf(out, len, IFNAME_MIRROR "%u", (unsigned)(n & 0xffff));
 }
 
 /* --- packets ----------------------------------------------------------- */

@@ -3,13 +3,14 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "ifnames.h"
 #include "netns.h"
+#include "nftrun.h"
 
 static const char *ip4(uint32_t a, char buf[INET_ADDRSTRLEN])
 {
@@ -93,20 +94,20 @@ int meshfw_render(const struct meshfw *fw, char **out, char *err, size_t errlen)
 	fprintf(f,
 		"\tchain prerouting {\n"
 		"\t\ttype filter hook prerouting priority -300; policy accept;\n"
-		"\t\tiifname \"hsa*\" ip saddr != %s counter name spoofed drop\n"
-		"\t\tiifname \"hsa*\" ip saddr @hosts counter name spoofed drop\n"
+		"\t\tiifname \"" IFNAME_AUDIT "*\" ip saddr != %s counter name spoofed drop\n"
+		"\t\tiifname \"" IFNAME_AUDIT "*\" ip saddr @hosts counter name spoofed drop\n"
 		/* The only route to an audit address is its /32 on its own
 		 * veth: a source routed elsewhere is somebody else's. */
-		"\t\tiifname \"hsa*\" fib saddr . iif oif missing counter name spoofed drop\n"
-		"\t\tiifname \"hsm*\" ip saddr %s counter name spoofed drop\n"
+		"\t\tiifname \"" IFNAME_AUDIT "*\" fib saddr . iif oif missing counter name spoofed drop\n"
+		"\t\tiifname \"" IFNAME_MESH "*\" ip saddr %s counter name spoofed drop\n"
 		"\t}\n",
 		pfx, pfx);
 	fprintf(f,
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority 0; policy drop;\n"
 		"\t\tiifname \"lo\" accept\n"
-		"\t\tiifname \"hsa*\" counter name audit_to_mesh drop\n"
-		"\t\tiifname != \"hsm*\" counter name refused drop\n"
+		"\t\tiifname \"" IFNAME_AUDIT "*\" counter name audit_to_mesh drop\n"
+		"\t\tiifname != \"" IFNAME_MESH "*\" counter name refused drop\n"
 		"\t\tip saddr != @hosts counter name refused drop\n"
 		"\t\tudp dport %u iifname . ip saddr @neighbours accept\n"
 		"\t\ttcp dport %u accept\n"
@@ -119,8 +120,8 @@ int meshfw_render(const struct meshfw *fw, char **out, char *err, size_t errlen)
 	fprintf(f,
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority 0; policy accept;\n"
-		"\t\tiifname \"hsa*\" ip daddr @hosts counter name audit_to_mesh drop\n"
-		"\t\toifname \"hsa*\" ip saddr @hosts ip protocol != icmp counter name audit_to_mesh drop\n"
+		"\t\tiifname \"" IFNAME_AUDIT "*\" ip daddr @hosts counter name audit_to_mesh drop\n"
+		"\t\toifname \"" IFNAME_AUDIT "*\" ip saddr @hosts ip protocol != icmp counter name audit_to_mesh drop\n"
 		"\t}\n}\n");
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
@@ -128,33 +129,6 @@ int meshfw_render(const struct meshfw *fw, char **out, char *err, size_t errlen)
 	}
 	*out = buf;
 	return HS_OK;
-}
-
-/* Run script in the current namespace; *output (if non-NULL) gets a copy
- * of nft's output. */
-static int nft_exec(const char *script, char **output, char *err, size_t errlen)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	int rc = HS_OK;
-
-	if (!nft)
-		return err_set(err, errlen, HS_ESYS, "mesh firewall: nft_ctx_new failed");
-	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
-		rc = err_set(err, errlen, HS_ESYS, "mesh firewall: cannot buffer nft output");
-	} else if (nft_run_cmd_from_buffer(nft, script) != 0) {
-		const char *msg = nft_ctx_get_error_buffer(nft);
-		if (!msg || !*msg)
-			msg = "nft failed without a message";
-		size_t n = strcspn(msg, "\n");
-		rc = err_set(err, errlen, HS_ESYS, "mesh firewall: %.*s",
-			     (int)(n > 300 ? 300 : n), msg);
-	} else if (output) {
-		const char *o = nft_ctx_get_output_buffer(nft);
-		if (!(*output = strdup(o ? o : "")))
-			rc = err_set(err, errlen, HS_ESYS, "out of memory");
-	}
-	nft_ctx_free(nft);
-	return rc;
 }
 
 /* nft in nsfd's namespace: libnftables talks netlink from wherever the
@@ -166,7 +140,7 @@ static int nft_in(int nsfd, const char *script, char **output, char *err,
 
 	if (nsfd >= 0 && (rc = netns_enter(nsfd, &saved, err, errlen)))
 		return rc;
-	rc = nft_exec(script, output, err, errlen);
+	rc = nftrun_script(script, "mesh firewall", output, err, errlen);
 	if (saved >= 0)
 		netns_leave(saved, NULL, 0);
 	return rc;

@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "ifnames.h"
 
 int linknet_plan_init(struct linknet_plan *plan, const char *range, char *err, size_t errlen)
 {
@@ -60,5 +61,5 @@ int linknet_for(const struct linknet_plan *plan, uint32_t n, struct linknet *out
 
 void linknet_host_ifname(uint32_t n, char *buf, size_t buflen)
 {
-	snprintf(buf, buflen, LINKNET_IFPREFIX "%u", n);
+	snprintf(buf, buflen, IFNAME_SERVER "%u", n);
 }

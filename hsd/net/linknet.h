@@ -39,10 +39,6 @@ uint32_t linknet_capacity(const struct linknet_plan *plan);
 int linknet_for(const struct linknet_plan *plan, uint32_t n, struct linknet *out, char *err,
 		size_t errlen);
 
-/* Every base-side name starts with this; hsd's firewall treats any
- * interface so named as a server veth (nft "hsv*"). */
-#define LINKNET_IFPREFIX "hsv"
-
 /* Base-side interface name of space n: "hsv<n>" (at most 9 bytes + NUL). */
 void linknet_host_ifname(uint32_t n, char *buf, size_t buflen);
 

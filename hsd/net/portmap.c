@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "ifnames.h"
 #include "link.h"
 #include "linknet.h"
 
@@ -201,7 +202,7 @@ static void put_guard(FILE *f, const struct portmap_net *nets, size_t nnets)
 	}
 	/* A veth hsd has not listed (yet): created but the table not
 	 * rewritten, or left by something else under our prefix. */
-	fprintf(f, "\t\tiifname \"" LINKNET_IFPREFIX "*\" counter drop\n");
+	fprintf(f, "\t\tiifname \"" IFNAME_SERVER "*\" counter drop\n");
 	/* A space's link addresses belong to its veth; arriving elsewhere
 	 * (the LAN) they are forged.  lo carries the host's own traffic. */
 	for (size_t i = 0; i < nnets; i++) {
@@ -238,7 +239,7 @@ static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
 		   "\t\tct state established,related counter accept\n");
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f, "\t\toifname \"%s\" counter drop\n", nets[i].host_if);
-	fprintf(f, "\t\toifname \"" LINKNET_IFPREFIX "*\" counter drop\n");
+	fprintf(f, "\t\toifname \"" IFNAME_SERVER "*\" counter drop\n");
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
 	fprintf(f, "\t}\n");
@@ -307,7 +308,7 @@ int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
 		"add table ip6 %s\ndelete table ip6 %s\ntable ip6 %s {\n"
 		"\tchain guard {\n"
 		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
-		"\t\tiifname \"" LINKNET_IFPREFIX "*\" counter drop\n"
+		"\t\tiifname \"" IFNAME_SERVER "*\" counter drop\n"
 		"\t}\n"
 		"}\n",
 		table, table, table);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,31 +11,8 @@
 #include "err.h"
 #include "link.h"
 #include "netns.h"
+#include "nftrun.h"
 #include "portmap.h"
-
-/* Run an nft script in the current namespace; on failure the message is
- * the first line of nft's own error output. */
-static int nft_run(const char *script, const char *what, char *err, size_t errlen)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft)
-		return err_set(err, errlen, HS_ESYS, "%s: nft_ctx_new failed", what);
-	int rc = HS_OK;
-	if (nft_ctx_buffer_output(nft) != 0 || nft_ctx_buffer_error(nft) != 0) {
-		rc = err_set(err, errlen, HS_ESYS, "%s: cannot buffer nft output", what);
-		goto out;
-	}
-	if (nft_run_cmd_from_buffer(nft, script) != 0) {
-		const char *msg = nft_ctx_get_error_buffer(nft);
-		if (!msg || !*msg)
-			msg = "nft failed without a message";
-		size_t n = strcspn(msg, "\n");
-		rc = err_set(err, errlen, HS_ESYS, "%s: %.*s", what, (int)(n > 300 ? 300 : n), msg);
-	}
-out:
-	nft_ctx_free(nft);
-	return rc;
-}
 
 int portmap_apply(const char *table, const struct portmap_rule *r, size_t n,
 		  const struct portmap_net *nets, size_t nnets, char *err, size_t errlen)
@@ -45,7 +21,7 @@ int portmap_apply(const char *table, const struct portmap_rule *r, size_t n,
 	int rc = portmap_render(table, r, n, nets, nnets, &script, err, errlen);
 	if (rc)
 		return rc;
-	rc = nft_run(script, "publish: apply nftables table", err, errlen);
+	rc = nftrun_script(script, "publish: apply nftables table", NULL, err, errlen);
 	free(script);
 	return rc;
 }
@@ -63,7 +39,7 @@ int portmap_flush(const char *table, char *err, size_t errlen)
 	snprintf(cmd, sizeof(cmd),
 		 "add table ip %s\ndelete table ip %s\nadd table ip6 %s\ndelete table ip6 %s\n",
 		 table, table, table, table);
-	return nft_run(cmd, "publish: delete nftables table", err, errlen);
+	return nftrun_script(cmd, "publish: delete nftables table", NULL, err, errlen);
 }
 
 /* Scan one /proc/net/{tcp,udp}[6] table for a socket on port; for TCP
