@@ -529,9 +529,11 @@ int cmd_rollout(struct hsctl *h, int argc, char **argv)
 	json_t *plan = undo ? json_pack("{s:s, s:b}", "kind", "rollout", "undo", 1)
 			    : json_pack("{s:s, s:s}", "kind", deploy ? "deploy" : "rollout",
 					"bundle", bundle);
+	/* A deploy is every host at once: it takes no pacing. */
 	json_t *args = undo ? json_object()
-			    : json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
-					(json_int_t)max_parallel, "soak", (json_int_t)soak);
+		       : deploy ? json_pack("{s:s}", "bundle", bundle)
+			        : json_pack("{s:s, s:I, s:I}", "bundle", bundle, "max_parallel",
+					    (json_int_t)max_parallel, "soak", (json_int_t)soak);
 	if (ttl >= 0)
 		json_object_set_new(plan, "ttl", json_integer(ttl));
 	/* --canary alone: hsd picks its own host, the one it can always reach. */

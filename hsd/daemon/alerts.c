@@ -223,7 +223,7 @@ int alerts_serve(struct hsd *d, json_t *args, const struct done *dn, json_t **re
 	uv_timer_start(&w->timer, on_wait_timeout, ALERTS_WAIT_MS, 0);
 	w->next = d->alert_waits;
 	d->alert_waits = w;
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 void alerts_added(struct hsd *d)
@@ -393,5 +393,5 @@ int alerts_fleet(struct hsd *d, json_t *args, const struct done *dn, char *err, 
 	}
 	if (--fa->waiting == 0)
 		fleet_finish(fa);
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }

@@ -19,13 +19,13 @@ struct hsd;
 int alerts_local(struct hsd *d, json_t *args, json_t **result, char *err, size_t errlen);
 
 /* As alerts_local; with "wait": true and "after", a reply that would be
- * empty is held (CONTROL_DEFERRED, answered through dn) until an alert
+ * empty is held (RPC_DEFERRED, answered through dn) until an alert
  * is stored or ALERTS_WAIT_MS pass. */
 int alerts_serve(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
 		 char *err, size_t errlen);
 
 /* Every host's alerts (args "last", "probes"), gathered over the mesh;
- * always answers through dn (CONTROL_DEFERRED). */
+ * always answers through dn (RPC_DEFERRED). */
 int alerts_fleet(struct hsd *d, json_t *args, const struct done *dn, char *err, size_t errlen);
 
 /* An alert was stored: answer the held requests it is news for. */

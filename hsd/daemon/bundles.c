@@ -154,8 +154,8 @@ int bundles_add_dir(struct hsd *d, const char *src, const char *sig_text, size_t
 	return rc;
 }
 
-static int cmd_bundle_add(struct hsd *d, const struct ctl_request *req,
-			  struct control_call *call, json_t **result, char *err,
+static int cmd_bundle_add(struct hsd *d, const struct rpc_req *req,
+			  const struct done *dn, json_t **result, char *err,
 			  size_t errlen)
 {
 	const char *path = json_string_value(json_object_get(req->args, "path"));
@@ -164,7 +164,7 @@ static int cmd_bundle_add(struct hsd *d, const struct ctl_request *req,
 	struct bundle b;
 	int rc;
 
-	(void)call;
+	(void)dn;
 	if (!path || path[0] != '/')
 		return err_set(err, errlen, HS_EINPUT, "path: missing or not absolute");
 	if (sig && !json_is_string(sig))
@@ -201,8 +201,8 @@ static json_t *signers(struct hsd *d, const char *id)
 	return arr;
 }
 
-static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
-			   struct control_call *call, json_t **result, char *err,
+static int cmd_bundle_list(struct hsd *d, const struct rpc_req *req,
+			   const struct done *dn, json_t **result, char *err,
 			   size_t errlen)
 {
 	struct store_bundle *v;
@@ -210,7 +210,7 @@ static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
 	int rc;
 
 	(void)req;
-	(void)call;
+	(void)dn;
 	if ((rc = store_bundle_list(d->store, &v, &n, err, errlen)))
 		return rc;
 	json_t *arr = json_array();
@@ -223,8 +223,15 @@ static int cmd_bundle_list(struct hsd *d, const struct ctl_request *req,
 	return 0;
 }
 
-const struct control_cmd control_bundle_cmds[] = {
-	{ "bundle.add", cmd_bundle_add },
-	{ "bundle.list", cmd_bundle_list },
-	{ NULL, NULL },
+static const struct rpc_arg args_cmd_bundle_add[] = {
+	{ "path", RPC_STR },
+	{ "sig_file", RPC_STR },
+	{ "sig", RPC_STR },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_bundle_cmds[] = {
+	{ "bundle.add", cmd_bundle_add, args_cmd_bundle_add },
+	{ "bundle.list", cmd_bundle_list, NULL },
+	{ NULL, NULL, NULL },
 };

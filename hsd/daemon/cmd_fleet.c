@@ -15,13 +15,13 @@
 
 /* Start the bundle on every host: a rollout with no canary wait and every
  * host at once (where an older version runs, it is replaced with no gap). */
-static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_deploy(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	const char *bundle = json_string_value(json_object_get(req->args, "bundle"));
 
-	(void)call;
+	(void)dn;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
 	return rollout_start(d, bundle, NULL, (int)d->cluster.nhosts, 0,
@@ -29,8 +29,8 @@ static int cmd_deploy(struct hsd *d, const struct ctl_request *req,
 			     errlen);
 }
 
-static int cmd_verify(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_verify(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(req->args, "name"));
@@ -38,22 +38,24 @@ static int cmd_verify(struct hsd *d, const struct ctl_request *req,
 	(void)result;
 	if (!name)
 		return err_set(err, errlen, HS_EINPUT, "name: missing");
-	struct done dn = done_control(call);
-	return instances_verify(d, name, &dn, err, errlen);
+	return instances_verify(d, name, dn, err, errlen);
 }
 
+/* Another host's answer, passed on as ours (fleet_call lends result). */
 static void alerts_relay(void *arg, int rc, json_t *result, const char *err)
 {
-	control_finish(arg, rc, json_incref(result), err);
+	struct done *dn = arg;
+
+	done_fire(dn, rc, json_incref(result), err);
+	free(dn);
 }
 
-static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_alerts(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	const char *host = json_string_value(json_object_get(req->args, "host"));
 	json_t *all = json_object_get(req->args, "all");
-	struct done dn = done_control(call);
 
 	if (all && !json_is_boolean(all))
 		return err_set(err, errlen, HS_EINPUT, "alerts: all: want true or false");
@@ -62,7 +64,7 @@ static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
 			return err_set(err, errlen, HS_EINPUT, "--all: not with --host");
 		json_t *args = json_deep_copy(req->args);
 		json_object_del(args, "all");
-		int rc = alerts_fleet(d, args, &dn, err, errlen);
+		int rc = alerts_fleet(d, args, dn, err, errlen);
 		json_decref(args);
 		return rc;
 	}
@@ -72,23 +74,27 @@ static int cmd_alerts(struct hsd *d, const struct ctl_request *req,
 		int h = cluster_host_index(&d->cluster, host);
 		if (h < 0)
 			return err_set(err, errlen, HS_EINPUT, "--host: \"%s\" is not a host of the cluster", host);
+		struct done *relay = malloc(sizeof(*relay));
+		if (!relay)
+			return err_set(err, errlen, HS_ESYS, "out of memory");
+		*relay = *dn;
 		json_t *args = json_deep_copy(req->args);
 		json_object_del(args, "host");
 		json_object_del(args, "all");
 		bool wait = json_is_true(json_object_get(args, "wait"));
-		fleet_call(d, h, "alerts", args, wait ? ALERTS_WAIT_MS + 5000 : 5000, alerts_relay, call);
-		return CONTROL_DEFERRED;
+		fleet_call(d, h, "alerts", args, wait ? ALERTS_WAIT_MS + 5000 : 5000, alerts_relay, relay);
+		return RPC_DEFERRED;
 	}
 	json_t *args = json_deep_copy(req->args);
 	json_object_del(args, "host");
 	json_object_del(args, "all");
-	int rc = alerts_serve(d, args, &dn, result, err, errlen);
+	int rc = alerts_serve(d, args, dn, result, err, errlen);
 	json_decref(args);
 	return rc;
 }
 
-static int cmd_instances(struct hsd *d, const struct ctl_request *req,
-			 struct control_call *call, json_t **result, char *err,
+static int cmd_instances(struct hsd *d, const struct rpc_req *req,
+			 const struct done *dn, json_t **result, char *err,
 			 size_t errlen)
 {
 	struct store_instance *v;
@@ -96,7 +102,7 @@ static int cmd_instances(struct hsd *d, const struct ctl_request *req,
 	int rc;
 
 	(void)req;
-	(void)call;
+	(void)dn;
 	if ((rc = store_instance_list(d->store, false, &v, &n, err, errlen)))
 		return rc;
 	json_t *arr = json_array();
@@ -111,10 +117,29 @@ static int cmd_instances(struct hsd *d, const struct ctl_request *req,
 	return 0;
 }
 
-const struct control_cmd control_instance_cmds[] = {
-	{ "deploy", cmd_deploy },
-	{ "instance.verify", cmd_verify },
-	{ "instance.list", cmd_instances },
-	{ "alerts", cmd_alerts },
-	{ NULL, NULL },
+static const struct rpc_arg args_cmd_deploy[] = {
+	{ "bundle", RPC_STR },
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_verify[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_alerts[] = {
+	{ "host", RPC_STR },
+	{ "all", RPC_BOOL },
+	{ "last", RPC_INT },
+	{ "probes", RPC_BOOL },
+	{ "after", RPC_INT },
+	{ "wait", RPC_BOOL },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_instance_cmds[] = {
+	{ "deploy", cmd_deploy, args_cmd_deploy },
+	{ "instance.verify", cmd_verify, args_cmd_verify },
+	{ "instance.list", cmd_instances, NULL },
+	{ "alerts", cmd_alerts, args_cmd_alerts },
+	{ NULL, NULL, NULL },
 };

@@ -15,7 +15,7 @@
  * asker then asks again, so a connection that died unseen is let go. */
 #define ROLLOUT_HOLD_MS 10000
 
-static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct control_call *call,
+static int cmd_rollout(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 		       json_t **result, char *err, size_t errlen)
 {
 	json_t *a = req->args;
@@ -25,7 +25,7 @@ static int cmd_rollout(struct hsd *d, const struct ctl_request *req, struct cont
 	const char *canary = json_is_true(cv) ? d->cluster.hosts[d->self].name : json_string_value(cv);
 	json_t *mp = json_object_get(a, "max_parallel"), *soak = json_object_get(a, "soak");
 
-	(void)call;
+	(void)dn;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
 	if (cv && !json_is_string(cv) && !json_is_boolean(cv))
@@ -151,8 +151,8 @@ static void status_wake(struct hsd *d, void *arg, bool stopping)
 	free(sh);
 }
 
-static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
-			      struct control_call *call, json_t **result, char *err,
+static int cmd_rollout_status(struct hsd *d, const struct rpc_req *req,
+			      const struct done *dn, json_t **result, char *err,
 			      size_t errlen)
 {
 	json_t *idv = json_object_get(req->args, "id"), *since = json_object_get(req->args, "since");
@@ -176,12 +176,12 @@ static int cmd_rollout_status(struct hsd *d, const struct ctl_request *req,
 	if (!(sh = calloc(1, sizeof(*sh))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	sh->id = id;
-	sh->dn = done_control(call);
+	sh->dn = *dn;
 	if ((rc = rollout_wait(d, ROLLOUT_HOLD_MS, status_wake, sh, err, errlen))) {
 		free(sh);
 		return rc;
 	}
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 /* What a row of history was: an undo (its timeline says so), else what
@@ -218,15 +218,15 @@ static int history_row(void *ctx, const struct store_rollout *r, char *err, size
 	return push(ctx, o, err, errlen);
 }
 
-static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
-			       struct control_call *call, json_t **result, char *err,
+static int cmd_rollout_history(struct hsd *d, const struct rpc_req *req,
+			       const struct done *dn, json_t **result, char *err,
 			       size_t errlen)
 {
 	json_t *rows = json_array();
 	int rc;
 
 	(void)req;
-	(void)call;
+	(void)dn;
 	if (!rows)
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	if ((rc = store_rollout_foreach(d->store, history_row, rows, err, errlen))) {
@@ -238,11 +238,11 @@ static int cmd_rollout_history(struct hsd *d, const struct ctl_request *req,
 }
 
 #define RO_CTL(fn, what)                                                                \
-	static int fn(struct hsd *d, const struct ctl_request *req, struct control_call *call, \
+	static int fn(struct hsd *d, const struct rpc_req *req, const struct done *dn, \
 		      json_t **result, char *err, size_t errlen)                        \
 	{                                                                               \
 		(void)req;                                                              \
-		(void)call;                                                             \
+		(void)dn;                                                             \
 		int rc = rollout_control(d, what, err, errlen);                         \
 		if (!rc)                                                                \
 			*result = json_pack("{s:s}", "done", what);                     \
@@ -274,14 +274,14 @@ static int undo_target(struct hsd *d, char bundle[80], char canary[40], int *max
 }
 
 /* Undo the last finished rollout: roll out the version it replaced. */
-static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
-			    struct control_call *call, json_t **result, char *err,
+static int cmd_rollout_undo(struct hsd *d, const struct rpc_req *req,
+			    const struct done *dn, json_t **result, char *err,
 			    size_t errlen)
 {
 	char bundle[80], canary[40];
 	int max_parallel, rc;
 
-	(void)call;
+	(void)dn;
 	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)) ||
 	    (rc = rollout_start(d, bundle, canary, max_parallel, 0,
 				json_object_get(req->args, "intent"), INTENT_ROLLOUT, result, err,
@@ -295,8 +295,8 @@ static int cmd_rollout_undo(struct hsd *d, const struct ctl_request *req,
 
 /* The intent an operator's hsctl signs for a rollout, deploy or undo
  * ("undo": true; the bundle is the one undo_target finds). */
-static int cmd_intent_plan(struct hsd *d, const struct ctl_request *req,
-			   struct control_call *call, json_t **result, char *err,
+static int cmd_intent_plan(struct hsd *d, const struct rpc_req *req,
+			   const struct done *dn, json_t **result, char *err,
 			   size_t errlen)
 {
 	json_t *a = req->args, *cv = json_object_get(a, "canary"), *ttl = json_object_get(a, "ttl");
@@ -307,7 +307,7 @@ static int cmd_intent_plan(struct hsd *d, const struct ctl_request *req,
 	json_t *obj;
 	int max_parallel, rc;
 
-	(void)call;
+	(void)dn;
 	if (json_is_true(json_object_get(a, "undo"))) {
 		if ((rc = undo_target(d, undo_bundle, undo_canary, &max_parallel, err, errlen)))
 			return rc;
@@ -326,15 +326,48 @@ static int cmd_intent_plan(struct hsd *d, const struct ctl_request *req,
 	return rc;
 }
 
-const struct control_cmd control_rollout_cmds[] = {
-	{ "rollout", cmd_rollout },
-	{ "rollout.status", cmd_rollout_status },
-	{ "rollout.history", cmd_rollout_history },
-	{ "rollout.pause", cmd_rollout_pause },
-	{ "rollout.resume", cmd_rollout_resume },
-	{ "rollout.abort", cmd_rollout_abort },
-	{ "rollout.undo", cmd_rollout_undo },
-	{ "rollout.plan", rollout_plan },
-	{ "intent.plan", cmd_intent_plan },
-	{ NULL, NULL },
+static const struct rpc_arg args_cmd_rollout[] = {
+	{ "bundle", RPC_STR },
+	{ "canary", RPC_ANY },
+	{ "max_parallel", RPC_INT },
+	{ "soak", RPC_INT },
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_rollout_status[] = {
+	{ "id", RPC_INT },
+	{ "since", RPC_INT },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_rollout_undo[] = {
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_rollout_plan[] = {
+	{ "bundle", RPC_STR },
+	{ "canary", RPC_ANY },
+	{ "max_parallel", RPC_INT },
+	{ "soak", RPC_INT },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_intent_plan[] = {
+	{ "kind", RPC_STR },
+	{ "bundle", RPC_STR },
+	{ "canary", RPC_ANY },
+	{ "ttl", RPC_INT },
+	{ "undo", RPC_BOOL },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_rollout_cmds[] = {
+	{ "rollout", cmd_rollout, args_cmd_rollout },
+	{ "rollout.status", cmd_rollout_status, args_cmd_rollout_status },
+	{ "rollout.history", cmd_rollout_history, NULL },
+	{ "rollout.pause", cmd_rollout_pause, NULL },
+	{ "rollout.resume", cmd_rollout_resume, NULL },
+	{ "rollout.abort", cmd_rollout_abort, NULL },
+	{ "rollout.undo", cmd_rollout_undo, args_cmd_rollout_undo },
+	{ "rollout.plan", rollout_plan, args_rollout_plan },
+	{ "intent.plan", cmd_intent_plan, args_cmd_intent_plan },
+	{ NULL, NULL, NULL },
 };

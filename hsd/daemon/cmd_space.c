@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* args.name as a string, or HS_EINPUT naming the field. */
-static int arg_name(const struct ctl_request *req, const char **out, char *err,
+static int arg_name(const struct rpc_req *req, const char **out, char *err,
 		    size_t errlen)
 {
 	*out = json_string_value(json_object_get(req->args, "name"));
@@ -63,8 +63,8 @@ static int int_arg(json_t *args, const char *key, const char *field, int64_t *ou
 	return 0;
 }
 
-static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
-			    struct control_call *call, json_t **result,
+static int cmd_space_create(struct hsd *d, const struct rpc_req *req,
+			    const struct done *dn, json_t **result,
 			    char *err, size_t errlen)
 {
 	struct space_req sr = { 0 };
@@ -73,7 +73,7 @@ static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
 	size_t argc;
 	int rc;
 
-	(void)call;
+	(void)dn;
 	sr.inherit = json_string_value(json_object_get(req->args, "inherit"));
 	if ((rc = arg_name(req, &sr.name, err, errlen)))
 		return rc;
@@ -104,14 +104,14 @@ static int cmd_space_create(struct hsd *d, const struct ctl_request *req,
 	return rc;
 }
 
-static int cmd_space_monitor(struct hsd *d, const struct ctl_request *req,
-			     struct control_call *call, json_t **result,
+static int cmd_space_monitor(struct hsd *d, const struct rpc_req *req,
+			     const struct done *dn, json_t **result,
 			     char *err, size_t errlen)
 {
 	const char *name, *server = json_string_value(json_object_get(req->args, "server"));
 	int rc = arg_name(req, &name, err, errlen);
 
-	(void)call;
+	(void)dn;
 	if (rc)
 		return rc;
 	if (!server)
@@ -123,33 +123,29 @@ static int cmd_space_monitor(struct hsd *d, const struct ctl_request *req,
 }
 
 #define NAME_CMD(fn, call_expr)                                                   \
-	static int fn(struct hsd *d, const struct ctl_request *req,              \
-		      struct control_call *call, json_t **result, char *err,     \
-		      size_t errlen)                                             \
+	static int fn(struct hsd *d, const struct rpc_req *req, const struct done *dn,  \
+		      json_t **result, char *err, size_t errlen)                 \
 	{                                                                        \
 		const char *name;                                                \
-		struct done dn = done_control(call);                             \
 		int rc = arg_name(req, &name, err, errlen);                      \
 		(void)dn;                                                        \
-		(void)call;                                                      \
 		(void)result;                                                    \
 		return rc ? rc : (call_expr);                                    \
 	}
 
 NAME_CMD(cmd_space_show, spaces_show(d, name, result, err, errlen))
 NAME_CMD(cmd_space_start, spaces_start(d, name, result, err, errlen))
-NAME_CMD(cmd_space_stop, spaces_stop(d, name, &dn, err, errlen))
-NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, &dn, err, errlen))
+NAME_CMD(cmd_space_stop, spaces_stop(d, name, dn, err, errlen))
+NAME_CMD(cmd_space_destroy, spaces_destroy(d, name, dn, err, errlen))
 NAME_CMD(cmd_space_flatten, spaces_flatten(d, name, result, err, errlen))
 
 /* args: name; from (offset, from an earlier reply) and wait, or last. */
-static int cmd_space_logs(struct hsd *d, const struct ctl_request *req,
-			  struct control_call *call, json_t **result, char *err,
+static int cmd_space_logs(struct hsd *d, const struct rpc_req *req,
+			  const struct done *dn, json_t **result, char *err,
 			  size_t errlen)
 {
 	json_t *from = json_object_get(req->args, "from"), *last = json_object_get(req->args, "last");
 	json_t *wait = json_object_get(req->args, "wait");
-	struct done dn = done_control(call);
 	const char *name;
 	int rc = arg_name(req, &name, err, errlen);
 
@@ -164,27 +160,74 @@ static int cmd_space_logs(struct hsd *d, const struct ctl_request *req,
 		return err_set(err, errlen, HS_EINPUT, "wait: not true or false");
 	return spaces_logs(d, name, from ? json_integer_value(from) : -1,
 			   last ? (long)json_integer_value(last) : CTL_LOGS_LAST_DEFAULT,
-			   json_is_true(wait), &dn, result, err, errlen);
+			   json_is_true(wait), dn, result, err, errlen);
 }
 
-static int cmd_space_list(struct hsd *d, const struct ctl_request *req,
-			  struct control_call *call, json_t **result, char *err,
+static int cmd_space_list(struct hsd *d, const struct rpc_req *req,
+			  const struct done *dn, json_t **result, char *err,
 			  size_t errlen)
 {
 	(void)req;
-	(void)call;
+	(void)dn;
 	return spaces_list(d, result, err, errlen);
 }
 
-const struct control_cmd control_space_cmds[] = {
-	{ "space.create", cmd_space_create },
-	{ "space.list", cmd_space_list },
-	{ "space.show", cmd_space_show },
-	{ "space.start", cmd_space_start },
-	{ "space.stop", cmd_space_stop },
-	{ "space.destroy", cmd_space_destroy },
-	{ "space.flatten", cmd_space_flatten },
-	{ "space.monitor", cmd_space_monitor },
-	{ "space.logs", cmd_space_logs },
-	{ NULL, NULL },
+static const struct rpc_arg args_cmd_space_create[] = {
+	{ "name", RPC_STR },
+	{ "kind", RPC_STR },
+	{ "inherit", RPC_STR },
+	{ "argv", RPC_ARRAY },
+	{ "publish", RPC_ARRAY },
+	{ "monitor", RPC_ARRAY },
+	{ "memory", RPC_ANY },
+	{ "pids", RPC_ANY },
+	{ "disk", RPC_ANY },
+	{ "tmpfs", RPC_ANY },
+	{ "log_size", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_show[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_start[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_stop[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_destroy[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_flatten[] = {
+	{ "name", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_monitor[] = {
+	{ "name", RPC_STR },
+	{ "server", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_cmd_space_logs[] = {
+	{ "name", RPC_STR },
+	{ "from", RPC_INT },
+	{ "last", RPC_INT },
+	{ "wait", RPC_BOOL },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_space_cmds[] = {
+	{ "space.create", cmd_space_create, args_cmd_space_create },
+	{ "space.list", cmd_space_list, NULL },
+	{ "space.show", cmd_space_show, args_cmd_space_show },
+	{ "space.start", cmd_space_start, args_cmd_space_start },
+	{ "space.stop", cmd_space_stop, args_cmd_space_stop },
+	{ "space.destroy", cmd_space_destroy, args_cmd_space_destroy },
+	{ "space.flatten", cmd_space_flatten, args_cmd_space_flatten },
+	{ "space.monitor", cmd_space_monitor, args_cmd_space_monitor },
+	{ "space.logs", cmd_space_logs, args_cmd_space_logs },
+	{ NULL, NULL, NULL },
 };

@@ -43,8 +43,8 @@ static void fleet_status_part(void *arg, int rc, json_t *res, const char *err)
 	}
 }
 
-static int cmd_status(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_status(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	int64_t spaces, instances;
@@ -76,7 +76,7 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 	if (!fs)
 		return 0;
 	fs->d = d;
-	fs->dn = done_control(call);
+	fs->dn = *dn;
 	fs->result = *result;
 	fs->waiting = d->cluster.nhosts;
 	json_object_set_new(fs->result, "fleet", json_array());
@@ -91,36 +91,36 @@ static int cmd_status(struct hsd *d, const struct ctl_request *req,
 		arg[1] = (void *)(intptr_t)i;
 		fleet_call(d, (int)i, "status", json_object(), 3000, fleet_status_part, arg);
 	}
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
-static int cmd_routes(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_routes(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	(void)req;
-	(void)call;
+	(void)dn;
 	return mesh_routes_json(d, result, err, errlen);
 }
 
-static int cmd_peers(struct hsd *d, const struct ctl_request *req,
-		     struct control_call *call, json_t **result, char *err,
+static int cmd_peers(struct hsd *d, const struct rpc_req *req,
+		     const struct done *dn, json_t **result, char *err,
 		     size_t errlen)
 {
 	(void)req;
-	(void)call;
+	(void)dn;
 	return mesh_peers_json(d, result, err, errlen);
 }
 
-static int cmd_metrics(struct hsd *d, const struct ctl_request *req,
-		       struct control_call *call, json_t **result, char *err,
+static int cmd_metrics(struct hsd *d, const struct rpc_req *req,
+		       const struct done *dn, json_t **result, char *err,
 		       size_t errlen)
 {
 	char *text;
 	int rc;
 
 	(void)req;
-	(void)call;
+	(void)dn;
 	if ((rc = metrics_collect(d, &text, err, errlen)))
 		return rc;
 	/* One string per line: hsctl escapes control characters in every
@@ -137,20 +137,25 @@ static int cmd_metrics(struct hsd *d, const struct ctl_request *req,
 
 /* hsctl reload: SIGHUP's reload, answered.  A refusal is the reply's error
  * (one line naming the field, code 2 for a bad file), nothing changed. */
-static int cmd_reload(struct hsd *d, const struct ctl_request *req,
-		      struct control_call *call, json_t **result, char *err,
+static int cmd_reload(struct hsd *d, const struct rpc_req *req,
+		      const struct done *dn, json_t **result, char *err,
 		      size_t errlen)
 {
 	(void)req;
-	(void)call;
+	(void)dn;
 	return hsd_reload(d, result, err, errlen);
 }
 
-const struct control_cmd control_cmds[] = {
-	{ "status", cmd_status },
-	{ "metrics", cmd_metrics },
-	{ "reload", cmd_reload },
-	{ "routes", cmd_routes },
-	{ "peers", cmd_peers },
-	{ NULL, NULL },
+static const struct rpc_arg args_cmd_status[] = {
+	{ "fleet", RPC_BOOL },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_cmds[] = {
+	{ "status", cmd_status, args_cmd_status },
+	{ "metrics", cmd_metrics, NULL },
+	{ "reload", cmd_reload, NULL },
+	{ "routes", cmd_routes, NULL },
+	{ "peers", cmd_peers, NULL },
+	{ NULL, NULL, NULL },
 };

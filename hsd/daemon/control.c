@@ -137,24 +137,24 @@ void control_finish(struct control_call *call, int rc, json_t *result,
 	client_unref(cl);
 }
 
-static const struct control_cmd *control_find(const char *name)
+static const struct rpc_cmd *control_find(const char *name)
 {
-	static const struct control_cmd *const tables[] = {
+	static const struct rpc_cmd *const tables[] = {
 		control_cmds, control_space_cmds, control_bundle_cmds, control_instance_cmds,
 		control_rollout_cmds,
 	};
+	const struct rpc_cmd *c = NULL;
 
-	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
-		for (const struct control_cmd *c = tables[t]; c->name; c++)
-			if (strcmp(c->name, name) == 0)
-				return c;
-	return NULL;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables) && !c; t++)
+		c = rpc_find(tables[t], name);
+	return c;
 }
 
 int control_local(struct hsd *d, const char *cmd, json_t **result, char *err, size_t errlen)
 {
-	const struct control_cmd *c = control_find(cmd);
-	struct ctl_request req = { .args = json_object() };
+	const struct rpc_cmd *c = control_find(cmd);
+	struct rpc_req req = { cmd, json_object(), RPC_OPERATOR };
+	const struct done nowhere = { NULL, NULL };
 	char e[HS_ERRLEN] = "";
 	int rc;
 
@@ -163,14 +163,13 @@ int control_local(struct hsd *d, const char *cmd, json_t **result, char *err, si
 		json_decref(req.args);
 		return err_set(err, errlen, HS_EINPUT, "cmd: unknown command \"%s\"", cmd);
 	}
-	snprintf(req.cmd, sizeof(req.cmd), "%s", cmd);
-	rc = c->fn(d, &req, NULL, result, e, sizeof(e));
+	rc = c->fn(d, &req, &nowhere, result, e, sizeof(e));
 	json_decref(req.args);
 	if (rc) {
 		json_decref(*result);
 		*result = NULL;
-		return err_set(err, errlen, rc == CONTROL_DEFERRED ? HS_ESYS : rc, "%s: %s", cmd,
-			       rc == CONTROL_DEFERRED ? "answers later, not in-process" : e);
+		return err_set(err, errlen, rc == RPC_DEFERRED ? HS_ESYS : rc, "%s: %s", cmd,
+			       rc == RPC_DEFERRED ? "answers later, not in-process" : e);
 	}
 	return 0;
 }
@@ -179,35 +178,39 @@ int control_local(struct hsd *d, const char *cmd, json_t **result, char *err, si
 static json_t *control_dispatch(struct control_client *cl, json_t *msg)
 {
 	char err[HS_ERRLEN] = "";
-	const struct control_cmd *c;
+	const struct rpc_cmd *c;
 	struct control_call *call;
-	struct ctl_request req;
+	struct ctl_request creq;
 	json_t *result = NULL;
 	int rc;
 
-	if ((rc = ctl_request_parse(msg, &req, err, sizeof(err))))
+	if ((rc = ctl_request_parse(msg, &creq, err, sizeof(err))))
 		return ctl_reply_error(json_integer_value(json_object_get(msg, "id")), rc, err);
-	if (!(c = control_find(req.cmd))) {
-		err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown command \"%s\"", req.cmd);
-		return ctl_reply_error(req.id, HS_EINPUT, err);
+	if (!(c = control_find(creq.cmd))) {
+		err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown command \"%s\"", creq.cmd);
+		return ctl_reply_error(creq.id, HS_EINPUT, err);
 	}
+	if ((rc = rpc_args_check(c, creq.args, err, sizeof(err))))
+		return ctl_reply_error(creq.id, rc, err);
 	if (!(call = calloc(1, sizeof(*call))))
-		return ctl_reply_error(req.id, HS_ESYS, "out of memory");
+		return ctl_reply_error(creq.id, HS_ESYS, "out of memory");
 	call->client = cl;
-	call->id = req.id;
+	call->id = creq.id;
 	/* The call holds the client from now: a handler may even finish it
-	 * before returning CONTROL_DEFERRED. */
+	 * before returning RPC_DEFERRED. */
 	cl->refs++;
-	rc = c->fn(cl->owner->d, &req, call, &result, err, sizeof(err));
-	if (rc == CONTROL_DEFERRED)
+	struct rpc_req req = { creq.cmd, creq.args, RPC_OPERATOR };
+	struct done dn = done_control(call);
+	rc = c->fn(cl->owner->d, &req, &dn, &result, err, sizeof(err));
+	if (rc == RPC_DEFERRED)
 		return NULL;
 	cl->refs--;
 	free(call);
 	if (rc) {
-		log_debug("control: %s: %s", req.cmd, err);
-		return ctl_reply_error(req.id, rc, err);
+		log_debug("control: %s: %s", creq.cmd, err);
+		return ctl_reply_error(creq.id, rc, err);
 	}
-	return ctl_reply_ok(req.id, result);
+	return ctl_reply_ok(creq.id, result);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)

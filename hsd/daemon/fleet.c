@@ -26,9 +26,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
+static int fl_status(struct hsd *d, const struct rpc_req *req, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	struct store_instance *inst;
 	size_t ninst;
 	char why[HS_ERRLEN];
@@ -68,9 +69,10 @@ static int fl_status(struct hsd *d, json_t *args, const struct done *dn, json_t 
 	return 0;
 }
 
-static int fl_bundle_has(struct hsd *d, json_t *args, const struct done *dn,
+static int fl_bundle_has(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 			 json_t **result, char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	const char *id = json_string_value(json_object_get(args, "id"));
 	const char *hash = json_string_value(json_object_get(args, "hash"));
 	struct bundle b;
@@ -126,9 +128,10 @@ int fleet_bundle_put(struct hsd *d, const char *id, const char *hash, const char
 
 /* The coordinator's own host: the message it built (the route engine
  * decodes other hosts' into files, peer.c). */
-static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
+static int fl_bundle_put(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 			 json_t **result, char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	json_t *sig = json_object_get(args, "sig");
 	char id[BUNDLE_ID_MAX + 2], hash[BUNDLE_HASH_HEX + 1];
 	struct bundle_files f;
@@ -147,9 +150,10 @@ static int fl_bundle_put(struct hsd *d, json_t *args, const struct done *dn,
 
 /* The instance steps are taken only as an operator's intent allows
  * (intents.h): the host that asks is not trusted to choose them. */
-static int fl_instance_start(struct hsd *d, json_t *args, const struct done *dn,
+static int fl_instance_start(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 			     json_t **result, char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	const char *bundle = json_string_value(json_object_get(args, "bundle"));
 	const char *inherit = json_string_value(json_object_get(args, "inherit"));
 	struct bundle b;
@@ -179,9 +183,10 @@ static int allow_on_instance(struct hsd *d, json_t *args, enum intent_step step,
 	return intents_allow(d, args, step, &t, err, errlen);
 }
 
-static int fl_instance_verify(struct hsd *d, json_t *args, const struct done *dn,
+static int fl_instance_verify(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 			      json_t **result, char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	const char *inst = json_string_value(json_object_get(args, "instance"));
 	int rc;
 
@@ -193,9 +198,10 @@ static int fl_instance_verify(struct hsd *d, json_t *args, const struct done *dn
 	return instances_verify(d, inst, dn, err, errlen);
 }
 
-static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
+static int fl_instance_stop(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 			    json_t **result, char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	const char *inst = json_string_value(json_object_get(args, "instance"));
 
 	char *children = NULL;
@@ -217,35 +223,62 @@ static int fl_instance_stop(struct hsd *d, json_t *args, const struct done *dn,
 	if (!spaces_running(d, inst)) { /* stopped already: done */
 		struct done copy = *dn;
 		done_fire(&copy, 0, json_pack("{s:s}", "stopped", inst), NULL);
-		return CONTROL_DEFERRED;
+		return RPC_DEFERRED;
 	}
 	return spaces_stop(d, inst, dn, err, errlen);
 }
 
-static int fl_alerts(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
+static int fl_alerts(struct hsd *d, const struct rpc_req *req, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
+	json_t *args = req->args;
 	return alerts_serve(d, args, dn, result, err, errlen);
 }
 
-const struct fleet_cmd fleet_cmds[] = {
-	{ "alerts", fl_alerts },
-	{ "status", fl_status },
-	{ "bundle.has", fl_bundle_has },
-	{ "bundle.put", fl_bundle_put },
-	{ "instance.start", fl_instance_start },
-	{ "instance.verify", fl_instance_verify },
-	{ "instance.stop", fl_instance_stop },
-	{ NULL, NULL },
+static const struct rpc_arg args_fl_alerts[] = {
+	{ "last", RPC_INT },
+	{ "probes", RPC_BOOL },
+	{ "after", RPC_INT },
+	{ "wait", RPC_BOOL },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_fl_bundle_has[] = {
+	{ "id", RPC_STR },
+	{ "hash", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_fl_bundle_put[] = {
+	{ "bundle", RPC_OBJECT },
+	{ "sig", RPC_STR },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_fl_instance_start[] = {
+	{ "bundle", RPC_STR },
+	{ "inherit", RPC_STR },
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_fl_instance_verify[] = {
+	{ "instance", RPC_STR },
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
+};
+static const struct rpc_arg args_fl_instance_stop[] = {
+	{ "instance", RPC_STR },
+	{ "intent", RPC_ANY },
+	{ NULL, RPC_END },
 };
 
-const struct fleet_cmd *fleet_cmd_find(const char *name)
-{
-	for (const struct fleet_cmd *c = fleet_cmds; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
+const struct rpc_cmd fleet_cmds[] = {
+	{ "alerts", fl_alerts, args_fl_alerts },
+	{ "status", fl_status, NULL },
+	{ "bundle.has", fl_bundle_has, args_fl_bundle_has },
+	{ "bundle.put", fl_bundle_put, args_fl_bundle_put },
+	{ "instance.start", fl_instance_start, args_fl_instance_start },
+	{ "instance.verify", fl_instance_verify, args_fl_instance_verify },
+	{ "instance.stop", fl_instance_stop, args_fl_instance_stop },
+	{ NULL, NULL, NULL },
+};
 
 /* --- calling a host ------------------------------------------------------- */
 
@@ -293,13 +326,15 @@ void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t
 		return;
 	}
 	/* Our own host: the same handler, without the network. */
-	const struct fleet_cmd *c = fleet_cmd_find(cmd);
+	const struct rpc_cmd *c = rpc_find(fleet_cmds, cmd);
+	struct rpc_req req = { cmd, args, RPC_SELF };
 	struct done dn = { fleet_req_done, r };
 	json_t *result = NULL;
-	int rc = c ? c->fn(d, args, &dn, &result, err, sizeof(err))
-		   : err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown fleet command \"%s\"", cmd);
+	int rc = !c ? err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown fleet command \"%s\"", cmd)
+		     : rpc_args_check(c, args, err, sizeof(err))
+		     ?: c->fn(d, &req, &dn, &result, err, sizeof(err));
 	json_decref(args);
-	if (rc == CONTROL_DEFERRED)
+	if (rc == RPC_DEFERRED)
 		return;
 	fleet_req_done(r, rc, rc ? NULL : result, err);
 }

@@ -7,19 +7,13 @@
 
 #include "bundle.h"
 #include "done.h"
+#include "rpc.h"
 
 struct hsd;
 
-/* A handler: 0 and *result, an hs_rc with err, or CONTROL_DEFERRED having
- * kept dn to answer through later. */
-struct fleet_cmd {
-	const char *name;
-	int (*fn)(struct hsd *d, json_t *args, const struct done *dn, json_t **result,
-		  char *err, size_t errlen);
-};
-
-extern const struct fleet_cmd fleet_cmds[];
-const struct fleet_cmd *fleet_cmd_find(const char *name);
+/* What one host asks of another (and of itself): served to other hosts by
+ * peer.c, to this one by fleet_call. */
+extern const struct rpc_cmd fleet_cmds[];
 
 /* bundle.put with the message decoded: sig_text (NULL: none sent) must be
  * an operator's signature of id and hash, and the files must hash to it. */

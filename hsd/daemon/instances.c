@@ -464,7 +464,7 @@ int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		 * takes over the probe under way. */
 		done_fire(&in->verify_done, HS_ESTATE, NULL, "instance: probe taken over by a new request");
 		in->verify_done = *dn;
-		return CONTROL_DEFERRED;
+		return RPC_DEFERRED;
 	}
 	bundle_token_new(in->token);
 	in->probe_started = uv_now(d->loop);
@@ -475,7 +475,7 @@ int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		return rc;
 	}
 	in->verify_done = *dn;
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 void instances_space_gone(struct hsd *d, const char *space)

@@ -26,7 +26,7 @@ json_t *instances_syslog_json(struct hsd *d);
 int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
 		    json_t **result, char *err, size_t errlen);
 /* Cause the bundle's probe and answer through dn when the instance reported it
- * or its deadline passed (CONTROL_DEFERRED). */
+ * or its deadline passed (RPC_DEFERRED). */
 int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		     char *err, size_t errlen);
 /* How far the console of space was handled (its alerts taken), or -1 when

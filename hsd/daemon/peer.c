@@ -14,6 +14,7 @@
 #include "peer_int.h"
 #include "bundle_sig.h"
 #include "daemon.h"
+#include "done.h"
 #include "engine_sup.h"
 #include "err.h"
 #include "fleet.h"
@@ -127,7 +128,9 @@ int peer_socket(struct hsd *d, bool server, int *out, char *err, size_t errlen)
 
 /* ---- requests, through the engine ------------------------------------- */
 
-void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err)
+/* Answer a call (result stolen; err used when rc != 0) and free it: safe
+ * when the connection died or hsd stopped meanwhile. */
+static void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err)
 {
 	char *text = NULL;
 
@@ -146,34 +149,33 @@ void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err
 	free(call);
 }
 
-static int peer_cmd_ping(struct hsd *d, int from_host, json_t *args,
-			 struct peer_call *call, json_t **result, char *err,
-			 size_t errlen)
+static int peer_cmd_ping(struct hsd *d, const struct rpc_req *req, const struct done *dn,
+			 json_t **result, char *err, size_t errlen)
 {
-	(void)from_host;
-	(void)call;
-	if (json_object_size(args))
-		return err_set(err, errlen, HS_EINPUT, "ping: takes no arguments");
+	(void)req;
+	(void)dn;
+	(void)err;
+	(void)errlen;
 	/* Wall-clock time: lets the caller see clock skew between hosts. */
 	*result = json_pack("{s:s, s:I}", "host", d->cluster.hosts[d->self].name,
 			    "time_ms", (json_int_t)peer_wall_ms());
 	return *result ? 0 : err_set(err, errlen, HS_ESYS, "ping: out of memory");
 }
 
-static const struct peer_cmd peer_builtin_cmds[] = {
-	{ "ping", peer_cmd_ping },
-	{ NULL, NULL },
+static const struct rpc_cmd peer_builtin_cmds[] = {
+	{ "ping", peer_cmd_ping, NULL },
+	{ NULL, NULL, NULL },
 };
 
-static const struct peer_cmd *peer_find(const char *name)
+static const struct rpc_cmd *peer_find(const char *name)
 {
-	static const struct peer_cmd *const tables[] = { peer_builtin_cmds, peer_cmds };
+	const struct rpc_cmd *c = rpc_find(peer_builtin_cmds, name);
+	return c ? c : rpc_find(fleet_cmds, name);
+}
 
-	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
-		for (const struct peer_cmd *c = tables[t]; c->name; c++)
-			if (strcmp(c->name, name) == 0)
-				return c;
-	return NULL;
+static void peer_done_fn(void *arg, int rc, json_t *result, const char *err)
+{
+	peer_finish(arg, rc, result, err);
 }
 
 /* bundle.put's files: records in a sealed memfd the engine made. */
@@ -248,14 +250,17 @@ int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int
 	if (r.t.cmd == PEER_CMD_BUNDLE_PUT) {
 		rc = put_bundle(d, &r.t, fd, &result, why, sizeof(why));
 	} else {
-		const struct peer_cmd *cmd = peer_find(peer_cmd_name(r.t.cmd));
+		const struct rpc_cmd *cmd = peer_find(peer_cmd_name(r.t.cmd));
 		json_t *args = peer_typed_args(&r.t, hosts);
+		struct rpc_req req = { peer_cmd_name(r.t.cmd), args, (int)r.host };
+		struct done dn = { peer_done_fn, call };
 		rc = !args ? err_set(why, sizeof(why), HS_ESYS, "out of memory")
 		     : !cmd ? err_set(why, sizeof(why), HS_EINPUT, "request.cmd: \"%s\" is not served",
 				      peer_cmd_name(r.t.cmd))
-			    : cmd->fn(d, (int)r.host, args, call, &result, why, sizeof(why));
+		     : rpc_args_check(cmd, args, why, sizeof(why))
+		     ?: cmd->fn(d, &req, &dn, &result, why, sizeof(why));
 		json_decref(args);
-		if (rc == PEER_DEFERRED)
+		if (rc == RPC_DEFERRED)
 			return 0;
 	}
 	if (rc)

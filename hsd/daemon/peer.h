@@ -21,25 +21,8 @@ struct hsd;
 struct peers;
 struct peer_call;
 
-#define PEER_DEFERRED 1
-
-/* A command handler.  from_host is the calling host's index in
- * d->cluster.hosts.  Returns 0 with *result (a new reference, may be left
- * NULL for {}), or an hs_rc with a one-line err, or PEER_DEFERRED having
- * kept call: it then answers later with peer_finish(). */
-struct peer_cmd {
-	const char *name;
-	int (*fn)(struct hsd *d, int from_host, json_t *args, struct peer_call *call,
-		  json_t **result, char *err, size_t errlen);
-};
-
-/* The lead's command table (peer_cmds.c), ended by {NULL, NULL}.  Built-in
- * commands ("ping") are looked up first. */
-extern const struct peer_cmd peer_cmds[];
-
-/* Answer a deferred call (result stolen; err used when rc != 0) and free
- * it.  Safe when the connection died or hsd stopped meanwhile. */
-void peer_finish(struct peer_call *call, int rc, json_t *result, const char *err);
+/* Another host's requests are served by the fleet's commands (fleet.c)
+ * and "ping"; the handler sees the caller as req->from. */
 
 /* Called exactly once per successful peer_send(), never from inside
  * peer_send() itself: rc 0 with the result, the remote command's hs_rc and

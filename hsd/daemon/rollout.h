@@ -44,9 +44,9 @@ int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, 
 void rollout_note(struct hsd *d, const char *step, const char *detail);
 
 /* rollout_plan.c: the control command rollout.plan. */
-struct ctl_request;
-struct control_call;
-int rollout_plan(struct hsd *d, const struct ctl_request *req, struct control_call *call,
+struct rpc_req;
+struct done;
+int rollout_plan(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 		 json_t **result, char *err, size_t errlen);
 
 #endif

@@ -127,7 +127,7 @@ static void plan_part_done(void *arg, int rc, json_t *res, const char *err)
 		plan_done(p);
 }
 
-int rollout_plan(struct hsd *d, const struct ctl_request *req, struct control_call *call,
+int rollout_plan(struct hsd *d, const struct rpc_req *req, const struct done *dn,
 		 json_t **result, char *err, size_t errlen)
 {
 	json_t *a = req->args, *cv = json_object_get(a, "canary");
@@ -180,7 +180,7 @@ int rollout_plan(struct hsd *d, const struct ctl_request *req, struct control_ca
 	char inst[sizeof(p->name) + sizeof(p->version) + 1];
 	snprintf(inst, sizeof(inst), "%s@%s", p->name, p->version);
 	json_object_set_new(p->result, "new_instance", json_string(inst));
-	p->dn = done_control(call);
+	p->dn = *dn;
 	/* Every call is counted before the first is sent: our own host may
 	 * answer at once, inside fleet_call. */
 	p->waiting = d->cluster.nhosts;
@@ -198,5 +198,5 @@ int rollout_plan(struct hsd *d, const struct ctl_request *req, struct control_ca
 		pp->host = (int)i;
 		fleet_call(d, (int)i, "status", json_object(), RO_STATUS_MS, plan_part_done, pp);
 	}
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }

@@ -692,7 +692,7 @@ static int space_stop_begin(struct hsd *d, struct space_rt *r, const struct done
 	r->stop_done = *dn;
 	uv_timer_start(&r->kill_timer, on_kill_timer, STOP_KILL_MS, 0);
 	(void)d;
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
@@ -755,7 +755,7 @@ int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
 	}
 	if ((r = spaces_running(d, name))) {
 		rc = space_stop_begin(d, r, dn, err, errlen);
-		if (rc == CONTROL_DEFERRED)
+		if (rc == RPC_DEFERRED)
 			r->destroying = true;
 		return rc;
 	}
@@ -763,7 +763,7 @@ int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
 		return rc;
 	struct done copy = *dn;
 	done_fire(&copy, 0, json_pack("{s:s}", "destroyed", name), NULL);
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 int spaces_list(struct hsd *d, json_t **result, char *err, size_t errlen)

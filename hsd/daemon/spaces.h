@@ -52,7 +52,7 @@ int spaces_create(struct hsd *d, const struct space_req *req, json_t **result,
 		  char *err, size_t errlen);
 int spaces_start(struct hsd *d, const char *name, json_t **result, char *err,
 		 size_t errlen);
-/* Both answer through dn, maybe later: they return CONTROL_DEFERRED. */
+/* Both answer through dn, maybe later: they return RPC_DEFERRED. */
 int spaces_stop(struct hsd *d, const char *name, const struct done *dn,
 		char *err, size_t errlen);
 int spaces_destroy(struct hsd *d, const char *name, const struct done *dn,
@@ -61,7 +61,7 @@ int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
 		   size_t errlen);
 int spaces_list(struct hsd *d, json_t **result, char *err, size_t errlen);
 /* The console's lines (spaces_logs.c): from >= 0, those after offset
- * from, and with wait held until there are some (CONTROL_DEFERRED, then
+ * from, and with wait held until there are some (RPC_DEFERRED, then
  * dn); from < 0, the last `last`. */
 struct done;
 int spaces_logs(struct hsd *d, const char *name, int64_t from, long last, bool wait,

@@ -196,7 +196,7 @@ int spaces_logs(struct hsd *d, const char *name, int64_t from, long last, bool w
 		uv_timer_start(&w->timer, on_timeout, 500, 0); /* no inotify: look once more */
 	else
 		uv_timer_start(&w->timer, on_timeout, LOGS_WAIT_MS, 0);
-	return CONTROL_DEFERRED;
+	return RPC_DEFERRED;
 }
 
 void spaces_logs_stop(struct hsd *d)
