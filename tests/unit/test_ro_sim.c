@@ -4,7 +4,8 @@
  * invariant violations and an end for every rollout; and the positive
  * control: a deliberately broken engine must be caught.
  *
- * RO_SIM_SEEDS sets the number of seeds (default 10000; fewer under ASan).
+ * RO_SIM_SEEDS sets the number of seeds (default 10000; tests/valgrind-unit
+ * runs 2000).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
