@@ -29,13 +29,12 @@
 static int fl_status(struct hsd *d, const struct rpc_req *req, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
-	json_t *args = req->args;
 	struct store_instance *inst;
 	size_t ninst;
 	char why[HS_ERRLEN];
 	int rc;
 
-	(void)args;
+	(void)req;
 	(void)dn;
 	if ((rc = store_instance_list(d->store, true, &inst, &ninst, err, errlen)))
 		return rc;
@@ -231,8 +230,7 @@ static int fl_instance_stop(struct hsd *d, const struct rpc_req *req, const stru
 static int fl_alerts(struct hsd *d, const struct rpc_req *req, const struct done *dn, json_t **result,
 		     char *err, size_t errlen)
 {
-	json_t *args = req->args;
-	return alerts_serve(d, args, dn, result, err, errlen);
+	return alerts_serve(d, req->args, dn, result, err, errlen);
 }
 
 static const struct rpc_arg args_fl_alerts[] = {
