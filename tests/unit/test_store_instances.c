@@ -8,39 +8,12 @@
 
 #include "err.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "store_alerts.h"
 #include "store_instances.h"
 
-static char dir[64], db[128];
-static struct store *st;
 
-static void setup(void)
-{
-	char err[HS_ERRLEN];
-
-	strcpy(dir, "/tmp/hs-stinst-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/hsd.db", dir);
-	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(store_instances, .init = setup, .fini = teardown);
-
-static void sql(const char *text)
-{
-	char *msg = NULL;
-	cr_assert_eq(sqlite3_exec(st->db, text, NULL, NULL, &msg), SQLITE_OK, "%s: %s", text,
-		     msg ? msg : "");
-}
+TestSuite(store_instances, .init = store_fixture_open, .fini = store_fixture_close);
 
 static int64_t add(const char *bundle, const char *version, const char *space)
 {

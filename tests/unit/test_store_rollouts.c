@@ -6,30 +6,12 @@
 
 #include "err.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "store_rollouts.h"
 
-static char dir[64], db[128];
-static struct store *st;
 static char err[HS_ERRLEN];
 
-static void setup(void)
-{
-	strcpy(dir, "/tmp/hs-storero-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/hsd.db", dir);
-	cr_assert_eq(store_open(db, &st, err, sizeof(err)), 0, "%s", err);
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	store_close(st);
-	st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(store_rollouts, .init = setup, .fini = teardown);
+TestSuite(store_rollouts, .init = store_fixture_open, .fini = store_fixture_close);
 
 /* --- helpers: copy what the callbacks borrow ------------------------------- */
 
