@@ -329,8 +329,9 @@ void fleet_call(struct hsd *d, int host, const char *cmd, json_t *args, uint32_t
 	struct done dn = { fleet_req_done, r };
 	json_t *result = NULL;
 	int rc = !c ? err_set(err, sizeof(err), HS_EINPUT, "cmd: unknown fleet command \"%s\"", cmd)
-		     : rpc_args_check(c, args, err, sizeof(err))
-		     ?: c->fn(d, &req, &dn, &result, err, sizeof(err));
+		     : rpc_args_check(c, args, err, sizeof(err));
+	if (!rc)
+		rc = c->fn(d, &req, &dn, &result, err, sizeof(err));
 	json_decref(args);
 	if (rc == RPC_DEFERRED)
 		return;

@@ -154,8 +154,6 @@ static int peer_cmd_ping(struct hsd *d, const struct rpc_req *req, const struct 
 {
 	(void)req;
 	(void)dn;
-	(void)err;
-	(void)errlen;
 	/* Wall-clock time: lets the caller see clock skew between hosts. */
 	*result = json_pack("{s:s, s:I}", "host", d->cluster.hosts[d->self].name,
 			    "time_ms", (json_int_t)peer_wall_ms());
@@ -254,11 +252,13 @@ int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int
 		json_t *args = peer_typed_args(&r.t, hosts);
 		struct rpc_req req = { peer_cmd_name(r.t.cmd), args, (int)r.host };
 		struct done dn = { peer_done_fn, call };
-		rc = !args ? err_set(why, sizeof(why), HS_ESYS, "out of memory")
-		     : !cmd ? err_set(why, sizeof(why), HS_EINPUT, "request.cmd: \"%s\" is not served",
-				      peer_cmd_name(r.t.cmd))
-		     : rpc_args_check(cmd, args, why, sizeof(why))
-		     ?: cmd->fn(d, &req, &dn, &result, why, sizeof(why));
+		if (!args)
+			rc = err_set(why, sizeof(why), HS_ESYS, "out of memory");
+		else if (!cmd)
+			rc = err_set(why, sizeof(why), HS_EINPUT, "request.cmd: \"%s\" is not served",
+				     peer_cmd_name(r.t.cmd));
+		else if (!(rc = rpc_args_check(cmd, args, why, sizeof(why))))
+			rc = cmd->fn(d, &req, &dn, &result, why, sizeof(why));
 		json_decref(args);
 		if (rc == RPC_DEFERRED)
 			return 0;
