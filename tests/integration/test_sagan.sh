@@ -10,18 +10,8 @@
 # a password) and still counts failed passwords.
 source "$(dirname "$0")/../lib.sh"
 
-cat >"$T_DIR/two.json" <<'JSON'
-{
-  "cluster": "sg",
-  "overlay": "10.96.0.0/16",
-  "hosts": [
-    {"name": "a", "endpoint": "192.0.2.1:51820", "public_key": "aVqtIaZwApg5MvOsKYsIWs9LZ1etJgYoHEDw1VkvTgQ=", "prefix": "10.96.1.0/24"},
-    {"name": "b", "endpoint": "192.0.2.2:51820", "public_key": "c08dDZOYWiraCevZKw3p74AeEmm69bzz2CfXWz2bpj4=", "prefix": "10.96.2.0/24"}
-  ]
-}
-JSON
 BUNDLES=$HSD_SOURCE/deploy/bundles
-sim up "$T_DIR/two.json" >/dev/null
+sim up "$HSD_SOURCE/deploy/examples/pair.json" >/dev/null
 for h in a b; do
 	on "$h" hsctl space create web --kind server -- sleep infinity >/dev/null
 done

@@ -9,19 +9,9 @@
 # key.
 source "$(dirname "$0")/../lib.sh"
 
-cat >"$T_DIR/two.json" <<'JSON'
-{
-  "cluster": "tw",
-  "overlay": "10.96.0.0/16",
-  "hosts": [
-    {"name": "a", "endpoint": "192.0.2.1:51820", "public_key": "aVqtIaZwApg5MvOsKYsIWs9LZ1etJgYoHEDw1VkvTgQ=", "prefix": "10.96.1.0/24"},
-    {"name": "b", "endpoint": "192.0.2.2:51820", "public_key": "c08dDZOYWiraCevZKw3p74AeEmm69bzz2CfXWz2bpj4=", "prefix": "10.96.2.0/24"}
-  ]
-}
-JSON
 BUNDLES=$HSD_SOURCE/deploy/bundles
 STATE=/var/lib/hsd-tripwire
-sim up "$T_DIR/two.json" >/dev/null
+sim up "$HSD_SOURCE/deploy/examples/pair.json" >/dev/null
 for h in a b; do
 	on "$h" hsctl space create web --kind server -- sh -c "
 		mkdir -p /srv/www && echo 'hello from $h' >/srv/www/index.html && exec sleep infinity" >/dev/null
