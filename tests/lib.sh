@@ -173,6 +173,13 @@ t_mesh_diag() {
 			.last_handshake_ms, .rx_bytes, .tx_bytes, .route_pkts_in, .route_pkts_out,
 			.route_drops, .wg_pid, .wg_restarts]), {engine, route_socket}' 2>&1 || true
 		sim log "$h" | grep -E 'mesh: (route|link)|wireguard' | tail -5 | cut -c1-90 || true
+		# A link with no handshake: what its wireguard-go said last.
+		on "$h" hsctl --json peers 2>/dev/null | jq -r '.peers[] | select(.last_handshake_ms == 0) | .host' |
+			while read -r p; do
+				say "wireguard-go of $h's link to $p:"
+				on "$h" sh -c 'tail -q -n 400 /run/wireguard/hsm*.log' 2>/dev/null |
+					grep -iE 'handshake|invalid|fail|error' | tail -6 | cut -c1-110 || true
+			done
 	done
 }
 # Stop every hsd the test started (SIGTERM: a sanitizer build checks for

@@ -108,9 +108,12 @@ static int find_program(char *out, size_t outlen)
 }
 
 /* The child's environment: ours plus settings for wireguard-go.  The
- * foreground variable also silences its "use the kernel module" banner. */
+ * foreground variable also silences its "use the kernel module" banner.
+ * It logs errors only, beside its socket; HSD_WG_LOG_LEVEL=verbose (the
+ * simulator's, for tests) adds every handshake sent, taken or refused. */
 static char **child_env(void)
 {
+	const char *level = getenv("HSD_WG_LOG_LEVEL");
 	size_t n = 0;
 	while (environ[n])
 		n++;
@@ -125,7 +128,7 @@ static char **child_env(void)
 		    strncmp(environ[i], "WG_UAPI_FD=", 11))
 			env[k++] = environ[i];
 	env[k++] = "WG_PROCESS_FOREGROUND=1";
-	env[k++] = "LOG_LEVEL=error";
+	env[k++] = level && !strcmp(level, "verbose") ? "LOG_LEVEL=verbose" : "LOG_LEVEL=error";
 	return env;
 }
 
