@@ -274,9 +274,9 @@ static void on_route(struct engine_sup *s, const struct engine_route *er)
 	struct mesh *m = s->d->mesh;
 	struct engine_route_row *r = route_row(s, er->addr, er->len);
 	const struct mesh_link *l = link_by_id(m, er->link_id);
-	char err[HS_ERRLEN];
-
-	char pfx[INET_ADDRSTRLEN];
+	/* Each change once, timed: how long a reroute took is read here. */
+	bool moved = !r || r->link_id != er->link_id;
+	char err[HS_ERRLEN], pfx[INET_ADDRSTRLEN];
 
 	addr_format_ip4(er->addr, pfx, sizeof(pfx));
 	if (er->op == ENGINE_ROUTE_REMOVE) {
@@ -308,8 +308,7 @@ static void on_route(struct engine_sup *s, const struct engine_route *er)
 		r = &s->routes[s->nroutes++];
 		*r = (struct engine_route_row){ er->addr, er->len, 0, 0 };
 	}
-	/* Each change once, timed: how long a reroute took is read here. */
-	if (!r->gen || r->link_id != er->link_id)
+	if (moved)
 		log_info("mesh: route %s/%u via %s", pfx, er->len, l->name);
 	r->link_id = er->link_id;
 	r->gen = s->gen;
