@@ -115,6 +115,12 @@ EOF
 		command: ["sh", "run.sh"], files: ["run.sh"], monitors: ["serverfs"],
 		alert: {pattern: "^ALERT "}, probe: {kind: "file", deadline_s: 6}}' >"$1/bundle.json"
 }
+# t_runs_only HOST BUNDLE VERSION: the host's running instances of BUNDLE
+# are of VERSION only.
+t_runs_only() {
+	"$SIM" --id "$T_ID" exec "$1" -- hsctl --json instance list |
+		jqe --arg b "$2" --arg v "$3" '[.instances[] | select(.stopped_ms == 0 and .bundle == $b) | .version] == [$v]'
+}
 # t_echo_bundle DIR NAME SUBDIR READER: write NAME-1 in DIR, a shell IDS
 # that reports hsd's probe file ("ALERT NAME probe PATH") and prints
 # "ALERT NAME " then READER's output (e.g. "head -1", "cat") for each new

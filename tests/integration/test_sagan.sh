@@ -33,10 +33,6 @@ sshd_logs() {
 	on "$1" hsctl space exec web -- sh -c \
 		'i=0; while [ $i -lt "$1" ]; do logger -p auth.warning -t sshd -i -- "$2"; i=$((i + 1)); done' sh "$2" "$3"
 }
-runs_only() { # runs_only HOST VERSION: the host's running sagan instances are VERSION's only
-	"$SIM" --id "$T_ID" exec "$1" -- hsctl --json instance list |
-		jqe "[.instances[] | select(.stopped_ms == 0 and .bundle == \"sagan\") | .version] == [\"$2\"]"
-}
 BURST='\[HSD-SSH\] 5 failed passwords from one source within 60 s'
 
 # --- sagan-1 -------------------------------------------------------------
@@ -78,7 +74,7 @@ start=$SECONDS
 check "rollout to sagan-2 completes" on a hsctl rollout sagan-2 --max-parallel 2 --wait
 say "     (rollout took $((SECONDS - start)) s)"
 for h in a b; do
-	check "$h runs sagan@2 only" runs_only "$h" 2
+	check "$h runs sagan@2 only" t_runs_only "$h" sagan 2
 done
 sshd_logs a 1 "Accepted password for root from 192.0.2.91 port 22 ssh2"
 check "sagan@2 reports a root login with a password, which only its rules see (sid 9100003)" \

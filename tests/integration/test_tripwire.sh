@@ -31,10 +31,6 @@ alerts() { "$SIM" --id "$T_ID" exec "$1" -- hsctl alerts --last 10000; }
 alert_on() { wait_until 20 bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 10000 | grep -qE -- '$2'"; }
 # ins HOST INSTANCE CMD...: run CMD in the instance's audit space on HOST.
 ins() { local h=$1 i=$2; shift 2; on "$h" hsctl space exec "$i" -- "$@"; }
-runs_only() { # runs_only HOST VERSION: the host's running tripwire instances are VERSION's only
-	"$SIM" --id "$T_ID" exec "$1" -- hsctl --json instance list |
-		jqe "[.instances[] | select(.stopped_ms == 0 and .bundle == \"tripwire\") | .version] == [\"$2\"]"
-}
 
 # --- tripwire-1 ----------------------------------------------------------
 start=$SECONDS
@@ -81,7 +77,7 @@ start=$SECONDS
 check "rollout to tripwire-2 completes" on a hsctl rollout tripwire-2 --max-parallel 2 --wait
 say "     (rollout took $((SECONDS - start)) s)"
 for h in a b; do
-	check "$h runs tripwire@2 only" runs_only "$h" 2
+	check "$h runs tripwire@2 only" t_runs_only "$h" tripwire 2
 done
 check "tripwire@2 built a new baseline (its policy is not tripwire-1's)" \
 	bash -c "$SIM --id $T_ID exec a -- hsctl space exec tripwire@2 -- tail -1 $STATE/db.history | grep -qx 'tripwire@2 baseline'"
@@ -96,7 +92,7 @@ start=$SECONDS
 check "rollout to tripwire-3 (tripwire-2's policy) completes" on a hsctl rollout tripwire-3 --max-parallel 2 --wait
 say "     (rollout took $((SECONDS - start)) s)"
 for h in a b; do
-	check "$h runs tripwire@3 only" runs_only "$h" 3
+	check "$h runs tripwire@3 only" t_runs_only "$h" tripwire 3
 	check "tripwire@3 on $h took over tripwire@2's database" \
 		bash -c "$SIM --id $T_ID exec $h -- hsctl space exec tripwire@3 -- tail -1 $STATE/db.history | grep -qx 'tripwire@3 inherited tripwire@2'"
 done
