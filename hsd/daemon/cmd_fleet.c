@@ -59,36 +59,35 @@ static int cmd_alerts(struct hsd *d, const struct rpc_req *req,
 
 	if (all && !json_is_boolean(all))
 		return err_set(err, errlen, HS_EINPUT, "alerts: all: want true or false");
+	/* Whichever host serves them reads the query only. */
+	json_t *args = json_deep_copy(req->args);
+	int rc;
+	if (!args)
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	json_object_del(args, "host");
+	json_object_del(args, "all");
 	if (json_is_true(all)) {
-		if (host)
-			return err_set(err, errlen, HS_EINPUT, "--all: not with --host");
-		json_t *args = json_deep_copy(req->args);
-		json_object_del(args, "all");
-		int rc = alerts_fleet(d, args, dn, err, errlen);
-		json_decref(args);
-		return rc;
-	}
-	if (host && strcmp(host, d->cluster.hosts[d->self].name)) {
+		rc = host ? err_set(err, errlen, HS_EINPUT, "--all: not with --host")
+			  : alerts_fleet(d, args, dn, err, errlen);
+	} else if (host && strcmp(host, d->cluster.hosts[d->self].name)) {
 		/* Each host keeps its own alerts: ask it over the mesh, long
 		 * enough for it to hold the request when asked to wait. */
 		int h = cluster_host_index(&d->cluster, host);
-		if (h < 0)
-			return err_set(err, errlen, HS_EINPUT, "--host: \"%s\" is not a host of the cluster", host);
-		struct done *relay = malloc(sizeof(*relay));
-		if (!relay)
-			return err_set(err, errlen, HS_ESYS, "out of memory");
-		*relay = *dn;
-		json_t *args = json_deep_copy(req->args);
-		json_object_del(args, "host");
-		json_object_del(args, "all");
-		bool wait = json_is_true(json_object_get(args, "wait"));
-		fleet_call(d, h, "alerts", args, wait ? ALERTS_WAIT_MS + 5000 : 5000, alerts_relay, relay);
-		return RPC_DEFERRED;
+		struct done *relay = NULL;
+		if (h < 0) {
+			rc = err_set(err, errlen, HS_EINPUT, "--host: \"%s\" is not a host of the cluster", host);
+		} else if (!(relay = malloc(sizeof(*relay)))) {
+			rc = err_set(err, errlen, HS_ESYS, "out of memory");
+		} else {
+			*relay = *dn;
+			bool wait = json_is_true(json_object_get(args, "wait"));
+			fleet_call(d, h, "alerts", args, wait ? ALERTS_WAIT_MS + 5000 : 5000, alerts_relay,
+				   relay); /* args stolen */
+			return RPC_DEFERRED;
+		}
+	} else {
+		rc = alerts_serve(d, args, dn, result, err, errlen);
 	}
-	json_t *args = json_deep_copy(req->args);
-	json_object_del(args, "host");
-	json_object_del(args, "all");
-	int rc = alerts_serve(d, args, dn, result, err, errlen);
 	json_decref(args);
 	return rc;
 }
