@@ -49,13 +49,20 @@ static void mesh_link_config(struct hsd *d, int p, struct mesh_link *l)
 	l->ml.listen_port = (uint16_t)(cluster_host_port(me) + p);
 	memcpy(l->ml.private_key, d->private_key, KEY_LEN);
 	memcpy(l->ml.peer_public_key, peer->public_key, KEY_LEN);
-	l->ml.peer_endpoint = peer->addr;
-	if (peer->addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&l->ml.peer_endpoint)->sin_port =
-			htons((uint16_t)(cluster_host_port(peer) + d->self));
-	else
-		((struct sockaddr_in6 *)&l->ml.peer_endpoint)->sin6_port =
-			htons((uint16_t)(cluster_host_port(peer) + d->self));
+	/* Only the end listed first initiates: the other is given no
+	 * endpoint and learns it from the first handshake (WireGuard's
+	 * roaming).  With both ends initiating, initiations sent at the same
+	 * moment cross, each end drops the handshake its answer names, and
+	 * the two can stay in step for minutes (docs/mesh.md). */
+	if (d->self < p) {
+		l->ml.peer_endpoint = peer->addr;
+		if (peer->addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&l->ml.peer_endpoint)->sin_port =
+				htons((uint16_t)(cluster_host_port(peer) + d->self));
+		else
+			((struct sockaddr_in6 *)&l->ml.peer_endpoint)->sin6_port =
+				htons((uint16_t)(cluster_host_port(peer) + d->self));
+	}
 	l->ml.local.s_addr = htonl(me->prefix + 1);
 	l->ml.peer.s_addr = htonl(peer->prefix + 1);
 	/* The peer may send only overlay addresses through the tunnel. */

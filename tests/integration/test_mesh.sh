@@ -96,6 +96,19 @@ check "hsctl peers on c lists b and d alive" \
 	jqe '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
 check "hsctl peers shows handshakes and bytes" \
 	jqe '.peers[0] | (.last_handshake_ms > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
+# Only the end listed first in cluster.json initiates handshakes, so the
+# two ends' initiations never cross (docs/mesh.md): the second end of each
+# link of the line was given no endpoint and has sent none.
+initiations() { # initiations HOST NEIGHBOUR_INDEX: handshake initiations HOST sent on that link
+	# (wireguard-go logs the attempt, then a failure when it has no endpoint)
+	on "$1" cat "/run/wireguard/hsm$2.log" |
+		awk '/Sending handshake initiation/ { n++ } /Failed to send handshake initiation/ { n-- } END { print n + 0 }'
+}
+for pair in a:b:0:1 b:c:1:2 c:d:2:3 d:e:3:4; do
+	IFS=: read -r first second fi si <<<"$pair"
+	n1=$(initiations "$first" "$si") n2=$(initiations "$second" "$fi")
+	check "link $first-$second: $first initiated ($n1), $second never did ($n2)" [ "$n1" -ge 1 -a "$n2" = 0 ]
+done
 # Each link's one peer may send from the overlay only (AllowedIPs), as the
 # device itself reports it.
 check "every link of c allows exactly the overlay" \
