@@ -1,19 +1,16 @@
 /* rollout.c - zero-gap upgrade of the distributed IDS, as one unit.
  *
- * The hsd that hsctl asks coordinates.  Per host (rollout_host.c):
- *   pending -> starting (push bundle, start NEW beside OLD) -> verifying
- *   -> verified (its probe was reported; the canary then soaks and is
- *   verified again) ... and only when every reachable host is verified, the
- *   commit: OLD is stopped host by host (retired).
- * A failed start or probe anywhere before the commit stops every NEW and
- * leaves every OLD running (rollback).  A host that cannot be reached is
- * deferred: it keeps OLD and is brought up to date when it answers again;
- * if that catch-up fails after the commit, only its NEW is stopped and the
- * host stays behind on OLD.  A host already running the target version is
- * left as it is.  Every transition is written to the store before it is
- * acted on, so a coordinator that restarts resumes where it was.
- * Participants never stop an instance on their own: only the coordinator
- * sends instance.stop, for an OLD one only after the commit.
+ * The hsd that hsctl asks coordinates.  What happens when is decided by
+ * the pure rollout engine (hsd/fleet/ro_engine.h, docs/fleet-engine.md):
+ * per host pending -> starting (push bundle, start NEW beside OLD) ->
+ * verifying -> verified (the canary then soaks and is verified again), and
+ * only when every reachable host is verified, the commit: OLD is stopped
+ * host by host (retired); a failure before the commit stops every NEW and
+ * leaves every OLD running.  This file feeds the engine its events (the
+ * start, answers, its timer, the operator, a restart) and carries out its
+ * actions: each state is written to the store before the request it leads
+ * to is sent (rollout_host.c), so a coordinator that restarts resumes where
+ * it was.  Participants never stop an instance on their own.
  */
 #include "rollout.h"
 #include "rollout_int.h"
@@ -22,14 +19,11 @@
 #include "err.h"
 #include "intents.h"
 #include "log.h"
+#include "store_rollouts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const ro_names[RO_NSTATES] = { "pending", "starting", "verifying", "soaking",
-	"verified", "retiring", "retired", "deferred", "failed", "rolling_back", "rolled_back",
-	"current", "behind" };
 
 /* Someone waiting for the next change of a rollout (rollout status
  * --watch): answered after the writes of one transition, or at max_ms. */
@@ -43,7 +37,7 @@ struct ro_waiter {
 
 struct rollouts {
 	struct rollout *cur;
-	uv_timer_t tick;
+	uv_timer_t timer;           /* the engine's next wakeup */
 	uint64_t seq;               /* moves on whenever a rollout is written */
 	uv_timer_t wake;            /* wakes the waiters once per burst of writes */
 	struct ro_waiter *waiters;
@@ -134,6 +128,11 @@ void rollout_note(struct hsd *d, const char *step, const char *detail)
 
 /* --- store ------------------------------------------------------------------ */
 
+struct rollout *ro_current(struct hsd *d)
+{
+	return d->rollouts ? d->rollouts->cur : NULL;
+}
+
 /* A write the store refuses (a full disk) does not stop the rollout, which
  * goes on from memory: it is logged, and a restart resumes from what was
  * stored. */
@@ -148,29 +147,9 @@ void ro_step(struct rollout *ro, const char *host, const char *step, const char 
 	log_info("rollout %lld: %s: %s %s", (long long)ro->id, host, step, detail ? detail : "");
 }
 
-const char *ro_hname(const struct ro_host *h)
+static const char *ro_hname(const struct rollout *ro, uint32_t host)
 {
-	return h->ro->d->cluster.hosts[h->host].name;
-}
-
-void ro_host_save(struct ro_host *h, enum store_ro_stamp stamp)
-{
-	char err[HS_ERRLEN];
-
-	if (store_rollout_host_set(h->ro->d->store, h->ro->id, ro_hname(h), ro_names[h->state],
-				   h->old_inst, h->new_inst, stamp, err, sizeof(err)))
-		log_warn("rollout %lld: %s: state %s not stored: %s", (long long)h->ro->id,
-			 ro_hname(h), ro_names[h->state], err);
-	ro_changed(h->ro->d);
-}
-
-void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
-	    enum store_ro_stamp stamp)
-{
-	h->state = s;
-	ro_host_save(h, stamp);
-	if (step)
-		ro_step(h->ro, ro_hname(h), step, detail);
+	return ro->d->cluster.hosts[host].name;
 }
 
 static void ro_save(struct rollout *ro, bool finished)
@@ -196,211 +175,220 @@ static void ro_free(struct rollout *ro)
 {
 	if (!ro)
 		return;
+	while (ro->queue) {
+		struct ro_call *c = ro->queue;
+		ro->queue = c->next;
+		json_decref(c->res);
+		free(c);
+	}
+	ro_engine_destroy(ro->e);
 	bundle_free(&ro->b);
 	json_decref(ro->intent);
 	free(ro->h);
 	free(ro);
 }
 
-/* --- the whole rollout ----------------------------------------------------- */
+/* --- carrying out the engine's actions ------------------------------------- */
 
-static void ro_finish(struct hsd *d, const char *state)
+static void persist_host(struct rollout *ro, const struct ro_action *a)
+{
+	struct ro_host *h = &ro->h[a->host];
+	static const enum store_ro_stamp stamps[] = {
+		[RO_STAMP_NONE] = STORE_STAMP_NONE, [RO_STAMP_VERIFIED] = STORE_STAMP_VERIFIED,
+		[RO_STAMP_OLD_STOPPED] = STORE_STAMP_OLD_STOPPED };
+	const char *state = ro_hstate_name(a->hstate);
+	char err[HS_ERRLEN];
+
+	/* A host found already on the target version has nothing to replace. */
+	if (!a->has_old)
+		h->old_inst[0] = 0;
+	if (store_rollout_host_set(ro->d->store, ro->id, ro_hname(ro, a->host), state, h->old_inst,
+				   a->new_started ? ro->new_inst : "", stamps[a->stamp], err,
+				   sizeof(err)))
+		log_warn("rollout %lld: %s: state %s not stored: %s", (long long)ro->id,
+			 ro_hname(ro, a->host), state, err);
+	ro_changed(ro->d);
+}
+
+/* A partial end names the hosts left behind on their old version. */
+static void note_behind(struct rollout *ro)
+{
+	char list[128] = "", why[sizeof(list) + sizeof(ro->error) + 32];
+	struct ro_host_info hi;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < ro->nh; i++) {
+		if (ro_engine_host(ro->e, i, &hi) || hi.state != ROH_BEHIND)
+			continue;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", n++ ? " " : "", ro_hname(ro, i));
+	}
+	snprintf(why, sizeof(why), "behind (old version kept): %s%s%s", list,
+		 ro->error[0] ? "; " : "", ro->error);
+	why[sizeof(ro->error) - 1] = 0; /* the store keeps one short line */
+	memcpy(ro->error, why, sizeof(ro->error));
+}
+
+static void persist_rollout(struct rollout *ro, const struct ro_action *a)
+{
+	snprintf(ro->state, sizeof(ro->state), "%s", ro_rstate_name(a->rstate));
+	if (a->rstate == ROR_PARTIAL)
+		note_behind(ro);
+	ro_save(ro, ro_rstate_final(a->rstate));
+}
+
+static const char *behind_text(uint32_t why)
+{
+	switch (why) {
+	case RO_BEHIND_NEW_STOPPED: return "new instance stopped; the old one still runs";
+	case RO_BEHIND_KEPT_OLD: return "keeps its old instance";
+	case RO_BEHIND_UNREACHABLE: return "unreachable when the rollout was aborted";
+	case RO_BEHIND_STUCK_RETIRING:
+		return "unreachable or failing: its old instance was not stopped";
+	default: return "unreachable or failing: its new instance was not stopped";
+	}
+}
+
+/* The timeline's text for one host's step: what the host answered, when
+ * this step follows its answer; else what the engine's code says. */
+static const char *host_text(struct rollout *ro, const struct ro_action *a)
+{
+	struct ro_host *h = &ro->h[a->host];
+	bool answered = ro->reply_host == (int)a->host;
+
+	switch (a->step) {
+	case ROS_DEFER:
+		if (answered)
+			return h->text;
+		return a->detail == RO_RES_TIMEOUT ? "no answer in time"
+			: "unreachable, or its stop kept failing, during the rollback";
+	case ROS_FAIL: case ROS_RETIRE_RETRY: case ROS_STOP_RETRY:
+		return answered ? h->text : "no answer in time";
+	case ROS_VERIFIED: case ROS_VERIFIED_AFTER_SOAK: case ROS_DRAIN: case ROS_DRAIN_FAILED:
+		return h->text;
+	case ROS_CURRENT: return h->target_inst;
+	case ROS_FOUND: case ROS_START: case ROS_ROLLBACK: return ro->new_inst;
+	case ROS_PUSH: return ro->bundle;
+	case ROS_RETIRE: return h->old_inst[0] ? h->old_inst : "(nothing to retire)";
+	case ROS_BEHIND: return behind_text(a->detail);
+	default: return NULL;
+	}
+}
+
+static void step(struct rollout *ro, const struct ro_action *a)
+{
+	if (a->host != RO_ALL_HOSTS) {
+		const char *text = host_text(ro, a);
+		/* Before the commit the first failure is the rollout's error. */
+		if (a->step == ROS_FAIL && !ro->error[0])
+			snprintf(ro->error, sizeof(ro->error), "%s: %.200s", ro_hname(ro, a->host), text);
+		ro_step(ro, ro_hname(ro, a->host), ro_step_name(a->step), text);
+		return;
+	}
+	switch (a->step) {
+	case ROS_BEGIN:
+		ro_step(ro, "*", "begin", ro->bundle);
+		break;
+	case ROS_RESUME:
+		ro_step(ro, "*", "resume", ro_rstate_name((enum ro_rstate)a->detail));
+		break;
+	case ROS_ROLLBACK_ALL:
+		ro_step(ro, "*", "rollback", ro->error);
+		break;
+	case ROS_END:
+		ro_step(ro, "*", ro->state, ro->error);
+		ro_event(ro->d, "rollout.end", ro->bundle, ro->state);
+		ro->ended = true;
+		break;
+	default:
+		ro_step(ro, "*", ro_step_name(a->step), NULL);
+		break;
+	}
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Carry out one event's actions, in order, and arm the engine's wakeup.
+ * Answers that come meanwhile wait (ro_run takes them after). */
+void ro_engine_done(struct rollout *ro, int rc, struct ro_actions *acts)
+{
+	struct rollouts *rs = ro->d->rollouts;
+
+	if (rc == RO_ESTALE)
+		return; /* an answer the engine gave up waiting for */
+	if (rc == RO_ENOMEM || acts->oom)
+		log_error("rollout %lld: out of memory: steps of the engine were lost",
+			  (long long)ro->id);
+	ro->applying = true;
+	for (size_t i = 0; i < acts->n; i++) {
+		const struct ro_action *a = &acts->v[i];
+		switch (a->type) {
+		case RO_ACT_SEND:
+			ro_send(ro, a);
+			break;
+		case RO_ACT_PERSIST:
+			if (a->host == RO_ALL_HOSTS)
+				persist_rollout(ro, a);
+			else
+				persist_host(ro, a);
+			break;
+		case RO_ACT_STEP:
+			step(ro, a);
+			break;
+		}
+	}
+	ro->applying = false;
+	uint64_t now = uv_now(ro->d->loop);
+	if (acts->wakeup_ms == RO_NEVER || ro->ended)
+		uv_timer_stop(&rs->timer);
+	else
+		uv_timer_start(&rs->timer, on_timer, acts->wakeup_ms > now ? acts->wakeup_ms - now : 0,
+			       0);
+}
+
+/* After an event: the answers that waited, one event each, and the end. */
+void ro_run(struct hsd *d)
 {
 	struct rollout *ro = d->rollouts->cur;
-	snprintf(ro->state, sizeof(ro->state), "%s", state);
-	ro_save(ro, true);
-	ro_step(ro, "*", state, ro->error);
-	ro_event(d, "rollout.end", ro->bundle, state);
-	ro_free(ro);
-	d->rollouts->cur = NULL;
+
+	while (ro && !ro->ended && ro->queue) {
+		struct ro_call *c = ro->queue;
+		if (!(ro->queue = c->next))
+			ro->queue_tail = &ro->queue;
+		ro_answer(ro, c);
+	}
+	if (ro && ro->ended) {
+		ro_free(ro);
+		d->rollouts->cur = NULL;
+	}
 }
 
-/* Before the commit: stop every NEW this rollout started; OLD never was. */
-static void ro_tick_rollback(struct rollout *ro, uint64_t now)
+/* One event from outside an answer (start, timer, operator, resume). */
+typedef int (*ro_event_fn)(struct ro_engine *, uint64_t now, struct ro_actions *);
+
+static int ro_feed(struct rollout *ro, ro_event_fn fn)
 {
-	size_t left = 0;
+	struct ro_actions acts;
 
-	for (size_t i = 0; i < ro->nh; i++) {
-		struct ro_host *h = &ro->h[i];
-		if (h->busy) {
-			left++;
-			continue;
-		}
-		if (!h->new_inst[0] || h->state == RO_ROLLED_BACK || h->state == RO_DEFERRED ||
-		    h->state == RO_CURRENT)
-			continue;
-		if (h->state == RO_ROLLING_BACK && h->stuck) {
-			/* Gone while we stop its NEW: it may keep it (docs/rollout.md,
-			 * known limits); waiting for it would hold the fleet. */
-			h->stuck = false;
-			ro_set(h, RO_DEFERRED, "defer",
-			       "unreachable, or its stop kept failing, during the rollback",
-			       RO_STAMP_NONE);
-			continue;
-		}
-		left++;
-		/* A soaking canary's wait_until is the end of its soak, not a
-		 * retry time: it is stopped at once (a soak may last a day). */
-		if (h->state == RO_SOAKING || now >= h->wait_until)
-			ro_stop_new(h);
-	}
-	if (!left)
-		ro_finish(ro->d, strcmp(ro->state, "aborting") ? "failed" : "aborted");
+	ro_actions_init(&acts);
+	int rc = fn(ro->e, uv_now(ro->d->loop), &acts);
+	if (rc == RO_OK || rc == RO_ENOMEM)
+		ro_engine_done(ro, rc, &acts);
+	ro_actions_free(&acts);
+	return rc;
 }
 
-/* After the commit the rollout only moves forward host by host: a host that
- * cannot complete the switch stops its NEW and stays behind on OLD.  When
- * the operator aborts ("closing"), nothing unreachable is waited for. */
-static void ro_tick_committed(struct rollout *ro, uint64_t now)
-{
-	bool closing = !strcmp(ro->state, "closing");
-	size_t final = 0, behind = 0;
-	char list[128] = "";
-
-	for (size_t i = 0; i < ro->nh; i++) {
-		struct ro_host *h = &ro->h[i];
-		if (h->busy)
-			continue;
-		switch (h->state) {
-		case RO_VERIFIED:
-			ro_retire(h); /* a late (deferred) host */
-			break;
-		case RO_SOAKING:
-			if (closing)
-				ro_stop_new(h); /* not switched yet: it stays behind, at once */
-			else if (now >= h->wait_until)
-				ro_verify(h);
-			break;
-		case RO_RETIRING:
-			if (closing && h->stuck)
-				ro_set(h, RO_BEHIND, "behind",
-				       "unreachable or failing: its old instance was not stopped",
-				       RO_STAMP_NONE);
-			else if (now >= h->wait_until)
-				ro_retire(h);
-			break;
-		case RO_DEFERRED:
-			if (closing)
-				ro_set(h, RO_BEHIND, "behind", "unreachable when the rollout was aborted",
-				       RO_STAMP_NONE);
-			else if (now >= h->wait_until)
-				ro_begin_host(h); /* it may answer again */
-			break;
-		case RO_PENDING: /* in flight when the coordinator restarted */
-			if (!closing) {
-				ro_begin_host(h);
-				break;
-			}
-			__attribute__((fallthrough)); /* an aborted rollout starts nothing */
-		case RO_FAILED:
-			if (h->new_inst[0])
-				ro_stop_new(h);
-			else
-				ro_set(h, RO_BEHIND, "behind", "keeps its old instance", RO_STAMP_NONE);
-			break;
-		case RO_ROLLING_BACK:
-			if (closing && h->stuck)
-				ro_set(h, RO_BEHIND, "behind",
-				       "unreachable or failing: its new instance was not stopped",
-				       RO_STAMP_NONE);
-			else if (now >= h->wait_until)
-				ro_stop_new(h);
-			break;
-		default:
-			break;
-		}
-	}
-	for (size_t i = 0; i < ro->nh; i++) {
-		struct ro_host *h = &ro->h[i];
-		if (h->busy)
-			return;
-		final += h->state == RO_RETIRED || h->state == RO_CURRENT || h->state == RO_BEHIND;
-		if (h->state == RO_BEHIND) {
-			size_t len = strlen(list);
-			snprintf(list + len, sizeof(list) - len, "%s%s", behind++ ? " " : "", ro_hname(h));
-		}
-	}
-	if (final < ro->nh)
-		return;
-	if (behind) {
-		char why[sizeof(list) + sizeof(ro->error) + 32];
-		snprintf(why, sizeof(why), "behind (old version kept): %s%s%s", list,
-			 ro->error[0] ? "; " : "", ro->error);
-		why[sizeof(ro->error) - 1] = 0; /* the store keeps one short line */
-		memcpy(ro->error, why, sizeof(ro->error));
-	}
-	ro_finish(ro->d, behind ? "partial" : "done");
-}
-
-static void ro_tick(uv_timer_t *t)
+static void on_timer(uv_timer_t *t)
 {
 	struct hsd *d = t->data;
-	struct rollout *ro = d->rollouts->cur;
-	uint64_t now = uv_now(d->loop);
-	size_t busy = 0, ready = 0, landed = 0, failed = 0;
 
-	if (!ro || !strcmp(ro->state, "paused"))
-		return;
-	if (ro->committed) {
-		ro_tick_committed(ro, now);
-		return;
-	}
-	for (size_t i = 0; i < ro->nh; i++) {
-		struct ro_host *h = &ro->h[i];
-		busy += h->busy;
-		landed += h->state == RO_VERIFIED || h->state == RO_CURRENT;
-		ready += h->state == RO_VERIFIED || h->state == RO_CURRENT || h->state == RO_DEFERRED;
-		failed += h->state == RO_FAILED;
-	}
-	bool rollback = !strcmp(ro->state, "rolling_back") || !strcmp(ro->state, "aborting");
-	if (!rollback && failed) {
-		/* Before the commit any failure undoes the whole rollout. */
-		snprintf(ro->state, sizeof(ro->state), "rolling_back");
-		ro_save(ro, false);
-		ro_step(ro, "*", "rollback", ro->error);
-		rollback = true;
-	}
-	if (rollback) {
-		ro_tick_rollback(ro, now);
-		return;
-	}
-	/* The canary goes first, alone; the others after it is verified. */
-	struct ro_host *canary = NULL;
-	for (size_t i = 0; i < ro->nh; i++)
-		if (!strcmp(ro_hname(&ro->h[i]), ro->canary))
-			canary = &ro->h[i];
-	/* An unreachable canary holds the others back: nothing goes on
-	 * unverified (the operator may abort). */
-	bool canary_done = !canary || canary->state == RO_VERIFIED || canary->state == RO_CURRENT;
-	size_t inflight = busy;
-	for (size_t i = 0; i < ro->nh; i++) {
-		struct ro_host *h = &ro->h[i];
-		if (h->busy)
-			continue;
-		if (h->state == RO_SOAKING && now >= h->wait_until) {
-			ro_verify(h); /* still detecting after the soak? */
-			continue;
-		}
-		bool may = h == canary || canary_done;
-		if (h->state == RO_PENDING && may && inflight < (size_t)ro->max_parallel) {
-			inflight++;
-			ro_begin_host(h);
-		} else if (h->state == RO_DEFERRED && now >= h->wait_until && may) {
-			ro_begin_host(h); /* it may answer again */
-		}
-	}
-	/* The commit: every host verified (or already there), except those we
-	 * cannot reach. */
-	if (landed && ready == ro->nh && !busy) {
-		ro->committed = true;
-		snprintf(ro->state, sizeof(ro->state), "committed");
-		ro_save(ro, false);
-		ro_step(ro, "*", "commit", NULL);
-		for (size_t i = 0; i < ro->nh; i++)
-			if (ro->h[i].state == RO_VERIFIED)
-				ro_retire(&ro->h[i]);
+	if (d->rollouts->cur && !d->stopping) {
+		ro_feed(d->rollouts->cur, ro_engine_timer);
+		ro_run(d);
 	}
 }
+
+/* --- the whole rollout ----------------------------------------------------- */
 
 static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, const char *canary,
 			      int max_parallel, int soak_s, char *err, size_t errlen)
@@ -412,23 +400,40 @@ static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, con
 		err_set(err, errlen, HS_ESYS, "out of memory");
 		return NULL;
 	}
-	if (bundles_load(d, bundle, &ro->b, err, errlen)) {
-		free(ro->h);
-		free(ro);
-		return NULL;
-	}
 	ro->d = d;
 	ro->id = id;
+	ro->nh = d->cluster.nhosts;
+	ro->queue_tail = &ro->queue;
+	ro->reply_host = -1;
+	if (bundles_load(d, bundle, &ro->b, err, errlen)) {
+		ro_free(ro);
+		return NULL;
+	}
 	snprintf(ro->bundle, sizeof(ro->bundle), "%s", bundle);
 	snprintf(ro->name, sizeof(ro->name), "%s", ro->b.name);
+	snprintf(ro->new_inst, sizeof(ro->new_inst), "%s@%s", ro->b.name, ro->b.version);
 	snprintf(ro->canary, sizeof(ro->canary), "%s", canary);
 	snprintf(ro->state, sizeof(ro->state), "running");
 	ro->max_parallel = max_parallel;
 	ro->soak_s = soak_s;
-	ro->nh = d->cluster.nhosts;
-	for (size_t i = 0; i < ro->nh; i++) {
-		ro->h[i].ro = ro;
-		ro->h[i].host = (int)i;
+	int ci = canary[0] ? cluster_host_index(&d->cluster, canary) : -1;
+	struct ro_config cfg = {
+		.n_hosts = (uint32_t)ro->nh,
+		.canary = ci < 0 ? RO_NO_CANARY : ci,
+		.max_parallel = (uint32_t)max_parallel,
+		.soak_ms = (uint32_t)soak_s * 1000,
+		.probe_deadline_ms = (uint32_t)ro->b.deadline_s * 1000,
+		.status_ms = RO_STATUS_MS + RO_SLACK_MS,
+		.call_ms = RO_CALL_MS + RO_SLACK_MS,
+		.retry_ms = RO_RETRY_MS,
+		.stop_tries = RO_STOP_TRIES,
+		.drain_probes = RO_DRAIN_PROBES,
+	};
+	char why[128];
+	if (!(ro->e = ro_engine_create(&cfg, why, sizeof(why)))) {
+		err_set(err, errlen, HS_EINPUT, "rollout: %s", why);
+		ro_free(ro);
+		return NULL;
 	}
 	return ro;
 }
@@ -509,76 +514,108 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		ro_free(ro);
 		return rc;
 	}
-	for (size_t i = 0; i < ro->nh; i++)
-		ro_host_save(&ro->h[i], RO_STAMP_NONE);
-	ro_step(ro, "*", "begin", ro->bundle);
 	ro_event(d, "rollout.begin", ro->bundle, canary);
 	d->rollouts->cur = ro;
 	*result = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ro->id, "bundle", ro->bundle,
 			    "canary", ro->canary);
+	ro_feed(ro, ro_engine_start);
+	ro_run(d);
 	return 0;
 }
 
-/* A coordinator that restarts picks its rollout up from the store: host
- * states are re-established by asking each host again. */
+/* --- a coordinator that restarts picks its rollout up from the store ------- */
+
+struct resume {
+	struct hsd *d;
+	struct rollout *ro;
+	enum ro_rstate state;
+	struct ro_phost *hosts;
+};
+
 static int resume_rollout(void *ctx, const struct store_rollout *r, char *err, size_t errlen)
 {
-	struct hsd *d = ctx;
+	struct resume *res = ctx;
 	char why[HS_ERRLEN];
-	struct rollout *ro = ro_new(d, r->id, r->bundle, r->canary, r->max_parallel, r->soak_s,
-				    why, sizeof(why));
+	int s = ro_rstate_from_name(r->state);
 
 	(void)err;
 	(void)errlen;
-	if (!ro) {
-		/* Its bundle is gone: it stays open in the store, unresumed. */
+	if (s < 0 || s == ROR_NEW || ro_rstate_final((enum ro_rstate)s)) {
+		log_warn("rollout %lld of %s not resumed: state \"%s\" is not an open one",
+			 (long long)r->id, r->bundle, r->state);
+		return 0;
+	}
+	/* Its bundle is gone: it stays open in the store, unresumed. */
+	if (!(res->ro = ro_new(res->d, r->id, r->bundle, r->canary, r->max_parallel, r->soak_s,
+			       why, sizeof(why)))) {
 		log_warn("rollout %lld of %s not resumed: %s", (long long)r->id, r->bundle, why);
 		return 0;
 	}
-	snprintf(ro->state, sizeof(ro->state), "%s", r->state);
-	snprintf(ro->error, sizeof(ro->error), "%s", r->error);
-	ro->committed = !strcmp(ro->state, "committed") || !strcmp(ro->state, "closing");
+	res->state = (enum ro_rstate)s;
+	snprintf(res->ro->state, sizeof(res->ro->state), "%s", r->state);
+	snprintf(res->ro->error, sizeof(res->ro->error), "%s", r->error);
 	/* NULL for a rollout begun before intents: its steps are refused by
 	 * every host, so it fails; nothing is stopped that was not asked for. */
-	ro->intent = r->intent ? json_loads(r->intent, 0, NULL) : NULL;
-	d->rollouts->cur = ro;
+	res->ro->intent = r->intent ? json_loads(r->intent, 0, NULL) : NULL;
 	return 0;
 }
 
 static int resume_host(void *ctx, const struct store_rollout_host *sh, char *err, size_t errlen)
 {
-	struct rollout *ro = ctx;
-	int i = cluster_host_index(&ro->d->cluster, sh->host);
+	struct resume *res = ctx;
+	int i = cluster_host_index(&res->d->cluster, sh->host);
+	int s = ro_hstate_from_name(sh->state);
 
 	(void)err;
 	(void)errlen;
 	if (i < 0)
 		return 0; /* no longer in the cluster */
-	struct ro_host *h = &ro->h[i];
-	snprintf(h->old_inst, sizeof(h->old_inst), "%s", sh->old_instance);
-	snprintf(h->new_inst, sizeof(h->new_inst), "%s", sh->new_instance);
-	for (size_t s = 0; s < sizeof(ro_names) / sizeof(*ro_names); s++)
-		if (!strcmp(sh->state, ro_names[s]))
-			h->state = (enum ro_state)s;
-	/* Whatever was in flight is asked again. */
-	if (h->state == RO_STARTING || h->state == RO_VERIFYING || h->state == RO_SOAKING)
-		h->state = RO_PENDING;
+	if (s < 0)
+		s = ROH_PENDING; /* unknown: asked again, as in-flight hosts are */
+	snprintf(res->ro->h[i].old_inst, sizeof(res->ro->h[i].old_inst), "%s", sh->old_instance);
+	res->hosts[i] = (struct ro_phost){ .state = (enum ro_hstate)s,
+					   .has_old = sh->old_instance[0] != 0,
+					   .new_started = sh->new_instance[0] != 0 };
 	return 0;
 }
 
 static int ro_resume(struct hsd *d, char *err, size_t errlen)
 {
-	struct rollout *ro;
-	int rc = store_rollout_get_open(d->store, resume_rollout, d, err, errlen);
+	struct resume res = { .d = d };
+	int rc = store_rollout_get_open(d->store, resume_rollout, &res, err, errlen);
 
 	if (rc < 0)
 		return rc;
-	if (!(ro = d->rollouts->cur))
+	if (!res.ro)
 		return 0;
-	if ((rc = store_rollout_hosts_each(d->store, ro->id, resume_host, ro, err, errlen)))
+	if (!(res.hosts = calloc(res.ro->nh, sizeof(*res.hosts)))) {
+		ro_free(res.ro);
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	}
+	if ((rc = store_rollout_hosts_each(d->store, res.ro->id, resume_host, &res, err, errlen))) {
+		free(res.hosts);
+		ro_free(res.ro);
 		return rc;
-	ro_step(ro, "*", "resume", ro->state);
-	log_info("rollout %lld of %s resumed (%s)", (long long)ro->id, ro->bundle, ro->state);
+	}
+	struct ro_actions acts;
+	ro_actions_init(&acts);
+	d->rollouts->cur = res.ro;
+	rc = ro_engine_resume_from(res.ro->e, res.state, res.hosts, (uint32_t)res.ro->nh,
+				   uv_now(d->loop), &acts);
+	if (rc == RO_OK)
+		ro_engine_done(res.ro, rc, &acts);
+	ro_actions_free(&acts);
+	free(res.hosts);
+	if (rc != RO_OK) {
+		log_warn("rollout %lld of %s not resumed: its stored hosts do not fit",
+			 (long long)res.ro->id, res.ro->bundle);
+		ro_free(res.ro);
+		d->rollouts->cur = NULL;
+		return 0;
+	}
+	log_info("rollout %lld of %s resumed (%s)", (long long)res.ro->id, res.ro->bundle,
+		 res.ro->state);
+	ro_run(d);
 	return 0;
 }
 
@@ -586,9 +623,8 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 {
 	if (!(d->rollouts = calloc(1, sizeof(*d->rollouts))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
-	uv_timer_init(d->loop, &d->rollouts->tick);
-	d->rollouts->tick.data = d;
-	uv_timer_start(&d->rollouts->tick, ro_tick, RO_TICK_MS, RO_TICK_MS);
+	uv_timer_init(d->loop, &d->rollouts->timer);
+	d->rollouts->timer.data = d;
 	uv_timer_init(d->loop, &d->rollouts->wake);
 	d->rollouts->wake.data = d;
 	/* From the clock, so a watcher's number from before a restart of hsd
@@ -607,11 +643,11 @@ void rollouts_free(struct hsd *d)
 	 * rollout goes. */
 	while (d->rollouts->waiters)
 		waiter_fire(d->rollouts->waiters, true);
-	uv_close((uv_handle_t *)&d->rollouts->tick, NULL);
+	uv_close((uv_handle_t *)&d->rollouts->timer, NULL);
 	uv_close((uv_handle_t *)&d->rollouts->wake, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
-	/* Calls still in flight hold pointers into the rollout: hsd frees
-	 * the instance, space and peer layers first, which answers them. */
+	/* Calls still in flight name the rollout by id: hsd frees the
+	 * instance, space and peer layers first, which answers them. */
 	ro_free(d->rollouts->cur);
 	free(d->rollouts);
 	d->rollouts = NULL;
@@ -620,29 +656,31 @@ void rollouts_free(struct hsd *d)
 int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen)
 {
 	struct rollout *ro = d->rollouts->cur;
+	/* what is one of these three (cmd_rollout.c's table) */
+	ro_event_fn fn = !strcmp(what, "pause") ? ro_engine_pause
+			 : !strcmp(what, "resume") ? ro_engine_resume : ro_engine_abort;
+	const char *want = fn == ro_engine_pause ? "running" : "paused";
+	char saved[sizeof(ro->error)];
 
 	if (!ro)
 		return err_set(err, errlen, HS_EINPUT, "rollout: none is running");
-	if (!strcmp(what, "pause")) {
-		if (strcmp(ro->state, "running"))
-			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is %s, not running", (long long)ro->id, ro->state);
-		snprintf(ro->state, sizeof(ro->state), "paused");
-	} else if (!strcmp(what, "resume")) {
-		if (strcmp(ro->state, "paused"))
-			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is %s, not paused", (long long)ro->id, ro->state);
-		snprintf(ro->state, sizeof(ro->state), "running");
-	} else if (!strcmp(what, "abort")) {
-		if (!strcmp(ro->state, "aborting") || !strcmp(ro->state, "closing") ||
-		    !strcmp(ro->state, "rolling_back"))
-			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is already %s", (long long)ro->id, ro->state);
-		/* After the commit the hosts already switched stay switched; the
-		 * abort ends the wait for the others, which keep their old version. */
-		snprintf(ro->state, sizeof(ro->state), ro->committed ? "closing" : "aborting");
-		if (!ro->error[0])
-			snprintf(ro->error, sizeof(ro->error), "aborted by the operator%s",
-				 ro->committed ? " after the commit" : "");
+	memcpy(saved, ro->error, sizeof(saved));
+	/* The reason goes into the state the abort writes. */
+	if (fn == ro_engine_abort && !ro->error[0]) {
+		struct ro_info info;
+		ro_engine_info(ro->e, &info);
+		snprintf(ro->error, sizeof(ro->error), "aborted by the operator%s",
+			 info.committed ? " after the commit" : "");
 	}
-	ro_save(ro, false);
-	ro_step(ro, "*", what, NULL);
+	int rc = ro_feed(ro, fn);
+	if (rc == RO_ESTATE) {
+		memcpy(ro->error, saved, sizeof(saved));
+		if (fn == ro_engine_abort)
+			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is already %s",
+				       (long long)ro->id, ro->state);
+		return err_set(err, errlen, HS_EINPUT, "rollout: %lld is %s, not %s",
+			       (long long)ro->id, ro->state, want);
+	}
+	ro_run(d);
 	return 0;
 }

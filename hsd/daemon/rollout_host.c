@@ -1,11 +1,12 @@
-/* rollout_host.c - one host's steps in a rollout (rollout.c drives them).
+/* rollout_host.c - the engine's requests to hosts, and their answers.
  *
- *   status -> (bundle.has -> bundle.put) -> instance.start -> instance.verify
+ * The engine (hsd/fleet/ro_engine.c) decides each host's next request:
+ *   status -> bundle.has -> (bundle.put) -> instance.start -> instance.verify
  *   and after the commit: instance.verify of the old instance (drain) ->
  *   instance.stop of the old one; on a rollback instance.stop of the new.
- * Each step is one call; h->busy is set until its answer.  A transport
- * failure defers the host (it keeps its old version), any other failure
- * marks it failed and rollout.c decides what that means.
+ * Here a request becomes a fleet call (to a peer, or to ourselves), and
+ * its answer becomes the engine's reply: a code, never the error's text,
+ * which only goes to the timeline.
  */
 #include "rollout_int.h"
 #include "err.h"
@@ -15,328 +16,174 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* hsd is stopping: calls end with errors that say nothing of the host. */
-static bool ro_stopping(struct ro_host *h)
+static const char *const req_cmds[RO_REQ__N] = { "status", "bundle.has", "bundle.put",
+	"instance.start", "instance.verify", "instance.stop" };
+
+static void call_free(struct ro_call *c)
 {
-	if (!h->ro->d->stopping)
-		return false;
-	h->busy = false;
-	return true;
+	json_decref(c->res);
+	free(c);
 }
 
-/* Our own host is always reachable; a peer that does not answer is
- * deferred rather than failed: it keeps its old version meanwhile. */
-static bool unreachable(int rc)
+/* The transport's answer, queued: our own host answers while the batch
+ * that sent the request is still being carried out, and the engine must
+ * see that batch whole before the next event.  ro_run takes the queue. */
+static void on_answer(void *arg, int rc, json_t *res, const char *err)
 {
-	return rc == HS_EUNREACH;
-}
+	struct ro_call *c = arg;
+	struct hsd *d = c->d;
+	struct rollout *ro = ro_current(d);
 
-static void ro_call(struct ro_host *h, const char *cmd, json_t *args, fleet_cb cb)
-{
-	/* A verification takes up to the probe's deadline on the host. */
-	uint32_t ms = !strcmp(cmd, "status") ? RO_STATUS_MS
-		      : strcmp(cmd, "instance.verify") ? RO_CALL_MS
-		      : (uint32_t)h->ro->b.deadline_s * 1000 + RO_CALL_MS;
-	h->busy = true;
-	if (h->ro->intent && !strncmp(cmd, "instance.", 9))
-		json_object_set(args, "intent", h->ro->intent);
-	fleet_call(h->ro->d, h->host, cmd, args, ms, cb, h);
-}
-
-static void ro_defer(struct ro_host *h, const char *err)
-{
-	h->busy = false;
-	h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-	if (h->state != RO_DEFERRED)
-		ro_set(h, RO_DEFERRED, "defer", err, RO_STAMP_NONE);
-}
-
-/* A stop or verify that did not go through is tried again next tick.
- * stuck tells the tick to stop waiting for the host (when the operator
- * aborts, or during a rollback): it was unreachable, or it answered with
- * the same failure RO_STOP_TRIES times, which waiting will not mend. */
-static void ro_retry_later(struct ro_host *h, bool gone, const char *step,
-			   const char *err)
-{
-	h->busy = false;
-	h->wait_until = uv_now(h->ro->d->loop) + RO_RETRY_MS;
-	h->stop_fails = gone ? 0 : h->stop_fails + 1;
-	h->stuck = gone || h->stop_fails >= RO_STOP_TRIES;
-	if (step)
-		ro_step(h->ro, ro_hname(h), step, err);
-}
-
-static void ro_stop_done(struct ro_host *h)
-{
-	h->stuck = false;
-	h->stop_fails = 0;
-}
-
-static void ro_fail(struct ro_host *h, const char *err)
-{
-	struct rollout *ro = h->ro;
-	h->busy = false;
-	ro_set(h, RO_FAILED, "fail", err, RO_STAMP_NONE);
-	if (!ro->error[0])
-		snprintf(ro->error, sizeof(ro->error), "%s: %s", ro_hname(h), err);
-}
-
-/* A step's error: deferred if the host did not answer, else failed. */
-static void ro_error(struct ro_host *h, int rc, const char *err)
-{
-	unreachable(rc) ? ro_defer(h, err) : ro_fail(h, err);
-}
-
-static void on_verified(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	struct rollout *ro = h->ro;
-	char detail[128];
-
-	h->busy = false;
-	if (rc) {
-		ro_error(h, rc, err);
+	/* hsd stops (calls end with errors that say nothing of the host), or
+	 * the rollout this was sent for has ended. */
+	if (d->stopping || !ro || ro->id != c->rollout || ro->ended) {
+		call_free(c);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "%s reported probe %s in %lld ms", h->new_inst,
-		 json_string_value(json_object_get(res, "token")),
-		 (long long)json_integer_value(json_object_get(res, "ms")));
-	bool canary = strcmp(ro_hname(h), ro->canary) == 0;
-	if (canary && h->state == RO_VERIFYING && ro->soak_s > 0) {
-		h->wait_until = uv_now(ro->d->loop) + (uint64_t)ro->soak_s * 1000;
-		ro_set(h, RO_SOAKING, "verified", detail, RO_STAMP_VERIFIED);
-		ro_step(ro, ro_hname(h), "soak", NULL);
-		return;
-	}
-	ro_set(h, RO_VERIFIED, h->state == RO_SOAKING ? "verified-after-soak" : "verified", detail,
-	       h->state == RO_SOAKING ? RO_STAMP_NONE : RO_STAMP_VERIFIED);
+	c->rc = rc;
+	c->res = json_incref(res);
+	snprintf(c->err, sizeof(c->err), "%s", rc && err ? err : "");
+	*ro->queue_tail = c;
+	ro->queue_tail = &c->next;
+	if (!ro->applying)
+		ro_run(d);
 }
 
-void ro_verify(struct ro_host *h)
+/* bundle.put's arguments: the bundle's files, with the operator's
+ * signature, which the host checks against its own operators (and which
+ * is checked here too, with ours of this moment). */
+static json_t *put_args(struct rollout *ro, char *err, size_t errlen)
 {
-	ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->new_inst), on_verified);
-}
-
-static void on_started(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-
-	h->busy = false;
-	if (rc) {
-		ro_error(h, rc, err);
-		return;
-	}
-	snprintf(h->new_inst, sizeof(h->new_inst), "%s", json_string_value(json_object_get(res, "instance")));
-	ro_set(h, RO_VERIFYING, "start", h->new_inst, RO_STAMP_NONE);
-	ro_verify(h);
-}
-
-static void ro_start(struct ro_host *h)
-{
-	struct rollout *ro = h->ro;
-	bool inherit = ro->b.inherit && h->old_inst[0];
-	/* Written before the start is sent: an instance of the target version
-	 * found later on this host (a restarted coordinator, a host that
-	 * answers again) is then known to be ours, and only ours are ever
-	 * stopped by a rollback. */
-	snprintf(h->new_inst, sizeof(h->new_inst), "%s@%s", ro->b.name, ro->b.version);
-	ro_host_save(h, RO_STAMP_NONE);
-	ro_call(h, "instance.start", json_pack("{s:s, s:s}", "bundle", ro->bundle, "inherit",
-					       inherit ? h->old_inst : ""), on_started);
-}
-
-static void on_put(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	(void)res;
-	h->busy = false;
-	if (rc) {
-		ro_error(h, rc, err);
-		return;
-	}
-	ro_step(h->ro, ro_hname(h), "push", h->ro->bundle);
-	ro_start(h);
-}
-
-static void on_has(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	struct rollout *ro = h->ro;
-	char dir[4096], e[HS_ERRLEN], *sig_text = NULL;
+	char dir[4096], *sig_text = NULL;
 	struct bundle_sig sig;
-	json_t *pack;
+	json_t *pack = NULL;
 
-	h->busy = false;
-	if (rc) {
-		ro_error(h, rc, err);
-		return;
-	}
-	if (json_is_true(json_object_get(res, "has"))) {
-		ro_start(h);
-		return;
-	}
 	bundles_dir(ro->d, ro->bundle, dir, sizeof(dir));
-	/* The signature travels with the bundle: the host checks it against
-	 * its own operators.  Checked here too, with ours of this moment. */
-	if (bundles_verify(ro->d, &ro->b, &sig, e, sizeof(e)) == 0 &&
+	if (bundles_verify(ro->d, &ro->b, &sig, err, errlen) == 0 &&
 	    !(sig_text = bundle_sig_format(&sig)))
-		snprintf(e, sizeof(e), "out of memory");
-	if (!sig_text || bundle_pack(dir, &ro->b, &pack, e, sizeof(e))) {
+		snprintf(err, errlen, "out of memory");
+	if (!sig_text || bundle_pack(dir, &ro->b, &pack, err, errlen)) {
 		free(sig_text);
-		ro_fail(h, e);
-		return;
+		return NULL;
 	}
-	ro_call(h, "bundle.put", json_pack("{s:o, s:s}", "bundle", pack, "sig", sig_text), on_put);
+	json_t *args = json_pack("{s:o, s:s}", "bundle", pack, "sig", sig_text);
 	free(sig_text);
+	if (!args)
+		snprintf(err, errlen, "out of memory");
+	return args;
 }
 
-/* The host's current instance of this IDS (any other version) is the one
- * the new version replaces. */
-static void on_status(void *arg, int rc, json_t *res, const char *err)
+void ro_send(struct rollout *ro, const struct ro_action *a)
 {
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
+	struct ro_host *h = &ro->h[a->host];
+	const char *inst = a->inst == RO_INST_OLD ? h->old_inst : ro->new_inst;
+	struct ro_call *c = calloc(1, sizeof(*c));
+	char err[HS_ERRLEN] = "out of memory";
+	json_t *args = NULL;
+
+	if (!c) {
+		/* Nothing to answer with: the engine's deadline defers the host. */
+		log_error("rollout %lld: %s: %s not sent: out of memory", (long long)ro->id,
+			  ro->d->cluster.hosts[a->host].name, req_cmds[a->req]);
 		return;
-	struct rollout *ro = h->ro;
+	}
+	*c = (struct ro_call){ .d = ro->d, .rollout = ro->id, .host = a->host,
+			       .req_id = a->req_id, .req = a->req, .inst = a->inst };
+	switch (a->req) {
+	case RO_REQ_STATUS:
+		args = json_object();
+		break;
+	case RO_REQ_BUNDLE_HAS:
+		args = json_pack("{s:s, s:s}", "id", ro->bundle, "hash", ro->b.hash);
+		break;
+	case RO_REQ_BUNDLE_PUT:
+		args = put_args(ro, err, sizeof(err));
+		break;
+	case RO_REQ_START:
+		/* inherit: the old instance's state (e.g. a baseline) carries over */
+		args = json_pack("{s:s, s:s}", "bundle", ro->bundle, "inherit",
+				 ro->b.inherit && h->old_inst[0] ? h->old_inst : "");
+		break;
+	case RO_REQ_VERIFY:
+	case RO_REQ_STOP:
+		args = json_pack("{s:s}", "instance", inst);
+		break;
+	default:
+		snprintf(err, sizeof(err), "unknown request %d", (int)a->req);
+		break;
+	}
+	if (!args) {
+		on_answer(c, HS_ESYS, NULL, err); /* a failure here, not the host's */
+		return;
+	}
+	if (ro->intent && a->req >= RO_REQ_START)
+		json_object_set(args, "intent", ro->intent);
+	uint32_t ms = a->timeout_ms > RO_SLACK_MS ? a->timeout_ms - RO_SLACK_MS : a->timeout_ms;
+	fleet_call(ro->d, (int)a->host, req_cmds[a->req], args, ms, on_answer, c);
+}
+
+/* What status says: the target version's instance, and the first of any
+ * other version (the one the new version replaces). */
+static void read_status(struct rollout *ro, struct ro_host *h, json_t *res, struct ro_reply *r)
+{
 	const char *target = NULL, *other = NULL;
 	json_t *v;
 	size_t i;
 
-	h->busy = false;
-	if (rc) {
-		ro_error(h, rc, err);
-		return;
-	}
 	json_array_foreach(json_object_get(res, "instances"), i, v) {
 		const char *b = json_string_value(json_object_get(v, "bundle"));
 		const char *ver = json_string_value(json_object_get(v, "version"));
 		const char *inst = json_string_value(json_object_get(v, "instance"));
 		if (!b || !ver || !inst || strcmp(b, ro->b.name))
 			continue;
-		if (strcmp(ver, ro->b.version) == 0)
+		if (!strcmp(ver, ro->b.version))
 			target = inst;
 		else if (!other)
 			other = inst;
 	}
-	if (target && !h->new_inst[0]) {
-		/* It ran before this rollout: the host is already there.  It is
-		 * not ours to verify, retire around, or stop on a rollback. */
-		h->old_inst[0] = 0;
-		ro_set(h, RO_CURRENT, "current", target, RO_STAMP_NONE);
-		return;
-	}
+	r->new_running = target != NULL;
+	r->old_running = other != NULL;
+	snprintf(h->target_inst, sizeof(h->target_inst), "%s", target ? target : "");
 	if (other && !h->old_inst[0])
 		snprintf(h->old_inst, sizeof(h->old_inst), "%s", other);
-	ro_set(h, RO_STARTING, NULL, NULL, RO_STAMP_NONE);
-	if (target) { /* ours: started before a coordinator restart or a defer */
-		ro_set(h, RO_VERIFYING, "found", h->new_inst, RO_STAMP_NONE);
-		ro_verify(h);
-		return;
+}
+
+/* An answer's outcome as a code: a host that did not answer is deferred,
+ * an instance that is not there is "gone" (a stop is then done). */
+static enum ro_result result_of(int rc)
+{
+	return !rc ? RO_RES_OK
+	       : rc == HS_EUNREACH ? RO_RES_UNREACHABLE
+	       : rc == HS_ENOENT ? RO_RES_GONE : RO_RES_FAILED;
+}
+
+void ro_answer(struct rollout *ro, struct ro_call *c)
+{
+	struct ro_host *h = &ro->h[c->host];
+	struct ro_reply r = { .result = result_of(c->rc) };
+	struct ro_actions acts;
+
+	if (c->rc) {
+		snprintf(h->text, sizeof(h->text), "%.255s", c->err); /* one line, cut */
+	} else if (c->req == RO_REQ_STATUS) {
+		read_status(ro, h, c->res, &r);
+	} else if (c->req == RO_REQ_BUNDLE_HAS) {
+		r.has_bundle = json_is_true(json_object_get(c->res, "has"));
+	} else if (c->req == RO_REQ_VERIFY) {
+		const char *tok = json_string_value(json_object_get(c->res, "token"));
+		if (c->inst == RO_INST_OLD)
+			snprintf(h->text, sizeof(h->text), "%s reported probe %s", h->old_inst,
+				 tok ? tok : "?");
+		else
+			snprintf(h->text, sizeof(h->text), "%s reported probe %s in %lld ms",
+				 ro->new_inst, tok ? tok : "?",
+				 (long long)json_integer_value(json_object_get(c->res, "ms")));
 	}
-	ro_call(h, "bundle.has", json_pack("{s:s, s:s}", "id", ro->bundle, "hash", ro->b.hash), on_has);
-}
-
-void ro_begin_host(struct ro_host *h)
-{
-	ro_call(h, "status", json_object(), on_status);
-}
-
-/* An instance.stop answered: true when the instance is gone (stopped now,
- * or unknown there already); otherwise it is tried again next tick. */
-static bool ro_stop_answered(struct ro_host *h, int rc, const char *err,
-			     const char *retry_step)
-{
-	if (ro_stopping(h))
-		return false;
-	h->busy = false;
-	if (rc && rc != HS_ENOENT) {
-		ro_retry_later(h, unreachable(rc), retry_step, err);
-		return false;
-	}
-	ro_stop_done(h);
-	return true;
-}
-
-static void on_retired(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	(void)res;
-	/* After the commit a failed stop is retried: the commit stands. */
-	if (!ro_stop_answered(h, rc, err, "retire-retry"))
-		return;
-	ro_set(h, RO_RETIRED, "retire", h->old_inst[0] ? h->old_inst : "(nothing to retire)",
-	       RO_STAMP_OLD_STOPPED);
-}
-
-static void on_drained(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	if (ro_stopping(h))
-		return;
-	char detail[128];
-
-	h->busy = false;
-	if (rc && unreachable(rc)) {
-		ro_retry_later(h, true, "retire-retry", err);
-		return;
-	}
-	ro_stop_done(h);
-	if (rc) {
-		/* A broken old version must not hold its host forever. */
-		h->drained = RO_DRAIN_PROBES;
-		ro_step(h->ro, ro_hname(h), "drain-failed", err);
-	} else {
-		h->drained++;
-		snprintf(detail, sizeof(detail), "%s reported probe %s", h->old_inst,
-			 json_string_value(json_object_get(res, "token")));
-		ro_step(h->ro, ro_hname(h), "drain", detail);
-	}
-	ro_retire(h);
-}
-
-/* Before the old instance stops it must report RO_DRAIN_PROBES probes, one
- * after the other, caused after the new one was verified: the check that
- * reports the second began after the first was reported, so every change
- * the new instance's baseline may have absorbed was checked by the old. */
-void ro_retire(struct ro_host *h)
-{
-	if (!h->old_inst[0]) {
-		ro_set(h, RO_RETIRED, "retire", "(nothing to retire)", RO_STAMP_OLD_STOPPED);
-		return;
-	}
-	if (h->state != RO_RETIRING)
-		ro_set(h, RO_RETIRING, NULL, NULL, RO_STAMP_NONE);
-	if (h->drained < RO_DRAIN_PROBES) {
-		ro_call(h, "instance.verify", json_pack("{s:s}", "instance", h->old_inst), on_drained);
-		return;
-	}
-	ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->old_inst), on_retired);
-}
-
-static void on_stopped_new(void *arg, int rc, json_t *res, const char *err)
-{
-	struct ro_host *h = arg;
-	(void)res;
-	if (!ro_stop_answered(h, rc, err, "stop-retry"))
-		return;
-	if (h->ro->committed)
-		ro_set(h, RO_BEHIND, "behind", "new instance stopped; the old one still runs",
-		       RO_STAMP_NONE);
-	else
-		ro_set(h, RO_ROLLED_BACK, "rollback", h->new_inst, RO_STAMP_NONE);
-}
-
-void ro_stop_new(struct ro_host *h)
-{
-	if (h->state != RO_ROLLING_BACK)
-		ro_set(h, RO_ROLLING_BACK, NULL, NULL, RO_STAMP_NONE);
-	ro_call(h, "instance.stop", json_pack("{s:s}", "instance", h->new_inst), on_stopped_new);
+	ro_actions_init(&acts);
+	ro->reply_host = (int)c->host;
+	int rc = ro_engine_reply(ro->e, c->host, c->req_id, &r, uv_now(ro->d->loop), &acts);
+	ro_engine_done(ro, rc, &acts);
+	ro->reply_host = -1;
+	ro_actions_free(&acts);
+	call_free(c);
 }

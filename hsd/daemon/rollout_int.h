@@ -1,17 +1,19 @@
-/* rollout_int.h - what rollout.c (the whole rollout) and rollout_host.c
- * (one host's steps) share.  Not for other files: they use rollout.h. */
+/* rollout_int.h - what rollout.c (the rollout: store, timer, operator) and
+ * rollout_host.c (the engine's requests to hosts) share.  Not for other
+ * files: they use rollout.h.  The decisions are the pure engine's
+ * (hsd/fleet/ro_engine.h); these two files only carry them out. */
 #ifndef HS_ROLLOUT_INT_H
 #define HS_ROLLOUT_INT_H
 
 #include "bundles.h"
 #include "daemon.h"
+#include "err.h"
 #include "fleet.h"
-#include "store_rollouts.h"
+#include "ro_engine.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RO_TICK_MS 250
 #define RO_CALL_MS 15000       /* one step's answer; a probe may take its deadline */
 /* A host's first step (and each retry of a deferred one) only asks what it
  * runs, a store read answered at once (hsctl status gives the same call
@@ -19,54 +21,64 @@
 #define RO_STATUS_MS 5000
 #define RO_RETRY_MS 2000       /* next try of a deferred host or a failed stop */
 #define RO_STOP_TRIES 5        /* answered stop failures before the host counts as stuck */
-#define RO_DRAIN_PROBES 2      /* see ro_retire */
+#define RO_DRAIN_PROBES 2      /* old-instance probes before its stop */
+/* The engine's own deadline of a request is this much later than the
+ * call's: the transport's timeout, with its message, comes first. */
+#define RO_SLACK_MS 1000
 
-/* CURRENT: the target version already ran there before this rollout; it is
- * left as it is (never stopped by a rollback).  BEHIND: after the commit
- * the host could not complete the switch; it keeps its old instance. */
-enum ro_state { RO_PENDING, RO_STARTING, RO_VERIFYING, RO_SOAKING, RO_VERIFIED, RO_RETIRING,
-		RO_RETIRED, RO_DEFERRED, RO_FAILED, RO_ROLLING_BACK, RO_ROLLED_BACK, RO_CURRENT,
-		RO_BEHIND, RO_NSTATES };
-extern const char *const ro_names[RO_NSTATES];
-
+/* What the daemon knows of one host beyond the engine's state: instance
+ * names, and the text of its last answer for the timeline. */
 struct ro_host {
-	struct rollout *ro;
-	int host;
-	enum ro_state state;
-	char old_inst[72], new_inst[72]; /* new_inst is written before the start is sent */
-	bool busy;
-	bool stuck;               /* the last retire/stop attempt could not reach the host,
-				   or it failed RO_STOP_TRIES times in a row */
-	int stop_fails;           /* consecutive stop failures the host answered */
-	int drained;              /* probes the old instance reported since the commit */
-	uint64_t wait_until;      /* soak end, or next try of a deferred host */
+	char old_inst[72];        /* the instance the new version replaces ("": none) */
+	char target_inst[72];     /* the target version's instance that status found */
+	char text[256];           /* the last answer: its error, or what it reported */
 };
 
 struct rollout {
 	int64_t id;
 	char bundle[72], name[40], state[16], canary[40], error[256];
+	char new_inst[72];        /* NAME@VERSION: what is started on every host */
 	int max_parallel, soak_s;
 	struct bundle b;
 	struct ro_host *h;
 	size_t nh;
-	bool committed;
 	json_t *intent;           /* the operator-signed envelope; goes with every step */
+	struct ro_engine *e;
+	/* Answers that came while a batch of actions was carried out (our own
+	 * host answers at once) wait here, so the engine's events stay in
+	 * order: one batch is carried out whole before the next event. */
+	struct ro_call *queue, **queue_tail;
+	bool applying;
+	bool ended;               /* the engine ended it: freed after the batch */
+	int reply_host;           /* the host whose answer is being handled, or -1 */
 	struct hsd *d;
 };
 
-/* rollout.c: the store.  A write that fails is logged, and the rollout goes
- * on from what it holds in memory. */
-void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
-void ro_host_save(struct ro_host *h, enum store_ro_stamp stamp);
-void ro_set(struct ro_host *h, enum ro_state s, const char *step, const char *detail,
-	    enum store_ro_stamp stamp);
-const char *ro_hname(const struct ro_host *h);
+/* One request in flight.  It names its rollout by id, not by pointer: the
+ * engine may have given up on it (its deadline) and the rollout may be
+ * gone when the transport answers. */
+struct ro_call {
+	struct hsd *d;
+	int64_t rollout;
+	uint32_t host;
+	uint64_t req_id;
+	enum ro_req req;
+	enum ro_inst inst;
+	/* the answer, when it waits in the queue */
+	int rc;
+	json_t *res;
+	char err[HS_ERRLEN];
+	struct ro_call *next;
+};
 
-/* rollout_host.c: one host's steps, each an asynchronous call that sets
- * h->busy until its answer. */
-void ro_begin_host(struct ro_host *h);   /* status, push, start, verify */
-void ro_verify(struct ro_host *h);       /* the new instance, again after a soak */
-void ro_retire(struct ro_host *h);       /* drain then stop the old instance */
-void ro_stop_new(struct ro_host *h);     /* stop the new instance (rollback) */
+/* rollout.c */
+struct rollout *ro_current(struct hsd *d); /* the open rollout, or NULL */
+void ro_engine_done(struct rollout *ro, int rc, struct ro_actions *acts);
+void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
+void ro_run(struct hsd *d); /* the queued answers, then the end of an ended rollout */
+
+/* rollout_host.c */
+void ro_send(struct rollout *ro, const struct ro_action *a);
+void ro_answer(struct rollout *ro, struct ro_call *c);
 
 #endif

@@ -38,6 +38,22 @@ const char *ro_rstate_name(enum ro_rstate s)
 	return (unsigned)s < ROR__N ? rstate_names[s] : "?";
 }
 
+int ro_hstate_from_name(const char *name)
+{
+	for (int i = 0; i < ROH__N; i++)
+		if (!strcmp(name, hstate_names[i]))
+			return i;
+	return -1;
+}
+
+int ro_rstate_from_name(const char *name)
+{
+	for (int i = 0; i < ROR__N; i++)
+		if (!strcmp(name, rstate_names[i]))
+			return i;
+	return -1;
+}
+
 const char *ro_req_name(enum ro_req r)
 {
 	return (unsigned)r < RO_REQ__N ? req_names[r] : "?";

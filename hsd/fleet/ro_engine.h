@@ -242,6 +242,9 @@ enum ro_rstate ro_engine_state(const struct ro_engine *);
 const char *ro_hstate_name(enum ro_hstate);
 const char *ro_rstate_name(enum ro_rstate);
 const char *ro_req_name(enum ro_req);
+/* The state of that name (as persisted), or -1. */
+int	ro_hstate_from_name(const char *);
+int	ro_rstate_from_name(const char *);
 const char *ro_step_name(enum ro_step);
 
 #endif

@@ -131,7 +131,7 @@ int store_rollout_host_set(struct store *st, int64_t rollout, const char *host,
 	sqlite3_bind_text(q, 3, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, old_instance ? old_instance : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, new_instance ? new_instance : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 6, stamp == RO_STAMP_VERIFIED ? 1 : stamp == RO_STAMP_OLD_STOPPED ? 2 : 0);
+	sqlite3_bind_int(q, 6, stamp == STORE_STAMP_VERIFIED ? 1 : stamp == STORE_STAMP_OLD_STOPPED ? 2 : 0);
 	sqlite3_bind_int64(q, 7, store_now_ms());
 	return write_done(st, q, "host", rollout, err, errlen);
 }

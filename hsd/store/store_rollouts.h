@@ -36,7 +36,7 @@ struct store_rollout_step {
 
 /* The moment a host row's write records besides its state: named here so
  * no column name travels from the daemon into SQL. */
-enum store_ro_stamp { RO_STAMP_NONE, RO_STAMP_VERIFIED, RO_STAMP_OLD_STOPPED };
+enum store_ro_stamp { STORE_STAMP_NONE, STORE_STAMP_VERIFIED, STORE_STAMP_OLD_STOPPED };
 
 /* What an undo goes back to: an instance the last rollout that ended
  * "done" or "partial" replaced ("" if it replaced none), its canary and

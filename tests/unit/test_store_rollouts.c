@@ -188,15 +188,15 @@ Test(store_rollouts, host_rows_are_upserted_and_stamped)
 	int64_t id = add("det-2", "a", NULL), other = add("det-3", "a", NULL);
 	struct host_copy c = { 0 };
 
-	cr_assert_eq(store_rollout_host_set(st, id, "b", "pending", "", "", RO_STAMP_NONE, err,
+	cr_assert_eq(store_rollout_host_set(st, id, "b", "pending", "", "", STORE_STAMP_NONE, err,
 					    sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_rollout_host_set(st, id, "a", "pending", NULL, NULL, RO_STAMP_NONE, err,
+	cr_assert_eq(store_rollout_host_set(st, id, "a", "pending", NULL, NULL, STORE_STAMP_NONE, err,
 					    sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_rollout_host_set(st, other, "a", "pending", "", "", RO_STAMP_NONE, err,
+	cr_assert_eq(store_rollout_host_set(st, other, "a", "pending", "", "", STORE_STAMP_NONE, err,
 					    sizeof(err)), 0, "%s", err);
 	int64_t before = store_now_ms();
 	cr_assert_eq(store_rollout_host_set(st, id, "a", "verified", "det@1", "det@2",
-					    RO_STAMP_VERIFIED, err, sizeof(err)), 0, "%s", err);
+					    STORE_STAMP_VERIFIED, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_rollout_hosts_each(st, id, copy_host, &c, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(c.n, 2, "one row per host and rollout");
 	cr_assert_str_eq(c.h[0].host, "a", "by name");
@@ -211,9 +211,9 @@ Test(store_rollouts, host_rows_are_upserted_and_stamped)
 
 	/* A later write without a stamp keeps it; the other stamp is added. */
 	cr_assert_eq(store_rollout_host_set(st, id, "a", "retiring", "det@1", "det@2",
-					    RO_STAMP_NONE, err, sizeof(err)), 0, "%s", err);
+					    STORE_STAMP_NONE, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_rollout_host_set(st, id, "a", "retired", "det@1", "det@2",
-					    RO_STAMP_OLD_STOPPED, err, sizeof(err)), 0, "%s", err);
+					    STORE_STAMP_OLD_STOPPED, err, sizeof(err)), 0, "%s", err);
 	memset(&c, 0, sizeof(c));
 	cr_assert_eq(store_rollout_hosts_each(st, id, copy_host, &c, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(c.h[0].state, "retired");
@@ -224,7 +224,7 @@ Test(store_rollouts, host_rows_are_upserted_and_stamped)
 Test(store_rollouts, host_of_a_missing_rollout_is_enoent)
 {
 	struct host_copy c = { 0 };
-	expect_err(store_rollout_host_set(st, 7, "a", "pending", "", "", RO_STAMP_NONE, err,
+	expect_err(store_rollout_host_set(st, 7, "a", "pending", "", "", STORE_STAMP_NONE, err,
 					  sizeof(err)), HS_ENOENT, "rollout 7", "host");
 	cr_assert_eq(store_rollout_hosts_each(st, 7, copy_host, &c, err, sizeof(err)), 0);
 	cr_assert_eq(c.n, 0, "no row was left");
@@ -319,9 +319,9 @@ Test(store_rollouts, last_done_finds_what_an_undo_goes_back_to)
 
 	cr_assert_eq(store_rollout_last_done(st, &u, err, sizeof(err)), 0, "%s", err);
 	int64_t a = add("det-2", "b", NULL);
-	cr_assert_eq(store_rollout_host_set(st, a, "a", "current", "", "det@2", RO_STAMP_NONE, err,
+	cr_assert_eq(store_rollout_host_set(st, a, "a", "current", "", "det@2", STORE_STAMP_NONE, err,
 					    sizeof(err)), 0, "%s", err);
-	cr_assert_eq(store_rollout_host_set(st, a, "b", "retired", "det@1", "det@2", RO_STAMP_NONE,
+	cr_assert_eq(store_rollout_host_set(st, a, "b", "retired", "det@1", "det@2", STORE_STAMP_NONE,
 					    err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_rollout_last_done(st, &u, err, sizeof(err)), 0, "running is not done");
 	cr_assert_eq(store_rollout_set_state(st, a, "partial", "", true, err, sizeof(err)), 0, "%s", err);
@@ -334,7 +334,7 @@ Test(store_rollouts, last_done_finds_what_an_undo_goes_back_to)
 	cr_assert_eq(u.max_parallel, 2);
 	/* Done, but it replaced nothing: found, with no instance. */
 	int64_t c = add("aux-1", "a", NULL);
-	cr_assert_eq(store_rollout_host_set(st, c, "a", "retired", "", "aux@1", RO_STAMP_NONE, err,
+	cr_assert_eq(store_rollout_host_set(st, c, "a", "retired", "", "aux@1", STORE_STAMP_NONE, err,
 					    sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_rollout_set_state(st, c, "done", "", true, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_rollout_last_done(st, &u, err, sizeof(err)), 1, "%s", err);
@@ -355,7 +355,7 @@ Test(store_rollouts, readonly_store_refuses_every_write)
 	cr_assert_eq(id2, -1, "no id for a refused insert");
 	expect_err(store_rollout_set_state(st, id, "done", "", true, err, sizeof(err)), HS_ESYS,
 		   "rollout 1: state", "readonly");
-	expect_err(store_rollout_host_set(st, id, "a", "pending", "", "", RO_STAMP_NONE, err,
+	expect_err(store_rollout_host_set(st, id, "a", "pending", "", "", STORE_STAMP_NONE, err,
 					  sizeof(err)), HS_ESYS, "rollout 1: host", "readonly");
 	expect_err(store_rollout_step_add(st, id, "*", "begin", "", err, sizeof(err)), HS_ESYS,
 		   "rollout 1: step", "readonly");
