@@ -103,7 +103,7 @@ static size_t mirror_sources(char names[][IF_NAMESIZE], size_t max)
 	size_t n = 0;
 
 	for (i = ifs; i && i->if_index && n < max; i++)
-		if (strcmp(i->if_name, "lo") && strncmp(i->if_name, "hsx", 3))
+		if (strcmp(i->if_name, "lo") && strncmp(i->if_name, IFNAME_MIRROR, sizeof(IFNAME_MIRROR) - 1))
 			snprintf(names[n++], IF_NAMESIZE, "%s", i->if_name);
 	if (ifs)
 		if_freenameindex(ifs);
