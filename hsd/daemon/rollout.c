@@ -310,7 +310,7 @@ static void on_timer(uv_timer_t *t);
 
 /* Carry out one event's actions, in order, and arm the engine's wakeup.
  * Answers that come meanwhile wait (ro_run takes them after). */
-void ro_engine_done(struct rollout *ro, int rc, struct ro_actions *acts)
+void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts)
 {
 	struct rollouts *rs = ro->d->rollouts;
 
@@ -373,7 +373,7 @@ static int ro_feed(struct rollout *ro, ro_event_fn fn)
 	ro_actions_init(&acts);
 	int rc = fn(ro->e, uv_now(ro->d->loop), &acts);
 	if (rc == RO_OK || rc == RO_ENOMEM)
-		ro_engine_done(ro, rc, &acts);
+		ro_apply(ro, rc, &acts);
 	ro_actions_free(&acts);
 	return rc;
 }
@@ -603,7 +603,7 @@ static int ro_resume(struct hsd *d, char *err, size_t errlen)
 	rc = ro_engine_resume_from(res.ro->e, res.state, res.hosts, (uint32_t)res.ro->nh,
 				   uv_now(d->loop), &acts);
 	if (rc == RO_OK)
-		ro_engine_done(res.ro, rc, &acts);
+		ro_apply(res.ro, rc, &acts);
 	ro_actions_free(&acts);
 	free(res.hosts);
 	if (rc != RO_OK) {

@@ -182,7 +182,7 @@ void ro_answer(struct rollout *ro, struct ro_call *c)
 	ro_actions_init(&acts);
 	ro->reply_host = (int)c->host;
 	int rc = ro_engine_reply(ro->e, c->host, c->req_id, &r, uv_now(ro->d->loop), &acts);
-	ro_engine_done(ro, rc, &acts);
+	ro_apply(ro, rc, &acts);
 	ro->reply_host = -1;
 	ro_actions_free(&acts);
 	call_free(c);

@@ -73,7 +73,7 @@ struct ro_call {
 
 /* rollout.c */
 struct rollout *ro_current(struct hsd *d); /* the open rollout, or NULL */
-void ro_engine_done(struct rollout *ro, int rc, struct ro_actions *acts);
+void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts);
 void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
 void ro_run(struct hsd *d); /* the queued answers, then the end of an ended rollout */
 
