@@ -183,7 +183,7 @@ static void host_families(FILE *f, const json_t *st)
 	single(f, "hsd_mirror_dropped_total", "counter",
 	       "packets the audit spaces' mirrors dropped", mon, "mirror_dropped");
 	single(f, "hsd_syslog_copies_dropped_total", "counter",
-	       "syslog lines not copied to an audit space (its queue was full)", mon,
+	       "syslog lines not copied to an audit space (none listening yet, or its queue full)", mon,
 	       "syslog_copies_dropped");
 	const json_t *relays = json_object_get(mon, "syslog");
 	per_item(f, "hsd_syslog_received_total", "counter", "syslog lines a server space wrote",

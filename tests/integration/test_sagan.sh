@@ -35,15 +35,15 @@ sshd_logs() {
 }
 BURST='\[HSD-SSH\] 5 failed passwords from one source within 60 s'
 # sagan_diag HOST INSTANCE: after a missed alert, where a line could have
-# been lost: hsd's syslog counters (received, copied, dropped) and Sagan's
-# own statistics (SIGUSR1 writes them to its log; "exhaustion" counts
-# lines dropped with every worker busy).
+# been lost: hsd's syslog counters (received from the server, copies not
+# delivered to an audit space) and Sagan's errors and warnings.  (Sagan
+# 1.2.0 here prints no statistics on SIGUSR1: its count of lines dropped
+# with every worker busy cannot be read.)
 sagan_diag() {
 	say "--- hsd's syslog counters on $1"
 	on "$1" hsctl metrics | grep -E '^hsd_syslog' || true
-	say "--- Sagan's statistics in $2 on $1"
-	on "$1" hsctl space exec "$2" -- sh -c 'kill -USR1 "$(cat /var/lib/hsd-sagan/run/sagan.pid)"; sleep 1;
-		tail -40 /var/lib/hsd-sagan/log/sagan.log' || true
+	say "--- Sagan's errors and warnings in $2 on $1"
+	on "$1" hsctl space exec "$2" -- grep -E '^\[[EW]\]' /var/lib/hsd-sagan/log/sagan.log || true
 }
 
 # --- sagan-1 -------------------------------------------------------------
