@@ -15,7 +15,7 @@
 
 /* proto/peer.h shares this file's name: a plain "peer.h" here would find
  * this very file first. */
-#include "../../proto/peer.h"
+#include "../../../proto/peer.h"
 
 struct hsd;
 struct peers;
