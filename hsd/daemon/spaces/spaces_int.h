@@ -41,6 +41,13 @@ struct spaces {
 	struct logs_wait *log_waits; /* space.logs replies held (spaces_logs.c) */
 };
 
+/* The stored space called name: HS_ENOENT naming it when there is none. */
+int space_get(struct hsd *d, const char *name, struct space_row *row,
+	      char *err, size_t errlen);
+/* spaces_limits.c: the request's limits (0: the default) checked. */
+int space_limits_resolve(const struct space_spec_limits *in,
+			 struct space_spec_limits *out, char *err, size_t errlen);
+
 /* The running space called name, or NULL. */
 struct space_rt *spaces_running(struct hsd *d, const char *name);
 
