@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "fleet.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
@@ -204,8 +205,11 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
+	/* Other hosts are served the fleet's commands (the mesh does not
+	 * know the fleet). */
+	static const struct peer_service fleet_service = { fleet_cmds, fleet_bundle_put };
 	if ((rc = disk_init(d, err, errlen)) ||
-	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, err, errlen)) ||
+	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, &fleet_service, err, errlen)) ||
 	    (rc = watch_init(d, err, errlen)) ||
 	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
 	    (rc = rollouts_init(d, err, errlen)))
