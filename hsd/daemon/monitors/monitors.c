@@ -5,24 +5,25 @@
  * belongs to one mount namespace of each side.
  */
 #include "monitors.h"
-#include "spaces_int.h"
+#include "control.h"
 #include "daemon.h"
 #include "err.h"
 #include "fsview.h"
 #include "log.h"
+#include "spaces.h"
 #include "watch.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 
-static int monitor_attach(struct hsd *d, struct space_rt *audit,
-			  struct space_rt *server, char *err, size_t errlen)
+static int monitor_attach(struct hsd *d, const struct space_view *audit,
+			  const struct space_view *server, char *err, size_t errlen)
 {
 	char upper[PATH_MAX];
 
 	space_path(d, server->name, "upper", upper, sizeof(upper));
-	return fsview_attach(server->proc.pid, upper, audit->proc.pid, server->name,
+	return fsview_attach(server->init->pid, upper, audit->init->pid, server->name,
 			     err, errlen);
 }
 
@@ -40,15 +41,14 @@ static bool monitors_first(struct hsd *d, const char *audit, const char *server)
 	return first;
 }
 
-void monitors_space_started(struct hsd *d, const char *name)
+/* A space (re)started: attach the views it takes part in. */
+static void monitors_space_started(struct hsd *d, const struct space_view *me)
 {
-	struct space_rt *me = spaces_running(d, name);
+	const char *name = me->name;
 	char err[HS_ERRLEN];
 	json_t *peers, *v;
 	size_t i;
 
-	if (!me)
-		return;
 	bool audit = me->kind == SPACE_AUDIT;
 	if (store_monitor_list(d->store, audit ? name : NULL, audit ? NULL : name,
 			       &peers, err, sizeof(err))) {
@@ -57,10 +57,10 @@ void monitors_space_started(struct hsd *d, const char *name)
 	}
 	watch_space_started(d, me, json_array_size(peers) > 0);
 	json_array_foreach(peers, i, v) {
-		struct space_rt *other = spaces_running(d, json_string_value(v));
-		if (!other)
+		struct space_view other;
+		if (!spaces_find(d, json_string_value(v), &other))
 			continue;
-		struct space_rt *a = audit ? me : other, *s = audit ? other : me;
+		const struct space_view *a = audit ? me : &other, *s = audit ? &other : me;
 		if (monitor_attach(d, a, s, err, sizeof(err)))
 			log_error("monitor %s -> %s: %s", a->name, s->name, err);
 		watch_pair(d, a, s, monitors_first(d, a->name, s->name));
@@ -68,7 +68,8 @@ void monitors_space_started(struct hsd *d, const char *name)
 	json_decref(peers);
 }
 
-void monitors_server_gone(struct hsd *d, const char *server)
+/* A server space is being destroyed: remove its views from audit spaces. */
+static void monitors_server_gone(struct hsd *d, const char *server)
 {
 	char err[HS_ERRLEN];
 	json_t *audits, *v;
@@ -77,30 +78,38 @@ void monitors_server_gone(struct hsd *d, const char *server)
 	if (store_monitor_list(d->store, NULL, server, &audits, err, sizeof(err)))
 		return;
 	json_array_foreach(audits, i, v) {
-		struct space_rt *a = spaces_running(d, json_string_value(v));
-		if (a && fsview_detach(a->proc.pid, server, err, sizeof(err)))
-			log_warn("monitor %s -> %s: %s", a->name, server, err);
+		struct space_view a;
+		if (spaces_find(d, json_string_value(v), &a) &&
+		    fsview_detach(a.init->pid, server, err, sizeof(err)))
+			log_warn("monitor %s -> %s: %s", a.name, server, err);
 	}
 	json_decref(audits);
 }
 
-int monitors_check(struct hsd *d, const char *audit, const char *server,
-		   char *err, size_t errlen)
+/* The spaces' life, as spaces.h announces it; the order there is the
+ * order of effects this relies on (views detached while the server's
+ * layer is still there). */
+static void monitors_on_space(struct hsd *d, enum space_event ev, const struct space_view *s,
+			      void *ctx)
 {
-	struct space_row row;
-	int rc = store_space_get(d->store, server, &row, err, errlen);
+	(void)ctx;
+	switch (ev) {
+	case SPACE_STARTED:
+		monitors_space_started(d, s);
+		break;
+	case SPACE_STOPPED:
+		watch_space_stopped(d, s->name, s->kind, s->init->pid);
+		break;
+	case SPACE_GONE:
+		if (s->kind == SPACE_SERVER)
+			monitors_server_gone(d, s->name);
+		break;
+	}
+}
 
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return err_set(err, errlen, HS_EINPUT, "--monitor: unknown space \"%s\"", server);
-	rc = strcmp(row.kind, "server")
-		     ? err_set(err, errlen, HS_EINPUT, "--monitor: \"%s\" is an audit space; only server spaces are monitored", server)
-		     : 0;
-	space_row_clear(&row);
-	if (!rc && audit && strcmp(audit, server) == 0)
-		rc = err_set(err, errlen, HS_EINPUT, "--monitor: a space cannot monitor itself");
-	return rc;
+int monitors_init(struct hsd *d, char *err, size_t errlen)
+{
+	return spaces_observe(d, monitors_on_space, NULL, err, errlen);
 }
 
 int monitors_add(struct hsd *d, const char *audit, const char *server,
@@ -115,18 +124,48 @@ int monitors_add(struct hsd *d, const char *audit, const char *server,
 		     ? err_set(err, errlen, HS_EINPUT, "name: \"%s\" is a server space; only audit spaces monitor", audit)
 		     : 0;
 	space_row_clear(&row);
-	if (rc || (rc = monitors_check(d, audit, server, err, errlen)) ||
+	if (rc || (rc = spaces_monitor_check(d, audit, server, err, errlen)) ||
 	    (rc = store_monitor_add(d->store, audit, server, err, errlen)))
 		return rc;
 	store_event(d->store, "monitor.add", audit, server, NULL, 0);
-	struct space_rt *a = spaces_running(d, audit), *s = spaces_running(d, server);
-	if (!a || !s)
+	struct space_view a, s;
+	if (!spaces_find(d, audit, &a) || !spaces_find(d, server, &s))
 		return 0;
 	bool first = monitors_first(d, audit, server);
 	if (first) /* its first monitor: it gets mon0 and hstrace now */
-		watch_space_started(d, a, true);
-	if ((rc = monitor_attach(d, a, s, err, errlen)))
+		watch_space_started(d, &a, true);
+	if ((rc = monitor_attach(d, &a, &s, err, errlen)))
 		return rc;
-	watch_pair(d, a, s, first);
+	watch_pair(d, &a, &s, first);
 	return 0;
 }
+
+static int cmd_space_monitor(struct hsd *d, const struct rpc_req *req,
+			     const struct done *dn, json_t **result,
+			     char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(req->args, "name"));
+	const char *server = json_string_value(json_object_get(req->args, "server"));
+	int rc;
+
+	(void)dn;
+	if (!name)
+		return err_set(err, errlen, HS_EINPUT, "name: missing");
+	if (!server)
+		return err_set(err, errlen, HS_EINPUT, "server: missing");
+	if ((rc = monitors_add(d, name, server, err, errlen)))
+		return rc;
+	*result = json_pack("{s:s, s:s}", "audit", name, "server", server);
+	return 0;
+}
+
+static const struct rpc_arg args_cmd_space_monitor[] = {
+	{ "name", RPC_STR },
+	{ "server", RPC_STR },
+	{ NULL, RPC_END },
+};
+
+const struct rpc_cmd control_monitor_cmds[] = {
+	{ "space.monitor", cmd_space_monitor, args_cmd_space_monitor },
+	{ NULL, NULL, NULL },
+};

@@ -6,16 +6,12 @@
 
 struct hsd;
 
-/* Is server a server space that audit (NULL: a space being created) may
- * monitor?  HS_EINPUT naming --monitor otherwise. */
-int monitors_check(struct hsd *d, const char *audit, const char *server,
-		   char *err, size_t errlen);
+/* Follow the spaces' life (spaces_observe): attach the views and the live
+ * monitors (watch.h) as spaces start, let go as they stop or go.  Before
+ * spaces_adopt, so the re-adopted spaces get theirs again. */
+int monitors_init(struct hsd *d, char *err, size_t errlen);
 /* Record that audit monitors server and attach the views if both run. */
 int monitors_add(struct hsd *d, const char *audit, const char *server,
 		 char *err, size_t errlen);
-/* A space (re)started: attach the views it takes part in. */
-void monitors_space_started(struct hsd *d, const char *name);
-/* A server space is being destroyed: remove its views from audit spaces. */
-void monitors_server_gone(struct hsd *d, const char *server);
 
 #endif

@@ -12,9 +12,6 @@
 #include "layerfs.h"
 #include "userns.h"
 #include "log.h"
-#include "instances.h"
-#include "monitors.h"
-#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,9 +109,7 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 	if (!done_pending(&r->stop_done))
 		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
 	uv_timer_stop(&r->kill_timer);
-	watch_space_stopped(d, r->name, r->kind, r->proc.pid);
-	if (r->kind == SPACE_AUDIT)
-		instances_space_gone(d, r->name);
+	spaces_announce(d, SPACE_STOPPED, r->name, r->kind, &r->proc);
 	struct done dn = r->stop_done;
 	bool destroy = r->destroying;
 	char name[SPACE_ROW_NAME];
@@ -316,7 +311,8 @@ static int space_run(struct hsd *d, const struct space_row *row, char *err,
 	store_event(d->store, "space.start", row->name, "", NULL, 0);
 	log_info("space %s (%s): init %d, ids %u-%u", row->name, row->kind, (int)proc.pid,
 		 l.uid_base, l.uid_base + USERNS_SPAN - 1);
-	monitors_space_started(d, row->name);
+	struct space_rt *r = spaces_running(d, row->name);
+	spaces_announce(d, SPACE_STARTED, r->name, r->kind, &r->proc);
 	return 0;
 }
 
@@ -363,8 +359,6 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 
 int spaces_init(struct hsd *d, char *err, size_t errlen)
 {
-	struct space_row *rows;
-	size_t n;
 	int rc;
 
 	if (!(d->spaces = calloc(1, sizeof(*d->spaces))))
@@ -411,6 +405,15 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		if ((rc = store_meta_set(d->store, "instance", d->spaces->instance, err, errlen)))
 			return rc;
 	}
+	return 0;
+}
+
+int spaces_adopt(struct hsd *d, char *err, size_t errlen)
+{
+	struct space_row *rows;
+	size_t n;
+	int rc;
+
 	if ((rc = store_space_list(d->store, &rows, &n, err, errlen)))
 		return rc;
 	if (n && (rc = spaces_layerfs(d, err, errlen))) {
@@ -435,13 +438,14 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		store_event(d->store, "space.lost", rows[i].name, rows[i].state, NULL, 0);
 		space_net_down(d, &rows[i], NULL, 0);
 	}
-	/* Sockets and views of the monitors belong to this hsd: make them
-	 * again, servers first so the audit spaces find their relays. */
+	/* Sockets and views of the monitors belong to this hsd: they make
+	 * them again, servers first so the audit spaces find their relays. */
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++)
-			if (spaces_running(d, rows[i].name) &&
-			    (kind_of(&rows[i]) == SPACE_SERVER) == (pass == 0))
-				monitors_space_started(d, rows[i].name);
+		for (size_t i = 0; i < n; i++) {
+			struct space_rt *r = spaces_running(d, rows[i].name);
+			if (r && (r->kind == SPACE_SERVER) == (pass == 0))
+				spaces_announce(d, SPACE_STARTED, r->name, r->kind, &r->proc);
+		}
 	space_rows_free(rows, n);
 	if ((rc = spaces_recover(d, err, errlen)))
 		return rc;
@@ -466,6 +470,25 @@ void spaces_free(struct hsd *d)
 		close(s->hsinit_fd);
 	free(s);
 	d->spaces = NULL;
+}
+
+int spaces_monitor_check(struct hsd *d, const char *audit, const char *server,
+			 char *err, size_t errlen)
+{
+	struct space_row row;
+	int rc = store_space_get(d->store, server, &row, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return err_set(err, errlen, HS_EINPUT, "--monitor: unknown space \"%s\"", server);
+	rc = strcmp(row.kind, "server")
+		     ? err_set(err, errlen, HS_EINPUT, "--monitor: \"%s\" is an audit space; only server spaces are monitored", server)
+		     : 0;
+	space_row_clear(&row);
+	if (!rc && audit && strcmp(audit, server) == 0)
+		rc = err_set(err, errlen, HS_EINPUT, "--monitor: a space cannot monitor itself");
+	return rc;
 }
 
 static int space_req_check(struct hsd *d, const struct space_req *req,
@@ -501,7 +524,7 @@ static int space_req_check(struct hsd *d, const struct space_req *req,
 	if (req->kind == SPACE_SERVER && req->nmonitor)
 		return err_set(err, errlen, HS_EINPUT, "--monitor: only audit spaces monitor");
 	for (size_t i = 0; i < req->nmonitor; i++)
-		if ((rc = monitors_check(d, req->name, req->monitor[i], err, errlen)))
+		if ((rc = spaces_monitor_check(d, req->name, req->monitor[i], err, errlen)))
 			return rc;
 	if ((rc = space_limits_resolve(&req->lim, lim, err, errlen)))
 		return rc;
@@ -663,8 +686,7 @@ int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	space_net_down(d, &row, NULL, 0);
-	if (strcmp(row.kind, "server") == 0)
-		monitors_server_gone(d, name);
+	spaces_announce(d, SPACE_GONE, name, kind_of(&row), NULL);
 	snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, name);
 	cgroup_remove(group, NULL, 0);
 	if (!(rc = space_files_remove(d, name, err, errlen)) &&

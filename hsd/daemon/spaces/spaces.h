@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "space.h"
 #include "store_spaces.h"
@@ -17,7 +18,11 @@ struct hsd;
 struct done;
 struct spaces;
 
+/* Set up; then the other parts register (spaces_observe), then
+ * spaces_adopt re-adopts the inits the store says run and announces each
+ * (SPACE_STARTED): so no observer misses a space. */
 int spaces_init(struct hsd *d, char *err, size_t errlen);
+int spaces_adopt(struct hsd *d, char *err, size_t errlen);
 /* Forget the running spaces without stopping them (hsd exits, they stay). */
 void spaces_free(struct hsd *d);
 
@@ -77,5 +82,70 @@ void spaces_run_path(const struct hsd *d, const char *name, const char *leaf, ch
  * each one's filesystem mounted. */
 int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
 		  size_t max, size_t *n, char *err, size_t errlen);
+/* STATE/layers/NAME[/leaf]: the space's own filesystem ("upper" is its
+ * layer, "console.log" its console). */
+void space_path(const struct hsd *d, const char *name, const char *leaf,
+		char *out, size_t len);
+/* Is server a server space that audit (NULL: a space being created) may
+ * monitor?  HS_EINPUT naming --monitor otherwise.  The spaces keep the
+ * record of who monitors whom; monitors.c brings it to life. */
+int spaces_monitor_check(struct hsd *d, const char *audit, const char *server,
+			 char *err, size_t errlen);
+/* The link network of server space name (its veth's two addresses). */
+struct linknet;
+int spaces_linknet(struct hsd *d, const char *name, struct linknet *out, char *err,
+		   size_t errlen);
+/* hstrace, found beside hsinit: what audit spaces get to trace with. */
+const char *spaces_hstrace(const struct hsd *d);
+
+/* ---- What the other parts (monitors, fleet) see of the spaces ------- */
+
+/* A running space.  name and init are hsd's own, borrowed: valid until
+ * the space's SPACE_STOPPED has been announced. */
+struct space_view {
+	const char *name;
+	enum space_kind kind;
+	const struct space_proc *init; /* NULL in SPACE_GONE: nothing runs */
+};
+
+/* The running space called name: true with *out filled, else false. */
+bool spaces_find(struct hsd *d, const char *name, struct space_view *out);
+bool spaces_is_running(struct hsd *d, const char *name);
+/* The running spaces in turn: it NULL for the first, then what the last
+ * call returned; NULL after the last.  No space may start or stop
+ * meanwhile. */
+struct space_rt;
+const struct space_rt *spaces_next(struct hsd *d, const struct space_rt *it,
+				   struct space_view *out);
+
+/* The life of a space, told to whoever registered (spaces_observe), in
+ * the order they registered.  Where each is announced keeps the order of
+ * effects the parts rely on:
+ *   SPACE_STARTED  its init runs the command, its network is in place and
+ *                  the record says running; at start-up, once for each
+ *                  re-adopted space, servers before audit spaces (an
+ *                  audit space then finds its servers' relays).
+ *   SPACE_STOPPED  its init has exited (reaped, the record says stopped);
+ *                  before hsd lets go of the init and rewrites the
+ *                  network rules, so an observer still finds the space's
+ *                  record and its init's pid in the view.
+ *   SPACE_GONE     the record is being removed (destroy, or an undone
+ *                  create): after its network is down, before its cgroup,
+ *                  files and record go, so the views of its layer mounted
+ *                  in audit spaces are detached while the layer is there.
+ * An observer must not start, stop or destroy a space. */
+enum space_event { SPACE_STARTED, SPACE_STOPPED, SPACE_GONE };
+typedef void (*space_observer)(struct hsd *d, enum space_event ev,
+			       const struct space_view *s, void *ctx);
+#define SPACES_OBSERVERS_MAX 4
+int spaces_observe(struct hsd *d, space_observer fn, void *ctx, char *err,
+		   size_t errlen);
+
+/* Who reads a space's console (spaces_console.c keeps it bounded): how
+ * far the console of space was handled, or -1 when nobody reads it; what
+ * lies below may be dropped from disk.  One reader (the IDS instances). */
+typedef int64_t (*space_console_reader)(struct hsd *d, const char *space, void *ctx);
+int spaces_console_reader(struct hsd *d, space_console_reader fn, void *ctx, char *err,
+			  size_t errlen);
 
 #endif
