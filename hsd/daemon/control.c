@@ -140,8 +140,8 @@ void control_finish(struct control_call *call, int rc, json_t *result,
 static const struct rpc_cmd *control_find(const char *name)
 {
 	static const struct rpc_cmd *const tables[] = {
-		control_cmds, control_space_cmds, control_bundle_cmds, control_instance_cmds,
-		control_rollout_cmds,
+		control_cmds, control_space_cmds, control_monitor_cmds, control_bundle_cmds,
+		control_instance_cmds, control_rollout_cmds,
 	};
 	const struct rpc_cmd *c = NULL;
 

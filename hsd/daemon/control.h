@@ -34,9 +34,10 @@ int control_open(struct hsd *d, const char *path, struct control **out,
 void control_close(struct control *c);
 
 /* The operator's commands (handlers of rpc.h's shape): commands.c,
- * cmd_space.c, bundles.c, cmd_fleet.c, cmd_rollout.c. */
+ * cmd_space.c, monitors.c, bundles.c, cmd_fleet.c, cmd_rollout.c. */
 extern const struct rpc_cmd control_cmds[];
 extern const struct rpc_cmd control_space_cmds[];
+extern const struct rpc_cmd control_monitor_cmds[];
 extern const struct rpc_cmd control_bundle_cmds[];
 extern const struct rpc_cmd control_instance_cmds[];
 extern const struct rpc_cmd control_rollout_cmds[];

@@ -7,9 +7,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "fleet.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
+#include "monitors.h"
 #include "rollout.h"
 #include "spaces.h"
 #include "watch.h"
@@ -204,10 +206,18 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	if ((rc = store_open(path, &d->store, err, errlen)) ||
 	    (rc = hsd_claim_store(d, err, errlen)))
 		return rc;
+	/* Other hosts are served the fleet's commands (the mesh does not
+	 * know the fleet).  The monitors follow the spaces' life before the
+	 * spaces are re-adopted, so every running space gets its views and
+	 * relays again; they register before the instances, so on a stop
+	 * they let go first (spaces_observe.c).  The instances come after
+	 * the re-adoption, which mounts the layers their consoles live on. */
+	static const struct peer_service fleet_service = { fleet_cmds, fleet_bundle_put };
 	if ((rc = disk_init(d, err, errlen)) ||
-	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, err, errlen)) ||
+	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, &fleet_service, err, errlen)) ||
 	    (rc = watch_init(d, err, errlen)) ||
-	    (rc = spaces_init(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
+	    (rc = spaces_init(d, err, errlen)) || (rc = monitors_init(d, err, errlen)) ||
+	    (rc = spaces_adopt(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
 	    (rc = rollouts_init(d, err, errlen)))
 		return rc;
 	if (opt->metrics) {

@@ -15,14 +15,26 @@
 
 /* proto/peer.h shares this file's name: a plain "peer.h" here would find
  * this very file first. */
-#include "../../proto/peer.h"
+#include "../../../proto/peer.h"
+#include "rpc.h"
 
 struct hsd;
 struct peers;
 struct peer_call;
 
-/* Another host's requests are served by the fleet's commands (fleet.c)
- * and "ping"; the handler sees the caller as req->from. */
+/* Another host's requests are served by "ping" and what the service
+ * peer_init is given offers: the fleet's commands (fleet.h), handed over by
+ * daemon.c so that the mesh needs nothing of the fleet.  A handler sees
+ * the caller as req->from. */
+struct bundle_files;
+struct peer_service {
+	const struct rpc_cmd *cmds;
+	/* bundle.put with its files decoded: sig_text (NULL: none sent) must be
+	 * an operator's signature of id and hash. */
+	int (*bundle_put)(struct hsd *d, const char *id, const char *hash, const char *sig_text,
+			  size_t sig_len, struct bundle_files *f, json_t **result, char *err,
+			  size_t errlen);
+};
 
 /* Called exactly once per successful peer_send(), never from inside
  * peer_send() itself: rc 0 with the result, the remote command's hs_rc and
@@ -57,7 +69,7 @@ void peer_outs_engine_gone(struct hsd *d, uint32_t gen);
 
 /* Set up outgoing calls when the mesh runs (otherwise nothing happens);
  * the listener is the route engine's (engine_sup.h). */
-int peer_init(struct hsd *d, char *err, size_t errlen);
+int peer_init(struct hsd *d, const struct peer_service *svc, char *err, size_t errlen);
 /* Close everything: pending client calls get cb(HS_ESYS, "hsd is
  * stopping"), pending server calls are dropped.  Safe to call twice. */
 void peer_free(struct hsd *d);

@@ -250,3 +250,18 @@ void space_net_describe(struct hsd *d, const struct space_row *row, json_t *j)
 	json_object_set_new(j, "address", json_string(addr));
 	json_object_set_new(j, "veth", json_string(host_if));
 }
+
+int spaces_linknet(struct hsd *d, const char *name, struct linknet *out, char *err,
+		   size_t errlen)
+{
+	struct space_row row;
+	int rc = store_space_get(d->store, name, &row, err, errlen);
+
+	if (rc <= 0)
+		return rc ? rc : err_set(err, errlen, HS_ENOENT, "name: unknown space \"%s\"", name);
+	rc = row.netidx < 0 || strcmp(row.kind, "server")
+		     ? err_set(err, errlen, HS_EINPUT, "space %s: not a server space with a link", name)
+		     : linknet_for(&d->spaces->plan, (uint32_t)row.netidx, out, err, errlen);
+	space_row_clear(&row);
+	return rc;
+}

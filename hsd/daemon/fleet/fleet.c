@@ -16,7 +16,6 @@
 #include "log.h"
 #include "peer.h"
 #include "spaces.h"
-#include "spaces_int.h"
 #include "store_instances.h"
 
 #include <limits.h>
@@ -41,7 +40,7 @@ static int fl_status(struct hsd *d, const struct rpc_req *req, const struct done
 	json_t *arr = json_array();
 	for (size_t i = 0; i < ninst; i++) {
 		const struct store_instance *r = &inst[i];
-		bool running = spaces_running(d, r->space) != NULL;
+		bool running = spaces_is_running(d, r->space);
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}",
 			"bundle", r->bundle, "version", r->version, "instance", r->space,
 			"state", r->state, "verified_ms", (json_int_t)r->verified_at,
@@ -59,7 +58,7 @@ static int fl_status(struct hsd *d, const struct rpc_req *req, const struct done
 		log_error("status: server spaces not listed: %s", why);
 	} else {
 		for (size_t i = 0; i < nrows; i++)
-			if (!strcmp(rows[i].kind, "server") && spaces_running(d, rows[i].name))
+			if (!strcmp(rows[i].kind, "server") && spaces_is_running(d, rows[i].name))
 				json_array_append_new(servers, json_string(rows[i].name));
 		space_rows_free(rows, nrows);
 	}
@@ -219,7 +218,7 @@ static int fl_instance_stop(struct hsd *d, const struct rpc_req *req, const stru
 	free(children);
 	if (!keep)
 		return spaces_destroy(d, inst, dn, err, errlen);
-	if (!spaces_running(d, inst)) { /* stopped already: done */
+	if (!spaces_is_running(d, inst)) { /* stopped already: done */
 		struct done copy = *dn;
 		done_fire(&copy, 0, json_pack("{s:s}", "stopped", inst), NULL);
 		return RPC_DEFERRED;

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "probe.h"
 #include "spaces.h"
-#include "spaces_int.h"
 #include "store_alerts.h"
 #include "store_instances.h"
 #include "alert_syslog.h"
@@ -154,9 +153,13 @@ static void inst_save_offset(struct hsd *d, struct instance *in)
 	in->offset_failing = false;
 }
 
-int64_t instances_console_done(struct hsd *d, const char *space)
+/* How far the console of space was handled (its alerts taken), or -1
+ * when no instance reads it: what lies below may be dropped from disk
+ * (spaces_console_reader). */
+static int64_t instances_console_done(struct hsd *d, const char *space, void *ctx)
 {
 	struct instance *in = d->instances ? inst_find(d, space) : NULL;
+	(void)ctx;
 	return in ? in->done_off : -1;
 }
 
@@ -273,6 +276,29 @@ static void inst_forget(struct hsd *d, const char *space)
 		}
 }
 
+/* The instance's audit space stopped (spaces_observe): stop reading it,
+ * record the stop. */
+static void instances_on_space(struct hsd *d, enum space_event ev, const struct space_view *s,
+			       void *ctx)
+{
+	const char *space = s->name;
+	char err[HS_ERRLEN];
+	struct instance *in;
+
+	(void)ctx;
+	if (ev != SPACE_STOPPED || s->kind != SPACE_AUDIT || !d->instances ||
+	    !(in = inst_find(d, space)))
+		return;
+	/* What it printed since the last tick, up to its end, still counts:
+	 * an old version's last alerts arrive as it is being retired. */
+	inst_read(d, in);
+	inst_forget(d, space);
+	/* The space is gone whatever the store says: a row left running
+	 * is logged, not a reason to keep reading a console. */
+	if (store_instance_set_stopped(d->store, space, err, sizeof(err)))
+		log_error("instance %s: stop not recorded: %s", space, err);
+}
+
 int instances_init(struct hsd *d, char *err, size_t errlen)
 {
 	struct store_instance *rows;
@@ -285,6 +311,9 @@ int instances_init(struct hsd *d, char *err, size_t errlen)
 	uv_timer_init(d->loop, &d->instances->tail);
 	d->instances->tail.data = d;
 	uv_timer_start(&d->instances->tail, on_tail, TAIL_MS, TAIL_MS);
+	if ((rc = spaces_observe(d, instances_on_space, NULL, err, errlen)) ||
+	    (rc = spaces_console_reader(d, instances_console_done, NULL, err, errlen)))
+		return rc;
 	if ((rc = store_instance_list(d->store, true, &rows, &n, err, errlen)))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -478,22 +507,6 @@ int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 	return RPC_DEFERRED;
 }
 
-void instances_space_gone(struct hsd *d, const char *space)
-{
-	char err[HS_ERRLEN];
-	struct instance *in = inst_find(d, space);
-	if (!in)
-		return;
-	/* What it printed since the last tick, up to its end, still counts:
-	 * an old version's last alerts arrive as it is being retired. */
-	inst_read(d, in);
-	inst_forget(d, space);
-	/* The space is gone whatever the store says: a row left running
-	 * is logged, not a reason to keep reading a console. */
-	if (store_instance_set_stopped(d->store, space, err, sizeof(err)))
-		log_error("instance %s: stop not recorded: %s", space, err);
-}
-
 int instances_watch(struct hsd *d, const char *space, struct instance_watch *out, char *err,
 		    size_t errlen)
 {
@@ -513,7 +526,7 @@ int instances_watch(struct hsd *d, const char *space, struct instance_watch *out
 	if ((rc = store_instance_list_verified(d->store, name, &rows, &n, err, errlen)))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (!spaces_running(d, rows[i].space))
+		if (!spaces_is_running(d, rows[i].space))
 			continue;
 		if (!strcmp(rows[i].space, space))
 			out->verified = true;

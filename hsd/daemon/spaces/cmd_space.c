@@ -4,7 +4,6 @@
 #include "done.h"
 #include "daemon.h"
 #include "err.h"
-#include "monitors.h"
 #include "spaces.h"
 
 #include <stdlib.h>
@@ -104,24 +103,6 @@ static int cmd_space_create(struct hsd *d, const struct rpc_req *req,
 	return rc;
 }
 
-static int cmd_space_monitor(struct hsd *d, const struct rpc_req *req,
-			     const struct done *dn, json_t **result,
-			     char *err, size_t errlen)
-{
-	const char *name, *server = json_string_value(json_object_get(req->args, "server"));
-	int rc = arg_name(req, &name, err, errlen);
-
-	(void)dn;
-	if (rc)
-		return rc;
-	if (!server)
-		return err_set(err, errlen, HS_EINPUT, "server: missing");
-	if ((rc = monitors_add(d, name, server, err, errlen)))
-		return rc;
-	*result = json_pack("{s:s, s:s}", "audit", name, "server", server);
-	return 0;
-}
-
 #define NAME_CMD(fn, call_expr)                                                   \
 	static int fn(struct hsd *d, const struct rpc_req *req, const struct done *dn,  \
 		      json_t **result, char *err, size_t errlen)                 \
@@ -206,11 +187,6 @@ static const struct rpc_arg args_cmd_space_flatten[] = {
 	{ "name", RPC_STR },
 	{ NULL, RPC_END },
 };
-static const struct rpc_arg args_cmd_space_monitor[] = {
-	{ "name", RPC_STR },
-	{ "server", RPC_STR },
-	{ NULL, RPC_END },
-};
 static const struct rpc_arg args_cmd_space_logs[] = {
 	{ "name", RPC_STR },
 	{ "from", RPC_INT },
@@ -227,7 +203,6 @@ const struct rpc_cmd control_space_cmds[] = {
 	{ "space.stop", cmd_space_stop, args_cmd_space_stop },
 	{ "space.destroy", cmd_space_destroy, args_cmd_space_destroy },
 	{ "space.flatten", cmd_space_flatten, args_cmd_space_flatten },
-	{ "space.monitor", cmd_space_monitor, args_cmd_space_monitor },
 	{ "space.logs", cmd_space_logs, args_cmd_space_logs },
 	{ NULL, NULL, NULL },
 };

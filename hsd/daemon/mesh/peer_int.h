@@ -19,6 +19,7 @@ struct peers {
 	int nouts;
 	int64_t next_id;
 	uint64_t calls_sent, calls_failed, timeouts;
+	struct peer_service svc; /* what other hosts may ask */
 };
 
 void peers_unref(struct peers *p);

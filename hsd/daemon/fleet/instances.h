@@ -17,6 +17,8 @@ struct bundle_seed {
 	const char *dir; /* the stored bundle */
 };
 
+/* Re-adopt the running instances; follow their spaces (spaces_observe)
+ * and keep their consoles' unread part (spaces_console_reader). */
 int instances_init(struct hsd *d, char *err, size_t errlen);
 void instances_free(struct hsd *d);
 /* The copies of alerts sent to the host's syslog: {sent, dropped}. */
@@ -29,9 +31,6 @@ int instances_start(struct hsd *d, const char *bundle_id, const char *inherit,
  * or its deadline passed (RPC_DEFERRED). */
 int instances_verify(struct hsd *d, const char *space, const struct done *dn,
 		     char *err, size_t errlen);
-/* How far the console of space was handled (its alerts taken), or -1 when
- * no instance reads it: what lies below may be dropped from disk. */
-int64_t instances_console_done(struct hsd *d, const char *space);
 /* What an operator's intent is checked against for the instance in space
  * NAME@VERSION: its bundle id, whether it runs verified, and how many
  * other instances of the same IDS run verified here. */
@@ -42,7 +41,5 @@ struct instance_watch {
 };
 int instances_watch(struct hsd *d, const char *space, struct instance_watch *out, char *err,
 		    size_t errlen);
-/* The instance's space went away: stop reading it, record the stop. */
-void instances_space_gone(struct hsd *d, const char *space);
 
 #endif

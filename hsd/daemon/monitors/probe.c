@@ -21,7 +21,7 @@
 #include "fsutil.h"
 #include "linknet.h"
 #include "nsrun.h"
-#include "spaces_int.h"
+#include "spaces.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -234,12 +234,10 @@ int probe_cause(struct hsd *d, const char *audit, enum bundle_probe kind,
 		return rc;
 	json_array_foreach(servers, i, v) {
 		const char *name = json_string_value(v);
-		struct space_rt *r;
-		for (r = d->spaces->running; r && strcmp(r->name, name); r = r->next)
-			;
-		if (!r)
+		struct space_view r;
+		if (!spaces_find(d, name, &r))
 			continue;
-		struct probe_job j = { r->proc.pid, token, 0 };
+		struct probe_job j = { r.init->pid, token, 0 };
 		switch (kind) {
 		case BUNDLE_PROBE_FILE:
 			rc = nsrun(probe_file, &j, err, errlen);
@@ -252,12 +250,11 @@ int probe_cause(struct hsd *d, const char *audit, enum bundle_probe kind,
 			rc = probe_syslog(d, name, token, err, errlen);
 			break;
 		case BUNDLE_PROBE_PACKET: {
-			struct space_row row;
 			struct linknet ln;
-			if (store_space_get(d->store, name, &row, err, errlen) != 1)
+			if ((rc = spaces_linknet(d, name, &ln, err, errlen)) == HS_ENOENT) {
+				rc = 0; /* destroyed meanwhile */
 				continue;
-			rc = linknet_for(&d->spaces->plan, (uint32_t)row.netidx, &ln, err, errlen);
-			space_row_clear(&row);
+			}
 			j.gateway = ln.base_addr;
 			if (!rc)
 				rc = nsrun(probe_packet, &j, err, errlen);

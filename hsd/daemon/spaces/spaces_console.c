@@ -6,10 +6,12 @@
  * hole over its oldest part (FALLOC_FL_PUNCH_HOLE, keeping the size):
  * offsets stay valid, readers of the end see nothing change, and the disk
  * holds at most about --log-size.  What an IDS instance has not yet had
- * its alerts taken from is never dropped (instances_console_done).
+ * its alerts taken from is never dropped: the console's reader
+ * (spaces_console_reader; the IDS instances register) says how far it
+ * has read.
  */
 #include "daemon.h"
-#include "instances.h"
+#include "err.h"
 #include "log.h"
 #include "spaces_int.h"
 
@@ -35,7 +37,8 @@ static void console_trim(struct hsd *d, struct space_rt *r)
 	if (fstat(fd, &st) == 0 && (int64_t)st.st_blocks * 512 > r->log_max) {
 		/* Keep the newest half, whole blocks, nothing unread. */
 		int64_t cut = st.st_size - r->log_max / 2;
-		int64_t done = instances_console_done(d, r->name);
+		struct spaces *s = d->spaces;
+		int64_t done = s->console_reader ? s->console_reader(d, r->name, s->console_reader_ctx) : -1;
 		if (done >= 0 && cut > done)
 			cut = done;
 		cut -= cut % CONSOLE_BLOCK;
@@ -50,4 +53,14 @@ void spaces_console_trim(uv_timer_t *t)
 	struct hsd *d = t->data;
 	for (struct space_rt *r = d->spaces->running; r; r = r->next)
 		console_trim(d, r);
+}
+
+int spaces_console_reader(struct hsd *d, space_console_reader fn, void *ctx, char *err,
+			  size_t errlen)
+{
+	if (d->spaces->console_reader)
+		return err_set(err, errlen, HS_ESTATE, "spaces: the console has a reader already");
+	d->spaces->console_reader = fn;
+	d->spaces->console_reader_ctx = ctx;
+	return 0;
 }

@@ -39,16 +39,32 @@ struct spaces {
 	char instance[16]; /* random id of this store, names its cgroups */
 	bool layerfs_ready;
 	struct logs_wait *log_waits; /* space.logs replies held (spaces_logs.c) */
+	struct {
+		space_observer fn;
+		void *ctx;
+	} observers[SPACES_OBSERVERS_MAX]; /* spaces_observe.c */
+	size_t nobservers;
+	space_console_reader console_reader; /* spaces_console.c */
+	void *console_reader_ctx;
 };
+
+/* The stored space called name: HS_ENOENT naming it when there is none. */
+int space_get(struct hsd *d, const char *name, struct space_row *row,
+	      char *err, size_t errlen);
+/* spaces_limits.c: the request's limits (0: the default) checked. */
+int space_limits_resolve(const struct space_spec_limits *in,
+			 struct space_spec_limits *out, char *err, size_t errlen);
 
 /* The running space called name, or NULL. */
 struct space_rt *spaces_running(struct hsd *d, const char *name);
 
-void space_path(const struct hsd *d, const char *name, const char *leaf,
-		char *out, size_t len);
 int space_remove(struct hsd *d, const char *name, char *err, size_t errlen);
 /* The space's filesystem, image and run directory (absent is fine). */
 int space_files_remove(struct hsd *d, const char *name, char *err, size_t errlen);
+
+/* spaces_observe.c: tell every observer (spaces.h says when). */
+void spaces_announce(struct hsd *d, enum space_event ev, const char *name,
+		     enum space_kind kind, const struct space_proc *init);
 
 /* spaces_recover.c: undo creates an hsd killed mid-way left (at start). */
 int spaces_recover(struct hsd *d, char *err, size_t errlen);

@@ -17,7 +17,6 @@
 #include "done.h"
 #include "engine_sup.h"
 #include "err.h"
-#include "fleet.h"
 #include "log.h"
 #include "mesh.h"
 #include "netns.h"
@@ -165,10 +164,10 @@ static const struct rpc_cmd peer_builtin_cmds[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const struct rpc_cmd *peer_find(const char *name)
+static const struct rpc_cmd *peer_find(const struct peer_service *svc, const char *name)
 {
 	const struct rpc_cmd *c = rpc_find(peer_builtin_cmds, name);
-	return c ? c : rpc_find(fleet_cmds, name);
+	return c ? c : rpc_find(svc->cmds, name);
 }
 
 static void peer_done_fn(void *arg, int rc, json_t *result, const char *err)
@@ -198,8 +197,8 @@ static int read_files(int fd, struct bundle_files *f, char *err, size_t errlen)
 	return rc;
 }
 
-static int put_bundle(struct hsd *d, const struct peer_typed *t, int fd, json_t **result,
-		      char *err, size_t errlen)
+static int put_bundle(struct hsd *d, const struct peer_service *svc, const struct peer_typed *t,
+		      int fd, json_t **result, char *err, size_t errlen)
 {
 	struct bundle_files f;
 	char *sig_text = NULL;
@@ -216,8 +215,8 @@ static int put_bundle(struct hsd *d, const struct peer_typed *t, int fd, json_t 
 			return err_set(err, errlen, HS_ESYS, "out of memory");
 		}
 	}
-	rc = fleet_bundle_put(d, t->id, t->hash, sig_text, sig_text ? strlen(sig_text) : 0, &f,
-			      result, err, errlen);
+	rc = svc->bundle_put(d, t->id, t->hash, sig_text, sig_text ? strlen(sig_text) : 0, &f,
+			     result, err, errlen);
 	free(sig_text);
 	bundle_files_free(&f);
 	return rc;
@@ -245,10 +244,14 @@ int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int
 	if (!(call = malloc(sizeof(*call))))
 		return err_set(err, errlen, HS_ESYS, "out of memory");
 	*call = (struct peer_call){ d, gen, r.conn, r.id };
-	if (r.t.cmd == PEER_CMD_BUNDLE_PUT) {
-		rc = put_bundle(d, &r.t, fd, &result, why, sizeof(why));
+	/* No service once peer_free ran: the engine goes soon after. */
+	const struct peer_service *svc = d->peers ? &d->peers->svc : NULL;
+	if (!svc) {
+		rc = err_set(why, sizeof(why), HS_ESYS, "hsd is stopping");
+	} else if (r.t.cmd == PEER_CMD_BUNDLE_PUT) {
+		rc = put_bundle(d, svc, &r.t, fd, &result, why, sizeof(why));
 	} else {
-		const struct rpc_cmd *cmd = peer_find(peer_cmd_name(r.t.cmd));
+		const struct rpc_cmd *cmd = peer_find(svc, peer_cmd_name(r.t.cmd));
 		json_t *args = peer_typed_args(&r.t, hosts);
 		struct rpc_req req = { peer_cmd_name(r.t.cmd), args, (int)r.host };
 		struct done dn = { peer_done_fn, call };
@@ -275,7 +278,7 @@ int peer_request_in(struct hsd *d, uint32_t gen, const struct engine_msg *m, int
 /* ---- life cycle ------------------------------------------------------ */
 
 
-int peer_init(struct hsd *d, char *err, size_t errlen)
+int peer_init(struct hsd *d, const struct peer_service *svc, char *err, size_t errlen)
 {
 	struct peers *p;
 
@@ -284,6 +287,7 @@ int peer_init(struct hsd *d, char *err, size_t errlen)
 	if (!(p = d->peers = calloc(1, sizeof(*p))))
 		return err_set(err, errlen, HS_ESYS, "peer: out of memory");
 	p->d = d;
+	p->svc = *svc;
 	p->refs = 1; /* d->peers, dropped by peer_free() */
 	return 0;
 }

@@ -15,15 +15,16 @@
  * re-created when hsd re-adopts the spaces.
  */
 #include "watch.h"
-#include "spaces_int.h"
 #include "daemon.h"
 #include "err.h"
 #include "ifnames.h"
+#include "linknet.h"
 #include "fdpass.h"
 #include "fsutil.h"
 #include "fsview.h"
 #include "log.h"
 #include "mirror.h"
+#include "spaces.h"
 #include "syslog_relay.h"
 #include "trace.h"
 #include "userns.h"
@@ -110,7 +111,7 @@ static size_t mirror_sources(char names[][IF_NAMESIZE], size_t max)
 	return n;
 }
 
-static void watch_mirror_attach(struct hsd *d, struct space_rt *audit)
+static void watch_mirror_attach(struct hsd *d, const struct space_view *audit)
 {
 	char names[64][IF_NAMESIZE], base_if[IF_NAMESIZE], err[HS_ERRLEN];
 	const char *srcs[64];
@@ -129,7 +130,7 @@ static void watch_mirror_attach(struct hsd *d, struct space_rt *audit)
 			mirror_add_source(base_if, srcs[i], NULL, 0);
 		return;
 	}
-	if ((fd = space_ns_open(&audit->proc, "net", err, sizeof(err))) < 0 ||
+	if ((fd = space_ns_open(audit->init, "net", err, sizeof(err))) < 0 ||
 	    mirror_attach(fd, base_if, srcs, ns, err, sizeof(err)))
 		log_error("space %s: packet mirror: %s", audit->name, err);
 	if (fd >= 0)
@@ -144,8 +145,9 @@ static void watch_mirror_add_server(struct hsd *d, const char *server)
 	if (row_netidx(d, server, &sn))
 		return;
 	linknet_host_ifname((uint32_t)sn, host_if, sizeof(host_if));
-	for (struct space_rt *r = d->spaces->running; r; r = r->next) {
-		if (r->kind != SPACE_AUDIT || row_netidx(d, r->name, &an))
+	struct space_view r;
+	for (const struct space_rt *it = NULL; (it = spaces_next(d, it, &r));) {
+		if (r.kind != SPACE_AUDIT || row_netidx(d, r.name, &an))
 			continue;
 		mirror_name(an, base_if, sizeof(base_if));
 		if (if_nametoindex(base_if) && mirror_add_source(base_if, host_if, err, sizeof(err)))
@@ -207,7 +209,7 @@ static void relay_closed(uv_handle_t *h)
 	free(r);
 }
 
-static void watch_relay_open(struct hsd *d, struct space_rt *server)
+static void watch_relay_open(struct hsd *d, const struct space_view *server)
 {
 	struct watch *w = d->watch;
 	char path[PATH_MAX], err[HS_ERRLEN];
@@ -222,9 +224,9 @@ static void watch_relay_open(struct hsd *d, struct space_rt *server)
 	/* The copies show ids as the server numbers them. */
 	if (!(r = calloc(1, sizeof(*r))) ||
 	    syslog_relay_open(path, server->name, d->opt.syslog_forward, &r->relay, err, sizeof(err)) ||
-	    userns_root_of(server->proc.pid, &base, err, sizeof(err)) ||
+	    userns_root_of(server->init->pid, &base, err, sizeof(err)) ||
 	    syslog_relay_set_idmap(r->relay, base, base, USERNS_SPAN, err, sizeof(err)) ||
-	    fsview_bind(server->proc.pid, path, "/dev/log", false, err, sizeof(err))) {
+	    fsview_bind(server->init->pid, path, "/dev/log", false, err, sizeof(err))) {
 		log_error("space %s: syslog relay: %s", server->name, r ? err : "out of memory");
 		if (r && r->relay)
 			syslog_relay_close(r->relay);
@@ -242,9 +244,9 @@ static void watch_relay_open(struct hsd *d, struct space_rt *server)
 	if (store_monitor_list(d->store, NULL, server->name, &audits, NULL, 0))
 		return;
 	json_array_foreach(audits, i, v) {
-		struct space_rt *a = spaces_running(d, json_string_value(v));
-		if (a) {
-			receiver_root(a->proc.pid, path, sizeof(path));
+		struct space_view a;
+		if (spaces_find(d, json_string_value(v), &a)) {
+			receiver_root(a.init->pid, path, sizeof(path));
 			syslog_relay_add_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
 		}
 	}
@@ -310,7 +312,7 @@ static void tracer_close(struct hsd *d, const char *server)
 		}
 }
 
-static struct watch_tracer *tracer_start(struct hsd *d, struct space_rt *server)
+static struct watch_tracer *tracer_start(struct hsd *d, const struct space_view *server)
 {
 	struct watch_tracer *t = calloc(1, sizeof(*t));
 	int sv[2];
@@ -329,7 +331,7 @@ static struct watch_tracer *tracer_start(struct hsd *d, struct space_rt *server)
 		syscall(SYS_close_range, 4, ~0u, 0);
 		signal(SIGPIPE, SIG_IGN);
 		trace_limits_default(&lim);
-		_exit(trace_session_run(3, -1, server->proc.pid, &lim, err, sizeof(err)) ? 1 : 0);
+		_exit(trace_session_run(3, -1, server->init->pid, &lim, err, sizeof(err)) ? 1 : 0);
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -368,12 +370,13 @@ static void on_trace_conn(uv_stream_t *s, int status)
 		uv_close((uv_handle_t *)conn, conn_closed);
 		return;
 	}
-	struct space_rt *server = spaces_running(d, w->server);
+	struct space_view server;
+	bool running = spaces_find(d, w->server, &server);
 	int cfd = dup(fd);
 	uv_close((uv_handle_t *)conn, conn_closed);
 	if (cfd < 0)
 		return;
-	if (!server) {
+	if (!running) {
 		close(cfd); /* the reader sees EOF: nothing to trace now */
 		return;
 	}
@@ -385,7 +388,7 @@ static void on_trace_conn(uv_stream_t *s, int status)
 		/* none yet, or it died: start one */
 		if (t)
 			tracer_close(d, w->server);
-		rc = (t = tracer_start(d, server)) ? fdpass_send(t->ctl, cfd, MSG_DONTWAIT) : -errno;
+		rc = (t = tracer_start(d, &server)) ? fdpass_send(t->ctl, cfd, MSG_DONTWAIT) : -errno;
 	}
 	if (rc)
 		log_error("trace %s -> %s: %s", w->audit, w->server, strerror(-rc));
@@ -399,7 +402,7 @@ static void trace_closed(uv_handle_t *h)
 	free(t);
 }
 
-static void watch_trace_open(struct hsd *d, struct space_rt *audit, const char *server,
+static void watch_trace_open(struct hsd *d, const struct space_view *audit, const char *server,
 			     bool first)
 {
 	char leaf[SPACE_ROW_NAME + 16], dst[PATH_MAX], err[HS_ERRLEN];
@@ -422,8 +425,8 @@ static void watch_trace_open(struct hsd *d, struct space_rt *audit, const char *
 	/* The audit space's root is "other" to hsd: the socket is for it. */
 	if (uv_pipe_bind(&t->pipe, t->path) || chmod(t->path, 0666) ||
 	    uv_listen((uv_stream_t *)&t->pipe, 8, on_trace_conn) ||
-	    fsview_bind(audit->proc.pid, t->path, dst, false, err, sizeof(err)) ||
-	    (first && fsview_bind(audit->proc.pid, t->path, "/run/hsd-trace.sock", false, err, sizeof(err)))) {
+	    fsview_bind(audit->init->pid, t->path, dst, false, err, sizeof(err)) ||
+	    (first && fsview_bind(audit->init->pid, t->path, "/run/hsd-trace.sock", false, err, sizeof(err)))) {
 		log_error("space %s: trace broker for %s: %s", audit->name, server, err);
 		uv_close((uv_handle_t *)&t->pipe, trace_closed);
 		return;
@@ -469,20 +472,20 @@ void watch_free(struct hsd *d)
 	d->watch = NULL;
 }
 
-void watch_pair(struct hsd *d, struct space_rt *audit, struct space_rt *server,
+void watch_pair(struct hsd *d, const struct space_view *audit, const struct space_view *server,
 		bool first)
 {
 	struct watch_relay *r = relay_find(d->watch, server->name);
 	char path[PATH_MAX];
 
 	if (r) {
-		receiver_root(audit->proc.pid, path, sizeof(path));
+		receiver_root(audit->init->pid, path, sizeof(path));
 		syslog_relay_add_receiver(r->relay, path, RECEIVER_PATH, NULL, 0);
 	}
 	watch_trace_open(d, audit, server->name, first);
 }
 
-void watch_space_started(struct hsd *d, struct space_rt *me, bool monitors_any)
+void watch_space_started(struct hsd *d, const struct space_view *me, bool monitors_any)
 {
 	char err[HS_ERRLEN];
 
@@ -498,8 +501,8 @@ void watch_space_started(struct hsd *d, struct space_rt *me, bool monitors_any)
 	 * small filesystem, never the one hsd's binaries live on. */
 	char copy[PATH_MAX];
 	spaces_run_path(d, me->name, "hstrace", copy, sizeof(copy));
-	if (fs_copy_file(d->spaces->hstrace, copy, 0755, err, sizeof(err)) ||
-	    fsview_bind(me->proc.pid, copy, "/usr/local/bin/hstrace", true, err, sizeof(err)))
+	if (fs_copy_file(spaces_hstrace(d), copy, 0755, err, sizeof(err)) ||
+	    fsview_bind(me->init->pid, copy, "/usr/local/bin/hstrace", true, err, sizeof(err)))
 		log_warn("space %s: hstrace: %s", me->name, err);
 }
 
@@ -531,9 +534,10 @@ static const char *audit_of_root(struct hsd *d, const char *root)
 	int pid;
 	if (sscanf(root, "/proc/%d/root", &pid) != 1)
 		return NULL;
-	for (struct space_rt *r = d->spaces->running; r; r = r->next)
-		if (r->kind == SPACE_AUDIT && r->proc.pid == pid)
-			return r->name;
+	struct space_view r;
+	for (const struct space_rt *it = NULL; (it = spaces_next(d, it, &r));)
+		if (r.kind == SPACE_AUDIT && r.init->pid == pid)
+			return r.name;
 	return NULL;
 }
 
@@ -571,14 +575,15 @@ json_t *watch_stats_json(struct hsd *d)
 	json_t *relays = json_array(), *mirrors = json_array();
 	for (struct watch_relay *r = d->watch->relays; r; r = r->next)
 		json_array_append_new(relays, relay_json(d, r, &copies_dropped));
-	for (struct space_rt *r = d->spaces->running; r; r = r->next) {
+	struct space_view r;
+	for (const struct space_rt *it = NULL; (it = spaces_next(d, it, &r));) {
 		uint64_t dropped;
-		if (r->kind != SPACE_AUDIT || row_netidx(d, r->name, &n))
+		if (r.kind != SPACE_AUDIT || row_netidx(d, r.name, &n))
 			continue;
 		mirror_name(n, base_if, sizeof(base_if));
 		if (!if_nametoindex(base_if) || mirror_dropped(base_if, &dropped, NULL, 0))
 			continue;
-		json_array_append_new(mirrors, json_pack("{s:s, s:s, s:I}", "audit", r->name,
+		json_array_append_new(mirrors, json_pack("{s:s, s:s, s:I}", "audit", r.name,
 							 "interface", base_if,
 							 "dropped", (json_int_t)dropped));
 		mirror_drops += (json_int_t)dropped;

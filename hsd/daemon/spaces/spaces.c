@@ -12,9 +12,6 @@
 #include "layerfs.h"
 #include "userns.h"
 #include "log.h"
-#include "instances.h"
-#include "monitors.h"
-#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,9 +109,7 @@ static void rt_exited(struct hsd *d, struct space_rt *r)
 	if (!done_pending(&r->stop_done))
 		log_warn("space %s: init %d exited on its own", r->name, (int)r->proc.pid);
 	uv_timer_stop(&r->kill_timer);
-	watch_space_stopped(d, r->name, r->kind, r->proc.pid);
-	if (r->kind == SPACE_AUDIT)
-		instances_space_gone(d, r->name);
+	spaces_announce(d, SPACE_STOPPED, r->name, r->kind, &r->proc);
 	struct done dn = r->stop_done;
 	bool destroy = r->destroying;
 	char name[SPACE_ROW_NAME];
@@ -202,27 +197,6 @@ int spaces_layers(struct hsd *d, const char *name, char layers[][4096],
 		space_row_clear(&row);
 	}
 	return 0;
-}
-
-/* The limits a record asks for: its own, or the defaults for what it
- * does not say (records older than the defaults had no limits key). */
-void space_limits_of(const struct space_row *row, struct space_spec_limits *out)
-{
-	json_t *lim = json_object_get(row->spec, "limits");
-	*out = (struct space_spec_limits)SPACE_LIMITS_DEFAULT;
-	if (!lim) {
-		json_int_t m = json_integer_value(json_object_get(row->spec, "memory"));
-		json_int_t p = json_integer_value(json_object_get(row->spec, "pids"));
-		out->memory = m > 0 ? m : out->memory;
-		out->pids = p > 0 ? p : out->pids;
-		out->disk = 0; /* an older space: it lives on the shared image */
-		return;
-	}
-	out->memory = json_integer_value(json_object_get(lim, "memory"));
-	out->pids = json_integer_value(json_object_get(lim, "pids"));
-	out->disk = json_integer_value(json_object_get(lim, "disk"));
-	out->tmpfs = json_integer_value(json_object_get(lim, "tmpfs"));
-	out->log = json_integer_value(json_object_get(lim, "log"));
 }
 
 void spaces_run_path(const struct hsd *d, const char *name, const char *leaf, char *out,
@@ -337,7 +311,8 @@ static int space_run(struct hsd *d, const struct space_row *row, char *err,
 	store_event(d->store, "space.start", row->name, "", NULL, 0);
 	log_info("space %s (%s): init %d, ids %u-%u", row->name, row->kind, (int)proc.pid,
 		 l.uid_base, l.uid_base + USERNS_SPAN - 1);
-	monitors_space_started(d, row->name);
+	struct space_rt *r = spaces_running(d, row->name);
+	spaces_announce(d, SPACE_STARTED, r->name, r->kind, &r->proc);
 	return 0;
 }
 
@@ -384,8 +359,6 @@ static json_t *space_json(struct hsd *d, const struct space_row *row)
 
 int spaces_init(struct hsd *d, char *err, size_t errlen)
 {
-	struct space_row *rows;
-	size_t n;
 	int rc;
 
 	if (!(d->spaces = calloc(1, sizeof(*d->spaces))))
@@ -432,6 +405,15 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		if ((rc = store_meta_set(d->store, "instance", d->spaces->instance, err, errlen)))
 			return rc;
 	}
+	return 0;
+}
+
+int spaces_adopt(struct hsd *d, char *err, size_t errlen)
+{
+	struct space_row *rows;
+	size_t n;
+	int rc;
+
 	if ((rc = store_space_list(d->store, &rows, &n, err, errlen)))
 		return rc;
 	if (n && (rc = spaces_layerfs(d, err, errlen))) {
@@ -456,13 +438,14 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 		store_event(d->store, "space.lost", rows[i].name, rows[i].state, NULL, 0);
 		space_net_down(d, &rows[i], NULL, 0);
 	}
-	/* Sockets and views of the monitors belong to this hsd: make them
-	 * again, servers first so the audit spaces find their relays. */
+	/* Sockets and views of the monitors belong to this hsd: they make
+	 * them again, servers first so the audit spaces find their relays. */
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++)
-			if (spaces_running(d, rows[i].name) &&
-			    (kind_of(&rows[i]) == SPACE_SERVER) == (pass == 0))
-				monitors_space_started(d, rows[i].name);
+		for (size_t i = 0; i < n; i++) {
+			struct space_rt *r = spaces_running(d, rows[i].name);
+			if (r && (r->kind == SPACE_SERVER) == (pass == 0))
+				spaces_announce(d, SPACE_STARTED, r->name, r->kind, &r->proc);
+		}
 	space_rows_free(rows, n);
 	if ((rc = spaces_recover(d, err, errlen)))
 		return rc;
@@ -489,40 +472,23 @@ void spaces_free(struct hsd *d)
 	d->spaces = NULL;
 }
 
-/* Defaults for what the request leaves at 0, then the bounds: a limit too
- * small to start anything is a mistake, not a choice. */
-static int space_limits_resolve(const struct space_spec_limits *in,
-				struct space_spec_limits *out, char *err, size_t errlen)
+int spaces_monitor_check(struct hsd *d, const char *audit, const char *server,
+			 char *err, size_t errlen)
 {
-	static const struct {
-		const char *opt;
-		int64_t min;
-		bool none_ok; /* 0 ("max") means no limit */
-	} bound[] = {
-		{ "--memory", 16ll << 20, true }, { "--pids", 16, true },
-		{ "--disk", 64ll << 20, false }, { "--tmpfs", 1ll << 20, false },
-		{ "--log-size", 64ll << 10, false },
-	};
-	*out = (struct space_spec_limits)SPACE_LIMITS_DEFAULT;
-	const int64_t want[] = { in->memory, in->pids, in->disk, in->tmpfs, in->log };
-	int64_t *have[] = { &out->memory, &out->pids, &out->disk, &out->tmpfs, &out->log };
+	struct space_row row;
+	int rc = store_space_get(d->store, server, &row, err, errlen);
 
-	for (size_t i = 0; i < sizeof(bound) / sizeof(*bound); i++) {
-		if (want[i] == 0)
-			continue;
-		if (want[i] == SPACE_LIMIT_NONE && bound[i].none_ok) {
-			*have[i] = 0;
-			continue;
-		}
-		if (want[i] < bound[i].min)
-			return err_set(err, errlen, HS_EINPUT, "%s: %lld is below the least that works (%lld)%s",
-				       bound[i].opt, (long long)want[i], (long long)bound[i].min,
-				       bound[i].none_ok ? "; \"max\" for no limit" : "");
-		*have[i] = want[i];
-	}
-	if (out->disk > (16ll << 40))
-		return err_set(err, errlen, HS_EINPUT, "--disk: %lld is above 16T", (long long)out->disk);
-	return 0;
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return err_set(err, errlen, HS_EINPUT, "--monitor: unknown space \"%s\"", server);
+	rc = strcmp(row.kind, "server")
+		     ? err_set(err, errlen, HS_EINPUT, "--monitor: \"%s\" is an audit space; only server spaces are monitored", server)
+		     : 0;
+	space_row_clear(&row);
+	if (!rc && audit && strcmp(audit, server) == 0)
+		rc = err_set(err, errlen, HS_EINPUT, "--monitor: a space cannot monitor itself");
+	return rc;
 }
 
 static int space_req_check(struct hsd *d, const struct space_req *req,
@@ -558,7 +524,7 @@ static int space_req_check(struct hsd *d, const struct space_req *req,
 	if (req->kind == SPACE_SERVER && req->nmonitor)
 		return err_set(err, errlen, HS_EINPUT, "--monitor: only audit spaces monitor");
 	for (size_t i = 0; i < req->nmonitor; i++)
-		if ((rc = monitors_check(d, req->name, req->monitor[i], err, errlen)))
+		if ((rc = spaces_monitor_check(d, req->name, req->monitor[i], err, errlen)))
 			return rc;
 	if ((rc = space_limits_resolve(&req->lim, lim, err, errlen)))
 		return rc;
@@ -649,8 +615,8 @@ out:
 	return rc;
 }
 
-static int space_get(struct hsd *d, const char *name, struct space_row *row,
-		     char *err, size_t errlen)
+int space_get(struct hsd *d, const char *name, struct space_row *row,
+	      char *err, size_t errlen)
 {
 	int rc = store_space_get(d->store, name, row, err, errlen);
 	if (rc == 0)
@@ -720,8 +686,7 @@ int space_remove(struct hsd *d, const char *name, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	space_net_down(d, &row, NULL, 0);
-	if (strcmp(row.kind, "server") == 0)
-		monitors_server_gone(d, name);
+	spaces_announce(d, SPACE_GONE, name, kind_of(&row), NULL);
 	snprintf(group, sizeof(group), "hsd/%s/%s", d->spaces->instance, name);
 	cgroup_remove(group, NULL, 0);
 	if (!(rc = space_files_remove(d, name, err, errlen)) &&
@@ -793,86 +758,4 @@ int spaces_show(struct hsd *d, const char *name, json_t **result, char *err,
 	*result = space_json(d, &row);
 	space_row_clear(&row);
 	return 0;
-}
-
-/* Fold the space's chain into one layer over the base.  The space must be
- * stopped (overlayfs forbids changing a mounted layer) and no running
- * space may inherit from it.  The new layer is built beside the old one and
- * swapped in atomically, so a crash leaves either the old or the new. */
-int spaces_flatten(struct hsd *d, const char *name, json_t **result, char *err,
-		   size_t errlen)
-{
-	static char layers[SPACE_CHAIN_MAX + 1][4096];
-	char flat[PATH_MAX], work[PATH_MAX], *children = NULL;
-	struct space_row row;
-	size_t n;
-	int rc = space_get(d, name, &row, err, errlen);
-
-	if (rc)
-		return rc;
-	if (spaces_running(d, name)) {
-		rc = err_set(err, errlen, HS_EINPUT, "name: space \"%s\" is running; stop it first", name);
-		goto out;
-	}
-	if ((rc = store_space_children(d->store, name, &children, err, errlen)))
-		goto out;
-	for (char *c = children, *save = NULL, *tok; c && (tok = strtok_r(c, ", ", &save)); c = NULL)
-		if (spaces_running(d, tok)) {
-			rc = err_set(err, errlen, HS_EINPUT,
-				     "name: space \"%s\" inherits from \"%s\" and is running; stop it first", tok, name);
-			goto out;
-		}
-	/* A running ancestor writes the layers being folded: its files could
-	 * change (or be swapped for links) under the merge. */
-	char anc[SPACE_ROW_NAME];
-	snprintf(anc, sizeof(anc), "%s", row.parent);
-	while (anc[0]) {
-		struct space_row a;
-		if (spaces_running(d, anc)) {
-			rc = err_set(err, errlen, HS_EINPUT,
-				     "name: \"%s\" inherits from \"%s\", which is running; stop it first",
-				     name, anc);
-			goto out;
-		}
-		if ((rc = store_space_get(d->store, anc, &a, err, errlen)) <= 0) {
-			rc = rc ? rc : err_set(err, errlen, HS_ESTATE, "space %s: ancestor %s is missing", name, anc);
-			goto out;
-		}
-		rc = 0;
-		snprintf(anc, sizeof(anc), "%s", a.parent);
-		space_row_clear(&a);
-	}
-	if ((rc = disk_admit(d, err, errlen)) || /* the flat layer is new data */
-	    (rc = spaces_layers(d, name, layers, SPACE_CHAIN_MAX + 1, &n, err, errlen)))
-		goto out;
-	space_path(d, name, "flat.new", flat, sizeof(flat));
-	space_path(d, name, "work", work, sizeof(work));
-	if ((rc = layer_remove(flat, err, errlen)))
-		goto out;
-	if (mkdir(flat, 0755)) {
-		rc = err_sys(err, errlen, "mkdir %s", flat);
-		goto out;
-	}
-	for (size_t i = n; i-- > 0 && !rc;)
-		rc = layer_merge(layers[i], flat, err, errlen);
-	if (!rc && renameat2(AT_FDCWD, flat, AT_FDCWD, layers[0], RENAME_EXCHANGE))
-		rc = err_sys(err, errlen, "swap in the flattened layer of %s", name);
-	if (rc) {
-		layer_remove(flat, NULL, 0);
-		goto out;
-	}
-	/* flat now holds the old upper; the workdir belongs to the old mount. */
-	if ((rc = store_space_set_parent(d->store, name, "", err, errlen)) ||
-	    (rc = layer_remove(flat, err, errlen)) || (rc = layer_remove(work, err, errlen)))
-		goto out;
-	if (mkdir(work, 0700)) {
-		rc = err_sys(err, errlen, "mkdir %s", work);
-		goto out;
-	}
-	store_event(d->store, "space.flatten", name, row.parent, NULL, 0);
-	*result = json_pack("{s:s, s:i}", "flattened", name, "layers", (int)n);
-out:
-	free(children);
-	space_row_clear(&row);
-	return rc;
 }
