@@ -51,9 +51,11 @@ int rpc_args_check(const struct rpc_cmd *c, json_t *args, char *err, size_t errl
 		if (!a || a->type == RPC_END)
 			return err_set(err, errlen, HS_EINPUT, "%s: %.64s: not an argument it takes",
 				       c->name, key);
-		if (!json_is_null(v) && !type_ok(a->type, v))
-			return err_set(err, errlen, HS_EINPUT, "%s: %s: want %s", c->name, key,
-				       type_name(a->type));
+		/* null is no way to say "absent" (leave the key out): a
+		 * handler can then trust an argument's type. */
+		if (!type_ok(a->type, v))
+			return err_set(err, errlen, HS_EINPUT, "%s: %s: want %s%s", c->name, key,
+				       type_name(a->type), json_is_null(v) ? ", not null" : "");
 	}
 	return 0;
 }

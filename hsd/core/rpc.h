@@ -55,7 +55,7 @@ struct rpc_cmd {
 const struct rpc_cmd *rpc_find(const struct rpc_cmd *table, const char *name);
 
 /* Refuse an argument the command does not take, or one of another type
- * (null counts as absent): the message names it. */
+ * (null too, unless RPC_ANY): the message names it. */
 int rpc_args_check(const struct rpc_cmd *c, json_t *args, char *err, size_t errlen);
 
 #endif

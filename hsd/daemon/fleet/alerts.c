@@ -47,28 +47,18 @@ struct alert_wait {
 	struct alert_wait *next;
 };
 
-/* An optional integer argument in [lo, hi]; absent leaves *v alone. */
+/* An optional integer argument in [lo, hi]; absent leaves *v alone.  Its
+ * type, as every argument's, was checked against the command's table. */
 static int arg_int(json_t *args, const char *key, json_int_t lo, json_int_t hi, json_int_t *v,
 		   char *err, size_t errlen)
 {
 	json_t *j = json_object_get(args, key);
 	if (!j)
 		return 0;
-	if (!json_is_integer(j) || json_integer_value(j) < lo || json_integer_value(j) > hi)
+	if (json_integer_value(j) < lo || json_integer_value(j) > hi)
 		return err_set(err, errlen, HS_EINPUT, "alerts: %s: want an integer %lld..%lld", key,
 			       (long long)lo, (long long)hi);
 	*v = json_integer_value(j);
-	return 0;
-}
-
-static int arg_bool(json_t *args, const char *key, bool *v, char *err, size_t errlen)
-{
-	json_t *j = json_object_get(args, key);
-	if (!j)
-		return 0;
-	if (!json_is_boolean(j))
-		return err_set(err, errlen, HS_EINPUT, "alerts: %s: want true or false", key);
-	*v = json_is_true(j);
 	return 0;
 }
 
@@ -78,10 +68,10 @@ static int query_parse(json_t *args, struct alerts_query *q, char *err, size_t e
 
 	*q = (struct alerts_query){ .after = -1, .last = 1000 };
 	if ((rc = arg_int(args, "after", 0, INT64_MAX, &q->after, err, errlen)) ||
-	    (rc = arg_int(args, "last", 1, CTL_ALERTS_MAX, &q->last, err, errlen)) ||
-	    (rc = arg_bool(args, "probes", &q->probes, err, errlen)) ||
-	    (rc = arg_bool(args, "wait", &q->wait, err, errlen)))
+	    (rc = arg_int(args, "last", 1, CTL_ALERTS_MAX, &q->last, err, errlen)))
 		return rc;
+	q->probes = json_is_true(json_object_get(args, "probes"));
+	q->wait = json_is_true(json_object_get(args, "wait"));
 	return 0;
 }
 

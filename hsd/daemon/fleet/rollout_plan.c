@@ -146,9 +146,6 @@ int rollout_plan(struct hsd *d, const struct rpc_req *req, const struct done *dn
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
 	if (cv && !json_is_string(cv) && !json_is_boolean(cv))
 		return err_set(err, errlen, HS_EINPUT, "canary: must be a host name or true");
-	if ((mp && !json_is_integer(mp)) || (soak && !json_is_integer(soak)))
-		return err_set(err, errlen, HS_EINPUT, "%s: must be a whole number",
-			       mp && !json_is_integer(mp) ? "max_parallel" : "soak");
 	if (!canary || json_is_false(cv))
 		canary = "";
 	if ((rc = rollout_check(d, canary, max_parallel, soak_s, err, errlen)))

@@ -132,13 +132,10 @@ static int cmd_space_logs(struct hsd *d, const struct rpc_req *req,
 
 	if (rc)
 		return rc;
-	if (from && (!json_is_integer(from) || json_integer_value(from) < 0))
+	if (from && json_integer_value(from) < 0)
 		return err_set(err, errlen, HS_EINPUT, "from: not an offset (an integer >= 0)");
-	if (last && (!json_is_integer(last) || json_integer_value(last) < 1 ||
-		     json_integer_value(last) > CTL_LOGS_LAST_MAX))
+	if (last && (json_integer_value(last) < 1 || json_integer_value(last) > CTL_LOGS_LAST_MAX))
 		return err_set(err, errlen, HS_EINPUT, "last: want 1..%d lines", CTL_LOGS_LAST_MAX);
-	if (wait && !json_is_boolean(wait))
-		return err_set(err, errlen, HS_EINPUT, "wait: not true or false");
 	return spaces_logs(d, name, from ? json_integer_value(from) : -1,
 			   last ? (long)json_integer_value(last) : CTL_LOGS_LAST_DEFAULT,
 			   json_is_true(wait), dn, result, err, errlen);
