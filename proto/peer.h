@@ -1,6 +1,6 @@
 /* peer.h - the hsd <-> hsd protocol (version 1): messages only.
  *
- * Transport (hsd/daemon/peer.c): TCP port PEER_PORT inside the mesh
+ * Transport (hsd/daemon/mesh/peer.c): TCP port PEER_PORT inside the mesh
  * namespace, length-prefixed JSON frames (frame.h) of at most
  * FRAME_MAX_PEER bytes.  See docs/peer-protocol.md.
  *

@@ -1,6 +1,6 @@
 /* engine.h - hsengine: hsroute and the route socket, unprivileged.
  *
- * hsd starts it (hsd/daemon/engine_sup.c) with the channel on fd 3, the
+ * hsd starts it (hsd/daemon/mesh/engine_sup.c) with the channel on fd 3, the
  * bound route socket (in the mesh namespace) on fd 4 and the listening
  * peer socket on fd 5 (engine_peer.h), as its own uid with no capability.  The engine confines itself further (engine_sandbox.c),
  * then turns route packets and timer ticks into packets it sends itself

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	 * change of uid clears it.)  The channel's end covers the rest. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* Only hsd starts it, and never as root: the confinement starts with
-	 * the uid hsd gave it (hsd/daemon/engine_sup.c). */
+	 * the uid hsd gave it (hsd/daemon/mesh/engine_sup.c). */
 	if (argc != 1 || getuid() == 0 || geteuid() == 0 || fstat(ENGINE_CHAN_FD, &st) ||
 	    !S_ISSOCK(st.st_mode) || fstat(ENGINE_ROUTE_FD, &st) || !S_ISSOCK(st.st_mode) ||
 	    fstat(ENGINE_PEER_FD, &st) || !S_ISSOCK(st.st_mode)) {

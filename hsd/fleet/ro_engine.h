@@ -6,8 +6,8 @@
  * current time in milliseconds and gets back actions: requests to send,
  * states to persist, steps to log, and the time of the next wakeup.  No
  * sockets, clock, store, globals or text parsing; all memory is taken at
- * create.  The rules are those of hsd/daemon/rollout.c; docs/fleet-engine.md
- * lists them and where this engine decides differently.
+ * create.  hsd/daemon/fleet/rollout.c runs it in the daemon;
+ * docs/fleet-engine.md lists its rules and why each was chosen.
  */
 #ifndef RO_ENGINE_H
 #define RO_ENGINE_H
