@@ -19,7 +19,7 @@ check "both snort bundles name one build" [ "$(wc -w <<<"$keys")" = 1 ]
 prefix=/usr/local/lib/hsd-snort3/$keys
 if [ -n "${HSD_SNORT_SRC:-}" ] && [ -n "${HSD_DAQ_SRC:-}" ]; then
 	start=$SECONDS
-	[ -x "$prefix/bin/snort" ] || say "     (no Snort build yet: building it, about 30 min on 2 cores)"
+	[ -x "$prefix/bin/snort" ] || say "     (no Snort build yet: building it, 10 to 22 min on 2 cores)"
 	got=$("$BUILD" 2>"$T_DIR/build.err") || { cat "$T_DIR/build.err"; got=; }
 	check "the build script makes or finds the build the bundles name ($prefix)" [ "$got" = "$prefix" ]
 	say "     (build step took $((SECONDS - start)) s)"
@@ -90,13 +90,14 @@ check "control: snort-3.12 has no SQL rule: no alert for UNION SELECT" \
 # --- rollout under attack ------------------------------------------------------
 # b sends an attack request every 0.1 s, each with its own id, from before
 # the rollout to after it; SENT gets the id of each that a's server answered
-# (so it was on the wire, both ways).
-SENT=$T_DIR/sent STOP=$T_DIR/stop
+# (so it was on the wire, both ways), LOST the id of any that was not.
+SENT=$T_DIR/sent LOST=$T_DIR/lost STOP=$T_DIR/stop
 : >"$SENT"
-on b sh -c 'i=0; while [ ! -e "$2" ]; do i=$((i + 1))
+: >"$LOST"
+on b sh -c 'i=0; while [ ! -e "$3" ]; do i=$((i + 1))
 	c=$(curl -s -o /dev/null -w "%{http_code}" --path-as-is --max-time 2 "http://192.0.2.1/../../etc/passwd?id=r$i") &&
-		[ "$c" != 000 ] && echo "r$i" >>"$1"
-	sleep 0.1; done' sh "$SENT" "$STOP" &
+		[ "$c" != 000 ] && echo "r$i" >>"$1" || echo "r$i" >>"$2"
+	sleep 0.1; done' sh "$SENT" "$LOST" "$STOP" &
 sender=$!
 on_exit "touch $STOP; kill $sender 2>/dev/null"
 sleep 2
@@ -113,7 +114,7 @@ sent=$(sort -u "$SENT" | wc -l)
 old=$(web a | grep -E 'snort@3\.12 +ALERT ' | grep -cE 'id=r[0-9]+ ' || true)
 new=$(web a | grep -E 'snort@3\.12\.1 +ALERT ' | grep -cE 'id=r[0-9]+ ' || true)
 missed=$(sort -u "$SENT" | comm -23 - "$T_DIR/seen" | paste -sd' ' || true)
-say "     ($sent attack requests answered during the rollout; alerts of the old instance $old, of the new $new)"
+say "     ($sent attack requests answered during the rollout, $(wc -l <"$LOST") unanswered; alerts of the old instance $old, of the new $new)"
 check "every attack request of the rollout was reported by the old or the new instance (missed: ${missed:-none})" \
 	test "$sent" -gt 20 -a -z "$missed"
 check "... the old version reported some of them, and the new version some" test "$old" -gt 0 -a "$new" -gt 0
