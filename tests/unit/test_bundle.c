@@ -140,6 +140,13 @@ Test(shipped, every_bundle_loads_and_its_scripts_parse)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		/* snort3/ is not a bundle but the build of the Snort the snort
+		 * bundles run (docs/bundles.md, "Snort 3"): its script, no more. */
+		if (strcmp(de->d_name, "snort3") == 0) {
+			snprintf(fpath, sizeof(fpath), "%s/build", path);
+			cr_assert_eq(access(fpath, X_OK), 0, "%s", fpath);
+			continue;
+		}
 		load_ok(path, &b);
 		cr_assert_str_eq(b.alert_pattern, "^ALERT ", "%s", b.id);
 		cr_assert_eq(strlen(b.hash), 64);
