@@ -26,8 +26,10 @@ if [ -n "${HSD_SNORT_SRC:-}" ] && [ -n "${HSD_DAQ_SRC:-}" ]; then
 elif [ -x "$prefix/bin/snort" ]; then
 	say "     (HSD_SNORT_SRC/HSD_DAQ_SRC unset: using the build in $prefix)"
 else
-	fail "no Snort build in $prefix and no HSD_SNORT_SRC/HSD_DAQ_SRC to build it (docs/bundles.md, Snort 3)"
-	t_done
+	# Snort is no Debian package: without its source archives it cannot
+	# be had here.  Not a pass: ctest and tests/run's summary say skipped.
+	say "SKIP: no Snort build in $prefix and no HSD_SNORT_SRC/HSD_DAQ_SRC to build it (docs/bundles.md, Snort 3)"
+	exit 77
 fi
 check "the build runs: snort -V" bash -c "'$prefix/bin/snort' -V 2>&1 | grep -q 'Version 3.12.2.0'"
 
