@@ -87,6 +87,16 @@ t_peer_call() {
 		--cluster "/var/lib/hs-sim/$T_ID/cluster.json" "$@"
 }
 
+# t_web HOST: on HOST a server space "web" whose lighttpd serves "hello
+# from HOST" on the host's published port 80.
+t_web() {
+	on "$1" hsctl space create web --kind server --publish 80:8080 -- sh -c "
+		mkdir -p /srv/www && echo 'hello from $1' >/srv/www/index.html &&
+		printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' \
+			'index-file.names = (\"index.html\")' >/etc/lt.conf &&
+		exec lighttpd -D -f /etc/lt.conf" >/dev/null
+}
+
 # t_sign DIR: sign the bundle DIR with the simulation's operator key into a
 # new file under $T_DIR (never into the repository); prints its path, for
 # "hsctl bundle add DIR --sig $(t_sign DIR)".

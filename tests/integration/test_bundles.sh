@@ -9,13 +9,7 @@ HOSTS="a b c"
 BUNDLES=$HSD_SOURCE/deploy/bundles
 sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
 ctl() { on a hsctl "$@"; }
-for h in $HOSTS; do
-	on "$h" hsctl space create web --kind server --publish 80:8080 -- sh -c "
-		mkdir -p /srv/www && echo 'hello from $h' >/srv/www/index.html &&
-		printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' \
-			'index-file.names = (\"index.html\")' >/etc/lt.conf &&
-		exec lighttpd -D -f /etc/lt.conf" >/dev/null
-done
+for h in $HOSTS; do t_web "$h"; done
 for b in ngrep-1 ngrep-2 trace-1 trace-2; do ctl bundle add "$BUNDLES/$b" --sig "$(t_sign "$BUNDLES/$b")" >/dev/null; done
 # alert_on HOST PATTERN: an alert of HOST matches PATTERN within 15 s.
 alert_on() { wait_until 15 bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 1000 | grep -qE -- '$2'"; }

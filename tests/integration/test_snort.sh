@@ -35,13 +35,7 @@ check "the build runs: snort -V" bash -c "'$prefix/bin/snort' -V 2>&1 | grep -q 
 
 # --- two hosts, a web server on each -------------------------------------------
 sim up "$HSD_SOURCE/deploy/examples/pair.json" >/dev/null
-for h in a b; do
-	on "$h" hsctl space create web --kind server --publish 80:8080 -- sh -c "
-		mkdir -p /srv/www && echo 'hello from $h' >/srv/www/index.html &&
-		printf '%s\n' 'server.document-root = \"/srv/www\"' 'server.port = 8080' \
-			'index-file.names = (\"index.html\")' >/etc/lt.conf &&
-		exec lighttpd -D -f /etc/lt.conf" >/dev/null
-done
+for h in a b; do t_web "$h"; done
 t_mesh_up a b
 for b in snort-3.12 snort-3.12.1; do
 	on a hsctl bundle add "$BUNDLES/$b" --sig "$(t_sign "$BUNDLES/$b")" >/dev/null
