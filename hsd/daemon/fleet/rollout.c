@@ -152,14 +152,10 @@ static const char *ro_hname(const struct rollout *ro, uint32_t host)
 	return ro->d->cluster.hosts[host].name;
 }
 
-static void ro_save(struct rollout *ro, bool finished)
+/* The rollout's state is the engine's; only the store keeps a copy. */
+static const char *ro_state(const struct rollout *ro)
 {
-	char err[HS_ERRLEN];
-
-	if (store_rollout_set_state(ro->d->store, ro->id, ro->state, ro->error, finished, err,
-				    sizeof(err)))
-		log_warn("rollout %lld: state %s not stored: %s", (long long)ro->id, ro->state, err);
-	ro_changed(ro->d);
+	return ro_rstate_name(ro_engine_state(ro->e));
 }
 
 /* The event log is the operator's record: a lost line is said in the log. */
@@ -178,8 +174,7 @@ static void ro_free(struct rollout *ro)
 	while (ro->queue) {
 		struct ro_call *c = ro->queue;
 		ro->queue = c->next;
-		json_decref(c->res);
-		free(c);
+		ro_call_free(c);
 	}
 	ro_engine_destroy(ro->e);
 	bundle_free(&ro->b);
@@ -231,10 +226,15 @@ static void note_behind(struct rollout *ro)
 
 static void persist_rollout(struct rollout *ro, const struct ro_action *a)
 {
-	snprintf(ro->state, sizeof(ro->state), "%s", ro_rstate_name(a->rstate));
+	const char *state = ro_rstate_name(a->rstate);
+	char err[HS_ERRLEN];
+
 	if (a->rstate == ROR_PARTIAL)
 		note_behind(ro);
-	ro_save(ro, ro_rstate_final(a->rstate));
+	if (store_rollout_set_state(ro->d->store, ro->id, state, ro->error,
+				    ro_rstate_final(a->rstate), err, sizeof(err)))
+		log_warn("rollout %lld: state %s not stored: %s", (long long)ro->id, state, err);
+	ro_changed(ro->d);
 }
 
 static const char *behind_text(uint32_t why)
@@ -295,9 +295,9 @@ static void step(struct rollout *ro, const struct ro_action *a)
 	case ROS_ROLLBACK_ALL:
 		ro_step(ro, "*", "rollback", ro->error);
 		break;
-	case ROS_END:
-		ro_step(ro, "*", ro->state, ro->error);
-		ro_event(ro->d, "rollout.end", ro->bundle, ro->state);
+	case ROS_END: /* detail: the final state */
+		ro_step(ro, "*", ro_rstate_name(a->detail), ro->error);
+		ro_event(ro->d, "rollout.end", ro->bundle, ro_rstate_name(a->detail));
 		ro->ended = true;
 		break;
 	default:
@@ -410,12 +410,8 @@ static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, con
 		return NULL;
 	}
 	snprintf(ro->bundle, sizeof(ro->bundle), "%s", bundle);
-	snprintf(ro->name, sizeof(ro->name), "%s", ro->b.name);
 	snprintf(ro->new_inst, sizeof(ro->new_inst), "%s@%s", ro->b.name, ro->b.version);
 	snprintf(ro->canary, sizeof(ro->canary), "%s", canary);
-	snprintf(ro->state, sizeof(ro->state), "running");
-	ro->max_parallel = max_parallel;
-	ro->soak_s = soak_s;
 	int ci = canary[0] ? cluster_host_index(&d->cluster, canary) : -1;
 	struct ro_config cfg = {
 		.n_hosts = (uint32_t)ro->nh,
@@ -467,7 +463,7 @@ int rollout_check(struct hsd *d, const char *canary, int max_parallel, int soak_
 		return err_set(err, errlen, HS_EINPUT,
 			       "rollout: rollout %lld of %s is still %s; wait, or abort it",
 			       (long long)d->rollouts->cur->id, d->rollouts->cur->bundle,
-			       d->rollouts->cur->state);
+			       ro_state(d->rollouts->cur));
 	if (canary && *canary && cluster_host_index(&d->cluster, canary) < 0)
 		return err_set(err, errlen, HS_EINPUT, "--canary: \"%s\" is not a host of the cluster", canary);
 	if (max_parallel < 1 || max_parallel > 1024)
@@ -502,7 +498,8 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 	}
 	ro->intent = json_deep_copy(intent);
 	char *text = json_dumps(intent, JSON_COMPACT);
-	struct store_rollout row = { .bundle = ro->bundle, .name = ro->name, .state = ro->state,
+	struct store_rollout row = { .bundle = ro->bundle, .name = ro->b.name,
+				     .state = ro_rstate_name(ROR_RUNNING),
 				     .canary = ro->canary, .max_parallel = max_parallel,
 				     .soak_s = soak_s, .intent = text };
 	if (!ro->intent || !text)
@@ -552,7 +549,6 @@ static int resume_rollout(void *ctx, const struct store_rollout *r, char *err, s
 		return 0;
 	}
 	res->state = (enum ro_rstate)s;
-	snprintf(res->ro->state, sizeof(res->ro->state), "%s", r->state);
 	snprintf(res->ro->error, sizeof(res->ro->error), "%s", r->error);
 	/* NULL for a rollout begun before intents: its steps are refused by
 	 * every host, so it fails; nothing is stopped that was not asked for. */
@@ -614,7 +610,7 @@ static int ro_resume(struct hsd *d, char *err, size_t errlen)
 		return 0;
 	}
 	log_info("rollout %lld of %s resumed (%s)", (long long)res.ro->id, res.ro->bundle,
-		 res.ro->state);
+		 ro_state(res.ro));
 	ro_run(d);
 	return 0;
 }
@@ -677,9 +673,9 @@ int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen)
 		memcpy(ro->error, saved, sizeof(saved));
 		if (fn == ro_engine_abort)
 			return err_set(err, errlen, HS_EINPUT, "rollout: %lld is already %s",
-				       (long long)ro->id, ro->state);
+				       (long long)ro->id, ro_state(ro));
 		return err_set(err, errlen, HS_EINPUT, "rollout: %lld is %s, not %s",
-			       (long long)ro->id, ro->state, want);
+			       (long long)ro->id, ro_state(ro), want);
 	}
 	ro_run(d);
 	return 0;

@@ -16,10 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const req_cmds[RO_REQ__N] = { "status", "bundle.has", "bundle.put",
-	"instance.start", "instance.verify", "instance.stop" };
-
-static void call_free(struct ro_call *c)
+void ro_call_free(struct ro_call *c)
 {
 	json_decref(c->res);
 	free(c);
@@ -37,7 +34,7 @@ static void on_answer(void *arg, int rc, json_t *res, const char *err)
 	/* hsd stops (calls end with errors that say nothing of the host), or
 	 * the rollout this was sent for has ended. */
 	if (d->stopping || !ro || ro->id != c->rollout || ro->ended) {
-		call_free(c);
+		ro_call_free(c);
 		return;
 	}
 	c->rc = rc;
@@ -84,7 +81,7 @@ void ro_send(struct rollout *ro, const struct ro_action *a)
 	if (!c) {
 		/* Nothing to answer with: the engine's deadline defers the host. */
 		log_error("rollout %lld: %s: %s not sent: out of memory", (long long)ro->id,
-			  ro->d->cluster.hosts[a->host].name, req_cmds[a->req]);
+			  ro->d->cluster.hosts[a->host].name, ro_req_name(a->req));
 		return;
 	}
 	*c = (struct ro_call){ .d = ro->d, .rollout = ro->id, .host = a->host,
@@ -119,7 +116,7 @@ void ro_send(struct rollout *ro, const struct ro_action *a)
 	if (ro->intent && a->req >= RO_REQ_START)
 		json_object_set(args, "intent", ro->intent);
 	uint32_t ms = a->timeout_ms > RO_SLACK_MS ? a->timeout_ms - RO_SLACK_MS : a->timeout_ms;
-	fleet_call(ro->d, (int)a->host, req_cmds[a->req], args, ms, on_answer, c);
+	fleet_call(ro->d, (int)a->host, ro_req_name(a->req), args, ms, on_answer, c);
 }
 
 /* What status says: the target version's instance, and the first of any
@@ -185,5 +182,5 @@ void ro_answer(struct rollout *ro, struct ro_call *c)
 	ro_apply(ro, rc, &acts);
 	ro->reply_host = -1;
 	ro_actions_free(&acts);
-	call_free(c);
+	ro_call_free(c);
 }

@@ -36,9 +36,8 @@ struct ro_host {
 
 struct rollout {
 	int64_t id;
-	char bundle[72], name[40], state[16], canary[40], error[256];
+	char bundle[72], canary[40], error[256];
 	char new_inst[72];        /* NAME@VERSION: what is started on every host */
-	int max_parallel, soak_s;
 	struct bundle b;
 	struct ro_host *h;
 	size_t nh;
@@ -80,5 +79,6 @@ void ro_run(struct hsd *d); /* the queued answers, then the end of an ended roll
 /* rollout_host.c */
 void ro_send(struct rollout *ro, const struct ro_action *a);
 void ro_answer(struct rollout *ro, struct ro_call *c);
+void ro_call_free(struct ro_call *c);
 
 #endif
