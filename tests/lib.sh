@@ -87,6 +87,14 @@ t_peer_call() {
 		--cluster "/var/lib/hs-sim/$T_ID/cluster.json" "$@"
 }
 
+# t_alerts HOST [ARGS]: HOST's stored alerts (hsctl alerts, the last 10000).
+t_alerts() { local h=$1; shift; "$SIM" --id "$T_ID" exec "$h" -- hsctl alerts --last 10000 "$@"; }
+# t_alert_on HOST REGEX [SECONDS]: one of HOST's alerts matches REGEX
+# within SECONDS (15).
+t_alert_on() {
+	wait_until "${3:-15}" bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 10000 | grep -qE -- '$2'"
+}
+
 # t_web HOST: on HOST a server space "web" whose lighttpd serves "hello
 # from HOST" on the host's published port 80.
 t_web() {

@@ -11,17 +11,15 @@ sim up "$HSD_SOURCE/deploy/examples/three.json" >/dev/null
 ctl() { on a hsctl "$@"; }
 for h in $HOSTS; do t_web "$h"; done
 for b in ngrep-1 ngrep-2 trace-1 trace-2; do ctl bundle add "$BUNDLES/$b" --sig "$(t_sign "$BUNDLES/$b")" >/dev/null; done
-# alert_on HOST PATTERN: an alert of HOST matches PATTERN within 15 s.
-alert_on() { wait_until 15 bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 1000 | grep -qE -- '$2'"; }
 get() { on b curl -s -o /dev/null --max-time 3 "http://192.0.2.1$1" || true; } # from b to a's web
 
 # --- ngrep on the mirror interface
 check "ngrep-1 deploys: every host's instance saw its packet probe" ctl deploy ngrep-1
 get /etc/passwd
-check "ngrep@1 on a sees an HTTP request for /etc/passwd sent from b" alert_on a 'ngrep@1 +ALERT ngrep .*GET /etc/passwd'
+check "ngrep@1 on a sees an HTTP request for /etc/passwd sent from b" t_alert_on a 'ngrep@1 +ALERT ngrep .*GET /etc/passwd'
 check "rollout to ngrep-2 succeeds" ctl rollout ngrep-2 --wait
 get "/?q=1+UNION+SELECT+password"
-check "ngrep@2 names the signature it knows and ngrep-1 did not (sql-union)" alert_on a 'ngrep@2 +ALERT ngrep sql-union'
+check "ngrep@2 names the signature it knows and ngrep-1 did not (sql-union)" t_alert_on a 'ngrep@2 +ALERT ngrep sql-union'
 for h in $HOSTS; do
 	check "$h runs ngrep@2 only" bash -c "$SIM --id $T_ID exec $h -- hsctl --json instance list |
 		jqe '[.instances[] | select(.stopped_ms == 0 and .bundle == \"ngrep\") | .version] == [\"2\"]' >/dev/null"
@@ -63,11 +61,11 @@ check "nothing of the probe is left in the space" \
 	wait_until 10 bash -c "for p in \$(pgrep -x hsd); do [ \"\$(readlink /proc/\$p/ns/pid)\" != '$webns' ] || exit 1; done"
 # /etc/shadow is hidden from spaces: the attempt to read it is what trace reports.
 on c hsctl space exec web -- sh -c 'sleep 1; cat /etc/shadow >/dev/null 2>&1' || true
-check "trace@1 on c reports the server space reading /etc/shadow" alert_on c 'trace@1 +ALERT trace web shadow-read .*openat\(.*"/etc/shadow"'
+check "trace@1 on c reports the server space reading /etc/shadow" t_alert_on c 'trace@1 +ALERT trace web shadow-read .*openat\(.*"/etc/shadow"'
 check "rollout to trace-2 succeeds" ctl rollout trace-2 --wait
 [ "$T_FAILS" = 0 ] || ctl rollout status --timeline || true
 on c hsctl space exec web -- sh -c 'sleep 1; cat /etc/sudoers >/dev/null 2>&1' || true # the read counts, not its result
-check "trace@2 reports a sudoers read, a rule trace-1 did not have" alert_on c 'trace@2 +ALERT trace web sudoers-read'
+check "trace@2 reports a sudoers read, a rule trace-1 did not have" t_alert_on c 'trace@2 +ALERT trace web sudoers-read'
 # Four instances were started on each host, two of them since retired.
 for h in $HOSTS; do
 	check "hsctl status on $h counts its 2 running instances, not the retired ones" \

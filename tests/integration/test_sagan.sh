@@ -24,9 +24,7 @@ done
 # of them are Sagan's but not of its probe rule (sid 9100001): every
 # instance of a host sees each probe hsd logs in its servers, so during a
 # rollout the old and the new one report each other's, unmarked.
-alerts() { local h=$1; shift; "$SIM" --id "$T_ID" exec "$h" -- hsctl alerts --last 10000 "$@"; }
-found() { { alerts "$1" || true; } | grep 'ALERT sagan ' | grep -vcE 'ALERT sagan [^ ]+ 9100001 ' || true; }
-alert_on() { wait_until "${3:-15}" bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 10000 | grep -qE -- '$2'"; }
+found() { { t_alerts "$1" || true; } | grep 'ALERT sagan ' | grep -vcE 'ALERT sagan [^ ]+ 9100001 ' || true; }
 # sshd_logs HOST N LINE: the server web of HOST logs LINE N times, as
 # sshd does: facility auth, tag sshd[PID].
 sshd_logs() {
@@ -67,7 +65,7 @@ check "control: 2 failed passwords from 192.0.2.66 raise no alert" [ "$(found a)
 # The attack: five failed logins from one source within a minute.
 sshd_logs a 5 "Failed password for root from 192.0.2.77 port 22 ssh2"
 check "5 failed passwords from 192.0.2.77 in a's web: sagan@1 reports the burst rule (sid 9100002)" \
-	alert_on a "sagan@1 +ALERT sagan web 9100002 192.0.2.77 $BURST: Failed password for root from 192.0.2.77 port 22 ssh2\$"
+	t_alert_on a "sagan@1 +ALERT sagan web 9100002 192.0.2.77 $BURST: Failed password for root from 192.0.2.77 port 22 ssh2\$"
 sleep 2
 check "... exactly once, and nothing else (nothing yet for the 2 lines of 192.0.2.66)" \
 	[ "$(found a)" = 1 ]
@@ -76,7 +74,7 @@ check "control: b, whose web logged nothing, reports nothing" [ "$(found b)" = 0
 sshd_logs a 3 "Failed password for root from 192.0.2.66 port 22 ssh2"
 fails=$T_FAILS
 check "3 more from 192.0.2.66 (5 within 60 s: the first 2 were $((SECONDS - control_at)) s ago) raise the burst alert for it" \
-	alert_on a "sagan@1 +ALERT sagan web 9100002 192.0.2.66 $BURST: Failed password for root from 192.0.2.66 port 22 ssh2\$"
+	t_alert_on a "sagan@1 +ALERT sagan web 9100002 192.0.2.66 $BURST: Failed password for root from 192.0.2.66 port 22 ssh2\$"
 [ "$T_FAILS" = "$fails" ] || sagan_diag a sagan@1
 # sagan-1 has no rule for a successful login: the line sagan-2 reports.
 sshd_logs a 1 "Accepted password for root from 192.0.2.90 port 22 ssh2"
@@ -92,10 +90,10 @@ for h in a b; do
 done
 sshd_logs a 1 "Accepted password for root from 192.0.2.91 port 22 ssh2"
 check "sagan@2 reports a root login with a password, which only its rules see (sid 9100003)" \
-	alert_on a 'sagan@2 +ALERT sagan web 9100003 192.0.2.91 \[HSD-SSH\] root logged in with a password: Accepted password for root from 192.0.2.91 port 22 ssh2$'
+	t_alert_on a 'sagan@2 +ALERT sagan web 9100003 192.0.2.91 \[HSD-SSH\] root logged in with a password: Accepted password for root from 192.0.2.91 port 22 ssh2$'
 sshd_logs a 5 "Failed password for admin from 192.0.2.78 port 22 ssh2"
 check "sagan@2 still counts failed passwords (sid 9100002)" \
-	alert_on a "sagan@2 +ALERT sagan web 9100002 192.0.2.78 $BURST: Failed password for admin from 192.0.2.78 port 22 ssh2\$"
+	t_alert_on a "sagan@2 +ALERT sagan web 9100002 192.0.2.78 $BURST: Failed password for admin from 192.0.2.78 port 22 ssh2\$"
 check "control: b still reports nothing" [ "$(found b)" = 0 ]
 
 if [ "$T_FAILS" != 0 ]; then # what the instances said (their console logs) and found
@@ -105,7 +103,7 @@ if [ "$T_FAILS" != 0 ]; then # what the instances said (their console logs) and 
 			on "$h" sh -c "tail -20 /var/lib/hsd/layers/$i/console.log" 2>/dev/null || true
 		done
 		say "--- alerts of $h"
-		alerts "$h" --probes || true
+		t_alerts "$h" --probes || true
 	done
 fi
 t_done

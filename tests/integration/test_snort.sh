@@ -41,10 +41,8 @@ for b in snort-3.12 snort-3.12.1; do
 	on a hsctl bundle add "$BUNDLES/$b" --sig "$(t_sign "$BUNDLES/$b")" >/dev/null
 done
 
-alerts() { "$SIM" --id "$T_ID" exec "$1" -- hsctl alerts --last 10000 "${@:2}"; }
 # web HOST: the alert lines of HOST's Snort web rules (sids 9200002 on).
-web() { { alerts "$1" || true; } | grep -E 'ALERT snort 92000(0[2-9]|[1-9][0-9]) ' || true; }
-alert_on() { wait_until "${3:-15}" bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 10000 | grep -qE -- '$2'"; }
+web() { { t_alerts "$1" || true; } | grep -E 'ALERT snort 92000(0[2-9]|[1-9][0-9]) ' || true; }
 # get PATH: b asks a's web server (a's underlay address, published port 80)
 # for PATH as it is written (no ../ folding); prints the HTTP status.
 get() { on b curl -s -o /dev/null -w '%{http_code}' --path-as-is --max-time 3 "http://192.0.2.1$1" || true; }
@@ -72,12 +70,12 @@ check "control: clean requests raise no web alert on a or b" [ -z "$(web a)$(web
 # Positive control: one attack request, seen by a's mirror.
 get '/../../etc/passwd?id=first' >/dev/null
 check "an attack request from b (/../../etc/passwd): snort@3.12 on a reports path traversal (sid 9200002)" \
-	alert_on a 'snort@3.12 +ALERT snort 9200002 TCP [0-9.]+:[0-9]+ -> [0-9.]+:(80|8080) \[HSD-WEB\] path traversal: GET /\.\./\.\./etc/passwd\?id=first HTTP/1\.1'
+	t_alert_on a 'snort@3.12 +ALERT snort 9200002 TCP [0-9.]+:[0-9]+ -> [0-9.]+:(80|8080) \[HSD-WEB\] path traversal: GET /\.\./\.\./etc/passwd\?id=first HTTP/1\.1'
 check "... and the /etc/passwd rule (sid 9200003)" \
-	alert_on a 'snort@3.12 +ALERT snort 9200003 .*GET /\.\./\.\./etc/passwd\?id=first '
+	t_alert_on a 'snort@3.12 +ALERT snort 9200003 .*GET /\.\./\.\./etc/passwd\?id=first '
 get '/scripts/..%c1%9c../winnt/system32/cmd.exe?/c+dir&id=cmd' >/dev/null
 check "a cmd.exe request: the cmd.exe rule (sid 9200004)" \
-	alert_on a 'snort@3.12 +ALERT snort 9200004 .*cmd\.exe\?/c\+dir&id=cmd '
+	t_alert_on a 'snort@3.12 +ALERT snort 9200004 .*cmd\.exe\?/c\+dir&id=cmd '
 get "/?q=1+UNION+SELECT+password&id=sql1" >/dev/null
 sleep 2
 check "control: snort-3.12 has no SQL rule: no alert for UNION SELECT" \
@@ -118,7 +116,7 @@ check "... the old version reported some of them, and the new version some" test
 # --- what only snort-3.12.1 sees ---------------------------------------------------
 get "/?q=1+UNION+SELECT+password&id=sql2" >/dev/null
 check "snort@3.12.1 reports SQL injection, which only its rules see (sid 9200005)" \
-	alert_on a 'snort@3.12.1 +ALERT snort 9200005 .*UNION\+SELECT\+password&id=sql2 '
+	t_alert_on a 'snort@3.12.1 +ALERT snort 9200005 .*UNION\+SELECT\+password&id=sql2 '
 check "control: after all this, b's clean request raises nothing" bash -c "
 	c=\$($SIM --id $T_ID exec b -- curl -s -o /dev/null -w '%{http_code}' 'http://192.0.2.1/index.html?id=clean2')
 	sleep 2; [ \"\$c\" = 200 ] && ! $SIM --id $T_ID exec a -- hsctl alerts --last 10000 | grep -q 'id=clean2'"
@@ -130,7 +128,7 @@ if [ "$T_FAILS" != 0 ]; then # what the instances said (their console logs) and 
 			on "$h" sh -c "tail -20 /var/lib/hsd/layers/$i/console.log" 2>/dev/null || true
 		done
 		say "--- alerts of $h"
-		alerts "$h" --probes | tail -30 || true
+		t_alerts "$h" --probes | tail -30 || true
 	done
 fi
 t_done

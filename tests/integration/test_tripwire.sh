@@ -25,10 +25,6 @@ for b in "$BUNDLES/tripwire-1" "$BUNDLES/tripwire-2" "$T_DIR/tripwire-3"; do
 	on a hsctl bundle add "$b" --sig "$(t_sign "$b")" >/dev/null
 done
 
-# alerts HOST: every alert line of HOST.  alert_on HOST PATTERN: one of
-# them matches PATTERN within 20 s.
-alerts() { "$SIM" --id "$T_ID" exec "$1" -- hsctl alerts --last 10000; }
-alert_on() { wait_until 20 bash -c "$SIM --id $T_ID exec $1 -- hsctl alerts --last 10000 | grep -qE -- '$2'"; }
 # ins HOST INSTANCE CMD...: run CMD in the instance's audit space on HOST.
 ins() { local h=$1 i=$2; shift 2; on "$h" hsctl space exec "$i" -- "$@"; }
 
@@ -67,7 +63,7 @@ check "the database is signed with the instance's local key" \
 
 # The attack: a's web page is replaced.
 on a hsctl space exec web -- sh -c 'echo defaced >/srv/www/index.html'
-check "tripwire@1 on a reports the changed page" alert_on a 'tripwire@1 +ALERT tripwire web modified /srv/www/index.html$'
+check "tripwire@1 on a reports the changed page" t_alert_on a 'tripwire@1 +ALERT tripwire web modified /srv/www/index.html$' 20
 check "... once" bash -c "[ \$($SIM --id $T_ID exec a -- hsctl alerts --last 10000 | grep -c 'ALERT tripwire web modified /srv/www/index.html') = 1 ]"
 check "control: b, whose page did not change, reports nothing of it" \
 	bash -c "! $SIM --id $T_ID exec b -- hsctl alerts --last 10000 | grep -q index.html"
@@ -85,7 +81,7 @@ check "... and kept no key of tripwire@1" \
 	bash -c "[ \"\$($SIM --id $T_ID exec a -- hsctl space exec tripwire@2 -- ls $STATE/keys)\" = tripwire@2 ]"
 on a hsctl space exec web -- sh -c 'mkdir -p /usr/local/bin && echo "#!/bin/sh" >/usr/local/bin/backdoor'
 check "tripwire@2 reports a program added to /usr/local/bin, which only it watches" \
-	alert_on a 'tripwire@2 +ALERT tripwire web added /usr/local/bin/backdoor$'
+	t_alert_on a 'tripwire@2 +ALERT tripwire web added /usr/local/bin/backdoor$' 20
 
 # --- rollout to tripwire-3: the same policy, the database goes along -------
 start=$SECONDS
@@ -102,7 +98,7 @@ check "... signed again with its own local key, tripwire@2's deleted" \
 		[ \"\$($SIM --id $T_ID exec a -- hsctl space exec tripwire@3 -- ls $STATE/keys)\" = tripwire@3 ]"
 on a hsctl space exec web -- rm /usr/local/bin/backdoor
 check "tripwire@3 keeps watching: it reports the program removed" \
-	alert_on a 'tripwire@3 +ALERT tripwire web removed /usr/local/bin/backdoor$'
+	t_alert_on a 'tripwire@3 +ALERT tripwire web removed /usr/local/bin/backdoor$' 20
 if [ "$T_FAILS" != 0 ]; then # what the instances said (their console logs) and found
 	for h in a b; do
 		for i in tripwire@1 tripwire@2 tripwire@3; do
@@ -110,6 +106,6 @@ if [ "$T_FAILS" != 0 ]; then # what the instances said (their console logs) and 
 			on "$h" sh -c "tail -20 /var/lib/hsd/layers/$i/console.log" 2>/dev/null || true
 		done
 	done
-	alerts a || true
+	t_alerts a || true
 fi
 t_done
