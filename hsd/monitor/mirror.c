@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -15,8 +16,23 @@
 
 #include "err.h"
 #include "link.h"
+#include "mirror_int.h"
 #include "netns.h"
 #include "tc.h"
+
+/* What tc still copies: ARP (never routed, so ingress and egress of every
+ * source see each packet once) and IPv6 (spaces have none, so the host's
+ * own only).  IPv4 is netfilter's (mirror_nft.c).  Each protocol has its
+ * own priority band: a u32 priority holds one protocol. */
+static const struct {
+	uint16_t proto;
+	uint16_t band;
+} mirror_protos[] = {{ETH_P_ARP, 0}, {ETH_P_IPV6, MIRROR_PRIO_SPAN}};
+#define MIRROR_NPROTOS (sizeof(mirror_protos) / sizeof(mirror_protos[0]))
+
+/* Large enough for any IPv4 packet whole: netfilter copies datagrams
+ * after reassembly, and a copy bigger than the link would be lost. */
+#define MIRROR_MTU 65535
 
 uint16_t mirror_prio(const char *base_if)
 {
@@ -29,11 +45,12 @@ uint16_t mirror_prio(const char *base_if)
 	return (uint16_t)(MIRROR_PRIO_MIN + 2 * (h % (MIRROR_PRIO_SPAN / 2)));
 }
 
-/* Ingress at the even priority, egress one above: see tc_filter_list()
- * for why the two hooks must not share a u32 priority. */
-static uint16_t dir_prio(const char *base_if, int dir)
+/* Ingress at the even priority, egress one above (see tc_filter_list()
+ * for why the two hooks must not share a u32 priority), in protocol p's
+ * band. */
+static uint16_t dir_prio(const char *base_if, size_t p, int dir)
 {
-	return (uint16_t)(mirror_prio(base_if) + (dir == TC_DIR_EGRESS));
+	return (uint16_t)(mirror_prio(base_if) + mirror_protos[p].band + (dir == TC_DIR_EGRESS));
 }
 
 static void mirror_cookie(const char *base_if, char out[TC_COOKIE_LEN + 1])
@@ -84,9 +101,10 @@ static int ipv6_disable(int netns_fd, const char *ifname, char *err, size_t errl
 	return rc;
 }
 
-/* Set IFF_NOARP and IFF_UP on ifindex in the current namespace. */
-static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname, char *err,
-			 size_t errlen)
+/* Set flags (IFF_UP, and IFF_NOARP when asked) and MIRROR_MTU on ifname in
+ * nl's namespace. */
+static int link_mirror_up(struct mnl_socket *nl, int ifindex, const char *ifname,
+			  unsigned flags, char *err, size_t errlen)
 {
 	char buf[256];
 	memset(buf, 0, sizeof(buf));
@@ -96,12 +114,13 @@ static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname,
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = IFF_NOARP | IFF_UP;
-	ifi->ifi_change = IFF_NOARP | IFF_UP;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = flags;
+	mnl_attr_put_u32(nlh, IFLA_MTU, MIRROR_MTU);
 	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr) {
 		errno = -kerr;
-		return err_sys(err, errlen, "mirror: set %s up with arp off", ifname);
+		return err_sys(err, errlen, "mirror: set %s up", ifname);
 	}
 	return HS_OK;
 }
@@ -110,8 +129,10 @@ static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname,
 
 struct scan {
 	const char *cookie;
+	uint16_t proto;    /* the protocol our rule there should match */
 	uint32_t mine[16]; /* handles of our rules (normally one) */
 	size_t nmine;
+	bool stale;        /* one of ours matches another protocol */
 	bool foreign;      /* someone else's rule at our priority */
 };
 
@@ -122,8 +143,20 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 		s->foreign = true;
 		return;
 	}
+	/* An hsd before copies went once mirrored every protocol here. */
+	if (f->protocol != s->proto)
+		s->stale = true;
 	if (s->nmine < sizeof(s->mine) / sizeof(s->mine[0]))
 		s->mine[s->nmine++] = f->handle;
+}
+
+static int filters_del(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t prio,
+		       const struct scan *s, char *err, size_t errlen)
+{
+	int rc = HS_OK;
+	for (size_t i = 0; rc == HS_OK && i < s->nmine; i++)
+		rc = tc_filter_del(nl, ifindex, d, prio, s->mine[i], err, errlen);
+	return rc;
 }
 
 static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
@@ -142,22 +175,28 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 		return rc;
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
-	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
-		uint16_t prio = dir_prio(base_if, d);
-		struct scan s = {.cookie = cookie};
-		rc = tc_filter_list(nl, src, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
-		if (rc)
-			return rc;
-		if (s.foreign)
-			return err_set(err, errlen, HS_ESTATE,
-				       "mirror: priority %u on %s is taken by another filter; "
-				       "rename %s",
-				       prio, source_if, base_if);
-		if (s.nmine > 0)
-			continue; /* already mirrored (e.g. re-adopted after a restart) */
-		rc = tc_mirror_add(nl, src, (enum tc_dir)d, prio, base_idx, cookie, err, errlen);
-		if (rc)
-			return rc;
+	for (size_t p = 0; p < MIRROR_NPROTOS; p++) {
+		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+			uint16_t prio = dir_prio(base_if, p, d);
+			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
+			rc = tc_filter_list(nl, src, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
+			if (rc)
+				return rc;
+			if (s.foreign)
+				return err_set(err, errlen, HS_ESTATE,
+					       "mirror: priority %u on %s is taken by another "
+					       "filter; rename %s",
+					       prio, source_if, base_if);
+			if (s.stale && (rc = filters_del(nl, src, (enum tc_dir)d, prio, &s, err,
+							 errlen)))
+				return rc;
+			if (s.nmine > 0 && !s.stale)
+				continue; /* already mirrored (e.g. re-adopted after a restart) */
+			rc = tc_mirror_add(nl, src, (enum tc_dir)d, prio, mirror_protos[p].proto,
+					   base_idx, cookie, err, errlen);
+			if (rc)
+				return rc;
+		}
 	}
 	return HS_OK;
 }
@@ -168,14 +207,17 @@ static int source_clear(struct mnl_socket *nl, const char *base_if, int ifindex,
 {
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
-	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
-		uint16_t prio = dir_prio(base_if, d);
-		struct scan s = {.cookie = cookie};
-		int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
-		for (size_t i = 0; rc == HS_OK && i < s.nmine; i++)
-			rc = tc_filter_del(nl, ifindex, (enum tc_dir)d, prio, s.mine[i], err, errlen);
-		if (rc)
-			return rc;
+	for (size_t p = 0; p < MIRROR_NPROTOS; p++) {
+		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+			uint16_t prio = dir_prio(base_if, p, d);
+			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
+			int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err,
+						errlen);
+			if (rc == HS_OK)
+				rc = filters_del(nl, ifindex, (enum tc_dir)d, prio, &s, err, errlen);
+			if (rc)
+				return rc;
+		}
 	}
 	return HS_OK;
 }
@@ -281,6 +323,11 @@ int mirror_detach(const char *base_if, char *err, size_t errlen)
 	int rc = check_if(base_if, err, errlen);
 	if (rc)
 		return rc;
+	/* Copies stop before the link goes: netfilter's rule names base_if
+	 * by index, which a later mirror of the same name would not have. */
+	rc = mirror_nft_clear(base_if, err, errlen);
+	if (rc)
+		return rc;
 	struct mnl_socket *nl;
 	rc = nl_open_in(-1, &nl, err, errlen);
 	if (rc)
@@ -315,14 +362,18 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc)
 		return rc; /* nothing created: an existing base_if is not ours to remove */
 
-	int base_idx = 0;
-	struct mnl_socket *nl = NULL;
+	int base_idx = 0, peer_idx = 0;
+	struct mnl_socket *nl = NULL, *peer_nl = NULL;
 	/* IPv6 off before anything is up, so neither end ever sends ND/MLD. */
 	rc = ipv6_disable(-1, base_if, err, errlen);
 	if (rc == HS_OK)
 		rc = ipv6_disable(audit_netns_fd, MIRROR_PEER, err, errlen);
 	if (rc == HS_OK)
 		rc = open_base(base_if, &base_idx, &nl, err, errlen);
+	if (rc == HS_OK)
+		rc = link_index(audit_netns_fd, MIRROR_PEER, &peer_idx, err, errlen);
+	if (rc == HS_OK)
+		rc = nl_open_in(audit_netns_fd, &peer_nl, err, errlen);
 	/* The drop filter goes in before the link is up: nothing the audit
 	 * space sends may ever slip through. */
 	if (rc == HS_OK)
@@ -330,11 +381,13 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc == HS_OK)
 		rc = tc_drop_add(nl, base_idx, TC_DIR_INGRESS, MIRROR_DROP_PRIO, err, errlen);
 	if (rc == HS_OK)
-		rc = link_noarp_up(nl, base_idx, base_if, err, errlen);
+		rc = link_mirror_up(nl, base_idx, base_if, IFF_NOARP | IFF_UP, err, errlen);
 	if (rc == HS_OK)
-		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
+		rc = link_mirror_up(peer_nl, peer_idx, MIRROR_PEER, IFF_UP, err, errlen);
 	for (size_t i = 0; rc == HS_OK && i < n; i++)
 		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
+	if (rc == HS_OK)
+		rc = mirror_nft_set(base_if, err, errlen);
 	/* mirred drops what it sends to a veth whose carrier the kernel has
 	 * not declared up yet: return once the mirror really carries. */
 	if (rc == HS_OK)
@@ -343,8 +396,32 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 		rc = link_wait_running(audit_netns_fd, MIRROR_PEER, 3000, err, errlen);
 	if (nl)
 		mnl_socket_close(nl);
+	if (peer_nl)
+		mnl_socket_close(peer_nl);
 	if (rc)
 		mirror_detach(base_if, NULL, 0); /* undo; the first error stays in err */
+	return rc;
+}
+
+int mirror_readopt(const char *base_if, const char *const *sources, size_t n, char *err,
+		   size_t errlen)
+{
+	int base_idx;
+	struct mnl_socket *nl;
+	int rc = open_base(base_if, &base_idx, &nl, err, errlen);
+	if (rc)
+		return rc;
+	rc = mirror_nft_set(base_if, err, errlen);
+	/* Keep going past a source that fails (it may vanish meanwhile). */
+	for (size_t i = 0; i < n; i++) {
+		char e[HS_ERRLEN];
+		int r = check_if(sources[i], e, sizeof(e));
+		if (r == HS_OK)
+			r = source_add(nl, base_if, base_idx, sources[i], e, sizeof(e));
+		if (r && rc == HS_OK)
+			rc = err_set(err, errlen, r, "%s", e);
+	}
+	mnl_socket_close(nl);
 	return rc;
 }
 

@@ -1,26 +1,40 @@
-/* mirror.h - a receive-only copy of base interfaces' traffic inside an
- * audit space.
+/* mirror.h - a receive-only copy of the base's traffic inside an audit
+ * space, each packet once.
  *
- *   base netns                                  audit space netns
- *   SRC (NIC, hsv*) --tc mirred mirror--> BASE_IF ====veth==== mon0
- *                                         ingress: u32 drop-all
+ *   base netns                                      audit space netns
+ *   IPv4: netfilter dup (prerouting, output) --> BASE_IF ====veth==== mon0
+ *   ARP, IPv6: tc on each SRC (NIC, hsv*) ------/  ingress: drop-all
  *
- * Every source gets, on its clsact ingress and egress hooks, one u32
- * match-all filter whose mirred action copies the packet out of BASE_IF.
- * BASE_IF has no address, ARP off and IPv6 disabled, and drops everything
- * arriving on it (= everything the audit space sends on mon0) at tc
- * ingress, before any network stack sees it.  The kernel here has no gact,
- * so that drop is a cls_bpf "return TC_ACT_SHOT" filter (see tc.h).  mon0 has no address and
+ * IPv4 (mirror_nft.c): a packet passes prerouting once if it arrived and
+ * output once if the host made it, so copying there gives one copy per
+ * packet however many interfaces it crosses (a client's request arrives on
+ * the NIC and leaves on a server's veth, yet is copied once).  A space's
+ * packets are copied as the space sent them, before hsd's guards; the
+ * others after destination NAT, so both directions of a published port's
+ * connection show the server's address.  lo is not copied.
+ *
+ * ARP and IPv6 (this file): on every source, on its clsact ingress and
+ * egress hooks, one u32 match-all filter per protocol whose mirred action
+ * copies the packet out of BASE_IF.  Neither is ever forwarded here (ARP
+ * is not routed; spaces have no IPv6), so each packet is copied once too.
+ * Other link-layer protocols are not copied.
+ *
+ * BASE_IF has no address, ARP off, IPv6 disabled and an MTU of 65535 (a
+ * reassembled datagram fits), and drops everything arriving on it (=
+ * everything the audit space sends on mon0) at tc ingress, before any
+ * network stack sees it.  The kernel here has no gact, so that drop is a
+ * cls_bpf "return TC_ACT_SHOT" filter (see tc.h).  mon0 has no address and
  * IPv6 disabled.
  *
- * Ownership of filters: a mirror's filters sit at fixed priorities,
- * mirror_prio(BASE_IF) (even) on ingress and one more on egress, and their
- * action carries the cookie "M"+BASE_IF.
- * A mirror only ever deletes rules at its priority whose cookie is its
- * own, so two audit spaces mirroring the same NIC never remove each
- * other's filters; attaching onto a priority taken by a foreign filter
- * fails instead of sharing it.  Mirror actions use "continue", so every
- * mirror and every later filter still sees every packet.
+ * Ownership of filters: a mirror's ARP filters sit at fixed priorities,
+ * mirror_prio(BASE_IF) (even) on ingress and one more on egress, its IPv6
+ * filters MIRROR_PRIO_SPAN above those, and their action carries the cookie
+ * "M"+BASE_IF.  A mirror only ever deletes rules at its priorities whose
+ * cookie is its own, so two audit spaces mirroring the same NIC never
+ * remove each other's filters; attaching onto a priority taken by a
+ * foreign filter fails instead of sharing it.  Mirror actions use
+ * "continue", so every mirror and every later filter still sees every
+ * packet.  Its netfilter rules are the table ip hsd_mirror_BASE_IF.
  *
  * All functions work in the caller's current network namespace (the base)
  * and leave the clsact qdiscs in place (others may use them).
@@ -32,7 +46,7 @@
 #include <stdint.h>
 
 #define MIRROR_PEER "mon0"      /* name of the audit space's end */
-#define MIRROR_PRIO_MIN 0x0200  /* mirror priorities: MIN .. MIN+SPAN-1 */
+#define MIRROR_PRIO_MIN 0x0200  /* ARP: MIN .. MIN+SPAN-1, IPv6: SPAN above */
 #define MIRROR_PRIO_SPAN 0x4000
 #define MIRROR_DROP_PRIO 1      /* base_if's own ingress drop filter (cls_bpf) */
 
@@ -41,6 +55,13 @@
  * existing already is HS_ESTATE.  On error nothing is left behind. */
 int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *sources,
 		  size_t n, char *err, size_t errlen);
+
+/* After an hsd restart found base_if in place: copy IPv4 again the way
+ * this hsd does, and make sure each source has this hsd's filters (an
+ * older one's are replaced).  Keeps going past a failing source and
+ * returns the first error. */
+int mirror_readopt(const char *base_if, const char *const *sources, size_t n, char *err,
+		   size_t errlen);
 
 /* Start mirroring source_if into base_if (a server space that appeared).
  * Already mirrored is success. */
@@ -51,8 +72,8 @@ int mirror_add_source(const char *base_if, const char *source_if, char *err, siz
 int mirror_remove_source(const char *base_if, const char *source_if, char *err,
 			 size_t errlen);
 
-/* Remove this mirror's filters from every interface of the base and
- * delete the veth pair.  Works after an hsd restart (it needs no list of
+/* Remove this mirror's netfilter table and its filters from every
+ * interface of the base, and delete the veth pair.  Works after an hsd restart (it needs no list of
  * sources) and when the veth is gone already. */
 int mirror_detach(const char *base_if, char *err, size_t errlen);
 

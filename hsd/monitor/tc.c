@@ -70,7 +70,8 @@ static void put_mirred(struct nlmsghdr *nlh, int target);
 
 /* u32 match-all rule with one mirred action carrying cookie. */
 int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
-		  int target_ifindex, const char *cookie, char *err, size_t errlen)
+		  uint16_t proto, int target_ifindex, const char *cookie, char *err,
+		  size_t errlen)
 {
 	size_t clen = cookie ? strlen(cookie) : 0;
 	if (clen == 0 || clen > TC_COOKIE_LEN)
@@ -79,7 +80,7 @@ int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 	char buf[TC_REQSZ];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
 				      dir_parent(dir), 0,
-				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+				      TC_H_MAKE((uint32_t)prio << 16, htons(proto)));
 	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
 	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 
@@ -315,6 +316,7 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	struct tc_filter_info f;
 	memset(&f, 0, sizeof(f));
 	f.prio = (uint16_t)(TC_H_MAJ(t->tcm_info) >> 16);
+	f.protocol = ntohs((uint16_t)TC_H_MIN(t->tcm_info));
 	f.handle = t->tcm_handle;
 	if (strcmp(mnl_attr_get_str(tb[TCA_KIND]), "u32") != 0) {
 		/* Another classifier: reported by its own kind, no cookie. */
@@ -362,7 +364,7 @@ int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 {
 	char buf[TC_REQSZ];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_DELTFILTER, 0, ifindex, dir_parent(dir), handle,
-				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
+				      TC_H_MAKE((uint32_t)prio << 16, 0));
 	/* Handle 0 removes the whole priority, whatever its kind. */
 	if (handle)
 		mnl_attr_put_strz(nlh, TCA_KIND, "u32");

@@ -3,7 +3,7 @@
  *
  * Everything works on a NETLINK_ROUTE socket the caller opened (nl_open_in)
  * in the namespace that holds the interfaces.  Filters are always u32 with
- * one key "match u32 0 0" (every packet), protocol all, on the clsact
+ * one key "match u32 0 0" (every packet of their protocol), on the clsact
  * qdisc's ingress or egress hook, carrying exactly one action with a
  * cookie, so that the owner of a filter can be told from its dump.
  */
@@ -27,6 +27,7 @@ enum tc_dir { TC_DIR_INGRESS, TC_DIR_EGRESS };
  * prio and handle filled in. */
 struct tc_filter_info {
 	uint16_t prio;
+	uint16_t protocol;             /* ETH_P_* the filter matches, host order */
 	uint32_t handle;
 	char kind[16];                 /* u32: the action's kind ("mirred") */
 	char cookie[TC_COOKIE_LEN + 1]; /* NUL-terminated; "" if none */
@@ -41,11 +42,12 @@ typedef void tc_filter_cb(const struct tc_filter_info *f, void *arg);
 int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen);
 
 /* Add "u32 match-all -> mirred egress mirror to target_ifindex, continue"
- * at prio.  "continue" (TC_ACT_UNSPEC), not pipe: classification then goes
+ * at prio, for packets of link-layer protocol proto (ETH_P_*, host order).  "continue" (TC_ACT_UNSPEC), not pipe: classification then goes
  * on to the next filter, so mirrors of several audit spaces on one source
  * all see every packet and nothing after them changes behaviour. */
 int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
-		  int target_ifindex, const char *cookie, char *err, size_t errlen);
+		  uint16_t proto, int target_ifindex, const char *cookie, char *err,
+		  size_t errlen);
 
 /* Drop every packet at prio: a cls_bpf filter (handle 1) running a
  * "return TC_ACT_SHOT" program in direct-action mode, because this kernel

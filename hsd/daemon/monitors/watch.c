@@ -126,8 +126,8 @@ static void watch_mirror_attach(struct hsd *d, const struct space_view *audit)
 		srcs[i] = names[i];
 	if (if_nametoindex(base_if)) {
 		/* Re-adopted: keep the IDS's mon0, catch up on new sources. */
-		for (size_t i = 0; i < ns; i++)
-			mirror_add_source(base_if, srcs[i], NULL, 0);
+		if (mirror_readopt(base_if, srcs, ns, err, sizeof(err)))
+			log_warn("space %s: packet mirror: %s", audit->name, err);
 		return;
 	}
 	if ((fd = space_ns_open(audit->init, "net", err, sizeof(err))) < 0 ||
