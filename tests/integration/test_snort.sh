@@ -73,6 +73,14 @@ check "an attack request from b (/../../etc/passwd): snort@3.12 on a reports pat
 	t_alert_on a 'snort@3.12 +ALERT snort 9200002 TCP [0-9.]+:[0-9]+ -> [0-9.]+:(80|8080) \[HSD-WEB\] path traversal: GET /\.\./\.\./etc/passwd\?id=first HTTP/1\.1'
 check "... and the /etc/passwd rule (sid 9200003)" \
 	t_alert_on a 'snort@3.12 +ALERT snort 9200003 .*GET /\.\./\.\./etc/passwd\?id=first '
+# The mirror copies each packet once (docs/monitors-net-syslog.md): the
+# request crossed a's uplink and its server's veth, yet is one alert, and
+# shown as the server got it (after the published port's DNAT).
+sleep 1 # a second copy would have been reported by now
+n=$(t_alerts a | grep -cE 'ALERT snort 9200003 .*etc/passwd\?id=first ')
+check "... once, not once per interface the request crossed (reported $n times)" [ "$n" = 1 ]
+check "... addressed to the server's port (8080), as the server saw it" \
+	t_alert_on a 'snort@3.12 +ALERT snort 9200003 TCP [0-9.]+:[0-9]+ -> [0-9.]+:8080 .*id=first '
 get '/scripts/..%c1%9c../winnt/system32/cmd.exe?/c+dir&id=cmd' >/dev/null
 check "a cmd.exe request: the cmd.exe rule (sid 9200004)" \
 	t_alert_on a 'snort@3.12 +ALERT snort 9200004 .*cmd\.exe\?/c\+dir&id=cmd '
