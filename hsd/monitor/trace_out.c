@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "err.h"
 #include "frame.h"
@@ -109,12 +110,37 @@ int trace_outq_push_frame(struct trace_outq *q, const uint8_t *frame, size_t len
 	return 0;
 }
 
+/* The head item is sent: free it (or give back its arena bytes). */
+static void pop(struct trace_outq *q)
+{
+	struct trace_outq_item *it = &q->ring[q->head];
+	bool arena = it->arena;
+	if (!arena)
+		free(it->buf);
+	*it = (struct trace_outq_item){0};
+	q->off = 0;
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	if (arena)
+		arena_release(q);
+}
+
+/* Up to TRACE_OUTQ_IOV frames per sendmsg: one call per event would
+ * cost the session more than the event (the eBPF backend's rate). */
+#define TRACE_OUTQ_IOV 64
+
 int trace_outq_flush(struct trace_outq *q, int fd)
 {
 	while (q->n) {
-		struct trace_outq_item *it = &q->ring[q->head];
-		ssize_t w = send(fd, it->buf + q->off, it->len - q->off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		struct iovec iov[TRACE_OUTQ_IOV];
+		size_t k = 0;
+		for (; k < q->n && k < TRACE_OUTQ_IOV; k++) {
+			struct trace_outq_item *it = &q->ring[(q->head + k) % q->cap];
+			size_t skip = k ? 0 : q->off;
+			iov[k] = (struct iovec){it->buf + skip, it->len - skip};
+		}
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = k};
+		ssize_t w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -122,18 +148,14 @@ int trace_outq_flush(struct trace_outq *q, int fd)
 				return 0;
 			return HS_ESYS;
 		}
-		q->off += (size_t)w;
-		if (q->off < it->len)
-			return 0;
-		bool arena = it->arena;
-		if (!arena)
-			free(it->buf);
-		*it = (struct trace_outq_item){0};
-		q->off = 0;
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-		if (arena)
-			arena_release(q);
+		size_t left = (size_t)w;
+		while (q->n && left >= q->ring[q->head].len - q->off) {
+			left -= q->ring[q->head].len - q->off;
+			pop(q);
+		}
+		q->off += left;
+		if (left || k < TRACE_OUTQ_IOV)
+			return 0; /* the socket took what it could */
 	}
 	return 0;
 }
