@@ -25,6 +25,16 @@
 #define TRACE_PROTO_V 1
 #define TRACE_FRAME_MAX (64u * 1024) /* requests and events */
 
+/* Where events come from (docs/trace.md, "Backends"). */
+enum trace_backend {
+	TRACE_BACKEND_AUTO = 0, /* eBPF when its program loaded, else ptrace */
+	TRACE_BACKEND_PTRACE,   /* stops each traced thread at each call */
+	TRACE_BACKEND_EBPF,     /* kernel-side filter and ring buffer, no stop */
+};
+
+/* "auto", "ptrace", "ebpf" */
+const char *trace_backend_name(enum trace_backend b);
+
 struct trace_limits {
 	size_t queue_max;   /* events waiting for the reader; more are dropped */
 	size_t str_max;     /* bytes read per string argument */
@@ -32,10 +42,15 @@ struct trace_limits {
 	size_t tracees_max; /* threads traced at once; new ones beyond run untraced */
 	unsigned stats_ms;  /* interval of {"stats":...} frames */
 	unsigned detach_ms; /* wait for running tracees to stop for detach */
+	/* What "auto" means for this session: AUTO loads the eBPF program at
+	 * start and serves auto readers with it when it loaded; PTRACE never
+	 * loads it (every reader gets ptrace, eBPF is refused). */
+	enum trace_backend backend;
+	size_t ring_bytes;  /* eBPF ring buffer: a power of two, >= a page */
 };
 
 /* queue 4096, strings 256 bytes, argv 32, 8192 threads, stats 1 s,
- * detach 2 s. */
+ * detach 2 s, backend auto, ring buffer 2 MiB. */
 void trace_limits_default(struct trace_limits *lim);
 
 struct trace_request {
@@ -43,6 +58,7 @@ struct trace_request {
 	pid_t target;                          /* pid in the server space's namespace */
 	bool filter;                           /* only the syscalls in want */
 	uint8_t want[SYSCALLS_NR_MAX / 8];     /* bitmap by syscall number */
+	enum trace_backend backend;            /* "backend", default auto */
 };
 
 /* Validate the first frame of a session.  Any op other than "trace" is

@@ -11,7 +11,7 @@
  * Memory is read at syscall entry: that is when paths and argv exist
  * (after execve the old image is gone).
  */
-#include "trace.h"
+#include "trace_int.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -142,94 +142,133 @@ void trace_escape(const uint8_t *s, size_t n, char *out)
 	out[o] = '\0';
 }
 
-static json_t *hex_value(uint64_t v)
+static void hex_value(struct trace_jw *w, uint64_t v)
 {
 	char b[24];
-	if (!v)
-		return json_string("NULL");
+	if (!v) {
+		trace_jw_str(w, "NULL");
+		return;
+	}
 	snprintf(b, sizeof(b), "%#llx", (unsigned long long)v);
-	return json_string(b);
+	trace_jw_str(w, b);
+}
+
+/* The escaped string at addr into esc (4*max+1 bytes): 1, and *trunc if
+ * cut at max; 0 when it cannot be read. */
+static int read_string(uint64_t addr, const struct trace_mem *mem, size_t max,
+		       char *esc, bool *trunc)
+{
+	uint8_t raw[TRACE_STR_CAP + 1];
+	if (max > TRACE_STR_CAP)
+		max = TRACE_STR_CAP;
+	ssize_t n = mem->read(mem->ctx, addr, raw, max + 1);
+	if (n <= 0)
+		return 0;
+	uint8_t *nul = memchr(raw, 0, (size_t)n);
+	size_t len = nul ? (size_t)(nul - raw) : (size_t)n;
+	*trunc = !nul;
+	if (len > max)
+		len = max;
+	trace_escape(raw, len, esc);
+	return 1;
 }
 
 /* {"str": ...} for a NUL-terminated string at addr, or the address when
  * it cannot be read. */
-static json_t *string_value(uint64_t addr, const struct trace_mem *mem,
-			    size_t max)
+static void string_value(struct trace_jw *w, uint64_t addr, const struct trace_mem *mem,
+			 size_t max)
 {
-	if (!addr)
-		return json_string("NULL");
-	uint8_t *raw = malloc(max + 1);
-	char *esc = malloc(4 * max + 1);
-	json_t *v = NULL;
-	ssize_t n = raw && esc ? mem->read(mem->ctx, addr, raw, max + 1) : -1;
-	if (n > 0) {
-		uint8_t *nul = memchr(raw, 0, (size_t)n);
-		size_t len = nul ? (size_t)(nul - raw) : (size_t)n;
-		bool trunc = !nul;
-		if (len > max)
-			len = max;
-		trace_escape(raw, len, esc);
-		v = json_pack("{s:s}", "str", esc);
-		if (v && trunc)
-			json_object_set_new(v, "trunc", json_true());
+	char esc[4 * TRACE_STR_CAP + 1];
+	bool trunc;
+	if (!addr || !read_string(addr, mem, max, esc, &trunc)) {
+		hex_value(w, addr);
+		return;
 	}
-	free(raw);
-	free(esc);
-	return v ? v : hex_value(addr);
+	trace_jw_open(w, '{');
+	trace_jw_key(w, "str");
+	trace_jw_str(w, esc);
+	if (trunc) {
+		trace_jw_key(w, "trunc");
+		trace_jw_lit(w, "true");
+	}
+	trace_jw_close(w, '}');
 }
 
-static json_t *argv_value(uint64_t addr, const struct trace_mem *mem,
-			  const struct trace_limits *lim)
+static void argv_value(struct trace_jw *w, uint64_t addr, const struct trace_mem *mem,
+		       const struct trace_limits *lim)
 {
-	if (!addr)
-		return json_string("NULL");
-	json_t *list = json_array();
-	bool trunc = true;
-	for (size_t i = 0; list && i < lim->argv_max; i++) {
+	char esc[4 * TRACE_STR_CAP + 1];
+	bool trunc = true, strunc;
+	if (!addr) {
+		trace_jw_str(w, "NULL");
+		return;
+	}
+	trace_jw_open(w, '{');
+	trace_jw_key(w, "argv");
+	trace_jw_open(w, '[');
+	for (size_t i = 0; i < lim->argv_max; i++) {
 		uint64_t p;
-		if (mem->read(mem->ctx, addr + i * sizeof(p), &p, sizeof(p)) != sizeof(p)) {
+		if (mem->read(mem->ctx, addr + i * sizeof(p), &p, sizeof(p)) != sizeof(p) || !p) {
 			trunc = false;
 			break;
 		}
-		if (!p) {
-			trunc = false;
-			break;
+		if (read_string(p, mem, lim->str_max, esc, &strunc)) {
+			trace_jw_str(w, esc);
+		} else { /* the address, as string_value gives it */
+			char b[24];
+			snprintf(b, sizeof(b), "%#llx", (unsigned long long)p);
+			trace_jw_str(w, b);
 		}
-		json_t *s = string_value(p, mem, lim->str_max);
-		json_t *inner = json_is_object(s) ? json_object_get(s, "str") : s;
-		json_array_append(list, inner);
-		json_decref(s);
 	}
-	json_t *v = json_pack("{s:o}", "argv", list);
-	if (v && trunc)
-		json_object_set_new(v, "trunc", json_true());
-	return v;
+	trace_jw_close(w, ']');
+	if (trunc) {
+		trace_jw_key(w, "trunc");
+		trace_jw_lit(w, "true");
+	}
+	trace_jw_close(w, '}');
 }
 
-static json_t *sockaddr_value(uint64_t addr, uint64_t alen,
-			      const struct trace_mem *mem)
+static void pair_str(struct trace_jw *w, const char *k, const char *v)
+{
+	trace_jw_key(w, k);
+	trace_jw_str(w, v);
+}
+
+static void sockaddr_value(struct trace_jw *w, uint64_t addr, uint64_t alen,
+			   const struct trace_mem *mem)
 {
 	struct sockaddr_storage ss;
 	char ip[INET6_ADDRSTRLEN];
-	if (!addr)
-		return json_string("NULL");
+	if (!addr) {
+		trace_jw_str(w, "NULL");
+		return;
+	}
 	size_t want = alen < sizeof(ss) ? (size_t)alen : sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
 	if (want < sizeof(sa_family_t) ||
-	    mem->read(mem->ctx, addr, &ss, want) != (ssize_t)want)
-		return hex_value(addr);
+	    mem->read(mem->ctx, addr, &ss, want) != (ssize_t)want) {
+		hex_value(w, addr);
+		return;
+	}
+	trace_jw_open(w, '{');
 	switch (ss.ss_family) {
 	case AF_INET: {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-		return json_pack("{s:s,s:s,s:i}", "family", "AF_INET", "addr", ip,
-				 "port", ntohs(in->sin_port));
+		pair_str(w, "family", "AF_INET");
+		pair_str(w, "addr", ip);
+		trace_jw_key(w, "port");
+		trace_jw_int(w, ntohs(in->sin_port));
+		break;
 	}
 	case AF_INET6: {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-		return json_pack("{s:s,s:s,s:i}", "family", "AF_INET6", "addr", ip,
-				 "port", ntohs(in6->sin6_port));
+		pair_str(w, "family", "AF_INET6");
+		pair_str(w, "addr", ip);
+		trace_jw_key(w, "port");
+		trace_jw_int(w, ntohs(in6->sin6_port));
+		break;
 	}
 	case AF_UNIX: {
 		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
@@ -246,19 +285,25 @@ static json_t *sockaddr_value(uint64_t addr, uint64_t alen,
 			trace_escape((const uint8_t *)un->sun_path,
 				     nul ? (size_t)(nul - un->sun_path) : n, esc);
 		}
-		return json_pack("{s:s,s:s}", "family", "AF_UNIX", "path", esc);
+		pair_str(w, "family", "AF_UNIX");
+		pair_str(w, "path", esc);
+		break;
 	}
 	default: {
 		const char *name = value_name(ss.ss_family, domain_names);
-		return name ? json_pack("{s:s}", "family", name)
-			    : json_pack("{s:i}", "family", ss.ss_family);
+		trace_jw_key(w, "family");
+		if (name)
+			trace_jw_str(w, name);
+		else
+			trace_jw_int(w, ss.ss_family);
 	}
 	}
+	trace_jw_close(w, '}');
 }
 
-static json_t *arg_value(const struct syscall_desc *d, unsigned i,
-			 const uint64_t a[6], const struct trace_mem *mem,
-			 const struct trace_limits *lim)
+static void arg_value(struct trace_jw *w, const struct syscall_desc *d, unsigned i,
+		      const uint64_t a[6], const struct trace_mem *mem,
+		      const struct trace_limits *lim)
 {
 	char b[512];
 	uint64_t v = a[i];
@@ -268,41 +313,59 @@ static json_t *arg_value(const struct syscall_desc *d, unsigned i,
 	switch (d->arg[i]) {
 	case SC_INT:
 	case SC_FD:
-		return json_integer(iv);
+		trace_jw_int(w, iv);
+		return;
 	case SC_UINT:
-		return v > INT64_MAX ? hex_value(v) : json_integer((json_int_t)v);
+		if (v > INT64_MAX)
+			hex_value(w, v);
+		else
+			trace_jw_int(w, (int64_t)v);
+		return;
 	case SC_DIRFD:
-		return iv == AT_FDCWD ? json_string("AT_FDCWD") : json_integer(iv);
+		if (iv == AT_FDCWD)
+			trace_jw_str(w, "AT_FDCWD");
+		else
+			trace_jw_int(w, iv);
+		return;
 	case SC_PATH:
-		return string_value(v, mem, lim->str_max);
+		string_value(w, v, mem, lim->str_max);
+		return;
 	case SC_OFLAGS: {
 		unsigned acc = (unsigned)v & O_ACCMODE;
 		const char *mode = acc == O_WRONLY ? "O_WRONLY" : acc == O_RDWR ? "O_RDWR"
 			: acc == O_RDONLY ? "O_RDONLY" : NULL;
 		flags_fmt(v & ~(uint64_t)O_ACCMODE, oflag_names, mode, b, sizeof(b));
-		return json_string(b);
+		break;
 	}
 	case SC_MODE:
 		if (!(v & 07777))
-			return json_string("0");
-		snprintf(b, sizeof(b), "0%llo", (unsigned long long)(v & 07777));
-		return json_string(b);
+			snprintf(b, sizeof(b), "0");
+		else
+			snprintf(b, sizeof(b), "0%llo", (unsigned long long)(v & 07777));
+		break;
 	case SC_ATFLAGS:
 		flags_fmt(v & 0xffffffffu, atflag_names, NULL, b, sizeof(b));
-		return json_string(b);
+		break;
 	case SC_ARGV:
-		return argv_value(v, mem, lim);
+		argv_value(w, v, mem, lim);
+		return;
 	case SC_SOCKADDR:
-		return sockaddr_value(v, i + 1 < 6 ? a[i + 1] : 0, mem);
+		sockaddr_value(w, v, i + 1 < 6 ? a[i + 1] : 0, mem);
+		return;
 	case SC_SIG:
-		if (iv > 0 && iv < NSIG && sigabbrev_np(iv)) {
-			snprintf(b, sizeof(b), "SIG%s", sigabbrev_np(iv));
-			return json_string(b);
+		if (!(iv > 0 && iv < NSIG && sigabbrev_np(iv))) {
+			trace_jw_int(w, iv);
+			return;
 		}
-		return json_integer(iv);
+		snprintf(b, sizeof(b), "SIG%s", sigabbrev_np(iv));
+		break;
 	case SC_PTRACE:
-		name = value_name(v, ptrace_names);
-		return name ? json_string(name) : json_integer((json_int_t)v);
+		if (!(name = value_name(v, ptrace_names))) {
+			trace_jw_int(w, (int64_t)v);
+			return;
+		}
+		snprintf(b, sizeof(b), "%s", name);
+		break;
 	case SC_CLONE: {
 		unsigned sig = (unsigned)v & 0xff; /* clone: exit signal in the low byte */
 		flags_fmt(v & ~0xffull, clone_names, NULL, b, sizeof(b));
@@ -313,47 +376,69 @@ static json_t *arg_value(const struct syscall_desc *d, unsigned i,
 			snprintf(b + n, sizeof(b) - n, "%sSIG%s", n ? "|" : "",
 				 sigabbrev_np((int)sig));
 		}
-		return json_string(b);
+		break;
 	}
 	case SC_MOUNTFL:
 		flags_fmt(v & 0xffffffffu, mount_names, NULL, b, sizeof(b));
-		return json_string(b);
+		break;
 	case SC_RENAMEFL:
 		flags_fmt(v, rename_names, NULL, b, sizeof(b));
-		return json_string(b);
+		break;
 	case SC_DOMAIN:
-		name = value_name(v, domain_names);
-		return name ? json_string(name) : json_integer(iv);
+		if (!(name = value_name(v, domain_names))) {
+			trace_jw_int(w, iv);
+			return;
+		}
+		snprintf(b, sizeof(b), "%s", name);
+		break;
 	case SC_SOCKTYPE:
 		name = value_name(v & 0xf, socktype_names);
 		flags_fmt(v & ~0xfull, sockflag_names, name, b, sizeof(b));
-		return json_string(b);
+		break;
 	case SC_ID:
-		return (uint32_t)v == 0xffffffffu ? json_integer(-1)
-						  : json_integer((json_int_t)(uint32_t)v);
+		trace_jw_int(w, (uint32_t)v == 0xffffffffu ? -1 : (int64_t)(uint32_t)v);
+		return;
 	case SC_PTR:
 	case SC_HEX:
 	default:
 		if (d->arg[i] == SC_HEX && !v)
-			return json_string("0");
-		return hex_value(v);
+			trace_jw_str(w, "0");
+		else
+			hex_value(w, v);
+		return;
 	}
+	trace_jw_str(w, b);
 }
 
+void trace_decode_args_jw(long nr, const uint64_t args[6], const struct trace_mem *mem,
+			  const struct trace_limits *lim, struct trace_jw *w)
+{
+	struct syscall_desc d = syscalls_desc(nr);
+	trace_jw_open(w, '[');
+	for (unsigned i = 0; i < d.nargs; i++)
+		arg_value(w, &d, i, args, mem, lim);
+	trace_jw_close(w, ']');
+}
+
+/* The ptrace backend keeps a call's arguments as a json_t from entry to
+ * exit; they are written once, by the writer above, and parsed back, so
+ * both backends spell them the same. */
 json_t *trace_decode_args(long nr, const uint64_t args[6],
 			  const struct trace_mem *mem,
 			  const struct trace_limits *lim)
 {
-	struct syscall_desc d = syscalls_desc(nr);
-	json_t *out = json_array();
-	for (unsigned i = 0; out && i < d.nargs; i++) {
-		json_t *v = arg_value(&d, i, args, mem, lim);
-		if (json_array_append_new(out, v ? v : json_null()))
-			break;
-	}
+	struct trace_jw w;
+	char *buf = malloc(TRACE_FRAME_MAX);
+	json_t *out = NULL;
+	if (!buf)
+		return NULL;
+	trace_jw_init(&w, buf, TRACE_FRAME_MAX);
+	trace_decode_args_jw(nr, args, mem, lim, &w);
+	if (!w.overflow)
+		out = json_loadb(buf, w.len, 0, NULL);
+	free(buf);
 	return out;
 }
-
 ssize_t trace_mem_read_pid(void *ctx_pid, uint64_t addr, void *buf, size_t len)
 {
 	pid_t pid = (pid_t)(intptr_t)ctx_pid;

@@ -83,17 +83,52 @@ enum trace_seize_step {
  * found process exit and its pid be reused at a chosen step. */
 extern void (*trace_seize_hook)(enum trace_seize_step step, pid_t pid);
 
+/* ---- trace_jw.c: JSON text into a fixed buffer (jansson's compact
+ * spelling), for events encoded without a json_t ---- */
+
+struct trace_jw {
+	char *buf;
+	size_t cap, len;   /* buf[len] is always '\0' */
+	bool overflow;     /* something did not fit: the text is unusable */
+	bool key_pending;  /* a key was written, its value comes next */
+	unsigned depth;    /* open containers (at most 31) */
+	uint32_t more;     /* bit d-1: container at depth d has an element */
+};
+
+void trace_jw_init(struct trace_jw *w, char *buf, size_t cap);
+void trace_jw_open(struct trace_jw *w, char c);  /* '{' or '[' */
+void trace_jw_close(struct trace_jw *w, char c); /* '}' or ']' */
+void trace_jw_key(struct trace_jw *w, const char *k);
+void trace_jw_str(struct trace_jw *w, const char *s);
+void trace_jw_int(struct trace_jw *w, int64_t v);
+void trace_jw_lit(struct trace_jw *w, const char *lit); /* null, true */
+
+/* ---- trace_decode.c: the "args" array as text ---- */
+
+/* str_max above this is read as this (the buffers are on the stack). */
+#define TRACE_STR_CAP 4096
+
+/* Write the "args" array of call nr (what trace_decode_args returns, as
+ * text).  No allocation: string buffers are on the stack. */
+void trace_decode_args_jw(long nr, const uint64_t args[6], const struct trace_mem *mem,
+			  const struct trace_limits *lim, struct trace_jw *w);
+
 /* ---- trace_out.c: the bounded queue towards the reader ---- */
 
 struct trace_outq {
 	struct trace_outq_item {
 		uint8_t *buf;
 		size_t len;
+		bool arena;    /* buf is in the arena, not malloc'd */
 	} *ring;
 	size_t cap;        /* ring slots: max_events + room for control frames */
 	size_t max_events; /* events beyond this many queued are dropped */
 	size_t head, n;
 	size_t off;        /* bytes of the head item already sent */
+	/* Encoded event frames (eBPF backend), FIFO in one block allocated
+	 * at the first one: [a_head, a_tail) is used, or wrapped around. */
+	uint8_t *arena;
+	size_t a_size, a_head, a_tail, a_n;
 };
 
 int trace_outq_init(struct trace_outq *q, size_t max_events);
@@ -102,6 +137,9 @@ void trace_outq_free(struct trace_outq *q);
  * max_events are waiting; control frames (stats, errors) only when the
  * ring is full.  0 when queued, HS_ESYS on encoding failure. */
 int trace_outq_push(struct trace_outq *q, const json_t *msg, bool control);
+/* Queue an encoded event frame (copied into the queue's arena, allocated
+ * once): 1 when dropped (max_events waiting, or the arena full). */
+int trace_outq_push_frame(struct trace_outq *q, const uint8_t *frame, size_t len);
 /* Send what the socket takes now, never blocking.  0, or HS_ESYS when
  * the reader is gone (EPIPE, ECONNRESET, ...). */
 int trace_outq_flush(struct trace_outq *q, int fd);

@@ -21,7 +21,14 @@ void trace_limits_default(struct trace_limits *lim)
 		.tracees_max = 8192,
 		.stats_ms = 1000,
 		.detach_ms = 2000,
+		.backend = TRACE_BACKEND_AUTO,
+		.ring_bytes = 2u << 20,
 	};
+}
+
+const char *trace_backend_name(enum trace_backend b)
+{
+	return b == TRACE_BACKEND_PTRACE ? "ptrace" : b == TRACE_BACKEND_EBPF ? "ebpf" : "auto";
 }
 
 static int parse_filter(const json_t *list, struct trace_request *out,
@@ -81,6 +88,17 @@ int trace_request_parse(const json_t *req, struct trace_request *out,
 				return err_set(err, errlen, HS_EINPUT,
 					       "target: want \"space\" or a pid in the server space");
 			}
+		} else if (strcmp(key, "backend") == 0) {
+			const char *b = json_string_value(v);
+			if (b && strcmp(b, "auto") == 0)
+				out->backend = TRACE_BACKEND_AUTO;
+			else if (b && strcmp(b, "ptrace") == 0)
+				out->backend = TRACE_BACKEND_PTRACE;
+			else if (b && strcmp(b, "ebpf") == 0)
+				out->backend = TRACE_BACKEND_EBPF;
+			else
+				return err_set(err, errlen, HS_EINPUT,
+					       "backend: want \"auto\", \"ptrace\" or \"ebpf\"");
 		} else if (strcmp(key, "syscalls") == 0) {
 			int rc = parse_filter(v, out, err, errlen);
 			if (rc)

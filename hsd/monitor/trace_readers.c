@@ -61,19 +61,30 @@ void readers_add(struct session *s, int fd)
 	close(fd);
 }
 
+/* ptrace's side counts only its own readers: an eBPF reader needs no
+ * tracee (trace_bpf_session.c serves it). */
+bool reader_is_ptrace(const struct reader *r)
+{
+	return r->backend == TRACE_BACKEND_PTRACE;
+}
+
 static void reader_close(struct session *s, struct reader *r)
 {
+	bool bpf = r->backend == TRACE_BACKEND_EBPF;
 	for (size_t i = 0; i < s->nt; i++)
 		s->t[i].rmask &= ~bit(s, r);
 	close(r->fd);
 	trace_outq_free(&r->q);
 	frame_reader_free(&r->fr);
+	trace_bpf_reader_free(r);
 	r->fd = -1;
+	if (bpf)
+		trace_bpf_readers_changed(s);
 }
 
 static bool follows(const struct session *s, const struct reader *r, const struct tracee *t)
 {
-	return r->rq.whole_space || (t->rmask & bit(s, r));
+	return reader_is_ptrace(r) && (r->rq.whole_space || (t->rmask & bit(s, r)));
 }
 
 static bool reader_wants(const struct session *s, const struct reader *r,
@@ -99,14 +110,16 @@ size_t readers_active(const struct session *s)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < TRACE_READERS_MAX; i++)
-		n += s->r[i].fd >= 0 && s->r[i].asked && !s->r[i].ending;
+		n += s->r[i].fd >= 0 && s->r[i].asked && !s->r[i].ending &&
+		     reader_is_ptrace(&s->r[i]);
 	return n;
 }
 
 bool readers_whole_space(const struct session *s)
 {
 	for (size_t i = 0; i < TRACE_READERS_MAX; i++)
-		if (s->r[i].fd >= 0 && s->r[i].asked && !s->r[i].ending && s->r[i].rq.whole_space)
+		if (s->r[i].fd >= 0 && s->r[i].asked && !s->r[i].ending && s->r[i].rq.whole_space &&
+		    reader_is_ptrace(&s->r[i]))
 			return true;
 	return false;
 }
@@ -142,6 +155,8 @@ void readers_emit(struct session *s, const struct tracee *t, json_t *ev, long nr
 static json_int_t threads_of(const struct session *s, const struct reader *r)
 {
 	json_int_t n = 0;
+	if (r->backend == TRACE_BACKEND_EBPF)
+		return (json_int_t)r->bthreads;
 	for (size_t i = 0; i < s->nt; i++)
 		n += follows(s, r, &s->t[i]);
 	return n;
@@ -151,6 +166,9 @@ static json_t *stats_msg(const struct session *s, const struct reader *r, bool f
 {
 	json_t *m = json_pack("{s:{s:I,s:I,s:I}}", "stats", "events", (json_int_t)r->events,
 			      "dropped", (json_int_t)r->dropped, "threads", threads_of(s, r));
+	if (m && r->backend == TRACE_BACKEND_EBPF) /* of dropped, lost in the kernel */
+		json_object_set_new(json_object_get(m, "stats"), "ring_dropped",
+				    json_integer((json_int_t)r->ring_dropped));
 	if (m && final)
 		json_object_set_new(m, "final", json_true());
 	return m;
@@ -164,12 +182,16 @@ void readers_stats(struct session *s)
 }
 
 /* Its final stats go out, then the connection closes. */
-static void reader_end(struct session *s, struct reader *r)
+void reader_end(struct session *s, struct reader *r)
 {
 	if (r->ending)
 		return;
+	if (r->backend == TRACE_BACKEND_EBPF)
+		trace_bpf_readers_tick(s); /* the last ring drops and threads */
 	push_new(r, stats_msg(s, r, true));
 	r->ending = true;
+	if (r->backend == TRACE_BACKEND_EBPF)
+		trace_bpf_readers_changed(s);
 	r->deadline_ns = trace_now_ns(CLOCK_MONOTONIC) + (int64_t)TRACE_FINAL_MS * 1000000;
 }
 
@@ -184,25 +206,49 @@ static void reader_refuse(struct session *s, struct reader *r, int rc, const cha
 	}
 }
 
+/* The backend a request gets.  One session serves each reader with the
+ * backend it asked for, side by side (docs/trace.md, "Backends"): "auto"
+ * means eBPF when the program loaded and the session's default allows
+ * it, else ptrace. */
+static enum trace_backend choose(const struct session *s, const struct trace_request *rq)
+{
+	if (rq->backend != TRACE_BACKEND_AUTO)
+		return rq->backend;
+	return s->bpf && s->lim.backend != TRACE_BACKEND_PTRACE ? TRACE_BACKEND_EBPF
+								 : TRACE_BACKEND_PTRACE;
+}
+
 static void on_request(struct session *s, struct reader *r, const json_t *req)
 {
 	char e[HS_ERRLEN] = "";
 	int rc = trace_request_parse(req, &r->rq, e, sizeof(e));
 
-	if (!rc)
-		rc = trace_attach_all(s, &r->rq, r->rq.whole_space ? 0 : bit(s, r), e, sizeof(e));
+	if (!rc) {
+		r->backend = choose(s, &r->rq);
+		r->asked = true; /* from here it counts as one of its backend's readers */
+		if (r->backend == TRACE_BACKEND_EBPF)
+			rc = trace_bpf_reader_start(s, r, e, sizeof(e));
+		else
+			rc = trace_attach_all(s, &r->rq, r->rq.whole_space ? 0 : bit(s, r), e, sizeof(e));
+	}
 	if (rc) {
+		r->asked = false;
 		reader_refuse(s, r, rc, e);
 		return;
 	}
-	r->asked = true;
 	json_int_t n = threads_of(s, r);
 	if (!n) {
 		r->asked = false;
 		reader_refuse(s, r, HS_ESYS, e[0] ? e : "trace: attach: no thread to follow");
 		return;
 	}
-	push_new(r, json_pack("{s:b,s:I}", "ok", 1, "threads", n));
+	json_t *ok = json_pack("{s:b,s:I,s:s}", "ok", 1, "threads", n, "backend",
+			       trace_backend_name(r->backend));
+	/* auto fell back: the reader learns why there is no eBPF */
+	if (ok && r->rq.backend == TRACE_BACKEND_AUTO && r->backend == TRACE_BACKEND_PTRACE &&
+	    s->bpf_err[0])
+		json_object_set_new(ok, "ebpf_error", json_string(s->bpf_err));
+	push_new(r, ok);
 }
 
 /* Frames after the request: only "stats" is answered, anything else is

@@ -14,6 +14,15 @@
  * whether a nested PID namespace is below the space's; any other ioctl
  * (TIOCSTI into a terminal the session inherited, ...) fails with EPERM.
  *
+ * bpf is allowed only for reading and updating maps (MAP_LOOKUP_ELEM,
+ * MAP_UPDATE_ELEM, MAP_DELETE_ELEM, MAP_GET_NEXT_KEY): the session
+ * changes what its eBPF program keeps and reads its drop counter, but
+ * it loaded and attached that program before the filter went in, and can
+ * load, attach or create nothing after (PROG_LOAD, MAP_CREATE,
+ * LINK_CREATE, RAW_TRACEPOINT_OPEN, BTF_LOAD, *_GET_FD_BY_ID, ... fail
+ * with EPERM).  perf_event_open (which could attach programs to other
+ * events) always fails.
+ *
  * What seccomp cannot check: the signal argument of CONT/SYSCALL/DETACH.
  * trace_session.c only ever passes the signal of the signal-delivery-stop
  * the tracee is in (or 0), from one place each for resuming (tracee_resume)
@@ -24,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/nsfs.h>
 #include <linux/seccomp.h>
@@ -47,7 +57,7 @@
  * program can be read top to bottom. */
 enum label {
 	L_NONE, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1, L_OPEN2,
-	L_IOCTL, L_NLABELS
+	L_IOCTL, L_BPF, L_NLABELS
 };
 
 struct prog {
@@ -116,6 +126,8 @@ int trace_seccomp_install(char *err, size_t errlen)
 	emit(&p, JEQ, __NR_creat, L_DENY, L_NONE);
 	emit(&p, JEQ, __NR_openat2, L_DENY, L_NONE);
 	emit(&p, JEQ, __NR_ioctl, L_IOCTL, L_NONE);
+	emit(&p, JEQ, __NR_bpf, L_BPF, L_NONE);
+	emit(&p, JEQ, __NR_perf_event_open, L_DENY, L_NONE);
 	emit(&p, JEQ, __NR_open, L_OPEN1, L_NONE);
 	emit(&p, JEQ, __NR_openat, L_OPEN2, L_ALLOW);
 
@@ -123,6 +135,14 @@ int trace_seccomp_install(char *err, size_t errlen)
 	mark(&p, L_IOCTL);
 	emit(&p, LD, ARG_LO(1), 0, 0);
 	emit(&p, JEQ, NS_GET_PARENT, L_ALLOW, L_DENY);
+
+	/* bpf(cmd, ...): maps only; cmd is an int, read as 32 bits */
+	mark(&p, L_BPF);
+	emit(&p, LD, ARG_LO(0), 0, 0);
+	emit(&p, JEQ, BPF_MAP_LOOKUP_ELEM, L_ALLOW, L_NONE);
+	emit(&p, JEQ, BPF_MAP_UPDATE_ELEM, L_ALLOW, L_NONE);
+	emit(&p, JEQ, BPF_MAP_DELETE_ELEM, L_ALLOW, L_NONE);
+	emit(&p, JEQ, BPF_MAP_GET_NEXT_KEY, L_ALLOW, L_DENY);
 
 	/* open(path, flags): read-only, no create, no truncate */
 	mark(&p, L_OPEN1);

@@ -1,7 +1,9 @@
 /* trace_session.c - one process tracing one server space for its readers.
  *
  * Life of a session:
- *   1. install the read-only seccomp filter (trace_seccomp.c);
+ *   1. load the eBPF program for the space unless told not to
+ *      (trace_bpf_session.c; "auto" readers get ptrace if it fails), then
+ *      install the read-only seccomp filter (trace_seccomp.c);
  *   2. take readers: the one it was started with, and every one hsd passes
  *      over its control socket (SCM_RIGHTS) later;
  *   3. for each reader's request (trace_readers.c) seize what it asks for
@@ -11,6 +13,7 @@
  *      outside (each seize checked against pid reuse: attach_process);
  *   4. loop: every ptrace-stop is handled and the tracee resumed at once;
  *      each reader wanting the event gets it in its own bounded queue;
+ *      eBPF readers get the ring buffer's records the same way;
  *   5. with no reader left, detach everyone (and, with one reader only,
  *      end); on SIGTERM/SIGINT or the control socket's EOF (hsd stopped,
  *      or the server space did): detach, send every reader its final
@@ -538,8 +541,10 @@ static void run_loop(struct session *s)
 		readers_service(s);
 		if (s->nt && !readers_active(s))
 			trace_detach_all(s); /* nobody to trace for */
+		trace_bpf_session_drain(s);
 		int64_t now = trace_now_ns(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
+			trace_bpf_readers_tick(s);
 			readers_stats(s);
 			next_stats = now + (int64_t)s->lim.stats_ms * 1000000;
 		}
@@ -548,16 +553,18 @@ static void run_loop(struct session *s)
 			trace_attach_all(s, &whole, 0, e, sizeof(e));
 			next_scan = now + TRACE_RESCAN_NS;
 		}
-		struct pollfd p[2 + TRACE_READERS_MAX];
+		struct pollfd p[3 + TRACE_READERS_MAX];
 		struct reader *who[TRACE_READERS_MAX];
 		nfds_t n = 0;
 		p[n++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
 		p[n++] = (struct pollfd){.fd = s->ctl, .events = POLLIN}; /* -1 is ignored */
+		/* eBPF records wake us like stops do (drained at the top) */
+		p[n++] = (struct pollfd){.fd = trace_bpf_session_fd(s), .events = POLLIN};
 		for (size_t i = 0; i < TRACE_READERS_MAX; i++) {
 			struct reader *r = &s->r[i];
 			if (r->fd < 0)
 				continue;
-			who[n - 2] = r;
+			who[n - 3] = r;
 			p[n++] = (struct pollfd){.fd = r->fd,
 				.events = POLLIN | (trace_outq_empty(&r->q) ? 0 : POLLOUT)};
 		}
@@ -569,9 +576,9 @@ static void run_loop(struct session *s)
 			read_signals(s);
 		if (p[1].revents)
 			read_ctl(s);
-		for (nfds_t i = 2; i < n; i++)
-			if (who[i - 2]->fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				readers_read(s, who[i - 2]);
+		for (nfds_t i = 3; i < n; i++)
+			if (who[i - 3]->fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				readers_read(s, who[i - 3]);
 	}
 }
 
@@ -601,6 +608,7 @@ static int session_setup(struct session *s, int ctl_fd, const struct trace_limit
 static void session_free(struct session *s)
 {
 	readers_free(s);
+	trace_bpf_session_close(s);
 	for (size_t i = 0; i < s->nt; i++)
 		json_decref(s->t[i].args);
 	free(s->t);
@@ -620,6 +628,10 @@ int trace_session_run(int ctl_fd, int conn_fd, pid_t space_init, const struct tr
 	s.space_init = space_init;
 	if (!rc && trace_proc_level(space_init, &s.level))
 		rc = err_sys(e, sizeof(e), "trace: server space init %d", (int)space_init);
+	/* before the filter: loading and attaching need bpf() commands it
+	 * refuses from then on */
+	if (!rc && s.lim.backend != TRACE_BACKEND_PTRACE)
+		trace_bpf_session_open(&s);
 	if (!rc)
 		rc = trace_seccomp_install(e, sizeof(e));
 	if (rc) {

@@ -40,7 +40,16 @@ struct reader {
 	struct trace_outq q;
 	struct frame_reader fr;
 	uint64_t events, dropped;
+	enum trace_backend backend; /* PTRACE or EBPF once asked */
+	/* eBPF readers (trace_bpf_session.c) */
+	uint64_t ring_dropped;  /* lost in the kernel's ring buffer (in dropped too) */
+	uint64_t ring_seen;     /* the ring's drop count when last added in */
+	int64_t bthreads;       /* threads it follows, as of the last scan */
+	pid_t *follow;          /* a process target: the processes (space pids) */
+	size_t nfollow, capfollow;
 };
+
+struct trace_bpf;
 
 struct session {
 	int ctl;        /* hsd's end passing new readers; -1: one reader only */
@@ -54,6 +63,11 @@ struct session {
 	bool stop;
 	int single_rc;  /* one-reader mode: why its request was refused */
 	char single_err[HS_ERRLEN];
+	/* the eBPF backend (trace_bpf_session.c) */
+	struct trace_bpf *bpf;       /* NULL: not loaded */
+	char bpf_err[HS_ERRLEN];     /* why not, when it failed */
+	uint8_t *evbuf;              /* one encoded event frame */
+	int64_t boot_to_real;        /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 };
 
 static inline int64_t trace_now_ns(clockid_t c)
@@ -82,5 +96,27 @@ void readers_read(struct session *s, struct reader *r);
 /* Every reader gets its final stats; wait up to TRACE_FINAL_MS. */
 void readers_finish(struct session *s);
 void readers_free(struct session *s);
+void reader_end(struct session *s, struct reader *r);
+bool reader_is_ptrace(const struct reader *r);
+
+/* trace_bpf_session.c: the readers served by eBPF */
+/* Load the program for the space (before the seccomp filter).  A failure
+ * is kept in s->bpf_err and logged: "auto" readers then get ptrace. */
+void trace_bpf_session_open(struct session *s);
+void trace_bpf_session_close(struct session *s);
+/* The poll fd of the ring buffer, or -1. */
+int trace_bpf_session_fd(const struct session *s);
+/* Fan the waiting records out to the eBPF readers. */
+void trace_bpf_session_drain(struct session *s);
+/* Start serving r (its request parsed) with eBPF: what it follows, how
+ * many threads, the kernel's filter widened.  HS_EINPUT/HS_ESYS with the
+ * reason when it cannot. */
+int trace_bpf_reader_start(struct session *s, struct reader *r, char *err, size_t errlen);
+/* A reader started, ended or left: narrow or widen the kernel's filter. */
+void trace_bpf_readers_changed(struct session *s);
+/* Each stats interval: ring drops added in, threads recounted, readers
+ * whose processes all exited ended. */
+void trace_bpf_readers_tick(struct session *s);
+void trace_bpf_reader_free(struct reader *r);
 
 #endif

@@ -1,10 +1,11 @@
 /* hstrace - watch syscalls of a server space from inside an audit space.
  *
  *   hstrace [--socket PATH] [--json] [--count N] [--syscalls a,b]
- *           [--slow MS] space|PID
+ *           [--slow MS] [--backend auto|ptrace|ebpf] space|PID
  *
  * Talks to the trace broker (hsd) over its socket; the broker does the
- * ptrace work outside the audit space and only ever sends events back.
+ * tracing (eBPF, or ptrace) outside the audit space and only ever sends
+ * events back.  The backend serving it is named on stderr.
  * Exit: 0 done (SIGINT, --count, the traced processes ended), 2 bad
  * input, 1 broker or connection error.
  */
@@ -33,6 +34,7 @@ struct opts {
 	long long count; /* 0 = unlimited */
 	long slow_ms;
 	const char *syscalls;
+	const char *backend; /* NULL: the broker's default (auto) */
 	const char *target;
 };
 
@@ -47,7 +49,7 @@ static void on_sigint(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hstrace [--socket PATH] [--json] [--count N] [--syscalls a,b]\n"
-		   "               [--slow MS] space|PID\n");
+		   "               [--slow MS] [--backend auto|ptrace|ebpf] space|PID\n");
 }
 
 static int parse_num(const char *s, long long max, long long *out)
@@ -69,13 +71,14 @@ static int parse_opts(int argc, char **argv, struct opts *o, char *err, size_t e
 		{"count", required_argument, NULL, 'c'},
 		{"syscalls", required_argument, NULL, 'e'},
 		{"slow", required_argument, NULL, 'w'},
+		{"backend", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long long v;
 	int c;
 	*o = (struct opts){.socket = HSTRACE_SOCKET};
-	while ((c = getopt_long(argc, argv, "s:jc:e:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:jc:e:w:b:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
@@ -95,6 +98,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, char *err, size_t e
 			if (parse_num(optarg, 3600000, &v))
 				return err_set(err, errlen, HS_EINPUT, "--slow: want milliseconds");
 			o->slow_ms = (long)v;
+			break;
+		case 'b':
+			o->backend = optarg; /* checked by the request parser */
 			break;
 		case 'h':
 			usage(stdout);
@@ -134,6 +140,8 @@ static int build_request(const struct opts *o, json_t **out, char *err, size_t e
 		free(copy);
 		json_object_set_new(req, "syscalls", list);
 	}
+	if (o->backend)
+		json_object_set_new(req, "backend", json_string(o->backend));
 	struct trace_request rq;
 	int rc = trace_request_parse(req, &rq, err, errlen);
 	if (rc) {
@@ -193,7 +201,12 @@ static int on_frame(struct client *c, const json_t *m, char *err, size_t errlen)
 		return 1;
 	}
 	if (json_is_true(json_object_get(m, "ok"))) {
+		const char *why = json_string_value(json_object_get(m, "ebpf_error"));
 		c->ok = true;
+		fprintf(stderr, "hstrace: backend %s, %lld threads%s%s\n",
+			json_string_value(json_object_get(m, "backend")) ?: "ptrace",
+			(long long)json_integer_value(json_object_get(m, "threads")),
+			why ? "; no eBPF: " : "", why ? why : "");
 		return 1;
 	}
 	if (json_is_object(stats)) {

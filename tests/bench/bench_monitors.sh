@@ -5,7 +5,7 @@
 #      through its overlay) and over /.dserverfs (only what the server
 #      changed), at several change rates
 #   2. HTTP requests/s of a web server in a server space, untraced and
-#      traced by hstrace through hsd's broker
+#      traced by hstrace through hsd's broker, with each backend
 # Usage: tests/bench/bench_monitors.sh [FILES]   (default 5000 files)
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/bench_lib.sh"
@@ -50,9 +50,9 @@ done
 http_rps() { # requests/s over 3 s from host b through the published port
 	on b wrk -t1 -c8 -d3s http://192.0.2.1/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'
 }
-traced_rps() { # traced_rps SLOW_MS: requests/s while hstrace follows the space
+traced_rps() { # traced_rps SLOW_MS BACKEND: requests/s while hstrace follows the space
 	local pid rps
-	pid=$(ctl space exec ids -- sh -c "hstrace --slow $1 --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
+	pid=$(ctl space exec ids -- sh -c "hstrace --backend $2 --slow $1 --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
 	sleep 1 # the broker has attached to every process of the space
 	rps=$(http_rps)
 	ctl space exec ids -- kill -TERM "$pid"
@@ -62,12 +62,16 @@ traced_rps() { # traced_rps SLOW_MS: requests/s while hstrace follows the space
 printf '\nHTTP throughput of the server space (wrk, 8 connections, 3 s)\n'
 printf '%-34s %10s %10s %12s\n' "" "req/s" "ratio" "dropped"
 untraced=$(http_rps)
-read -r fast fast_drop < <(traced_rps 0)
-read -r slow slow_drop < <(traced_rps 5)
+read -r fast fast_drop < <(traced_rps 0 ptrace)
+read -r slow slow_drop < <(traced_rps 5 ptrace)
+read -r efast efast_drop < <(traced_rps 0 ebpf)
+read -r eslow eslow_drop < <(traced_rps 5 ebpf)
 ratio() { awk -v t="$1" -v u="$untraced" 'BEGIN { printf "%.3f", u ? t / u : 0 }'; }
 printf '%-34s %10s %10s %12s\n' "untraced" "$untraced" "1.000" "-" \
-	"traced, fast reader" "$fast" "$(ratio "$fast")" "$fast_drop" \
-	"traced, reader sleeping 5 ms/event" "$slow" "$(ratio "$slow")" "$slow_drop"
+	"ptrace, fast reader" "$fast" "$(ratio "$fast")" "$fast_drop" \
+	"ptrace, reader sleeping 5 ms/event" "$slow" "$(ratio "$slow")" "$slow_drop" \
+	"ebpf, fast reader" "$efast" "$(ratio "$efast")" "$efast_drop" \
+	"ebpf, reader sleeping 5 ms/event" "$eslow" "$(ratio "$eslow")" "$eslow_drop"
 t_sanitizer_check
 sim down
 t_done

@@ -273,6 +273,16 @@ sleep 1
 on b curl -s --max-time 2 "http://192.0.2.1/hsd-trace-$T_ID.html" >/dev/null
 check "hstrace shows the server's openat with its path" wait_until 5 in_ids "grep -q 'hsd-trace-$T_ID' /tmp/trace.out"
 check "the event names the syscall" in_ids "grep 'hsd-trace-$T_ID' /tmp/trace.out | grep -q openat"
+check "the broker served it with eBPF, the default" in_ids "grep -q '^hstrace: backend ebpf' /tmp/trace.out"
+# TracerPid of each of the server's processes (as host a sees them): eBPF
+# never attaches, where ptrace would name the session in every one.
+web_init=$(ctl --json space show web | jq -r .pid)
+space_tracers() {
+	on a sh -c 'n=$(readlink /proc/'"$web_init"'/ns/pid); for p in /proc/[0-9]*; do
+		[ "$(readlink $p/ns/pid 2>/dev/null)" = "$n" ] && sed -n "s/^TracerPid:\t//p" $p/status; done' 2>/dev/null | sort -u
+}
+check "while hstrace runs, no process of the server is traced ($(space_tracers | paste -sd,))" \
+	[ "$(space_tracers)" = 0 ]
 poke=$(in_ids "printf '\000\000\000\023{\"v\":1,\"op\":\"poke\"}' | socat -t 2 - UNIX-CONNECT:/run/hsd-trace.sock" | tr -d '\000-\037' || true)
 check "the broker refuses to write memory ($poke)" grep -q refused <<<"$poke"
 in_ids 'kill $(cat /tmp/hstrace.pid)' || true

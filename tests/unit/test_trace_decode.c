@@ -1,7 +1,8 @@
 /* test_trace_decode.c - trace broker pieces that need no tracee: syscall
  * names, argument decoding (reading our own memory through the real
  * process_vm_readv reader), request validation and refused ops, the
- * human line format, and the read-only seccomp filter. */
+ * human line format, the read-only seccomp filter, and the eBPF
+ * backend's event encoding (byte for byte the ptrace backend's frame). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,9 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "frame.h"
 #include "trace.h"
+#include "trace_bpf_enc.h"
 
 static struct trace_limits lim;
 static struct trace_mem self_mem;
@@ -311,4 +314,111 @@ Test(trace_seccomp, read_only_ptrace)
 	cr_assert_eq(waitpid(c, &st, 0), c);
 	cr_assert(WIFEXITED(st));
 	cr_expect_eq(WEXITSTATUS(st), 0, "failed checks: %#x", WEXITSTATUS(st));
+}
+
+/* ---- the eBPF backend's encoding: the same frame as the ptrace path ---- */
+
+/* The frame the ptrace backend sends for a call (trace_session.c's emit:
+ * the same json_pack, the same extra keys, frame_encode), with the
+ * arguments read from our own memory. */
+static void ptrace_frame(long nr, const uint64_t a[6], int64_t t, int pid, int tid, bool done,
+			 int64_t ret, uint8_t **buf, size_t *len)
+{
+	json_t *ev = json_pack("{s:I,s:i,s:s,s:o,s:o}", "t", (json_int_t)t, "pid", pid,
+			       "syscall", syscalls_name(nr), "args",
+			       trace_decode_args(nr, a, &self_mem, &lim),
+			       "ret", done ? json_integer(ret) : json_null());
+	if (tid != pid)
+		json_object_set_new(ev, "tid", json_integer(tid));
+	if (done && ret < 0 && ret >= -4095)
+		json_object_set_new(ev, "err", json_string(strerrorname_np((int)-ret)));
+	cr_assert_eq(frame_encode(ev, TRACE_FRAME_MAX, buf, len, NULL, 0), 0);
+	json_decref(ev);
+}
+
+/* The string at addr as bpf_probe_read_user_str leaves it in a slot. */
+static int32_t slot(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+	if (n + 1 > TRACE_BPF_STR)
+		n = TRACE_BPF_STR - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return (int32_t)n + 1;
+}
+
+static void expect_same(const void *rec, size_t size, const uint64_t a[6], bool done,
+			int64_t ret)
+{
+	const struct trace_bpf_head *h = rec;
+	static uint8_t out[TRACE_FRAME_MAX + FRAME_HDR];
+	uint8_t *want;
+	size_t len, wlen;
+	cr_assert_eq(trace_bpf_encode(rec, size, &lim, 5, out, sizeof(out), &len), 0);
+	ptrace_frame(h->nr, a, (int64_t)h->t_ns + 5, h->pid, h->tid, done, ret, &want, &wlen);
+	cr_expect_eq(len, wlen, "length %zu vs ptrace's %zu", len, wlen);
+	cr_expect_eq(memcmp(out, want, len < wlen ? len : wlen), 0, "ebpf: %.*s\nptrace: %.*s",
+		     (int)(len - FRAME_HDR), out + FRAME_HDR, (int)(wlen - FRAME_HDR), want + FRAME_HDR);
+	free(want);
+}
+
+Test(trace_decode, bpf_encoding_matches_ptrace_frames)
+{
+	static struct trace_bpf_big r;
+	static char quoted[] = "/etc/pa\"ss\\wd\n\x01";
+	static char longp[400];
+	memset(longp, 'x', sizeof(longp) - 1);
+
+	/* openat of a path with quotes, backslashes and controls, tid != pid */
+	memset(&r, 0, sizeof(r));
+	uint64_t a[6] = {(uint64_t)(int64_t)AT_FDCWD, (uintptr_t)quoted, O_RDONLY | O_CLOEXEC, 0, 0, 0};
+	r.s.h = (struct trace_bpf_head){.kind = TRACE_BPF_SYSCALL, .flags = TRACE_BPF_F_STRS,
+		.t_ns = 1700000000123456789ull, .pid = 7, .tid = 9, .nr = __NR_openat, .ret = 3,
+		.str_len = {slot(r.s.str[0], quoted), -1, -1}, .sa_len = -1};
+	memcpy(r.s.h.args, a, sizeof(a));
+	expect_same(&r, sizeof(r.s), a, true, 3);
+
+	/* a path longer than str_max, an error return */
+	a[1] = (uintptr_t)longp;
+	r.s.h.str_len[0] = slot(r.s.str[0], longp);
+	r.s.h.tid = 7;
+	r.s.h.ret = -ENOENT;
+	memcpy(r.s.h.args, a, sizeof(a));
+	expect_same(&r, sizeof(r.s), a, true, -ENOENT);
+
+	/* connect to 192.0.2.7:443 */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(443)};
+	inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+	uint64_t c[6] = {5, (uintptr_t)&sin, sizeof(sin), 0, 0, 0};
+	memset(&r, 0, sizeof(r));
+	r.s.h = (struct trace_bpf_head){.kind = TRACE_BPF_SYSCALL, .flags = TRACE_BPF_F_STRS,
+		.pid = 7, .tid = 7, .nr = __NR_connect, .ret = -EINPROGRESS,
+		.str_len = {-1, -1, -1}, .sa_len = sizeof(sin)};
+	memcpy(r.s.sa, &sin, sizeof(sin));
+	memcpy(r.s.h.args, c, sizeof(c));
+	expect_same(&r, sizeof(r.s), c, true, -EINPROGRESS);
+
+	/* execve with argv, never returned here (NORET) */
+	static char prog[] = "/bin/sh", a1[] = "-c", a2[] = "echo \"hi\"";
+	static char *argv[] = {prog, a1, a2, NULL};
+	uint64_t e[6] = {(uintptr_t)prog, (uintptr_t)argv, 0, 0, 0, 0};
+	memset(&r, 0, sizeof(r));
+	r.s.h = (struct trace_bpf_head){.kind = TRACE_BPF_SYSCALL,
+		.flags = TRACE_BPF_F_STRS | TRACE_BPF_F_ARGV | TRACE_BPF_F_NORET,
+		.pid = 1, .tid = 1, .nr = __NR_execve, .str_len = {slot(r.s.str[0], prog), -1, -1},
+		.sa_len = -1, .argc = 4};
+	for (int i = 0; i < 4; i++) {
+		r.a.ptr[i] = (uintptr_t)argv[i];
+		if (argv[i])
+			r.a.len[i] = slot(r.a.s[i], argv[i]);
+	}
+	memcpy(r.s.h.args, e, sizeof(e));
+	expect_same(&r, sizeof(r), e, false, 0);
+
+	/* a call without decoded arguments, header only */
+	uint64_t z[6] = {0};
+	memset(&r, 0, sizeof(r));
+	r.s.h = (struct trace_bpf_head){.kind = TRACE_BPF_SYSCALL, .pid = 3, .tid = 3,
+		.nr = __NR_getpid, .ret = 3};
+	expect_same(&r, sizeof(r.s.h), z, true, 3);
 }

@@ -11,6 +11,9 @@
  * namespace the test owns, so it can set ns_last_pid and give the pid of
  * a process the session found to a newcomer at a chosen step.
  *
+ * Sessions here run the ptrace backend (lim.backend); test_trace_bpf.c
+ * tests the eBPF one.
+ *
  * Everything started here is killed by pid in .fini (killing init ends
  * the namespace, so the worker goes with it).  Needs root.
  */
@@ -241,6 +244,7 @@ static void start_session(const char *req, size_t queue_max)
 		char err[HS_ERRLEN];
 		close(sv[0]);
 		trace_limits_default(&lim);
+		lim.backend = TRACE_BACKEND_PTRACE; /* this file tests ptrace (test_trace_bpf: eBPF) */
 		if (queue_max)
 			lim.queue_max = queue_max;
 		lim.stats_ms = 200;
@@ -565,8 +569,11 @@ Test(trace_live, readers_of_one_space_share_the_session)
 	cr_assert_geq(session, 0);
 	if (session == 0) {
 		char err[HS_ERRLEN];
+		struct trace_limits lim;
 		close(ctl[0]);
-		_exit(trace_session_run(ctl[1], -1, init_pid, NULL, err, sizeof(err)) ? 1 : 0);
+		trace_limits_default(&lim);
+		lim.backend = TRACE_BACKEND_PTRACE;
+		_exit(trace_session_run(ctl[1], -1, init_pid, &lim, err, sizeof(err)) ? 1 : 0);
 	}
 	close(ctl[1]);
 	frame_reader_init(&f1, TRACE_FRAME_MAX);
@@ -857,6 +864,7 @@ static void outer_init(int sv1)
 		hook_rep = rep[0];
 		trace_seize_hook = reuse_hook;
 		trace_limits_default(&lim);
+		lim.backend = TRACE_BACKEND_PTRACE;
 		_exit(trace_session_run(-1, sv1, sinit, &lim, err, sizeof(err)) ? 1 : 0);
 	}
 	close(sv1);
