@@ -36,6 +36,7 @@
 #include "err.h"
 #include "frame.h"
 #include "trace.h"
+#include "trace_test.h"
 
 struct shared {
 	volatile uint64_t iters, outside_iters;
@@ -47,13 +48,6 @@ static pid_t sib_helper = -1, sib_init = -1, sib_child = -1;
 static int reader = -1;
 static char path[64], missing[80], outpath[80];
 static struct frame_reader fr;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void open_close(const char *p)
 {
@@ -71,30 +65,6 @@ static void loop_on(const char *p, const char *p2, volatile uint64_t *iters)
 			open_close(p2);
 		++*iters;
 	}
-}
-
-static void idle(void)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (;;)
-		pause();
-}
-
-static pid_t child_of(pid_t p)
-{
-	char cpath[64], buf[64] = "";
-	snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", p, p);
-	for (int i = 0; i < 200 && !buf[0]; i++) {
-		FILE *f = fopen(cpath, "re");
-		if (f) {
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-		}
-		if (!buf[0])
-			usleep(10000);
-	}
-	return atoi(buf);
 }
 
 /* A space: helper unshares, forks init; init (in a further namespace if
@@ -173,15 +143,6 @@ static void setup_nested(void)
 	spawn_space(true, false, outpath, &sib_helper, &sib_init, &sib_child);
 }
 
-static void reap(pid_t *p)
-{
-	if (*p > 0) {
-		kill(*p, SIGKILL);
-		waitpid(*p, NULL, 0);
-	}
-	*p = -1;
-}
-
 static void teardown(void)
 {
 	if (reader >= 0)
@@ -244,35 +205,12 @@ static void start_session(const char *req)
 
 static json_t *next_frame(int ms)
 {
-	int64_t end = mono_ms() + ms;
-	uint8_t buf[16384];
-	for (;;) {
-		json_t *m;
-		int rc = frame_reader_next(&fr, &m, NULL, 0);
-		cr_assert_geq(rc, 0);
-		if (rc == 1)
-			return m;
-		struct pollfd p = {.fd = reader, .events = POLLIN};
-		int64_t left = end - mono_ms();
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return NULL;
-		ssize_t n = read(reader, buf, sizeof(buf));
-		if (n <= 0)
-			return NULL;
-		cr_assert_eq(frame_reader_feed(&fr, buf, (size_t)n, NULL, 0), 0);
-	}
+	return next_frame_on(reader, &fr, ms);
 }
 
 static json_t *frame_with(const char *key, int ms)
 {
-	int64_t end = mono_ms() + ms;
-	json_t *m;
-	while ((m = next_frame((int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
-		if (json_object_get(m, key))
-			return m;
-		json_decref(m);
-	}
-	return NULL;
+	return frame_with_on(reader, &fr, key, ms);
 }
 
 /* The ok frame's backend. */

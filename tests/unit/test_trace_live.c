@@ -42,6 +42,7 @@
 #include "fdpass.h"
 #include "frame.h"
 #include "trace.h"
+#include "trace_test.h"
 #include "trace_int.h"
 
 /* The pid reuse scene (trace_reuse), in pids of the outer namespace. */
@@ -68,13 +69,6 @@ static int reader = -1;
 static char path[64];
 static struct frame_reader fr;
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void worker_loop(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -84,31 +78,6 @@ static void worker_loop(void)
 			close(fd);
 		shm->iters++;
 	}
-}
-
-static void idle(void)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (;;)
-		pause();
-}
-
-/* The only child of process p (pids as we see them), within 2 s. */
-static pid_t child_of(pid_t p)
-{
-	char cpath[64], buf[64] = "";
-	snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", p, p);
-	for (int i = 0; i < 200 && !buf[0]; i++) {
-		FILE *f = fopen(cpath, "re");
-		if (f) {
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-		}
-		if (!buf[0])
-			usleep(10000);
-	}
-	return atoi(buf);
 }
 
 /* helper: unshare, fork init; init (after unsharing a further PID
@@ -173,15 +142,6 @@ static void setup(void)
 {
 	setup_common();
 	start_space();
-}
-
-static void reap(pid_t *p)
-{
-	if (*p > 0) {
-		kill(*p, SIGKILL);
-		waitpid(*p, NULL, 0);
-	}
-	*p = -1;
 }
 
 /* a second space (trace_nested) */
@@ -264,44 +224,9 @@ static void send_frame(const char *text)
 	json_decref(j);
 }
 
-/* Next frame on fd (read through f) within ms, or NULL. */
-static json_t *next_frame_on(int fd, struct frame_reader *f, int ms)
-{
-	int64_t end = mono_ms() + ms;
-	uint8_t buf[16384];
-	for (;;) {
-		json_t *m;
-		int rc = frame_reader_next(f, &m, NULL, 0);
-		cr_assert_geq(rc, 0);
-		if (rc == 1)
-			return m;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = end - mono_ms();
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return NULL;
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return NULL;
-		cr_assert_eq(frame_reader_feed(f, buf, (size_t)n, NULL, 0), 0);
-	}
-}
-
 static json_t *next_frame(int ms)
 {
 	return next_frame_on(reader, &fr, ms);
-}
-
-/* Skip frames until one has key; NULL on timeout or EOF. */
-static json_t *frame_with_on(int fd, struct frame_reader *f, const char *key, int ms)
-{
-	int64_t end = mono_ms() + ms;
-	json_t *m;
-	while ((m = next_frame_on(fd, f, (int)(end - mono_ms() > 0 ? end - mono_ms() : 0)))) {
-		if (json_object_get(m, key))
-			return m;
-		json_decref(m);
-	}
-	return NULL;
 }
 
 static json_t *frame_with(const char *key, int ms)
