@@ -67,11 +67,43 @@ static void loop_on(const char *p, const char *p2, volatile uint64_t *iters)
 	}
 }
 
+/* The space's child (pid 2 there): the worker, ... */
+static void busy_child(const char *arg)
+{
+	(void)arg;
+	loop_on(path, missing, &shm->iters);
+}
+
+/* ... one that opens arg in a loop (a sibling space's process), ... */
+static void marker_child(const char *arg)
+{
+	loop_on(arg, NULL, &shm->outside_iters);
+}
+
+/* ... or one that, on SIGUSR1, forks a child (pid 3) opening arg in a
+ * loop: a process that appears after the reader started. */
+static volatile sig_atomic_t fork_now;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	fork_now = 1;
+}
+
+static void forker_child(const char *arg)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGUSR1, on_usr1);
+	while (!fork_now)
+		pause();
+	if (fork() == 0)
+		marker_child(arg);
+	idle();
+}
+
 /* A space: helper unshares, forks init; init (in a further namespace if
- * nested) forks the child: the worker when busy, else one that opens
- * marker in a loop (a sibling space's process). */
-static void spawn_space(bool nested, bool busy, const char *marker, pid_t *h, pid_t *in,
-			pid_t *c)
+ * nested) forks the child, which runs child(arg). */
+static void spawn_space(bool nested, void (*child)(const char *), const char *arg, pid_t *h,
+			pid_t *in, pid_t *c)
 {
 	int p[2];
 	cr_assert_eq(pipe(p), 0);
@@ -87,11 +119,8 @@ static void spawn_space(bool nested, bool busy, const char *marker, pid_t *h, pi
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (nested && unshare(CLONE_NEWPID))
 				_exit(1);
-			if (fork() == 0) {
-				if (busy)
-					loop_on(path, missing, &shm->iters);
-				loop_on(marker, NULL, &shm->outside_iters);
-			}
+			if (fork() == 0)
+				child(arg);
 			idle();
 		}
 		if (write(p[1], &i, sizeof(i)) != sizeof(i))
@@ -129,7 +158,7 @@ static void setup_common(void)
 static void setup(void)
 {
 	setup_common();
-	spawn_space(false, true, NULL, &helper, &init_pid, &worker);
+	spawn_space(false, busy_child, NULL, &helper, &init_pid, &worker);
 	outsider = fork();
 	cr_assert_geq(outsider, 0);
 	if (outsider == 0)
@@ -139,8 +168,15 @@ static void setup(void)
 static void setup_nested(void)
 {
 	setup_common();
-	spawn_space(true, true, NULL, &helper, &init_pid, &worker);
-	spawn_space(true, false, outpath, &sib_helper, &sib_init, &sib_child);
+	spawn_space(true, busy_child, NULL, &helper, &init_pid, &worker);
+	spawn_space(true, marker_child, outpath, &sib_helper, &sib_init, &sib_child);
+}
+
+/* The space's pid 2 forks only when told; worker is that process. */
+static void setup_forker(void)
+{
+	setup_common();
+	spawn_space(false, forker_child, outpath, &helper, &init_pid, &worker);
 }
 
 static void teardown(void)
@@ -173,6 +209,7 @@ static void teardown(void)
 
 TestSuite(trace_bpf, .init = setup, .fini = teardown, .timeout = 60);
 TestSuite(trace_bpf_nested, .init = setup_nested, .fini = teardown, .timeout = 60);
+TestSuite(trace_bpf_fork, .init = setup_forker, .fini = teardown, .timeout = 60);
 
 static void start_session_lim(const char *req, const struct trace_limits *lim)
 {
@@ -313,6 +350,28 @@ Test(trace_bpf, auto_is_ebpf_and_pid_target)
 	cr_expect_gt(s.ours_ok, 0);
 	cr_expect_eq(s.wrong_pid, 0);
 	cr_expect_eq(s.outside, 0);
+}
+
+/* A PID target follows children born after the reader started, through
+ * the kernel's fork records (the eBPF backend has no ptrace fork events). */
+Test(trace_bpf_fork, pid_target_follows_a_child_forked_later)
+{
+	start_session("{\"v\":1,\"op\":\"trace\",\"target\":2,\"syscalls\":[\"openat\"]}");
+	expect_ok("ebpf");
+	cr_assert_eq(kill(worker, SIGUSR1), 0);
+	int64_t end = mono_ms() + 3000;
+	int from_child = 0;
+	while (!from_child && mono_ms() < end) {
+		json_t *ev = next_frame(100);
+		if (!ev)
+			continue;
+		const char *p = openat_path(ev);
+		from_child = p && !strcmp(p, outpath) &&
+			     json_integer_value(json_object_get(ev, "pid")) == 3;
+		json_decref(ev);
+	}
+	cr_assert(from_child, "no openat of %s from the child (pid 3) born after the start",
+		  outpath);
 }
 
 Test(trace_bpf, ptrace_still_chosen_when_asked)
