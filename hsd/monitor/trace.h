@@ -96,7 +96,9 @@ struct trace_mem {
  * just before an unmapped page is still read. */
 ssize_t trace_mem_read_pid(void *ctx_pid, uint64_t addr, void *buf, size_t len);
 
-/* The "args" array of an event (see docs/trace.md for the value forms). */
+/* The "args" array of an event (see docs/trace.md for the value forms), as
+ * a json_t for the tests and the fuzz target; the session itself writes
+ * the same text without one (trace_decode_args_jw). */
 json_t *trace_decode_args(long nr, const uint64_t args[6],
 			  const struct trace_mem *mem,
 			  const struct trace_limits *lim);

@@ -5,9 +5,8 @@
  * copies are served to the argument decoder as "tracee memory"
  * (struct trace_mem): the decoder cannot tell them from process_vm_readv,
  * so each argument is spelled exactly as the ptrace backend spells it,
- * and the event's fields come in the ptrace backend's order (t, pid,
- * syscall, args, ret, tid, err).  Nothing is allocated: the text goes
- * straight into the caller's buffer after the frame header.
+ * and trace_event_frame writes the event as it writes ptrace's.  Nothing
+ * is allocated: the text goes straight into the caller's buffer.
  */
 #include "trace_bpf_enc.h"
 
@@ -88,64 +87,42 @@ static void record_regions(const void *rec, size_t size, struct record_mem *m)
 	}
 }
 
+struct record_args {
+	const void *rec;
+	size_t size;
+	const struct trace_limits *lim;
+};
+
+static void record_args(struct trace_jw *w, const void *ctx)
+{
+	const struct record_args *ra = ctx;
+	const struct trace_bpf_head *h = ra->rec;
+	struct record_mem m;
+	struct trace_mem mem = {record_read, &m};
+	uint64_t args[6];
+	memcpy(args, h->args, sizeof(args)); /* __u64 is another type than uint64_t */
+	record_regions(ra->rec, ra->size, &m);
+	trace_decode_args_jw(h->nr, args, &mem, ra->lim, w);
+}
+
 int trace_bpf_encode(const void *rec, size_t size, const struct trace_limits *lim,
 		     int64_t boot_to_real_ns, uint8_t *out, size_t cap, size_t *len)
 {
 	const struct trace_bpf_head *h = rec;
-	struct record_mem m;
-	struct trace_mem mem = {record_read, &m};
-	struct trace_jw w;
-	char other[32];
-	bool compat = h->flags & TRACE_BPF_F_COMPAT;
-	const char *name = compat ? NULL : syscalls_name(h->nr);
-
-	if (size < sizeof(*h) || cap <= FRAME_HDR)
+	if (size < sizeof(*h))
 		return HS_EINPUT;
-	if (!name) {
-		snprintf(other, sizeof(other), "%s%lld", compat ? "compat_" : "syscall_",
-			 (long long)h->nr);
-		name = other;
-	}
-	trace_jw_init(&w, (char *)out + FRAME_HDR, cap - FRAME_HDR);
-	trace_jw_open(&w, '{');
-	trace_jw_key(&w, "t");
-	trace_jw_int(&w, (int64_t)h->t_ns + boot_to_real_ns);
-	trace_jw_key(&w, "pid");
-	trace_jw_int(&w, h->pid);
-	trace_jw_key(&w, "syscall");
-	trace_jw_str(&w, name);
-	trace_jw_key(&w, "args");
-	if (compat) {
-		trace_jw_open(&w, '[');
-		trace_jw_close(&w, ']');
-	} else {
-		uint64_t args[6];
-		memcpy(args, h->args, sizeof(args)); /* __u64 is another type than uint64_t */
-		record_regions(rec, size, &m);
-		trace_decode_args_jw(h->nr, args, &mem, lim, &w);
-	}
-	trace_jw_key(&w, "ret");
 	bool done = !(h->flags & TRACE_BPF_F_NORET);
-	if (done)
-		trace_jw_int(&w, h->ret);
-	else
-		trace_jw_lit(&w, "null");
-	if (h->tid != h->pid) {
-		trace_jw_key(&w, "tid");
-		trace_jw_int(&w, h->tid);
-	}
-	/* what the kernel counts as an error return (IS_ERR_VALUE) */
-	if (done && h->ret < 0 && h->ret >= -4095 && strerrorname_np((int)-h->ret)) {
-		trace_jw_key(&w, "err");
-		trace_jw_str(&w, strerrorname_np((int)-h->ret));
-	}
-	trace_jw_close(&w, '}');
-	if (w.overflow || w.len > TRACE_FRAME_MAX)
-		return HS_EINPUT;
-	out[0] = (uint8_t)(w.len >> 24);
-	out[1] = (uint8_t)(w.len >> 16);
-	out[2] = (uint8_t)(w.len >> 8);
-	out[3] = (uint8_t)w.len;
-	*len = FRAME_HDR + w.len;
-	return 0;
+	struct trace_event e = {
+		.t_ns = (int64_t)h->t_ns + boot_to_real_ns,
+		.pid = h->pid,
+		.tid = h->tid,
+		.nr = (long)h->nr,
+		.compat = h->flags & TRACE_BPF_F_COMPAT,
+		.done = done,
+		/* what the kernel counts as an error return (IS_ERR_VALUE) */
+		.is_error = done && h->ret < 0 && h->ret >= -4095,
+		.ret = h->ret,
+	};
+	struct record_args ra = {rec, size, lim};
+	return trace_event_frame(&e, record_args, &ra, out, cap, len);
 }

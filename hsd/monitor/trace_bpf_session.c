@@ -126,8 +126,6 @@ void trace_bpf_session_open(struct session *s)
 	char e[HS_ERRLEN];
 	int rc = trace_proc_space(s->space_init, &sp, e, sizeof(e));
 
-	if (!rc && !(s->evbuf = malloc(TRACE_FRAME_MAX + FRAME_HDR)))
-		rc = err_sys(e, sizeof(e), "ebpf: malloc");
 	if (!rc)
 		rc = trace_bpf_open(&sp.self, s->lim.ring_bytes, on_record, s, &s->bpf, e, sizeof(e));
 	if (rc) {
@@ -144,8 +142,6 @@ void trace_bpf_session_close(struct session *s)
 {
 	trace_bpf_close(s->bpf);
 	s->bpf = NULL;
-	free(s->evbuf);
-	s->evbuf = NULL;
 }
 
 int trace_bpf_session_fd(const struct session *s)

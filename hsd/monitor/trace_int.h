@@ -103,6 +103,26 @@ void trace_jw_str(struct trace_jw *w, const char *s);
 void trace_jw_int(struct trace_jw *w, int64_t v);
 void trace_jw_lit(struct trace_jw *w, const char *lit); /* null, true */
 
+/* ---- trace_event.c: one event frame, for both backends ---- */
+
+struct trace_event {
+	int64_t t_ns;       /* CLOCK_REALTIME at entry */
+	pid_t pid, tid;     /* as the server space numbers them */
+	long nr;
+	bool compat;        /* another ABI than x86-64: nr is that ABI's */
+	bool done;          /* "ret" is known (else null: died in the call) */
+	bool is_error;      /* ret is -errno */
+	int64_t ret;
+};
+
+/* Writes the event's "args" value. */
+typedef void trace_event_args_fn(struct trace_jw *w, const void *ctx);
+
+/* The frame (4-byte length, then the event's JSON) into out.  0 and
+ * *len, or HS_EINPUT when it does not fit cap or TRACE_FRAME_MAX. */
+int trace_event_frame(const struct trace_event *e, trace_event_args_fn *args, const void *ctx,
+		      uint8_t *out, size_t cap, size_t *len);
+
 /* ---- trace_decode.c: the "args" array as text ---- */
 
 /* str_max above this is read as this (the buffers are on the stack). */

@@ -144,12 +144,18 @@ static void push_new(struct reader *r, json_t *msg)
 	json_decref(msg);
 }
 
-void readers_emit(struct session *s, const struct tracee *t, json_t *ev, long nr)
+void readers_emit(struct session *s, const struct tracee *t, const uint8_t *frame, size_t len,
+		  long nr)
 {
-	for (size_t i = 0; i < TRACE_READERS_MAX; i++)
-		if (reader_wants(s, &s->r[i], t, nr))
-			push(&s->r[i], ev, false);
-	json_decref(ev);
+	for (size_t i = 0; i < TRACE_READERS_MAX; i++) {
+		struct reader *r = &s->r[i];
+		if (!reader_wants(s, r, t, nr))
+			continue;
+		if (!frame || trace_outq_push_frame(&r->q, frame, len))
+			r->dropped++;
+		else
+			r->events++;
+	}
 }
 
 static json_int_t threads_of(const struct session *s, const struct reader *r)

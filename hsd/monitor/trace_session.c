@@ -76,33 +76,61 @@ static struct tracee *tracee_add(struct session *s, pid_t tid)
 
 static void tracee_remove(struct session *s, struct tracee *t)
 {
-	json_decref(t->args);
+	free(t->args);
 	*t = s->t[--s->nt];
+}
+
+/* Keep the n bytes of args text decoded at entry (NULL: none), in the
+ * tracee's own buffer, grown only when a call's text is longer than any
+ * before it. */
+static void tracee_keep_args(struct tracee *t, const char *text, size_t n)
+{
+	t->args_len = 0;
+	if (!text)
+		return;
+	if (n + 1 > t->args_cap) {
+		size_t cap = n + 1 > 256 ? n + 1 : 256;
+		char *p = realloc(t->args, cap);
+		if (!p)
+			return; /* sent as [] rather than not at all */
+		t->args = p;
+		t->args_cap = cap;
+	}
+	memcpy(t->args, text, n + 1);
+	t->args_len = n;
 }
 
 /* ---- events ---- */
 
+static void tracee_args(struct trace_jw *w, const void *ctx)
+{
+	const struct tracee *t = ctx;
+	if (t->args_len) {
+		trace_jw_lit(w, t->args);
+	} else {
+		trace_jw_open(w, '[');
+		trace_jw_close(w, ']');
+	}
+}
+
 static void emit(struct session *s, struct tracee *t, bool done, int64_t rval,
 		 bool is_error)
 {
-	char other[32];
-	const char *name = t->arch == AUDIT_ARCH_X86_64 ? syscalls_name(t->nr) : NULL;
-	if (!name) {
-		snprintf(other, sizeof(other), "%s%ld",
-			 t->arch == AUDIT_ARCH_X86_64 ? "syscall_" : "compat_", t->nr);
-		name = other;
-	}
-	json_t *args = t->args ? t->args : json_array();
-	t->args = NULL; /* handed to the event ("o" steals it) */
-	json_t *ev = json_pack("{s:I,s:i,s:s,s:o,s:o}", "t", (json_int_t)t->t_ns,
-			       "pid", (int)t->pid, "syscall", name, "args", args,
-			       "ret", done ? json_integer(rval) : json_null());
-	if (ev && t->ntid != t->pid)
-		json_object_set_new(ev, "tid", json_integer(t->ntid));
-	if (ev && done && is_error && strerrorname_np((int)-rval))
-		json_object_set_new(ev, "err", json_string(strerrorname_np((int)-rval)));
-	if (ev)
-		readers_emit(s, t, ev, t->nr);
+	struct trace_event e = {
+		.t_ns = t->t_ns,
+		.pid = t->pid,
+		.tid = t->ntid,
+		.nr = t->nr,
+		.compat = t->arch != AUDIT_ARCH_X86_64,
+		.done = done,
+		.is_error = is_error,
+		.ret = rval,
+	};
+	size_t len = 0;
+	bool ok = trace_event_frame(&e, tracee_args, t, s->evbuf, TRACE_FRAME_MAX + FRAME_HDR,
+				    &len) == 0;
+	t->args_len = 0;
+	readers_emit(s, t, ok ? s->evbuf : NULL, len, t->nr);
 }
 
 static void on_syscall_stop(struct session *s, struct tracee *t)
@@ -112,8 +140,7 @@ static void on_syscall_stop(struct session *s, struct tracee *t)
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(info), &info) <= 0)
 		return;
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
-		json_decref(t->args); /* entry without exit: a restarted call */
-		t->args = NULL;
+		t->args_len = 0; /* entry without exit: a restarted call */
 		t->in_call = true;
 		t->nr = (long)info.entry.nr;
 		t->arch = info.arch;
@@ -121,8 +148,11 @@ static void on_syscall_stop(struct session *s, struct tracee *t)
 		t->wanted = readers_want(s, t, t->nr);
 		if (t->wanted && t->arch == AUDIT_ARCH_X86_64) {
 			struct trace_mem mem = {trace_mem_read_pid, (void *)(intptr_t)t->tid};
-			t->args = trace_decode_args(t->nr, (const uint64_t *)info.entry.args,
-						    &mem, &s->lim);
+			struct trace_jw w;
+			trace_jw_init(&w, s->argbuf, TRACE_FRAME_MAX);
+			trace_decode_args_jw(t->nr, (const uint64_t *)info.entry.args, &mem,
+					     &s->lim, &w);
+			tracee_keep_args(t, w.overflow ? NULL : s->argbuf, w.len);
 		}
 	} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 		if (t->in_call && t->wanted)
@@ -221,13 +251,15 @@ static void on_wait(struct session *s, pid_t tid, int status)
 			struct tracee *old = tracee_find(s, (pid_t)msg);
 			t = tracee_find(s, tid);
 			if (old && t) {
-				json_decref(t->args);
+				free(t->args);
 				t->in_call = old->in_call;
 				t->wanted = old->wanted;
 				t->nr = old->nr;
 				t->arch = old->arch;
 				t->t_ns = old->t_ns;
 				t->args = old->args;
+				t->args_len = old->args_len;
+				t->args_cap = old->args_cap;
 				old->args = NULL;
 				old->in_call = false;
 				tracee_remove(s, old);
@@ -602,6 +634,12 @@ static int session_setup(struct session *s, int ctl_fd, const struct trace_limit
 	s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sfd < 0)
 		return err_sys(err, errlen, "trace: signalfd");
+	/* Once, for the session's life: events are encoded here, never in an
+	 * allocation of their own. */
+	s->evbuf = malloc(TRACE_FRAME_MAX + FRAME_HDR);
+	s->argbuf = malloc(TRACE_FRAME_MAX);
+	if (!s->evbuf || !s->argbuf)
+		return err_sys(err, errlen, "trace: malloc");
 	return 0;
 }
 
@@ -610,8 +648,10 @@ static void session_free(struct session *s)
 	readers_free(s);
 	trace_bpf_session_close(s);
 	for (size_t i = 0; i < s->nt; i++)
-		json_decref(s->t[i].args);
+		free(s->t[i].args);
 	free(s->t);
+	free(s->evbuf);
+	free(s->argbuf);
 	if (s->sfd >= 0)
 		close(s->sfd);
 }

@@ -28,7 +28,9 @@ struct tracee {
 	uint32_t arch;
 	uint32_t rmask;  /* readers of a process target that follow it */
 	int64_t t_ns;
-	json_t *args;    /* decoded at entry, owned */
+	char *args;      /* the pending call's "args" as text, decoded at entry */
+	size_t args_len; /* 0: none (sent as []) */
+	size_t args_cap; /* grown, never shrunk: no allocation per call */
 };
 
 struct reader {
@@ -66,7 +68,8 @@ struct session {
 	/* the eBPF backend (trace_bpf_session.c) */
 	struct trace_bpf *bpf;       /* NULL: not loaded */
 	char bpf_err[HS_ERRLEN];     /* why not, when it failed */
-	uint8_t *evbuf;              /* one encoded event frame */
+	uint8_t *evbuf;              /* one encoded event frame (both backends) */
+	char *argbuf;                /* the ptrace backend decodes args here */
 	int64_t boot_to_real;        /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 };
 
@@ -88,7 +91,10 @@ void readers_add(struct session *s, int fd);
 size_t readers_active(const struct session *s); /* asked and not ending */
 bool readers_want(const struct session *s, const struct tracee *t, long nr);
 bool readers_whole_space(const struct session *s);
-void readers_emit(struct session *s, const struct tracee *t, json_t *ev /* consumed */, long nr);
+/* Queue an encoded event frame (NULL: it could not be encoded, a drop)
+ * to every reader that wants call nr of t. */
+void readers_emit(struct session *s, const struct tracee *t, const uint8_t *frame, size_t len,
+		  long nr);
 void readers_stats(struct session *s);
 /* Flush, close the finished, time out the silent. */
 void readers_service(struct session *s);
