@@ -38,7 +38,9 @@ struct trace_bpf {
  * (why a load failed) instead of going to stderr. */
 static char last_msg[256];
 
-static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* fmt is libbpf's own format, checked where libbpf calls it. */
+__attribute__((format(printf, 2, 0))) static int
+on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
