@@ -23,11 +23,18 @@
 
 _Static_assert(TRACE_BPF_NR_MAX == SYSCALLS_NR_MAX, "one syscall table for both sides");
 
+/* Records handled per trace_bpf_consume: a server making events faster
+ * than the session handles them would otherwise keep it in one drain for
+ * ever, and no reader would get a frame or a stats message. */
+#define TRACE_BPF_BUDGET 4096
+#define TRACE_BPF_EBUDGET 1 /* (negated) on_record's "budget spent" */
+
 struct trace_bpf {
 	struct trace_bpf_prog *skel;
 	struct ring_buffer *rb;
 	trace_bpf_fn fn;
 	void *ctx;
+	unsigned budget; /* records this consume may still hand on */
 	int ncpu;
 	uint64_t *percpu; /* the drops map's value on each CPU */
 	struct trace_bpf_plan plan[TRACE_BPF_NR_MAX]; /* as written to the map */
@@ -55,7 +62,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct trace_bpf *b = ctx;
 	if (size >= sizeof(struct trace_bpf_head))
 		b->fn(b->ctx, data, size);
-	return 0;
+	/* libbpf has consumed this record already: stopping here loses
+	 * nothing, the rest waits for the next call. */
+	return --b->budget ? 0 : -TRACE_BPF_EBUDGET;
 }
 
 /* What to capture for each call: its path, sockaddr and argv arguments
@@ -134,7 +143,10 @@ int trace_bpf_fd(const struct trace_bpf *b)
 
 int trace_bpf_consume(struct trace_bpf *b)
 {
+	b->budget = TRACE_BPF_BUDGET;
 	int n = ring_buffer__consume(b->rb);
+	if (n == -TRACE_BPF_EBUDGET)
+		return TRACE_BPF_BUDGET;
 	return n < 0 ? -1 : n;
 }
 

@@ -26,7 +26,8 @@ int trace_bpf_open(const struct trace_nsid *space, size_t ring_bytes, trace_bpf_
 		   void *ctx, struct trace_bpf **out, char *err, size_t errlen);
 /* An fd that polls readable when records wait. */
 int trace_bpf_fd(const struct trace_bpf *b);
-/* Hand every waiting record to fn.  The number handled, or -1. */
+/* Hand the waiting records to fn, at most 4096 (more stay for the next
+ * call, and the fd stays readable).  The number handled, or -1. */
 int trace_bpf_consume(struct trace_bpf *b);
 /* What the kernel side keeps: the calls in want (a SYSCALLS_NR_MAX bit
  * map; NULL = none), fork/exit records when any, compat calls when
