@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXROOTS 8
+#define MAXROOTS 16
 #define MAXROUNDS 64
 
 /* The tree's files and directories, relative to a root, found once. */
