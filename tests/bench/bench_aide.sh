@@ -38,7 +38,8 @@ on_exit "rm -rf $TREE $LIB"
 mkdir -p "$TREE" "$LIB"
 bench_tree "$TREE" "$FILES"
 cp "$HSD_BUILD/tests/bench/bench_walk" "$LIB/"
-# timed CMD...: "wall sys user" in ms of CMD (rusage of the child: µs).
+# timed CMD...: "wall sys user rc": ms of CMD (the rusage of the child, in
+# µs) and its exit code.
 cat >"$LIB/timed" <<'EOF'
 #!/usr/bin/python3
 import resource, subprocess, sys, time
@@ -71,7 +72,7 @@ aide_run() {
 summary() { # summary: min / median / max of the numbers on stdin
 	sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.3f / %.3f / %.3f", v[1], m, v[NR] }'
+		printf "%+.1f / %+.1f / %+.1f", v[1], m, v[NR] }'
 }
 
 # aide_pairs TITLE: the warm-up, PAIRS alternated pairs, and the ratios.
