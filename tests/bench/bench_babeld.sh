@@ -293,7 +293,7 @@ EOF
 	healed_at=$(date +%s%N)
 	ping_stop
 	# seconds from the link's return until each router is back on it
-	heal=(- - -) end=$((SECONDS + 60))
+	heal=(- - -) end=$((SECONDS + 90))
 	while [ "${heal[*]}" != "${heal[*]//-/}" ] && [ $SECONDS -lt $end ]; do
 		read -r -a now <<<"$(direct_each)"
 		for i in 0 1 2; do
@@ -308,7 +308,7 @@ EOF
 	[ -n "$t_h" ] && [ -n "$t_d" ] && rd=$(awk -v a="$t_d" -v b="$t_h" 'BEGIN { printf "%.2f", a / b }')
 	printf '%-6s %9s %13s %15s %9s %9s %15s  %s\n' "$r" "${t_h:-none}" "${t_t:-none}" "${t_d:-none}" "$rt" "$rd" "$healed" "$ring"
 	echo "$r ${t_h:--} ${t_t:--} ${t_d:--} $rt $rd" >>"$reroute"
-	case $healed in *-*) echo "bench_babeld: a-b did not come back within 60 s in all three" >&2; t_mesh_diag; exit 1 ;; esac
+	case $healed in *-*) echo "bench_babeld: a-b did not come back within 90 s in all three" >&2; t_mesh_diag; exit 1 ;; esac
 	sleep 2
 done
 col() { awk -v c="$1" '$c != "-" { print $c }' "$reroute"; }
