@@ -23,9 +23,9 @@
 #   start     once: babeld's convergence after start (every host routes to
 #             every other host's address)
 # Usage: tests/bench/bench_babeld.sh [ROUNDS] [WINDOWS] [SECONDS]
-#        (default 5 cuts and 5 windows of 32 s: about 9 minutes, most of it
+#        (default 5 cuts and 5 windows of 32 s: about 10 minutes, most of it
 #        waiting after each cut for babeld to take the healed link again,
-#        40-50 s).  $BABELD_ARGS adds options to both babeld (e.g. -M 0 to
+#        35-55 s).  $BABELD_ARGS adds options to both babeld (e.g. -M 0 to
 #        turn off its metric smoothing).
 # Why this setup, and the figures: docs/benchmarks.md, "hsroute against babeld".
 source "$(dirname "$0")/../lib.sh"
