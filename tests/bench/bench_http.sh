@@ -233,13 +233,11 @@ variant() { # variant LABEL FROM URL SET_A SET_B: B/A per pair, VSECS runs
 }
 VSECS=${BENCH_HTTP_VSECS:-2}
 printf '\n5. Variants of the path, no audit space: B/A req/s (min / median / max of %d pairs of %s s; runs A/B)\n' "$PAIRS" "$VSECS"
-if [ "$MTU0" != 1500 ]; then
-	m_hsd() { mtu "$MTU0"; }
-	m_1500() { mtu 1500; }
-	variant "MTU $MTU0 / 1500, wrk on a, 64 KiB, DNAT" a http://192.0.2.1/f64k m_1500 m_hsd
-	variant "MTU $MTU0 / 1500, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ m_1500 m_hsd
-	mtu "$MTU0"
-fi
+m_big() { mtu 65535; }
+m_1500() { mtu 1500; }
+variant "MTU 65535 / 1500, wrk on a, 64 KiB, DNAT" a http://192.0.2.1/f64k m_1500 m_big
+variant "MTU 65535 / 1500, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ m_1500 m_big
+mtu "$MTU0"
 if command -v ethtool >/dev/null; then
 	gro() { on a ethtool -K "$VETH" gro "$1" && on a nsenter --net=/proc/"$INIT"/ns/net ethtool -K eth0 gro "$1"; }
 	GRO0=$(on a ethtool -k "$VETH" | awk '$1 == "generic-receive-offload:" { print $2 }')
