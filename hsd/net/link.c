@@ -294,6 +294,27 @@ int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
 	return HS_OK;
 }
 
+int link_set_mtu(int netns_fd, const char *ifname, unsigned mtu, char *err, size_t errlen)
+{
+	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
+	if (rc)
+		return rc;
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	int kerr;
+	if ((rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen)))
+		return rc;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: set the MTU of %s to %u", ifname, mtu);
+	}
+	return HS_OK;
+}
+
 static void addr_fmt(char *out, size_t len, uint32_t a)
 {
 	snprintf(out, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);

@@ -38,6 +38,10 @@ int link_add_kind(int netns_fd, const char *ifname, const char *kind, char *err,
 int link_move_to_netns(int from_netns_fd, const char *ifname, int to_netns_fd,
 		       const char *new_name, char *err, size_t errlen);
 
+/* Set ifname's MTU (the kernel refuses one beyond the device's maximum:
+ * 65535 for a veth). */
+int link_set_mtu(int netns_fd, const char *ifname, unsigned mtu, char *err, size_t errlen);
+
 /* Bring ifname up. */
 int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen);
 

@@ -55,7 +55,10 @@ hpid=$(sim exec a -- sh -c "socat TCP-LISTEN:$HOST_PORT,fork,reuseaddr SYSTEM:'e
 on_exit "kill $hpid 2>/dev/null"
 
 listen() { echo "socat TCP-LISTEN:$1,fork,reuseaddr SYSTEM:'echo $2'"; }
-ctl space create s1 --kind server --publish 8081:8080 -- sh -c "exec $(listen 8080 s1)" >/dev/null
+# s1 also serves 300000 bytes on 8090: a transfer of many full segments.
+BIG=300000
+ctl space create s1 --kind server --publish 8081:8080 --publish 8091:8090 -- \
+	sh -c "socat TCP-LISTEN:8090,fork,reuseaddr SYSTEM:'head -c $BIG /dev/zero' & exec $(listen 8080 s1)" >/dev/null
 ctl space create s2 --kind server --publish 8082:8080 -- \
 	sh -c "$(listen 9090 s2-private) & exec $(listen 8080 s2)" >/dev/null
 s1_addr=$(ctl --json space show s1 | jq -r .address)
@@ -107,6 +110,37 @@ check "IPv6 is off on s1's veth, space end" [ "$(ctl space exec s1 -- cat /proc/
 # Read as the host sees it: inside, gids show as the space's user namespace
 # maps them.
 s1_pid=$(ctl --json space show s1 | jq -r .pid)
+# The server veth's MTU (spaces_net.c): 65535 on both ends, so a client on
+# the same host is not cut into 1500-byte segments; remote clients and
+# traffic out of the space still work, by TCP's MSS and path MTU discovery.
+mtu_of() { awk '{ for (i = 1; i < NF; i++) if ($i == "mtu") print $(i + 1) }'; }
+check "s1's veth has MTU 65535, base end" [ "$(on a ip -o link show "$s1_if" | mtu_of)" = 65535 ]
+check "s1's veth has MTU 65535, space end" \
+	[ "$(on a nsenter --net=/proc/"$(ctl --json space show s1 | jq -r .pid)"/ns/net ip -o link show eth0 | mtu_of)" = 65535 ]
+bytes() { on "$1" socat -T5 - "TCP:$A_IP:8091,connect-timeout=3" </dev/null 2>/dev/null | wc -c; }
+check "host b (MTU 1500 away) gets $BIG bytes through the published port" [ "$(bytes b)" = $BIG ]
+check "host a gets $BIG bytes through the published port" [ "$(bytes a)" = $BIG ]
+# A 3000-byte UDP datagram with DF from s1 to host b leaves eth0 (65535)
+# and is too big for a's underlay (1500): a's "fragmentation needed" must
+# reach the space, whose next send then fails with EMSGSIZE and whose
+# path MTU to b is 1500.  Prints: first send, second send's errno, IP_MTU.
+pmtu=$(ctl space exec s1 -- /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO
+s.connect(("192.0.2.2", 9))
+first = s.send(b"x" * 3000)
+err = 0
+for _ in range(20):
+    time.sleep(0.1)
+    try:
+        s.send(b"x" * 3000)
+    except OSError as e:
+        err = e.errno
+        break
+print(first, err, s.getsockopt(socket.IPPROTO_IP, 14))  # IP_MTU
+' 2>&1)
+check "ICMP fragmentation-needed reaches s1 for a big DF datagram ($pmtu)" [ "$pmtu" = "3000 90 1500" ]
 check "s1's ping_group_range admits every group" [ "$(on a nsenter --net=/proc/"$s1_pid"/ns/net \
 	cat /proc/sys/net/ipv4/ping_group_range)" = "$(printf '0\t2147483647')" ]
 check "ping works in s1 without CAP_NET_RAW" ctl space exec s1 -- \

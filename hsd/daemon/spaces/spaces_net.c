@@ -29,6 +29,14 @@
 
 #define NFT_TABLE "hsd"
 
+/* A server's veth carries what the largest loopback-like hop can: a client
+ * on the same host then sends the server 64 KiB segments as it would over
+ * lo, instead of being cut to 1500-byte ones.  Traffic that leaves by a
+ * smaller link is sized by TCP's MSS (from that link's MTU) and by path
+ * MTU discovery, whose ICMP "fragmentation needed" the host sends back
+ * into the space (docs/networking.md). */
+#define SPACE_VETH_MTU 65535u
+
 int space_net_init(struct hsd *d, char *err, size_t errlen)
 {
 	return linknet_plan_init(&d->spaces->plan, LINKNET_DEFAULT_RANGE, err, errlen);
@@ -121,6 +129,8 @@ int space_net_up(struct hsd *d, const struct space_row *row,
 	if ((rc = link_veth_create(host_if, fd, "eth0", err, errlen)) ||
 	    (rc = portmap_disable_ipv6(-1, host_if, err, errlen)) ||
 	    (rc = portmap_disable_ipv6(fd, "eth0", err, errlen)) ||
+	    (rc = link_set_mtu(-1, host_if, SPACE_VETH_MTU, err, errlen)) ||
+	    (rc = link_set_mtu(fd, "eth0", SPACE_VETH_MTU, err, errlen)) ||
 	    (rc = link_addr_add(-1, host_if, ln.base_addr, ln.plen, err, errlen)) ||
 	    (rc = link_set_up(-1, host_if, err, errlen)) ||
 	    (rc = link_addr_add(fd, "eth0", ln.space_addr, ln.plen, err, errlen)) ||
