@@ -59,19 +59,43 @@ traced_rps() { # traced_rps SLOW_MS BACKEND: requests/s while hstrace follows th
 	sleep 1
 	printf '%s %s\n' "$rps" "$(ctl space exec ids -- sed -n 's/.* \([0-9]*\) dropped.*/\1/p' /tmp/hstrace.err)"
 }
-printf '\nHTTP throughput of the server space (wrk, 8 connections, 3 s)\n'
-printf '%-34s %10s %10s %12s\n' "" "req/s" "ratio" "dropped"
-untraced=$(http_rps)
-read -r fast fast_drop < <(traced_rps 0 ptrace)
-read -r slow slow_drop < <(traced_rps 5 ptrace)
-read -r efast efast_drop < <(traced_rps 0 ebpf)
-read -r eslow eslow_drop < <(traced_rps 5 ebpf)
-ratio() { awk -v t="$1" -v u="$untraced" 'BEGIN { printf "%.3f", u ? t / u : 0 }'; }
-printf '%-34s %10s %10s %12s\n' "untraced" "$untraced" "1.000" "-" \
-	"ptrace, fast reader" "$fast" "$(ratio "$fast")" "$fast_drop" \
-	"ptrace, reader sleeping 5 ms/event" "$slow" "$(ratio "$slow")" "$slow_drop" \
-	"ebpf, fast reader" "$efast" "$(ratio "$efast")" "$efast_drop" \
-	"ebpf, reader sleeping 5 ms/event" "$eslow" "$(ratio "$eslow")" "$eslow_drop"
+# The papers' baseline: truss on the host.  Here strace on host a, as an
+# operator would run it, following the server's lighttpd.
+strace_rps() {
+	local init web spid rps
+	init=$(ctl --json space show web | jq -r .pid)
+	web=$(on a pgrep -P "$init" | head -1)
+	spid=$(on a sh -c "strace -f -qq -o /dev/null -p $web >/dev/null 2>&1 & echo \$!")
+	sleep 1
+	rps=$(http_rps)
+	on a kill -INT "$spid"
+	sleep 1
+	printf '%s -\n' "$rps"
+}
+ROUNDS=${BENCH_HTTP_ROUNDS:-5}
+printf '\nHTTP throughput of the server space (wrk from host b, 8 connections, 3 s; %d rounds, each row against the untraced run of its round)\n' "$ROUNDS"
+rows=("ptrace, fast reader" "ptrace, reader sleeping 5 ms/event" "ebpf, fast reader"
+	"ebpf, reader sleeping 5 ms/event" "strace on the host (the papers' truss)")
+ratios=$(mktemp) drops=$(mktemp)
+on_exit "rm -f $ratios $drops"
+for r in $(seq "$ROUNDS"); do
+	untraced=$(http_rps)
+	i=0
+	for run in "traced_rps 0 ptrace" "traced_rps 5 ptrace" "traced_rps 0 ebpf" "traced_rps 5 ebpf" strace_rps; do
+		read -r rps drop < <($run)
+		awk -v i="$i" -v t="$rps" -v u="$untraced" 'BEGIN { printf "%d %.3f\n", i, u ? t / u : 0 }' >>"$ratios"
+		echo "$i $drop" >>"$drops"
+		i=$((i + 1))
+	done
+	printf '  round %d: untraced %s req/s\n' "$r" "$untraced"
+done
+printf '%-40s %24s %14s\n' "" "traced/untraced min/med/max" "dropped (med)"
+for i in "${!rows[@]}"; do
+	printf '%-40s %24s %14s\n' "${rows[$i]}" \
+		"$(awk -v i="$i" '$1 == i { print $2 }' "$ratios" | sort -n | awk '{ v[NR] = $1 } END { printf "%s / %s / %s", v[1], v[int((NR + 1) / 2)], v[NR] }')" \
+		"$(awk -v i="$i" '$1 == i { print $2 }' "$drops" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+done
+printf '(papers: truss on a server VM against truss natively, 0.8-7.3 %% slower)\n'
 t_sanitizer_check
 sim down
 t_done
