@@ -101,10 +101,9 @@ static int ipv6_disable(int netns_fd, const char *ifname, char *err, size_t errl
 	return rc;
 }
 
-/* Set flags (IFF_UP, and IFF_NOARP when asked) and MIRROR_MTU on ifname in
- * nl's namespace. */
-static int link_mirror_up(struct mnl_socket *nl, int ifindex, const char *ifname,
-			  unsigned flags, char *err, size_t errlen)
+/* Set IFF_NOARP and IFF_UP on ifindex in the current namespace. */
+static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname, char *err,
+			 size_t errlen)
 {
 	char buf[256];
 	memset(buf, 0, sizeof(buf));
@@ -114,13 +113,12 @@ static int link_mirror_up(struct mnl_socket *nl, int ifindex, const char *ifname
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = flags;
-	ifi->ifi_change = flags;
-	mnl_attr_put_u32(nlh, IFLA_MTU, MIRROR_MTU);
+	ifi->ifi_flags = IFF_NOARP | IFF_UP;
+	ifi->ifi_change = IFF_NOARP | IFF_UP;
 	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr) {
 		errno = -kerr;
-		return err_sys(err, errlen, "mirror: set %s up", ifname);
+		return err_sys(err, errlen, "mirror: set %s up with arp off", ifname);
 	}
 	return HS_OK;
 }
@@ -362,8 +360,8 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc)
 		return rc; /* nothing created: an existing base_if is not ours to remove */
 
-	int base_idx = 0, peer_idx = 0;
-	struct mnl_socket *nl = NULL, *peer_nl = NULL;
+	int base_idx = 0;
+	struct mnl_socket *nl = NULL;
 	/* IPv6 off before anything is up, so neither end ever sends ND/MLD. */
 	rc = ipv6_disable(-1, base_if, err, errlen);
 	if (rc == HS_OK)
@@ -371,9 +369,9 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc == HS_OK)
 		rc = open_base(base_if, &base_idx, &nl, err, errlen);
 	if (rc == HS_OK)
-		rc = link_index(audit_netns_fd, MIRROR_PEER, &peer_idx, err, errlen);
+		rc = link_set_mtu(-1, base_if, MIRROR_MTU, err, errlen);
 	if (rc == HS_OK)
-		rc = nl_open_in(audit_netns_fd, &peer_nl, err, errlen);
+		rc = link_set_mtu(audit_netns_fd, MIRROR_PEER, MIRROR_MTU, err, errlen);
 	/* The drop filter goes in before the link is up: nothing the audit
 	 * space sends may ever slip through. */
 	if (rc == HS_OK)
@@ -381,9 +379,9 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc == HS_OK)
 		rc = tc_drop_add(nl, base_idx, TC_DIR_INGRESS, MIRROR_DROP_PRIO, err, errlen);
 	if (rc == HS_OK)
-		rc = link_mirror_up(nl, base_idx, base_if, IFF_NOARP | IFF_UP, err, errlen);
+		rc = link_noarp_up(nl, base_idx, base_if, err, errlen);
 	if (rc == HS_OK)
-		rc = link_mirror_up(peer_nl, peer_idx, MIRROR_PEER, IFF_UP, err, errlen);
+		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
 	for (size_t i = 0; rc == HS_OK && i < n; i++)
 		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
 	if (rc == HS_OK)
@@ -396,8 +394,6 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 		rc = link_wait_running(audit_netns_fd, MIRROR_PEER, 3000, err, errlen);
 	if (nl)
 		mnl_socket_close(nl);
-	if (peer_nl)
-		mnl_socket_close(peer_nl);
 	if (rc)
 		mirror_detach(base_if, NULL, 0); /* undo; the first error stays in err */
 	return rc;

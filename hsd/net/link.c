@@ -271,7 +271,10 @@ int link_move_to_netns(int from_netns_fd, const char *ifname, int to_netns_fd,
 	return HS_OK;
 }
 
-int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
+/* One RTM_NEWLINK on ifname: the flags in change set to their value in
+ * flags, and the MTU when mtu is not 0.  what names it in an error. */
+static int link_change(int netns_fd, const char *ifname, unsigned flags, unsigned change,
+		       unsigned mtu, const char *what, char *err, size_t errlen)
 {
 	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
 	if (rc)
@@ -281,38 +284,28 @@ int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = idx;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	int kerr;
-	rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen);
-	if (rc)
-		return rc;
-	if (kerr) {
-		errno = -kerr;
-		return err_sys(err, errlen, "link: set %s up", ifname);
-	}
-	return HS_OK;
-}
-
-int link_set_mtu(int netns_fd, const char *ifname, unsigned mtu, char *err, size_t errlen)
-{
-	int idx, rc = need_index(netns_fd, ifname, &idx, err, errlen);
-	if (rc)
-		return rc;
-	char buf[512];
-	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = idx;
-	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	int kerr;
 	if ((rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen)))
 		return rc;
 	if (kerr) {
 		errno = -kerr;
-		return err_sys(err, errlen, "link: set the MTU of %s to %u", ifname, mtu);
+		return err_sys(err, errlen, "link: %s %s", what, ifname);
 	}
 	return HS_OK;
+}
+
+int link_set_up(int netns_fd, const char *ifname, char *err, size_t errlen)
+{
+	return link_change(netns_fd, ifname, IFF_UP, IFF_UP, 0, "set up", err, errlen);
+}
+
+int link_set_mtu(int netns_fd, const char *ifname, unsigned mtu, char *err, size_t errlen)
+{
+	return link_change(netns_fd, ifname, 0, 0, mtu, "set the MTU of", err, errlen);
 }
 
 static void addr_fmt(char *out, size_t len, uint32_t a)
