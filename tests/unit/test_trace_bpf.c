@@ -346,7 +346,7 @@ Test(trace_bpf, auto_is_ebpf_and_pid_target)
 	start_session("{\"v\":1,\"op\":\"trace\",\"target\":2,\"syscalls\":[\"openat\",\"close\"]}");
 	expect_ok("ebpf");
 	struct seen s;
-	watch(2000, outpath, &s); /* sanitized and on a loaded machine, 800 ms saw none */
+	watch(800, outpath, &s);
 	cr_expect_gt(s.ours_ok, 0);
 	cr_expect_eq(s.wrong_pid, 0);
 	cr_expect_eq(s.outside, 0);
@@ -380,7 +380,7 @@ Test(trace_bpf, ptrace_still_chosen_when_asked)
 		      "\"syscalls\":[\"openat\"],\"backend\":\"ptrace\"}");
 	expect_ok("ptrace");
 	struct seen s;
-	watch(2000, outpath, &s); /* sanitized and on a loaded machine, 800 ms saw none */
+	watch(800, outpath, &s);
 	cr_expect_gt(s.ours_ok, 0);
 	cr_expect_eq(s.pid, 2);
 	/* the positive control of the TracerPid check above */
