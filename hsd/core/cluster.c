@@ -27,7 +27,7 @@ struct key_spec {
 
 static const struct key_spec root_keys[] = {
 	{"cluster", true}, {"overlay", true}, {"operators", true}, {"hosts", true},
-	{"links", false},
+	{"links", false}, {"voters", false},
 };
 static const struct key_spec host_keys[] = {
 	{"name", true}, {"endpoint", true}, {"public_key", true}, {"prefix", true},
@@ -551,6 +551,53 @@ static int parse_operators(const json_t *arr, struct cluster *c, char *err, size
 	return 0;
 }
 
+/* Names of hosts; an odd count, since an even one tolerates no more
+ * failures than the odd count below it and makes ties possible. */
+static int parse_voters(const json_t *arr, struct cluster *c, char *err, size_t errlen)
+{
+	char path[32], q[QUOTE_MAX];
+	const char *s = NULL;
+	size_t n;
+
+	if (!arr) {
+		c->nvoters = c->nhosts == 1;
+		c->voters[0] = 0;
+		return 0;
+	}
+	if (!json_is_array(arr))
+		return err_set(err, errlen, HS_EINPUT, "voters: expected an array, got %s",
+			       jmsg_type(arr));
+	n = json_array_size(arr);
+	if (n != 1 && n != 3 && n != 5)
+		return err_set(err, errlen, HS_EINPUT, "voters: must list 1, 3 or 5 hosts, lists %zu",
+			       n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "voters[%zu]", i);
+		if (get_string(json_array_get(arr, i), path, &s, err, errlen) < 0)
+			return HS_EINPUT;
+		int h = cluster_host_index(c, s);
+		if (h < 0)
+			return err_set(err, errlen, HS_EINPUT, "%s: \"%s\" is not a host", path,
+				       jmsg_quote(s, q, sizeof(q)));
+		for (size_t j = 0; j < i; j++)
+			if (c->voters[j] == h)
+				return err_set(err, errlen, HS_EINPUT,
+					       "%s: \"%s\" is listed twice (also voters[%zu])", path,
+					       jmsg_quote(s, q, sizeof(q)), j);
+		c->voters[i] = (uint16_t)h;
+	}
+	c->nvoters = n;
+	return 0;
+}
+
+bool cluster_is_voter(const struct cluster *c, size_t h)
+{
+	for (size_t i = 0; i < c->nvoters; i++)
+		if (c->voters[i] == h)
+			return true;
+	return false;
+}
+
 bool cluster_is_operator(const struct cluster *c, const uint8_t key[CLUSTER_KEY_LEN])
 {
 	for (size_t i = 0; i < c->noperators; i++)
@@ -571,6 +618,8 @@ static int parse_root(const json_t *root, struct cluster *c, char *err, size_t e
 		rc = parse_links(json_object_get(root, "links"), c, err, errlen);
 	if (rc == 0 && !c->full_mesh)
 		rc = check_connected(c, err, errlen);
+	if (rc == 0)
+		rc = parse_voters(json_object_get(root, "voters"), c, err, errlen);
 	return rc;
 }
 
@@ -767,6 +816,7 @@ int cluster_default(struct cluster *out, const char *hostname,
 	out->overlay_len = 16;
 	out->hosts = h;
 	out->nhosts = 1;
+	out->nvoters = 1; /* its own voter */
 	out->full_mesh = true;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #define CLUSTER_FILE_MAX (4u << 20) /* bytes; far above 1024 hosts */
 #define CLUSTER_KEY_LEN 32
 #define CLUSTER_OPERATORS_MAX 16
+#define CLUSTER_VOTERS_MAX 5
 
 struct cluster_host {
 	char name[CLUSTER_NAME_MAX + 1];
@@ -47,6 +48,12 @@ struct cluster {
 	 * single-host cluster, which therefore takes no bundle. */
 	size_t noperators;
 	uint8_t operators[CLUSTER_OPERATORS_MAX][CLUSTER_KEY_LEN];
+	/* The hosts that replicate the fleet database (docs/fleetdb.md): 1, 3
+	 * or 5 indices into hosts, in the file's order.  Absent "voters" is the
+	 * host itself in a one-host cluster and none (no fleet database) in a
+	 * larger one. */
+	size_t nvoters;
+	uint16_t voters[CLUSTER_VOTERS_MAX];
 };
 
 /* Parse and validate a cluster.json text (need not be NUL-terminated). */
@@ -63,6 +70,9 @@ uint32_t cluster_router_id(const char *name);
 
 /* Is key one of the cluster's operators? */
 bool cluster_is_operator(const struct cluster *c, const uint8_t key[CLUSTER_KEY_LEN]);
+
+/* Is host index h one of the voters? */
+bool cluster_is_voter(const struct cluster *c, size_t h);
 
 /* Index of the host called name, or -1. */
 int cluster_host_index(const struct cluster *c, const char *name);
@@ -100,6 +110,7 @@ struct cluster_diff {
 	bool name_changed;    /* the cluster was renamed */
 	bool overlay_changed; /* overlay network or length differs */
 	bool operators_changed; /* the set of operator keys differs */
+	bool voters_changed;    /* the voters' names or order differ */
 	size_t nadded;
 	uint16_t *added; /* indices into new_->hosts */
 	size_t nremoved;

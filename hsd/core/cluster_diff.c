@@ -99,6 +99,10 @@ int cluster_diff(const struct cluster *old, const struct cluster *new_,
 	d.name_changed = strcmp(old->name, new_->name) != 0;
 	d.overlay_changed = old->overlay != new_->overlay || old->overlay_len != new_->overlay_len;
 	/* As sets: reordering the keys changes nothing. */
+	d.voters_changed = old->nvoters != new_->nvoters;
+	for (size_t i = 0; i < new_->nvoters && !d.voters_changed; i++)
+		d.voters_changed = strcmp(old->hosts[old->voters[i]].name,
+					  new_->hosts[new_->voters[i]].name) != 0;
 	d.operators_changed = old->noperators != new_->noperators;
 	for (size_t i = 0; i < new_->noperators && !d.operators_changed; i++)
 		d.operators_changed = !cluster_is_operator(old, new_->operators[i]);
@@ -113,7 +117,7 @@ int cluster_diff(const struct cluster *old, const struct cluster *new_,
 
 bool cluster_diff_empty(const struct cluster_diff *d)
 {
-	return !d->name_changed && !d->overlay_changed && !d->operators_changed && d->nadded == 0 &&
+	return !d->name_changed && !d->overlay_changed && !d->operators_changed && !d->voters_changed && d->nadded == 0 &&
 	       d->nremoved == 0 && d->nchanged == 0 && d->nlinks_added == 0 &&
 	       d->nlinks_removed == 0;
 }

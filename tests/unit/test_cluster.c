@@ -781,3 +781,58 @@ Test(operators, reload_diff)
 	cr_assert(cluster_diff_empty(&d));
 	cluster_diff_free(&d);
 }
+
+/* ---- voters (docs/fleetdb.md) ---- */
+
+#define WITHV(v) "{'cluster':'lab','overlay':'10.99.0.0/16'," OPS ",'hosts':[" HOSTS4 "]," v "}"
+
+Test(voters, parsed_in_order)
+{
+	struct cluster c;
+
+	ok(WITHV("'voters':['c','a','d']"), &c);
+	cr_assert_eq(c.nvoters, 3);
+	cr_assert_eq(c.voters[0], 2);
+	cr_assert_eq(c.voters[1], 0);
+	cr_assert_eq(c.voters[2], 3);
+	cr_assert(cluster_is_voter(&c, 0) && !cluster_is_voter(&c, 1));
+	cluster_free(&c);
+}
+
+Test(voters, absent)
+{
+	struct cluster c;
+
+	/* Several hosts: no fleet database unless asked for. */
+	ok(V3, &c);
+	cr_assert_eq(c.nvoters, 0);
+	cluster_free(&c);
+	/* One host is its own voter. */
+	ok(HEAD H("a", 1) "]}", &c);
+	cr_assert_eq(c.nvoters, 1);
+	cr_assert(cluster_is_voter(&c, 0));
+	cluster_free(&c);
+}
+
+Test(voters, checked)
+{
+	bad(WITHV("'voters':'a'"), "voters", "expected an array");
+	bad(WITHV("'voters':[]"), "voters", "must list 1, 3 or 5 hosts, lists 0");
+	bad(WITHV("'voters':['a','b']"), "voters", "must list 1, 3 or 5 hosts, lists 2");
+	bad(WITHV("'voters':['a','b',3]"), "voters[2]", "expected a string");
+	bad(WITHV("'voters':['a','b','x']"), "voters[2]", "\"x\" is not a host");
+	bad(WITHV("'voters':['a','b','a']"), "voters[2]", "\"a\" is listed twice (also voters[0])");
+}
+
+Test(voters, reload_diff)
+{
+	struct cluster_diff d;
+
+	diff_of(WITHV("'voters':['a','b','c']"), WITHV("'voters':['a','b','d']"), &d);
+	cr_assert(d.voters_changed);
+	cr_assert(!cluster_diff_empty(&d));
+	cluster_diff_free(&d);
+	diff_of(WITHV("'voters':['a','b','c']"), WITHV("'voters':['a','b','c']"), &d);
+	cr_assert(!d.voters_changed && cluster_diff_empty(&d));
+	cluster_diff_free(&d);
+}
