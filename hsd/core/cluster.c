@@ -559,11 +559,8 @@ static int parse_voters(const json_t *arr, struct cluster *c, char *err, size_t 
 	const char *s = NULL;
 	size_t n;
 
-	if (!arr) {
-		c->nvoters = c->nhosts == 1;
-		c->voters[0] = 0;
-		return 0;
-	}
+	if (!arr)
+		return 0; /* no fleet database: each rollout lives on its coordinator */
 	if (!json_is_array(arr))
 		return err_set(err, errlen, HS_EINPUT, "voters: expected an array, got %s",
 			       jmsg_type(arr));
@@ -816,7 +813,6 @@ int cluster_default(struct cluster *out, const char *hostname,
 	out->overlay_len = 16;
 	out->hosts = h;
 	out->nhosts = 1;
-	out->nvoters = 1; /* its own voter */
 	out->full_mesh = true;
 	return 0;
 }

@@ -49,9 +49,8 @@ struct cluster {
 	size_t noperators;
 	uint8_t operators[CLUSTER_OPERATORS_MAX][CLUSTER_KEY_LEN];
 	/* The hosts that replicate the fleet database (docs/fleetdb.md): 1, 3
-	 * or 5 indices into hosts, in the file's order.  Absent "voters" is the
-	 * host itself in a one-host cluster and none (no fleet database) in a
-	 * larger one. */
+	 * or 5 indices into hosts, in the file's order; none (no fleet
+	 * database) when "voters" is absent. */
 	size_t nvoters;
 	uint16_t voters[CLUSTER_VOTERS_MAX];
 };

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "fleet.h"
+#include "fleetdb.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
@@ -141,6 +142,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	watch_free(d);
 	peer_free(d);
 	rollouts_free(d); /* resumed from the store by the next hsd */
+	fleetdb_stop(d);  /* its node stops; the other voters keep the quorum */
 	metrics_http_stop(d);
 	disk_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
@@ -214,7 +216,8 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	 * the re-adoption, which mounts the layers their consoles live on. */
 	static const struct peer_service fleet_service = { fleet_cmds, fleet_bundle_put };
 	if ((rc = disk_init(d, err, errlen)) ||
-	    (rc = mesh_start(d, err, errlen)) || (rc = peer_init(d, &fleet_service, err, errlen)) ||
+	    (rc = mesh_start(d, err, errlen)) || (rc = fleetdb_start(d, err, errlen)) ||
+	    (rc = peer_init(d, &fleet_service, err, errlen)) ||
 	    (rc = watch_init(d, err, errlen)) ||
 	    (rc = spaces_init(d, err, errlen)) || (rc = monitors_init(d, err, errlen)) ||
 	    (rc = spaces_adopt(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
@@ -299,6 +302,7 @@ int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen)
 		if (summary && *summary)
 			json_object_set_new(*summary, "mesh_error", json_string(err));
 	}
+	fleetdb_reload(d);
 	return store_event(d->store, "cluster.reload", d->opt.join, "", err, errlen);
 }
 
@@ -318,6 +322,7 @@ void hsd_free(struct hsd *d)
 		watch_free(d);
 		peer_free(d);
 		rollouts_free(d);
+		fleetdb_stop(d);
 		metrics_http_stop(d);
 		disk_free(d);
 		mesh_stop(d);

@@ -43,6 +43,7 @@ struct hsd {
 	struct instances *instances;
 	struct peers *peers;
 	struct rollouts *rollouts;
+	struct fleetdb_sup *fleetdb; /* fleet/fleetdb.c; NULL without voters */
 	struct disk *disk;
 	struct metrics_http *metrics; /* metrics_http.c */
 	struct alert_wait *alert_waits; /* held alerts requests (alerts.c) */

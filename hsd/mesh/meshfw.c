@@ -46,7 +46,7 @@ static int validate(const struct meshfw *fw, char *err, size_t errlen)
 	if (fw->nhosts == 0 || !fw->hosts)
 		return err_set(err, errlen, HS_EINPUT,
 			       "mesh firewall: no host addresses");
-	if (!fw->route_port || !fw->peer_port)
+	if (!fw->route_port || !fw->peer_port || !fw->fleetdb_port)
 		return err_set(err, errlen, HS_EINPUT,
 			       "mesh firewall: port 0");
 	for (size_t i = 0; i < fw->nneigh; i++)
@@ -110,13 +110,13 @@ int meshfw_render(const struct meshfw *fw, char **out, char *err, size_t errlen)
 		"\t\tiifname != \"" IFNAME_MESH "*\" counter name refused drop\n"
 		"\t\tip saddr != @hosts counter name refused drop\n"
 		"\t\tudp dport %u iifname . ip saddr @neighbours accept\n"
-		"\t\ttcp dport %u accept\n"
-		/* Replies to hsd's own calls: stateless, the source is a host. */
-		"\t\ttcp sport %u accept\n"
+		"\t\ttcp dport { %u, %u } accept\n"
+		/* Replies to our own calls: stateless, the source is a host. */
+		"\t\ttcp sport { %u, %u } accept\n"
 		"\t\tip protocol icmp accept\n"
 		"\t\tcounter name refused drop\n"
 		"\t}\n",
-		fw->route_port, fw->peer_port, fw->peer_port);
+		fw->route_port, fw->peer_port, fw->fleetdb_port, fw->peer_port, fw->fleetdb_port);
 	fprintf(f,
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority 0; policy accept;\n"

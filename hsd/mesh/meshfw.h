@@ -12,8 +12,9 @@
  *   input       nothing from an audit veth; from WireGuard links only hosts'
  *               mesh addresses; route packets (UDP route_port) only from the
  *               neighbour that owns the link they came in on; hsd's peer
- *               port (TCP peer_port) from any host's mesh address (calls
- *               cross several hops); everything else dropped
+ *               port (TCP peer_port) and the fleet database's (TCP
+ *               fleetdb_port: Raft and its clients) from any host's mesh
+ *               address (calls cross several hops); everything else dropped
  *   forward     nothing from an audit veth to any host's mesh address, and
  *               no host's mesh address talks to an audit space (ICMP errors
  *               excepted)
@@ -42,7 +43,7 @@ struct meshfw {
 	size_t nhosts;
 	const struct meshfw_neigh *neigh;
 	size_t nneigh;
-	uint16_t route_port, peer_port;
+	uint16_t route_port, peer_port, fleetdb_port;
 };
 
 /* The nft script meshfw_apply() runs; *out is malloc'd. */

@@ -32,7 +32,8 @@ static struct meshfw fw_conf(void)
 {
 	return (struct meshfw){ .prefix = 0x0a630100, .prefix_len = 24,
 				.hosts = hosts, .nhosts = 2, .neigh = neigh, .nneigh = 1,
-				.route_port = 6696, .peer_port = 7070 };
+				.route_port = 6696, .peer_port = 7070,
+				.fleetdb_port = 6699 };
 }
 
 Test(meshfw, render)

@@ -10,6 +10,7 @@
 #include "mesh.h"
 #include "daemon.h"
 #include "engine_sup.h"
+#include "fleetdb_msg.h"
 #include "err.h"
 #include "ifnames.h"
 #include "link.h"
@@ -109,7 +110,8 @@ static int mesh_firewall(struct hsd *d, char *err, size_t errlen)
 	}
 	struct meshfw fw = { .prefix = me->prefix, .prefix_len = me->prefix_len,
 			     .hosts = hosts, .nhosts = n, .neigh = neigh, .nneigh = k,
-			     .route_port = MESH_ROUTE_PORT, .peer_port = PEER_PORT };
+			     .route_port = MESH_ROUTE_PORT, .peer_port = PEER_PORT,
+			     .fleetdb_port = FLEETDB_PORT };
 	rc = meshfw_apply(d->mesh->ns.fd, &fw, err, errlen);
 out:
 	free(hosts);

@@ -1,0 +1,35 @@
+/* fleetdb.h - hsd's side of hsfleetdb, the replicated fleet database
+ * (docs/fleetdb.md).
+ *
+ * When cluster.json names voters, hsd starts hsfleetdb in the mesh
+ * namespace as a uid of its own (one below the route engine's), tells it
+ * the voters, and asks it, in typed requests, for the fleet database's
+ * status and for rollout claims.  A dead hsfleetdb is started again with
+ * backoff; its requests in flight fail as unreachable.
+ */
+#ifndef HS_FLEETDB_H
+#define HS_FLEETDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fleetdb_msg.h"
+
+struct hsd;
+
+#define FLEETDB_CALL_MS 15000 /* hsfleetdb's own calls take at most ~10 s */
+
+/* Start it when the cluster has voters (after the mesh). */
+int fleetdb_start(struct hsd *d, char *err, size_t errlen);
+void fleetdb_stop(struct hsd *d);
+/* cluster.json was reloaded: new voters, or a new role for this host. */
+void fleetdb_reload(struct hsd *d);
+/* Is there a fleet database (does cluster.json name voters)? */
+bool fleetdb_enabled(const struct hsd *d);
+
+/* rep is valid during the call only; on failure before any answer (no
+ * hsfleetdb, it died, no answer in FLEETDB_CALL_MS) rep->rc says so. */
+typedef void (*fleetdb_cb)(void *arg, const struct fleetdb_reply *rep);
+void fleetdb_call(struct hsd *d, const struct fleetdb_request *req, fleetdb_cb cb, void *arg);
+
+#endif

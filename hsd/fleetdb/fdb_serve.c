@@ -1,0 +1,112 @@
+/* fdb_serve.c - hsd's requests: status, and a rollout's claim on its IDS. */
+#include "fdb.h"
+#include "err.h"
+#include "store_fleetdb.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static uint32_t addr_of(const char *hostport)
+{
+	char a[FDB_ADDR_MAX];
+	struct in_addr in;
+	snprintf(a, sizeof(a), "%s", hostport);
+	char *colon = strrchr(a, ':');
+	if (colon)
+		*colon = 0;
+	return inet_pton(AF_INET, a, &in) == 1 ? ntohl(in.s_addr) : 0;
+}
+
+/* The leader's connection with the schema in place, or an error. */
+static int ready(struct fdb *f, struct fdb_conn **c, char *err, size_t errlen)
+{
+	int rc = fdb_leader_conn(f, c, err, errlen);
+	if (!rc && !f->schema_ok && !(rc = store_fleetdb_schema(*c, err, errlen)))
+		f->schema_ok = true;
+	if (rc)
+		fdb_leader_drop(f);
+	return rc;
+}
+
+static void status(struct fdb *f, struct fleetdb_reply *rep)
+{
+	struct fdb_node nodes[FLEETDB_MEMBERS_MAX];
+	char leader[FDB_ADDR_MAX];
+	struct fdb_conn *c;
+	size_t n = 0;
+
+	rep->self_voter = f->cfg.voter;
+	if (ready(f, &c, rep->text, sizeof(rep->text)) ||
+	    fdb_leader(c, &rep->leader_id, leader, rep->text, sizeof(rep->text)) ||
+	    fdb_cluster(c, nodes, FLEETDB_MEMBERS_MAX, &n, rep->text, sizeof(rep->text))) {
+		fdb_leader_drop(f);
+		return; /* rc 0: the status is "no quorum", with the reason */
+	}
+	rep->leader_addr = addr_of(leader);
+	rep->nmembers = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
+		rep->members[i] = (struct fleetdb_member){ .node_id = nodes[i].id,
+							   .addr = addr_of(nodes[i].addr),
+							   .role = (uint8_t)nodes[i].role };
+	/* A leader cut off from the others still believes it leads for an
+	 * election timeout: only a committed write proves a quorum. */
+	if (store_fleetdb_seen(c, f->cfg.self.name, (int64_t)time(NULL), rep->text,
+			       sizeof(rep->text)) == 0)
+		rep->quorum = 1;
+	else
+		fdb_leader_drop(f);
+}
+
+static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_reply *rep)
+{
+	struct store_fleetdb_claim held;
+	struct fdb_conn *c;
+	int rc;
+
+	/* Twice: a leader deposed since the last request answers the first
+	 * write with a failure, and the second goes to its successor. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((rc = ready(f, &c, rep->text, sizeof(rep->text))))
+			break;
+		if (req->op == FLEETDB_OP_CLAIM)
+			rc = store_fleetdb_claim(c, req->ids, f->cfg.self.name, req->rollout,
+						 req->target, (int64_t)time(NULL), &held, rep->text,
+						 sizeof(rep->text));
+		else
+			rc = store_fleetdb_release(c, req->ids, f->cfg.self.name, req->rollout,
+						   rep->text, sizeof(rep->text));
+		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
+			break;
+		fdb_leader_drop(f);
+	}
+	if (rc == HS_ESTATE && req->op == FLEETDB_OP_CLAIM) {
+		snprintf(rep->holder, sizeof(rep->holder), "%s", held.host);
+		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
+		rep->holder_rollout = held.rollout;
+		rep->holder_since = held.since;
+	} else if (rc && rc != HS_EUNREACH) {
+		/* The write did not commit (a failure from a deposed leader or
+		 * no quorum): to hsd it is all the same, no quorum now. */
+		char why[FLEETDB_TEXT_MAX];
+		snprintf(why, sizeof(why), "%s", rep->text);
+		rc = err_set(rep->text, sizeof(rep->text), HS_EUNREACH, "fleet db: not committed: %s", why);
+	}
+	rep->rc = rc;
+}
+
+void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_reply *rep)
+{
+	switch (req->op) {
+	case FLEETDB_OP_STATUS:
+		status(f, rep);
+		break;
+	case FLEETDB_OP_CLAIM:
+	case FLEETDB_OP_RELEASE:
+		claim(f, req, rep);
+		break;
+	default:
+		rep->rc = err_set(rep->text, sizeof(rep->text), HS_EINPUT, "fleet db: unknown op %u", req->op);
+	}
+}

@@ -1,0 +1,113 @@
+/* fleetdb_msg.h - the typed messages between hsd and hsfleetdb.
+ *
+ * hsfleetdb (hsd/fleetdb/) runs this host's dqlite node when the host is a
+ * voter, and is every host's client of the replicated fleet database: it
+ * reads what other hosts send (Raft, dqlite answers), so it runs without
+ * privilege and hsd only ever sees these fixed-size messages over a
+ * SOCK_SEQPACKET socketpair, one per datagram, checked by size before a
+ * field is read (fleetdb_msg_check).  Texts are NUL-terminated within
+ * their field; hsd escapes them before they go anywhere.
+ *
+ * Down: CONFIG (at start and on every cluster.json reload), REQUEST.
+ * Up: REPLY (one per REQUEST, same id), LOG.
+ */
+#ifndef HS_FLEETDB_MSG_H
+#define HS_FLEETDB_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+
+#define FLEETDB_PORT 6699 /* the dqlite node's TCP port, overlay address */
+#define FLEETDB_TEXT_MAX 256
+#define FLEETDB_MEMBERS_MAX 8
+
+enum fleetdb_msg_type {
+	FLEETDB_MSG_CONFIG = 1, /* fleetdb_config */
+	FLEETDB_MSG_REQUEST,    /* fleetdb_request */
+	FLEETDB_MSG_REPLY = 64, /* fleetdb_reply */
+	FLEETDB_MSG_LOG,        /* fleetdb_log */
+};
+
+struct fleetdb_hdr {
+	uint16_t type;
+	uint16_t pad;
+	uint32_t len; /* of the whole message, header included */
+};
+
+struct fleetdb_host {
+	char name[CLUSTER_NAME_MAX + 1];
+	uint8_t pad[3];
+	uint32_t addr; /* overlay address (prefix + 1), host byte order */
+};
+
+struct fleetdb_config {
+	struct fleetdb_host self;
+	uint8_t voter;   /* this host runs a node */
+	uint8_t nvoters;
+	uint16_t pad;
+	struct fleetdb_host voters[CLUSTER_VOTERS_MAX]; /* cluster.json's order */
+};
+
+enum fleetdb_op {
+	FLEETDB_OP_STATUS = 1, /* leader, members, quorum (a write through the leader) */
+	FLEETDB_OP_CLAIM,      /* take the rollout claim of an IDS */
+	FLEETDB_OP_RELEASE,    /* give it back */
+};
+
+struct fleetdb_request {
+	uint32_t id;
+	uint16_t op;
+	uint16_t pad;
+	int64_t rollout;   /* CLAIM/RELEASE: this host's rollout id */
+	char ids[64];      /* CLAIM/RELEASE: the IDS (bundle name) */
+	char target[96];   /* CLAIM: the bundle it goes to */
+};
+
+struct fleetdb_member {
+	uint64_t node_id;
+	uint32_t addr;
+	uint8_t role; /* enum fdb_role */
+	uint8_t pad[3];
+};
+
+/* rc is an hs_rc; HS_ESTATE with a holder is a claim held elsewhere,
+ * HS_EUNREACH is no quorum (no leader reachable, or the write did not
+ * commit in time). */
+struct fleetdb_reply {
+	uint32_t id;
+	int32_t rc;
+	char text[FLEETDB_TEXT_MAX]; /* the error line when rc != 0 */
+	/* STATUS */
+	uint8_t quorum;
+	uint8_t nmembers;
+	uint8_t self_voter;
+	uint8_t pad;
+	uint32_t leader_addr; /* 0: none known */
+	uint64_t leader_id;
+	struct fleetdb_member members[FLEETDB_MEMBERS_MAX];
+	/* CLAIM refused: who holds it */
+	char holder[CLUSTER_NAME_MAX + 1];
+	uint8_t pad2[7];
+	int64_t holder_rollout;
+	int64_t holder_since; /* unix seconds */
+	char holder_target[96];
+};
+
+struct fleetdb_log {
+	int32_t level; /* LOG_ERR .. LOG_DEBUG */
+	char text[FLEETDB_TEXT_MAX];
+};
+
+#define FLEETDB_MSG_MAX (sizeof(struct fleetdb_hdr) + sizeof(struct fleetdb_reply))
+
+/* The body of a message of len bytes in buf: 0 with *type and *body set,
+ * or HS_EINPUT (unknown type, wrong size, a text without its NUL). */
+int fleetdb_msg_check(const void *buf, size_t len, uint16_t *type, const void **body,
+		      char *err, size_t errlen);
+
+/* Header + body into out (FLEETDB_MSG_MAX bytes); the length to send. */
+size_t fleetdb_msg_pack(void *out, uint16_t type, const void *body, size_t body_len);
+
+#endif
