@@ -296,7 +296,7 @@ int fdb_connect(struct fdb_conn *c, const char *addr, int timeout_ms, char *err,
 int fdb_leader(struct fdb_conn *c, uint64_t *id, char addr[FDB_ADDR_MAX], char *err,
 	       size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_leader(&c->out, err, errlen)) ||
@@ -308,7 +308,7 @@ int fdb_leader(struct fdb_conn *c, uint64_t *id, char addr[FDB_ADDR_MAX], char *
 int fdb_cluster(struct fdb_conn *c, struct fdb_node *nodes, size_t max, size_t *n, char *err,
 		size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_cluster(&c->out, err, errlen)) ||
@@ -328,7 +328,7 @@ static int call_empty(struct fdb_conn *c, int64_t deadline, char *err, size_t er
 
 int fdb_add(struct fdb_conn *c, uint64_t id, const char *addr, char *err, size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_add(&c->out, id, addr, err, errlen)))
@@ -338,7 +338,7 @@ int fdb_add(struct fdb_conn *c, uint64_t id, const char *addr, char *err, size_t
 
 int fdb_assign(struct fdb_conn *c, uint64_t id, enum fdb_role role, char *err, size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_assign(&c->out, id, role, err, errlen)))
@@ -348,7 +348,7 @@ int fdb_assign(struct fdb_conn *c, uint64_t id, enum fdb_role role, char *err, s
 
 int fdb_remove(struct fdb_conn *c, uint64_t id, char *err, size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_remove(&c->out, id, err, errlen)))
@@ -358,7 +358,7 @@ int fdb_remove(struct fdb_conn *c, uint64_t id, char *err, size_t errlen)
 
 int fdb_open(struct fdb_conn *c, const char *name, char *err, size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 	if ((rc = begin(c, NULL, &deadline, err, errlen)) ||
 	    (rc = fdb_enc_open(&c->out, name, err, errlen)) ||
@@ -384,7 +384,7 @@ static int begin_sql(struct fdb_conn *c, bool query, const char *sql,
 int fdb_exec(struct fdb_conn *c, const char *sql, const struct fdb_value *params, size_t n,
 	     uint64_t *rows_affected, uint64_t *code, char *err, size_t errlen)
 {
-	int64_t deadline;
+	int64_t deadline = 0;
 	uint64_t last_id, affected;
 	int rc;
 	if ((rc = begin_sql(c, false, sql, params, n, code, &deadline, err, errlen)) ||
@@ -401,7 +401,7 @@ int fdb_query(struct fdb_conn *c, const char *sql, const struct fdb_value *param
 {
 	struct fdb_value vals[FDB_COLUMNS_MAX];
 	struct fdb_rows r;
-	int64_t deadline;
+	int64_t deadline = 0;
 	int stop = 0, rc;
 
 	if ((rc = begin_sql(c, true, sql, params, n, code, &deadline, err, errlen)) ||

@@ -399,8 +399,8 @@ int fdb_dec_failure(const struct fdb_msg *m, uint64_t *code, char *text, size_t 
 		    char *err, size_t errlen)
 {
 	struct cur c;
-	const char *s;
-	size_t n;
+	const char *s = NULL;
+	size_t n = 0;
 	int rc;
 	if ((rc = want_type(m, FDB_RESP_FAILURE, "FAILURE", &c, err, errlen)) ||
 	    (rc = cur_u64(&c, code, "failure code", err, errlen)) ||
@@ -414,8 +414,8 @@ int fdb_dec_failure(const struct fdb_msg *m, uint64_t *code, char *text, size_t 
 
 static int dec_addr(struct cur *c, char addr[FDB_ADDR_MAX], char *err, size_t errlen)
 {
-	const char *s;
-	size_t n;
+	const char *s = NULL;
+	size_t n = 0;
 	int rc = cur_text(c, &s, &n, "node address", err, errlen);
 	if (rc)
 		return rc;
