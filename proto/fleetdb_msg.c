@@ -36,12 +36,14 @@ static int texts_ok(uint16_t type, const void *body)
 	}
 	case FLEETDB_MSG_REQUEST: {
 		const struct fleetdb_request *r = body;
-		return terminated(r->ids, sizeof(r->ids)) && terminated(r->target, sizeof(r->target));
+		return terminated(r->ids, sizeof(r->ids)) && terminated(r->target, sizeof(r->target)) &&
+		       terminated(r->intent, sizeof(r->intent));
 	}
 	case FLEETDB_MSG_REPLY: {
 		const struct fleetdb_reply *r = body;
 		return terminated(r->text, sizeof(r->text)) &&
 		       terminated(r->holder, sizeof(r->holder)) &&
+		       terminated(r->holder_intent, sizeof(r->holder_intent)) &&
 		       terminated(r->holder_target, sizeof(r->holder_target)) &&
 		       r->nmembers <= FLEETDB_MEMBERS_MAX;
 	}

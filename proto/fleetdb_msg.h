@@ -60,7 +60,7 @@ struct fleetdb_request {
 	uint32_t id;
 	uint16_t op;
 	uint16_t pad;
-	int64_t rollout;   /* CLAIM/RELEASE: this host's rollout id */
+	char intent[72];   /* CLAIM/RELEASE: the id of the rollout's signed intent */
 	char ids[64];      /* CLAIM/RELEASE: the IDS (bundle name) */
 	char target[96];   /* CLAIM: the bundle it goes to */
 };
@@ -89,8 +89,8 @@ struct fleetdb_reply {
 	struct fleetdb_member members[FLEETDB_MEMBERS_MAX];
 	/* CLAIM refused: who holds it */
 	char holder[CLUSTER_NAME_MAX + 1];
+	char holder_intent[72];
 	uint8_t pad2[7];
-	int64_t holder_rollout;
 	int64_t holder_since; /* unix seconds */
 	char holder_target[96];
 };

@@ -6,14 +6,37 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The replicated fleet database: who leads, whether this host reaches a
+ * quorum (docs/fleetdb.md). */
+static void print_fleetdb(const json_t *db)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!db) {
+		printf("fleet db:  off (cluster.json names no voters)\n");
+		return;
+	}
+	printf("fleet db:  voters");
+	json_array_foreach(json_object_get(db, "voters"), i, v)
+		printf(" %s", json_string_value(v));
+	printf(" (this host %s)\n", json_is_true(json_object_get(db, "voter")) ? "votes" : "does not vote");
+	const char *leader = json_string_value(json_object_get(db, "leader"));
+	if (json_is_true(json_object_get(db, "quorum")))
+		printf("           leader %s, quorum reached\n", leader ? leader : "?");
+	else
+		printf("           NO QUORUM: %s\n", json_string_value(json_object_get(db, "error")));
+}
+
 int cmd_status(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl status [--json]\n"
 		"Shows this host (name, cluster, uptime, counts of spaces and instances,\n"
 		"what the monitors dropped: --json has them per server and audit space)\n"
-		"and the fleet: every host, reachable or not, its IDS instances, their\n"
-		"versions and last verified probe.\n";
+		"the replicated fleet database (voters, leader, quorum), and the fleet:\n"
+		"every host, reachable or not, its IDS instances, their versions and\n"
+		"last verified probe.\n";
 	json_t *r;
 	int rc = hsctl_getopt(h, argc, argv, usage, NULL, NULL, NULL);
 
@@ -42,6 +65,7 @@ int cmd_status(struct hsctl *h, int argc, char **argv)
 		printf("monitors:  %lld syslog copies dropped, %lld mon0 frames dropped\n",
 		       (long long)json_integer_value(json_object_get(mon, "syslog_copies_dropped")),
 		       (long long)json_integer_value(json_object_get(mon, "mirror_dropped")));
+		print_fleetdb(json_object_get(r, "fleetdb"));
 		json_t *hv, *iv;
 		size_t i, k;
 		printf("\n%-12s %-9s %-20s %-10s %-20s %s\n", "HOST", "REACHABLE", "INSTANCE", "STATE",

@@ -1,6 +1,7 @@
 /* commands.c - the control commands hsd answers. */
 #include "control.h"
 #include "daemon.h"
+#include "fleetdb.h"
 #include "disk.h"
 #include "peer.h"
 #include "err.h"
@@ -25,6 +26,14 @@ struct fleet_status {
 	size_t waiting;
 };
 
+static void fleet_status_done(struct fleet_status *fs)
+{
+	if (--fs->waiting == 0) {
+		done_fire(&fs->dn, 0, fs->result, NULL);
+		free(fs);
+	}
+}
+
 static void fleet_status_part(void *arg, int rc, json_t *res, const char *err)
 {
 	struct fleet_status *fs = ((void **)arg)[0];
@@ -37,10 +46,14 @@ static void fleet_status_part(void *arg, int rc, json_t *res, const char *err)
 	else
 		json_object_set(h, "instances", json_object_get(res, "instances"));
 	json_array_append_new(json_object_get(fs->result, "fleet"), h);
-	if (--fs->waiting == 0) {
-		done_fire(&fs->dn, 0, fs->result, NULL);
-		free(fs);
-	}
+	fleet_status_done(fs);
+}
+
+static void fleetdb_status_part(void *arg, const struct fleetdb_reply *rep)
+{
+	struct fleet_status *fs = arg;
+	json_object_set_new(fs->result, "fleetdb", fleetdb_status_json(fs->d, rep));
+	fleet_status_done(fs);
 }
 
 static int cmd_status(struct hsd *d, const struct rpc_req *req,
@@ -78,9 +91,14 @@ static int cmd_status(struct hsd *d, const struct rpc_req *req,
 	fs->d = d;
 	fs->dn = *dn;
 	fs->result = *result;
-	fs->waiting = d->cluster.nhosts;
+	fs->waiting = d->cluster.nhosts + 1; /* + 1 until every call is made */
 	json_object_set_new(fs->result, "fleet", json_array());
 	*result = NULL;
+	if (fleetdb_enabled(d)) {
+		struct fleetdb_request req_db = { .op = FLEETDB_OP_STATUS };
+		fs->waiting++;
+		fleetdb_call(d, &req_db, fleetdb_status_part, fs);
+	}
 	for (size_t i = 0; i < d->cluster.nhosts; i++) {
 		void **arg = malloc(2 * sizeof(void *));
 		if (!arg) {
@@ -91,6 +109,7 @@ static int cmd_status(struct hsd *d, const struct rpc_req *req,
 		arg[1] = (void *)(intptr_t)i;
 		fleet_call(d, (int)i, "status", json_object(), 3000, fleet_status_part, arg);
 	}
+	fleet_status_done(fs);
 	return RPC_DEFERRED;
 }
 

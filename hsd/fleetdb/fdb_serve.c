@@ -71,11 +71,11 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 		if ((rc = ready(f, &c, rep->text, sizeof(rep->text))))
 			break;
 		if (req->op == FLEETDB_OP_CLAIM)
-			rc = store_fleetdb_claim(c, req->ids, f->cfg.self.name, req->rollout,
+			rc = store_fleetdb_claim(c, req->ids, f->cfg.self.name, req->intent,
 						 req->target, (int64_t)time(NULL), &held, rep->text,
 						 sizeof(rep->text));
 		else
-			rc = store_fleetdb_release(c, req->ids, f->cfg.self.name, req->rollout,
+			rc = store_fleetdb_release(c, req->ids, f->cfg.self.name, req->intent,
 						   rep->text, sizeof(rep->text));
 		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
 			break;
@@ -84,7 +84,7 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 	if (rc == HS_ESTATE && req->op == FLEETDB_OP_CLAIM) {
 		snprintf(rep->holder, sizeof(rep->holder), "%s", held.host);
 		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
-		rep->holder_rollout = held.rollout;
+		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held.intent);
 		rep->holder_since = held.since;
 	} else if (rc && rc != HS_EUNREACH) {
 		/* The write did not commit (a failure from a deposed leader or

@@ -7,7 +7,7 @@
 
 static const char *const fleetdb_schema[] = {
 	"CREATE TABLE IF NOT EXISTS rollout_claims ("
-	" ids TEXT PRIMARY KEY, host TEXT NOT NULL, rollout INTEGER NOT NULL,"
+	" ids TEXT PRIMARY KEY, host TEXT NOT NULL, intent TEXT NOT NULL,"
 	" target TEXT NOT NULL, since INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS hosts_seen (host TEXT PRIMARY KEY, at INTEGER NOT NULL)",
 };
@@ -53,41 +53,41 @@ static int claim_row(void *arg, const struct fdb_value *v, size_t ncols)
 	if (ncols != 4)
 		return HS_EINPUT;
 	copy_text(held->host, sizeof(held->host), &v[0]);
-	held->rollout = v[1].type == FDB_INTEGER ? v[1].i : 0;
+	copy_text(held->intent, sizeof(held->intent), &v[1]);
 	copy_text(held->target, sizeof(held->target), &v[2]);
 	held->since = v[3].type == FDB_INTEGER ? v[3].i : 0;
 	return 0;
 }
 
-int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, int64_t rollout,
+int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
 			const char *target, int64_t now, struct store_fleetdb_claim *held,
 			char *err, size_t errlen)
 {
-	struct fdb_value p[] = { text(ids), text(host), integer(rollout), text(target), integer(now) };
+	struct fdb_value p[] = { text(ids), text(host), text(intent), text(target), integer(now) };
 	uint64_t n = 0;
 	int rc;
 
 	memset(held, 0, sizeof(*held));
-	if ((rc = exec(c, "INSERT INTO rollout_claims (ids, host, rollout, target, since)"
+	if ((rc = exec(c, "INSERT INTO rollout_claims (ids, host, intent, target, since)"
 		       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ids) DO NOTHING", p, 5, &n, err, errlen)))
 		return rc;
 	if (n == 1)
 		return 0;
-	if ((rc = fdb_query(c, "SELECT host, rollout, target, since FROM rollout_claims WHERE ids = ?",
+	if ((rc = fdb_query(c, "SELECT host, intent, target, since FROM rollout_claims WHERE ids = ?",
 			    p, 1, claim_row, held, NULL, err, errlen)))
 		return rc == HS_ESTATE ? HS_EUNREACH : rc;
 	if (!held->host[0]) /* released between the two: try again */
 		return err_set(err, errlen, HS_EUNREACH, "fleet db: the claim of %s changed meanwhile", ids);
-	if (strcmp(held->host, host) == 0 && held->rollout == rollout)
+	if (strcmp(held->host, host) == 0 && strcmp(held->intent, intent) == 0)
 		return 0;
 	return err_set(err, errlen, HS_ESTATE, "rollout of %s held by %s", ids, held->host);
 }
 
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
-			  int64_t rollout, char *err, size_t errlen)
+			  const char *intent, char *err, size_t errlen)
 {
-	struct fdb_value p[] = { text(ids), text(host), integer(rollout) };
-	return exec(c, "DELETE FROM rollout_claims WHERE ids = ? AND host = ? AND rollout = ?", p, 3,
+	struct fdb_value p[] = { text(ids), text(host), text(intent) };
+	return exec(c, "DELETE FROM rollout_claims WHERE ids = ? AND host = ? AND intent = ?", p, 3,
 		    NULL, err, errlen);
 }
 

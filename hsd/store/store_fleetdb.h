@@ -16,7 +16,7 @@
 
 struct store_fleetdb_claim {
 	char host[CLUSTER_NAME_MAX + 1];
-	int64_t rollout;
+	char intent[72];
 	char target[96];
 	int64_t since; /* unix seconds */
 };
@@ -24,15 +24,16 @@ struct store_fleetdb_claim {
 /* Create the tables if they are not there (idempotent). */
 int store_fleetdb_schema(struct fdb_conn *c, char *err, size_t errlen);
 
-/* Take ids's rollout claim for host's rollout: 0 when taken (or already
- * this rollout's), HS_ESTATE with *held filled when another holds it. */
-int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, int64_t rollout,
+/* Take ids's rollout claim for host's rollout of intent: 0 when taken (or
+ * already this rollout's), HS_ESTATE with *held filled when another holds
+ * it. */
+int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
 			const char *target, int64_t now, struct store_fleetdb_claim *held,
 			char *err, size_t errlen);
 
 /* Give it back: 0 also when it was not held (any more). */
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
-			  int64_t rollout, char *err, size_t errlen);
+			  const char *intent, char *err, size_t errlen);
 
 /* host was heard now: a write that commits only with a quorum. */
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,

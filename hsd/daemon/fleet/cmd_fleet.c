@@ -21,12 +21,12 @@ static int cmd_deploy(struct hsd *d, const struct rpc_req *req,
 {
 	const char *bundle = json_string_value(json_object_get(req->args, "bundle"));
 
-	(void)dn;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
-	return rollout_start(d, bundle, NULL, (int)d->cluster.nhosts, 0,
-			     json_object_get(req->args, "intent"), INTENT_DEPLOY, result, err,
-			     errlen);
+	struct rollout_req rq = { .bundle = bundle, .max_parallel = (int)d->cluster.nhosts,
+				  .intent = json_object_get(req->args, "intent"),
+				  .kind = INTENT_DEPLOY };
+	return rollout_start(d, &rq, dn, result, err, errlen);
 }
 
 static int cmd_verify(struct hsd *d, const struct rpc_req *req,

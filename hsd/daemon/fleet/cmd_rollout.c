@@ -25,15 +25,15 @@ static int cmd_rollout(struct hsd *d, const struct rpc_req *req, const struct do
 	const char *canary = json_is_true(cv) ? d->cluster.hosts[d->self].name : json_string_value(cv);
 	json_t *mp = json_object_get(a, "max_parallel"), *soak = json_object_get(a, "soak");
 
-	(void)dn;
 	if (!bundle)
 		return err_set(err, errlen, HS_EINPUT, "bundle: missing");
 	if (cv && !json_is_string(cv) && !json_is_boolean(cv))
 		return err_set(err, errlen, HS_EINPUT, "canary: must be a host name or true");
-	return rollout_start(d, bundle, canary && *canary ? canary : NULL,
-			     mp ? (int)json_integer_value(mp) : 1,
-			     soak ? (int)json_integer_value(soak) : 0, json_object_get(a, "intent"),
-			     INTENT_ROLLOUT, result, err, errlen);
+	struct rollout_req rq = { .bundle = bundle, .canary = canary && *canary ? canary : NULL,
+				  .max_parallel = mp ? (int)json_integer_value(mp) : 1,
+				  .soak_s = soak ? (int)json_integer_value(soak) : 0,
+				  .intent = json_object_get(a, "intent"), .kind = INTENT_ROLLOUT };
+	return rollout_start(d, &rq, dn, result, err, errlen);
 }
 
 /* The views keep the shape they had as rows of SQL: a NULL time is null,
@@ -279,16 +279,12 @@ static int cmd_rollout_undo(struct hsd *d, const struct rpc_req *req,
 	char bundle[80], canary[40];
 	int max_parallel, rc;
 
-	(void)dn;
-	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)) ||
-	    (rc = rollout_start(d, bundle, canary, max_parallel, 0,
-				json_object_get(req->args, "intent"), INTENT_ROLLOUT, result, err,
-				errlen)))
+	if ((rc = undo_target(d, bundle, canary, &max_parallel, err, errlen)))
 		return rc;
-	/* The intent of an undo is a rollout's; this step is what tells
-	 * history it was an undo. */
-	rollout_note(d, "undo", bundle);
-	return 0;
+	struct rollout_req rq = { .bundle = bundle, .canary = canary, .max_parallel = max_parallel,
+				  .intent = json_object_get(req->args, "intent"),
+				  .kind = INTENT_ROLLOUT, .undo = true };
+	return rollout_start(d, &rq, dn, result, err, errlen);
 }
 
 /* The intent an operator's hsctl signs for a rollout, deploy or undo

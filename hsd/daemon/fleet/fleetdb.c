@@ -23,6 +23,7 @@
 
 #define FLEETDB_BACKOFF_MIN_MS 200
 #define FLEETDB_BACKOFF_MAX_MS 10000
+#define FLEETDB_RELEASE_RETRY_MS 5000
 
 struct fleetdb_pending {
 	struct fleetdb_pending *next;
@@ -30,6 +31,14 @@ struct fleetdb_pending {
 	uint64_t deadline;
 	fleetdb_cb cb;
 	void *arg;
+};
+
+/* A claim to give back (fleetdb_release). */
+struct fleetdb_release {
+	struct fleetdb_release *next;
+	struct fleetdb_sup *s;
+	struct fleetdb_request req;
+	bool in_flight;
 };
 
 struct fleetdb_sup {
@@ -43,6 +52,9 @@ struct fleetdb_sup {
 	uint32_t backoff_ms, next_id;
 	bool voter; /* the role this process was started with */
 	struct fleetdb_pending *pending;
+	struct fleetdb_release *releases;
+	uv_timer_t retry;
+	int closing; /* handles not yet closed after fleetdb_stop */
 };
 
 bool fleetdb_enabled(const struct hsd *d)
@@ -130,12 +142,22 @@ static void on_reply(struct fleetdb_sup *s, const struct fleetdb_reply *rep)
 	/* An answer after its deadline: the caller heard already. */
 }
 
+/* After fleetdb_stop, s goes with its last handle. */
+static void on_closed(uv_handle_t *h)
+{
+	struct fleetdb_sup *s = h->data;
+	if (--s->closing == 0)
+		free(s);
+}
+
 static void close_chan(struct fleetdb_sup *s)
 {
 	if (s->chan < 0)
 		return;
 	uv_poll_stop(&s->poll);
-	uv_close((uv_handle_t *)&s->poll, NULL);
+	if (s->stopping)
+		s->closing++;
+	uv_close((uv_handle_t *)&s->poll, s->stopping ? on_closed : NULL);
 	close(s->chan);
 	s->chan = -1;
 }
@@ -224,6 +246,99 @@ void fleetdb_call(struct hsd *d, const struct fleetdb_request *req, fleetdb_cb c
 	s->pending = p;
 }
 
+/* The host whose mesh address is addr, or NULL (a stranger's). */
+static const char *host_at(const struct hsd *d, uint32_t addr)
+{
+	for (size_t i = 0; i < d->cluster.nhosts; i++)
+		if (d->cluster.hosts[i].prefix + 1 == addr)
+			return d->cluster.hosts[i].name;
+	return NULL;
+}
+
+json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep)
+{
+	static const char *const roles[] = { "voter", "standby", "spare" };
+	json_t *o = json_object(), *voters = json_array(), *members = json_array();
+	const char *leader = rep->leader_addr ? host_at(d, rep->leader_addr) : NULL;
+	char text[4 * FLEETDB_TEXT_MAX];
+
+	for (size_t i = 0; i < d->cluster.nvoters; i++)
+		json_array_append_new(voters, json_string(d->cluster.hosts[d->cluster.voters[i]].name));
+	for (size_t i = 0; i < rep->nmembers; i++) {
+		const char *h = host_at(d, rep->members[i].addr);
+		json_array_append_new(members,
+				      json_pack("{s:s?, s:s}", "host", h, "role",
+						rep->members[i].role < 3 ? roles[rep->members[i].role] : "?"));
+	}
+	json_object_set_new(o, "voters", voters);
+	json_object_set_new(o, "members", members);
+	json_object_set_new(o, "leader", leader ? json_string(leader) : json_null());
+	json_object_set_new(o, "quorum", json_boolean(rep->rc == 0 && rep->quorum));
+	json_object_set_new(o, "voter", json_boolean(cluster_is_voter(&d->cluster, (size_t)d->self)));
+	if (rep->rc || !rep->quorum) {
+		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+		json_object_set_new(o, "error", json_string(text));
+	}
+	return o;
+}
+
+static void release_send(struct fleetdb_release *r);
+
+static void on_released(void *arg, const struct fleetdb_reply *rep)
+{
+	struct fleetdb_release *r = arg;
+	struct fleetdb_sup *s = r->s;
+	char text[4 * FLEETDB_TEXT_MAX];
+
+	r->in_flight = false;
+	if (rep->rc == 0 || s->stopping) {
+		if (rep->rc)
+			log_warn("fleet db: claim of %s not given back before hsd stopped", r->req.ids);
+		for (struct fleetdb_release **pp = &s->releases; *pp; pp = &(*pp)->next)
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
+		free(r);
+		return;
+	}
+	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+	log_warn("fleet db: claim of %s not given back yet (%s); trying again", r->req.ids, text);
+}
+
+static void release_send(struct fleetdb_release *r)
+{
+	r->in_flight = true;
+	fleetdb_call(r->s->d, &r->req, on_released, r);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct fleetdb_sup *s = t->data;
+	for (struct fleetdb_release *r = s->releases; r; r = r->next)
+		if (!r->in_flight)
+			release_send(r);
+}
+
+void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
+{
+	struct fleetdb_sup *s = d->fleetdb;
+	struct fleetdb_release *r;
+
+	if (!s || !(r = calloc(1, sizeof(*r)))) {
+		log_warn("fleet db: claim of %s for intent %s not given back (%s)", ids, intent,
+			 s ? "out of memory" : "no fleet database");
+		return;
+	}
+	r->s = s;
+	r->req.op = FLEETDB_OP_RELEASE;
+	snprintf(r->req.ids, sizeof(r->req.ids), "%s", ids);
+	snprintf(r->req.intent, sizeof(r->req.intent), "%s", intent);
+	r->next = s->releases;
+	s->releases = r;
+	release_send(r);
+}
+
 static void on_restart(uv_timer_t *t);
 
 static void on_proc_closed(uv_handle_t *h)
@@ -231,7 +346,7 @@ static void on_proc_closed(uv_handle_t *h)
 	struct fleetdb_sup *s = h->data;
 	s->running = false;
 	if (s->stopping)
-		free(s);
+		on_closed(h);
 	else
 		uv_timer_start(&s->restart, on_restart, s->backoff_ms, 0);
 }
@@ -347,8 +462,10 @@ int fleetdb_start(struct hsd *d, char *err, size_t errlen)
 	s->backoff_ms = FLEETDB_BACKOFF_MIN_MS;
 	uv_timer_init(d->loop, &s->restart);
 	uv_timer_init(d->loop, &s->expire);
-	s->restart.data = s->expire.data = s;
+	uv_timer_init(d->loop, &s->retry);
+	s->restart.data = s->expire.data = s->retry.data = s;
 	uv_timer_start(&s->expire, on_expire, 1000, 1000);
+	uv_timer_start(&s->retry, on_retry, FLEETDB_RELEASE_RETRY_MS, FLEETDB_RELEASE_RETRY_MS);
 	const char *env = getenv("HSD_HSFLEETDB");
 	if (env && *env) {
 		snprintf(path, sizeof(path), "%s", env);
@@ -371,15 +488,24 @@ void fleetdb_stop(struct hsd *d)
 		return;
 	d->fleetdb = NULL;
 	s->stopping = true;
+	s->closing = 1; /* until every close below is under way */
 	fail_all(s, "fleet db: hsd is stopping");
 	close_chan(s); /* hsfleetdb sees the end of its channel and stops its node */
-	uv_close((uv_handle_t *)&s->restart, NULL);
-	uv_close((uv_handle_t *)&s->expire, NULL);
+	while (s->releases) { /* none in flight after fail_all */
+		struct fleetdb_release *r = s->releases;
+		log_warn("fleet db: claim of %s not given back before hsd stopped", r->req.ids);
+		s->releases = r->next;
+		free(r);
+	}
 	if (s->exe_fd >= 0)
 		close(s->exe_fd);
+	s->closing += 3 + s->running;
+	uv_close((uv_handle_t *)&s->restart, on_closed);
+	uv_close((uv_handle_t *)&s->expire, on_closed);
+	uv_close((uv_handle_t *)&s->retry, on_closed);
 	if (s->running)
-		uv_close((uv_handle_t *)&s->proc, on_proc_closed); /* frees s */
-	else
+		uv_close((uv_handle_t *)&s->proc, on_proc_closed);
+	if (--s->closing == 0)
 		free(s);
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 
 #include "fleetdb_msg.h"
 
@@ -31,5 +32,13 @@ bool fleetdb_enabled(const struct hsd *d);
  * hsfleetdb, it died, no answer in FLEETDB_CALL_MS) rep->rc says so. */
 typedef void (*fleetdb_cb)(void *arg, const struct fleetdb_reply *rep);
 void fleetdb_call(struct hsd *d, const struct fleetdb_request *req, fleetdb_cb cb, void *arg);
+
+/* Give back the claim of ids taken for intent: retried every few seconds
+ * while hsd runs, until the fleet database has taken it back. */
+void fleetdb_release(struct hsd *d, const char *ids, const char *intent);
+
+/* A STATUS reply as status's "fleetdb" object: voters by name, the
+ * leader's name (null: none), quorum, and the error line when it has none. */
+json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep);
 
 #endif

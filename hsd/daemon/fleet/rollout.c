@@ -14,6 +14,7 @@
  */
 #include "rollout.h"
 #include "rollout_int.h"
+#include "fleetdb.h"
 #include "control.h"
 #include "disk.h"
 #include "err.h"
@@ -41,6 +42,7 @@ struct rollouts {
 	uint64_t seq;               /* moves on whenever a rollout is written */
 	uv_timer_t wake;            /* wakes the waiters once per burst of writes */
 	struct ro_waiter *waiters;
+	bool claiming;              /* a rollout waits for its fleet claim (rollout_claim.c) */
 };
 
 /* --- waiting for a change ------------------------------------------------ */
@@ -358,6 +360,7 @@ void ro_run(struct hsd *d)
 		ro_answer(ro, c);
 	}
 	if (ro && ro->ended) {
+		rollout_claim_release(ro);
 		ro_free(ro);
 		d->rollouts->cur = NULL;
 	}
@@ -464,6 +467,9 @@ int rollout_check(struct hsd *d, const char *canary, int max_parallel, int soak_
 			       "rollout: rollout %lld of %s is still %s; wait, or abort it",
 			       (long long)d->rollouts->cur->id, d->rollouts->cur->bundle,
 			       ro_state(d->rollouts->cur));
+	if (d->rollouts->claiming)
+		return err_set(err, errlen, HS_EINPUT,
+			       "rollout: another rollout is taking its claim in the fleet database; wait");
 	if (canary && *canary && cluster_host_index(&d->cluster, canary) < 0)
 		return err_set(err, errlen, HS_EINPUT, "--canary: \"%s\" is not a host of the cluster", canary);
 	if (max_parallel < 1 || max_parallel > 1024)
@@ -475,20 +481,21 @@ int rollout_check(struct hsd *d, const char *canary, int max_parallel, int soak_
 	return 0;
 }
 
-int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
-		  int soak_s, const json_t *intent, enum intent_kind kind, json_t **result,
-		  char *err, size_t errlen)
+/* Everything that may refuse a rollout before anything is written: the
+ * options, the intent, the bundle and the disk.  *out is not yet stored. */
+static int ro_prepare(struct hsd *d, const struct rollout_req *rq, struct rollout **out,
+		      char *err, size_t errlen)
 {
+	const char *canary = rq->canary ? rq->canary : "";
 	struct rollout *ro;
 	int rc;
 
-	if ((rc = rollout_check(d, canary, max_parallel, soak_s, err, errlen)))
+	*out = NULL;
+	if ((rc = rollout_check(d, rq->canary, rq->max_parallel, rq->soak_s, err, errlen)) ||
+	    (rc = ro_check_intent(d, rq->intent, rq->kind, rq->bundle, canary, err, errlen)))
 		return rc;
-	if (!canary)
-		canary = ""; /* none: the first hosts by name go max_parallel at a time */
-	if ((rc = ro_check_intent(d, intent, kind, bundle, canary, err, errlen)))
-		return rc;
-	if (!(ro = ro_new(d, 0, bundle, canary, max_parallel, soak_s, err, errlen)))
+	/* none: the first hosts by name go max_parallel at a time */
+	if (!(ro = ro_new(d, 0, rq->bundle, canary, rq->max_parallel, rq->soak_s, err, errlen)))
 		return HS_EINPUT; /* err names the bundle */
 	/* Refused here rather than by every host: nothing starts at all. */
 	if ((rc = bundles_verify(d, &ro->b, NULL, err, errlen)) ||
@@ -496,13 +503,29 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		ro_free(ro);
 		return rc;
 	}
-	ro->intent = json_deep_copy(intent);
-	char *text = json_dumps(intent, JSON_COMPACT);
+	ro->max_parallel = rq->max_parallel;
+	ro->soak_s = rq->soak_s;
+	ro->undo = rq->undo;
+	if (!(ro->intent = json_deep_copy(rq->intent))) {
+		ro_free(ro);
+		return err_set(err, errlen, HS_ESYS, "out of memory");
+	}
+	*out = ro;
+	return 0;
+}
+
+int ro_commit(struct rollout *ro, json_t **result, char *err, size_t errlen)
+{
+	struct hsd *d = ro->d;
+	d->rollouts->claiming = false;
+	char *text = json_dumps(ro->intent, JSON_COMPACT);
 	struct store_rollout row = { .bundle = ro->bundle, .name = ro->b.name,
 				     .state = ro_rstate_name(ROR_RUNNING),
-				     .canary = ro->canary, .max_parallel = max_parallel,
-				     .soak_s = soak_s, .intent = text };
-	if (!ro->intent || !text)
+				     .canary = ro->canary, .max_parallel = ro->max_parallel,
+				     .soak_s = ro->soak_s, .intent = text };
+	int rc;
+
+	if (!text)
 		rc = err_set(err, errlen, HS_ESYS, "out of memory");
 	else
 		rc = store_rollout_insert(d->store, &row, &ro->id, err, errlen);
@@ -511,13 +534,40 @@ int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max
 		ro_free(ro);
 		return rc;
 	}
-	ro_event(d, "rollout.begin", ro->bundle, canary);
+	ro_event(d, "rollout.begin", ro->bundle, ro->canary);
 	d->rollouts->cur = ro;
 	*result = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ro->id, "bundle", ro->bundle,
 			    "canary", ro->canary);
+	/* The intent of an undo is a rollout's; this step is what tells
+	 * history it was an undo. */
+	if (ro->undo)
+		rollout_note(d, "undo", ro->bundle);
 	ro_feed(ro, ro_engine_start);
 	ro_run(d);
 	return 0;
+}
+
+void ro_discard(struct rollout *ro)
+{
+	ro->d->rollouts->claiming = false;
+	ro_free(ro);
+}
+
+int rollout_start(struct hsd *d, const struct rollout_req *rq, const struct done *dn,
+		  json_t **result, char *err, size_t errlen)
+{
+	struct rollout *ro;
+	int rc = ro_prepare(d, rq, &ro, err, errlen);
+
+	if (rc)
+		return rc;
+	/* With a fleet database, one rollout of an IDS at a time in the
+	 * whole fleet: the claim first (rollout_claim.c). */
+	if (fleetdb_enabled(d)) {
+		d->rollouts->claiming = true;
+		return rollout_claim(ro, dn, err, errlen);
+	}
+	return ro_commit(ro, result, err, errlen);
 }
 
 /* --- a coordinator that restarts picks its rollout up from the store ------- */

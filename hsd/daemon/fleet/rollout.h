@@ -17,9 +17,19 @@ void rollouts_free(struct hsd *d);
  * name; NULL or "": none) first and alone, then max_parallel at a time.
  * soak_s > 0 needs a canary.  intent, an operator-signed envelope of this
  * kind for this bundle and canary, goes with every instance step. */
-int rollout_start(struct hsd *d, const char *bundle, const char *canary, int max_parallel,
-		  int soak_s, const json_t *intent, enum intent_kind kind, json_t **result,
-		  char *err, size_t errlen);
+struct rollout_req {
+	const char *bundle;
+	const char *canary;
+	int max_parallel, soak_s;
+	const json_t *intent;
+	enum intent_kind kind;
+	bool undo; /* history shows it as an undo */
+};
+struct done;
+/* 0 with *result; or, with a fleet database, RPC_DEFERRED: the rollout
+ * begins once it holds its IDS's claim, and dn hears the outcome. */
+int rollout_start(struct hsd *d, const struct rollout_req *rq, const struct done *dn,
+		  json_t **result, char *err, size_t errlen);
 /* What rollout_start refuses before it looks at the bundle or intent: a
  * rollout still open, an unknown canary, max_parallel or soak_s out of
  * range, a soak without a canary (HS_EINPUT naming the option). */

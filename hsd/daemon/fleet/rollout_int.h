@@ -42,6 +42,8 @@ struct rollout {
 	struct ro_host *h;
 	size_t nh;
 	json_t *intent;           /* the operator-signed envelope; goes with every step */
+	int max_parallel, soak_s;
+	bool undo;                /* history shows it as an undo */
 	struct ro_engine *e;
 	/* Answers that came while a batch of actions was carried out (our own
 	 * host answers at once) wait here, so the engine's events stay in
@@ -80,5 +82,17 @@ void ro_run(struct hsd *d); /* the queued answers, then the end of an ended roll
 void ro_send(struct rollout *ro, const struct ro_action *a);
 void ro_answer(struct rollout *ro, struct ro_call *c);
 void ro_call_free(struct ro_call *c);
+
+/* The start of a prepared rollout (rollout.c): stored, begun and its
+ * result made; or, when its claim was refused, discarded (freed). */
+int ro_commit(struct rollout *ro, json_t **result, char *err, size_t errlen);
+void ro_discard(struct rollout *ro);
+
+/* rollout_claim.c: take the fleet database's claim on the rollout's IDS,
+ * then ro_commit (RPC_DEFERRED; dn hears the outcome); and give it back
+ * when the rollout has ended. */
+struct done;
+int rollout_claim(struct rollout *ro, const struct done *dn, char *err, size_t errlen);
+void rollout_claim_release(const struct rollout *ro);
 
 #endif
