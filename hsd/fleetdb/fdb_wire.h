@@ -88,7 +88,9 @@ int fdb_enc_protocol(struct fdb_buf *b, char *err, size_t errlen);
 int fdb_enc_leader(struct fdb_buf *b, char *err, size_t errlen);
 int fdb_enc_client(struct fdb_buf *b, uint64_t client_id, char *err, size_t errlen);
 int fdb_enc_open(struct fdb_buf *b, const char *name, char *err, size_t errlen);
-/* EXEC_SQL, or QUERY_SQL when query: the SQL and its parameters. */
+/* EXEC_SQL, or QUERY_SQL when query: the SQL and its parameters.  A
+ * FDB_TEXT or FDB_ISO8601 parameter is its len bytes, or strlen(text) when
+ * len is 0. */
 int fdb_enc_sql(struct fdb_buf *b, bool query, uint32_t db, const char *sql,
 		const struct fdb_value *params, size_t nparams, char *err, size_t errlen);
 int fdb_enc_add(struct fdb_buf *b, uint64_t id, const char *addr, char *err, size_t errlen);
@@ -96,6 +98,13 @@ int fdb_enc_assign(struct fdb_buf *b, uint64_t id, enum fdb_role role, char *err
 int fdb_enc_remove(struct fdb_buf *b, uint64_t id, char *err, size_t errlen);
 /* CLUSTER in format 1: each node with its role. */
 int fdb_enc_cluster(struct fdb_buf *b, char *err, size_t errlen);
+/* Answers as a node sends them, for tests and the fuzz target's round
+ * trips (hsd itself only reads them). */
+int fdb_enc_failure(struct fdb_buf *b, uint64_t code, const char *text, char *err,
+		    size_t errlen);
+int fdb_enc_node(struct fdb_buf *b, uint64_t id, const char *addr, char *err, size_t errlen);
+int fdb_enc_nodes(struct fdb_buf *b, const struct fdb_node *nodes, size_t n, char *err,
+		  size_t errlen);
 
 /* A received message: header fields and the body (len bytes, a multiple
  * of 8). */
@@ -122,6 +131,9 @@ int fdb_dec_nodes(const struct fdb_msg *m, struct fdb_node *nodes, size_t max, s
 int fdb_dec_db(const struct fdb_msg *m, uint32_t *db, char *err, size_t errlen);
 int fdb_dec_result(const struct fdb_msg *m, uint64_t *last_insert_id, uint64_t *rows_affected,
 		   char *err, size_t errlen);
+/* WELCOME: the node's heartbeat timeout (ms); EMPTY: only its type. */
+int fdb_dec_welcome(const struct fdb_msg *m, uint64_t *heartbeat, char *err, size_t errlen);
+int fdb_dec_empty(const struct fdb_msg *m, char *err, size_t errlen);
 
 /* Rows: a column count, the column names, then rows, then an end marker
  * (FDB_ROWS_DONE, or FDB_ROWS_PART when another ROWS message follows). */
