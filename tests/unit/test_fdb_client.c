@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,5 +364,52 @@ Test(fdb_client, silent_server_times_out)
 	cr_assert_lt(took, 1000, "took %lld ms", (long long)took);
 	cr_assert(strstr(err, "300 ms"), "%s", err);
 	cr_assert_eq(c.fd, -1);
+	close(l);
+}
+
+/* A fake node: welcomes the client, then answers its next request with
+ * a NODE whose address has no NUL in the body. */
+static void *bad_node(void *arg)
+{
+	int l = *(int *)arg;
+	int fd = accept(l, NULL, NULL);
+	uint8_t in[24];
+	const uint8_t welcome[16] = { 1, 0, 0, 0, FDB_RESP_WELCOME, 0, 0, 0, 0x98, 0x3a };
+	const uint8_t node[24] = { 2, 0, 0, 0, FDB_RESP_NODE, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+				   '1', '2', '7', '.', '0', '.', '0', '.' };
+	if (fd < 0)
+		return NULL;
+	/* The protocol word and CLIENT; then LEADER. */
+	if (recv(fd, in, 24, MSG_WAITALL) == 24 && send(fd, welcome, 16, 0) == 16 &&
+	    recv(fd, in, 16, MSG_WAITALL) == 16)
+		send(fd, node, sizeof(node), 0);
+	recv(fd, in, 1, 0); /* until the client closes */
+	close(fd);
+	return NULL;
+}
+
+Test(fdb_client, malformed_answer_closes)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	cr_assert_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(l, 4), 0);
+	cr_assert_eq(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
+	char addr[FDB_ADDR_MAX];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, bad_node, &l), 0);
+
+	struct fdb_conn c;
+	cr_assert_eq(fdb_connect(&c, addr, 2000, err, sizeof(err)), 0, "%s", err);
+	uint64_t id;
+	char leader[FDB_ADDR_MAX];
+	cr_assert_eq(fdb_leader(&c, &id, leader, err, sizeof(err)), HS_EINPUT);
+	cr_assert(strstr(err, "node address without its NUL"), "%s", err);
+	cr_assert_eq(c.fd, -1);
+	fdb_close(&c);
+	pthread_join(t, NULL);
 	close(l);
 }
