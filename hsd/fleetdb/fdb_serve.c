@@ -86,12 +86,14 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
 		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held.intent);
 		rep->holder_since = held.since;
-	} else if (rc && rc != HS_EUNREACH) {
-		/* The write did not commit (a failure from a deposed leader or
-		 * no quorum): to hsd it is all the same, no quorum now. */
+	} else if (rc && strncmp(rep->text, "fleet db: no quorum", 19) != 0) {
+		/* The write did not commit (a leader that lost its quorum, or
+		 * one deposed meanwhile): to hsd it is all the same, no quorum
+		 * now. */
 		char why[FLEETDB_TEXT_MAX];
 		snprintf(why, sizeof(why), "%s", rep->text);
-		rc = err_set(rep->text, sizeof(rep->text), HS_EUNREACH, "fleet db: not committed: %s", why);
+		rc = err_set(rep->text, sizeof(rep->text), HS_EUNREACH,
+			     "fleet db: no quorum: the write did not commit (%s)", why);
 	}
 	rep->rc = rc;
 }

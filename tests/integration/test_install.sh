@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `cmake --install` gives an operator everything hsd needs to run: the five
-# binaries side by side (hsd finds hsinit and hsengine beside itself and
+# `cmake --install` gives an operator everything hsd needs to run: the six
+# binaries side by side (hsd finds hsinit, hsengine and hsfleetdb beside itself and
 # hstrace beside hsinit), the systemd unit naming where they went, man pages, bash
 # completion, the shipped bundles and example clusters, and the docs.  The
 # Debian package (cpack -G DEB) holds the same for /usr with its
@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 P=$T_DIR/prefix
 check "cmake --install succeeds" cmake --install "$HSD_BUILD" --prefix "$P"
-for b in hsd hsctl hsinit hstrace hsengine; do
+for b in hsd hsctl hsinit hstrace hsengine hsfleetdb; do
 	check "sbin/$b is installed and executable" test -x "$P/sbin/$b"
 done
 unit=$P/lib/systemd/system/hsd.service
@@ -40,7 +40,7 @@ for dep in libuv1 libjansson4 libsqlite3-0 libsodium23 nftables wireguard-tools 
 	check "it depends on $dep" grep -q "Depends:.*$dep" <<<"$info"
 done
 files=$(dpkg-deb -c "$deb" 2>/dev/null)
-for f in usr/sbin/hsd usr/sbin/hsctl usr/sbin/hsinit usr/sbin/hstrace usr/sbin/hsengine usr/lib/systemd/system/hsd.service \
+for f in usr/sbin/hsd usr/sbin/hsctl usr/sbin/hsinit usr/sbin/hstrace usr/sbin/hsengine usr/sbin/hsfleetdb usr/lib/systemd/system/hsd.service \
 	usr/share/man/man8/hsd.8 usr/share/bash-completion/completions/hsctl usr/share/doc/hsd/README.md; do
 	check "it holds /$f" grep -q " \./$f\$" <<<"$files"
 done

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The replicated fleet database on five simulated hosts, three of them
+# voters (a b c) and two agents (d e): every host sees one leader and a
+# quorum; of two rollouts of one IDS started on two hosts at once exactly
+# one begins, and the claim goes back when it ends; with two voters down
+# no rollout starts while every IDS keeps running and reporting; a voter
+# cut off cannot commit; the leader's loss elects another; a voter
+# replaced in cluster.json joins and the old one leaves.
+source "$(dirname "$0")/../lib.sh"
+
+HOSTS="a b c d e"
+BUNDLES=$HSD_SOURCE/deploy/bundles
+sim up "$HSD_SOURCE/deploy/examples/fleet5.json" >/dev/null
+db() { on "$1" hsctl --json status | jq -c .fleetdb; }
+has_quorum() { db "$1" | jqe '.quorum == true and .leader != null'; }
+leader() { db "$1" | jq -r .leader; }
+voters_are() { [ "$(db "$1" | jq -c '[.members[] | select(.role == "voter") | .host] | sort')" = "$2" ]; }
+
+for h in $HOSTS; do
+	on "$h" hsctl space create web --kind server -- sh -c 'mkdir -p /srv/site && sleep infinity' >/dev/null
+done
+t_mesh_up $HOSTS
+for h in $HOSTS; do
+	check "$h sees a leader and a quorum" wait_until 30 has_quorum "$h"
+done
+check "every host names the same leader" [ "$(for h in $HOSTS; do leader "$h"; done | sort -u | wc -l)" = 1 ]
+check "the Raft members are the three voters" wait_until 30 voters_are d '["a","b","c"]'
+check "hsctl status says it in words" bash -c "$SIM --id $T_ID exec e -- hsctl status | grep -E 'leader [abc], quorum reached'"
+check "an agent runs no node: nothing listens on its fleet db port" \
+	bash -c "! $SIM --id $T_ID exec d -- nsenter --net=/run/hsd/mesh.netns ss -Htln 'sport = :6699' | grep -q ."
+
+sig1=$(t_sign "$BUNDLES/aide-1") sig2=$(t_sign "$BUNDLES/aide-2")
+for h in a b d; do
+	on "$h" hsctl bundle add "$BUNDLES/aide-1" --sig "$sig1" >/dev/null
+	on "$h" hsctl bundle add "$BUNDLES/aide-2" --sig "$sig2" >/dev/null
+done
+check "deploy of version 1 from a" on a hsctl deploy aide-1 --wait
+
+# Two operators, two hosts, one IDS, at once: exactly one rollout begins.
+for h in b d; do
+	{ rc=0; on "$h" hsctl rollout aide-2 >"$T_DIR/ro-$h" 2>&1 || rc=$?; echo "$rc" >"$T_DIR/rc-$h"; } &
+done
+wait
+rcs="$(cat "$T_DIR/rc-b") $(cat "$T_DIR/rc-d")"
+say "b: $(cat "$T_DIR/ro-b") / d: $(cat "$T_DIR/ro-d")"
+check "exactly one of the two rollouts began" bash -c "[ '$rcs' = '0 3' ] || [ '$rcs' = '3 0' ]"
+winner=b loser=d
+[ "$(cat "$T_DIR/rc-b")" = 0 ] || { winner=d loser=b; }
+check "the refused one names the rollout that holds the IDS" \
+	grep -qE "aide is already being rolled out, to aide-2, by host $winner since" "$T_DIR/ro-$loser"
+check "the refused one is one line" [ "$(wc -l <"$T_DIR/ro-$loser")" = 1 ]
+check "$loser started nothing" bash -c "! $SIM --id $T_ID exec $loser -- hsctl --json rollout status >/dev/null 2>&1"
+done_on() { on "$1" hsctl --json rollout status | jqe '.rollout.state == "done"'; }
+check "$winner's rollout finishes" wait_until 120 done_on "$winner"
+# Its claim went back with its end: the other host may now roll the IDS.
+check "after it, $loser's rollout of the same IDS begins" \
+	wait_until 20 on "$loser" hsctl rollout aide-1
+check "... and finishes" wait_until 120 done_on "$loser"
+
+# Two of three voters down: no quorum, so no rollout; every IDS runs on.
+sim stop b
+sim stop c
+check "d sees no quorum" wait_until 20 bash -c "$SIM --id $T_ID exec d -- hsctl status | grep -q 'NO QUORUM'"
+last_d=$(on d hsctl --json rollout history | jq -c '[.rollouts[].id]')
+T_PATTERN="no quorum" expect_exit 1 "a rollout without a quorum is refused" on d hsctl rollout aide-2
+check "the refused rollout started nothing on d" \
+	[ "$(on d hsctl --json rollout history | jq -c '[.rollouts[].id]')" = "$last_d" ]
+for h in a d e; do
+	check "$h's IDS instance runs on" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")'"
+done
+on e hsctl space exec web -- sh -c 'echo intruder >/srv/site/noquorum'
+check "and reports: a change on e without a quorum is seen" t_alert_on e /srv/site/noquorum 30
+sim start b
+sim start c
+check "with b and c back, the quorum returns" wait_until 30 has_quorum d
+
+# A voter cut off from every other host cannot commit.
+on c ip link set ul0 down
+check "c, cut off, sees no quorum" wait_until 30 bash -c "$SIM --id $T_ID exec c -- hsctl status | grep -q 'NO QUORUM'"
+check "the others keep theirs" has_quorum a
+on c ip link set ul0 up
+check "c reaches a quorum again" wait_until 60 has_quorum c
+
+# The leader's host stops: another voter leads.
+old=$(leader a)
+sim stop "$old"
+new_leader() { local l; l=$(leader e); [ "$l" != null ] && [ "$l" != "$old" ]; }
+check "a new leader is elected when $old stops" wait_until 30 new_leader
+check "writes commit under it (e reaches a quorum)" wait_until 10 has_quorum e
+sim start "$old"
+check "$old is back, with the quorum" wait_until 30 has_quorum "$old"
+
+# cluster.json replaces voter c by d: d joins, c leaves.
+cf=/var/lib/hs-sim/$T_ID/cluster.json
+jq '.voters = ["a", "b", "d"]' "$cf" >"$cf.new" && mv "$cf.new" "$cf"
+for h in $HOSTS; do kill -HUP "$(sim pid "$h")"; done
+check "after the reload the members are a b d" wait_until 60 voters_are e '["a","b","d"]'
+check "d says it votes" bash -c "$SIM --id $T_ID exec d -- hsctl status | grep -q 'this host votes'"
+check "c says it does not" bash -c "$SIM --id $T_ID exec c -- hsctl status | grep -q 'this host does not vote'"
+
+t_sanitizer_check
+t_done
