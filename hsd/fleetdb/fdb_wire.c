@@ -144,16 +144,27 @@ int fdb_enc_protocol(struct fdb_buf *b, char *err, size_t errlen)
 	return put64(b, FDB_PROTOCOL_VERSION, err, errlen);
 }
 
-/* The requests whose body is a single u64. */
-static int enc_u64(struct fdb_buf *b, uint8_t type, uint64_t v, char *err, size_t errlen)
+/* The messages whose body is n u64 words, then a text when what (its
+ * name in errors) is not NULL. */
+static int enc_words(struct fdb_buf *b, uint8_t type, const uint64_t *v, size_t n,
+		     const char *text, const char *what, char *err, size_t errlen)
 {
 	size_t start;
 	int rc = msg_begin(b, &start, err, errlen);
 	if (rc)
 		return rc;
-	if ((rc = put64(b, v, err, errlen)))
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = put64(b, v[i], err, errlen);
+	if (!rc && what)
+		rc = put_text(b, text, what, err, errlen);
+	if (rc)
 		return msg_fail(b, start, rc);
 	return msg_end(b, start, type, err, errlen);
+}
+
+static int enc_u64(struct fdb_buf *b, uint8_t type, uint64_t v, char *err, size_t errlen)
+{
+	return enc_words(b, type, &v, 1, NULL, NULL, err, errlen);
 }
 
 int fdb_enc_leader(struct fdb_buf *b, char *err, size_t errlen)
@@ -192,24 +203,13 @@ int fdb_enc_open(struct fdb_buf *b, const char *name, char *err, size_t errlen)
 
 int fdb_enc_add(struct fdb_buf *b, uint64_t id, const char *addr, char *err, size_t errlen)
 {
-	size_t start;
-	int rc = msg_begin(b, &start, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = put64(b, id, err, errlen)) || (rc = put_text(b, addr, "address", err, errlen)))
-		return msg_fail(b, start, rc);
-	return msg_end(b, start, FDB_REQ_ADD, err, errlen);
+	return enc_words(b, FDB_REQ_ADD, &id, 1, addr, "address", err, errlen);
 }
 
 int fdb_enc_assign(struct fdb_buf *b, uint64_t id, enum fdb_role role, char *err, size_t errlen)
 {
-	size_t start;
-	int rc = msg_begin(b, &start, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = put64(b, id, err, errlen)) || (rc = put64(b, (uint64_t)role, err, errlen)))
-		return msg_fail(b, start, rc);
-	return msg_end(b, start, FDB_REQ_ASSIGN, err, errlen);
+	uint64_t v[2] = { id, (uint64_t)role };
+	return enc_words(b, FDB_REQ_ASSIGN, v, 2, NULL, NULL, err, errlen);
 }
 
 static int put_value(struct fdb_buf *b, const struct fdb_value *v, size_t i, char *err,
@@ -285,24 +285,12 @@ int fdb_enc_sql(struct fdb_buf *b, bool query, uint32_t db, const char *sql,
 int fdb_enc_failure(struct fdb_buf *b, uint64_t code, const char *text, char *err,
 		    size_t errlen)
 {
-	size_t start;
-	int rc = msg_begin(b, &start, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = put64(b, code, err, errlen)) || (rc = put_text(b, text, "message", err, errlen)))
-		return msg_fail(b, start, rc);
-	return msg_end(b, start, FDB_RESP_FAILURE, err, errlen);
+	return enc_words(b, FDB_RESP_FAILURE, &code, 1, text, "message", err, errlen);
 }
 
 int fdb_enc_node(struct fdb_buf *b, uint64_t id, const char *addr, char *err, size_t errlen)
 {
-	size_t start;
-	int rc = msg_begin(b, &start, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = put64(b, id, err, errlen)) || (rc = put_text(b, addr, "address", err, errlen)))
-		return msg_fail(b, start, rc);
-	return msg_end(b, start, FDB_RESP_NODE, err, errlen);
+	return enc_words(b, FDB_RESP_NODE, &id, 1, addr, "address", err, errlen);
 }
 
 int fdb_enc_nodes(struct fdb_buf *b, const struct fdb_node *nodes, size_t n, char *err,

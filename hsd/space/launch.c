@@ -8,6 +8,7 @@
 #include "procfs.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <grp.h>
@@ -237,6 +238,20 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	return rc;
+}
+
+void space_exe_beside(const char *env, const char *name, char *path, size_t len)
+{
+	const char *v = getenv(env);
+	char self[PATH_MAX];
+
+	if (v && *v) {
+		snprintf(path, len, "%s", v);
+		return;
+	}
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	snprintf(path, len, "%s/%s", dirname(self), name);
 }
 
 int space_exe_seal(const char *path, int *out, char *err, size_t errlen)

@@ -80,6 +80,10 @@ int space_features_check(uint32_t uid_base, char *err, size_t errlen);
  * /proc/1/exe to overwrite (as in CVE-2019-5736). */
 int space_exe_seal(const char *path, int *fd, char *err, size_t errlen);
 
+/* The path of hsd's helper name: $env when set, else the file name beside
+ * hsd's own executable (where cmake --install puts them all). */
+void space_exe_beside(const char *env, const char *name, char *path, size_t len);
+
 /* Name rule: [a-z0-9][a-z0-9_.-]{0,31}, no slash, not "." or "..". */
 int space_name_check(const char *name, char *err, size_t errlen);
 

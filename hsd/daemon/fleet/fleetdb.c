@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,15 +465,7 @@ int fleetdb_start(struct hsd *d, char *err, size_t errlen)
 	s->restart.data = s->expire.data = s->retry.data = s;
 	uv_timer_start(&s->expire, on_expire, 1000, 1000);
 	uv_timer_start(&s->retry, on_retry, FLEETDB_RELEASE_RETRY_MS, FLEETDB_RELEASE_RETRY_MS);
-	const char *env = getenv("HSD_HSFLEETDB");
-	if (env && *env) {
-		snprintf(path, sizeof(path), "%s", env);
-	} else {
-		char self[PATH_MAX];
-		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[len > 0 ? len : 0] = 0;
-		snprintf(path, sizeof(path), "%s/hsfleetdb", dirname(self));
-	}
+	space_exe_beside("HSD_HSFLEETDB", "hsfleetdb", path, sizeof(path));
 	if ((rc = space_exe_seal(path, &s->exe_fd, err, errlen)))
 		return rc;
 	return spawn(s, err, errlen);

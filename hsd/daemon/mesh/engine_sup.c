@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <limits.h>
 #include <linux/rtnetlink.h>
@@ -635,15 +634,7 @@ int engine_sup_start(struct hsd *d, char *err, size_t errlen)
 	uv_timer_init(d->loop, &s->restart);
 	uv_timer_init(d->loop, &s->sweep);
 	s->restart.data = s->sweep.data = s;
-	const char *env = getenv("HSD_HSENGINE");
-	if (env && *env) {
-		snprintf(path, sizeof(path), "%s", env);
-	} else {
-		char self[PATH_MAX];
-		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[len > 0 ? len : 0] = 0;
-		snprintf(path, sizeof(path), "%s/hsengine", dirname(self));
-	}
+	space_exe_beside("HSD_HSENGINE", "hsengine", path, sizeof(path));
 	/* Made here, kept across engines: connections waiting in its queue
 	 * survive a restart of the engine. */
 	if ((rc = space_exe_seal(path, &s->exe_fd, err, errlen)) ||

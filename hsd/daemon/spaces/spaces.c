@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -369,15 +368,7 @@ int spaces_init(struct hsd *d, char *err, size_t errlen)
 	d->spaces->console_timer.data = d;
 	if ((rc = space_features_check(d->spaces->pool.start, err, errlen)))
 		return rc;
-	const char *env = getenv("HSD_HSINIT");
-	if (env && *env) {
-		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s", env);
-	} else {
-		char self[PATH_MAX];
-		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[len > 0 ? len : 0] = 0;
-		snprintf(d->spaces->hsinit, sizeof(d->spaces->hsinit), "%s/hsinit", dirname(self));
-	}
+	space_exe_beside("HSD_HSINIT", "hsinit", d->spaces->hsinit, sizeof(d->spaces->hsinit));
 	snprintf(d->spaces->hstrace, sizeof(d->spaces->hstrace), "%s", d->spaces->hsinit);
 	char *slash = strrchr(d->spaces->hstrace, '/');
 	snprintf(slash ? slash + 1 : d->spaces->hstrace,
