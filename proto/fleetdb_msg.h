@@ -54,6 +54,7 @@ enum fleetdb_op {
 	FLEETDB_OP_STATUS = 1, /* leader, members, quorum (a write through the leader) */
 	FLEETDB_OP_CLAIM,      /* take the rollout claim of an IDS */
 	FLEETDB_OP_RELEASE,    /* give it back */
+	FLEETDB_OP_RECONCILE,  /* give back every claim of this host but intent's */
 };
 
 struct fleetdb_request {

@@ -28,6 +28,7 @@ struct fdb {
 	const char *data_dir;
 	struct fleetdb_config cfg;
 	bool configured;
+	bool failed; /* ends with status 1: the node did not start */
 	/* the node (voters) */
 	struct dqlite_node *node;
 	uint64_t node_id;

@@ -101,12 +101,16 @@ int fdb_node_start(struct fdb *f, char *err, size_t errlen)
 			f->node_id == FDB_BOOTSTRAP_ID ? ", bootstrapping the cluster" : ", joining");
 	}
 	fdb_addr(f->cfg.self.addr, addr);
-	if ((rc = dqlite_node_create(f->node_id, addr, f->data_dir, &f->node)) ||
-	    (rc = dqlite_node_set_bind_address(f->node, addr)) ||
-	    (rc = dqlite_node_set_network_latency_ms(f->node, FDB_LATENCY_MS)) ||
-	    (rc = dqlite_node_start(f->node))) {
-		err_set(err, errlen, HS_ESYS, "fleet db: node %s in %s: %s (%d)", addr, f->data_dir,
-			f->node ? dqlite_node_errmsg(f->node) : "cannot create", rc);
+	/* Each step named: a bind refused (the port still held) says so. */
+	const char *step = "create";
+	if ((rc = dqlite_node_create(f->node_id, addr, f->data_dir, &f->node)) == 0 &&
+	    (step = "bind", rc = dqlite_node_set_bind_address(f->node, addr)) == 0 &&
+	    (step = "set latency", rc = dqlite_node_set_network_latency_ms(f->node, FDB_LATENCY_MS)) == 0)
+		step = "start", rc = dqlite_node_start(f->node);
+	if (rc) {
+		const char *msg = f->node ? dqlite_node_errmsg(f->node) : NULL;
+		err_set(err, errlen, HS_ESYS, "fleet db: node %s: %s failed (%d%s%s)", addr, step, rc,
+			msg && *msg ? ": " : "", msg && *msg ? msg : "");
 		if (f->node)
 			dqlite_node_destroy(f->node);
 		f->node = NULL;

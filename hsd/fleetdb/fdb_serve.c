@@ -74,9 +74,12 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 			rc = store_fleetdb_claim(c, req->ids, f->cfg.self.name, req->intent,
 						 req->target, (int64_t)time(NULL), &held, rep->text,
 						 sizeof(rep->text));
-		else
+		else if (req->op == FLEETDB_OP_RELEASE)
 			rc = store_fleetdb_release(c, req->ids, f->cfg.self.name, req->intent,
 						   rep->text, sizeof(rep->text));
+		else
+			rc = store_fleetdb_release_others(c, f->cfg.self.name, req->intent,
+							  rep->text, sizeof(rep->text));
 		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
 			break;
 		fdb_leader_drop(f);
@@ -106,6 +109,7 @@ void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_
 		break;
 	case FLEETDB_OP_CLAIM:
 	case FLEETDB_OP_RELEASE:
+	case FLEETDB_OP_RECONCILE:
 		claim(f, req, rep);
 		break;
 	default:

@@ -358,20 +358,25 @@ int sandbox_landlock_abi(void)
 	return abi < 0 ? 0 : (int)abi;
 }
 
-static int landlock_restrict(const struct sb_ruleset_attr *attr, int abi, char *err,
-			     size_t errlen)
+/* A ruleset for attr: its fd, or -1 with err filled.  The kernel reads
+ * the attribute by size: an older ABI gets the fields it knows. */
+static int ruleset_create(const struct sb_ruleset_attr *attr, int abi, char *err, size_t errlen)
 {
-	/* The kernel reads the attribute by size: an older ABI gets the
-	 * fields it knows. */
 	size_t size = abi >= SB_LANDLOCK_SCOPE_ABI ? sizeof(*attr)
 		      : abi >= 4 ? offsetof(struct sb_ruleset_attr, scoped)
 				 : offsetof(struct sb_ruleset_attr, handled_access_net);
 	long fd = syscall(__NR_landlock_create_ruleset, attr, size, 0);
 	if (fd < 0)
-		return err_sys(err, errlen, "sandbox: landlock_create_ruleset (ABI %d)", abi);
-	long rc = syscall(__NR_landlock_restrict_self, (int)fd, 0);
+		err_sys(err, errlen, "sandbox: landlock_create_ruleset (ABI %d)", abi);
+	return (int)fd;
+}
+
+/* Enter the ruleset's domain, and close it. */
+static int ruleset_enforce(int fd, char *err, size_t errlen)
+{
+	long rc = syscall(__NR_landlock_restrict_self, fd, 0);
 	int saved = errno;
-	close((int)fd);
+	close(fd);
 	errno = saved;
 	if (rc < 0 && saved == EPERM)
 		return err_sys(err, errlen,
@@ -379,6 +384,22 @@ static int landlock_restrict(const struct sb_ruleset_attr *attr, int abi, char *
 	if (rc < 0)
 		return err_sys(err, errlen, "sandbox: landlock_restrict_self");
 	return 0;
+}
+
+static int landlock_restrict(const struct sb_ruleset_attr *attr, int abi, char *err,
+			     size_t errlen)
+{
+	int fd = ruleset_create(attr, abi, err, errlen);
+	return fd < 0 ? HS_ESYS : ruleset_enforce(fd, err, errlen);
+}
+
+/* Every file access right the kernel's ABI knows. */
+static uint64_t fs_all(int abi)
+{
+	static const uint64_t end[] = { 0, 1ull << 13, 1ull << 14, 1ull << 15, 1ull << 15,
+					1ull << 16, 1ull << 16 };
+	int top = (int)(sizeof(end) / sizeof(end[0])) - 1;
+	return end[abi < top ? abi : top] - 1;
 }
 
 int sandbox_landlock_scope(char *err, size_t errlen)
@@ -405,13 +426,59 @@ int sandbox_landlock_nothing(char *err, size_t errlen)
 		return err_set(err, errlen, HS_ESYS, "sandbox: this kernel has no Landlock");
 	/* Every access right the kernel's ABI knows is handled and no rule
 	 * grants one: no file can be opened, created or executed. */
-	static const uint64_t fs_bits[] = { 0, 1ull << 13, 1ull << 14, 1ull << 15, 1ull << 15,
-					    1ull << 16, 1ull << 16 };
-	int top = abi < (int)(sizeof(fs_bits) / sizeof(fs_bits[0])) ? abi : (int)(sizeof(fs_bits) / sizeof(fs_bits[0])) - 1;
 	struct sb_ruleset_attr attr = {
-		.handled_access_fs = fs_bits[top] - 1,
+		.handled_access_fs = fs_all(abi),
 		.handled_access_net = 3, /* bind and connect TCP (ABI 4) */
 		.scoped = SB_SCOPE_ABSTRACT_UNIX_SOCKET | SB_SCOPE_SIGNAL,
 	};
 	return landlock_restrict(&attr, abi, err, errlen);
+}
+
+/* Debian 12's linux/landlock.h predates network rules (Linux 6.7, ABI 4):
+ * our own copy of the port rule's layout. */
+struct sb_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+#define SB_RULE_NET_PORT 2
+#define SB_NET_BIND_TCP (1ull << 0)
+#define SB_NET_CONNECT_TCP (1ull << 1)
+
+static int add_rule(int ruleset, int type, const void *attr, char *err, size_t errlen)
+{
+	if (syscall(__NR_landlock_add_rule, ruleset, type, attr, 0) < 0)
+		return err_sys(err, errlen, "sandbox: landlock_add_rule (type %d)", type);
+	return 0;
+}
+
+int sandbox_landlock_beneath(int dirfd, uint16_t port, char *err, size_t errlen)
+{
+	int abi = sandbox_landlock_abi();
+	if (abi < 1)
+		return err_set(err, errlen, HS_ESYS, "sandbox: this kernel has no Landlock");
+	struct sb_ruleset_attr attr = {
+		.handled_access_fs = fs_all(abi),
+		.handled_access_net = SB_NET_BIND_TCP | SB_NET_CONNECT_TCP,
+		.scoped = SB_SCOPE_ABSTRACT_UNIX_SOCKET | SB_SCOPE_SIGNAL,
+	};
+	int fd = ruleset_create(&attr, abi, err, errlen);
+	if (fd < 0)
+		return HS_ESYS;
+	/* Everything beneath the directory but running what is there. */
+	struct landlock_path_beneath_attr dir = {
+		.allowed_access = attr.handled_access_fs & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE,
+		.parent_fd = dirfd,
+	};
+	struct sb_net_port_attr bind_port = { SB_NET_BIND_TCP, port };
+	struct sb_net_port_attr connect_port = { SB_NET_CONNECT_TCP, port };
+	int rc = add_rule(fd, LANDLOCK_RULE_PATH_BENEATH, &dir, err, errlen);
+	if (!rc && abi >= 4)
+		rc = add_rule(fd, SB_RULE_NET_PORT, &bind_port, err, errlen);
+	if (!rc && abi >= 4)
+		rc = add_rule(fd, SB_RULE_NET_PORT, &connect_port, err, errlen);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return ruleset_enforce(fd, err, errlen);
 }

@@ -44,6 +44,13 @@ int sandbox_landlock_scope(char *err, size_t errlen);
  * only the descriptors it was given.  Requires no_new_privs. */
 int sandbox_landlock_nothing(char *err, size_t errlen);
 
+/* Enter a Landlock domain that grants every file right but execute
+ * beneath the directory dirfd and nothing else, TCP bind and connect on
+ * port only (ABI >= 4), scoped as above (ABI >= 6).  For hsfleetdb
+ * (hsd/fleetdb/): its data directory and Raft's port.  Requires
+ * no_new_privs.  Threads created afterwards inherit the domain. */
+int sandbox_landlock_beneath(int dirfd, uint16_t port, char *err, size_t errlen);
+
 /* The running kernel's Landlock ABI version (0: none). */
 int sandbox_landlock_abi(void);
 

@@ -91,6 +91,14 @@ int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 		    NULL, err, errlen);
 }
 
+int store_fleetdb_release_others(struct fdb_conn *c, const char *host, const char *intent,
+				 char *err, size_t errlen)
+{
+	struct fdb_value p[] = { text(host), text(intent) };
+	return exec(c, "DELETE FROM rollout_claims WHERE host = ? AND intent != ?", p, 2, NULL, err,
+		    errlen);
+}
+
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
 		       size_t errlen)
 {

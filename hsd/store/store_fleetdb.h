@@ -35,6 +35,10 @@ int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, c
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 			  const char *intent, char *err, size_t errlen);
 
+/* Give back every claim host holds but the one for intent ("": all). */
+int store_fleetdb_release_others(struct fdb_conn *c, const char *host, const char *intent,
+				 char *err, size_t errlen);
+
 /* host was heard now: a write that commits only with a quorum. */
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
 		       size_t errlen);

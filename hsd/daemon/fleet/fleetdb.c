@@ -37,7 +37,7 @@ struct fleetdb_release {
 	struct fleetdb_release *next;
 	struct fleetdb_sup *s;
 	struct fleetdb_request req;
-	bool in_flight;
+	bool in_flight, warned;
 };
 
 struct fleetdb_sup {
@@ -274,6 +274,7 @@ json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep
 	json_object_set_new(o, "leader", leader ? json_string(leader) : json_null());
 	json_object_set_new(o, "quorum", json_boolean(rep->rc == 0 && rep->quorum));
 	json_object_set_new(o, "voter", json_boolean(cluster_is_voter(&d->cluster, (size_t)d->self)));
+	json_object_set_new(o, "pid", json_integer(d->fleetdb && d->fleetdb->running ? d->fleetdb->proc.pid : 0));
 	if (rep->rc || !rep->quorum) {
 		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
 		json_object_set_new(o, "error", json_string(text));
@@ -302,7 +303,11 @@ static void on_released(void *arg, const struct fleetdb_reply *rep)
 		return;
 	}
 	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
-	log_warn("fleet db: claim of %s not given back yet (%s); trying again", r->req.ids, text);
+	/* Once: without a quorum it fails every few seconds. */
+	if (!r->warned)
+		log_warn("fleet db: claim of %s not given back yet (%s); trying again every %d s",
+			 r->req.ids, text, FLEETDB_RELEASE_RETRY_MS / 1000);
+	r->warned = true;
 }
 
 static void release_send(struct fleetdb_release *r)
@@ -319,7 +324,7 @@ static void on_retry(uv_timer_t *t)
 			release_send(r);
 }
 
-void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
+static void release_add(struct hsd *d, uint16_t op, const char *ids, const char *intent)
 {
 	struct fleetdb_sup *s = d->fleetdb;
 	struct fleetdb_release *r;
@@ -330,12 +335,22 @@ void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
 		return;
 	}
 	r->s = s;
-	r->req.op = FLEETDB_OP_RELEASE;
+	r->req.op = op;
 	snprintf(r->req.ids, sizeof(r->req.ids), "%s", ids);
 	snprintf(r->req.intent, sizeof(r->req.intent), "%s", intent);
 	r->next = s->releases;
 	s->releases = r;
 	release_send(r);
+}
+
+void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
+{
+	release_add(d, FLEETDB_OP_RELEASE, ids, intent);
+}
+
+void fleetdb_reconcile(struct hsd *d, const char *intent)
+{
+	release_add(d, FLEETDB_OP_RECONCILE, "(every other)", intent);
 }
 
 static void on_restart(uv_timer_t *t);
@@ -393,10 +408,10 @@ static int spawn(struct fleetdb_sup *s, char *err, size_t errlen)
 		{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
 		{ .flags = UV_INHERIT_FD, .data.fd = sv[1] },
 	};
-	/* "." with the data directory as its working directory: libuv
-	 * changes there before it drops to the uid, which cannot search
-	 * the state directory above it. */
-	char *args[] = { "hsfleetdb", ".", NULL };
+	/* The data directory is its working directory: libuv changes there
+	 * before it drops to the uid, which cannot search the state
+	 * directory above it. */
+	char *args[] = { "hsfleetdb", NULL };
 	snprintf(file, sizeof(file), "/proc/self/fd/%d", s->exe_fd);
 	uv_process_options_t o = {
 		.exit_cb = on_exit_cb, .file = file, .args = args, .cwd = dir,

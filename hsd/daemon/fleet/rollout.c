@@ -678,7 +678,10 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	d->rollouts->seq = (uint64_t)store_now_ms();
 	/* A store that cannot be read here would let a second rollout begin
 	 * beside the open one: hsd does not start (rollouts_free cleans up). */
-	return ro_resume(d, err, errlen);
+	int rc = ro_resume(d, err, errlen);
+	if (!rc)
+		rollout_claim_reconcile(d, d->rollouts->cur);
+	return rc;
 }
 
 void rollouts_free(struct hsd *d)

@@ -6,7 +6,9 @@
  * of one IDS on two hosts at once exactly one gets it and the other is
  * refused with the holder's name.  Without a quorum no rollout begins.
  * The claim goes back when the rollout ends, and is retried until the
- * fleet database takes it (fleetdb_release).
+ * fleet database takes it (fleetdb_release).  A claim whose release was
+ * lost with hsd goes when hsd starts again: every claim of this host but
+ * the open rollout's (fleetdb_reconcile).
  */
 #include "rollout_int.h"
 #include "done.h"
@@ -79,7 +81,12 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 		err_set(err, sizeof(err), rc, "rollout: not started: %s", text);
 		ro_discard(ro);
 	} else {
-		rc = ro_commit(ro, &result, err, sizeof(err)); /* frees ro when it fails */
+		char ids[sizeof(ro->b.name)], intent[72];
+		snprintf(ids, sizeof(ids), "%s", ro->b.name);
+		snprintf(intent, sizeof(intent), "%s", intent_id(ro));
+		/* ro_commit frees ro when it fails: the claim goes back then. */
+		if ((rc = ro_commit(ro, &result, err, sizeof(err))))
+			fleetdb_release(d, ids, intent);
 	}
 	if (rc)
 		log_info("%s", err);
@@ -107,4 +114,10 @@ void rollout_claim_release(const struct rollout *ro)
 {
 	if (fleetdb_enabled(ro->d))
 		fleetdb_release(ro->d, ro->b.name, intent_id(ro));
+}
+
+void rollout_claim_reconcile(struct hsd *d, const struct rollout *open)
+{
+	if (fleetdb_enabled(d))
+		fleetdb_reconcile(d, open ? intent_id(open) : "");
 }

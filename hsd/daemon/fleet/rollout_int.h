@@ -94,5 +94,7 @@ void ro_discard(struct rollout *ro);
 struct done;
 int rollout_claim(struct rollout *ro, const struct done *dn, char *err, size_t errlen);
 void rollout_claim_release(const struct rollout *ro);
+/* At start: give back every claim of this host but open's (NULL: all). */
+void rollout_claim_reconcile(struct hsd *d, const struct rollout *open);
 
 #endif
