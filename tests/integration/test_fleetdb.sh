@@ -44,7 +44,7 @@ check "deploy of version 1 from a" on a hsctl deploy aide-1 --wait
 
 # Two operators, two hosts, one IDS, at once: exactly one rollout begins.
 for h in b d; do
-	{ rc=0; on "$h" hsctl rollout aide-2 >"$T_DIR/ro-$h" 2>&1 || rc=$?; echo "$rc" >"$T_DIR/rc-$h"; } &
+	{ rc=0; on "$h" hsctl rollout aide-2 --max-parallel 5 >"$T_DIR/ro-$h" 2>&1 || rc=$?; echo "$rc" >"$T_DIR/rc-$h"; } &
 done
 wait
 rcs="$(cat "$T_DIR/rc-b") $(cat "$T_DIR/rc-d")"
@@ -55,6 +55,8 @@ winner=b loser=d
 check "the refused one names the rollout that holds the IDS" \
 	grep -qE "aide is already being rolled out, to aide-2, by host $winner since" "$T_DIR/ro-$loser"
 check "the refused one is one line" [ "$(wc -l <"$T_DIR/ro-$loser")" = 1 ]
+# The loser's own rollout below goes one host at a time (max-parallel 1),
+# so it is still under way when two nodes are frozen.
 check "$loser started nothing" bash -c "! $SIM --id $T_ID exec $loser -- hsctl --json rollout status >/dev/null 2>&1"
 done_on() { on "$1" hsctl --json rollout status | jqe '.rollout.state == "done"'; }
 check "$winner's rollout finishes" wait_until 120 done_on "$winner"
@@ -90,7 +92,7 @@ sim start "$loser"
 kill -CONT $fpids
 check "with the nodes of $frozen back, the quorum returns" wait_until 30 has_quorum d
 check "the claim lost with $loser's hsd went back: $winner's next rollout begins" \
-	wait_until 30 on "$winner" hsctl rollout aide-2
+	wait_until 30 on "$winner" hsctl rollout aide-2 --max-parallel 5
 check "... and finishes" wait_until 120 done_on "$winner"
 
 # A voter cut off from every other host cannot commit.
