@@ -99,7 +99,7 @@ static int on_chan(struct fdb *f)
 		return on_config(f, &c);
 	} else if (type == FLEETDB_MSG_REQUEST) {
 		struct fleetdb_request req;
-		static struct fleetdb_reply rep;
+		struct fleetdb_reply rep;
 		memcpy(&req, body, sizeof(req));
 		memset(&rep, 0, sizeof(rep));
 		rep.id = req.id;

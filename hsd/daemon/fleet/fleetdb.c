@@ -23,6 +23,7 @@
 #define FLEETDB_BACKOFF_MIN_MS 200
 #define FLEETDB_BACKOFF_MAX_MS 10000
 #define FLEETDB_RELEASE_RETRY_MS 5000
+#define FLEETDB_LOG_PER_S 20
 
 struct fleetdb_pending {
 	struct fleetdb_pending *next;
@@ -54,6 +55,8 @@ struct fleetdb_sup {
 	struct fleetdb_release *releases;
 	uv_timer_t retry;
 	int closing; /* handles not yet closed after fleetdb_stop */
+	uint64_t log_window_ms;
+	uint32_t log_lines, log_dropped;
 };
 
 bool fleetdb_enabled(const struct hsd *d)
@@ -61,12 +64,10 @@ bool fleetdb_enabled(const struct hsd *d)
 	return d->cluster.nvoters > 0;
 }
 
+/* On the stack: a callback may make another call that fails at once. */
 static void fail(struct fleetdb_pending *p, int rc, const char *why)
 {
-	static struct fleetdb_reply rep;
-	memset(&rep, 0, sizeof(rep));
-	rep.id = p->id;
-	rep.rc = rc;
+	struct fleetdb_reply rep = { .id = p->id, .rc = rc };
 	snprintf(rep.text, sizeof(rep.text), "%s", why);
 	p->cb(p->arg, &rep);
 }
@@ -113,9 +114,24 @@ static void send_config(struct fleetdb_sup *s)
 		log_warn("fleet db: configuration not sent (hsfleetdb away)");
 }
 
-static void on_log(const struct fleetdb_log *l)
+/* Its lines, at most FLEETDB_LOG_PER_S a second: a compromised hsfleetdb
+ * must not fill hsd's log. */
+static void on_log(struct fleetdb_sup *s, const struct fleetdb_log *l)
 {
 	char text[4 * FLEETDB_TEXT_MAX];
+	uint64_t now = uv_now(s->d->loop);
+
+	if (now - s->log_window_ms >= 1000) {
+		if (s->log_dropped)
+			log_warn("hsfleetdb: %u lines not logged (over %d a second)", s->log_dropped,
+				 FLEETDB_LOG_PER_S);
+		s->log_window_ms = now;
+		s->log_lines = s->log_dropped = 0;
+	}
+	if (s->log_lines++ >= FLEETDB_LOG_PER_S) {
+		s->log_dropped++;
+		return;
+	}
 	textesc_encode(text, sizeof(text), l->text, strlen(l->text), TEXTESC_TERM);
 	if (l->level <= LOG_ERR)
 		log_error("hsfleetdb: %s", text);
@@ -164,8 +180,8 @@ static void close_chan(struct fleetdb_sup *s)
 static void on_chan(uv_poll_t *h, int status, int events)
 {
 	struct fleetdb_sup *s = h->data;
-	static uint64_t buf[FLEETDB_MSG_MAX / 8 + 1];
-	char err[HS_ERRLEN];
+	uint64_t buf[FLEETDB_MSG_MAX / 8 + 1];
+	char err[HS_ERRLEN] = "";
 	const void *body;
 	uint16_t type;
 
@@ -190,9 +206,9 @@ static void on_chan(uv_poll_t *h, int status, int events)
 		if (type == FLEETDB_MSG_LOG) {
 			struct fleetdb_log l;
 			memcpy(&l, body, sizeof(l));
-			on_log(&l);
+			on_log(s, &l);
 		} else {
-			static struct fleetdb_reply rep;
+			struct fleetdb_reply rep;
 			memcpy(&rep, body, sizeof(rep));
 			on_reply(s, &rep);
 		}
