@@ -19,12 +19,20 @@ static uint32_t addr_of(const char *hostport)
 	return inet_pton(AF_INET, a, &in) == 1 ? ntohl(in.s_addr) : 0;
 }
 
+/* The schema in place on the leader's connection c (once per connection). */
+static int schema(struct fdb *f, struct fdb_conn *c, char *err, size_t errlen)
+{
+	int rc = f->schema_ok ? 0 : store_fleetdb_schema(c, err, errlen);
+	f->schema_ok = !rc;
+	return rc;
+}
+
 /* The leader's connection with the schema in place, or an error. */
 static int ready(struct fdb *f, struct fdb_conn **c, char *err, size_t errlen)
 {
 	int rc = fdb_leader_conn(f, c, err, errlen);
-	if (!rc && !f->schema_ok && !(rc = store_fleetdb_schema(*c, err, errlen)))
-		f->schema_ok = true;
+	if (!rc)
+		rc = schema(f, *c, err, errlen);
 	if (rc)
 		fdb_leader_drop(f);
 	return rc;
@@ -59,27 +67,39 @@ static void status(struct fdb *f, struct fleetdb_reply *rep)
 		fdb_leader_drop(f);
 }
 
+/* One write of a claim (CLAIM, RELEASE or RECONCILE) through the leader. */
+static int claim_write(struct fdb *f, struct fdb_conn *c, const struct fleetdb_request *req,
+		       struct store_fleetdb_claim *held, char *err, size_t errlen)
+{
+	const char *host = f->cfg.self.name;
+
+	switch (req->op) {
+	case FLEETDB_OP_CLAIM:
+		return store_fleetdb_claim(c, req->ids, host, req->intent, req->target,
+					   (int64_t)time(NULL), held, err, errlen);
+	case FLEETDB_OP_RELEASE:
+		return store_fleetdb_release(c, req->ids, host, req->intent, err, errlen);
+	default:
+		return store_fleetdb_release_others(c, host, req->intent, err, errlen);
+	}
+}
+
 static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_reply *rep)
 {
 	struct store_fleetdb_claim held;
 	struct fdb_conn *c;
+	bool wrote = false; /* the failure, if any, is a write's, not the search's */
 	int rc;
 
 	/* Twice: a leader deposed since the last request answers the first
 	 * write with a failure, and the second goes to its successor. */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((rc = ready(f, &c, rep->text, sizeof(rep->text))))
-			break;
-		if (req->op == FLEETDB_OP_CLAIM)
-			rc = store_fleetdb_claim(c, req->ids, f->cfg.self.name, req->intent,
-						 req->target, (int64_t)time(NULL), &held, rep->text,
-						 sizeof(rep->text));
-		else if (req->op == FLEETDB_OP_RELEASE)
-			rc = store_fleetdb_release(c, req->ids, f->cfg.self.name, req->intent,
-						   rep->text, sizeof(rep->text));
-		else
-			rc = store_fleetdb_release_others(c, f->cfg.self.name, req->intent,
-							  rep->text, sizeof(rep->text));
+		wrote = false;
+		if ((rc = fdb_leader_conn(f, &c, rep->text, sizeof(rep->text))))
+			break; /* its text says: no quorum */
+		wrote = true;
+		if (!(rc = schema(f, c, rep->text, sizeof(rep->text))))
+			rc = claim_write(f, c, req, &held, rep->text, sizeof(rep->text));
 		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
 			break;
 		fdb_leader_drop(f);
@@ -89,7 +109,7 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
 		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held.intent);
 		rep->holder_since = held.since;
-	} else if (rc && strncmp(rep->text, "fleet db: no quorum", 19) != 0) {
+	} else if (rc && wrote) {
 		/* The write did not commit (a leader that lost its quorum, or
 		 * one deposed meanwhile): to hsd it is all the same, no quorum
 		 * now. */

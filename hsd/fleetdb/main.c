@@ -71,6 +71,7 @@ static int on_config(struct fdb *f, const struct fleetdb_config *c)
 	f->configured = true;
 	if (c->voter && fdb_node_start(f, err, sizeof(err))) {
 		fdb_log(f, LOG_ERR, "%s; ending, to be started again", err);
+		f->failed = true;
 		return -1;
 	}
 	return 0;
@@ -181,10 +182,8 @@ int main(int argc, char **argv)
 		int r = poll(&p, 1, (int)(next_tick - now));
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r > 0 && on_chan(&f) < 0) {
-			f.failed = f.configured && f.cfg.voter && !f.node;
+		if (r > 0 && on_chan(&f) < 0)
 			break;
-		}
 	}
 	fdb_leader_drop(&f);
 	fdb_node_stop(&f);
