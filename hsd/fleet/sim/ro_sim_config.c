@@ -60,6 +60,21 @@ void ro_sim_config_random(uint64_t seed, uint32_t nmin, uint32_t nmax, struct ro
 	f->n_pauses = (uint32_t)range(&r, 0, 2);
 	f->pause_max_ms = 30000;
 	f->abort_at_ms = chance(&r, 100) ? range(&r, 1, f->window_ms) : 0;
+	/* The driver is one of the hosts (a fleet of one has nobody to take
+	 * over); a write commits in a round trip to the database's quorum. */
+	if (n >= 2) {
+		f->driver = (uint32_t)range(&r, 0, n - 1);
+		f->lease_ms = 10000;
+		f->renew_ms = 2000;
+		f->election_min_ms = 150;
+		f->election_max_ms = 1500;
+		f->commit_min_ms = 2 * f->lat_min_ms;
+		f->commit_max_ms = 2 * f->lat_max_ms;
+		f->n_leader_changes = (uint32_t)range(&r, 0, 2);
+		f->leader_parted = 333;
+		f->leader_gone = 500;
+		f->leader_down_max_ms = 120000;
+	}
 	/* The operator gives up an hour after the last fault began (a host
 	 * that never returns); the rollout must then end within 30 minutes. */
 	f->give_up_ms = f->window_ms + 3600 * 1000;

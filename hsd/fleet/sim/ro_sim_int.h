@@ -13,7 +13,9 @@ enum rs_ev_type {
 	RS_EV_PARTITION,	/* a = duration */
 	RS_EV_HOST_CRASH,	/* a = duration; RO_NEVER: gone for good */
 	RS_EV_COORD_CRASH,	/* a = duration */
-	RS_EV_COORD_UP,
+	RS_EV_COORD_UP,		/* gen = the incarnation it brings up */
+	RS_EV_LEADER_CHANGE,	/* the driver's host goes down or is cut off */
+	RS_EV_LEADER_UP,	/* the lease ran out: a host that is up takes over */
 	RS_EV_PAUSE,		/* a = how long */
 	RS_EV_RESUME,
 	RS_EV_ABORT,
@@ -31,7 +33,7 @@ struct rs_ev {
 	uint32_t host;
 	uint32_t gen;		/* coordinator incarnation, host epoch, timer gen */
 	uint64_t req_id;
-	uint64_t a;
+	uint64_t a;		/* REQ: when its write committed (sent) */
 };
 
 struct rs_queue {
