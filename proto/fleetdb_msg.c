@@ -20,6 +20,17 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, 0, n) != NULL;
 }
 
+static int claims_ok(const struct fleetdb_reply *r)
+{
+	for (size_t i = 0; i < r->nclaims && i < FLEETDB_CLAIMS_MAX; i++) {
+		const struct fleetdb_claim_row *c = &r->claims[i];
+		if (!terminated(c->ids, sizeof(c->ids)) || !terminated(c->host, sizeof(c->host)) ||
+		    !terminated(c->intent, sizeof(c->intent)) || !terminated(c->target, sizeof(c->target)))
+			return 0;
+	}
+	return 1;
+}
+
 /* Every text field of a body must end within its field. */
 static int texts_ok(uint16_t type, const void *body)
 {
@@ -37,7 +48,8 @@ static int texts_ok(uint16_t type, const void *body)
 	case FLEETDB_MSG_REQUEST: {
 		const struct fleetdb_request *r = body;
 		return terminated(r->ids, sizeof(r->ids)) && terminated(r->target, sizeof(r->target)) &&
-		       terminated(r->intent, sizeof(r->intent));
+		       terminated(r->intent, sizeof(r->intent)) &&
+		       terminated(r->from, sizeof(r->from)) && terminated(r->snap, sizeof(r->snap));
 	}
 	case FLEETDB_MSG_REPLY: {
 		const struct fleetdb_reply *r = body;
@@ -45,7 +57,8 @@ static int texts_ok(uint16_t type, const void *body)
 		       terminated(r->holder, sizeof(r->holder)) &&
 		       terminated(r->holder_intent, sizeof(r->holder_intent)) &&
 		       terminated(r->holder_target, sizeof(r->holder_target)) &&
-		       r->nmembers <= FLEETDB_MEMBERS_MAX;
+		       r->nmembers <= FLEETDB_MEMBERS_MAX && r->nclaims <= FLEETDB_CLAIMS_MAX &&
+		       terminated(r->snap, sizeof(r->snap)) && claims_ok(r);
 	}
 	case FLEETDB_MSG_LOG: {
 		const struct fleetdb_log *l = body;

@@ -22,6 +22,11 @@
 #define FLEETDB_PORT 6699 /* the dqlite node's TCP port, overlay address */
 #define FLEETDB_TEXT_MAX 256
 #define FLEETDB_MEMBERS_MAX 8
+/* A rollout's replicated state (its snapshot: JSON written and read by
+ * hsd only; hsfleetdb stores it as it is).  A rollout whose state does
+ * not fit is refused at its start. */
+#define FLEETDB_SNAP_MAX 65536
+#define FLEETDB_CLAIMS_MAX 8 /* claims listed: one per IDS under way */
 
 enum fleetdb_msg_type {
 	FLEETDB_MSG_CONFIG = 1, /* fleetdb_config */
@@ -54,7 +59,9 @@ enum fleetdb_op {
 	FLEETDB_OP_STATUS = 1, /* leader, members, quorum (a write through the leader) */
 	FLEETDB_OP_CLAIM,      /* take the rollout claim of an IDS */
 	FLEETDB_OP_RELEASE,    /* give it back */
-	FLEETDB_OP_RECONCILE,  /* give back every claim of this host but intent's */
+	FLEETDB_OP_SAVE = 5,       /* the holder writes its rollout's state (epoch-fenced) */
+	FLEETDB_OP_CLAIMS,     /* list the claims, their epochs and lease beats */
+	FLEETDB_OP_TAKE,       /* take a claim over from its holder (epoch + 1) */
 };
 
 struct fleetdb_request {
@@ -64,6 +71,20 @@ struct fleetdb_request {
 	char intent[72];   /* CLAIM/RELEASE: the id of the rollout's signed intent */
 	char ids[64];      /* CLAIM/RELEASE: the IDS (bundle name) */
 	char target[96];   /* CLAIM: the bundle it goes to */
+	char from[CLUSTER_NAME_MAX + 1]; /* TAKE: the holder it is taken from */
+	uint8_t pad2[7];
+	uint64_t epoch;    /* SAVE: the holder's; TAKE: the one it is taken at */
+	char snap[FLEETDB_SNAP_MAX]; /* SAVE */
+};
+
+struct fleetdb_claim_row {
+	char ids[64];
+	char host[CLUSTER_NAME_MAX + 1];
+	uint8_t pad[7];
+	char intent[72];
+	char target[96];
+	uint64_t epoch;
+	uint64_t beat; /* the holder's SAVEs: unchanged for a lease, it is gone */
 };
 
 struct fleetdb_member {
@@ -73,7 +94,8 @@ struct fleetdb_member {
 	uint8_t pad[3];
 };
 
-/* rc is an hs_rc; HS_ESTATE with a holder is a claim held elsewhere,
+/* rc is an hs_rc; HS_ESTATE with a holder is a claim held elsewhere
+ * (SAVE, TAKE: the claim moved on, to holder if it is still there),
  * HS_EUNREACH is no quorum (no leader reachable, or the write did not
  * commit in time). */
 struct fleetdb_reply {
@@ -94,6 +116,14 @@ struct fleetdb_reply {
 	uint8_t pad2[7];
 	int64_t holder_since; /* unix seconds */
 	char holder_target[96];
+	/* CLAIMS */
+	uint8_t nclaims;
+	uint8_t self_leader; /* this host's node leads the Raft cluster */
+	uint8_t pad3[6];
+	struct fleetdb_claim_row claims[FLEETDB_CLAIMS_MAX];
+	/* TAKE: the new epoch and the rollout's last saved state */
+	uint64_t epoch;
+	char snap[FLEETDB_SNAP_MAX];
 };
 
 struct fleetdb_log {

@@ -65,13 +65,15 @@ static int exit_for(const char *state)
 		return EXIT_ABORTED;
 	if (!strcmp(state, "partial"))
 		return EXIT_PARTIAL;
-	return EXIT_UNDERWAY; /* running, paused, committed, closing */
+	/* running, paused, committed, closing; and moved: this host's copy
+	 * of a rollout another host continues (docs/fleetdb.md) */
+	return EXIT_UNDERWAY;
 }
 
 static bool finished(const char *state)
 {
 	return !strcmp(state, "done") || !strcmp(state, "failed") || !strcmp(state, "aborted") ||
-	       !strcmp(state, "partial");
+	       !strcmp(state, "partial") || !strcmp(state, "moved");
 }
 
 /* A step's time to the millisecond, ISO 8601 as everywhere else:

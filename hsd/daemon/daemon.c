@@ -141,8 +141,10 @@ static void on_signal(uv_signal_t *s, int signum)
 	spaces_free(d); /* the spaces go on running without us */
 	watch_free(d);
 	peer_free(d);
+	/* Its requests in flight fail first, into a rollout layer still
+	 * there; its node stops, the other voters keep the quorum. */
+	fleetdb_stop(d);
 	rollouts_free(d); /* resumed from the store by the next hsd */
-	fleetdb_stop(d);  /* its node stops; the other voters keep the quorum */
 	metrics_http_stop(d);
 	disk_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
@@ -321,8 +323,8 @@ void hsd_free(struct hsd *d)
 		spaces_free(d);
 		watch_free(d);
 		peer_free(d);
-		rollouts_free(d);
 		fleetdb_stop(d);
+		rollouts_free(d);
 		metrics_http_stop(d);
 		disk_free(d);
 		mesh_stop(d);

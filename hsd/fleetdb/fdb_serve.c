@@ -1,4 +1,5 @@
-/* fdb_serve.c - hsd's requests: status, and a rollout's claim on its IDS. */
+/* fdb_serve.c - hsd's requests: status, and a rollout's claim on its IDS
+ * with the rollout's replicated state (docs/fleetdb.md). */
 #include "fdb.h"
 #include "err.h"
 #include "store_fleetdb.h"
@@ -67,20 +68,66 @@ static void status(struct fdb *f, struct fleetdb_reply *rep)
 		fdb_leader_drop(f);
 }
 
-/* One write of a claim (CLAIM, RELEASE or RECONCILE) through the leader. */
-static int claim_write(struct fdb *f, struct fdb_conn *c, const struct fleetdb_request *req,
-		       struct store_fleetdb_claim *held, char *err, size_t errlen)
+/* Claims as listed for hsd: the lease watch of the leader's hsd. */
+static int list_claims(struct fdb *f, struct fdb_conn *c, struct fleetdb_reply *rep, char *err,
+		       size_t errlen)
+{
+	struct store_fleetdb_row rows[FLEETDB_CLAIMS_MAX];
+	char self[FDB_ADDR_MAX];
+	size_t n = 0;
+	int rc = store_fleetdb_claims(c, rows, FLEETDB_CLAIMS_MAX, &n, err, errlen);
+
+	if (rc)
+		return rc;
+	rep->nclaims = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		struct fleetdb_claim_row *r = &rep->claims[i];
+		_Static_assert(sizeof(r->ids) == sizeof(rows[i].ids) &&
+				       sizeof(r->host) == sizeof(rows[i].host) &&
+				       sizeof(r->intent) == sizeof(rows[i].intent) &&
+				       sizeof(r->target) == sizeof(rows[i].target),
+			       "a claim's fields as the store's");
+		memcpy(r->ids, rows[i].ids, sizeof(r->ids));
+		memcpy(r->host, rows[i].host, sizeof(r->host));
+		memcpy(r->intent, rows[i].intent, sizeof(r->intent));
+		memcpy(r->target, rows[i].target, sizeof(r->target));
+		r->epoch = rows[i].epoch;
+		r->beat = rows[i].beat;
+	}
+	fdb_addr(f->cfg.self.addr, self);
+	rep->self_leader = strcmp(f->leader_addr, self) == 0;
+	return 0;
+}
+
+/* One request on a claim through the leader (every op but STATUS;
+ * default: CLAIMS). */
+static int claim_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_request *req,
+		    struct fleetdb_reply *rep, struct store_fleetdb_claim *held, char *err,
+		    size_t errlen)
 {
 	const char *host = f->cfg.self.name;
 
 	switch (req->op) {
-	case FLEETDB_OP_CLAIM:
-		return store_fleetdb_claim(c, req->ids, host, req->intent, req->target,
-					   (int64_t)time(NULL), held, err, errlen);
+	case FLEETDB_OP_CLAIM: {
+		int rc = store_fleetdb_claim(c, req->ids, host, req->intent, req->target,
+					     (int64_t)time(NULL), held, err, errlen);
+		rep->epoch = rc ? 0 : held->epoch;
+		return rc;
+	}
 	case FLEETDB_OP_RELEASE:
 		return store_fleetdb_release(c, req->ids, host, req->intent, err, errlen);
+	case FLEETDB_OP_SAVE:
+		return store_fleetdb_save(c, req->ids, host, req->intent, req->epoch, req->snap,
+					  err, errlen);
+	case FLEETDB_OP_TAKE: {
+		struct store_fleetdb_take t = { .snap = rep->snap, .cap = sizeof(rep->snap) };
+		int rc = store_fleetdb_take(c, req->ids, req->from, req->intent, req->epoch, host,
+					    &t, err, errlen);
+		rep->epoch = t.epoch;
+		return rc;
+	}
 	default:
-		return store_fleetdb_release_others(c, host, req->intent, err, errlen);
+		return list_claims(f, c, rep, err, errlen);
 	}
 }
 
@@ -99,7 +146,7 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 			break; /* its text says: no quorum */
 		wrote = true;
 		if (!(rc = schema(f, c, rep->text, sizeof(rep->text))))
-			rc = claim_write(f, c, req, &held, rep->text, sizeof(rep->text));
+			rc = claim_op(f, c, req, rep, &held, rep->text, sizeof(rep->text));
 		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
 			break;
 		fdb_leader_drop(f);
@@ -109,7 +156,7 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
 		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held.intent);
 		rep->holder_since = held.since;
-	} else if (rc && wrote) {
+	} else if (rc && rc != HS_ESTATE && wrote) {
 		/* The write did not commit (a leader that lost its quorum, or
 		 * one deposed meanwhile): to hsd it is all the same, no quorum
 		 * now. */
@@ -129,7 +176,9 @@ void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_
 		break;
 	case FLEETDB_OP_CLAIM:
 	case FLEETDB_OP_RELEASE:
-	case FLEETDB_OP_RECONCILE:
+	case FLEETDB_OP_SAVE:
+	case FLEETDB_OP_CLAIMS:
+	case FLEETDB_OP_TAKE:
 		claim(f, req, rep);
 		break;
 	default:

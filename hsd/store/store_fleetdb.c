@@ -8,8 +8,17 @@
 static const char *const fleetdb_schema[] = {
 	"CREATE TABLE IF NOT EXISTS rollout_claims ("
 	" ids TEXT PRIMARY KEY, host TEXT NOT NULL, intent TEXT NOT NULL,"
-	" target TEXT NOT NULL, since INTEGER NOT NULL)",
+	" target TEXT NOT NULL, since INTEGER NOT NULL, epoch INTEGER NOT NULL DEFAULT 1,"
+	" beat INTEGER NOT NULL DEFAULT 0, snap TEXT NOT NULL DEFAULT '')",
 	"CREATE TABLE IF NOT EXISTS hosts_seen (host TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+};
+
+/* Columns a fleet database made by an earlier hsd lacks: added once, by
+ * whichever host ensures the schema first (ALTER is a Raft entry too). */
+static const char *const fleetdb_added[][2] = {
+	{ "epoch", "ALTER TABLE rollout_claims ADD COLUMN epoch INTEGER NOT NULL DEFAULT 1" },
+	{ "beat", "ALTER TABLE rollout_claims ADD COLUMN beat INTEGER NOT NULL DEFAULT 0" },
+	{ "snap", "ALTER TABLE rollout_claims ADD COLUMN snap TEXT NOT NULL DEFAULT ''" },
 };
 
 /* A FAILURE answer here is never about the row (the statements cannot
@@ -22,19 +31,34 @@ static int exec(struct fdb_conn *c, const char *sql, const struct fdb_value *p, 
 	return rc == HS_ESTATE ? HS_EUNREACH : rc;
 }
 
-int store_fleetdb_schema(struct fdb_conn *c, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < sizeof(fleetdb_schema) / sizeof(fleetdb_schema[0]); i++) {
-		int rc = exec(c, fleetdb_schema[i], NULL, 0, NULL, err, errlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 static struct fdb_value text(const char *s)
 {
 	return (struct fdb_value){ .type = FDB_TEXT, .text = s, .len = strlen(s) };
+}
+
+static int count_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	*(int64_t *)arg = ncols == 1 && v[0].type == FDB_INTEGER ? v[0].i : 0;
+	return 0;
+}
+
+int store_fleetdb_schema(struct fdb_conn *c, char *err, size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < sizeof(fleetdb_schema) / sizeof(fleetdb_schema[0]); i++)
+		if ((rc = exec(c, fleetdb_schema[i], NULL, 0, NULL, err, errlen)))
+			return rc;
+	for (size_t i = 0; i < sizeof(fleetdb_added) / sizeof(fleetdb_added[0]); i++) {
+		struct fdb_value p[] = { text(fleetdb_added[i][0]) };
+		int64_t n = 0;
+		if ((rc = fdb_query(c, "SELECT count(*) FROM pragma_table_info('rollout_claims')"
+				    " WHERE name = ?", p, 1, count_row, &n, NULL, err, errlen)))
+			return rc == HS_ESTATE ? HS_EUNREACH : rc;
+		if (!n && (rc = exec(c, fleetdb_added[i][1], NULL, 0, NULL, err, errlen)))
+			return rc;
+	}
+	return 0;
 }
 
 static struct fdb_value integer(int64_t i)
@@ -50,12 +74,13 @@ static void copy_text(char *dst, size_t len, const struct fdb_value *v)
 static int claim_row(void *arg, const struct fdb_value *v, size_t ncols)
 {
 	struct store_fleetdb_claim *held = arg;
-	if (ncols != 4)
+	if (ncols != 5)
 		return HS_EINPUT;
 	copy_text(held->host, sizeof(held->host), &v[0]);
 	copy_text(held->intent, sizeof(held->intent), &v[1]);
 	copy_text(held->target, sizeof(held->target), &v[2]);
 	held->since = v[3].type == FDB_INTEGER ? v[3].i : 0;
+	held->epoch = v[4].type == FDB_INTEGER ? (uint64_t)v[4].i : 0;
 	return 0;
 }
 
@@ -71,9 +96,12 @@ int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, c
 	if ((rc = exec(c, "INSERT INTO rollout_claims (ids, host, intent, target, since)"
 		       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ids) DO NOTHING", p, 5, &n, err, errlen)))
 		return rc;
-	if (n == 1)
+	if (n == 1) {
+		held->epoch = 1; /* the column's default */
 		return 0;
-	if ((rc = fdb_query(c, "SELECT host, intent, target, since FROM rollout_claims WHERE ids = ?",
+	}
+	if ((rc = fdb_query(c, "SELECT host, intent, target, since, epoch FROM rollout_claims"
+			    " WHERE ids = ?",
 			    p, 1, claim_row, held, NULL, err, errlen)))
 		return rc == HS_ESTATE ? HS_EUNREACH : rc;
 	if (!held->host[0]) /* released between the two: try again */
@@ -91,18 +119,97 @@ int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 		    NULL, err, errlen);
 }
 
-int store_fleetdb_release_others(struct fdb_conn *c, const char *host, const char *intent,
-				 char *err, size_t errlen)
-{
-	struct fdb_value p[] = { text(host), text(intent) };
-	return exec(c, "DELETE FROM rollout_claims WHERE host = ? AND intent != ?", p, 2, NULL, err,
-		    errlen);
-}
-
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
 		       size_t errlen)
 {
 	struct fdb_value p[] = { text(host), integer(now) };
 	return exec(c, "INSERT INTO hosts_seen (host, at) VALUES (?, ?)"
 		    " ON CONFLICT (host) DO UPDATE SET at = excluded.at", p, 2, NULL, err, errlen);
+}
+
+int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
+		       uint64_t epoch, const char *snap, char *err, size_t errlen)
+{
+	struct fdb_value p[] = { text(snap), text(ids), text(host), text(intent),
+				 integer((int64_t)epoch) };
+	uint64_t n = 0;
+	int rc = exec(c, "UPDATE rollout_claims SET snap = ?, beat = beat + 1"
+		      " WHERE ids = ? AND host = ? AND intent = ? AND epoch = ?", p, 5, &n, err,
+		      errlen);
+	if (!rc && n != 1)
+		rc = err_set(err, errlen, HS_ESTATE,
+			     "the claim of %s is no longer this host's at epoch %llu", ids,
+			     (unsigned long long)epoch);
+	return rc;
+}
+
+struct claims_ctx {
+	struct store_fleetdb_row *rows;
+	size_t max, n;
+};
+
+static int claims_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	struct claims_ctx *x = arg;
+	if (ncols != 6)
+		return HS_EINPUT;
+	if (x->n == x->max)
+		return 0; /* more IDS under way than listed: the rest next time */
+	struct store_fleetdb_row *r = &x->rows[x->n++];
+	copy_text(r->ids, sizeof(r->ids), &v[0]);
+	copy_text(r->host, sizeof(r->host), &v[1]);
+	copy_text(r->intent, sizeof(r->intent), &v[2]);
+	copy_text(r->target, sizeof(r->target), &v[3]);
+	r->epoch = v[4].type == FDB_INTEGER ? (uint64_t)v[4].i : 0;
+	r->beat = v[5].type == FDB_INTEGER ? (uint64_t)v[5].i : 0;
+	return 0;
+}
+
+int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, size_t max,
+			 size_t *n, char *err, size_t errlen)
+{
+	struct claims_ctx x = { .rows = rows, .max = max };
+	int rc = fdb_query(c, "SELECT ids, host, intent, target, epoch, beat FROM rollout_claims"
+			   " ORDER BY since, ids", NULL, 0, claims_row, &x, NULL, err, errlen);
+	*n = x.n;
+	return rc == HS_ESTATE ? HS_EUNREACH : rc;
+}
+
+static int snap_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	struct store_fleetdb_take *t = arg;
+	if (ncols != 2 || v[0].type != FDB_TEXT)
+		return HS_EINPUT;
+	if (v[0].len >= t->cap)
+		return HS_EINPUT;
+	memcpy(t->snap, v[0].text, v[0].len);
+	t->snap[v[0].len] = 0;
+	t->epoch = v[1].type == FDB_INTEGER ? (uint64_t)v[1].i : 0;
+	return 0;
+}
+
+int store_fleetdb_take(struct fdb_conn *c, const char *ids, const char *from, const char *intent,
+		       uint64_t epoch, const char *host, struct store_fleetdb_take *out,
+		       char *err, size_t errlen)
+{
+	struct fdb_value p[] = { text(host), text(ids), text(from), text(intent),
+				 integer((int64_t)epoch) };
+	uint64_t n = 0;
+	int rc;
+
+	out->epoch = 0;
+	if ((rc = exec(c, "UPDATE rollout_claims SET host = ?, epoch = epoch + 1, beat = 0"
+		       " WHERE ids = ? AND host = ? AND intent = ? AND epoch = ?", p, 5, &n, err,
+		       errlen)))
+		return rc;
+	if (n != 1)
+		return err_set(err, errlen, HS_ESTATE, "the claim of %s moved on before its takeover",
+			       ids);
+	if ((rc = fdb_query(c, "SELECT snap, epoch FROM rollout_claims WHERE ids = ?", p + 1, 1,
+			    snap_row, out, NULL, err, errlen)))
+		return rc == HS_ESTATE ? HS_EUNREACH : rc;
+	if (!out->epoch) /* gone between the two: as if never taken */
+		return err_set(err, errlen, HS_ESTATE, "the claim of %s went before its takeover",
+			       ids);
+	return 0;
 }

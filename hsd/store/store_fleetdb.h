@@ -19,6 +19,23 @@ struct store_fleetdb_claim {
 	char intent[72];
 	char target[96];
 	int64_t since; /* unix seconds */
+	uint64_t epoch; /* CLAIM taken: its epoch */
+};
+
+/* A claim as listed: whose, at which epoch, and how many SAVEs so far. */
+struct store_fleetdb_row {
+	char ids[64];
+	char host[CLUSTER_NAME_MAX + 1];
+	char intent[72];
+	char target[96];
+	uint64_t epoch, beat;
+};
+
+/* What a takeover gets: the new epoch, the last saved state into snap. */
+struct store_fleetdb_take {
+	uint64_t epoch;
+	char *snap;
+	size_t cap;
 };
 
 /* Create the tables if they are not there (idempotent). */
@@ -26,7 +43,7 @@ int store_fleetdb_schema(struct fdb_conn *c, char *err, size_t errlen);
 
 /* Take ids's rollout claim for host's rollout of intent: 0 when taken (or
  * already this rollout's), HS_ESTATE with *held filled when another holds
- * it. */
+ * it.  held->epoch is the claim's epoch either way. */
 int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
 			const char *target, int64_t now, struct store_fleetdb_claim *held,
 			char *err, size_t errlen);
@@ -35,12 +52,24 @@ int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, c
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 			  const char *intent, char *err, size_t errlen);
 
-/* Give back every claim host holds but the one for intent ("": all). */
-int store_fleetdb_release_others(struct fdb_conn *c, const char *host, const char *intent,
-				 char *err, size_t errlen);
-
 /* host was heard now: a write that commits only with a quorum. */
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
 		       size_t errlen);
+
+/* The holder writes its rollout's state: 0, or HS_ESTATE when the claim
+ * is no longer host's at epoch (taken over, or given back). */
+int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
+		       uint64_t epoch, const char *snap, char *err, size_t errlen);
+
+/* At most max claims, oldest first. */
+int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, size_t max,
+			 size_t *n, char *err, size_t errlen);
+
+/* host takes ids's claim of intent from from, if it is still at epoch:
+ * 0 with out's new epoch and last saved state (out->snap, out->cap
+ * set by the caller), or HS_ESTATE. */
+int store_fleetdb_take(struct fdb_conn *c, const char *ids, const char *from, const char *intent,
+		       uint64_t epoch, const char *host, struct store_fleetdb_take *out,
+		       char *err, size_t errlen);
 
 #endif

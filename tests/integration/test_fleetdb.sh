@@ -3,9 +3,11 @@
 # voters (a b c) and two agents (d e): every host sees one leader and a
 # quorum; of two rollouts of one IDS started on two hosts at once exactly
 # one begins, and the claim goes back when it ends; with two voters down
-# no rollout starts while every IDS keeps running and reporting; a voter
-# cut off cannot commit; the leader's loss elects another; a voter
-# replaced in cluster.json joins and the old one leaves.
+# no rollout starts or takes a step while every IDS keeps running and
+# reporting, and the rollout goes on once they are back; a voter cut off
+# cannot commit; the leader's loss elects another; a voter replaced in
+# cluster.json joins and the old one leaves; the leader's host stopped for
+# good mid-rollout, the new leader takes the rollout over and ends it.
 source "$(dirname "$0")/../lib.sh"
 
 HOSTS="a b c d e"
@@ -58,40 +60,48 @@ check "the refused one is one line" [ "$(wc -l <"$T_DIR/ro-$loser")" = 1 ]
 # The loser's own rollout below goes one host at a time (max-parallel 1),
 # so it is still under way when two nodes are frozen.
 check "$loser started nothing" bash -c "! $SIM --id $T_ID exec $loser -- hsctl --json rollout status >/dev/null 2>&1"
-done_on() { on "$1" hsctl --json rollout status | jqe '.rollout.state == "done"'; }
+# A rollout's status (its exit status is its state's: not an error here).
+ro_json() { on "$1" hsctl --json rollout status || true; }
+done_on() { ro_json "$1" | jqe '.rollout.state == "done"'; }
 check "$winner's rollout finishes" wait_until 120 done_on "$winner"
 # Its claim went back with its end: the other host may now roll the IDS.
 check "after it, $loser's rollout of the same IDS begins" \
 	wait_until 20 on "$loser" hsctl rollout aide-1
 
 # Two of three voters' nodes frozen while $loser's rollout is under way
-# (their hosts stay up for the rollout): it goes on, since only its start
-# needs the fleet database; a new rollout is refused; every IDS runs on
-# and reports.
+# (their hosts stay up): the rollout holds, since each of its steps is
+# written to the fleet database before it is taken; a new rollout is
+# refused; every IDS runs on and reports.
 frozen=$(for v in a b c; do [ "$v" = "$loser" ] || echo "$v"; done | head -2 | xargs)
 fpids=$(for v in $frozen; do db "$v" | jq .pid; done | xargs)
 # shellcheck disable=SC2086 # pids: numbers
 kill -STOP $fpids
 check "$loser sees no quorum (the nodes of $frozen frozen)" \
 	wait_until 20 bash -c "$SIM --id $T_ID exec $loser -- hsctl status | grep -q 'NO QUORUM'"
-check "$loser's rollout finishes without a quorum" wait_until 120 done_on "$loser"
-last=$(on "$loser" hsctl --json rollout history | jq -c '[.rollouts[].id]')
-T_PATTERN="no quorum" expect_exit 1 "a rollout without a quorum is refused" on "$loser" hsctl rollout aide-2
-check "the refused rollout started nothing" \
-	[ "$(on "$loser" hsctl --json rollout history | jq -c '[.rollouts[].id]')" = "$last" ]
+hosts_now() { ro_json "$loser" | jq -c '[.hosts[].state]'; }
+sleep 3 # a step under way when the quorum went may still be written
+before=$(hosts_now)
+sleep 6
+check "$loser's rollout takes no step without a quorum ($before)" [ "$(hosts_now)" = "$before" ]
+still_open() { ro_json "$loser" | jqe '.rollout.state == "running"'; }
+check "... and is still open" still_open
+T_PATTERN="no quorum" expect_exit 1 "a rollout on e without a quorum is refused" on e hsctl rollout aide-2
+check "the refused rollout started nothing on e" bash -c "! $SIM --id $T_ID exec e -- hsctl --json rollout status >/dev/null 2>&1"
 for h in $HOSTS; do
-	check "$h's IDS instance runs on" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '.spaces[] | select(.name == \"aide@1\" and .state == \"running\")'"
+	check "$h's IDS runs on" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '[.spaces[] | select((.name | startswith(\"aide@\")) and .state == \"running\")] | length > 0'"
 done
 on e hsctl space exec web -- sh -c 'echo intruder >/srv/site/noquorum'
 check "and reports: a change on e without a quorum is seen" t_alert_on e /srv/site/noquorum 30
-# $loser's release of its claim could not commit; its hsd restarts, so
-# the retry in memory is gone: the claim goes when the hsd is back.
+# $loser's hsd restarts meanwhile: it resumes its rollout only once the
+# fleet database says the claim is still its own.
 sim stop "$loser"
 sim start "$loser"
 # shellcheck disable=SC2086
 kill -CONT $fpids
 check "with the nodes of $frozen back, the quorum returns" wait_until 30 has_quorum d
-check "the claim lost with $loser's hsd went back: $winner's next rollout begins" \
+check "$loser's rollout resumes from the fleet database and finishes" wait_until 120 done_on "$loser"
+check "... its timeline says so" bash -c "$SIM --id $T_ID exec $loser -- hsctl rollout status --timeline | grep -E 'resume +resumed from the fleet database by $loser'"
+check "its claim went back at its end: $winner's next rollout begins" \
 	wait_until 30 on "$winner" hsctl rollout aide-2 --max-parallel 5
 check "... and finishes" wait_until 120 done_on "$winner"
 
@@ -118,6 +128,67 @@ for h in $HOSTS; do kill -HUP "$(sim pid "$h")"; done
 check "after the reload the members are a b d" wait_until 60 voters_are e '["a","b","d"]'
 check "d says it votes" bash -c "$SIM --id $T_ID exec d -- hsctl status | grep -q 'this host votes'"
 check "c says it does not" bash -c "$SIM --id $T_ID exec c -- hsctl status | grep -q 'this host does not vote'"
+
+# The leader's host is stopped for good in the middle of a rollout it
+# drives: the new leader takes the rollout over once its lease has run out
+# and finishes it on every host left, none ever unwatched.
+L=$(leader e)
+on "$L" hsctl rollout aide-1 --max-parallel 1 >/dev/null
+verified_some() { ro_json "$L" | jqe '[.hosts[] | select(.state == "verified")] | length >= 1'; }
+check "$L drives a rollout to aide-1; a host is verified" wait_until 60 verified_some
+left=$(for h in $HOSTS; do [ "$h" = "$L" ] || echo "$h"; done | xargs)
+# Every half second, how many IDS instances run on each host left.
+watched() {
+	while :; do
+		for h in $left; do
+			n=$($SIM --id "$T_ID" exec "$h" -- hsctl --json space list 2>/dev/null |
+				jq '[.spaces[] | select((.name | startswith("aide@")) and .state == "running")] | length' 2>/dev/null) || n=?
+			echo "$h $n"
+		done
+		sleep 0.5
+	done
+}
+watched >"$T_DIR/watched" 2>/dev/null &
+watcher=$!
+sim stop "$L"
+for h in $left; do on "$h" hsctl space exec web -- sh -c 'echo intruder >/srv/site/handover1'; done
+new_l() { local l; l=$(leader e); [ "$l" != null ] && [ "$l" != "$L" ] && echo "$l"; }
+check "a new leader is elected when $L stops" wait_until 30 new_l
+N=$(new_l)
+took_over() { { on "$N" hsctl rollout status --timeline || true; } | grep -qE "takeover +taken over from $L at epoch"; }
+check "$N takes the rollout over from $L" wait_until 60 took_over
+for h in $left; do on "$h" hsctl space exec web -- sh -c 'echo intruder >/srv/site/handover2'; done
+retired_left() {
+	ro_json "$N" |
+		jqe --arg l "$L" '[.hosts[] | select(.host != $l and .state != "retired")] | length == 0'
+}
+check "under $N every host left is switched to aide-1" wait_until 180 retired_left
+l_state() { ro_json "$N" | jq -r --arg l "$L" '.hosts[] | select(.host == $l) | .state'; }
+say "$L, unreachable, is $(l_state) under $N"
+check "$L is not switched: it never answered" [ "$(l_state)" != retired ]
+on "$N" hsctl rollout abort >/dev/null
+partial_on() { ro_json "$N" | jqe '.rollout.state == "partial"'; }
+check "abort after the commit ends it partial" wait_until 30 partial_on
+check "... with $L behind" [ "$(l_state)" = behind ]
+kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true
+check "every host left ran an IDS at every sample ($(wc -l <"$T_DIR/watched") samples)" \
+	bash -c "[ \$(wc -l <'$T_DIR/watched') -gt 20 ] && ! grep -Ev ' [1-9][0-9]*$' '$T_DIR/watched'"
+for h in $left; do
+	check "$h reported the change made when $L stopped" t_alert_on "$h" /srv/site/handover1 30
+	check "$h reported the change made during the takeover" t_alert_on "$h" /srv/site/handover2 30
+	on "$h" hsctl space exec web -- sh -c 'echo intruder >/srv/site/handover3'
+	check "$h's new version reports a change after it" t_alert_on "$h" /srv/site/handover3 30
+done
+# $L's hsd returns after the end: its copy of the rollout is closed, and
+# it does nothing with it.
+sim start "$L"
+moved_on_l() { ro_json "$L" | jqe '.rollout.state == "moved"'; }
+check "back, $L closes its copy of the rollout as moved" wait_until 30 moved_on_l
+ids_on_l() { on "$L" hsctl --json space list | jq -c '[.spaces[] | select(.name | startswith("aide@")) | .name + " " + .state] | sort'; }
+l_before=$(ids_on_l)
+sleep 5
+check "... and starts or stops nothing of it ($L runs $l_before)" [ "$(ids_on_l)" = "$l_before" ]
+check "... $L's old version still runs (it was never retired)" bash -c "grep -q '\"aide@2 running\"' <<<'$l_before'"
 
 t_sanitizer_check
 t_done

@@ -67,3 +67,36 @@ Test(fleetdb_msg, texts_end_in_their_field)
 	n = fleetdb_msg_pack(buf, FLEETDB_MSG_CONFIG, &cfg, sizeof(cfg));
 	cr_assert_eq(check(n, &type), HS_EINPUT, "more voters than the array");
 }
+
+/* A rollout's state and the claims list: the largest fields, from
+ * another host through the fleet database. */
+Test(fleetdb_msg, claims_and_state_end_in_their_field)
+{
+	static struct fleetdb_reply rep;
+	static struct fleetdb_request req;
+	uint16_t type;
+
+	rep.nclaims = 1;
+	strcpy(rep.claims[0].ids, "aide");
+	size_t n = fleetdb_msg_pack(buf, FLEETDB_MSG_REPLY, &rep, sizeof(rep));
+	cr_assert_eq(check(n, &type), 0, "one claim");
+	memset(rep.claims[0].target, 't', sizeof(rep.claims[0].target));
+	n = fleetdb_msg_pack(buf, FLEETDB_MSG_REPLY, &rep, sizeof(rep));
+	cr_assert_eq(check(n, &type), HS_EINPUT, "a claim's target without its NUL");
+	memset(rep.claims[0].target, 0, sizeof(rep.claims[0].target));
+	rep.nclaims = FLEETDB_CLAIMS_MAX + 1;
+	n = fleetdb_msg_pack(buf, FLEETDB_MSG_REPLY, &rep, sizeof(rep));
+	cr_assert_eq(check(n, &type), HS_EINPUT, "more claims than the array");
+	rep.nclaims = 0;
+	memset(rep.snap, '{', sizeof(rep.snap));
+	n = fleetdb_msg_pack(buf, FLEETDB_MSG_REPLY, &rep, sizeof(rep));
+	cr_assert_eq(check(n, &type), HS_EINPUT, "a taken state without its NUL");
+
+	req.op = FLEETDB_OP_SAVE;
+	memset(req.snap, '{', sizeof(req.snap) - 1);
+	n = fleetdb_msg_pack(buf, FLEETDB_MSG_REQUEST, &req, sizeof(req));
+	cr_assert_eq(check(n, &type), 0, "a state filling its field");
+	memset(req.from, 'f', sizeof(req.from));
+	n = fleetdb_msg_pack(buf, FLEETDB_MSG_REQUEST, &req, sizeof(req));
+	cr_assert_eq(check(n, &type), HS_EINPUT, "a takeover's holder without its NUL");
+}

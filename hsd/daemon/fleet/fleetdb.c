@@ -340,7 +340,7 @@ static void on_retry(uv_timer_t *t)
 			release_send(r);
 }
 
-static void release_add(struct hsd *d, uint16_t op, const char *ids, const char *intent)
+void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
 {
 	struct fleetdb_sup *s = d->fleetdb;
 	struct fleetdb_release *r;
@@ -351,22 +351,12 @@ static void release_add(struct hsd *d, uint16_t op, const char *ids, const char 
 		return;
 	}
 	r->s = s;
-	r->req.op = op;
+	r->req.op = FLEETDB_OP_RELEASE;
 	snprintf(r->req.ids, sizeof(r->req.ids), "%s", ids);
 	snprintf(r->req.intent, sizeof(r->req.intent), "%s", intent);
 	r->next = s->releases;
 	s->releases = r;
 	release_send(r);
-}
-
-void fleetdb_release(struct hsd *d, const char *ids, const char *intent)
-{
-	release_add(d, FLEETDB_OP_RELEASE, ids, intent);
-}
-
-void fleetdb_reconcile(struct hsd *d, const char *intent)
-{
-	release_add(d, FLEETDB_OP_RECONCILE, "(every other)", intent);
 }
 
 static void on_restart(uv_timer_t *t);

@@ -36,8 +36,6 @@ void fleetdb_call(struct hsd *d, const struct fleetdb_request *req, fleetdb_cb c
 /* Give back the claim of ids taken for intent: retried every few seconds
  * while hsd runs, until the fleet database has taken it back. */
 void fleetdb_release(struct hsd *d, const char *ids, const char *intent);
-/* The same for every claim of this host but the one for intent ("": all). */
-void fleetdb_reconcile(struct hsd *d, const char *intent);
 
 /* A STATUS reply as status's "fleetdb" object: voters by name, the
  * leader's name (null: none), quorum, and the error line when it has none. */

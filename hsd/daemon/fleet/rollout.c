@@ -36,14 +36,6 @@ struct ro_waiter {
 	struct ro_waiter *next;
 };
 
-struct rollouts {
-	struct rollout *cur;
-	uv_timer_t timer;           /* the engine's next wakeup */
-	uint64_t seq;               /* moves on whenever a rollout is written */
-	uv_timer_t wake;            /* wakes the waiters once per burst of writes */
-	struct ro_waiter *waiters;
-	bool claiming;              /* a rollout waits for its fleet claim (rollout_claim.c) */
-};
 
 /* --- waiting for a change ------------------------------------------------ */
 
@@ -83,7 +75,7 @@ static void on_wake(uv_timer_t *t)
  * the next turn of the loop, not now: one transition writes the host, the
  * step and the rollout one after the other, and a reply in between would
  * show half of it. */
-static void ro_changed(struct hsd *d)
+void ro_changed(struct hsd *d)
 {
 	struct rollouts *rs = d->rollouts;
 	rs->seq++;
@@ -98,7 +90,7 @@ uint64_t rollout_seq(struct hsd *d)
 
 int64_t rollout_open_id(struct hsd *d)
 {
-	return d->rollouts->cur ? d->rollouts->cur->id : -1;
+	return d->rollouts->cur ? d->rollouts->cur->id : d->rollouts->unloaded;
 }
 
 int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, char *err,
@@ -155,7 +147,7 @@ static const char *ro_hname(const struct rollout *ro, uint32_t host)
 }
 
 /* The rollout's state is the engine's; only the store keeps a copy. */
-static const char *ro_state(const struct rollout *ro)
+const char *ro_state(const struct rollout *ro)
 {
 	return ro_rstate_name(ro_engine_state(ro->e));
 }
@@ -169,10 +161,11 @@ static void ro_event(struct hsd *d, const char *kind, const char *subject, const
 		log_warn("event %s %s not stored: %s", kind, subject, err);
 }
 
-static void ro_free(struct rollout *ro)
+void ro_free(struct rollout *ro)
 {
 	if (!ro)
 		return;
+	free(ro->pend);
 	while (ro->queue) {
 		struct ro_call *c = ro->queue;
 		ro->queue = c->next;
@@ -277,16 +270,8 @@ static const char *host_text(struct rollout *ro, const struct ro_action *a)
 	}
 }
 
-static void step(struct rollout *ro, const struct ro_action *a)
+static void step_all(struct rollout *ro, const struct ro_action *a)
 {
-	if (a->host != RO_ALL_HOSTS) {
-		const char *text = host_text(ro, a);
-		/* Before the commit the first failure is the rollout's error. */
-		if (a->step == ROS_FAIL && !ro->error[0])
-			snprintf(ro->error, sizeof(ro->error), "%s: %.200s", ro_hname(ro, a->host), text);
-		ro_step(ro, ro_hname(ro, a->host), ro_step_name(a->step), text);
-		return;
-	}
 	switch (a->step) {
 	case ROS_BEGIN:
 		ro_step(ro, "*", "begin", ro->bundle);
@@ -301,6 +286,7 @@ static void step(struct rollout *ro, const struct ro_action *a)
 		ro_step(ro, "*", ro_rstate_name(a->detail), ro->error);
 		ro_event(ro->d, "rollout.end", ro->bundle, ro_rstate_name(a->detail));
 		ro->ended = true;
+		uv_timer_stop(&ro->d->rollouts->timer);
 		break;
 	default:
 		ro_step(ro, "*", ro_step_name(a->step), NULL);
@@ -310,8 +296,73 @@ static void step(struct rollout *ro, const struct ro_action *a)
 
 static void on_timer(uv_timer_t *t);
 
-/* Carry out one event's actions, in order, and arm the engine's wakeup.
- * Answers that come meanwhile wait (ro_run takes them after). */
+static void exec_one(struct rollout *ro, const struct ro_pend *p)
+{
+	const struct ro_action *a = &p->a;
+
+	switch (a->type) {
+	case RO_ACT_SEND:
+		ro_send(ro, a);
+		break;
+	case RO_ACT_PERSIST:
+		if (a->host == RO_ALL_HOSTS)
+			persist_rollout(ro, a);
+		else
+			persist_host(ro, a);
+		break;
+	case RO_ACT_STEP:
+		if (a->host == RO_ALL_HOSTS)
+			step_all(ro, a);
+		else
+			ro_step(ro, ro_hname(ro, a->host), ro_step_name(a->step), p->text);
+		break;
+	}
+}
+
+/* Carry out the first n decided actions, in order.  Answers that come
+ * meanwhile wait (ro_run takes them after). */
+void ro_exec(struct rollout *ro, size_t n)
+{
+	ro->applying = true;
+	for (size_t i = 0; i < n && i < ro->npend; i++)
+		exec_one(ro, &ro->pend[i]);
+	if (n > ro->npend)
+		n = ro->npend;
+	memmove(ro->pend, ro->pend + n, (ro->npend - n) * sizeof(*ro->pend));
+	ro->npend -= n;
+	ro->applying = false;
+}
+
+/* Keep one decided action; a host's step takes its text now, while the
+ * answer it follows is the host's last one. */
+static void pend(struct rollout *ro, const struct ro_action *a)
+{
+	if (ro->npend == ro->pend_cap) {
+		size_t cap = ro->pend_cap ? 2 * ro->pend_cap : 16;
+		struct ro_pend *v = realloc(ro->pend, cap * sizeof(*v));
+		if (!v) {
+			log_error("rollout %lld: out of memory: steps of the engine were lost",
+				  (long long)ro->id);
+			return;
+		}
+		ro->pend = v;
+		ro->pend_cap = cap;
+	}
+	struct ro_pend *p = &ro->pend[ro->npend++];
+	p->a = *a;
+	p->text[0] = 0;
+	if (a->type == RO_ACT_STEP && a->host != RO_ALL_HOSTS) {
+		const char *text = host_text(ro, a);
+		snprintf(p->text, sizeof(p->text), "%s", text ? text : "");
+		/* Before the commit the first failure is the rollout's error. */
+		if (a->step == ROS_FAIL && !ro->error[0])
+			snprintf(ro->error, sizeof(ro->error), "%s: %.200s", ro_hname(ro, a->host),
+				 p->text);
+	}
+}
+
+/* One event's actions: kept, then carried out at once, or with a fleet
+ * database once the state they lead to is replicated (ro_save). */
 void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts)
 {
 	struct rollouts *rs = ro->d->rollouts;
@@ -321,31 +372,18 @@ void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts)
 	if (rc == RO_ENOMEM || acts->oom)
 		log_error("rollout %lld: out of memory: steps of the engine were lost",
 			  (long long)ro->id);
-	ro->applying = true;
-	for (size_t i = 0; i < acts->n; i++) {
-		const struct ro_action *a = &acts->v[i];
-		switch (a->type) {
-		case RO_ACT_SEND:
-			ro_send(ro, a);
-			break;
-		case RO_ACT_PERSIST:
-			if (a->host == RO_ALL_HOSTS)
-				persist_rollout(ro, a);
-			else
-				persist_host(ro, a);
-			break;
-		case RO_ACT_STEP:
-			step(ro, a);
-			break;
-		}
-	}
-	ro->applying = false;
+	for (size_t i = 0; i < acts->n; i++)
+		pend(ro, &acts->v[i]);
 	uint64_t now = uv_now(ro->d->loop);
-	if (acts->wakeup_ms == RO_NEVER || ro->ended)
+	if (acts->wakeup_ms == RO_NEVER)
 		uv_timer_stop(&rs->timer);
 	else
 		uv_timer_start(&rs->timer, on_timer, acts->wakeup_ms > now ? acts->wakeup_ms - now : 0,
 			       0);
+	if (ro->epoch)
+		ro_save(ro);
+	else
+		ro_exec(ro, ro->npend);
 }
 
 /* After an event: the answers that waited, one event each, and the end. */
@@ -408,6 +446,9 @@ static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, con
 	ro->nh = d->cluster.nhosts;
 	ro->queue_tail = &ro->queue;
 	ro->reply_host = -1;
+	ro->gen = ++d->rollouts->gen;
+	ro->max_parallel = max_parallel;
+	ro->soak_s = soak_s;
 	if (bundles_load(d, bundle, &ro->b, err, errlen)) {
 		ro_free(ro);
 		return NULL;
@@ -427,6 +468,9 @@ static struct rollout *ro_new(struct hsd *d, int64_t id, const char *bundle, con
 		.retry_ms = RO_RETRY_MS,
 		.stop_tries = RO_STOP_TRIES,
 		.drain_probes = RO_DRAIN_PROBES,
+		/* Above every request of an engine of this rollout dropped
+		 * before (ro_unload): their late answers carry its id. */
+		.first_req_id = ro->gen << 40,
 	};
 	char why[128];
 	if (!(ro->e = ro_engine_create(&cfg, why, sizeof(why)))) {
@@ -470,6 +514,16 @@ int rollout_check(struct hsd *d, const char *canary, int max_parallel, int soak_
 	if (d->rollouts->claiming)
 		return err_set(err, errlen, HS_EINPUT,
 			       "rollout: another rollout is taking its claim in the fleet database; wait");
+	if (d->rollouts->unloaded >= 0)
+		return err_set(err, errlen, HS_EINPUT,
+			       "rollout: rollout %lld is still open and waits for the fleet database; "
+			       "wait, or abort it once it has a quorum", (long long)d->rollouts->unloaded);
+	return ro_check_options(d, canary, max_parallel, soak_s, err, errlen);
+}
+
+int ro_check_options(struct hsd *d, const char *canary, int max_parallel, int soak_s, char *err,
+		     size_t errlen)
+{
 	if (canary && *canary && cluster_host_index(&d->cluster, canary) < 0)
 		return err_set(err, errlen, HS_EINPUT, "--canary: \"%s\" is not a host of the cluster", canary);
 	if (max_parallel < 1 || max_parallel > 1024)
@@ -503,12 +557,14 @@ static int ro_prepare(struct hsd *d, const struct rollout_req *rq, struct rollou
 		ro_free(ro);
 		return rc;
 	}
-	ro->max_parallel = rq->max_parallel;
-	ro->soak_s = rq->soak_s;
 	ro->undo = rq->undo;
 	if (!(ro->intent = json_deep_copy(rq->intent))) {
 		ro_free(ro);
 		return err_set(err, errlen, HS_ESYS, "out of memory");
+	}
+	if (fleetdb_enabled(d) && (rc = ro_snap_fits(ro, err, errlen))) {
+		ro_free(ro);
+		return rc;
 	}
 	*out = ro;
 	return 0;
@@ -625,7 +681,7 @@ static int resume_host(void *ctx, const struct store_rollout_host *sh, char *err
 	return 0;
 }
 
-static int ro_resume(struct hsd *d, char *err, size_t errlen)
+int ro_resume(struct hsd *d, uint64_t epoch, char *err, size_t errlen)
 {
 	struct resume res = { .d = d };
 	int rc = store_rollout_get_open(d->store, resume_rollout, &res, err, errlen);
@@ -646,6 +702,9 @@ static int ro_resume(struct hsd *d, char *err, size_t errlen)
 	struct ro_actions acts;
 	ro_actions_init(&acts);
 	d->rollouts->cur = res.ro;
+	d->rollouts->unloaded = -1;
+	res.ro->epoch = epoch;
+	res.ro->saved_ms = uv_now(d->loop);
 	rc = ro_engine_resume_from(res.ro->e, res.state, res.hosts, (uint32_t)res.ro->nh,
 				   uv_now(d->loop), &acts);
 	if (rc == RO_OK)
@@ -676,12 +735,31 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	/* From the clock, so a watcher's number from before a restart of hsd
 	 * is not taken for "nothing changed" by the next one. */
 	d->rollouts->seq = (uint64_t)store_now_ms();
-	/* A store that cannot be read here would let a second rollout begin
-	 * beside the open one: hsd does not start (rollouts_free cleans up). */
-	int rc = ro_resume(d, err, errlen);
-	if (!rc)
-		rollout_claim_reconcile(d, d->rollouts->cur);
+	d->rollouts->unloaded = -1;
+	/* With a fleet database the open rollout is resumed once its claim is
+	 * known to be still this host's (rollout_fleetdb.c): another host may
+	 * have taken it over meanwhile.  A store that cannot be read here
+	 * would let a second rollout begin beside the open one: hsd does not
+	 * start (rollouts_free cleans up). */
+	int rc = rollout_fleetdb_init(d, err, errlen);
+	if (!rc && !fleetdb_enabled(d))
+		rc = ro_resume(d, 0, err, errlen);
 	return rc;
+}
+
+void ro_unload(struct hsd *d)
+{
+	struct rollout *ro = d->rollouts->cur;
+
+	if (!ro)
+		return;
+	d->rollouts->unloaded = ro->id;
+	snprintf(d->rollouts->unloaded_intent, sizeof(d->rollouts->unloaded_intent), "%s",
+		 ro_intent_id(ro));
+	d->rollouts->cur = NULL;
+	uv_timer_stop(&d->rollouts->timer);
+	ro_free(ro);
+	ro_changed(d);
 }
 
 void rollouts_free(struct hsd *d)
@@ -692,6 +770,7 @@ void rollouts_free(struct hsd *d)
 	 * rollout goes. */
 	while (d->rollouts->waiters)
 		waiter_fire(d->rollouts->waiters, true);
+	rollout_fleetdb_free(d);
 	uv_close((uv_handle_t *)&d->rollouts->timer, NULL);
 	uv_close((uv_handle_t *)&d->rollouts->wake, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);
@@ -711,6 +790,10 @@ int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen)
 	const char *want = fn == ro_engine_pause ? "running" : "paused";
 	char saved[sizeof(ro->error)];
 
+	if (!ro && d->rollouts->unloaded >= 0)
+		return err_set(err, errlen, HS_EUNREACH,
+			       "rollout: %lld waits for the fleet database (no quorum, or its claim "
+			       "is being checked); try again", (long long)d->rollouts->unloaded);
 	if (!ro)
 		return err_set(err, errlen, HS_EINPUT, "rollout: none is running");
 	memcpy(saved, ro->error, sizeof(saved));

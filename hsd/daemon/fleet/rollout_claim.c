@@ -7,8 +7,7 @@
  * refused with the holder's name.  Without a quorum no rollout begins.
  * The claim goes back when the rollout ends, and is retried until the
  * fleet database takes it (fleetdb_release).  A claim whose release was
- * lost with hsd goes when hsd starts again: every claim of this host but
- * the open rollout's (fleetdb_reconcile).
+ * lost with hsd goes when hsd starts again (rollout_fleetdb.c).
  */
 #include "rollout_int.h"
 #include "done.h"
@@ -26,7 +25,7 @@ struct claim {
 	struct done dn;
 };
 
-static const char *intent_id(const struct rollout *ro)
+const char *ro_intent_id(const struct rollout *ro)
 {
 	const char *id = json_string_value(json_object_get(json_object_get(ro->intent, "intent"), "id"));
 	return id ? id : "";
@@ -38,7 +37,7 @@ static void request_of(const struct rollout *ro, uint16_t op, struct fleetdb_req
 	req->op = op;
 	snprintf(req->ids, sizeof(req->ids), "%s", ro->b.name);
 	snprintf(req->target, sizeof(req->target), "%s", ro->bundle);
-	snprintf(req->intent, sizeof(req->intent), "%s", intent_id(ro));
+	snprintf(req->intent, sizeof(req->intent), "%s", ro_intent_id(ro));
 }
 
 /* Refused: who holds it, in words hsctl prints. */
@@ -71,7 +70,7 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 	if (d->stopping) {
 		rc = err_set(err, sizeof(err), HS_ESYS, "hsd is stopping");
 		if (rep->rc == 0)
-			fleetdb_release(d, ro->b.name, intent_id(ro));
+			fleetdb_release(d, ro->b.name, ro_intent_id(ro));
 		ro_discard(ro);
 	} else if (rc == HS_ESTATE && rep->holder[0]) {
 		held_text(d, ro, rep, err, sizeof(err));
@@ -83,7 +82,10 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 	} else {
 		char ids[sizeof(ro->b.name)], intent[72];
 		snprintf(ids, sizeof(ids), "%s", ro->b.name);
-		snprintf(intent, sizeof(intent), "%s", intent_id(ro));
+		snprintf(intent, sizeof(intent), "%s", ro_intent_id(ro));
+		/* Its state is replicated from its first step on, fenced by
+		 * the claim's epoch (rollout_fleetdb.c). */
+		ro->epoch = rep->epoch ? rep->epoch : 1;
 		/* ro_commit frees ro when it fails: the claim goes back then. */
 		if ((rc = ro_commit(ro, &result, err, sizeof(err))))
 			fleetdb_release(d, ids, intent);
@@ -113,11 +115,5 @@ int rollout_claim(struct rollout *ro, const struct done *dn, char *err, size_t e
 void rollout_claim_release(const struct rollout *ro)
 {
 	if (fleetdb_enabled(ro->d))
-		fleetdb_release(ro->d, ro->b.name, intent_id(ro));
-}
-
-void rollout_claim_reconcile(struct hsd *d, const struct rollout *open)
-{
-	if (fleetdb_enabled(d))
-		fleetdb_reconcile(d, open ? intent_id(open) : "");
+		fleetdb_release(ro->d, ro->b.name, ro_intent_id(ro));
 }

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "fleet.h"
+#include "fleetdb_msg.h"
 #include "ro_engine.h"
 
 #include <stdbool.h>
@@ -34,6 +35,13 @@ struct ro_host {
 	char text[256];           /* the last answer: its error, or what it reported */
 };
 
+/* An action of the engine waiting to be carried out: with a fleet
+ * database, until the state it leads to is replicated (write-ahead). */
+struct ro_pend {
+	struct ro_action a;
+	char text[256]; /* a host's step: its text, taken when it was decided */
+};
+
 struct rollout {
 	int64_t id;
 	char bundle[72], canary[40], error[256];
@@ -52,7 +60,43 @@ struct rollout {
 	bool applying;
 	bool ended;               /* the engine ended it: freed after the batch */
 	int reply_host;           /* the host whose answer is being handled, or -1 */
+	struct ro_pend *pend;     /* decided, not yet carried out */
+	size_t npend, pend_cap;
+	/* With a fleet database (rollout_fleetdb.c): the claim's epoch (0:
+	 * not replicated), a SAVE in flight covering the first save_n of
+	 * pend, and when the last one committed. */
+	uint64_t gen;             /* this engine's number: no two the same while hsd runs */
+	uint64_t epoch;
+	bool save_busy;
+	size_t save_n;
+	uint64_t saved_ms;
 	struct hsd *d;
+};
+
+/* The lease watch of the Raft leader's hsd: a claim whose SAVEs stopped. */
+struct ro_watch {
+	char ids[64], host[CLUSTER_NAME_MAX + 1], intent[72];
+	uint64_t epoch, beat;
+	uint64_t since_ms; /* when this hsd first saw these values */
+};
+
+struct ro_waiter;
+struct rollouts {
+	struct rollout *cur;
+	uv_timer_t timer;           /* the engine's next wakeup */
+	uint64_t seq;               /* moves on whenever a rollout is written */
+	uv_timer_t wake;            /* wakes the waiters once per burst of writes */
+	struct ro_waiter *waiters;
+	bool claiming;              /* a rollout waits for its fleet claim (rollout_claim.c) */
+	uint64_t gen;               /* the last struct rollout's number */
+	/* rollout_fleetdb.c */
+	uv_timer_t tick;            /* the lease: SAVEs, and the leader's watch */
+	int64_t unloaded;           /* an open rollout in the store not driven here (-1: none) */
+	char unloaded_intent[72];   /* its intent's id */
+	bool busy;                  /* a CLAIMS or TAKE in flight */
+	struct ro_watch watch[FLEETDB_CLAIMS_MAX];
+	size_t nwatch;
+	uint64_t warned_ms;         /* the last "cannot take over" line */
 };
 
 /* One request in flight.  It names its rollout by id, not by pointer: the
@@ -75,6 +119,17 @@ struct ro_call {
 /* rollout.c */
 struct rollout *ro_current(struct hsd *d); /* the open rollout, or NULL */
 void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts);
+void ro_exec(struct rollout *ro, size_t n);
+void ro_changed(struct hsd *d); /* a rollout was written: wake the watchers */ /* carry out the first n of pend */
+void ro_free(struct rollout *ro);
+void ro_unload(struct hsd *d); /* drop cur undone: the store keeps it open */
+/* Load the open rollout of the store and resume it (a restart, or a
+ * fleet database's takeover); epoch: its claim's (0: none). */
+int ro_resume(struct hsd *d, uint64_t epoch, char *err, size_t errlen);
+const char *ro_state(const struct rollout *ro);
+/* The options of rollout_check (rollout.h), without the open rollout. */
+int ro_check_options(struct hsd *d, const char *canary, int max_parallel, int soak_s, char *err,
+		     size_t errlen);
 void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
 void ro_run(struct hsd *d); /* the queued answers, then the end of an ended rollout */
 
@@ -94,7 +149,15 @@ void ro_discard(struct rollout *ro);
 struct done;
 int rollout_claim(struct rollout *ro, const struct done *dn, char *err, size_t errlen);
 void rollout_claim_release(const struct rollout *ro);
-/* At start: give back every claim of this host but open's (NULL: all). */
-void rollout_claim_reconcile(struct hsd *d, const struct rollout *open);
+const char *ro_intent_id(const struct rollout *ro); /* its signed intent's id ("": none) */
+
+/* rollout_fleetdb.c: a rollout's state replicated in the fleet database,
+ * written ahead of its actions (ro_save), the lease, and the takeover by
+ * the Raft leader's hsd of a rollout whose host stopped renewing it. */
+void ro_save(struct rollout *ro);
+int rollout_fleetdb_init(struct hsd *d, char *err, size_t errlen);
+void rollout_fleetdb_free(struct hsd *d);
+/* An upper bound of the replicated state's size for ro, checked at start. */
+int ro_snap_fits(const struct rollout *ro, char *err, size_t errlen);
 
 #endif

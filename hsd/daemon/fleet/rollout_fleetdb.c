@@ -1,0 +1,456 @@
+/* rollout_fleetdb.c - a rollout's state in the fleet database, and its
+ * takeover when its host is lost (docs/fleetdb.md, "Replicated rollouts").
+ *
+ * With a fleet database a rollout's claim row also holds its state: the
+ * rollout's and every host's, as the engine would resume from.  It is
+ * written ahead: the actions of each engine event are carried out only
+ * once that state has committed (SAVE, fenced by the claim's epoch), so
+ * the replicated state is never behind what was done.  A SAVE that fails
+ * stops the rollout here at once, undone actions dropped: the store keeps
+ * it open and the tick picks it up again when the fleet database answers.
+ *
+ * The tick (every RO_BEAT_MS) is also the lease.  The holder SAVEs at
+ * least that often.  The Raft leader's hsd watches the other hosts'
+ * claims; one whose SAVEs stopped for RO_LEASE_MS, measured on its own
+ * clock, it takes over: the epoch moves on (the old holder's next SAVE
+ * fails, so it can never act again) and the leader resumes the rollout
+ * from the replicated state as a restarted coordinator would.  A host
+ * holding a claim with nothing loaded (hsd restarted, or lost its quorum
+ * for a while) takes it from itself the same way and goes on; one whose
+ * claim went to another host closes its copy as "moved".
+ */
+#include "rollout_int.h"
+#include "fleetdb.h"
+#include "intents.h"
+#include "log.h"
+#include "store_rollouts.h"
+#include "textesc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RO_TICK_MS 1000
+#define RO_BEAT_MS 2000
+#define RO_LEASE_MS 10000
+#define RO_WARN_EVERY_MS 60000
+
+static const char *self_name(const struct hsd *d)
+{
+	return d->cluster.hosts[d->self].name;
+}
+
+/* --- the replicated state -------------------------------------------------- */
+
+static json_t *snap_json(const struct rollout *ro)
+{
+	json_t *hosts = json_object();
+	struct ro_host_info hi;
+
+	for (uint32_t i = 0; i < ro->nh; i++) {
+		if (ro_engine_host(ro->e, i, &hi))
+			continue;
+		json_object_set_new(hosts, ro->d->cluster.hosts[i].name,
+				    json_pack("{s:s, s:s, s:b}", "state", ro_hstate_name(hi.state),
+					      "old", hi.has_old ? ro->h[i].old_inst : "", "new",
+					      hi.new_started));
+	}
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:O?, s:o}", "v", 1, "bundle",
+			 ro->bundle, "canary", ro->canary, "max_parallel", ro->max_parallel,
+			 "soak_s", ro->soak_s, "undo", ro->undo, "state", ro_state(ro), "error",
+			 ro->error, "intent", ro->intent, "hosts", hosts);
+}
+
+int ro_snap_fits(const struct rollout *ro, char *err, size_t errlen)
+{
+	char *intent = json_dumps(ro->intent, JSON_COMPACT);
+	/* A host's entry at its longest: name, state, old instance, syntax. */
+	size_t need = (intent ? strlen(intent) : 0) + 1024 +
+		      ro->nh * (CLUSTER_NAME_MAX + sizeof(ro->h->old_inst) + 48);
+
+	free(intent);
+	if (need < FLEETDB_SNAP_MAX)
+		return 0;
+	return err_set(err, errlen, HS_EINPUT,
+		       "rollout: its state (up to %zu bytes for %zu hosts) does not fit the fleet "
+		       "database's %d", need, ro->nh, FLEETDB_SNAP_MAX);
+}
+
+/* --- SAVE: written ahead of the actions ------------------------------------ */
+
+struct save {
+	struct hsd *d;
+	uint64_t gen;
+};
+
+static void close_moved(struct hsd *d, int64_t id, const char *why)
+{
+	char err[HS_ERRLEN];
+
+	if (store_rollout_step_add(d->store, id, "*", "moved", why, err, sizeof(err)) ||
+	    store_rollout_set_state(d->store, id, "moved", why, true, err, sizeof(err)))
+		log_warn("rollout %lld: its move not stored: %s", (long long)id, err);
+	log_warn("rollout %lld: no longer driven here: %s", (long long)id, why);
+	if (d->rollouts->unloaded == id)
+		d->rollouts->unloaded = -1;
+	ro_changed(d);
+}
+
+static void on_saved(void *arg, const struct fleetdb_reply *rep)
+{
+	struct save *sv = arg;
+	struct hsd *d = sv->d;
+	struct rollout *ro = d->rollouts ? d->rollouts->cur : NULL;
+	char text[4 * FLEETDB_TEXT_MAX];
+
+	if (!ro || ro->gen != sv->gen || d->stopping) {
+		free(sv);
+		return; /* dropped meanwhile: its actions went with it */
+	}
+	free(sv);
+	ro->save_busy = false;
+	if (rep->rc == 0) {
+		ro->saved_ms = uv_now(d->loop);
+		ro_exec(ro, ro->save_n);
+		if (ro->npend && !ro->ended)
+			ro_save(ro);
+		ro_run(d);
+		return;
+	}
+	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+	int64_t id = ro->id;
+	ro_unload(d);
+	if (rep->rc == HS_ESTATE) {
+		close_moved(d, id, "its claim is no longer this host's: the fleet database's "
+				   "leader took it over");
+		return;
+	}
+	log_warn("rollout %lld: its state did not reach the fleet database (%s); stopped here "
+		 "until it does", (long long)id, text);
+}
+
+void ro_save(struct rollout *ro)
+{
+	struct hsd *d = ro->d;
+	struct fleetdb_request *req;
+	struct save *sv;
+	char *text = NULL;
+	json_t *snap;
+
+	if (ro->save_busy)
+		return; /* the next SAVE covers what is decided meanwhile */
+	if (!(req = calloc(1, sizeof(*req))) || !(sv = calloc(1, sizeof(*sv))) ||
+	    !(snap = snap_json(ro)) || !(text = json_dumps(snap, JSON_COMPACT)) ||
+	    strlen(text) >= sizeof(req->snap)) {
+		log_error("rollout %lld: its state could not be written (out of memory, or %zu "
+			  "bytes); stopped here", (long long)ro->id, text ? strlen(text) : 0);
+		free(text);
+		free(req);
+		ro_unload(d);
+		return;
+	}
+	json_decref(snap);
+	req->op = FLEETDB_OP_SAVE;
+	req->epoch = ro->epoch;
+	snprintf(req->ids, sizeof(req->ids), "%s", ro->b.name);
+	snprintf(req->intent, sizeof(req->intent), "%s", ro_intent_id(ro));
+	memcpy(req->snap, text, strlen(text) + 1);
+	free(text);
+	sv->d = d;
+	sv->gen = ro->gen;
+	ro->save_busy = true;
+	ro->save_n = ro->npend;
+	fleetdb_call(d, req, on_saved, sv);
+	free(req);
+}
+
+/* --- taking a claim: from a silent holder, or from ourselves --------------- */
+
+struct take {
+	struct hsd *d;
+	char ids[64], from[CLUSTER_NAME_MAX + 1], intent[72], target[96];
+};
+
+/* The replicated state into this host's store, as the open rollout (id:
+ * this host's copy of it, or -1: a new one). */
+static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_t errlen)
+{
+	const char *bundle = NULL, *canary = NULL, *state = NULL, *error = NULL, *key;
+	int max_parallel = 0, soak_s = 0, undo = 0;
+	json_t *intent = NULL, *hosts = NULL, *h;
+	struct intent it;
+	int rc;
+
+	if (json_unpack_ex(snap, NULL, 0, "{s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:o, s:o}", "bundle",
+			   &bundle, "canary", &canary, "max_parallel", &max_parallel, "soak_s",
+			   &soak_s, "undo", &undo, "state", &state, "error", &error, "intent",
+			   &intent, "hosts", &hosts) || !json_is_object(hosts))
+		return err_set(err, errlen, HS_EINPUT, "its replicated state is malformed");
+	int s = ro_rstate_from_name(state);
+	if (s <= ROR_NEW || ro_rstate_final((enum ro_rstate)s))
+		return err_set(err, errlen, HS_ENOENT, "it has ended (%s)", state);
+	/* Written by another host: its intent must be an operator's, for
+	 * this bundle, as at the rollout's start. */
+	if ((rc = intents_verify(d, intent, &it, err, errlen)))
+		return rc;
+	rc = strcmp(it.bundle, bundle) ? err_set(err, errlen, HS_EINPUT,
+						 "its intent is for %s, not %s", it.bundle, bundle)
+				       : 0;
+	intent_free(&it);
+	if (rc || (rc = ro_check_options(d, canary, max_parallel, soak_s, err, errlen)))
+		return rc;
+	char *itext = json_dumps(intent, JSON_COMPACT);
+	struct bundle b;
+	if (!itext || (rc = bundles_load(d, bundle, &b, err, errlen))) {
+		free(itext);
+		return itext ? rc : err_set(err, errlen, HS_ESYS, "out of memory");
+	}
+	struct store_rollout row = { .bundle = bundle, .name = b.name, .state = state,
+				     .canary = canary, .max_parallel = max_parallel,
+				     .soak_s = soak_s, .intent = itext };
+	if (*id >= 0)
+		rc = store_rollout_set_state(d->store, *id, state, error, false, err, errlen);
+	else
+		rc = store_rollout_insert(d->store, &row, id, err, errlen);
+	char new_inst[sizeof(b.name) + sizeof(b.version) + 2];
+	snprintf(new_inst, sizeof(new_inst), "%s@%s", b.name, b.version);
+	bundle_free(&b);
+	free(itext);
+	json_object_foreach(hosts, key, h) {
+		const char *hs = json_string_value(json_object_get(h, "state"));
+		const char *old = json_string_value(json_object_get(h, "old"));
+		if (rc)
+			break;
+		if (cluster_host_index(&d->cluster, key) < 0 || !hs || ro_hstate_from_name(hs) < 0 ||
+		    !old || strlen(old) >= sizeof(((struct ro_host *)0)->old_inst))
+			continue; /* resumed as pending: asked again */
+		rc = store_rollout_host_set(d->store, *id, key, hs, old,
+					    json_is_true(json_object_get(h, "new")) ? new_inst : "",
+					    STORE_STAMP_NONE, err, errlen);
+	}
+	if (!rc && undo)
+		rc = store_rollout_step_add(d->store, *id, "*", "undo", bundle, err, errlen);
+	return rc;
+}
+
+static void on_taken(void *arg, const struct fleetdb_reply *rep)
+{
+	struct take *t = arg;
+	struct hsd *d = t->d;
+	struct rollouts *rs = d->rollouts;
+	bool self = strcmp(t->from, self_name(d)) == 0;
+	bool mine = self && rs->unloaded >= 0 && strcmp(rs->unloaded_intent, t->intent) == 0;
+	char err[HS_ERRLEN], detail[HS_ERRLEN];
+	json_t *snap = NULL;
+	int64_t id = mine ? rs->unloaded : -1;
+	int rc = rep->rc;
+
+	rs->busy = false;
+	if (d->stopping || rs->cur || rs->claiming) {
+		free(t); /* a rollout began here meanwhile: the claim waits for the next tick */
+		return;
+	}
+	if (rc == HS_ESTATE && mine) {
+		close_moved(d, id, "its claim is no longer this host's: the fleet database's leader "
+				   "took it over");
+	} else if (rc == 0) {
+		if (!(snap = json_loads(rep->snap, 0, NULL)))
+			rc = err_set(err, sizeof(err), HS_EINPUT, "its replicated state is not JSON");
+		else
+			rc = snap_store(d, snap, &id, err, sizeof(err));
+		if (rc == 0)
+			rc = ro_resume(d, rep->epoch, err, sizeof(err));
+		if (rc == 0 && rs->cur) {
+			snprintf(detail, sizeof(detail), "%s %s at epoch %llu",
+				 self ? "resumed from the fleet database by" : "taken over from",
+				 t->from, (unsigned long long)rep->epoch);
+			ro_step(rs->cur, "*", self ? "resume" : "takeover", detail);
+			log_info("rollout of %s: %s", t->ids, detail);
+		} else if (rc == HS_ENOENT) {
+			/* Ended, only its claim was left (a release lost with hsd). */
+			fleetdb_release(d, t->ids, t->intent);
+			if (mine)
+				close_moved(d, id, err);
+		} else {
+			log_error("rollout of %s (claim from %s) not continued here: %s", t->ids,
+				  t->from, rc ? err : "it did not resume");
+		}
+	}
+	json_decref(snap);
+	free(t);
+}
+
+static void take(struct hsd *d, const struct fleetdb_claim_row *c)
+{
+	struct fleetdb_request *req = calloc(1, sizeof(*req));
+	struct take *t = calloc(1, sizeof(*t));
+	struct rollouts *rs = d->rollouts;
+	uint64_t now = uv_now(d->loop);
+	char err[HS_ERRLEN], target[4 * sizeof(c->target)];
+	struct bundle b;
+
+	if (!req || !t) {
+		free(req);
+		free(t);
+		return;
+	}
+	/* Without the signed bundle no host could be given it: said, and
+	 * not taken (the claim row came from another host: its text escaped). */
+	if (bundles_load_signed(d, c->target, &b, err, sizeof(err))) {
+		textesc_encode(target, sizeof(target), c->target, strlen(c->target), TEXTESC_TERM);
+		if (!rs->warned_ms || now - rs->warned_ms >= RO_WARN_EVERY_MS)
+			log_warn("rollout to %s (claim of host %s) cannot continue here: %s "
+				 "(hsctl bundle add it here)", target,
+				 cluster_host_index(&d->cluster, c->host) >= 0 ? c->host : "?", err);
+		rs->warned_ms = now;
+		free(req);
+		free(t);
+		return;
+	}
+	bundle_free(&b);
+	t->d = d;
+	snprintf(t->ids, sizeof(t->ids), "%s", c->ids);
+	snprintf(t->from, sizeof(t->from), "%s", c->host);
+	snprintf(t->intent, sizeof(t->intent), "%s", c->intent);
+	req->op = FLEETDB_OP_TAKE;
+	req->epoch = c->epoch;
+	snprintf(req->ids, sizeof(req->ids), "%s", c->ids);
+	snprintf(req->from, sizeof(req->from), "%s", c->host);
+	snprintf(req->intent, sizeof(req->intent), "%s", c->intent);
+	rs->busy = true;
+	fleetdb_call(d, req, on_taken, t);
+	free(req);
+}
+
+/* The leader's watch: a claim whose beat has not moved for RO_LEASE_MS of
+ * this host's clock (never the holder's: clocks differ). */
+static const struct fleetdb_claim_row *lease_expired(struct hsd *d, const struct fleetdb_reply *rep)
+{
+	struct rollouts *rs = d->rollouts;
+	struct ro_watch next[FLEETDB_CLAIMS_MAX];
+	const struct fleetdb_claim_row *expired = NULL;
+	uint64_t now = uv_now(d->loop);
+
+	for (size_t i = 0; i < rep->nclaims; i++) {
+		const struct fleetdb_claim_row *c = &rep->claims[i];
+		struct ro_watch *w = &next[i];
+		*w = (struct ro_watch){ .epoch = c->epoch, .beat = c->beat, .since_ms = now };
+		snprintf(w->ids, sizeof(w->ids), "%s", c->ids);
+		snprintf(w->host, sizeof(w->host), "%s", c->host);
+		snprintf(w->intent, sizeof(w->intent), "%s", c->intent);
+		for (size_t j = 0; j < rs->nwatch; j++) {
+			struct ro_watch *o = &rs->watch[j];
+			if (!strcmp(o->ids, w->ids) && !strcmp(o->host, w->host) &&
+			    !strcmp(o->intent, w->intent) && o->epoch == w->epoch && o->beat == w->beat)
+				w->since_ms = o->since_ms;
+		}
+		if (!expired && strcmp(c->host, self_name(d)) && now - w->since_ms >= RO_LEASE_MS)
+			expired = c;
+	}
+	memcpy(rs->watch, next, rep->nclaims * sizeof(next[0]));
+	rs->nwatch = rep->nclaims;
+	return expired;
+}
+
+static void on_claims(void *arg, const struct fleetdb_reply *rep)
+{
+	struct hsd *d = arg;
+	struct rollouts *rs = d->rollouts;
+	const struct fleetdb_claim_row *mine = NULL, *c;
+
+	rs->busy = false;
+	if (rep->rc || d->stopping) {
+		rs->nwatch = 0; /* a lease runs out only while it is watched */
+		return;
+	}
+	if (rs->cur || rs->claiming)
+		return;
+	for (size_t i = 0; i < rep->nclaims; i++) {
+		c = &rep->claims[i];
+		if (strcmp(c->host, self_name(d)))
+			continue;
+		if (!mine || !strcmp(c->intent, rs->unloaded_intent))
+			mine = c;
+	}
+	if (mine) {
+		take(d, mine);
+		return;
+	}
+	if (rs->unloaded >= 0) {
+		close_moved(d, rs->unloaded, "its claim is no longer this host's: another host "
+					     "took it over, or it was given back");
+		return;
+	}
+	if (!rep->self_leader) {
+		rs->nwatch = 0;
+		return;
+	}
+	if ((c = lease_expired(d, rep)))
+		take(d, c);
+}
+
+static void on_tick(uv_timer_t *h)
+{
+	struct hsd *d = h->data;
+	struct rollouts *rs = d->rollouts;
+	struct rollout *ro = rs->cur;
+
+	if (d->stopping || rs->busy || rs->claiming)
+		return;
+	if (!fleetdb_enabled(d)) { /* voters taken out of cluster.json */
+		char err[HS_ERRLEN];
+		if (!ro && rs->unloaded >= 0 && ro_resume(d, 0, err, sizeof(err)))
+			log_warn("rollout %lld not resumed: %s", (long long)rs->unloaded, err);
+		return;
+	}
+	if (ro) {
+		if (ro->epoch && !ro->save_busy && uv_now(d->loop) - ro->saved_ms >= RO_BEAT_MS)
+			ro_save(ro);
+		return;
+	}
+	struct fleetdb_request req;
+	memset(&req, 0, sizeof(req));
+	req.op = FLEETDB_OP_CLAIMS;
+	rs->busy = true;
+	fleetdb_call(d, &req, on_claims, d);
+}
+
+/* The store's open rollout, not resumed: the tick resumes it once its
+ * claim is known to be still this host's. */
+static int peek_open(void *ctx, const struct store_rollout *r, char *err, size_t errlen)
+{
+	struct rollouts *rs = ctx;
+	json_t *env = r->intent ? json_loads(r->intent, 0, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(json_object_get(env, "intent"), "id"));
+
+	(void)err;
+	(void)errlen;
+	rs->unloaded = r->id;
+	snprintf(rs->unloaded_intent, sizeof(rs->unloaded_intent), "%s", id ? id : "");
+	json_decref(env);
+	return 0;
+}
+
+/* Always ticking: cluster.json may name voters after a reload. */
+int rollout_fleetdb_init(struct hsd *d, char *err, size_t errlen)
+{
+	struct rollouts *rs = d->rollouts;
+	int rc = 0;
+
+	uv_timer_init(d->loop, &rs->tick);
+	rs->tick.data = d;
+	uv_timer_start(&rs->tick, on_tick, RO_TICK_MS, RO_TICK_MS);
+	if (!fleetdb_enabled(d))
+		return 0;
+	if ((rc = store_rollout_get_open(d->store, peek_open, rs, err, errlen)) < 0)
+		return rc;
+	if (rs->unloaded >= 0)
+		log_info("rollout %lld: resumed once the fleet database says its claim is still "
+			 "this host's", (long long)rs->unloaded);
+	return 0;
+}
+
+void rollout_fleetdb_free(struct hsd *d)
+{
+	uv_close((uv_handle_t *)&d->rollouts->tick, NULL);
+}
