@@ -20,6 +20,18 @@ static int terminated(const char *s, size_t n)
 	return memchr(s, 0, n) != NULL;
 }
 
+static int steps_ok(const struct fleetdb_step *v, uint32_t n)
+{
+	if (n > FLEETDB_STEPS_MAX)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!terminated(v[i].host, sizeof(v[i].host)) ||
+		    !terminated(v[i].step, sizeof(v[i].step)) ||
+		    !terminated(v[i].detail, sizeof(v[i].detail)))
+			return 0;
+	return 1;
+}
+
 static int claims_ok(const struct fleetdb_reply *r)
 {
 	for (size_t i = 0; i < r->nclaims && i < FLEETDB_CLAIMS_MAX; i++) {
@@ -49,7 +61,8 @@ static int texts_ok(uint16_t type, const void *body)
 		const struct fleetdb_request *r = body;
 		return terminated(r->ids, sizeof(r->ids)) && terminated(r->target, sizeof(r->target)) &&
 		       terminated(r->intent, sizeof(r->intent)) &&
-		       terminated(r->from, sizeof(r->from)) && terminated(r->snap, sizeof(r->snap));
+		       terminated(r->from, sizeof(r->from)) && terminated(r->snap, sizeof(r->snap)) &&
+		       steps_ok(r->steps, r->nsteps);
 	}
 	case FLEETDB_MSG_REPLY: {
 		const struct fleetdb_reply *r = body;
@@ -58,7 +71,8 @@ static int texts_ok(uint16_t type, const void *body)
 		       terminated(r->holder_intent, sizeof(r->holder_intent)) &&
 		       terminated(r->holder_target, sizeof(r->holder_target)) &&
 		       r->nmembers <= FLEETDB_MEMBERS_MAX && r->nclaims <= FLEETDB_CLAIMS_MAX &&
-		       terminated(r->snap, sizeof(r->snap)) && claims_ok(r);
+		       terminated(r->snap, sizeof(r->snap)) && claims_ok(r) &&
+		       steps_ok(r->steps, r->nsteps);
 	}
 	case FLEETDB_MSG_LOG: {
 		const struct fleetdb_log *l = body;

@@ -27,6 +27,7 @@
  * not fit is refused at its start. */
 #define FLEETDB_SNAP_MAX 65536
 #define FLEETDB_CLAIMS_MAX 8 /* claims listed: one per IDS under way */
+#define FLEETDB_STEPS_MAX 32 /* timeline steps in one SAVE or STEPS reply */
 
 enum fleetdb_msg_type {
 	FLEETDB_MSG_CONFIG = 1, /* fleetdb_config */
@@ -62,6 +63,16 @@ enum fleetdb_op {
 	FLEETDB_OP_SAVE = 5,       /* the holder writes its rollout's state (epoch-fenced) */
 	FLEETDB_OP_CLAIMS,     /* list the claims, their epochs and lease beats */
 	FLEETDB_OP_TAKE,       /* take a claim over from its holder (epoch + 1) */
+	FLEETDB_OP_STEPS,      /* a rollout's replicated timeline, after a step */
+};
+
+/* One step of a rollout's timeline, numbered by its rollout (seq). */
+struct fleetdb_step {
+	int64_t at_ms;
+	uint32_t seq;
+	char host[CLUSTER_NAME_MAX + 1];
+	char step[27];
+	char detail[256];
 };
 
 struct fleetdb_request {
@@ -75,6 +86,9 @@ struct fleetdb_request {
 	uint8_t pad2[7];
 	uint64_t epoch;    /* SAVE: the holder's; TAKE: the one it is taken at */
 	char snap[FLEETDB_SNAP_MAX]; /* SAVE */
+	uint32_t nsteps;   /* SAVE: steps to append */
+	uint32_t after;    /* STEPS: list those after this seq */
+	struct fleetdb_step steps[FLEETDB_STEPS_MAX];
 };
 
 struct fleetdb_claim_row {
@@ -121,9 +135,13 @@ struct fleetdb_reply {
 	uint8_t self_leader; /* this host's node leads the Raft cluster */
 	uint8_t pad3[6];
 	struct fleetdb_claim_row claims[FLEETDB_CLAIMS_MAX];
-	/* TAKE: the new epoch and the rollout's last saved state */
+	/* TAKE: the new epoch, the rollout's last saved state, and its last
+	 * step's seq */
 	uint64_t epoch;
 	char snap[FLEETDB_SNAP_MAX];
+	uint32_t seq;
+	uint32_t nsteps; /* STEPS */
+	struct fleetdb_step steps[FLEETDB_STEPS_MAX];
 };
 
 struct fleetdb_log {

@@ -118,12 +118,16 @@ static int claim_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_requ
 		return store_fleetdb_release(c, req->ids, host, req->intent, err, errlen);
 	case FLEETDB_OP_SAVE:
 		return store_fleetdb_save(c, req->ids, host, req->intent, req->epoch, req->snap,
-					  err, errlen);
+					  req->steps, req->nsteps, err, errlen);
+	case FLEETDB_OP_STEPS:
+		return store_fleetdb_steps(c, req->intent, req->after, rep->steps,
+					   FLEETDB_STEPS_MAX, &rep->nsteps, err, errlen);
 	case FLEETDB_OP_TAKE: {
 		struct store_fleetdb_take t = { .snap = rep->snap, .cap = sizeof(rep->snap) };
 		int rc = store_fleetdb_take(c, req->ids, req->from, req->intent, req->epoch, host,
 					    &t, err, errlen);
 		rep->epoch = t.epoch;
+		rep->seq = t.seq;
 		return rc;
 	}
 	default:
@@ -179,6 +183,7 @@ void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_
 	case FLEETDB_OP_SAVE:
 	case FLEETDB_OP_CLAIMS:
 	case FLEETDB_OP_TAKE:
+	case FLEETDB_OP_STEPS:
 		claim(f, req, rep);
 		break;
 	default:

@@ -11,6 +11,10 @@ static const char *const fleetdb_schema[] = {
 	" target TEXT NOT NULL, since INTEGER NOT NULL, epoch INTEGER NOT NULL DEFAULT 1,"
 	" beat INTEGER NOT NULL DEFAULT 0, snap TEXT NOT NULL DEFAULT '')",
 	"CREATE TABLE IF NOT EXISTS hosts_seen (host TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+	/* An open rollout's steps, numbered by it: kept while its claim is. */
+	"CREATE TABLE IF NOT EXISTS rollout_timeline (intent TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" at INTEGER NOT NULL, host TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL,"
+	" PRIMARY KEY (intent, seq))",
 };
 
 /* Columns a fleet database made by an earlier hsd lacks: added once, by
@@ -114,9 +118,14 @@ int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, c
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 			  const char *intent, char *err, size_t errlen)
 {
-	struct fdb_value p[] = { text(ids), text(host), text(intent) };
-	return exec(c, "DELETE FROM rollout_claims WHERE ids = ? AND host = ? AND intent = ?", p, 3,
-		    NULL, err, errlen);
+	struct fdb_value p[] = { text(ids), text(host), text(intent), text(intent), text(intent) };
+	int rc = exec(c, "DELETE FROM rollout_claims WHERE ids = ? AND host = ? AND intent = ?", p,
+		      3, NULL, err, errlen);
+	if (!rc)
+		rc = exec(c, "DELETE FROM rollout_timeline WHERE intent = ? AND NOT EXISTS"
+			  " (SELECT 1 FROM rollout_claims WHERE intent = ?)", p + 3, 2, NULL, err,
+			  errlen);
+	return rc;
 }
 
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
@@ -128,7 +137,8 @@ int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *
 }
 
 int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
-		       uint64_t epoch, const char *snap, char *err, size_t errlen)
+		       uint64_t epoch, const char *snap, const struct fleetdb_step *steps,
+		       size_t nsteps, char *err, size_t errlen)
 {
 	struct fdb_value p[] = { text(snap), text(ids), text(host), text(intent),
 				 integer((int64_t)epoch) };
@@ -140,7 +150,53 @@ int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, co
 		rc = err_set(err, errlen, HS_ESTATE,
 			     "the claim of %s is no longer this host's at epoch %llu", ids,
 			     (unsigned long long)epoch);
+	/* After the state: a step is never in the timeline before the state
+	 * that allows it.  Each is fenced like the state (a takeover between
+	 * two leaves the rest out). */
+	for (size_t i = 0; !rc && i < nsteps; i++) {
+		const struct fleetdb_step *s = &steps[i];
+		struct fdb_value q[] = { text(intent), integer(s->seq), integer(s->at_ms),
+					 text(s->host), text(s->step), text(s->detail),
+					 text(ids), text(host), text(intent), integer((int64_t)epoch) };
+		rc = exec(c, "INSERT OR IGNORE INTO rollout_timeline (intent, seq, at, host, step,"
+			  " detail) SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM"
+			  " rollout_claims WHERE ids = ? AND host = ? AND intent = ? AND epoch = ?)",
+			  q, 10, NULL, err, errlen);
+	}
 	return rc;
+}
+
+struct steps_ctx {
+	struct fleetdb_step *v;
+	size_t max;
+	uint32_t n;
+};
+
+static int step_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	struct steps_ctx *x = arg;
+	if (ncols != 5 || x->n == x->max)
+		return ncols == 5 ? 0 : HS_EINPUT;
+	struct fleetdb_step *s = &x->v[x->n++];
+	s->seq = v[0].type == FDB_INTEGER ? (uint32_t)v[0].i : 0;
+	s->at_ms = v[1].type == FDB_INTEGER ? v[1].i : 0;
+	copy_text(s->host, sizeof(s->host), &v[2]);
+	copy_text(s->step, sizeof(s->step), &v[3]);
+	copy_text(s->detail, sizeof(s->detail), &v[4]);
+	return 0;
+}
+
+int store_fleetdb_steps(struct fdb_conn *c, const char *intent, uint32_t after,
+			struct fleetdb_step *steps, size_t max, uint32_t *n, char *err,
+			size_t errlen)
+{
+	struct fdb_value p[] = { text(intent), integer(after), integer((int64_t)max) };
+	struct steps_ctx x = { .v = steps, .max = max };
+	int rc = fdb_query(c, "SELECT seq, at, host, step, detail FROM rollout_timeline"
+			   " WHERE intent = ? AND seq > ? ORDER BY seq LIMIT ?", p, 3, step_row, &x,
+			   NULL, err, errlen);
+	*n = x.n;
+	return rc == HS_ESTATE ? HS_EUNREACH : rc;
 }
 
 struct claims_ctx {
@@ -178,13 +234,14 @@ int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, siz
 static int snap_row(void *arg, const struct fdb_value *v, size_t ncols)
 {
 	struct store_fleetdb_take *t = arg;
-	if (ncols != 2 || v[0].type != FDB_TEXT)
+	if (ncols != 3 || v[0].type != FDB_TEXT)
 		return HS_EINPUT;
 	if (v[0].len >= t->cap)
 		return HS_EINPUT;
 	memcpy(t->snap, v[0].text, v[0].len);
 	t->snap[v[0].len] = 0;
 	t->epoch = v[1].type == FDB_INTEGER ? (uint64_t)v[1].i : 0;
+	t->seq = v[2].type == FDB_INTEGER ? (uint32_t)v[2].i : 0;
 	return 0;
 }
 
@@ -205,8 +262,9 @@ int store_fleetdb_take(struct fdb_conn *c, const char *ids, const char *from, co
 	if (n != 1)
 		return err_set(err, errlen, HS_ESTATE, "the claim of %s moved on before its takeover",
 			       ids);
-	if ((rc = fdb_query(c, "SELECT snap, epoch FROM rollout_claims WHERE ids = ?", p + 1, 1,
-			    snap_row, out, NULL, err, errlen)))
+	if ((rc = fdb_query(c, "SELECT snap, epoch, (SELECT coalesce(max(seq), 0) FROM"
+			    " rollout_timeline t WHERE t.intent = r.intent) FROM rollout_claims r"
+			    " WHERE ids = ?", p + 1, 1, snap_row, out, NULL, err, errlen)))
 		return rc == HS_ESTATE ? HS_EUNREACH : rc;
 	if (!out->epoch) /* gone between the two: as if never taken */
 		return err_set(err, errlen, HS_ESTATE, "the claim of %s went before its takeover",

@@ -13,6 +13,7 @@
 
 #include "cluster.h"
 #include "fdb_client.h"
+#include "fleetdb_msg.h"
 
 struct store_fleetdb_claim {
 	char host[CLUSTER_NAME_MAX + 1];
@@ -31,9 +32,11 @@ struct store_fleetdb_row {
 	uint64_t epoch, beat;
 };
 
-/* What a takeover gets: the new epoch, the last saved state into snap. */
+/* What a takeover gets: the new epoch, the last saved state into snap,
+ * the last step's seq. */
 struct store_fleetdb_take {
 	uint64_t epoch;
+	uint32_t seq;
 	char *snap;
 	size_t cap;
 };
@@ -48,7 +51,8 @@ int store_fleetdb_claim(struct fdb_conn *c, const char *ids, const char *host, c
 			const char *target, int64_t now, struct store_fleetdb_claim *held,
 			char *err, size_t errlen);
 
-/* Give it back: 0 also when it was not held (any more). */
+/* Give it back, and its timeline with it: 0 also when it was not held
+ * (any more). */
 int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 			  const char *intent, char *err, size_t errlen);
 
@@ -56,10 +60,17 @@ int store_fleetdb_release(struct fdb_conn *c, const char *ids, const char *host,
 int store_fleetdb_seen(struct fdb_conn *c, const char *host, int64_t now, char *err,
 		       size_t errlen);
 
-/* The holder writes its rollout's state: 0, or HS_ESTATE when the claim
- * is no longer host's at epoch (taken over, or given back). */
+/* The holder writes its rollout's state, then appends steps to its
+ * timeline: 0, or HS_ESTATE when the claim is no longer host's at epoch
+ * (taken over, or given back). */
 int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, const char *intent,
-		       uint64_t epoch, const char *snap, char *err, size_t errlen);
+		       uint64_t epoch, const char *snap, const struct fleetdb_step *steps,
+		       size_t nsteps, char *err, size_t errlen);
+
+/* At most max steps of intent's timeline after seq, in order. */
+int store_fleetdb_steps(struct fdb_conn *c, const char *intent, uint32_t after,
+			struct fleetdb_step *steps, size_t max, uint32_t *n, char *err,
+			size_t errlen);
 
 /* At most max claims, oldest first. */
 int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, size_t max,

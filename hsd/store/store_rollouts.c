@@ -139,6 +139,14 @@ int store_rollout_host_set(struct store *st, int64_t rollout, const char *host,
 int store_rollout_step_add(struct store *st, int64_t rollout, const char *host,
 			   const char *step, const char *detail, char *err, size_t errlen)
 {
+	return store_rollout_step_add_at(st, rollout, store_now_ms(), host, step, detail, err,
+					 errlen);
+}
+
+int store_rollout_step_add_at(struct store *st, int64_t rollout, int64_t at_ms,
+			      const char *host, const char *step, const char *detail, char *err,
+			      size_t errlen)
+{
 	sqlite3_stmt *q;
 	int rc = prepare(st,
 		"INSERT INTO rollout_steps(rollout, at, host, step, detail) VALUES (?, ?, ?, ?, ?)",
@@ -147,7 +155,7 @@ int store_rollout_step_add(struct store *st, int64_t rollout, const char *host,
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, rollout);
-	sqlite3_bind_int64(q, 2, store_now_ms());
+	sqlite3_bind_int64(q, 2, at_ms);
 	sqlite3_bind_text(q, 3, host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, step, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, detail ? detail : "", -1, SQLITE_STATIC);

@@ -71,6 +71,10 @@ int store_rollout_host_set(struct store *st, int64_t rollout, const char *host,
  * HS_ENOENT if there is no such rollout. */
 int store_rollout_step_add(struct store *st, int64_t rollout, const char *host,
 			   const char *step, const char *detail, char *err, size_t errlen);
+/* The same at a given time (a step copied from the fleet database). */
+int store_rollout_step_add_at(struct store *st, int64_t rollout, int64_t at_ms,
+			      const char *host, const char *step, const char *detail, char *err,
+			      size_t errlen);
 
 /* Rollout id: 1 and fn called if there is one, 0 if not (or fn's error). */
 int store_rollout_get(struct store *st, int64_t id, store_rollout_fn fn, void *ctx,

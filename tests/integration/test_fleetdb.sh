@@ -157,6 +157,12 @@ check "a new leader is elected when $L stops" wait_until 30 new_l
 N=$(new_l)
 took_over() { { on "$N" hsctl rollout status --timeline || true; } | grep -qE "takeover +taken over from $L at epoch"; }
 check "$N takes the rollout over from $L" wait_until 60 took_over
+{ on "$N" hsctl rollout status --timeline || true; } >"$T_DIR/timeline"
+# The timeline's lines: TIME HOST STEP DETAIL.
+before_takeover() { awk '$3 == "begin" {b = NR} $3 == "verified" && !v {v = NR} $3 == "takeover" {t = NR}
+	END {exit !(b && v && t && b < v && v < t)}' "$T_DIR/timeline"; }
+check "... its timeline holds $L's steps from before (begin, a host verified)" before_takeover
+before_takeover || cat "$T_DIR/timeline"
 for h in $left; do on "$h" hsctl space exec web -- sh -c 'echo intruder >/srv/site/handover2'; done
 retired_left() {
 	ro_json "$N" |

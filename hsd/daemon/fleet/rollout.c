@@ -117,7 +117,7 @@ int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, 
 void rollout_note(struct hsd *d, const char *step, const char *detail)
 {
 	if (d->rollouts->cur)
-		ro_step(d->rollouts->cur, "*", step, detail);
+		ro_note(d->rollouts->cur, step, detail);
 }
 
 /* --- store ------------------------------------------------------------------ */
@@ -130,18 +130,20 @@ struct rollout *ro_current(struct hsd *d)
 /* A write the store refuses (a full disk) does not stop the rollout, which
  * goes on from memory: it is logged, and a restart resumes from what was
  * stored. */
-void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail)
+void ro_step_at(struct rollout *ro, int64_t at_ms, const char *host, const char *step,
+		const char *detail)
 {
 	char err[HS_ERRLEN];
 
-	if (store_rollout_step_add(ro->d->store, ro->id, host, step, detail, err, sizeof(err)))
+	if (store_rollout_step_add_at(ro->d->store, ro->id, at_ms, host, step, detail, err,
+				      sizeof(err)))
 		log_warn("rollout %lld: %s: step %s not stored: %s", (long long)ro->id, host, step,
 			 err);
 	ro_changed(ro->d);
 	log_info("rollout %lld: %s: %s %s", (long long)ro->id, host, step, detail ? detail : "");
 }
 
-static const char *ro_hname(const struct rollout *ro, uint32_t host)
+const char *ro_hname(const struct rollout *ro, uint32_t host)
 {
 	return ro->d->cluster.hosts[host].name;
 }
@@ -153,7 +155,7 @@ const char *ro_state(const struct rollout *ro)
 }
 
 /* The event log is the operator's record: a lost line is said in the log. */
-static void ro_event(struct hsd *d, const char *kind, const char *subject, const char *detail)
+void ro_event(struct hsd *d, const char *kind, const char *subject, const char *detail)
 {
 	char err[HS_ERRLEN];
 
@@ -176,257 +178,6 @@ void ro_free(struct rollout *ro)
 	json_decref(ro->intent);
 	free(ro->h);
 	free(ro);
-}
-
-/* --- carrying out the engine's actions ------------------------------------- */
-
-static void persist_host(struct rollout *ro, const struct ro_action *a)
-{
-	struct ro_host *h = &ro->h[a->host];
-	static const enum store_ro_stamp stamps[] = {
-		[RO_STAMP_NONE] = STORE_STAMP_NONE, [RO_STAMP_VERIFIED] = STORE_STAMP_VERIFIED,
-		[RO_STAMP_OLD_STOPPED] = STORE_STAMP_OLD_STOPPED };
-	const char *state = ro_hstate_name(a->hstate);
-	char err[HS_ERRLEN];
-
-	/* A host found already on the target version has nothing to replace. */
-	if (!a->has_old)
-		h->old_inst[0] = 0;
-	if (store_rollout_host_set(ro->d->store, ro->id, ro_hname(ro, a->host), state, h->old_inst,
-				   a->new_started ? ro->new_inst : "", stamps[a->stamp], err,
-				   sizeof(err)))
-		log_warn("rollout %lld: %s: state %s not stored: %s", (long long)ro->id,
-			 ro_hname(ro, a->host), state, err);
-	ro_changed(ro->d);
-}
-
-/* A partial end names the hosts left behind on their old version. */
-static void note_behind(struct rollout *ro)
-{
-	char list[128] = "", why[sizeof(list) + sizeof(ro->error) + 32];
-	struct ro_host_info hi;
-	size_t n = 0;
-
-	for (uint32_t i = 0; i < ro->nh; i++) {
-		if (ro_engine_host(ro->e, i, &hi) || hi.state != ROH_BEHIND)
-			continue;
-		size_t len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s", n++ ? " " : "", ro_hname(ro, i));
-	}
-	snprintf(why, sizeof(why), "behind (old version kept): %s%s%s", list,
-		 ro->error[0] ? "; " : "", ro->error);
-	why[sizeof(ro->error) - 1] = 0; /* the store keeps one short line */
-	memcpy(ro->error, why, sizeof(ro->error));
-}
-
-static void persist_rollout(struct rollout *ro, const struct ro_action *a)
-{
-	const char *state = ro_rstate_name(a->rstate);
-	char err[HS_ERRLEN];
-
-	if (a->rstate == ROR_PARTIAL)
-		note_behind(ro);
-	if (store_rollout_set_state(ro->d->store, ro->id, state, ro->error,
-				    ro_rstate_final(a->rstate), err, sizeof(err)))
-		log_warn("rollout %lld: state %s not stored: %s", (long long)ro->id, state, err);
-	ro_changed(ro->d);
-}
-
-static const char *behind_text(uint32_t why)
-{
-	switch (why) {
-	case RO_BEHIND_NEW_STOPPED: return "new instance stopped; the old one still runs";
-	case RO_BEHIND_KEPT_OLD: return "keeps its old instance";
-	case RO_BEHIND_UNREACHABLE: return "unreachable when the rollout was aborted";
-	case RO_BEHIND_STUCK_RETIRING:
-		return "unreachable or failing: its old instance was not stopped";
-	default: return "unreachable or failing: its new instance was not stopped";
-	}
-}
-
-/* The timeline's text for one host's step: what the host answered, when
- * this step follows its answer; else what the engine's code says. */
-static const char *host_text(struct rollout *ro, const struct ro_action *a)
-{
-	struct ro_host *h = &ro->h[a->host];
-	bool answered = ro->reply_host == (int)a->host;
-
-	switch (a->step) {
-	case ROS_DEFER:
-		if (answered)
-			return h->text;
-		return a->detail == RO_RES_TIMEOUT ? "no answer in time"
-			: "unreachable, or its stop kept failing, during the rollback";
-	case ROS_FAIL: case ROS_RETIRE_RETRY: case ROS_STOP_RETRY:
-		return answered ? h->text : "no answer in time";
-	case ROS_VERIFIED: case ROS_VERIFIED_AFTER_SOAK: case ROS_DRAIN: case ROS_DRAIN_FAILED:
-		return h->text;
-	case ROS_CURRENT: return h->target_inst;
-	case ROS_FOUND: case ROS_START: case ROS_ROLLBACK: return ro->new_inst;
-	case ROS_PUSH: return ro->bundle;
-	case ROS_RETIRE: return h->old_inst[0] ? h->old_inst : "(nothing to retire)";
-	case ROS_BEHIND: return behind_text(a->detail);
-	default: return NULL;
-	}
-}
-
-static void step_all(struct rollout *ro, const struct ro_action *a)
-{
-	switch (a->step) {
-	case ROS_BEGIN:
-		ro_step(ro, "*", "begin", ro->bundle);
-		break;
-	case ROS_RESUME:
-		ro_step(ro, "*", "resume", ro_rstate_name((enum ro_rstate)a->detail));
-		break;
-	case ROS_ROLLBACK_ALL:
-		ro_step(ro, "*", "rollback", ro->error);
-		break;
-	case ROS_END: /* detail: the final state */
-		ro_step(ro, "*", ro_rstate_name(a->detail), ro->error);
-		ro_event(ro->d, "rollout.end", ro->bundle, ro_rstate_name(a->detail));
-		ro->ended = true;
-		uv_timer_stop(&ro->d->rollouts->timer);
-		break;
-	default:
-		ro_step(ro, "*", ro_step_name(a->step), NULL);
-		break;
-	}
-}
-
-static void on_timer(uv_timer_t *t);
-
-static void exec_one(struct rollout *ro, const struct ro_pend *p)
-{
-	const struct ro_action *a = &p->a;
-
-	switch (a->type) {
-	case RO_ACT_SEND:
-		ro_send(ro, a);
-		break;
-	case RO_ACT_PERSIST:
-		if (a->host == RO_ALL_HOSTS)
-			persist_rollout(ro, a);
-		else
-			persist_host(ro, a);
-		break;
-	case RO_ACT_STEP:
-		if (a->host == RO_ALL_HOSTS)
-			step_all(ro, a);
-		else
-			ro_step(ro, ro_hname(ro, a->host), ro_step_name(a->step), p->text);
-		break;
-	}
-}
-
-/* Carry out the first n decided actions, in order.  Answers that come
- * meanwhile wait (ro_run takes them after). */
-void ro_exec(struct rollout *ro, size_t n)
-{
-	ro->applying = true;
-	for (size_t i = 0; i < n && i < ro->npend; i++)
-		exec_one(ro, &ro->pend[i]);
-	if (n > ro->npend)
-		n = ro->npend;
-	memmove(ro->pend, ro->pend + n, (ro->npend - n) * sizeof(*ro->pend));
-	ro->npend -= n;
-	ro->applying = false;
-}
-
-/* Keep one decided action; a host's step takes its text now, while the
- * answer it follows is the host's last one. */
-static void pend(struct rollout *ro, const struct ro_action *a)
-{
-	if (ro->npend == ro->pend_cap) {
-		size_t cap = ro->pend_cap ? 2 * ro->pend_cap : 16;
-		struct ro_pend *v = realloc(ro->pend, cap * sizeof(*v));
-		if (!v) {
-			log_error("rollout %lld: out of memory: steps of the engine were lost",
-				  (long long)ro->id);
-			return;
-		}
-		ro->pend = v;
-		ro->pend_cap = cap;
-	}
-	struct ro_pend *p = &ro->pend[ro->npend++];
-	p->a = *a;
-	p->text[0] = 0;
-	if (a->type == RO_ACT_STEP && a->host != RO_ALL_HOSTS) {
-		const char *text = host_text(ro, a);
-		snprintf(p->text, sizeof(p->text), "%s", text ? text : "");
-		/* Before the commit the first failure is the rollout's error. */
-		if (a->step == ROS_FAIL && !ro->error[0])
-			snprintf(ro->error, sizeof(ro->error), "%s: %.200s", ro_hname(ro, a->host),
-				 p->text);
-	}
-}
-
-/* One event's actions: kept, then carried out at once, or with a fleet
- * database once the state they lead to is replicated (ro_save). */
-void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts)
-{
-	struct rollouts *rs = ro->d->rollouts;
-
-	if (rc == RO_ESTALE)
-		return; /* an answer the engine gave up waiting for */
-	if (rc == RO_ENOMEM || acts->oom)
-		log_error("rollout %lld: out of memory: steps of the engine were lost",
-			  (long long)ro->id);
-	for (size_t i = 0; i < acts->n; i++)
-		pend(ro, &acts->v[i]);
-	uint64_t now = uv_now(ro->d->loop);
-	if (acts->wakeup_ms == RO_NEVER)
-		uv_timer_stop(&rs->timer);
-	else
-		uv_timer_start(&rs->timer, on_timer, acts->wakeup_ms > now ? acts->wakeup_ms - now : 0,
-			       0);
-	if (ro->epoch)
-		ro_save(ro);
-	else
-		ro_exec(ro, ro->npend);
-}
-
-/* After an event: the answers that waited, one event each, and the end. */
-void ro_run(struct hsd *d)
-{
-	struct rollout *ro = d->rollouts->cur;
-
-	while (ro && !ro->ended && ro->queue) {
-		struct ro_call *c = ro->queue;
-		if (!(ro->queue = c->next))
-			ro->queue_tail = &ro->queue;
-		ro_answer(ro, c);
-	}
-	if (ro && ro->ended) {
-		rollout_claim_release(ro);
-		ro_free(ro);
-		d->rollouts->cur = NULL;
-	}
-}
-
-/* One event from outside an answer (start, timer, operator, resume). */
-typedef int (*ro_event_fn)(struct ro_engine *, uint64_t now, struct ro_actions *);
-
-static int ro_feed(struct rollout *ro, ro_event_fn fn)
-{
-	struct ro_actions acts;
-
-	ro_actions_init(&acts);
-	int rc = fn(ro->e, uv_now(ro->d->loop), &acts);
-	if (rc == RO_OK || rc == RO_ENOMEM)
-		ro_apply(ro, rc, &acts);
-	ro_actions_free(&acts);
-	return rc;
-}
-
-static void on_timer(uv_timer_t *t)
-{
-	struct hsd *d = t->data;
-
-	if (d->rollouts->cur && !d->stopping) {
-		ro_feed(d->rollouts->cur, ro_engine_timer);
-		ro_run(d);
-	}
 }
 
 /* --- the whole rollout ----------------------------------------------------- */
@@ -681,7 +432,7 @@ static int resume_host(void *ctx, const struct store_rollout_host *sh, char *err
 	return 0;
 }
 
-int ro_resume(struct hsd *d, uint64_t epoch, char *err, size_t errlen)
+int ro_resume(struct hsd *d, uint64_t epoch, uint32_t seq, char *err, size_t errlen)
 {
 	struct resume res = { .d = d };
 	int rc = store_rollout_get_open(d->store, resume_rollout, &res, err, errlen);
@@ -704,6 +455,7 @@ int ro_resume(struct hsd *d, uint64_t epoch, char *err, size_t errlen)
 	d->rollouts->cur = res.ro;
 	d->rollouts->unloaded = -1;
 	res.ro->epoch = epoch;
+	res.ro->step_seq = seq;
 	res.ro->saved_ms = uv_now(d->loop);
 	rc = ro_engine_resume_from(res.ro->e, res.state, res.hosts, (uint32_t)res.ro->nh,
 				   uv_now(d->loop), &acts);
@@ -743,7 +495,7 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	 * start (rollouts_free cleans up). */
 	int rc = rollout_fleetdb_init(d, err, errlen);
 	if (!rc && !fleetdb_enabled(d))
-		rc = ro_resume(d, 0, err, errlen);
+		rc = ro_resume(d, 0, 0, err, errlen);
 	return rc;
 }
 

@@ -26,6 +26,7 @@
 #include "store_rollouts.h"
 #include "textesc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,29 @@
 #define RO_BEAT_MS 2000
 #define RO_LEASE_MS 10000
 #define RO_WARN_EVERY_MS 60000
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 static const char *self_name(const struct hsd *d)
 {
 	return d->cluster.hosts[d->self].name;
+}
+
+/* A line that would come every tick (a claim that cannot be taken):
+ * once a minute. */
+static void __attribute__((format(printf, 2, 3))) warn_limited(struct hsd *d, const char *fmt, ...)
+{
+	struct rollouts *rs = d->rollouts;
+	uint64_t now = uv_now(d->loop);
+	char line[2 * HS_ERRLEN];
+	va_list ap;
+
+	if (rs->warned_ms && now - rs->warned_ms < RO_WARN_EVERY_MS)
+		return;
+	rs->warned_ms = now;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warn("%s", line);
 }
 
 /* --- the replicated state -------------------------------------------------- */
@@ -55,10 +75,10 @@ static json_t *snap_json(const struct rollout *ro)
 					      "old", hi.has_old ? ro->h[i].old_inst : "", "new",
 					      hi.new_started));
 	}
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:O?, s:o}", "v", 1, "bundle",
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:s, s:s, s:O?, s:o}", "v", 1, "bundle",
 			 ro->bundle, "canary", ro->canary, "max_parallel", ro->max_parallel,
-			 "soak_s", ro->soak_s, "undo", ro->undo, "state", ro_state(ro), "error",
-			 ro->error, "intent", ro->intent, "hosts", hosts);
+			 "soak_s", ro->soak_s, "state", ro_state(ro), "error", ro->error, "intent",
+			 ro->intent, "hosts", hosts);
 }
 
 int ro_snap_fits(const struct rollout *ro, char *err, size_t errlen)
@@ -156,10 +176,27 @@ void ro_save(struct rollout *ro)
 	snprintf(req->intent, sizeof(req->intent), "%s", ro_intent_id(ro));
 	memcpy(req->snap, text, strlen(text) + 1);
 	free(text);
+	/* The steps decided so far go with it, up to the array's room: the
+	 * SAVE covers the actions before the first step left out (the next
+	 * covers the rest; the state is the latest either way). */
+	size_t n = 0;
+	for (; n < ro->npend; n++) {
+		const struct ro_pend *p = &ro->pend[n];
+		if (p->a.type != RO_ACT_STEP)
+			continue;
+		if (req->nsteps == FLEETDB_STEPS_MAX)
+			break;
+		struct fleetdb_step *s = &req->steps[req->nsteps++];
+		s->at_ms = p->at_ms;
+		s->seq = p->seq;
+		snprintf(s->host, sizeof(s->host), "%s", p->host);
+		snprintf(s->step, sizeof(s->step), "%s", p->name ? p->name : "?");
+		snprintf(s->detail, sizeof(s->detail), "%s", p->text);
+	}
 	sv->d = d;
 	sv->gen = ro->gen;
 	ro->save_busy = true;
-	ro->save_n = ro->npend;
+	ro->save_n = n;
 	fleetdb_call(d, req, on_saved, sv);
 	free(req);
 }
@@ -169,22 +206,41 @@ void ro_save(struct rollout *ro)
 struct take {
 	struct hsd *d;
 	char ids[64], from[CLUSTER_NAME_MAX + 1], intent[72], target[96];
+	/* taken: its epoch, its timeline's last step, the step copied last,
+	 * and its rollout in this host's store */
+	uint64_t epoch;
+	uint32_t seq, after;
+	int64_t id;
 };
+
+/* An old instance named in the replicated state: one of this IDS, in
+ * the characters of an instance name ("" : none). */
+static bool old_ok(const char *old, const char *ids)
+{
+	size_t n = strlen(ids);
+
+	if (!*old)
+		return true;
+	if (strlen(old) >= sizeof(((struct ro_host *)0)->old_inst) || strncmp(old, ids, n) ||
+	    old[n] != '@')
+		return false;
+	return strspn(old + n + 1, NAME_CHARS) == strlen(old + n + 1);
+}
 
 /* The replicated state into this host's store, as the open rollout (id:
  * this host's copy of it, or -1: a new one). */
 static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_t errlen)
 {
 	const char *bundle = NULL, *canary = NULL, *state = NULL, *error = NULL, *key;
-	int max_parallel = 0, soak_s = 0, undo = 0;
+	int max_parallel = 0, soak_s = 0;
 	json_t *intent = NULL, *hosts = NULL, *h;
 	struct intent it;
 	int rc;
 
-	if (json_unpack_ex(snap, NULL, 0, "{s:s, s:s, s:i, s:i, s:b, s:s, s:s, s:o, s:o}", "bundle",
+	if (json_unpack_ex(snap, NULL, 0, "{s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:o}", "bundle",
 			   &bundle, "canary", &canary, "max_parallel", &max_parallel, "soak_s",
-			   &soak_s, "undo", &undo, "state", &state, "error", &error, "intent",
-			   &intent, "hosts", &hosts) || !json_is_object(hosts))
+			   &soak_s, "state", &state, "error", &error, "intent", &intent, "hosts",
+			   &hosts) || !json_is_object(hosts))
 		return err_set(err, errlen, HS_EINPUT, "its replicated state is malformed");
 	int s = ro_rstate_from_name(state);
 	if (s <= ROR_NEW || ro_rstate_final((enum ro_rstate)s))
@@ -208,12 +264,15 @@ static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_
 	struct store_rollout row = { .bundle = bundle, .name = b.name, .state = state,
 				     .canary = canary, .max_parallel = max_parallel,
 				     .soak_s = soak_s, .intent = itext };
-	if (*id >= 0)
-		rc = store_rollout_set_state(d->store, *id, state, error, false, err, errlen);
-	else
+	char error_esc[4 * 256];
+	textesc_encode(error_esc, sizeof(error_esc), error, strnlen(error, 256), TEXTESC_TERM);
+	if (*id < 0)
 		rc = store_rollout_insert(d->store, &row, id, err, errlen);
-	char new_inst[sizeof(b.name) + sizeof(b.version) + 2];
+	if (!rc)
+		rc = store_rollout_set_state(d->store, *id, state, error_esc, false, err, errlen);
+	char new_inst[sizeof(b.name) + sizeof(b.version) + 2], b_name[sizeof(b.name)];
 	snprintf(new_inst, sizeof(new_inst), "%s@%s", b.name, b.version);
+	snprintf(b_name, sizeof(b_name), "%s", b.name);
 	bundle_free(&b);
 	free(itext);
 	json_object_foreach(hosts, key, h) {
@@ -222,15 +281,91 @@ static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_
 		if (rc)
 			break;
 		if (cluster_host_index(&d->cluster, key) < 0 || !hs || ro_hstate_from_name(hs) < 0 ||
-		    !old || strlen(old) >= sizeof(((struct ro_host *)0)->old_inst))
+		    !old || !old_ok(old, b_name))
 			continue; /* resumed as pending: asked again */
 		rc = store_rollout_host_set(d->store, *id, key, hs, old,
 					    json_is_true(json_object_get(h, "new")) ? new_inst : "",
 					    STORE_STAMP_NONE, err, errlen);
 	}
-	if (!rc && undo)
-		rc = store_rollout_step_add(d->store, *id, "*", "undo", bundle, err, errlen);
 	return rc;
+}
+
+/* The taken rollout, in the store (with the timeline before it when it
+ * was another host's), goes on here. */
+static void resume_taken(struct take *t)
+{
+	struct hsd *d = t->d;
+	struct rollouts *rs = d->rollouts;
+	bool self = strcmp(t->from, self_name(d)) == 0;
+	char err[HS_ERRLEN], detail[HS_ERRLEN];
+
+	rs->busy = false;
+	rs->unloaded = t->id; /* until it is loaded: no other rollout begins */
+	if (ro_resume(d, t->epoch, t->seq, err, sizeof(err)) || !rs->cur) {
+		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
+			     t->from, rs->cur ? err : "it did not resume");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s %s at epoch %llu",
+		 self ? "resumed from the fleet database by" : "taken over from", t->from,
+		 (unsigned long long)t->epoch);
+	ro_note(rs->cur, self ? "resume" : "takeover", detail);
+	log_info("rollout of %s: %s", t->ids, detail);
+}
+
+static void copy_steps(struct take *t);
+
+/* A page of the replicated timeline into the store, then the next. */
+static void on_steps(void *arg, const struct fleetdb_reply *rep)
+{
+	struct take *t = arg;
+	struct hsd *d = t->d;
+	char err[HS_ERRLEN], host[4 * sizeof(rep->steps->host)];
+	char step[4 * sizeof(rep->steps->step)], detail[4 * sizeof(rep->steps->detail)];
+
+	if (d->stopping) {
+		free(t);
+		return;
+	}
+	for (uint32_t i = 0; !rep->rc && i < rep->nsteps; i++) {
+		const struct fleetdb_step *s = &rep->steps[i];
+		if (s->seq <= t->after || s->seq > t->seq)
+			break; /* out of order: a broken answer ends the copy */
+		t->after = s->seq;
+		/* Written by another host: escaped before a terminal shows it. */
+		textesc_encode(host, sizeof(host), s->host, strlen(s->host), TEXTESC_TERM);
+		textesc_encode(step, sizeof(step), s->step, strlen(s->step), TEXTESC_TERM);
+		textesc_encode(detail, sizeof(detail), s->detail, strlen(s->detail), TEXTESC_TERM);
+		if (store_rollout_step_add_at(d->store, t->id, s->at_ms, host, step, detail, err,
+					      sizeof(err)))
+			log_warn("rollout %lld: a step of its timeline not copied: %s",
+				 (long long)t->id, err);
+	}
+	if (!rep->rc && rep->nsteps == FLEETDB_STEPS_MAX && t->after < t->seq) {
+		copy_steps(t);
+		return;
+	}
+	if (t->after < t->seq)
+		log_warn("rollout %lld: its timeline before the takeover copied up to step %u of "
+			 "%u", (long long)t->id, t->after, t->seq);
+	resume_taken(t);
+	free(t);
+}
+
+static void copy_steps(struct take *t)
+{
+	struct fleetdb_request *req = calloc(1, sizeof(*req));
+
+	if (!req) {
+		resume_taken(t);
+		free(t);
+		return;
+	}
+	req->op = FLEETDB_OP_STEPS;
+	req->after = t->after;
+	snprintf(req->intent, sizeof(req->intent), "%s", t->intent);
+	fleetdb_call(t->d, req, on_steps, t);
+	free(req);
 }
 
 static void on_taken(void *arg, const struct fleetdb_reply *rep)
@@ -238,45 +373,55 @@ static void on_taken(void *arg, const struct fleetdb_reply *rep)
 	struct take *t = arg;
 	struct hsd *d = t->d;
 	struct rollouts *rs = d->rollouts;
-	bool self = strcmp(t->from, self_name(d)) == 0;
-	bool mine = self && rs->unloaded >= 0 && strcmp(rs->unloaded_intent, t->intent) == 0;
-	char err[HS_ERRLEN], detail[HS_ERRLEN];
+	bool mine = strcmp(t->from, self_name(d)) == 0 && rs->unloaded >= 0 &&
+		    strcmp(rs->unloaded_intent, t->intent) == 0;
+	char err[HS_ERRLEN];
 	json_t *snap = NULL;
-	int64_t id = mine ? rs->unloaded : -1;
 	int rc = rep->rc;
 
-	rs->busy = false;
+	t->id = mine ? rs->unloaded : -1;
 	if (d->stopping || rs->cur || rs->claiming) {
+		rs->busy = false;
 		free(t); /* a rollout began here meanwhile: the claim waits for the next tick */
 		return;
 	}
-	if (rc == HS_ESTATE && mine) {
-		close_moved(d, id, "its claim is no longer this host's: the fleet database's leader "
-				   "took it over");
-	} else if (rc == 0) {
-		if (!(snap = json_loads(rep->snap, 0, NULL)))
-			rc = err_set(err, sizeof(err), HS_EINPUT, "its replicated state is not JSON");
-		else
-			rc = snap_store(d, snap, &id, err, sizeof(err));
-		if (rc == 0)
-			rc = ro_resume(d, rep->epoch, err, sizeof(err));
-		if (rc == 0 && rs->cur) {
-			snprintf(detail, sizeof(detail), "%s %s at epoch %llu",
-				 self ? "resumed from the fleet database by" : "taken over from",
-				 t->from, (unsigned long long)rep->epoch);
-			ro_step(rs->cur, "*", self ? "resume" : "takeover", detail);
-			log_info("rollout of %s: %s", t->ids, detail);
-		} else if (rc == HS_ENOENT) {
-			/* Ended, only its claim was left (a release lost with hsd). */
-			fleetdb_release(d, t->ids, t->intent);
-			if (mine)
-				close_moved(d, id, err);
-		} else {
-			log_error("rollout of %s (claim from %s) not continued here: %s", t->ids,
-				  t->from, rc ? err : "it did not resume");
-		}
+	if (rc == HS_ESTATE && mine)
+		close_moved(d, t->id, "its claim is no longer this host's: the fleet database's "
+				      "leader took it over");
+	if (rc) {
+		rs->busy = false;
+		free(t);
+		return;
 	}
+	t->epoch = rep->epoch;
+	t->seq = rep->seq;
+	if (!(snap = json_loads(rep->snap, 0, NULL)))
+		rc = err_set(err, sizeof(err), HS_EINPUT, "its replicated state is not JSON");
+	else
+		rc = snap_store(d, snap, &t->id, err, sizeof(err));
 	json_decref(snap);
+	if (rc == HS_ENOENT) {
+		/* Ended, only its claim was left (a release lost with hsd). */
+		fleetdb_release(d, t->ids, t->intent);
+		if (mine)
+			close_moved(d, t->id, err);
+	} else if (rc == HS_EINPUT) {
+		/* Not a state any hsd wrote (or its intent has expired): no
+		 * host can act on it, and its claim would block the IDS. */
+		log_error("rollout of %s (claim from %s) dropped: %s; its claim is given back",
+			  t->ids, t->from, err);
+		fleetdb_release(d, t->ids, t->intent);
+	} else if (rc) {
+		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
+			     t->from, err);
+	} else if (!mine) {
+		rs->unloaded = t->id; /* stored, not loaded: no other rollout begins */
+		copy_steps(t);
+		return;
+	} else {
+		resume_taken(t);
+	}
+	rs->busy = false;
 	free(t);
 }
 
@@ -285,7 +430,6 @@ static void take(struct hsd *d, const struct fleetdb_claim_row *c)
 	struct fleetdb_request *req = calloc(1, sizeof(*req));
 	struct take *t = calloc(1, sizeof(*t));
 	struct rollouts *rs = d->rollouts;
-	uint64_t now = uv_now(d->loop);
 	char err[HS_ERRLEN], target[4 * sizeof(c->target)];
 	struct bundle b;
 
@@ -298,11 +442,8 @@ static void take(struct hsd *d, const struct fleetdb_claim_row *c)
 	 * not taken (the claim row came from another host: its text escaped). */
 	if (bundles_load_signed(d, c->target, &b, err, sizeof(err))) {
 		textesc_encode(target, sizeof(target), c->target, strlen(c->target), TEXTESC_TERM);
-		if (!rs->warned_ms || now - rs->warned_ms >= RO_WARN_EVERY_MS)
-			log_warn("rollout to %s (claim of host %s) cannot continue here: %s "
-				 "(hsctl bundle add it here)", target,
-				 cluster_host_index(&d->cluster, c->host) >= 0 ? c->host : "?", err);
-		rs->warned_ms = now;
+		warn_limited(d, "rollout to %s (claim of host %s) cannot continue here: %s "
+			     "(hsctl bundle add it here)", target, c->host, err);
 		free(req);
 		free(t);
 		return;
@@ -320,6 +461,15 @@ static void take(struct hsd *d, const struct fleetdb_claim_row *c)
 	rs->busy = true;
 	fleetdb_call(d, req, on_taken, t);
 	free(req);
+}
+
+/* A claim row as hsd writes them: an IDS name, a host of the cluster, an
+ * intent id.  Another is left alone (and never logged raw). */
+static bool claim_ok(const struct hsd *d, const struct fleetdb_claim_row *c)
+{
+	return c->ids[0] && strspn(c->ids, NAME_CHARS) == strlen(c->ids) &&
+	       strspn(c->intent, NAME_CHARS) == strlen(c->intent) &&
+	       cluster_host_index(&d->cluster, c->host) >= 0;
 }
 
 /* The leader's watch: a claim whose beat has not moved for RO_LEASE_MS of
@@ -344,13 +494,15 @@ static const struct fleetdb_claim_row *lease_expired(struct hsd *d, const struct
 			    !strcmp(o->intent, w->intent) && o->epoch == w->epoch && o->beat == w->beat)
 				w->since_ms = o->since_ms;
 		}
-		if (!expired && strcmp(c->host, self_name(d)) && now - w->since_ms >= RO_LEASE_MS)
+		if (!expired && claim_ok(d, c) && strcmp(c->host, self_name(d)) &&
+		    now - w->since_ms >= RO_LEASE_MS)
 			expired = c;
 	}
 	memcpy(rs->watch, next, rep->nclaims * sizeof(next[0]));
 	rs->nwatch = rep->nclaims;
 	return expired;
 }
+
 
 static void on_claims(void *arg, const struct fleetdb_reply *rep)
 {
@@ -367,7 +519,7 @@ static void on_claims(void *arg, const struct fleetdb_reply *rep)
 		return;
 	for (size_t i = 0; i < rep->nclaims; i++) {
 		c = &rep->claims[i];
-		if (strcmp(c->host, self_name(d)))
+		if (!claim_ok(d, c) || strcmp(c->host, self_name(d)))
 			continue;
 		if (!mine || !strcmp(c->intent, rs->unloaded_intent))
 			mine = c;
@@ -399,7 +551,7 @@ static void on_tick(uv_timer_t *h)
 		return;
 	if (!fleetdb_enabled(d)) { /* voters taken out of cluster.json */
 		char err[HS_ERRLEN];
-		if (!ro && rs->unloaded >= 0 && ro_resume(d, 0, err, sizeof(err)))
+		if (!ro && rs->unloaded >= 0 && ro_resume(d, 0, 0, err, sizeof(err)))
 			log_warn("rollout %lld not resumed: %s", (long long)rs->unloaded, err);
 		return;
 	}

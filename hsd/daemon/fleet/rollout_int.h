@@ -39,7 +39,12 @@ struct ro_host {
  * database, until the state it leads to is replicated (write-ahead). */
 struct ro_pend {
 	struct ro_action a;
-	char text[256]; /* a host's step: its text, taken when it was decided */
+	/* A step: where, what, when and its number; a step's or the
+	 * rollout's state's text.  All taken when it was decided. */
+	const char *host, *name;  /* static, or the cluster's */
+	int64_t at_ms;
+	uint32_t seq;
+	char text[256];
 };
 
 struct rollout {
@@ -67,6 +72,7 @@ struct rollout {
 	 * pend, and when the last one committed. */
 	uint64_t gen;             /* this engine's number: no two the same while hsd runs */
 	uint64_t epoch;
+	uint32_t step_seq;        /* the last step's number (the replicated timeline's) */
 	bool save_busy;
 	size_t save_n;
 	uint64_t saved_ms;
@@ -118,20 +124,33 @@ struct ro_call {
 
 /* rollout.c */
 struct rollout *ro_current(struct hsd *d); /* the open rollout, or NULL */
-void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts);
-void ro_exec(struct rollout *ro, size_t n);
-void ro_changed(struct hsd *d); /* a rollout was written: wake the watchers */ /* carry out the first n of pend */
+const char *ro_hname(const struct rollout *ro, uint32_t host);
+const char *ro_state(const struct rollout *ro);
+void ro_event(struct hsd *d, const char *kind, const char *subject, const char *detail);
+void ro_changed(struct hsd *d); /* a rollout was written: wake the watchers */
+void ro_step_at(struct rollout *ro, int64_t at_ms, const char *host, const char *step,
+		const char *detail);
 void ro_free(struct rollout *ro);
 void ro_unload(struct hsd *d); /* drop cur undone: the store keeps it open */
 /* Load the open rollout of the store and resume it (a restart, or a
- * fleet database's takeover); epoch: its claim's (0: none). */
-int ro_resume(struct hsd *d, uint64_t epoch, char *err, size_t errlen);
-const char *ro_state(const struct rollout *ro);
+ * fleet database's takeover); epoch: its claim's (0: none), seq: its
+ * replicated timeline's last step. */
+int ro_resume(struct hsd *d, uint64_t epoch, uint32_t seq, char *err, size_t errlen);
 /* The options of rollout_check (rollout.h), without the open rollout. */
 int ro_check_options(struct hsd *d, const char *canary, int max_parallel, int soak_s, char *err,
 		     size_t errlen);
-void ro_step(struct rollout *ro, const char *host, const char *step, const char *detail);
-void ro_run(struct hsd *d); /* the queued answers, then the end of an ended rollout */
+
+/* rollout_apply.c: an event's actions (ro_apply), kept with their texts
+ * and carried out now or once replicated (ro_exec: the first n kept); a
+ * fleet-wide step of hsd's own (ro_note, a static step name), the same
+ * way; one event from outside an answer (ro_feed); the queued answers,
+ * then the end of an ended rollout (ro_run). */
+typedef int (*ro_event_fn)(struct ro_engine *, uint64_t now, struct ro_actions *);
+void ro_apply(struct rollout *ro, int rc, struct ro_actions *acts);
+void ro_exec(struct rollout *ro, size_t n);
+void ro_note(struct rollout *ro, const char *step, const char *detail);
+int ro_feed(struct rollout *ro, ro_event_fn fn);
+void ro_run(struct hsd *d);
 
 /* rollout_host.c */
 void ro_send(struct rollout *ro, const struct ro_action *a);
