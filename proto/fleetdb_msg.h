@@ -64,6 +64,8 @@ enum fleetdb_op {
 	FLEETDB_OP_CLAIMS,     /* list the claims, their epochs and lease beats */
 	FLEETDB_OP_TAKE,       /* take a claim over from its holder (epoch + 1) */
 	FLEETDB_OP_STEPS,      /* a rollout's replicated timeline, after a step */
+	FLEETDB_OP_INVENTORY,  /* this host's row of the inventory (snap: its JSON) */
+	FLEETDB_OP_FLEET,      /* every host's row (snap: "HOST\tAT\tJSON\n" lines) */
 };
 
 /* One step of a rollout's timeline, numbered by its rollout (seq). */
@@ -133,7 +135,8 @@ struct fleetdb_reply {
 	/* CLAIMS */
 	uint8_t nclaims;
 	uint8_t self_leader; /* this host's node leads the Raft cluster */
-	uint8_t pad3[6];
+	uint8_t more;        /* FLEET: rows left out (snap is full) */
+	uint8_t pad3[5];
 	struct fleetdb_claim_row claims[FLEETDB_CLAIMS_MAX];
 	/* TAKE: the new epoch, the rollout's last saved state, and its last
 	 * step's seq */

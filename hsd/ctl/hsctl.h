@@ -79,6 +79,7 @@ int cmd_deploy(struct hsctl *h, int argc, char **argv);
 int cmd_alerts(struct hsctl *h, int argc, char **argv);
 int cmd_rollout(struct hsctl *h, int argc, char **argv);
 int cmd_instance(struct hsctl *h, int argc, char **argv);
+int cmd_inventory(struct hsctl *h, int argc, char **argv);
 int cmd_peers(struct hsctl *h, int argc, char **argv);
 int cmd_reload(struct hsctl *h, int argc, char **argv);
 

@@ -14,6 +14,7 @@ static const struct hsctl_cmd commands[] = {
 	{ "rollout", cmd_rollout, "upgrade the distributed IDS as one unit, with no gap" },
 	{ "instance", cmd_instance, "list this host's IDS instances" },
 	{ "alerts", cmd_alerts, "the alerts of this host's (or every host's) IDS instances" },
+	{ "inventory", cmd_inventory, "what every host runs and stores, from the fleet database" },
 	{ "routes", cmd_routes, "the overlay routes of this host's mesh" },
 	{ "peers", cmd_peers, "this host's mesh links: liveness, handshake, bytes" },
 	{ "metrics", cmd_metrics, "this host's metrics in the Prometheus text format" },

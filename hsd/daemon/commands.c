@@ -2,6 +2,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "fleetdb.h"
+#include "inventory.h"
 #include "disk.h"
 #include "peer.h"
 #include "err.h"
@@ -165,6 +166,14 @@ static int cmd_reload(struct hsd *d, const struct rpc_req *req,
 	return hsd_reload(d, result, err, errlen);
 }
 
+static int cmd_inventory(struct hsd *d, const struct rpc_req *req, const struct done *dn,
+			 json_t **result, char *err, size_t errlen)
+{
+	(void)req;
+	(void)result;
+	return inventory_read(d, dn, err, errlen);
+}
+
 static const struct rpc_arg args_cmd_status[] = {
 	{ "fleet", RPC_BOOL },
 	{ NULL, RPC_END },
@@ -176,5 +185,6 @@ const struct rpc_cmd control_cmds[] = {
 	{ "reload", cmd_reload, NULL },
 	{ "routes", cmd_routes, NULL },
 	{ "peers", cmd_peers, NULL },
+	{ "inventory", cmd_inventory, NULL },
 	{ NULL, NULL, NULL },
 };

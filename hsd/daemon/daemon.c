@@ -9,6 +9,7 @@
 #include "notify.h"
 #include "fleet.h"
 #include "fleetdb.h"
+#include "inventory.h"
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
@@ -145,6 +146,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	 * there; its node stops, the other voters keep the quorum. */
 	fleetdb_stop(d);
 	rollouts_free(d); /* resumed from the store by the next hsd */
+	inventory_free(d);
 	metrics_http_stop(d);
 	disk_free(d);
 	mesh_stop(d);   /* and so do the tunnels */
@@ -223,7 +225,7 @@ int hsd_init(struct hsd *d, const struct hsd_options *opt, char *err,
 	    (rc = watch_init(d, err, errlen)) ||
 	    (rc = spaces_init(d, err, errlen)) || (rc = monitors_init(d, err, errlen)) ||
 	    (rc = spaces_adopt(d, err, errlen)) || (rc = instances_init(d, err, errlen)) ||
-	    (rc = rollouts_init(d, err, errlen)))
+	    (rc = rollouts_init(d, err, errlen)) || (rc = inventory_init(d, err, errlen)))
 		return rc;
 	if (opt->metrics) {
 		struct sockaddr_storage ss;
@@ -325,6 +327,7 @@ void hsd_free(struct hsd *d)
 		peer_free(d);
 		fleetdb_stop(d);
 		rollouts_free(d);
+		inventory_free(d);
 		metrics_http_stop(d);
 		disk_free(d);
 		mesh_stop(d);

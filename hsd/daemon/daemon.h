@@ -44,6 +44,7 @@ struct hsd {
 	struct peers *peers;
 	struct rollouts *rollouts;
 	struct fleetdb_sup *fleetdb; /* fleet/fleetdb.c; NULL without voters */
+	struct inventory *inventory; /* fleet/inventory.c */
 	struct disk *disk;
 	struct metrics_http *metrics; /* metrics_http.c */
 	struct alert_wait *alert_waits; /* held alerts requests (alerts.c) */

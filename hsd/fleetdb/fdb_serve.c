@@ -1,5 +1,5 @@
-/* fdb_serve.c - hsd's requests: status, and a rollout's claim on its IDS
- * with the rollout's replicated state (docs/fleetdb.md). */
+/* fdb_serve.c - hsd's requests: status; a rollout's claim on its IDS,
+ * with its replicated state and timeline; the inventory (docs/fleetdb.md). */
 #include "fdb.h"
 #include "err.h"
 #include "store_fleetdb.h"
@@ -99,9 +99,8 @@ static int list_claims(struct fdb *f, struct fdb_conn *c, struct fleetdb_reply *
 	return 0;
 }
 
-/* One request on a claim through the leader (every op but STATUS;
- * default: CLAIMS). */
-static int claim_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_request *req,
+/* One request through the leader (every op but STATUS; default: CLAIMS). */
+static int leader_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_request *req,
 		    struct fleetdb_reply *rep, struct store_fleetdb_claim *held, char *err,
 		    size_t errlen)
 {
@@ -119,6 +118,16 @@ static int claim_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_requ
 	case FLEETDB_OP_SAVE:
 		return store_fleetdb_save(c, req->ids, host, req->intent, req->epoch, req->snap,
 					  req->steps, req->nsteps, err, errlen);
+	case FLEETDB_OP_INVENTORY:
+		return store_fleetdb_inventory_put(c, host, (int64_t)time(NULL) * 1000, req->snap,
+						   err, errlen);
+	case FLEETDB_OP_FLEET: {
+		bool more = false;
+		int rc = store_fleetdb_inventory(c, rep->snap, sizeof(rep->snap), &more, err,
+						 errlen);
+		rep->more = more;
+		return rc;
+	}
 	case FLEETDB_OP_STEPS:
 		return store_fleetdb_steps(c, req->intent, req->after, rep->steps,
 					   FLEETDB_STEPS_MAX, &rep->nsteps, err, errlen);
@@ -135,7 +144,8 @@ static int claim_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_requ
 	}
 }
 
-static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_reply *rep)
+static void through_leader(struct fdb *f, const struct fleetdb_request *req,
+			   struct fleetdb_reply *rep)
 {
 	struct store_fleetdb_claim held;
 	struct fdb_conn *c;
@@ -150,7 +160,7 @@ static void claim(struct fdb *f, const struct fleetdb_request *req, struct fleet
 			break; /* its text says: no quorum */
 		wrote = true;
 		if (!(rc = schema(f, c, rep->text, sizeof(rep->text))))
-			rc = claim_op(f, c, req, rep, &held, rep->text, sizeof(rep->text));
+			rc = leader_op(f, c, req, rep, &held, rep->text, sizeof(rep->text));
 		if (rc != HS_ESYS && rc != HS_EUNREACH && c->fd >= 0)
 			break;
 		fdb_leader_drop(f);
@@ -184,7 +194,9 @@ void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_
 	case FLEETDB_OP_CLAIMS:
 	case FLEETDB_OP_TAKE:
 	case FLEETDB_OP_STEPS:
-		claim(f, req, rep);
+	case FLEETDB_OP_INVENTORY:
+	case FLEETDB_OP_FLEET:
+		through_leader(f, req, rep);
 		break;
 	default:
 		rep->rc = err_set(rep->text, sizeof(rep->text), HS_EINPUT, "fleet db: unknown op %u", req->op);

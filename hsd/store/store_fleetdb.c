@@ -15,6 +15,9 @@ static const char *const fleetdb_schema[] = {
 	"CREATE TABLE IF NOT EXISTS rollout_timeline (intent TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" at INTEGER NOT NULL, host TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL,"
 	" PRIMARY KEY (intent, seq))",
+	/* What each host runs and stores, as it last said (JSON; docs/fleetdb.md). */
+	"CREATE TABLE IF NOT EXISTS inventory (host TEXT PRIMARY KEY, at INTEGER NOT NULL,"
+	" state TEXT NOT NULL)",
 };
 
 /* Columns a fleet database made by an earlier hsd lacks: added once, by
@@ -270,4 +273,53 @@ int store_fleetdb_take(struct fdb_conn *c, const char *ids, const char *from, co
 		return err_set(err, errlen, HS_ESTATE, "the claim of %s went before its takeover",
 			       ids);
 	return 0;
+}
+
+int store_fleetdb_inventory_put(struct fdb_conn *c, const char *host, int64_t now,
+				const char *json, char *err, size_t errlen)
+{
+	struct fdb_value p[] = { text(host), integer(now), text(json) };
+	return exec(c, "INSERT INTO inventory (host, at, state) VALUES (?, ?, ?)"
+		    " ON CONFLICT (host) DO UPDATE SET at = excluded.at, state = excluded.state", p,
+		    3, NULL, err, errlen);
+}
+
+struct inv_ctx {
+	char *out;
+	size_t cap, len;
+	bool more;
+};
+
+static int inv_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	struct inv_ctx *x = arg;
+	if (ncols != 3 || v[0].type != FDB_TEXT || v[2].type != FDB_TEXT)
+		return HS_EINPUT;
+	/* A row with a tab or a newline would break the lines: left out. */
+	if (memchr(v[0].text, '\t', v[0].len) || memchr(v[0].text, '\n', v[0].len) ||
+	    memchr(v[2].text, '\n', v[2].len))
+		return 0;
+	int n = snprintf(x->out + x->len, x->cap - x->len, "%.*s\t%lld\t%.*s\n", (int)v[0].len,
+			 v[0].text, (long long)(v[1].type == FDB_INTEGER ? v[1].i : 0),
+			 (int)v[2].len, v[2].text);
+	if (n < 0 || (size_t)n >= x->cap - x->len) {
+		x->out[x->len] = 0;
+		x->more = true;
+		return 0;
+	}
+	x->len += (size_t)n;
+	return 0;
+}
+
+int store_fleetdb_inventory(struct fdb_conn *c, char *out, size_t cap, bool *more, char *err,
+			    size_t errlen)
+{
+	struct inv_ctx x = { .out = out, .cap = cap };
+	int rc;
+
+	out[0] = 0;
+	rc = fdb_query(c, "SELECT host, at, state FROM inventory ORDER BY host", NULL, 0, inv_row,
+		       &x, NULL, err, errlen);
+	*more = x.more;
+	return rc == HS_ESTATE ? HS_EUNREACH : rc;
 }

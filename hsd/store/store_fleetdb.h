@@ -8,6 +8,7 @@
 #ifndef HS_STORE_FLEETDB_H
 #define HS_STORE_FLEETDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,15 @@ int store_fleetdb_save(struct fdb_conn *c, const char *ids, const char *host, co
 int store_fleetdb_steps(struct fdb_conn *c, const char *intent, uint32_t after,
 			struct fleetdb_step *steps, size_t max, uint32_t *n, char *err,
 			size_t errlen);
+
+/* This host's row of the inventory: what it runs and stores (JSON). */
+int store_fleetdb_inventory_put(struct fdb_conn *c, const char *host, int64_t now,
+				const char *json, char *err, size_t errlen);
+
+/* Every host's row as lines "HOST\tAT\tJSON\n" into out (cap bytes, NUL
+ * ended); *more when some did not fit. */
+int store_fleetdb_inventory(struct fdb_conn *c, char *out, size_t cap, bool *more, char *err,
+			    size_t errlen);
 
 /* At most max claims, oldest first. */
 int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, size_t max,

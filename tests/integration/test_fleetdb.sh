@@ -43,6 +43,13 @@ for h in a b d; do
 	on "$h" hsctl bundle add "$BUNDLES/aide-2" --sig "$sig2" >/dev/null
 done
 check "deploy of version 1 from a" on a hsctl deploy aide-1 --wait
+# The inventory, read on an agent: every host's instance, and who holds
+# which bundle (each host writes its row within 5 s of a change).
+inv_all_verified() {
+	on e hsctl --json inventory | jqe '[.hosts[] | select(.instances[] | .instance == "aide@1" and .state == "verified" and .verified > 0) | .host] == ["a","b","c","d","e"]'
+}
+check "e's inventory: aide@1 verified on every host" wait_until 20 inv_all_verified
+check "... aide-2 held by a b d, one content" bash -c "$SIM --id $T_ID exec e -- hsctl --json inventory | jqe '.bundles[] | select(.id == \"aide-2\") | .conflict == false and .contents[0].hosts == [\"a\",\"b\",\"d\"]'"
 
 # Two operators, two hosts, one IDS, at once: exactly one rollout begins.
 for h in b d; do
@@ -86,6 +93,10 @@ check "$loser's rollout takes no step without a quorum ($before)" [ "$(hosts_now
 still_open() { ro_json "$loser" | jqe '.rollout.state == "running"'; }
 check "... and is still open" still_open
 T_PATTERN="no quorum" expect_exit 1 "a rollout on e without a quorum is refused" on e hsctl rollout aide-2
+inv_rc=0
+on e hsctl inventory >"$T_DIR/inv-stale" 2>&1 || inv_rc=$?
+check "e's inventory without a quorum: the last one read, marked stale (exit $inv_rc)" \
+	bash -c "[ $inv_rc = 4 ] && head -1 '$T_DIR/inv-stale' | grep -q '^STALE: .*no quorum' && grep -q '^e  *aide@1' '$T_DIR/inv-stale'"
 check "the refused rollout started nothing on e" bash -c "! $SIM --id $T_ID exec e -- hsctl --json rollout status >/dev/null 2>&1"
 for h in $HOSTS; do
 	check "$h's IDS runs on" bash -c "$SIM --id $T_ID exec $h -- hsctl --json space list | jqe '[.spaces[] | select((.name | startswith(\"aide@\")) and .state == \"running\")] | length > 0'"
@@ -195,6 +206,17 @@ l_before=$(ids_on_l)
 sleep 5
 check "... and starts or stops nothing of it ($L runs $l_before)" [ "$(ids_on_l)" = "$l_before" ]
 check "... $L's old version still runs (it was never retired)" bash -c "grep -q '\"aide@2 running\"' <<<'$l_before'"
+
+# One bundle id, two contents (each signed), on c and on e: the
+# inventory says so.
+for h in c e; do
+	mkdir -p "$T_DIR/$h" && cp -a "$BUNDLES/aide-2" "$T_DIR/$h/aide-9"
+	jq '.version = "9"' "$BUNDLES/aide-2/bundle.json" >"$T_DIR/$h/aide-9/bundle.json"
+	echo "# $h's" >>"$T_DIR/$h/aide-9/run.sh"
+	on "$h" hsctl bundle add "$T_DIR/$h/aide-9" --sig "$(t_sign "$T_DIR/$h/aide-9")" >/dev/null
+done
+conflict() { on a hsctl --json inventory | jqe '.bundles[] | select(.id == "aide-9") | .conflict and (.contents | length == 2)'; }
+check "aide-9 with other content on c than on e shows as a conflict in the inventory" wait_until 20 conflict
 
 t_sanitizer_check
 t_done
