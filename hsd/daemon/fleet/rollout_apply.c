@@ -257,11 +257,15 @@ void ro_run(struct hsd *d)
 {
 	struct rollout *ro = d->rollouts->cur;
 
-	while (ro && !ro->ended && ro->queue) {
+	while (ro && !ro->ended && !ro->drop && ro->queue) {
 		struct ro_call *c = ro->queue;
 		if (!(ro->queue = c->next))
 			ro->queue_tail = &ro->queue;
 		ro_answer(ro, c);
+	}
+	if (ro && ro->drop) {
+		ro_drop(d);
+		return;
 	}
 	if (ro && ro->ended) {
 		rollout_claim_release(ro);

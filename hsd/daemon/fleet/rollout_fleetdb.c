@@ -134,19 +134,33 @@ static void on_saved(void *arg, const struct fleetdb_reply *rep)
 		ro_exec(ro, ro->save_n);
 		if (ro->npend && !ro->ended)
 			ro_save(ro);
-		ro_run(d);
-		return;
+	} else {
+		/* Dropped by ro_run, after the event that may be under way
+		 * (hsfleetdb away answers inside the call). */
+		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+		snprintf(ro->drop_why, sizeof(ro->drop_why), "%.*s", (int)sizeof(ro->drop_why) - 1,
+			 text);
+		ro->drop = rep->rc == HS_ESTATE ? RO_DROP_MOVED : RO_DROP_UNREACH;
 	}
-	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+	if (!ro->applying && !ro->in_save)
+		ro_run(d);
+}
+
+void ro_drop(struct hsd *d)
+{
+	struct rollout *ro = d->rollouts->cur;
+	bool moved = ro->drop == RO_DROP_MOVED;
+	char why[sizeof(ro->drop_why)];
 	int64_t id = ro->id;
+
+	memcpy(why, ro->drop_why, sizeof(why));
 	ro_unload(d);
-	if (rep->rc == HS_ESTATE) {
+	if (moved)
 		close_moved(d, id, "its claim is no longer this host's: the fleet database's "
 				   "leader took it over");
-		return;
-	}
-	log_warn("rollout %lld: its state did not reach the fleet database (%s); stopped here "
-		 "until it does", (long long)id, text);
+	else
+		log_warn("rollout %lld: its state did not reach the fleet database (%s); stopped "
+			 "here until it does", (long long)id, why);
 }
 
 void ro_save(struct rollout *ro)
@@ -154,22 +168,25 @@ void ro_save(struct rollout *ro)
 	struct hsd *d = ro->d;
 	struct fleetdb_request *req;
 	struct save *sv;
-	char *text = NULL;
+	char *text;
 	json_t *snap;
 
-	if (ro->save_busy)
+	if (ro->save_busy || ro->drop)
 		return; /* the next SAVE covers what is decided meanwhile */
-	if (!(req = calloc(1, sizeof(*req))) || !(sv = calloc(1, sizeof(*sv))) ||
-	    !(snap = snap_json(ro)) || !(text = json_dumps(snap, JSON_COMPACT)) ||
-	    strlen(text) >= sizeof(req->snap)) {
-		log_error("rollout %lld: its state could not be written (out of memory, or %zu "
-			  "bytes); stopped here", (long long)ro->id, text ? strlen(text) : 0);
+	req = calloc(1, sizeof(*req));
+	sv = calloc(1, sizeof(*sv));
+	snap = snap_json(ro);
+	text = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
+	json_decref(snap);
+	if (!req || !sv || !text || strlen(text) >= sizeof(req->snap)) {
+		snprintf(ro->drop_why, sizeof(ro->drop_why), "its state could not be written (out "
+			 "of memory, or %zu bytes)", text ? strlen(text) : 0);
+		ro->drop = RO_DROP_UNREACH;
 		free(text);
 		free(req);
-		ro_unload(d);
+		free(sv);
 		return;
 	}
-	json_decref(snap);
 	req->op = FLEETDB_OP_SAVE;
 	req->epoch = ro->epoch;
 	snprintf(req->ids, sizeof(req->ids), "%s", ro->b.name);
@@ -197,7 +214,9 @@ void ro_save(struct rollout *ro)
 	sv->gen = ro->gen;
 	ro->save_busy = true;
 	ro->save_n = n;
+	ro->in_save = true; /* a failure answered at once is dropped by ro_run later */
 	fleetdb_call(d, req, on_saved, sv);
+	ro->in_save = false;
 	free(req);
 }
 
@@ -290,6 +309,14 @@ static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_
 	return rc;
 }
 
+/* The taken rollout is in the store, not loaded: the next tick finds it
+ * by its intent if it is not loaded by then. */
+static void set_unloaded(struct rollouts *rs, const struct take *t)
+{
+	rs->unloaded = t->id;
+	snprintf(rs->unloaded_intent, sizeof(rs->unloaded_intent), "%s", t->intent);
+}
+
 /* The taken rollout, in the store (with the timeline before it when it
  * was another host's), goes on here. */
 static void resume_taken(struct take *t)
@@ -300,7 +327,7 @@ static void resume_taken(struct take *t)
 	char err[HS_ERRLEN], detail[HS_ERRLEN];
 
 	rs->busy = false;
-	rs->unloaded = t->id; /* until it is loaded: no other rollout begins */
+	set_unloaded(rs, t); /* until it is loaded: no other rollout begins */
 	if (ro_resume(d, t->epoch, t->seq, err, sizeof(err)) || !rs->cur) {
 		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
 			     t->from, rs->cur ? err : "it did not resume");
@@ -309,8 +336,9 @@ static void resume_taken(struct take *t)
 	snprintf(detail, sizeof(detail), "%s %s at epoch %llu",
 		 self ? "resumed from the fleet database by" : "taken over from", t->from,
 		 (unsigned long long)t->epoch);
-	ro_note(rs->cur, self ? "resume" : "takeover", detail);
 	log_info("rollout of %s: %s", t->ids, detail);
+	ro_note(rs->cur, self ? "resume" : "takeover", detail);
+	ro_run(d);
 }
 
 static void copy_steps(struct take *t);
@@ -415,7 +443,7 @@ static void on_taken(void *arg, const struct fleetdb_reply *rep)
 		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
 			     t->from, err);
 	} else if (!mine) {
-		rs->unloaded = t->id; /* stored, not loaded: no other rollout begins */
+		set_unloaded(rs, t); /* stored, not loaded: no other rollout begins */
 		copy_steps(t);
 		return;
 	} else {

@@ -73,9 +73,13 @@ struct rollout {
 	uint64_t gen;             /* this engine's number: no two the same while hsd runs */
 	uint64_t epoch;
 	uint32_t step_seq;        /* the last step's number (the replicated timeline's) */
-	bool save_busy;
+	bool save_busy, in_save;
 	size_t save_n;
 	uint64_t saved_ms;
+	/* A SAVE failed: dropped by ro_run (ro_drop), after the event under
+	 * way; moved: another host holds the claim now. */
+	enum { RO_KEEP = 0, RO_DROP_UNREACH, RO_DROP_MOVED } drop;
+	char drop_why[256];
 	struct hsd *d;
 };
 
@@ -103,6 +107,7 @@ struct rollouts {
 	struct ro_watch watch[FLEETDB_CLAIMS_MAX];
 	size_t nwatch;
 	uint64_t warned_ms;         /* the last "cannot take over" line */
+	json_t *fleet_last;         /* rollout_fleet_status.c: the last read, for a stale answer */
 };
 
 /* One request in flight.  It names its rollout by id, not by pointer: the
@@ -174,6 +179,7 @@ const char *ro_intent_id(const struct rollout *ro); /* its signed intent's id ("
  * written ahead of its actions (ro_save), the lease, and the takeover by
  * the Raft leader's hsd of a rollout whose host stopped renewing it. */
 void ro_save(struct rollout *ro);
+void ro_drop(struct hsd *d); /* cur, whose SAVE failed: unloaded, or closed as moved */
 int rollout_fleetdb_init(struct hsd *d, char *err, size_t errlen);
 void rollout_fleetdb_free(struct hsd *d);
 /* An upper bound of the replicated state's size for ro, checked at start. */
