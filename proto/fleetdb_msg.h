@@ -65,7 +65,8 @@ enum fleetdb_op {
 	FLEETDB_OP_TAKE,       /* take a claim over from its holder (epoch + 1) */
 	FLEETDB_OP_STEPS,      /* a rollout's replicated timeline, after a step */
 	FLEETDB_OP_INVENTORY,  /* this host's row of the inventory (snap: its JSON) */
-	FLEETDB_OP_FLEET,      /* every host's row (snap: "HOST\tAT\tJSON\n" lines) */
+	FLEETDB_OP_FLEET,      /* every host's row (snap: "HOST\tAT\tJSON\n" lines), claims */
+	FLEETDB_OP_READ,       /* a rollout under way: its claim (holder), state, last step */
 };
 
 /* One step of a rollout's timeline, numbered by its rollout (seq). */

@@ -61,13 +61,27 @@ static void print_bundles(json_t *r)
 	}
 }
 
+static void print_rollouts(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	printf("\n%-20s %-20s %-12s %s\n", "ROLLOUT OF", "TO", "DRIVEN BY", "EPOCH");
+	json_array_foreach(json_object_get(r, "rollouts"), i, v)
+		printf("%-20s %-20s %-12s %lld\n", json_string_value(json_object_get(v, "ids")),
+		       json_string_value(json_object_get(v, "target")),
+		       json_string_value(json_object_get(v, "driver")),
+		       (long long)json_integer_value(json_object_get(v, "epoch")));
+}
+
 int cmd_inventory(struct hsctl *h, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: hsctl inventory [--json]\n"
 		"What every host runs and stores, from the fleet database: each host's IDS\n"
 		"instances (state, since, last verified) and bundles (content hash, and the\n"
-		"hosts holding each; two contents under one bundle id are a CONFLICT).\n"
+		"hosts holding each; two contents under one bundle id are a CONFLICT), and\n"
+		"the rollouts under way: of which IDS, to which bundle, driven by which host.\n"
 		"Without a quorum: the last inventory this host read, marked STALE (exit 4).\n";
 	char as_of[TIMEFMT_ISO8601_LEN];
 	json_t *r;
@@ -93,6 +107,7 @@ int cmd_inventory(struct hsctl *h, int argc, char **argv)
 			printf("inventory of the fleet database, %s\n", as_of);
 		print_hosts(r);
 		print_bundles(r);
+		print_rollouts(r);
 		if (json_is_true(json_object_get(r, "more")))
 			printf("(more hosts than one answer holds: not all shown)\n");
 	}

@@ -15,6 +15,7 @@ static const char usage[] =
 	"                     [--key FILE] [--ttl SECONDS]\n"
 	"       hsctl rollout plan BUNDLE [the options of a rollout]\n"
 	"       hsctl rollout status [ID] [--timeline] [--watch] | history | pause | resume | abort\n"
+	"       hsctl rollout status --fleet [IDS] [--timeline]\n"
 	"       hsctl rollout undo [--wait] [--key FILE] [--ttl SECONDS]\n"
 	"\n"
 	"Upgrades every host to BUNDLE (NAME-VERSION, stored with hsctl bundle add):\n"
@@ -31,6 +32,9 @@ static const char usage[] =
 	"shows): 0 done, 4 failed and rolled back (or rolling back), 5 aborted (or\n"
 	"aborting), 6 partial (some hosts behind), 7 still under way (status without\n"
 	"--watch), 2 bad input, 1 hsd not reached.\n"
+	"status --fleet: a rollout under way on any host, from the fleet database\n"
+	"(with voters): its driver, hosts and timeline; without a quorum the last one\n"
+	"read here, marked STALE.\n"
 	"\n"
 	"plan asks every host what it runs and prints what the rollout would do there\n"
 	"(start BUNDLE beside the version it replaces, or nothing), changing nothing\n"
@@ -241,16 +245,33 @@ static int watch(struct hsctl *h, json_t *args, bool timeline)
 	return code;
 }
 
+/* --fleet: where it was read from, and when. */
+static void print_fleet(json_t *st)
+{
+	json_t *fl = json_object_get(st, "fleet");
+	char as_of[TIMEFMT_ISO8601_LEN] = "?";
+
+	timefmt_iso8601(json_integer_value(json_object_get(fl, "as_of")), as_of, sizeof(as_of),
+			NULL, 0);
+	if (json_is_true(json_object_get(fl, "stale")))
+		printf("STALE: %s; as read at %s\n", json_string_value(json_object_get(fl, "error")),
+		       as_of);
+	printf("rollout of %s, driven by %s at epoch %lld (fleet database, %s)\n",
+	       json_string_value(json_object_get(fl, "ids")),
+	       json_string_value(json_object_get(fl, "driver")),
+	       (long long)json_integer_value(json_object_get(fl, "epoch")), as_of);
+}
+
 static int rollout_status(struct hsctl *h, int argc, char **argv)
 {
-	bool timeline = false, watching = false;
+	bool timeline = false, watching = false, fleet = false;
 	json_t *args = json_object(), *st, *s;
+	const char *word = NULL;
 	size_t i;
 	int rc;
 
 	for (int a = 1; a < argc; a++) {
 		int used = hsctl_common_opt(h, argc, argv, a);
-		long id;
 		if (used) {
 			if (used < 0) {
 				json_decref(args);
@@ -261,27 +282,43 @@ static int rollout_status(struct hsctl *h, int argc, char **argv)
 			timeline = true;
 		} else if (!strcmp(argv[a], "--watch")) {
 			watching = true;
-		} else if (argv[a][0] == '-' || json_object_get(args, "id")) {
+		} else if (!strcmp(argv[a], "--fleet")) {
+			fleet = true;
+		} else if (argv[a][0] == '-' || word) {
 			fprintf(stderr, "hsctl rollout status: %s \"%s\"\n",
 				argv[a][0] == '-' ? "unknown option" : "unexpected argument", argv[a]);
 			json_decref(args);
 			return 2;
-		} else if ((rc = hsctl_number("rollout status", "ID", argv[a], 1, 1000000000000L, &id))) {
+		} else {
+			word = argv[a];
+		}
+	}
+	long id;
+	if (fleet && watching) {
+		fprintf(stderr, "hsctl rollout status: --watch: not with --fleet (follow it on its driver)\n");
+		json_decref(args);
+		return 2;
+	}
+	if (fleet && word) {
+		json_object_set_new(args, "ids", json_string(word));
+	} else if (word) {
+		if ((rc = hsctl_number("rollout status", "ID", word, 1, 1000000000000L, &id))) {
 			json_decref(args);
 			return rc;
-		} else {
-			json_object_set_new(args, "id", json_integer(id));
 		}
+		json_object_set_new(args, "id", json_integer(id));
 	}
 	if (watching)
 		return watch(h, args, timeline);
-	if ((rc = hsctl_call(h, "rollout.status", args, &st)))
+	if ((rc = hsctl_call(h, fleet ? "rollout.fleet" : "rollout.status", args, &st)))
 		return rc;
 	/* The exit status follows the rollout's state, as --wait's does. */
 	int code = exit_for(json_string_value(json_object_get(json_object_get(st, "rollout"), "state")));
 	if (h->json) {
 		hsctl_print_json(st);
 	} else {
+		if (fleet)
+			print_fleet(st);
 		print_hosts(stdout, st);
 		if (timeline) {
 			printf("\n");

@@ -121,11 +121,22 @@ static int leader_op(struct fdb *f, struct fdb_conn *c, const struct fleetdb_req
 	case FLEETDB_OP_INVENTORY:
 		return store_fleetdb_inventory_put(c, host, (int64_t)time(NULL) * 1000, req->snap,
 						   err, errlen);
-	case FLEETDB_OP_FLEET: {
+	case FLEETDB_OP_FLEET: { /* the inventory, and the rollouts under way */
 		bool more = false;
 		int rc = store_fleetdb_inventory(c, rep->snap, sizeof(rep->snap), &more, err,
 						 errlen);
 		rep->more = more;
+		return rc ? rc : list_claims(f, c, rep, err, errlen);
+	}
+	case FLEETDB_OP_READ: {
+		struct store_fleetdb_take t = { .snap = rep->snap, .cap = sizeof(rep->snap) };
+		int rc = store_fleetdb_read(c, req->ids, &t, held, err, errlen);
+		rep->epoch = t.epoch;
+		rep->seq = t.seq;
+		snprintf(rep->holder, sizeof(rep->holder), "%s", held->host);
+		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held->intent);
+		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held->target);
+		rep->holder_since = held->since;
 		return rc;
 	}
 	case FLEETDB_OP_STEPS:
@@ -170,7 +181,7 @@ static void through_leader(struct fdb *f, const struct fleetdb_request *req,
 		snprintf(rep->holder_target, sizeof(rep->holder_target), "%s", held.target);
 		snprintf(rep->holder_intent, sizeof(rep->holder_intent), "%s", held.intent);
 		rep->holder_since = held.since;
-	} else if (rc && rc != HS_ESTATE && wrote) {
+	} else if (rc && rc != HS_ESTATE && rc != HS_ENOENT && wrote) {
 		/* The write did not commit (a leader that lost its quorum, or
 		 * one deposed meanwhile): to hsd it is all the same, no quorum
 		 * now. */
@@ -196,6 +207,7 @@ void fdb_serve(struct fdb *f, const struct fleetdb_request *req, struct fleetdb_
 	case FLEETDB_OP_STEPS:
 	case FLEETDB_OP_INVENTORY:
 	case FLEETDB_OP_FLEET:
+	case FLEETDB_OP_READ:
 		through_leader(f, req, rep);
 		break;
 	default:

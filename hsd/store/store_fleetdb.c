@@ -6,18 +6,18 @@
 #include <string.h>
 
 static const char *const fleetdb_schema[] = {
-	"CREATE TABLE IF NOT EXISTS rollout_claims ("
-	" ids TEXT PRIMARY KEY, host TEXT NOT NULL, intent TEXT NOT NULL,"
-	" target TEXT NOT NULL, since INTEGER NOT NULL, epoch INTEGER NOT NULL DEFAULT 1,"
-	" beat INTEGER NOT NULL DEFAULT 0, snap TEXT NOT NULL DEFAULT '')",
+	("CREATE TABLE IF NOT EXISTS rollout_claims ("
+	 " ids TEXT PRIMARY KEY, host TEXT NOT NULL, intent TEXT NOT NULL,"
+	 " target TEXT NOT NULL, since INTEGER NOT NULL, epoch INTEGER NOT NULL DEFAULT 1,"
+	 " beat INTEGER NOT NULL DEFAULT 0, snap TEXT NOT NULL DEFAULT '')"),
 	"CREATE TABLE IF NOT EXISTS hosts_seen (host TEXT PRIMARY KEY, at INTEGER NOT NULL)",
 	/* An open rollout's steps, numbered by it: kept while its claim is. */
-	"CREATE TABLE IF NOT EXISTS rollout_timeline (intent TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" at INTEGER NOT NULL, host TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL,"
-	" PRIMARY KEY (intent, seq))",
+	("CREATE TABLE IF NOT EXISTS rollout_timeline (intent TEXT NOT NULL, seq INTEGER NOT NULL,"
+	 " at INTEGER NOT NULL, host TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL,"
+	 " PRIMARY KEY (intent, seq))"),
 	/* What each host runs and stores, as it last said (JSON; docs/fleetdb.md). */
-	"CREATE TABLE IF NOT EXISTS inventory (host TEXT PRIMARY KEY, at INTEGER NOT NULL,"
-	" state TEXT NOT NULL)",
+	("CREATE TABLE IF NOT EXISTS inventory (host TEXT PRIMARY KEY, at INTEGER NOT NULL,"
+	 " state TEXT NOT NULL)"),
 };
 
 /* Columns a fleet database made by an earlier hsd lacks: added once, by
@@ -322,4 +322,39 @@ int store_fleetdb_inventory(struct fdb_conn *c, char *out, size_t cap, bool *mor
 		       &x, NULL, err, errlen);
 	*more = x.more;
 	return rc == HS_ESTATE ? HS_EUNREACH : rc;
+}
+
+struct read_ctx {
+	struct store_fleetdb_take *t;
+	struct store_fleetdb_claim *held;
+};
+
+static int read_row(void *arg, const struct fdb_value *v, size_t ncols)
+{
+	struct read_ctx *x = arg;
+	int rc;
+	if (ncols != 8)
+		return HS_EINPUT;
+	if ((rc = snap_row(x->t, v, 3)))
+		return rc;
+	return claim_row(x->held, v + 3, 5);
+}
+
+int store_fleetdb_read(struct fdb_conn *c, const char *ids, struct store_fleetdb_take *out,
+		       struct store_fleetdb_claim *held, char *err, size_t errlen)
+{
+	struct fdb_value p[] = { text(ids) };
+	struct read_ctx x = { .t = out, .held = held };
+	int rc;
+
+	out->epoch = 0;
+	memset(held, 0, sizeof(*held));
+	rc = fdb_query(c, "SELECT snap, epoch, (SELECT coalesce(max(seq), 0) FROM rollout_timeline t"
+		       " WHERE t.intent = r.intent), host, intent, target, since, epoch FROM"
+		       " rollout_claims r WHERE ids = ?", p, 1, read_row, &x, NULL, err, errlen);
+	if (rc)
+		return rc == HS_ESTATE ? HS_EUNREACH : rc;
+	if (!out->epoch)
+		return err_set(err, errlen, HS_ENOENT, "no rollout of %s is under way", ids);
+	return 0;
 }

@@ -82,6 +82,11 @@ int store_fleetdb_inventory_put(struct fdb_conn *c, const char *host, int64_t no
 int store_fleetdb_inventory(struct fdb_conn *c, char *out, size_t cap, bool *more, char *err,
 			    size_t errlen);
 
+/* ids's claim as it stands: its holder in *held, its epoch, state and
+ * last step's seq in *out; HS_ENOENT when there is none. */
+int store_fleetdb_read(struct fdb_conn *c, const char *ids, struct store_fleetdb_take *out,
+		       struct store_fleetdb_claim *held, char *err, size_t errlen);
+
 /* At most max claims, oldest first. */
 int store_fleetdb_claims(struct fdb_conn *c, struct store_fleetdb_row *rows, size_t max,
 			 size_t *n, char *err, size_t errlen);

@@ -4,6 +4,7 @@
 #include "done.h"
 #include "err.h"
 #include "intents.h"
+#include "fleetdb.h"
 #include "rollout.h"
 #include "store_rollouts.h"
 
@@ -117,7 +118,10 @@ static int status_json(struct hsd *d, json_int_t id, json_t **result, char *err,
 	*result = NULL;
 	if (!ro || !hosts || !steps)
 		rc = err_set(err, errlen, HS_ESYS, "out of memory");
-	else if ((rc = store_rollout_get(d->store, id, status_rollout, ro, err, errlen)) == 0)
+	else if ((rc = store_rollout_get(d->store, id, status_rollout, ro, err, errlen)) == 0 && !id)
+		rc = err_set(err, errlen, HS_EINPUT, "rollout: none coordinated by this host%s",
+			     fleetdb_enabled(d) ? " (the fleet's: hsctl rollout status --fleet)" : "");
+	else if (rc == 0)
 		rc = err_set(err, errlen, HS_EINPUT, "id: no rollout %lld", (long long)id);
 	else if (rc > 0 &&
 		 !(rc = store_rollout_hosts_each(d->store, id, status_host, hosts, err, errlen)) &&
@@ -164,7 +168,7 @@ static int cmd_rollout_status(struct hsd *d, const struct rpc_req *req,
 		int64_t last;
 		if ((rc = store_rollout_last_id(d->store, &last, err, errlen)))
 			return rc;
-		id = last; /* 0 when there is none: "no rollout 0" */
+		id = last; /* 0 when there is none */
 	}
 	/* Held only while there is something to wait for: the open rollout,
 	 * unchanged since the asker's last reply.  A finished one, or a
@@ -352,9 +356,23 @@ static const struct rpc_arg args_cmd_intent_plan[] = {
 	{ NULL, RPC_END },
 };
 
+static int cmd_rollout_fleet(struct hsd *d, const struct rpc_req *req, const struct done *dn,
+			     json_t **result, char *err, size_t errlen)
+{
+	(void)result;
+	return rollout_fleet_status(d, json_string_value(json_object_get(req->args, "ids")), dn,
+				    err, errlen);
+}
+
+static const struct rpc_arg args_cmd_rollout_fleet[] = {
+	{ "ids", RPC_STR },
+	{ NULL, RPC_END },
+};
+
 const struct rpc_cmd control_rollout_cmds[] = {
 	{ "rollout", cmd_rollout, args_cmd_rollout },
 	{ "rollout.status", cmd_rollout_status, args_cmd_rollout_status },
+	{ "rollout.fleet", cmd_rollout_fleet, args_cmd_rollout_fleet },
 	{ "rollout.history", cmd_rollout_history, NULL },
 	{ "rollout.pause", cmd_rollout_pause, NULL },
 	{ "rollout.resume", cmd_rollout_resume, NULL },

@@ -1,10 +1,11 @@
 /* inventory.c - what every host runs and stores, in the fleet database.
  *
  * Each hsd writes its own row: its IDS instances (state, since when, last
- * verified) and its bundles (id, content hash, signing keys), whenever
+ * verified) and its bundles (id, content hash, operator signatures), whenever
  * they change and at least every INV_REFRESH_MS, so a row's age tells
  * when its host last spoke.  `hsctl inventory` on any host reads every
- * row through the Raft leader; without a quorum it gets the last rows
+ * row, and the rollouts under way (their claims), through the Raft
+ * leader; without a quorum it gets the last rows
  * this hsd read, marked stale with their time (docs/fleetdb.md,
  * "Inventory").
  */
@@ -62,13 +63,14 @@ static json_t *own_row(struct hsd *d)
 	for (size_t i = 0; i < nb; i++) {
 		struct store_sig *sv = NULL;
 		size_t ns = 0;
-		json_t *keys = json_array();
+		json_t *sigs = json_array();
 		if (!store_bundle_sigs(d->store, bv[i].id, &sv, &ns, err, sizeof(err)))
 			for (size_t k = 0; k < ns; k++)
-				json_array_append_new(keys, json_string(sv[k].key));
+				json_array_append_new(sigs, json_pack("{s:s, s:s}", "key", sv[k].key,
+								      "sig", sv[k].sig));
 		free(sv);
 		json_array_append_new(bundles, json_pack("{s:s, s:s, s:o}", "id", bv[i].id, "hash",
-							 bv[i].hash, "keys", keys));
+							 bv[i].hash, "sigs", sigs));
 	}
 	free(iv);
 	free(bv);
@@ -146,13 +148,15 @@ static json_t *host_entry(const char *host, json_int_t at, json_t *row)
 			json_integer_value(json_object_get(v, "since")), "verified",
 			json_integer_value(json_object_get(v, "verified"))));
 	json_array_foreach(json_object_get(row, "bundles"), i, v) {
-		json_t *keys = json_array(), *k;
+		json_t *sigs = json_array(), *g;
 		size_t j;
-		json_array_foreach(json_object_get(v, "keys"), j, k)
-			json_array_append_new(keys, esc(json_string_value(k)));
+		json_array_foreach(json_object_get(v, "sigs"), j, g)
+			json_array_append_new(sigs, json_pack("{s:o, s:o}", "key",
+				esc(json_string_value(json_object_get(g, "key"))), "sig",
+				esc(json_string_value(json_object_get(g, "sig")))));
 		json_array_append_new(bundles, json_pack("{s:o, s:o, s:o}", "id",
 			esc(json_string_value(json_object_get(v, "id"))), "hash",
-			esc(json_string_value(json_object_get(v, "hash"))), "keys", keys));
+			esc(json_string_value(json_object_get(v, "hash"))), "sigs", sigs));
 	}
 	return json_pack("{s:s, s:I, s:o, s:o}", "host", host, "at", at, "instances", insts,
 			 "bundles", bundles);
@@ -187,6 +191,22 @@ static json_t *bundle_summary(json_t *hosts)
 						     "conflict", json_array_size(arr) > 1));
 	}
 	json_decref(by_id);
+	return out;
+}
+
+/* The rollouts under way: the claims, of hosts of the cluster only. */
+static json_t *rollouts_of(struct hsd *d, const struct fleetdb_reply *rep)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < rep->nclaims; i++) {
+		const struct fleetdb_claim_row *c = &rep->claims[i];
+		if (cluster_host_index(&d->cluster, c->host) < 0)
+			continue;
+		json_array_append_new(out, json_pack("{s:o, s:o, s:s, s:I}", "ids", esc(c->ids),
+						     "target", esc(c->target), "driver", c->host,
+						     "epoch", (json_int_t)c->epoch));
+	}
 	return out;
 }
 
@@ -232,6 +252,7 @@ static void on_read(void *arg, const struct fleetdb_reply *rep)
 		done_fire(&r->dn, HS_ESYS, NULL, "hsd is stopping");
 	} else if (rep->rc == 0) {
 		res = parse_rows(d, rep->snap, rep->more);
+		json_object_set_new(res, "rollouts", rollouts_of(d, rep));
 		json_decref(inv->last);
 		inv->last = json_deep_copy(res);
 		inv->last_ms = (int64_t)time(NULL) * 1000;

@@ -523,6 +523,7 @@ void rollouts_free(struct hsd *d)
 	while (d->rollouts->waiters)
 		waiter_fire(d->rollouts->waiters, true);
 	rollout_fleetdb_free(d);
+	json_decref(d->rollouts->fleet_last);
 	uv_close((uv_handle_t *)&d->rollouts->timer, NULL);
 	uv_close((uv_handle_t *)&d->rollouts->wake, NULL);
 	uv_run(d->loop, UV_RUN_NOWAIT);

@@ -53,6 +53,12 @@ int rollout_wait(struct hsd *d, uint32_t max_ms, rollout_wake_fn fn, void *arg, 
 /* Add a fleet-wide ("*") step to the open rollout's timeline (none: nothing). */
 void rollout_note(struct hsd *d, const char *step, const char *detail);
 
+/* rollout_fleet_status.c: the control command rollout.fleet, a rollout
+ * under way anywhere, from the fleet database (RPC_DEFERRED; ids NULL:
+ * the one under way). */
+int rollout_fleet_status(struct hsd *d, const char *ids, const struct done *dn, char *err,
+			 size_t errlen);
+
 /* rollout_plan.c: the control command rollout.plan. */
 struct rpc_req;
 struct done;
