@@ -84,6 +84,8 @@ driven_by_loser() { fleet_json e | jqe --arg l "$loser" '.fleet.driver == $l and
 check "e, an agent, reads $loser's rollout from the fleet database" driven_by_loser
 frozen=$(for v in a b c; do [ "$v" = "$loser" ] || echo "$v"; done | head -2 | xargs)
 fpids=$(for v in $frozen; do db "$v" | jq .pid; done | xargs)
+# A stopped process would outlive the simulation if this test ended here.
+on_exit "kill -CONT $fpids 2>/dev/null"
 # shellcheck disable=SC2086 # pids: numbers
 kill -STOP $fpids
 check "$loser sees no quorum (the nodes of $frozen frozen)" \
