@@ -270,6 +270,15 @@ static const char *host_at(const struct hsd *d, uint32_t addr)
 	return NULL;
 }
 
+json_t *fleetdb_text(const char *s)
+{
+	char out[4 * 256];
+
+	s = s ? s : "";
+	textesc_encode(out, sizeof(out), s, strnlen(s, 256), TEXTESC_TERM);
+	return json_string(out);
+}
+
 json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep)
 {
 	static const char *const roles[] = { "voter", "standby", "spare" };

@@ -37,6 +37,10 @@ void fleetdb_call(struct hsd *d, const struct fleetdb_request *req, fleetdb_cb c
  * while hsd runs, until the fleet database has taken it back. */
 void fleetdb_release(struct hsd *d, const char *ids, const char *intent);
 
+/* A text from the fleet database (another host wrote it) as a JSON
+ * string, escaped, at most its first 256 bytes; NULL as "". */
+json_t *fleetdb_text(const char *s);
+
 /* A STATUS reply as status's "fleetdb" object: voters by name, the
  * leader's name (null: none), quorum, and the error line when it has none. */
 json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep);

@@ -127,13 +127,6 @@ static void on_tick(uv_timer_t *t)
 
 /* --- the fleet's rows ---------------------------------------------------- */
 
-static json_t *esc(const char *s)
-{
-	char out[4 * 256];
-	textesc_encode(out, sizeof(out), s ? s : "", strnlen(s ? s : "", 256), TEXTESC_TERM);
-	return json_string(out);
-}
-
 /* Another host's row, as written: only the fields hsd writes, every text
  * escaped. */
 static json_t *host_entry(const char *host, json_int_t at, json_t *row)
@@ -143,8 +136,8 @@ static json_t *host_entry(const char *host, json_int_t at, json_t *row)
 
 	json_array_foreach(json_object_get(row, "instances"), i, v)
 		json_array_append_new(insts, json_pack("{s:o, s:o, s:I, s:I}", "instance",
-			esc(json_string_value(json_object_get(v, "instance"))), "state",
-			esc(json_string_value(json_object_get(v, "state"))), "since",
+			fleetdb_text(json_string_value(json_object_get(v, "instance"))), "state",
+			fleetdb_text(json_string_value(json_object_get(v, "state"))), "since",
 			json_integer_value(json_object_get(v, "since")), "verified",
 			json_integer_value(json_object_get(v, "verified"))));
 	json_array_foreach(json_object_get(row, "bundles"), i, v) {
@@ -152,11 +145,11 @@ static json_t *host_entry(const char *host, json_int_t at, json_t *row)
 		size_t j;
 		json_array_foreach(json_object_get(v, "sigs"), j, g)
 			json_array_append_new(sigs, json_pack("{s:o, s:o}", "key",
-				esc(json_string_value(json_object_get(g, "key"))), "sig",
-				esc(json_string_value(json_object_get(g, "sig")))));
+				fleetdb_text(json_string_value(json_object_get(g, "key"))), "sig",
+				fleetdb_text(json_string_value(json_object_get(g, "sig")))));
 		json_array_append_new(bundles, json_pack("{s:o, s:o, s:o}", "id",
-			esc(json_string_value(json_object_get(v, "id"))), "hash",
-			esc(json_string_value(json_object_get(v, "hash"))), "sigs", sigs));
+			fleetdb_text(json_string_value(json_object_get(v, "id"))), "hash",
+			fleetdb_text(json_string_value(json_object_get(v, "hash"))), "sigs", sigs));
 	}
 	return json_pack("{s:s, s:I, s:o, s:o}", "host", host, "at", at, "instances", insts,
 			 "bundles", bundles);
@@ -203,8 +196,8 @@ static json_t *rollouts_of(struct hsd *d, const struct fleetdb_reply *rep)
 		const struct fleetdb_claim_row *c = &rep->claims[i];
 		if (cluster_host_index(&d->cluster, c->host) < 0)
 			continue;
-		json_array_append_new(out, json_pack("{s:o, s:o, s:s, s:I}", "ids", esc(c->ids),
-						     "target", esc(c->target), "driver", c->host,
+		json_array_append_new(out, json_pack("{s:o, s:o, s:s, s:I}", "ids", fleetdb_text(c->ids),
+						     "target", fleetdb_text(c->target), "driver", c->host,
 						     "epoch", (json_int_t)c->epoch));
 	}
 	return out;

@@ -499,15 +499,19 @@ int rollouts_init(struct hsd *d, char *err, size_t errlen)
 	return rc;
 }
 
+void ro_set_unloaded(struct rollouts *rs, int64_t id, const char *intent)
+{
+	rs->unloaded = id;
+	snprintf(rs->unloaded_intent, sizeof(rs->unloaded_intent), "%s", intent ? intent : "");
+}
+
 void ro_unload(struct hsd *d)
 {
 	struct rollout *ro = d->rollouts->cur;
 
 	if (!ro)
 		return;
-	d->rollouts->unloaded = ro->id;
-	snprintf(d->rollouts->unloaded_intent, sizeof(d->rollouts->unloaded_intent), "%s",
-		 ro_intent_id(ro));
+	ro_set_unloaded(d->rollouts, ro->id, ro_intent_id(ro));
 	d->rollouts->cur = NULL;
 	uv_timer_stop(&d->rollouts->timer);
 	ro_free(ro);

@@ -24,13 +24,6 @@ struct fstat {
 	json_t *res;         /* being built */
 };
 
-static json_t *esc(const char *s)
-{
-	char out[4 * 256];
-	textesc_encode(out, sizeof(out), s ? s : "", strnlen(s ? s : "", 256), TEXTESC_TERM);
-	return json_string(out);
-}
-
 /* Answer with what was read; or, failing, with the last read of that
  * IDS, marked stale; or the error. */
 static void finish(struct fstat *f, int rc, const char *why)
@@ -86,8 +79,8 @@ static void on_steps(void *arg, const struct fleetdb_reply *rep)
 			break; /* out of order: the rest is not read */
 		f->after = s->seq;
 		json_array_append_new(tl, json_pack("{s:I, s:o, s:o, s:o}", "at_ms",
-						    (json_int_t)s->at_ms, "host", esc(s->host), "step",
-						    esc(s->step), "detail", esc(s->detail)));
+						    (json_int_t)s->at_ms, "host", fleetdb_text(s->host), "step",
+						    fleetdb_text(s->step), "detail", fleetdb_text(s->detail)));
 	}
 	if (rep->nsteps == FLEETDB_STEPS_MAX && f->after < f->seq)
 		ask(f, FLEETDB_OP_STEPS, on_steps);
@@ -115,21 +108,21 @@ static int from_snap(struct fstat *f, const struct fleetdb_reply *rep, char *err
 		if (cluster_host_index(&f->d->cluster, key) < 0)
 			continue;
 		json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o}", "host", key, "state",
-			esc(json_string_value(json_object_get(h, "state"))), "old_instance",
-			esc(json_string_value(json_object_get(h, "old"))), "new_instance",
-			esc(json_is_true(json_object_get(h, "new")) ? new_inst : "")));
+			fleetdb_text(json_string_value(json_object_get(h, "state"))), "old_instance",
+			fleetdb_text(json_string_value(json_object_get(h, "old"))), "new_instance",
+			fleetdb_text(json_is_true(json_object_get(h, "new")) ? new_inst : "")));
 	}
 	const char *driver = cluster_host_index(&f->d->cluster, rep->holder) >= 0 ? rep->holder : "?";
 	f->res = json_pack("{s:{s:i, s:o, s:o, s:o, s:o, s:I, s:I}, s:o, s:[], s:{s:s, s:s, s:I}}",
-			   "rollout", "id", 0, "bundle", esc(bundle), "state",
-			   esc(json_string_value(json_object_get(snap, "state"))), "canary",
-			   esc(json_string_value(json_object_get(snap, "canary"))), "error",
-			   esc(json_string_value(json_object_get(snap, "error"))), "max_parallel",
+			   "rollout", "id", 0, "bundle", fleetdb_text(bundle), "state",
+			   fleetdb_text(json_string_value(json_object_get(snap, "state"))), "canary",
+			   fleetdb_text(json_string_value(json_object_get(snap, "canary"))), "error",
+			   fleetdb_text(json_string_value(json_object_get(snap, "error"))), "max_parallel",
 			   json_integer_value(json_object_get(snap, "max_parallel")), "soak_s",
 			   json_integer_value(json_object_get(snap, "soak_s")), "hosts", hosts,
 			   "timeline", "fleet", "ids", f->ids, "driver", driver, "epoch",
 			   (json_int_t)rep->epoch);
-	json_object_set_new(json_object_get(f->res, "fleet"), "intent", esc(rep->holder_intent));
+	json_object_set_new(json_object_get(f->res, "fleet"), "intent", fleetdb_text(rep->holder_intent));
 	json_decref(snap);
 	return f->res ? 0 : err_set(err, errlen, HS_ESYS, "out of memory");
 }

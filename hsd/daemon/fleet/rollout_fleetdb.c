@@ -309,14 +309,6 @@ static int snap_store(struct hsd *d, json_t *snap, int64_t *id, char *err, size_
 	return rc;
 }
 
-/* The taken rollout is in the store, not loaded: the next tick finds it
- * by its intent if it is not loaded by then. */
-static void set_unloaded(struct rollouts *rs, const struct take *t)
-{
-	rs->unloaded = t->id;
-	snprintf(rs->unloaded_intent, sizeof(rs->unloaded_intent), "%s", t->intent);
-}
-
 /* The taken rollout, in the store (with the timeline before it when it
  * was another host's), goes on here. */
 static void resume_taken(struct take *t)
@@ -327,7 +319,7 @@ static void resume_taken(struct take *t)
 	char err[HS_ERRLEN], detail[HS_ERRLEN];
 
 	rs->busy = false;
-	set_unloaded(rs, t); /* until it is loaded: no other rollout begins */
+	ro_set_unloaded(rs, t->id, t->intent); /* until it is loaded: no other rollout begins */
 	if (ro_resume(d, t->epoch, t->seq, err, sizeof(err)) || !rs->cur) {
 		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
 			     t->from, rs->cur ? err : "it did not resume");
@@ -443,7 +435,7 @@ static void on_taken(void *arg, const struct fleetdb_reply *rep)
 		warn_limited(d, "rollout of %s (claim from %s) not continued here: %s", t->ids,
 			     t->from, err);
 	} else if (!mine) {
-		set_unloaded(rs, t); /* stored, not loaded: no other rollout begins */
+		ro_set_unloaded(rs, t->id, t->intent); /* stored, not loaded: no other rollout begins */
 		copy_steps(t);
 		return;
 	} else {
@@ -605,8 +597,7 @@ static int peek_open(void *ctx, const struct store_rollout *r, char *err, size_t
 
 	(void)err;
 	(void)errlen;
-	rs->unloaded = r->id;
-	snprintf(rs->unloaded_intent, sizeof(rs->unloaded_intent), "%s", id ? id : "");
+	ro_set_unloaded(rs, r->id, id);
 	json_decref(env);
 	return 0;
 }

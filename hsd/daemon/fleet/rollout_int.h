@@ -137,6 +137,8 @@ void ro_step_at(struct rollout *ro, int64_t at_ms, const char *host, const char 
 		const char *detail);
 void ro_free(struct rollout *ro);
 void ro_unload(struct hsd *d); /* drop cur undone: the store keeps it open */
+/* The store's open rollout id, of intent, is not driven here (-1: none). */
+void ro_set_unloaded(struct rollouts *rs, int64_t id, const char *intent);
 /* Load the open rollout of the store and resume it (a restart, or a
  * fleet database's takeover); epoch: its claim's (0: none), seq: its
  * replicated timeline's last step. */
