@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const fleetdb_schema[] = {
 	("CREATE TABLE IF NOT EXISTS rollout_claims ("
@@ -28,13 +29,31 @@ static const char *const fleetdb_added[][2] = {
 	{ "snap", "ALTER TABLE rollout_claims ADD COLUMN snap TEXT NOT NULL DEFAULT ''" },
 };
 
+#define FDB_SQLITE_BUSY 5   /* SQLite's primary result codes, as dqlite */
+#define FDB_SQLITE_LOCKED 6 /* answers them (low byte of an extended one) */
+#define FDB_BUSY_TRIES 20
+#define FDB_BUSY_WAIT_NS (25 * 1000 * 1000)
+
 /* A FAILURE answer here is never about the row (the statements cannot
  * violate a constraint): it is a write that did not commit, as from a
- * leader deposed meanwhile, the same to the caller as no quorum. */
+ * leader deposed meanwhile, the same to the caller as no quorum.  But the
+ * leader's database held by another write of the moment (two hosts'
+ * claims at once) is tried again, shortly: it is no loss of quorum. */
 static int exec(struct fdb_conn *c, const char *sql, const struct fdb_value *p, size_t n,
 		uint64_t *changes, char *err, size_t errlen)
 {
-	int rc = fdb_exec(c, sql, p, n, changes, NULL, err, errlen);
+	const struct timespec wait = { .tv_nsec = FDB_BUSY_WAIT_NS };
+	int rc;
+
+	for (int i = 0;; i++) {
+		uint64_t code = 0;
+		rc = fdb_exec(c, sql, p, n, changes, &code, err, errlen);
+		code &= 0xff;
+		if (rc != HS_ESTATE || (code != FDB_SQLITE_BUSY && code != FDB_SQLITE_LOCKED) ||
+		    i == FDB_BUSY_TRIES)
+			break;
+		nanosleep(&wait, NULL);
+	}
 	return rc == HS_ESTATE ? HS_EUNREACH : rc;
 }
 
