@@ -118,6 +118,7 @@ int trace_bpf_open(const struct trace_nsid *space, size_t ring_bytes, trace_bpf_
 	if (!b->skel)
 		return fail(b, err, errlen, errno, "open");
 	b->skel->rodata->space_ino = (uint32_t)space->ino;
+	b->skel->rodata->wake_bytes = (uint32_t)(ring_bytes / 4);
 	if ((rc = bpf_map__set_max_entries(b->skel->maps.events, (uint32_t)ring_bytes)))
 		return fail(b, err, errlen, -rc, "ring buffer size");
 	if ((rc = trace_bpf_prog__load(b->skel)))

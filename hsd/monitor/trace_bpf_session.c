@@ -155,6 +155,14 @@ void trace_bpf_session_drain(struct session *s)
 		trace_bpf_consume(s->bpf);
 }
 
+int trace_bpf_session_wait_ms(const struct session *s)
+{
+	for (size_t i = 0; s->bpf && i < TRACE_READERS_MAX; i++)
+		if (serves(&s->r[i]))
+			return TRACE_BPF_FLUSH_MS;
+	return -1;
+}
+
 void trace_bpf_readers_changed(struct session *s)
 {
 	uint8_t want[SYSCALLS_NR_MAX / 8];

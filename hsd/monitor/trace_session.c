@@ -602,6 +602,9 @@ static void run_loop(struct session *s)
 		}
 		int64_t next = !scan || next_stats < next_scan ? next_stats : next_scan;
 		int wait_ms = busy ? 0 : (int)((next - now) / 1000000) + 1;
+		int flush_ms = trace_bpf_session_wait_ms(s);
+		if (flush_ms >= 0 && wait_ms > flush_ms)
+			wait_ms = flush_ms;
 		if (poll(p, n, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN)

@@ -114,6 +114,12 @@ void trace_bpf_session_close(struct session *s);
 int trace_bpf_session_fd(const struct session *s);
 /* Fan the waiting records out to the eBPF readers. */
 void trace_bpf_session_drain(struct session *s);
+/* How long the loop may wait before draining again: the program wakes
+ * the session only once a quarter of the ring is full, so while an eBPF
+ * reader is served the loop drains every TRACE_BPF_FLUSH_MS; -1 when no
+ * eBPF reader is served. */
+#define TRACE_BPF_FLUSH_MS 10
+int trace_bpf_session_wait_ms(const struct session *s);
 /* Start serving r (its request parsed) with eBPF: what it follows, how
  * many threads, the kernel's filter widened.  HS_EINPUT/HS_ESYS with the
  * reason when it cannot. */

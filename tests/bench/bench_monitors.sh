@@ -6,7 +6,7 @@
 #      changed), at several change rates
 #   2. HTTP requests/s of a web server in a server space, untraced and
 #      traced by hstrace through hsd's broker, with each backend
-# Usage: tests/bench/bench_monitors.sh [FILES]   (default 5000 files)
+# Usage: tests/bench/bench_monitors.sh [FILES]   (default 5000 files; 0: HTTP only)
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/bench_lib.sh"
 
@@ -16,7 +16,7 @@ FILES=${1:-5000}
 TREE=/usr/local/share/hs-bench-$T_ID
 on_exit "rm -rf $TREE"
 mkdir -p "$TREE"
-bench_tree "$TREE" "$FILES"
+[ "$FILES" -eq 0 ] || bench_tree "$TREE" "$FILES"
 
 bench_web
 ctl() { on a hsctl "$@"; }
@@ -31,10 +31,12 @@ $TREE R+sha256"
 	if [ "$1" = base ]; then on a sh -c "$cmd"; else ctl space exec ids -- sh -c "$cmd"; fi
 }
 
-printf '\nAIDE --init over %d files (ms; lower is better)\n' "$FILES"
-printf '%-12s %10s %12s %12s %14s %15s\n' "changed" "base" "/.serverfs" "/.dserverfs" "serverfs/base" "dserverfs/base"
+# FILES=0 leaves the AIDE part out (the HTTP rows alone).
+[ "$FILES" -gt 0 ] && printf '\nAIDE --init over %d files (ms; lower is better)\n' "$FILES" &&
+	printf '%-12s %10s %12s %12s %14s %15s\n' "changed" "base" "/.serverfs" "/.dserverfs" "serverfs/base" "dserverfs/base"
 changed=0
 for rate in 0 1 10 50; do
+	[ "$FILES" -gt 0 ] || break
 	want=$((FILES * rate / 100))
 	# The server rewrites files (copy-up into its layer) until want changed.
 	ctl space exec web -- sh -c "n=0; for f in $TREE/d*/f*; do [ \$n -ge $((want - changed)) ] && break; echo x >>\$f; n=\$((n + 1)); done"
@@ -50,9 +52,9 @@ done
 http_rps() { # requests/s over 3 s from host b through the published port
 	on b wrk -t1 -c8 -d3s http://192.0.2.1/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'
 }
-traced_rps() { # traced_rps SLOW_MS BACKEND: requests/s while hstrace follows the space
-	local pid rps
-	pid=$(ctl space exec ids -- sh -c "hstrace --backend $2 --slow $1 --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
+traced_rps() { # traced_rps SLOW_MS BACKEND [SYSCALLS]: requests/s while hstrace follows the space
+	local pid rps calls=${3:+--syscalls $3}
+	pid=$(ctl space exec ids -- sh -c "hstrace --backend $2 --slow $1 $calls --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
 	sleep 1 # the broker has attached to every process of the space
 	rps=$(http_rps)
 	ctl space exec ids -- kill -TERM "$pid"
@@ -73,21 +75,30 @@ strace_rps() {
 	printf '%s -\n' "$rps"
 }
 ROUNDS=${BENCH_HTTP_ROUNDS:-5}
-printf '\nHTTP throughput of the server space (wrk from host b, 8 connections, 3 s; %d rounds, each row against the untraced run of its round)\n' "$ROUNDS"
+printf '\nHTTP throughput of the server space (wrk from host b, 8 connections, 3 s; %d rounds, each traced run paired with an untraced one beside it, the order flipping pair by pair)\n' "$ROUNDS"
+# The trace bundles (deploy/bundles/trace-*) ask for openat and execve only;
+# the kernel filters the rest out (eBPF) or never stops for it (ptrace).
+BUNDLE_CALLS=openat,execve
 rows=("ptrace, fast reader" "ptrace, reader sleeping 5 ms/event" "ebpf, fast reader"
-	"ebpf, reader sleeping 5 ms/event" "strace on the host (the papers' truss)")
+	"ebpf, reader sleeping 5 ms/event" "ptrace, the trace bundles' $BUNDLE_CALLS"
+	"ebpf, the trace bundles' $BUNDLE_CALLS" "strace on the host (the papers' truss)")
+runs=("traced_rps 0 ptrace" "traced_rps 5 ptrace" "traced_rps 0 ebpf" "traced_rps 5 ebpf"
+	"traced_rps 0 ptrace $BUNDLE_CALLS" "traced_rps 0 ebpf $BUNDLE_CALLS" strace_rps)
 ratios=$(mktemp) drops=$(mktemp)
 on_exit "rm -f $ratios $drops"
 for r in $(seq "$ROUNDS"); do
-	untraced=$(http_rps)
-	i=0
-	for run in "traced_rps 0 ptrace" "traced_rps 5 ptrace" "traced_rps 0 ebpf" "traced_rps 5 ebpf" strace_rps; do
-		read -r rps drop < <($run)
+	lo= hi=
+	for i in "${!runs[@]}"; do
+		# the untraced run of the pair before or after the traced one
+		[ $(((r + i) % 2)) -eq 0 ] && untraced=$(http_rps)
+		read -r rps drop < <(${runs[$i]})
+		[ $(((r + i) % 2)) -eq 1 ] && untraced=$(http_rps)
 		awk -v i="$i" -v t="$rps" -v u="$untraced" 'BEGIN { printf "%d %.3f\n", i, u ? t / u : 0 }' >>"$ratios"
 		echo "$i $drop" >>"$drops"
-		i=$((i + 1))
+		lo=$(awk -v a="${lo:-$untraced}" -v b="$untraced" 'BEGIN { print (b < a ? b : a) }')
+		hi=$(awk -v a="${hi:-$untraced}" -v b="$untraced" 'BEGIN { print (b > a ? b : a) }')
 	done
-	printf '  round %d: untraced %s req/s\n' "$r" "$untraced"
+	printf '  round %d: untraced %s to %s req/s\n' "$r" "$lo" "$hi"
 done
 printf '%-40s %24s %14s\n' "" "traced/untraced min/med/max" "dropped (med)"
 for i in "${!rows[@]}"; do

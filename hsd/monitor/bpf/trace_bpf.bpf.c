@@ -24,6 +24,11 @@ char LICENSE[] SEC("license") = "GPL";
 /* The space's PID namespace inode, set before loading.  Every PID
  * namespace's inode is on the one nsfs, so the number alone names it. */
 const volatile __u32 space_ino = 0;
+/* Records are written without waking the session until this many bytes
+ * wait (set by the loader: a quarter of the ring); the session drains on
+ * a short timer besides.  A wakeup per record cost a busy server more
+ * than the record itself: the session woke for every call. */
+const volatile __u32 wake_bytes = 1;
 
 #define TS_COMPAT_BIT 0x0002 /* x86 thread_info.status: a 32-bit call */
 #define NS_DEPTH_MAX 33      /* PID namespaces nest at most 32 deep */
@@ -79,6 +84,12 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+									  : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_drop(void)
 {
@@ -240,14 +251,14 @@ static __always_inline void emit_pending(__u32 tid, __s64 ret, __u32 more_flags)
 		if (out) {
 			bpf_probe_read_kernel(&out->s, sizeof(out->s), p);
 			bpf_probe_read_kernel(&out->a, sizeof(out->a), a);
-			bpf_ringbuf_submit(out, 0);
+			bpf_ringbuf_submit(out, wake_flag());
 		} else {
 			count_drop();
 		}
 		bpf_map_delete_elem(&pending_argv, &tid);
 	} else {
 		__u64 size = (p->h.flags & TRACE_BPF_F_STRS) ? sizeof(*p) : sizeof(p->h);
-		if (bpf_ringbuf_output(&events, p, size, 0) < 0)
+		if (bpf_ringbuf_output(&events, p, size, wake_flag()) < 0)
 			count_drop();
 	}
 	bpf_map_delete_elem(&pending, &tid);
@@ -256,6 +267,19 @@ static __always_inline void emit_pending(__u32 tid, __s64 ret, __u32 more_flags)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(trace_bpf_exit, struct pt_regs *regs, long ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	/* As at entry, the cheap test first: a 64-bit call nobody wants has
+	 * no pending entry, and the hash lookup below would be paid by every
+	 * call on the host.  (The number is the entry's: orig_ax.) */
+	if (!(BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_BIT)) {
+		__u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+		if (nr >= TRACE_BPF_NR_MAX)
+			nr = TRACE_BPF_NR_MAX - 1;
+		struct trace_bpf_plan *plan = bpf_map_lookup_elem(&plans, &nr);
+		if (!plan || !plan->want)
+			return 0;
+	}
 	emit_pending((__u32)bpf_get_current_pid_tgid(), ret, 0);
 	return 0;
 }
@@ -280,7 +304,7 @@ static __always_inline void emit_proc(__u32 kind, __s32 pid, __s32 ppid)
 	h->pid = pid;
 	h->tid = pid;
 	h->ppid = ppid;
-	bpf_ringbuf_submit(h, 0);
+	bpf_ringbuf_submit(h, wake_flag());
 }
 
 /* New processes, so a reader following one process follows its children. */
