@@ -24,10 +24,6 @@
 #include "ifnames.h"
 #include "nftrun.h"
 
-/* The copies go to an address on no network: with IFF_NOARP on base_if
- * the kernel sends them out of it without asking for a neighbour. */
-#define MIRROR_NFT_GW "169.254.0.1"
-
 /* base_if passed link_name_valid: letters, digits, '_', '-', '.', which
  * an nft name takes after a first letter. */
 static void table_name(const char *base_if, char out[32])
@@ -45,16 +41,16 @@ int mirror_nft_set(const char *base_if, char *err, size_t errlen)
 		 "add table ip %s\ndelete table ip %s\ntable ip %s {\n"
 		 "\tchain from_spaces {\n"
 		 "\t\ttype filter hook prerouting priority -301; policy accept;\n"
-		 "\t\tiifname \"" IFNAME_SERVER "*\" dup to " MIRROR_NFT_GW " device \"%s\"\n"
+		 "\t\tiifname \"" IFNAME_SERVER "*\" dup to " MIRROR_GW " device \"%s\"\n"
 		 "\t}\n"
 		 "\tchain from_outside {\n"
 		 "\t\ttype filter hook prerouting priority -90; policy accept;\n"
-		 "\t\tiifname != \"" IFNAME_SERVER "*\" iif != \"lo\" dup to " MIRROR_NFT_GW
+		 "\t\tiifname != \"" IFNAME_SERVER "*\" iif != \"lo\" dup to " MIRROR_GW
 		 " device \"%s\"\n"
 		 "\t}\n"
 		 "\tchain from_host {\n"
 		 "\t\ttype filter hook output priority -90; policy accept;\n"
-		 "\t\toif != \"lo\" dup to " MIRROR_NFT_GW " device \"%s\"\n"
+		 "\t\toif != \"lo\" dup to " MIRROR_GW " device \"%s\"\n"
 		 "\t}\n"
 		 "}\n",
 		 t, t, t, base_if, base_if, base_if);

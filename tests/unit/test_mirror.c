@@ -37,6 +37,7 @@
 #include "link.h"
 #include "mirror.h"
 #include "netns.h"
+#include "mirror_int.h"
 #include "nftrun.h"
 #include "tc.h"
 
@@ -397,6 +398,13 @@ Test(mirror, attach_sets_up_a_silent_receive_only_link)
 	ok(nftrun_script("list table ip hsd_mirror_hsmt1", "list", &out, err, sizeof(err)));
 	cr_assert(out && strstr(out, "dup to 169.254.0.1 device \"hsmt1\""), "%s", out ? out : "");
 	free(out);
+	/* The copies' route is an on-link gateway route, which the kernel
+	 * caches (without it, one route was built per copy). */
+	char line[256] = "";
+	FILE *ip = popen("ip -o route get " MIRROR_GW " oif hsmt1 2>&1", "r");
+	cr_assert(ip && fgets(line, sizeof(line), ip));
+	pclose(ip);
+	cr_assert(strstr(line, "via " MIRROR_GW " dev hsmt1"), "the copies' route: %s", line);
 	/* ... and the drop filter on the mirror's own ingress. */
 	cr_assert_eq(filters("hsmt1", TC_DIR_INGRESS, NULL), 1);
 	cr_assert_eq(filters("hsmt1", TC_DIR_EGRESS, NULL), 0);
