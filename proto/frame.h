@@ -17,8 +17,9 @@
 
 struct frame_reader {
 	uint8_t *buf;
-	size_t len, cap;
-	size_t max; /* largest accepted payload */
+	size_t off;      /* bytes at the start of buf already taken */
+	size_t len, cap; /* bytes in buf (taken ones included), its size */
+	size_t max;      /* largest accepted payload */
 };
 
 void frame_reader_init(struct frame_reader *fr, size_t max);
@@ -31,6 +32,12 @@ int frame_reader_feed(struct frame_reader *fr, const void *data, size_t n,
  * object). */
 int frame_reader_next(struct frame_reader *fr, json_t **out, char *err,
 		      size_t errlen);
+/* The same without parsing: 1 with *payload and *n set to the frame's
+ * bytes (valid until the next feed), 0, or HS_EINPUT (oversized). */
+int frame_reader_take(struct frame_reader *fr, const uint8_t **payload, size_t *n, char *err,
+		      size_t errlen);
+/* Parse one payload as frame_reader_next does: 1 and *out, or HS_EINPUT. */
+int frame_parse(const uint8_t *payload, size_t n, json_t **out, char *err, size_t errlen);
 
 /* Serialise msg as one frame into a malloc'd buffer.  Returns 0 or
  * HS_EINPUT if it exceeds max. */

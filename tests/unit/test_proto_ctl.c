@@ -67,6 +67,53 @@ Test(frame, two_frames_in_one_read)
 	json_decref(m2);
 }
 
+/* Many small frames across reads that split them anywhere, taken as
+ * bytes between feeds: each comes out whole and in order, and the buffer
+ * stays the size of what is pending (taken bytes are reclaimed). */
+Test(frame, many_frames_taken_across_split_reads)
+{
+	enum { N = 300, CHUNK = 37 };
+	static uint8_t stream[N * 32];
+	size_t slen = 0, next = 0;
+	struct frame_reader fr;
+	char err[HS_ERRLEN];
+
+	for (int i = 0; i < N; i++) {
+		char body[24];
+		int n = snprintf(body, sizeof(body), "{\"t\":%d}", i);
+		stream[slen++] = 0;
+		stream[slen++] = 0;
+		stream[slen++] = 0;
+		stream[slen++] = (uint8_t)n;
+		memcpy(stream + slen, body, (size_t)n);
+		slen += (size_t)n;
+	}
+	frame_reader_init(&fr, 64);
+	for (size_t at = 0; at < slen; at += CHUNK) {
+		size_t n = slen - at < CHUNK ? slen - at : CHUNK;
+		cr_assert_eq(frame_reader_feed(&fr, stream + at, n, err, sizeof(err)), 0, "%s", err);
+		const uint8_t *p;
+		size_t len;
+		while (frame_reader_take(&fr, &p, &len, err, sizeof(err)) == 1) {
+			char want[24];
+			int wn = snprintf(want, sizeof(want), "{\"t\":%zu}", next++);
+			cr_assert_eq(len, (size_t)wn);
+			cr_assert_eq(memcmp(p, want, len), 0, "frame %zu", next - 1);
+		}
+		cr_assert_leq(fr.len - fr.off, 4 + 24, "pending: %zu", fr.len - fr.off);
+		cr_assert_leq(fr.cap, 4096);
+	}
+	cr_assert_eq(next, (size_t)N);
+	/* and parsed as frame_reader_next parses */
+	json_t *o;
+	cr_assert_eq(frame_parse((const uint8_t *)"{\"t\":1}", 7, &o, err, sizeof(err)), 1);
+	cr_assert_eq(json_integer_value(json_object_get(o, "t")), 1);
+	json_decref(o);
+	cr_assert_lt(frame_parse((const uint8_t *)"[1]", 3, &o, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "not a JSON object"), "%s", err);
+	frame_reader_free(&fr);
+}
+
 static int feed_raw(const void *data, size_t len, size_t max, char *err)
 {
 	struct frame_reader fr;
