@@ -233,9 +233,9 @@ static void sup_configure(struct engine_sup *s)
 		.router_id = cluster_router_id(me->name),
 		.own_addr = me->prefix, .own_len = me->prefix_len,
 		/* cluster.json's "mesh" (400 and 1300 ms unless set): a
-		 * silently cut link is routed around within dead_ms plus
-		 * up to one hello.  Read at each engine's start, so a
-		 * reload that changes them restarts the engine. */
+		 * silently cut link is routed around about dead_ms after
+		 * the last hello heard.  Read at each engine's start, so
+		 * a reload that changes them restarts the engine. */
 		.hello_ms = d->cluster.hello_ms, .dead_ms = d->cluster.dead_ms,
 		.seed = (uint64_t)cluster_router_id(me->name) + s->restarts,
 	};
