@@ -193,6 +193,7 @@ struct hsr_stats {
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
 	uint64_t drops[HSR_DROP__MAX];	/* all links, incl. unknown ones */
 	uint64_t requests_sent, requests_fwd;
+	uint32_t hello_ms, dead_ms;	/* the timers in use */
 };
 
 typedef int (*hsr_route_cb)(const struct hsr_route_info *, void *);

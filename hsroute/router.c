@@ -541,6 +541,8 @@ hsr_router_stats(const struct hsr_router *r, struct hsr_stats *st)
 {
 	*st = r->st;
 	st->seqno = r->seqno;
+	st->hello_ms = r->cfg.hello_ms;
+	st->dead_ms = r->cfg.dead_ms;
 	st->n_prefixes = r->hcount;
 	st->n_routes = 0;
 	for (uint32_t s = 0; s < r->npfx; s++)

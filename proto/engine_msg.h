@@ -128,6 +128,7 @@ struct engine_peer_stats {
 struct engine_snapshot {
 	uint32_t seqno;
 	uint32_t n_routes, n_neigh;
+	uint32_t hello_ms, dead_ms; /* the timers hsroute runs with */
 	uint32_t pad;
 	uint64_t drops[HSR_DROP__MAX]; /* all links */
 	/* Dropped by the engine's socket loop before hsroute saw them. */

@@ -27,7 +27,10 @@ struct key_spec {
 
 static const struct key_spec root_keys[] = {
 	{"cluster", true}, {"overlay", true}, {"operators", true}, {"hosts", true},
-	{"links", false}, {"voters", false},
+	{"links", false}, {"voters", false}, {"mesh", false},
+};
+static const struct key_spec mesh_keys[] = {
+	{"hello_ms", false}, {"dead_ms", false},
 };
 static const struct key_spec host_keys[] = {
 	{"name", true}, {"endpoint", true}, {"public_key", true}, {"prefix", true},
@@ -587,6 +590,60 @@ static int parse_voters(const json_t *arr, struct cluster *c, char *err, size_t 
 	return 0;
 }
 
+static int get_ms(const json_t *v, const char *path, json_int_t *ms, char *err, size_t errlen)
+{
+	if (!json_is_integer(v))
+		return err_set(err, errlen, HS_EINPUT, "%s: expected an integer (milliseconds), got %s",
+			       path, jmsg_type(v));
+	*ms = json_integer_value(v);
+	return 0;
+}
+
+/* hsroute's timers, the same on every host since all read this file: a
+ * host whose hellos are further apart than its neighbour's dead_ms would
+ * be declared dead over and over.
+ *
+ * Hellos are jittered down by up to 1/8 (hsroute/router.c), so the
+ * silence between two hellos heard is at most (k + 1) x hello_ms when k
+ * are lost in a row.  dead_ms must be at least 2.5 x hello_ms: one lost
+ * hello (2 x hello_ms of silence) then never kills a neighbour, with half
+ * an interval left for delivery and scheduling delay.  Riding out two
+ * lost hellos in a row takes more than 3 x hello_ms, as the defaults
+ * (400, 1300: 3.25 x) do.  Without dead_ms, it is 3.25 x hello_ms. */
+static int parse_mesh(const json_t *obj, struct cluster *c, char *err, size_t errlen)
+{
+	const json_t *hv, *dv;
+	json_int_t hello = CLUSTER_HELLO_MS_DEFAULT, dead;
+
+	c->hello_ms = CLUSTER_HELLO_MS_DEFAULT;
+	c->dead_ms = CLUSTER_DEAD_MS_DEFAULT;
+	if (!obj)
+		return 0;
+	if (check_object(obj, "mesh", mesh_keys, NKEYS(mesh_keys), err, errlen) < 0)
+		return HS_EINPUT;
+	hv = json_object_get(obj, "hello_ms");
+	dv = json_object_get(obj, "dead_ms");
+	if (hv && get_ms(hv, "mesh.hello_ms", &hello, err, errlen) < 0)
+		return HS_EINPUT;
+	if (hello < CLUSTER_HELLO_MS_MIN || hello > CLUSTER_HELLO_MS_MAX)
+		return err_set(err, errlen, HS_EINPUT, "mesh.hello_ms: %lld is outside %d..%d",
+			       (long long)hello, CLUSTER_HELLO_MS_MIN, CLUSTER_HELLO_MS_MAX);
+	dead = hello * CLUSTER_DEAD_MS_DEFAULT / CLUSTER_HELLO_MS_DEFAULT;
+	if (dv && get_ms(dv, "mesh.dead_ms", &dead, err, errlen) < 0)
+		return HS_EINPUT;
+	if (dead > CLUSTER_DEAD_MS_MAX)
+		return err_set(err, errlen, HS_EINPUT, "mesh.dead_ms: %lld is above %d",
+			       (long long)dead, CLUSTER_DEAD_MS_MAX);
+	/* 2 x dead < 5 x hello, in integers: dead_ms below 2.5 x hello_ms. */
+	if (dead < 0 || 2 * dead < 5 * hello)
+		return err_set(err, errlen, HS_EINPUT,
+			       "mesh.dead_ms: %lld is below 2.5 x mesh.hello_ms (%lld): want at least %lld",
+			       (long long)dead, (long long)hello, (long long)((5 * hello + 1) / 2));
+	c->hello_ms = (uint32_t)hello;
+	c->dead_ms = (uint32_t)dead;
+	return 0;
+}
+
 bool cluster_is_voter(const struct cluster *c, size_t h)
 {
 	for (size_t i = 0; i < c->nvoters; i++)
@@ -617,6 +674,8 @@ static int parse_root(const json_t *root, struct cluster *c, char *err, size_t e
 		rc = check_connected(c, err, errlen);
 	if (rc == 0)
 		rc = parse_voters(json_object_get(root, "voters"), c, err, errlen);
+	if (rc == 0)
+		rc = parse_mesh(json_object_get(root, "mesh"), c, err, errlen);
 	return rc;
 }
 
@@ -814,6 +873,8 @@ int cluster_default(struct cluster *out, const char *hostname,
 	out->hosts = h;
 	out->nhosts = 1;
 	out->full_mesh = true;
+	out->hello_ms = CLUSTER_HELLO_MS_DEFAULT;
+	out->dead_ms = CLUSTER_DEAD_MS_DEFAULT;
 	return 0;
 }
 

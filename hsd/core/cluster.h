@@ -21,6 +21,14 @@
 #define CLUSTER_OPERATORS_MAX 16
 #define CLUSTER_VOTERS_MAX 5
 
+/* hsroute's timers on every mesh link ("mesh" in cluster.json,
+ * docs/cluster-json.md): the defaults, and the range taken. */
+#define CLUSTER_HELLO_MS_DEFAULT 400
+#define CLUSTER_DEAD_MS_DEFAULT 1300
+#define CLUSTER_HELLO_MS_MIN 100
+#define CLUSTER_HELLO_MS_MAX 10000
+#define CLUSTER_DEAD_MS_MAX 60000
+
 struct cluster_host {
 	char name[CLUSTER_NAME_MAX + 1];
 	char endpoint[64];            /* normalised: "192.0.2.1:51820", "[2001:db8::1]:51820" */
@@ -53,6 +61,9 @@ struct cluster {
 	 * database) when "voters" is absent. */
 	size_t nvoters;
 	uint16_t voters[CLUSTER_VOTERS_MAX];
+	/* hsroute's hello interval and the silence after which a neighbour
+	 * is dead; CLUSTER_*_MS_DEFAULT when "mesh" is absent. */
+	uint32_t hello_ms, dead_ms;
 };
 
 /* Parse and validate a cluster.json text (need not be NUL-terminated). */
@@ -110,6 +121,7 @@ struct cluster_diff {
 	bool overlay_changed; /* overlay network or length differs */
 	bool operators_changed; /* the set of operator keys differs */
 	bool voters_changed;    /* the voters' names or order differ */
+	bool mesh_changed;      /* hello_ms or dead_ms differs */
 	size_t nadded;
 	uint16_t *added; /* indices into new_->hosts */
 	size_t nremoved;

@@ -106,6 +106,7 @@ int cluster_diff(const struct cluster *old, const struct cluster *new_,
 	d.operators_changed = old->noperators != new_->noperators;
 	for (size_t i = 0; i < new_->noperators && !d.operators_changed; i++)
 		d.operators_changed = !cluster_is_operator(old, new_->operators[i]);
+	d.mesh_changed = old->hello_ms != new_->hello_ms || old->dead_ms != new_->dead_ms;
 	diff_hosts(old, new_, o2n, n2o, &d);
 	d.nlinks_removed = diff_links(old, new_, o2n, d.links_removed);
 	d.nlinks_added = diff_links(new_, old, n2o, d.links_added);
@@ -117,7 +118,8 @@ int cluster_diff(const struct cluster *old, const struct cluster *new_,
 
 bool cluster_diff_empty(const struct cluster_diff *d)
 {
-	return !d->name_changed && !d->overlay_changed && !d->operators_changed && !d->voters_changed && d->nadded == 0 &&
+	return !d->name_changed && !d->overlay_changed && !d->operators_changed && !d->voters_changed &&
+	       !d->mesh_changed && d->nadded == 0 &&
 	       d->nremoved == 0 && d->nchanged == 0 && d->nlinks_added == 0 &&
 	       d->nlinks_removed == 0;
 }

@@ -97,6 +97,10 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 			cluster_host_port(me) + (unsigned)p, a, cluster_host_port(&c.hosts[p]) + (unsigned)self);
 		nlinks++;
 	}
+	if (nlinks)
+		fprintf(out, "hsroute: a hello every %u ms, a neighbour dead after %u ms of silence "
+			     "(\"mesh\"; a reload restarts the route engine with new ones)\n",
+			c.hello_ms, c.dead_ms);
 	if (!nlinks)
 		fprintf(out, "no links: this host reaches no other (\"links\" in %s)\n", opt->join);
 	else

@@ -13,6 +13,7 @@
 #include "instances.h"
 #include "peer.h"
 #include "mesh.h"
+#include "engine_sup.h"
 #include "monitors.h"
 #include "rollout.h"
 #include "spaces.h"
@@ -259,6 +260,7 @@ int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen)
 {
 	struct cluster next;
 	struct cluster_diff diff;
+	bool timers_changed;
 	int self, rc;
 
 	if (summary)
@@ -283,18 +285,21 @@ int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen)
 	}
 	/* New operators take effect for every later signature check: that is
 	 * how a key is revoked (docs/security.md). */
-	log_info("reloaded %s: %zu hosts added, %zu removed, %zu changed, %zu links added, %zu removed%s",
+	log_info("reloaded %s: %zu hosts added, %zu removed, %zu changed, %zu links added, %zu removed%s%s",
 		 d->opt.join, diff.nadded, diff.nremoved, diff.nchanged,
 		 diff.nlinks_added, diff.nlinks_removed,
-		 diff.operators_changed ? ", operators changed" : "");
+		 diff.operators_changed ? ", operators changed" : "",
+		 diff.mesh_changed ? ", mesh timers changed" : "");
 	if (summary)
-		*summary = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "reloaded", 1,
+		*summary = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b}", "reloaded", 1,
 				     "file", d->opt.join, "hosts_added", (json_int_t)diff.nadded,
 				     "hosts_removed", (json_int_t)diff.nremoved,
 				     "hosts_changed", (json_int_t)diff.nchanged,
 				     "links_added", (json_int_t)diff.nlinks_added,
 				     "links_removed", (json_int_t)diff.nlinks_removed,
-				     "operators_changed", diff.operators_changed);
+				     "operators_changed", diff.operators_changed,
+				     "mesh_changed", diff.mesh_changed);
+	timers_changed = diff.mesh_changed;
 	cluster_diff_free(&diff);
 	cluster_free(&d->cluster);
 	d->cluster = next;
@@ -306,6 +311,11 @@ int hsd_reload(struct hsd *d, json_t **summary, char *err, size_t errlen)
 		if (summary && *summary)
 			json_object_set_new(*summary, "mesh_error", json_string(err));
 	}
+	/* hsroute takes its timers when it starts: a new engine applies them
+	 * (every host reloads the same file; until all have, hellos and
+	 * dead_ms differ across some links). */
+	if (timers_changed)
+		engine_sup_restart(d);
 	fleetdb_reload(d);
 	return store_event(d->store, "cluster.reload", d->opt.join, "", err, errlen);
 }

@@ -180,6 +180,8 @@ static int send_snapshot(struct engine *e, uint64_t now, char *err, size_t errle
 
 	hsr_router_stats(e->router, &st);
 	s.seqno = st.seqno;
+	s.hello_ms = st.hello_ms;
+	s.dead_ms = st.dead_ms;
 	memcpy(s.drops, st.drops, sizeof(s.drops));
 	hsr_route_foreach(e->router, now, snap_route, &rf);
 	nf.f = (struct snap_fill){ rf.at, rf.end, 0 };

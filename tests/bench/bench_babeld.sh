@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench_babeld - hsroute against the real babeld (Debian's), side by side on
 # the same simulated ring of 4 hosts (deploy/examples/ring4.json) and over
-# the same WireGuard links: hsroute runs as hsd runs it (hello 400 ms, dead
-# after 1.3 s, full update every 16 s), and two babeld run beside it in every
-# host's mesh namespace, on the same wg interfaces, carrying IPv6 routes of
-# their own (so no route of theirs can touch hsroute's IPv4 ones):
-#   babeld-tuned    port 6696, hello-interval 0.4 s, update-interval 16 s
-#                   (hsroute's timers); announces fd99::N
+# the same WireGuard links: hsroute runs as hsd runs it, with the hello
+# interval $BENCH_BABELD_HELLO_MS (default 250 ms) and dead interval
+# $BENCH_BABELD_DEAD_MS (default 700 ms at hello 250, hsd's default 1300 at
+# hello 400, else 3.25 x hello) set in cluster.json's "mesh" of a copy of
+# ring4.json made for the run, full update every 16 s; and two babeld run
+# beside it in every host's mesh namespace, on the same wg interfaces,
+# carrying IPv6 routes of their own (so no route of theirs can touch
+# hsroute's IPv4 ones):
+#   babeld-tuned    port 6696, hello-interval the same as hsroute's,
+#                   update-interval 16 s (hsroute's timers); announces fd99::N
 #   babeld-default  port 6697, babeld's defaults (hello 4 s, update 16 s);
 #                   announces fd98::N
 # The WireGuard peers' AllowedIPs get fe80::/64, ff02::1:6/128 and the two
@@ -26,7 +30,10 @@
 #        (default 5 cuts and 5 windows of 32 s: about 10 minutes, most of it
 #        waiting after each cut for babeld to take the healed link again,
 #        35-55 s).  $BABELD_ARGS adds options to both babeld (e.g. -M 0 to
-#        turn off its metric smoothing).
+#        turn off its metric smoothing).  BENCH_BABELD_HELLO_MS=400 runs the
+#        comparison at hsd's default timers (400/1300).
+# At the end: p95 of the reroute times (nearest rank: with fewer than 20
+# cuts that is the slowest cut) and hsroute's bytes against babeld-tuned's.
 # Why this setup, and the figures: docs/benchmarks.md, "hsroute against babeld".
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/bench_lib.sh"
@@ -36,13 +43,33 @@ WINDOWS=${2:-5}
 SECS=${3:-32} # a multiple of the 16 s update interval: every window holds as many full dumps
 command -v babeld >/dev/null || { echo "bench_babeld: no babeld (apt-get install babeld; deploy/setup)" >&2; exit 2; }
 
-CLUSTER=$HSD_SOURCE/deploy/examples/ring4.json
+HELLO_MS=${BENCH_BABELD_HELLO_MS:-250}
+case $HELLO_MS in
+250) dflt_dead=700 ;;  # 2.8 x: one lost hello survived, two are not
+400) dflt_dead=1300 ;; # hsd's default
+*) dflt_dead=$((HELLO_MS * 13 / 4)) ;;
+esac
+DEAD_MS=${BENCH_BABELD_DEAD_MS:-$dflt_dead}
+# babeld's hello-interval is in seconds: 250 -> 0.25
+HELLO_S=$(awk -v m="$HELLO_MS" 'BEGIN { printf "%g", m / 1000 }')
+
+# The example ring with hsroute's timers set: a copy in this run's own
+# directory, which deploy/sim copies to every host.
+CLUSTER=$T_DIR/ring4-mesh.json
+jq --argjson h "$HELLO_MS" --argjson d "$DEAD_MS" '.mesh = {hello_ms: $h, dead_ms: $d}' \
+	"$HSD_SOURCE/deploy/examples/ring4.json" >"$CLUSTER"
 HOSTS="a b c d"
 sim up "$CLUSTER" >/dev/null
 for h in $HOSTS; do on "$h" hsctl space create ids --kind audit -- sleep 100000 >/dev/null; done
 # shellcheck disable=SC2086 # host names
 T_MESH_WAIT=40 t_mesh_up $HOSTS
 [ "$T_FAILS" = 0 ] || { echo "bench_babeld: the mesh did not come up" >&2; exit 1; }
+# Every host's route engine runs with the file's timers, as it reports them.
+for h in $HOSTS; do
+	check "the route engine on $h runs hello $HELLO_MS ms, dead $DEAD_MS ms" wait_until 5 bash -c \
+		"$SIM --id $T_ID exec $h -- hsctl --json peers | jqe '.engine.hello_ms == $HELLO_MS and .engine.dead_ms == $DEAD_MS' >/dev/null"
+done
+[ "$T_FAILS" = 0 ] || { echo "bench_babeld: hsroute does not run with the timers of $CLUSTER" >&2; exit 1; }
 
 idx() { jq -r --arg h "$1" '.hosts | map(.name) | index($h)' "$CLUSTER"; }
 prefix_of() { jq -r --arg h "$1" '.hosts[] | select(.name == $h) | .prefix' "$CLUSTER"; }
@@ -85,7 +112,7 @@ on_exit babel_stop_all
 babel_start() {
 	local h=$1 inst=$2 f=$T_DIR/babeld-$1-$2 args
 	case $inst in
-	tuned) args=(-p 6696 -C "default hello-interval 0.4 update-interval 16"
+	tuned) args=(-p 6696 -C "default hello-interval $HELLO_S update-interval 16"
 		-C "redistribute local ip fd99::/64 le 128") ;;
 	default) args=(-p 6697 -C "redistribute local ip fd98::/64 le 128") ;;
 	esac
@@ -97,9 +124,11 @@ babel_start() {
 	for _ in $(seq 50); do [ -s "$f.pid" ] && break; sleep 0.1; done
 	[ -s "$f.pid" ] || { echo "bench_babeld: babeld $inst on $h did not start:" >&2; cat "$f.log" >&2; return 1; }
 }
-printf '\nhsroute (hsd: hello 400 ms, neighbour dead after 1.3 s, full update 16 s) and babeld %s\n' "$(babeld -V 2>&1 | sed 's/^babeld-//')"
+printf '\nhsroute (hsd, cluster.json "mesh": hello %d ms, neighbour dead after %d ms; full update 16 s) and babeld %s\n' \
+	"$HELLO_MS" "$DEAD_MS" "$(babeld -V 2>&1 | sed 's/^babeld-//')"
 printf 'on the same ring a-b-c-d-a of simulated hosts, over the same WireGuard links; %s\n' "$(uptime | sed 's/.*load/load/')"
-printf '  babeld-tuned: hello 0.4 s, update 16 s; babeld-default: hello 4 s, update 16 s (both: interfaces of type auto = wired, cost 96)%s\n' "${BABELD_ARGS:+; both with $BABELD_ARGS}"
+printf '  babeld-tuned: hello %s s, update 16 s; babeld-default: hello 4 s, update 16 s (both: interfaces of type auto = wired, cost 96)%s\n' \
+	"$HELLO_S" "${BABELD_ARGS:+; both with $BABELD_ARGS}"
 
 # --- (c) start: both babeld started on every host at once; one watcher per
 # host and babeld in its mesh namespace prints when that host has its routes
@@ -317,6 +346,25 @@ printf 'reroute ms (min / median / max):  hsroute %s;  babeld-tuned %s;  babeld-
 printf 'per cut, babeld / hsroute (min / median / max):  tuned %s;  default %s\n' "$(col 5 | summary)" "$(col 6 | summary)"
 misses=$(awk '$2 == "-" || $3 == "-" || $4 == "-"' "$reroute" | wc -l)
 [ "$misses" = 0 ] || printf '%d cut(s) where a router did not reroute within 40 s\n' "$misses"
+
+# --- The goal: reroute p95 <= 1 s, control bytes no more than babeld's at
+# the same hello interval.  p95 by nearest rank: the ceil(0.95 n)-th
+# smallest, so with fewer than 20 cuts the slowest (a cut with no reroute
+# counts as 40 s, the longest waited).
+p95() { awk -v c="$1" '{ print ($c == "-" ? 40000 : $c) }' "$reroute" | sort -n |
+	awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }; k = int(0.95 * NR); if (k < 0.95 * NR) k++; print v[k] }'; }
+med() { awk -v c="$1" '{ print $c }' "$bytes" | sumint | awk -F' / ' '{ print $2 }'; }
+p95_h=$(p95 2) p95_t=$(p95 3) p95_d=$(p95 4)
+b_h=$(med 2) b_t=$(med 3) b_d=$(med 4)
+ratio=$(awk -v h="$b_h" -v t="$b_t" 'BEGIN { printf "%.2f", h / t }')
+printf '\nSummary at hello %d ms (hsroute dead after %d ms; babeld-tuned hello-interval %s s):\n' "$HELLO_MS" "$DEAD_MS" "$HELLO_S"
+printf '  reroute p95, nearest rank of %d cuts%s:  hsroute %s ms;  babeld-tuned %s ms;  babeld-default %s ms\n' \
+	"$ROUNDS" "$([ "$ROUNDS" -lt 20 ] && echo ' (= the slowest cut)')" "$p95_h" "$p95_t" "$p95_d"
+printf '  bytes per link per minute, median of %d windows:  hsroute %s;  babeld-tuned %s;  babeld-default %s\n' \
+	"$WINDOWS" "$b_h" "$b_t" "$b_d"
+printf '  hsroute / babeld-tuned bytes: %s\n' "$ratio"
+printf '  goal (hsroute p95 <= 1000 ms and bytes <= babeld-tuned): %s\n' \
+	"$(awk -v p="$p95_h" -v r="$ratio" 'BEGIN { print (p <= 1000 && r <= 1 ? "met" : "NOT met") }')"
 printf '%s\n' "$(uptime | sed 's/.*load/load/')"
 babel_stop_all
 t_done

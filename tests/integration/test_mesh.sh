@@ -96,6 +96,9 @@ check "hsctl peers on c lists b and d alive" \
 	jqe '[.peers[] | select(.alive) | .host] | sort == ["b", "d"]' <<<"$peers"
 check "hsctl peers shows handshakes and bytes" \
 	jqe '.peers[0] | (.last_handshake_ms > 0) and (.rx_bytes > 0) and (.tx_bytes > 0)' <<<"$peers"
+# As the engine reports them: cluster.json has no "mesh", so the defaults.
+check "c's route engine runs hsroute with hello 400 ms, dead 1300 ms" \
+	jqe '.engine.hello_ms == 400 and .engine.dead_ms == 1300' <<<"$peers"
 # Only the end listed first in cluster.json initiates handshakes, so the
 # two ends' initiations never cross (docs/mesh.md): the second end of each
 # link of the line was given no endpoint and has sent none.
@@ -284,6 +287,16 @@ check "d's tunnel to c keeps its wireguard-go and port" \
 check "the changed d-e link is updated in place (same wireguard-go on both ends)" \
 	[ "$(peer_field e d wg_pid)" = "$ed_before" -a "$(peer_field d e wg_pid)" = "$de_before" ]
 check "a's audit space reaches e's over the changed link" wait_until 15 in_ids a ping -c1 -W1 "$E"
+# A reload that changes hsroute's timers ("mesh") restarts each route
+# engine with them.
+jq '.mesh = {hello_ms: 300, dead_ms: 1000}' "$cf" >"$cf.new" && mv "$cf.new" "$cf"
+for h in a b c d e; do kill -HUP "$(sim pid "$h")"; done
+for h in a b c d e; do
+	check "$h's route engine runs the new timers (hello 300 ms, dead 1000 ms)" wait_until 10 bash -c \
+		"$SIM --id $T_ID exec $h -- hsctl --json peers | jqe '.engine.hello_ms == 300 and .engine.dead_ms == 1000'"
+done
+check "the engine's restart for them is logged" bash -c "$SIM --id $T_ID log c | grep -q 'hsroute timers now hello 300 ms, dead 1000 ms'"
+check "a's audit space reaches e's with the new timers" wait_until 15 in_ids a ping -c1 -W1 "$E"
 t_sanitizer_check
 sim down
 

@@ -611,6 +611,8 @@ Test(defaults, single_host)
 	cr_assert_eq(c.overlay_len, 16);
 	cr_assert_eq(c.hosts[0].public_key[5], 7);
 	cr_assert_eq(c.nlinks, 0);
+	cr_assert_eq(c.hello_ms, 400);
+	cr_assert_eq(c.dead_ms, 1300);
 	cr_assert_eq(cluster_select_host(&c, "my-host", err, sizeof(err)), 0);
 	cluster_free(&c);
 }
@@ -835,5 +837,88 @@ Test(voters, reload_diff)
 	cluster_diff_free(&d);
 	diff_of(WITHV("'voters':['a','b','c']"), WITHV("'voters':['a','b','c']"), &d);
 	cr_assert(!d.voters_changed && cluster_diff_empty(&d));
+	cluster_diff_free(&d);
+}
+
+/* ---- mesh timers (docs/cluster-json.md, "mesh") ---- */
+
+#define WITHM(m) "{'cluster':'lab','overlay':'10.99.0.0/16'," OPS ",'hosts':[" HOSTS3 "]," m "}"
+
+static void timers(const char *tpl, unsigned hello, unsigned dead)
+{
+	struct cluster c;
+
+	ok(tpl, &c);
+	cr_assert_eq(c.hello_ms, hello, "hello_ms %u, want %u", c.hello_ms, hello);
+	cr_assert_eq(c.dead_ms, dead, "dead_ms %u, want %u", c.dead_ms, dead);
+	cluster_free(&c);
+}
+
+Test(mesh, defaults_when_absent)
+{
+	timers(V3, 400, 1300);
+	timers(WITHM("'mesh':{}"), 400, 1300);
+	/* Every example the docs point at runs the defaults. */
+	struct cluster c;
+	load_example("ring4.json", &c);
+	cr_assert(c.hello_ms == 400 && c.dead_ms == 1300);
+	cluster_free(&c);
+}
+
+Test(mesh, accepted)
+{
+	timers(WITHM("'mesh':{'hello_ms':250,'dead_ms':700}"), 250, 700);
+	/* The limits themselves. */
+	timers(WITHM("'mesh':{'hello_ms':100,'dead_ms':250}"), 100, 250);
+	timers(WITHM("'mesh':{'hello_ms':10000,'dead_ms':60000}"), 10000, 60000);
+	timers(WITHM("'mesh':{'hello_ms':401,'dead_ms':1003}"), 401, 1003); /* 2.5 x 401 = 1002.5 */
+	/* One alone: dead_ms defaults to 3.25 x hello_ms, hello_ms to 400. */
+	timers(WITHM("'mesh':{'hello_ms':1000}"), 1000, 3250);
+	timers(WITHM("'mesh':{'hello_ms':250}"), 250, 812);
+	timers(WITHM("'mesh':{'dead_ms':2000}"), 400, 2000);
+}
+
+Test(mesh, refused)
+{
+	bad(WITHM("'mesh':[250]"), "mesh", "expected an object, got an array");
+	bad(WITHM("'mesh':{'hello':250}"), "mesh", "unknown key \"hello\"");
+	bad(WITHM("'mesh':{'hello_ms':'250'}"), "mesh.hello_ms", "expected an integer (milliseconds), got a string");
+	bad(WITHM("'mesh':{'hello_ms':250.0}"), "mesh.hello_ms", "expected an integer (milliseconds), got a number");
+	bad(WITHM("'mesh':{'hello_ms':true}"), "mesh.hello_ms", "expected an integer");
+	bad(WITHM("'mesh':{'hello_ms':null}"), "mesh.hello_ms", "expected an integer");
+	bad(WITHM("'mesh':{'dead_ms':'1s'}"), "mesh.dead_ms", "expected an integer (milliseconds), got a string");
+	bad(WITHM("'mesh':{'hello_ms':99}"), "mesh.hello_ms", "99 is outside 100..10000");
+	bad(WITHM("'mesh':{'hello_ms':10001}"), "mesh.hello_ms", "10001 is outside 100..10000");
+	bad(WITHM("'mesh':{'hello_ms':-400}"), "mesh.hello_ms", "-400 is outside 100..10000");
+	bad(WITHM("'mesh':{'hello_ms':250,'dead_ms':500}"), "mesh.dead_ms",
+	    "500 is below 2.5 x mesh.hello_ms (250): want at least 625");
+	bad(WITHM("'mesh':{'hello_ms':401,'dead_ms':1002}"), "mesh.dead_ms",
+	    "1002 is below 2.5 x mesh.hello_ms (401): want at least 1003");
+	/* hello_ms 400 when absent. */
+	bad(WITHM("'mesh':{'dead_ms':999}"), "mesh.dead_ms", "999 is below 2.5 x mesh.hello_ms (400)");
+	bad(WITHM("'mesh':{'hello_ms':250,'dead_ms':-1}"), "mesh.dead_ms", "-1 is below 2.5 x");
+	bad(WITHM("'mesh':{'hello_ms':10000,'dead_ms':60001}"), "mesh.dead_ms", "60001 is above 60000");
+	/* Far outside any integer type of the struct: no wrap-around. */
+	bad(WITHM("'mesh':{'dead_ms':9223372036854775807}"), "mesh.dead_ms", "is above 60000");
+	bad(WITHM("'mesh':{'dead_ms':-9223372036854775807}"), "mesh.dead_ms", "is below 2.5 x");
+	bad(WITHM("'mesh':{'hello_ms':4294967696}"), "mesh.hello_ms", "4294967696 is outside 100..10000");
+	/* dead_ms derived from a large hello_ms stays within its limit. */
+	timers(WITHM("'mesh':{'hello_ms':10000}"), 10000, 32500);
+}
+
+Test(mesh, reload_diff)
+{
+	struct cluster_diff d;
+
+	diff_of(V3, WITHM("'mesh':{'hello_ms':250,'dead_ms':700}"), &d);
+	cr_assert(d.mesh_changed);
+	cr_assert(!cluster_diff_empty(&d));
+	cluster_diff_free(&d);
+	diff_of(V3, WITHM("'mesh':{'hello_ms':400,'dead_ms':1301}"), &d);
+	cr_assert(d.mesh_changed);
+	cluster_diff_free(&d);
+	/* The defaults written out are no change. */
+	diff_of(V3, WITHM("'mesh':{'hello_ms':400,'dead_ms':1300}"), &d);
+	cr_assert(!d.mesh_changed && cluster_diff_empty(&d));
 	cluster_diff_free(&d);
 }

@@ -232,9 +232,11 @@ static void sup_configure(struct engine_sup *s)
 	struct engine_config c = {
 		.router_id = cluster_router_id(me->name),
 		.own_addr = me->prefix, .own_len = me->prefix_len,
-		/* A lost link must be routed around within 3 s: hellos every
-		 * 400 ms, a neighbour is dead after 1.3 s of silence. */
-		.hello_ms = 400, .dead_ms = 1300,
+		/* cluster.json's "mesh" (400 and 1300 ms unless set): a
+		 * silently cut link is routed around about dead_ms after
+		 * the last hello heard.  Read at each engine's start, so
+		 * a reload that changes them restarts the engine. */
+		.hello_ms = d->cluster.hello_ms, .dead_ms = d->cluster.dead_ms,
 		.seed = (uint64_t)cluster_router_id(me->name) + s->restarts,
 	};
 	char seq[16];
@@ -669,6 +671,19 @@ void engine_sup_stop(struct hsd *d)
 	free(s->buf);
 	free(s);
 	d->mesh->engine = NULL;
+}
+
+void engine_sup_restart(struct hsd *d)
+{
+	struct engine_sup *s = d->mesh ? d->mesh->engine : NULL;
+
+	/* An engine away (between restarts) starts with the new ones. */
+	if (!s || s->stopping || !s->running || s->chan < 0)
+		return;
+	log_info("mesh: hsroute timers now hello %u ms, dead %u ms: restarting the route engine",
+		 d->cluster.hello_ms, d->cluster.dead_ms);
+	/* It ends when its channel closes; on_engine_exit starts the next. */
+	sup_close_chan(s);
 }
 
 int engine_sup_pid(struct hsd *d)

@@ -28,6 +28,9 @@ struct mesh_link;
 int engine_sup_start(struct hsd *d, char *err, size_t errlen);
 /* Close the channel (the engine ends) and every handle. */
 void engine_sup_stop(struct hsd *d);
+/* cluster.json's mesh timers changed: the running engine is ended and the
+ * next (started as after any exit, routes kept) runs with them. */
+void engine_sup_restart(struct hsd *d);
 
 /* Tell the engine of a link (new, or a new ifindex), of one gone, and of a
  * new origin table (mesh_origins).  Lost if the engine is away: a new one

@@ -149,6 +149,12 @@ int mesh_peers_json(struct hsd *d, json_t **out, char *err, size_t errlen)
 	}
 	json_t *engine = json_pack("{s:i, s:i, s:I, s:b}", "pid", v.pid, "restarts", (int)v.restarts,
 				   "refused", (json_int_t)v.refused, "reported", v.reported);
+	/* As the engine reports them (after its first snapshot), not as
+	 * configured: what hsroute really runs with. */
+	if (v.reported) {
+		json_object_set_new(engine, "hello_ms", json_integer(v.s.hello_ms));
+		json_object_set_new(engine, "dead_ms", json_integer(v.s.dead_ms));
+	}
 	*out = json_pack("{s:o, s:s, s:o, s:o, s:o}", "peers", arr, "backend", m->be->name,
 			 "route_socket", dropped, "firewall", fw, "engine", engine);
 	return 0;
