@@ -20,8 +20,9 @@
 #      whole machine per request (/proc/stat), softirq apart
 #   4. tcpdump -nn -v on the host's ul0 against the same in an audit space
 #      on mon0 (the mirror), wrk from b to the space: drop-rate points
-#   5. veth variants: the veth's MTU as hsd sets it against 1500 (rows 1
-#      and 2's loads), GRO on the server's veth on against off
+#   5. variants: the mirror alone (an audit space watching, nothing on
+#      mon0) against none; the veth's MTU as hsd sets it against 1500 (rows
+#      1 and 2's loads), GRO on the server's veth on against off
 #   6. hsd's idle cost: RSS and CPU % of host a's hsd over IDLE seconds
 #      with no space and with 10 spaces
 # Usage: tests/bench/bench_http.sh [PAIRS] [SECONDS]   (default 5 pairs of 3 s)
@@ -242,7 +243,14 @@ variant() { # variant LABEL FROM URL SET_A SET_B: B/A per pair, VSECS runs
 	printf '%-58s %s\n' "$label" "$(awk '{ print $2 / $1 }' "$f" | summary)   (runs: $(awk '{ printf "%s/%s ", $1, $2 }' "$f"))"
 }
 VSECS=${BENCH_HTTP_VSECS:-2}
-printf '\n5. Variants of the path, no audit space: B/A req/s (min / median / max of %d pairs of %s s; runs A/B)\n' "$PAIRS" "$VSECS"
+printf '\n5. Variants of the path (no audit space, but for the mirror rows): B/A req/s (min / median / max of %d pairs of %s s; runs A/B)\n' "$PAIRS" "$VSECS"
+# The mirror alone: an audit space that watches the server (its mirror
+# copying every packet to mon0) and runs nothing there, against none.
+mirror_on() { ctl space show ids >/dev/null 2>&1 || { ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null && sleep 1; }; }
+mirror_off() { ctl space destroy ids >/dev/null 2>&1 || true; }
+variant "mirror / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ mirror_off mirror_on
+variant "mirror / none, wrk on b, 64 KiB, DNAT" b http://192.0.2.1/f64k mirror_off mirror_on
+mirror_off
 m_big() { mtu 65535; }
 m_1500() { mtu 1500; }
 variant "MTU 65535 / 1500, wrk on a, 64 KiB, DNAT" a http://192.0.2.1/f64k m_1500 m_big

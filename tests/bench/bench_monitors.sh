@@ -52,6 +52,20 @@ done
 http_rps() { # requests/s over 3 s from host b through the published port
 	on b wrk -t1 -c8 -d3s http://192.0.2.1/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'
 }
+# The server's lighttpd, as host a numbers it.
+WEB=$(on a pgrep -P "$(ctl --json space show web | jq -r .pid)" | head -1)
+# untraced_wait: until no tracer holds the server any more (a ptrace
+# session or strace lets go after its reader ends; an untraced run right
+# after must not find it still attached).
+untraced_wait() {
+	local i
+	for i in $(seq 100); do
+		[ "$(on a awk '/^TracerPid:/ { print $2 }' "/proc/$WEB/status")" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "bench_monitors: the server is still traced after 10 s" >&2
+	return 1
+}
 traced_rps() { # traced_rps SLOW_MS BACKEND [SYSCALLS]: requests/s while hstrace follows the space
 	local pid rps calls=${3:+--syscalls $3}
 	pid=$(ctl space exec ids -- sh -c "hstrace --backend $2 --slow $1 $calls --json space >/dev/null 2>/tmp/hstrace.err & echo \$!")
@@ -59,19 +73,19 @@ traced_rps() { # traced_rps SLOW_MS BACKEND [SYSCALLS]: requests/s while hstrace
 	rps=$(http_rps)
 	ctl space exec ids -- kill -TERM "$pid"
 	sleep 1
+	untraced_wait
 	printf '%s %s\n' "$rps" "$(ctl space exec ids -- sed -n 's/.* \([0-9]*\) dropped.*/\1/p' /tmp/hstrace.err)"
 }
 # The papers' baseline: truss on the host.  Here strace on host a, as an
 # operator would run it, following the server's lighttpd.
 strace_rps() {
-	local init web spid rps
-	init=$(ctl --json space show web | jq -r .pid)
-	web=$(on a pgrep -P "$init" | head -1)
-	spid=$(on a sh -c "strace -f -qq -o /dev/null -p $web >/dev/null 2>&1 & echo \$!")
+	local spid rps
+	spid=$(on a sh -c "strace -f -qq -o /dev/null -p $WEB >/dev/null 2>&1 & echo \$!")
 	sleep 1
 	rps=$(http_rps)
 	on a kill -INT "$spid"
 	sleep 1
+	untraced_wait
 	printf '%s -\n' "$rps"
 }
 ROUNDS=${BENCH_HTTP_ROUNDS:-5}
