@@ -230,7 +230,8 @@ static void put_input(FILE *f, const struct portmap_net *nets, size_t nnets)
 }
 
 /* forward: into a space only replies and published ports (DNATed, which
- * also covers hairpin from another space); out of a space anything. */
+ * also covers hairpin from another space), into a mirror nothing; out of
+ * a space anything. */
 static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
 {
 	fprintf(f, "\tchain forward {\n"
@@ -240,6 +241,10 @@ static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f, "\t\toifname \"%s\" counter drop\n", nets[i].host_if);
 	fprintf(f, "\t\toifname \"" IFNAME_SERVER "*\" counter drop\n");
+	/* A mirror carries copies the host makes, never a forwarded packet:
+	 * a space's packet for the copies' address would otherwise follow
+	 * their route into the audit space beside its own copy. */
+	fprintf(f, "\t\toifname \"" IFNAME_MIRROR "*\" counter drop\n");
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
 	fprintf(f, "\t}\n");

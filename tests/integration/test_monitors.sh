@@ -127,6 +127,15 @@ sleep 1.5
 check "web answers from host b" wait_until 10 bash -c "$SIM --id $T_ID exec b -- curl -s --max-time 2 'http://192.0.2.1/?q=hsdmark-$T_ID' | grep -q hi"
 check "ngrep in the audit space saw the request with its payload" wait_until 5 in_ids "grep -q 'GET /?q=hsdmark-$T_ID' /tmp/ngrep.out"
 check "tcpdump in the audit space saw it on the server's veth too (port 8080)" wait_until 5 in_ids "grep -q '\.8080' /tmp/tcpdump.out"
+# A server's datagram for 169.254.0.1, where the mirror's copies are
+# routed, is copied once like any other and never forwarded into the
+# audit space beside its copy (hsd's forward chain drops it).
+in_ids "tcpdump -i mon0 -nn -l -A udp port 9 >/tmp/gwmark.out 2>/dev/null &"
+sleep 1
+ctl space exec web -- sh -c "printf 'gwmark-$T_ID' | socat -u - UDP:169.254.0.1:9" || true
+sleep 1
+check "a server's datagram to the copies' address reaches mon0 once, as its copy" \
+	in_ids "[ \$(grep -c 'gwmark-$T_ID' /tmp/gwmark.out) = 1 ]"
 # A frame the audit space sends on mon0 reaches nothing.
 on a sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T_ID-leak-a &"
 on b sh -c "tcpdump -i ul0 -nn -l -A 2>/dev/null | grep -m1 leakmark >/tmp/hs-$T_ID-leak-b &"

@@ -171,6 +171,7 @@ Test(render, full_script)
 		"\t\toifname \"hsv0\" counter drop\n"
 		"\t\toifname \"hsv1\" counter drop\n"
 		"\t\toifname \"hsv*\" counter drop\n"
+		"\t\toifname \"hsx*\" counter drop\n"
 		"\t\tiifname \"hsv0\" counter accept\n"
 		"\t\tiifname \"hsv1\" counter accept\n"
 		"\t}\n"
@@ -266,9 +267,12 @@ Test(render, forward_enters_a_space_only_by_dnat)
 	long est = line_at(c, "ct state established,related counter accept\n");
 	long in1 = line_at(c, "oifname \"hsv1\" counter drop\n");
 	long any = line_at(c, "oifname \"hsv*\" counter drop\n");
+	long mirror = line_at(c, "oifname \"hsx*\" counter drop\n");
 	long out0 = line_at(c, "iifname \"hsv0\" counter accept\n");
 	cr_assert(dnat >= 0 && est >= 0 && in1 > dnat && in1 > est, "%s", c);
 	cr_assert(any > in1 && out0 > any, "%s", c);
+	/* nothing forwarded into a mirror, ahead of a space's own accept */
+	cr_assert(mirror >= 0 && out0 > mirror, "%s", c);
 	free(c);
 	free(s);
 }
