@@ -89,10 +89,17 @@ int cmd_peers(struct hsctl *h, int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(v, "hijacks_dropped")));
 		}
 		json_t *e = json_object_get(r, "engine");
-		printf("route engine: pid %lld, %lld restarts, %lld messages refused\n",
+		json_int_t hello = json_integer_value(json_object_get(e, "hello_ms"));
+		printf("route engine: pid %lld, %lld restarts, %lld messages refused",
 		       (long long)json_integer_value(json_object_get(e, "pid")),
 		       (long long)json_integer_value(json_object_get(e, "restarts")),
 		       (long long)json_integer_value(json_object_get(e, "refused")));
+		/* the timers it runs with (cluster.json "mesh"), once it told us */
+		if (hello)
+			printf("; hellos every %lld ms, a neighbour dead after %lld ms of silence",
+			       (long long)hello,
+			       (long long)json_integer_value(json_object_get(e, "dead_ms")));
+		putchar('\n');
 	}
 	json_decref(r);
 	return 0;

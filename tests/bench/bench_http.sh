@@ -21,7 +21,8 @@
 #   4. tcpdump -nn -v on the host's ul0 against the same in an audit space
 #      on mon0 (the mirror), wrk from b to the space: drop-rate points
 #   5. variants: the mirror alone (an audit space watching, nothing on
-#      mon0) against none; the veth's MTU as hsd sets it against 1500 (rows
+#      mon0) against none; the published port rewritten statelessly
+#      without conntrack against hsd's DNAT; the veth's MTU as hsd sets it against 1500 (rows
 #      1 and 2's loads), GRO on the server's veth on against off
 #   6. hsd's idle cost: RSS and CPU % of host a's hsd over IDLE seconds
 #      with no space and with 10 spaces
@@ -251,6 +252,41 @@ mirror_off() { ctl space destroy ids >/dev/null 2>&1 || true; }
 variant "mirror / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ mirror_off mirror_on
 variant "mirror / none, wrk on b, 64 KiB, DNAT" b http://192.0.2.1/f64k mirror_off mirror_on
 mirror_off
+# The published port without conntrack: address and port rewritten both
+# ways before conntrack (after hsd's guard, which must see the space's own
+# source), notrack, and hsd's forward chain told to let the untracked
+# request in (an accept in another table would not overrule its drop);
+# accept_local because the rewritten replies carry the host's address.
+sl_on() {
+	sl_off # variant sets a side that may be set already: never twice
+	on a nft -f - <<-EOF
+	table ip hsbench_sl {
+		chain pre {
+			type filter hook prerouting priority -290; policy accept;
+			iifname "ul0" ip daddr 192.0.2.1 tcp dport 80 notrack ip daddr set $SPACE_IP tcp dport set 8080
+			iifname "$VETH" ip saddr $SPACE_IP tcp sport 8080 notrack ip saddr set 192.0.2.1 tcp sport set 80
+		}
+	}
+	EOF
+	on a nft insert rule ip hsd forward oifname "$VETH" ip daddr "$SPACE_IP" tcp dport 8080 ct state untracked accept
+	on a sysctl -qw "net.ipv4.conf.$VETH.accept_local=1"
+}
+sl_off() {
+	local h
+	on a nft -f - <<<$'add table ip hsbench_sl\ndelete table ip hsbench_sl'
+	for h in $(on a nft -a list chain ip hsd forward | awk '/untracked/ { print $NF }'); do
+		on a nft delete rule ip hsd forward handle "$h"
+	done
+	on a sysctl -qw "net.ipv4.conf.$VETH.accept_local=0"
+}
+sl_on
+on b curl -sf --max-time 3 -o /dev/null http://192.0.2.1/ ||
+	{ echo "bench_http: the stateless published port does not answer" >&2; sl_off; exit 1; }
+sl_off
+for c in 1 8 64; do
+	CONNS=$c variant "stateless port (notrack) / DNAT, wrk on b, -c$c, 4 KiB" b http://192.0.2.1/ sl_off sl_on
+done
+sl_off
 m_big() { mtu 65535; }
 m_1500() { mtu 1500; }
 variant "MTU 65535 / 1500, wrk on a, 64 KiB, DNAT" a http://192.0.2.1/f64k m_1500 m_big

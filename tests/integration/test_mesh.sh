@@ -99,6 +99,8 @@ check "hsctl peers shows handshakes and bytes" \
 # As the engine reports them: cluster.json has no "mesh", so the defaults.
 check "c's route engine runs hsroute with hello 400 ms, dead 1300 ms" \
 	jqe '.engine.hello_ms == 400 and .engine.dead_ms == 1300' <<<"$peers"
+check "... and says so in hsctl peers' text" \
+	bash -c "$SIM --id $T_ID exec c -- hsctl peers | grep -q 'hellos every 400 ms, a neighbour dead after 1300 ms'"
 # Only the end listed first in cluster.json initiates handshakes, so the
 # two ends' initiations never cross (docs/mesh.md): the second end of each
 # link of the line was given no endpoint and has sent none.
