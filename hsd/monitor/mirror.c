@@ -1,7 +1,6 @@
 /* mirror.c - packet mirror into an audit space (see mirror.h). */
 #include "mirror.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -124,38 +123,11 @@ static int link_noarp_up(struct mnl_socket *nl, int ifindex, const char *ifname,
 	return HS_OK;
 }
 
-/* A route for the copies: MIRROR_GW via itself, on link, out of base_if
- * only (metric = its index, so each mirror has its own route to the one
- * address).  Without it netfilter's dup found no route, and the kernel
- * built, and freed, an uncached route for every copy (a route lookup, a
- * dst allocation and a source address choice per packet: half of what a
- * copy cost the server in perf).  An on-link gateway route is cached. */
-static int mirror_route_set(struct mnl_socket *nl, int ifindex, const char *ifname, char *err,
-			    size_t errlen)
+/* The copies' route (docs/monitors-net-syslog.md): without one, dup found
+ * none and the kernel built and freed an uncached route per copy. */
+static int mirror_route_set(const char *base_if, char *err, size_t errlen)
 {
-	char buf[256];
-	memset(buf, 0, sizeof(buf));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	rtm->rtm_flags = RTNH_F_ONLINK;
-	mnl_attr_put_u32(nlh, RTA_DST, htobe32(MIRROR_GW_ADDR));
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, htobe32(MIRROR_GW_ADDR));
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	mnl_attr_put_u32(nlh, RTA_PRIORITY, (uint32_t)ifindex);
-	int kerr = nl_talk(nl, nlh, NULL, NULL);
-	if (kerr) {
-		errno = -kerr;
-		return err_sys(err, errlen, "mirror: route " MIRROR_GW " dev %s", ifname);
-	}
-	return HS_OK;
+	return link_route_onlink(-1, MIRROR_GW_ADDR, base_if, err, errlen);
 }
 
 /* ---- filters on one source ---- */
@@ -418,7 +390,7 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 	if (rc == HS_OK)
 		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
 	if (rc == HS_OK)
-		rc = mirror_route_set(nl, base_idx, base_if, err, errlen);
+		rc = mirror_route_set(base_if, err, errlen);
 	for (size_t i = 0; rc == HS_OK && i < n; i++)
 		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
 	if (rc == HS_OK)
@@ -444,7 +416,7 @@ int mirror_readopt(const char *base_if, const char *const *sources, size_t n, ch
 	int rc = open_base(base_if, &base_idx, &nl, err, errlen);
 	if (rc)
 		return rc;
-	rc = mirror_route_set(nl, base_idx, base_if, err, errlen);
+	rc = mirror_route_set(base_if, err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_nft_set(base_if, err, errlen);
 	/* Keep going past a source that fails (it may vanish meanwhile). */

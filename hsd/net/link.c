@@ -2,6 +2,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -367,9 +368,11 @@ static void route_fmt(char *out, size_t len, uint32_t dst, uint8_t plen)
 		 (dst >> 8) & 255, dst & 255, plen);
 }
 
-int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
-		       const char *ifname, uint8_t type, uint8_t proto, char *err,
-		       size_t errlen)
+/* One route written: dst/plen, gw (0: none), out of ifname (NULL: none),
+ * with RTNH_F_ONLINK and a metric when onlink (the metric: the device's
+ * index, so each device has a route of its own to the same address). */
+static int route_put(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw, const char *ifname,
+		     uint8_t type, uint8_t proto, bool onlink, char *err, size_t errlen)
 {
 	int idx = 0, rc;
 	char buf[512], what[32];
@@ -384,12 +387,16 @@ int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
 	rtm->rtm_protocol = proto;
 	rtm->rtm_type = type;
 	rtm->rtm_scope = type == RTN_UNICAST && !gw && idx ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	if (onlink)
+		rtm->rtm_flags = RTNH_F_ONLINK;
 	if (plen)
 		mnl_attr_put_u32(nlh, RTA_DST, htobe32(dst));
 	if (gw)
 		mnl_attr_put_u32(nlh, RTA_GATEWAY, htobe32(gw));
 	if (idx)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
+	if (onlink)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, (uint32_t)idx);
 	int kerr;
 	if ((rc = nl_do(netns_fd, nlh, NULL, NULL, &kerr, err, errlen)))
 		return rc;
@@ -400,6 +407,19 @@ int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
 			       ifname ? ifname : "");
 	}
 	return HS_OK;
+}
+
+int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
+		       const char *ifname, uint8_t type, uint8_t proto, char *err,
+		       size_t errlen)
+{
+	return route_put(netns_fd, dst, plen, gw, ifname, type, proto, false, err, errlen);
+}
+
+int link_route_onlink(int netns_fd, uint32_t addr, const char *ifname, char *err, size_t errlen)
+{
+	return route_put(netns_fd, addr, 32, addr, ifname, RTN_UNICAST, RTPROT_STATIC, true, err,
+			 errlen);
 }
 
 int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,

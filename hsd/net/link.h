@@ -64,6 +64,10 @@ int link_route_add_default(int netns_fd, uint32_t gw, const char *ifname,
 int link_route_replace(int netns_fd, uint32_t dst, uint8_t plen, uint32_t gw,
 		       const char *ifname, uint8_t type, uint8_t proto, char *err,
 		       size_t errlen);
+/* Add or replace addr/32 via addr on link out of ifname, metric its
+ * index: one such route per device, which the kernel caches (a lookup
+ * that names the device finds its own). */
+int link_route_onlink(int netns_fd, uint32_t addr, const char *ifname, char *err, size_t errlen);
 /* Delete the route dst/plen; absent is fine. */
 int link_route_delete(int netns_fd, uint32_t dst, uint8_t plen, char *err,
 		      size_t errlen);
