@@ -272,11 +272,18 @@ static const char *host_at(const struct hsd *d, uint32_t addr)
 
 json_t *fleetdb_text(const char *s)
 {
-	char out[4 * 256];
+	char out[FLEETDB_ERR_LEN];
 
 	s = s ? s : "";
-	textesc_encode(out, sizeof(out), s, strnlen(s, 256), TEXTESC_TERM);
+	textesc_encode(out, sizeof(out), s, strnlen(s, FLEETDB_TEXT_MAX), TEXTESC_TERM);
 	return json_string(out);
+}
+
+const char *fleetdb_reply_error(const struct fleetdb_reply *rep, char out[FLEETDB_ERR_LEN])
+{
+	textesc_encode(out, FLEETDB_ERR_LEN, rep->text, strnlen(rep->text, sizeof(rep->text)),
+		       TEXTESC_TERM);
+	return out;
 }
 
 json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep)
@@ -284,7 +291,7 @@ json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep
 	static const char *const roles[] = { "voter", "standby", "spare" };
 	json_t *o = json_object(), *voters = json_array(), *members = json_array();
 	const char *leader = rep->leader_addr ? host_at(d, rep->leader_addr) : NULL;
-	char text[4 * FLEETDB_TEXT_MAX];
+	char text[FLEETDB_ERR_LEN];
 
 	for (size_t i = 0; i < d->cluster.nvoters; i++)
 		json_array_append_new(voters, json_string(d->cluster.hosts[d->cluster.voters[i]].name));
@@ -300,10 +307,8 @@ json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep
 	json_object_set_new(o, "quorum", json_boolean(rep->rc == 0 && rep->quorum));
 	json_object_set_new(o, "voter", json_boolean(cluster_is_voter(&d->cluster, (size_t)d->self)));
 	json_object_set_new(o, "pid", json_integer(d->fleetdb && d->fleetdb->running ? d->fleetdb->proc.pid : 0));
-	if (rep->rc || !rep->quorum) {
-		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
-		json_object_set_new(o, "error", json_string(text));
-	}
+	if (rep->rc || !rep->quorum)
+		json_object_set_new(o, "error", json_string(fleetdb_reply_error(rep, text)));
 	return o;
 }
 
@@ -313,7 +318,7 @@ static void on_released(void *arg, const struct fleetdb_reply *rep)
 {
 	struct fleetdb_release *r = arg;
 	struct fleetdb_sup *s = r->s;
-	char text[4 * FLEETDB_TEXT_MAX];
+	char text[FLEETDB_ERR_LEN];
 
 	r->in_flight = false;
 	if (rep->rc == 0 || s->stopping) {
@@ -327,11 +332,10 @@ static void on_released(void *arg, const struct fleetdb_reply *rep)
 		free(r);
 		return;
 	}
-	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
 	/* Once: without a quorum it fails every few seconds. */
 	if (!r->warned)
 		log_warn("fleet db: claim of %s not given back yet (%s); trying again every %d s",
-			 r->req.ids, text, FLEETDB_RELEASE_RETRY_MS / 1000);
+			 r->req.ids, fleetdb_reply_error(rep, text), FLEETDB_RELEASE_RETRY_MS / 1000);
 	r->warned = true;
 }
 

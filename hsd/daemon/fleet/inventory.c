@@ -18,7 +18,6 @@
 #include "rpc.h"
 #include "store_bundles.h"
 #include "store_instances.h"
-#include "textesc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +237,7 @@ static void on_read(void *arg, const struct fleetdb_reply *rep)
 	struct inv_read *r = arg;
 	struct hsd *d = r->d;
 	struct inventory *inv = d->inventory;
-	char text[4 * FLEETDB_TEXT_MAX], err[HS_ERRLEN];
+	char text[FLEETDB_ERR_LEN], err[HS_ERRLEN];
 	json_t *res;
 
 	if (!inv) {
@@ -253,7 +252,7 @@ static void on_read(void *arg, const struct fleetdb_reply *rep)
 		json_object_set_new(res, "as_of", json_integer(inv->last_ms));
 		done_fire(&r->dn, 0, res, NULL);
 	} else {
-		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
+		fleetdb_reply_error(rep, text);
 		if (inv->last) { /* the last rows read, marked stale */
 			res = json_deep_copy(inv->last);
 			json_object_set_new(res, "stale", json_true());

@@ -63,7 +63,7 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 	struct claim *c = arg;
 	struct rollout *ro = c->ro;
 	struct hsd *d = ro->d;
-	char err[HS_ERRLEN], text[4 * FLEETDB_TEXT_MAX];
+	char err[HS_ERRLEN], text[FLEETDB_ERR_LEN];
 	json_t *result = NULL;
 	int rc = rep->rc;
 
@@ -76,8 +76,7 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 		held_text(d, ro, rep, err, sizeof(err));
 		ro_discard(ro);
 	} else if (rc) {
-		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
-		err_set(err, sizeof(err), rc, "rollout: not started: %s", text);
+		err_set(err, sizeof(err), rc, "rollout: not started: %s", fleetdb_reply_error(rep, text));
 		ro_discard(ro);
 	} else {
 		char ids[sizeof(ro->b.name)], intent[72];

@@ -55,10 +55,9 @@ static void finish(struct fstat *f, int rc, const char *why)
 
 static void fail_rep(struct fstat *f, const struct fleetdb_reply *rep)
 {
-	char text[4 * FLEETDB_TEXT_MAX], why[HS_ERRLEN];
+	char text[FLEETDB_ERR_LEN], why[HS_ERRLEN];
 
-	textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
-	snprintf(why, sizeof(why), "rollout status --fleet: %.400s", text);
+	snprintf(why, sizeof(why), "rollout status --fleet: %.400s", fleetdb_reply_error(rep, text));
 	finish(f, rep->rc, why);
 }
 

@@ -121,7 +121,7 @@ static void on_saved(void *arg, const struct fleetdb_reply *rep)
 	struct save *sv = arg;
 	struct hsd *d = sv->d;
 	struct rollout *ro = d->rollouts ? d->rollouts->cur : NULL;
-	char text[4 * FLEETDB_TEXT_MAX];
+	char text[FLEETDB_ERR_LEN];
 
 	if (!ro || ro->gen != sv->gen || d->stopping) {
 		free(sv);
@@ -137,9 +137,8 @@ static void on_saved(void *arg, const struct fleetdb_reply *rep)
 	} else {
 		/* Dropped by ro_run, after the event that may be under way
 		 * (hsfleetdb away answers inside the call). */
-		textesc_encode(text, sizeof(text), rep->text, strlen(rep->text), TEXTESC_TERM);
 		snprintf(ro->drop_why, sizeof(ro->drop_why), "%.*s", (int)sizeof(ro->drop_why) - 1,
-			 text);
+			 fleetdb_reply_error(rep, text));
 		ro->drop = rep->rc == HS_ESTATE ? RO_DROP_MOVED : RO_DROP_UNREACH;
 	}
 	if (!ro->applying && !ro->in_save)
