@@ -128,6 +128,8 @@ static int blob_cmp(const void *a, const void *b)
 
 void bundle_blobs_sort(struct bundle_blob *v, size_t n)
 {
+	if (n < 2) /* and v may be NULL: a bundle with no files */
+		return;
 	qsort(v, n, sizeof(*v), blob_cmp);
 }
 
