@@ -15,23 +15,28 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "ifnames.h"
 #include "link.h"
 #include "mirror_int.h"
 #include "netns.h"
 #include "tc.h"
 
-/* What tc still copies: ARP (never routed, so ingress and egress of every
- * source see each packet once) and IPv6 (spaces have none, so the host's
- * own only).  IPv4 is netfilter's (mirror_nft.c).  Each protocol has its
- * own priority band: a u32 priority holds one protocol. */
+/* What u32 rules copy on every source: ARP (never routed, so ingress and
+ * egress of every source see each packet once) and IPv6 (spaces have
+ * none, so the host's own only).  A server veth's IPv4 is copied by a
+ * classifier of its own in the band above (mirror_bpf.c), the rest of
+ * IPv4 by netfilter (mirror_nft.c).  Each protocol has its own priority
+ * band: a u32 priority holds one protocol. */
 static const struct {
 	uint16_t proto;
 	uint16_t band;
 } mirror_protos[] = {{ETH_P_ARP, 0}, {ETH_P_IPV6, MIRROR_PRIO_SPAN}};
 #define MIRROR_NPROTOS (sizeof(mirror_protos) / sizeof(mirror_protos[0]))
+#define MIRROR_BAND_IPV4 (2 * MIRROR_PRIO_SPAN)
 
 /* Large enough for any IPv4 packet whole: netfilter copies datagrams
- * after reassembly, and a copy bigger than the link would be lost. */
+ * after reassembly, a veth passes segmentation-offloaded packets of up
+ * to 64 KiB, and a copy bigger than the link would be lost. */
 #define MIRROR_MTU 65535
 
 uint16_t mirror_prio(const char *base_if)
@@ -57,6 +62,16 @@ static void mirror_cookie(const char *base_if, char out[TC_COOKIE_LEN + 1])
 {
 	/* base_if is at most 15 bytes, so "M" + name always fits. */
 	snprintf(out, TC_COOKIE_LEN + 1, "M%s", base_if);
+}
+
+static uint16_t ipv4_prio(const char *base_if, enum tc_dir dir)
+{
+	return (uint16_t)(mirror_prio(base_if) + MIRROR_BAND_IPV4 + (dir == TC_DIR_EGRESS));
+}
+
+static bool is_server_if(const char *name)
+{
+	return strncmp(name, IFNAME_SERVER, sizeof(IFNAME_SERVER) - 1) == 0;
 }
 
 static int check_if(const char *name, char *err, size_t errlen)
@@ -130,6 +145,68 @@ static int mirror_route_set(const char *base_if, char *err, size_t errlen)
 	return link_route_onlink(-1, MIRROR_GW_ADDR, base_if, err, errlen);
 }
 
+/* The interface indexes of the current namespace, all of them or those
+ * whose name starts with prefix. */
+struct link_list {
+	const char *prefix;
+	int *idx;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int ifname_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
+		*(const char **)data = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+static int link_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_list *l = data;
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	if (l->prefix) {
+		const char *name = NULL;
+		mnl_attr_parse(nlh, sizeof(*ifi), ifname_cb, &name);
+		if (!name || strncmp(name, l->prefix, strlen(l->prefix)) != 0)
+			return MNL_CB_OK;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		int *p = realloc(l->idx, cap * sizeof(*p));
+		if (!p) {
+			l->nomem = true;
+			return MNL_CB_OK;
+		}
+		l->idx = p;
+		l->cap = cap;
+	}
+	l->idx[l->n++] = ifi->ifi_index;
+	return MNL_CB_OK;
+}
+
+static int links_all(struct mnl_socket *nl, struct link_list *l, char *err, size_t errlen)
+{
+	char buf[256];
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	int kerr = nl_talk(nl, nlh, link_list_cb, l);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "mirror: list interfaces");
+	}
+	if (l->nomem)
+		return err_set(err, errlen, HS_ESYS, "mirror: out of memory listing interfaces");
+	return HS_OK;
+}
+
 /* ---- filters on one source ---- */
 
 struct scan {
@@ -139,6 +216,7 @@ struct scan {
 	size_t nmine;
 	bool stale;        /* one of ours matches another protocol */
 	bool foreign;      /* someone else's rule at our priority */
+	bool bpf;          /* ours is a classifier, not a u32 rule */
 };
 
 static void scan_cb(const struct tc_filter_info *f, void *arg)
@@ -151,6 +229,8 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 	/* An hsd before copies went once mirrored every protocol here. */
 	if (f->protocol != s->proto)
 		s->stale = true;
+	if (strcmp(f->kind, "bpf") == 0)
+		s->bpf = true;
 	if (s->nmine < sizeof(s->mine) / sizeof(s->mine[0]))
 		s->mine[s->nmine++] = f->handle;
 }
@@ -158,9 +238,85 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 static int filters_del(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t prio,
 		       const struct scan *s, char *err, size_t errlen)
 {
+	if (s->bpf) /* a classifier is alone at its priority */
+		return tc_filter_del(nl, ifindex, d, prio, 0, err, errlen);
 	int rc = HS_OK;
 	for (size_t i = 0; rc == HS_OK && i < s->nmine; i++)
 		rc = tc_filter_del(nl, ifindex, d, prio, s->mine[i], err, errlen);
+	return rc;
+}
+
+static int scan_prio(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t prio,
+		     struct scan *s, const char *ifname, const char *base_if, char *err,
+		     size_t errlen)
+{
+	int rc = tc_filter_list(nl, ifindex, d, prio, scan_cb, s, err, errlen);
+	if (rc == HS_OK && s->foreign)
+		rc = err_set(err, errlen, HS_ESTATE,
+			     "mirror: priority %u on %s is taken by another filter; rename %s", prio,
+			     ifname, base_if);
+	return rc;
+}
+
+/* ---- a server veth's IPv4: classifiers (mirror_bpf.c) ---- */
+
+/* Ingress: every packet as the space sent it, before hsd's guards. */
+static int tap_ingress(struct mnl_socket *nl, const char *base_if, int base_idx, int src,
+		       const char *source_if, char *err, size_t errlen)
+{
+	char cookie[TC_COOKIE_LEN + 1];
+	mirror_cookie(base_if, cookie);
+	uint16_t prio = ipv4_prio(base_if, TC_DIR_INGRESS);
+	struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
+	int rc = scan_prio(nl, src, TC_DIR_INGRESS, prio, &s, source_if, base_if, err, errlen);
+	if (rc || s.nmine)
+		return rc; /* there already (re-adopted after a restart) */
+	int fd = mirror_prog_load(base_idx, NULL, 0, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = tc_bpf_add(nl, src, TC_DIR_INGRESS, prio, ETH_P_IP, fd, cookie, false, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/* Egress: what goes into the space, but for what came in on a server
+ * veth (copied there).  Every tapped veth's program knows every server
+ * veth, so a new one (src) brings a new program to all of them. */
+static int tap_egress_all(struct mnl_socket *nl, const char *base_if, int base_idx, int src,
+			  const char *source_if, char *err, size_t errlen)
+{
+	struct link_list l = {.prefix = IFNAME_SERVER};
+	int rc = links_all(nl, &l, err, errlen);
+	if (rc == HS_OK && l.n > MIRROR_SKIP_MAX)
+		l.n = MIRROR_SKIP_MAX; /* beyond: copied twice, never lost */
+	int fd = rc ? -1 : mirror_prog_load(base_idx, l.idx, l.n, err, errlen);
+	if (fd < 0) {
+		free(l.idx);
+		return rc ? rc : fd;
+	}
+	char cookie[TC_COOKIE_LEN + 1];
+	mirror_cookie(base_if, cookie);
+	uint16_t prio = ipv4_prio(base_if, TC_DIR_EGRESS);
+	for (size_t i = 0; rc == HS_OK && i < l.n; i++) {
+		struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
+		if (l.idx[i] == src) {
+			rc = scan_prio(nl, src, TC_DIR_EGRESS, prio, &s, source_if, base_if, err,
+				       errlen);
+		} else {
+			/* Another veth: only where our classifier is, and one that
+			 * vanished meanwhile is no error. */
+			char e[HS_ERRLEN];
+			if (tc_filter_list(nl, l.idx[i], TC_DIR_EGRESS, prio, scan_cb, &s, e,
+					   sizeof(e)) ||
+			    s.foreign || s.nmine == 0)
+				continue;
+		}
+		if (rc == HS_OK)
+			rc = tc_bpf_add(nl, l.idx[i], TC_DIR_EGRESS, prio, ETH_P_IP, fd, cookie, true,
+					err, errlen);
+	}
+	close(fd);
+	free(l.idx);
 	return rc;
 }
 
@@ -184,14 +340,10 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
 			uint16_t prio = dir_prio(base_if, p, d);
 			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
-			rc = tc_filter_list(nl, src, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
+			rc = scan_prio(nl, src, (enum tc_dir)d, prio, &s, source_if, base_if, err,
+				       errlen);
 			if (rc)
 				return rc;
-			if (s.foreign)
-				return err_set(err, errlen, HS_ESTATE,
-					       "mirror: priority %u on %s is taken by another "
-					       "filter; rename %s",
-					       prio, source_if, base_if);
 			if (s.stale && (rc = filters_del(nl, src, (enum tc_dir)d, prio, &s, err,
 							 errlen)))
 				return rc;
@@ -203,15 +355,38 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 				return rc;
 		}
 	}
-	return HS_OK;
+	if (!is_server_if(source_if))
+		return HS_OK;
+	rc = tap_ingress(nl, base_if, base_idx, src, source_if, err, errlen);
+	if (rc == HS_OK)
+		rc = tap_egress_all(nl, base_if, base_idx, src, source_if, err, errlen);
+	/* Only now that its classifiers copy does netfilter leave it out. */
+	if (rc == HS_OK)
+		rc = mirror_nft_tap(base_if, source_if, true, err, errlen);
+	return rc;
 }
 
-/* Delete our rules on ifindex, both hooks. */
-static int source_clear(struct mnl_socket *nl, const char *base_if, int ifindex, char *err,
-			size_t errlen)
+/* Delete our rules on ifindex, both hooks.  With untap_if (its name), a
+ * tapped veth's IPv4 goes back to netfilter first, so no packet goes
+ * uncopied; detach, which deletes the table first, passes NULL. */
+static int source_clear(struct mnl_socket *nl, const char *base_if, int ifindex,
+			const char *untap_if, char *err, size_t errlen)
 {
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
+	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+		uint16_t prio = ipv4_prio(base_if, (enum tc_dir)d);
+		struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
+		int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
+		if (rc == HS_OK && s.nmine && untap_if) {
+			rc = mirror_nft_tap(base_if, untap_if, false, err, errlen);
+			untap_if = NULL;
+		}
+		if (rc == HS_OK)
+			rc = filters_del(nl, ifindex, (enum tc_dir)d, prio, &s, err, errlen);
+		if (rc)
+			return rc;
+	}
 	for (size_t p = 0; p < MIRROR_NPROTOS; p++) {
 		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
 			uint16_t prio = dir_prio(base_if, p, d);
@@ -271,56 +446,9 @@ int mirror_remove_source(const char *base_if, const char *source_if, char *err, 
 	rc = nl_open_in(-1, &nl, err, errlen);
 	if (rc)
 		return rc;
-	rc = source_clear(nl, base_if, src, err, errlen);
+	rc = source_clear(nl, base_if, src, source_if, err, errlen);
 	mnl_socket_close(nl);
 	return rc;
-}
-
-/* Every interface index of the current namespace. */
-struct link_list {
-	int *idx;
-	size_t n, cap;
-	bool nomem;
-};
-
-static int link_list_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct link_list *l = data;
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		int *p = realloc(l->idx, cap * sizeof(*p));
-		if (!p) {
-			l->nomem = true;
-			return MNL_CB_OK;
-		}
-		l->idx = p;
-		l->cap = cap;
-	}
-	l->idx[l->n++] = ifi->ifi_index;
-	return MNL_CB_OK;
-}
-
-static int links_all(struct mnl_socket *nl, struct link_list *l, char *err, size_t errlen)
-{
-	char buf[256];
-	memset(buf, 0, sizeof(buf));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	int kerr = nl_talk(nl, nlh, link_list_cb, l);
-	if (kerr) {
-		errno = -kerr;
-		return err_sys(err, errlen, "mirror: list interfaces");
-	}
-	if (l->nomem)
-		return err_set(err, errlen, HS_ESYS, "mirror: out of memory listing interfaces");
-	return HS_OK;
 }
 
 int mirror_detach(const char *base_if, char *err, size_t errlen)
@@ -343,7 +471,7 @@ int mirror_detach(const char *base_if, char *err, size_t errlen)
 	 * report the first error at the end. */
 	for (size_t i = 0; rc == HS_OK && i < l.n; i++) {
 		char e[HS_ERRLEN];
-		int r = source_clear(nl, base_if, l.idx[i], e, sizeof(e));
+		int r = source_clear(nl, base_if, l.idx[i], NULL, e, sizeof(e));
 		if (r && rc == HS_OK)
 			rc = err_set(err, errlen, r, "%s", e);
 	}
@@ -391,10 +519,10 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 		rc = link_set_up(audit_netns_fd, MIRROR_PEER, err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_route_set(base_if, err, errlen);
-	for (size_t i = 0; rc == HS_OK && i < n; i++)
-		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_nft_set(base_if, err, errlen);
+	for (size_t i = 0; rc == HS_OK && i < n; i++)
+		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
 	/* mirred drops what it sends to a veth whose carrier the kernel has
 	 * not declared up yet: return once the mirror really carries. */
 	if (rc == HS_OK)

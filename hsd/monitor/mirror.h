@@ -1,17 +1,24 @@
 /* mirror.h - a receive-only copy of the base's traffic inside an audit
  * space, each packet once.
  *
- *   base netns                                      audit space netns
- *   IPv4: netfilter dup (prerouting, output) --> BASE_IF ====veth==== mon0
- *   ARP, IPv6: tc on each SRC (NIC, hsv*) ------/  ingress: drop-all
+ *   base netns                                           audit space netns
+ *   IPv4 of a server veth: cls_bpf clone, both ways --> BASE_IF ==veth== mon0
+ *   other IPv4: netfilter dup (prerouting, output) ----/  ingress: drop-all
+ *   ARP, IPv6: tc on each SRC (NIC, hsv*) ------------/
  *
- * IPv4 (mirror_nft.c): a packet passes prerouting once if it arrived and
- * output once if the host made it, so copying there gives one copy per
- * packet however many interfaces it crosses (a client's request arrives on
- * the NIC and leaves on a server's veth, yet is copied once).  A space's
- * packets are copied as the space sent them, before hsd's guards; the
- * others after destination NAT, so both directions of a published port's
- * connection show the server's address.  lo is not copied.
+ * A server's IPv4 (mirror_bpf.c) is copied where it crosses its veth:
+ * ingress as the space sent it (before hsd's guards), egress after
+ * destination NAT, so both directions of a published port's connection
+ * show the server's address.  The copy is a clone made in the classifier,
+ * the cheapest copy the kernel has (docs/benchmarks.md).  Egress leaves
+ * out what came in on a server veth (one space talking to another),
+ * copied as it came in.
+ *
+ * The rest of IPv4 (mirror_nft.c): netfilter copies what crosses no
+ * tapped server veth in prerouting (after destination NAT) and output,
+ * which a packet passes once however many interfaces it crosses; what is
+ * routed into a tapped veth but refused by hsd's forward chain is copied
+ * in forward.  lo is not copied.
  *
  * ARP and IPv6 (this file): on every source, on its clsact ingress and
  * egress hooks, one u32 match-all filter per protocol whose mirred action
@@ -28,13 +35,15 @@
  *
  * Ownership of filters: a mirror's ARP filters sit at fixed priorities,
  * mirror_prio(BASE_IF) (even) on ingress and one more on egress, its IPv6
- * filters MIRROR_PRIO_SPAN above those, and their action carries the cookie
- * "M"+BASE_IF.  A mirror only ever deletes rules at its priorities whose
- * cookie is its own, so two audit spaces mirroring the same NIC never
- * remove each other's filters; attaching onto a priority taken by a
- * foreign filter fails instead of sharing it.  Mirror actions use
- * "continue", so every mirror and every later filter still sees every
- * packet.  Its netfilter rules are the table ip hsd_mirror_BASE_IF.
+ * filters MIRROR_PRIO_SPAN above those and its IPv4 classifiers twice
+ * that, and their action (or classifier) carries the name "M"+BASE_IF.  A
+ * mirror only ever deletes filters at its priorities that carry its own
+ * name, so two audit spaces mirroring the same NIC never remove each
+ * other's filters; attaching onto a priority taken by a foreign filter
+ * fails instead of sharing it.  Mirror filters go on to the next filter
+ * ("continue"), so every mirror and every later filter still sees every
+ * packet.  Its netfilter rules are the table ip hsd_mirror_BASE_IF, whose
+ * set "tapped" names the server veths its classifiers copy.
  *
  * All functions work in the caller's current network namespace (the base)
  * and leave the clsact qdiscs in place (others may use them).
@@ -63,8 +72,9 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 int mirror_readopt(const char *base_if, const char *const *sources, size_t n, char *err,
 		   size_t errlen);
 
-/* Start mirroring source_if into base_if (a server space that appeared).
- * Already mirrored is success. */
+/* Start mirroring source_if into base_if (a server space that appeared;
+ * a name starting with IFNAME_SERVER is a server veth).  Already mirrored
+ * is success. */
 int mirror_add_source(const char *base_if, const char *source_if, char *err, size_t errlen);
 
 /* Stop mirroring source_if into base_if.  A source or filter that is gone

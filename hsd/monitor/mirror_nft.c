@@ -1,23 +1,29 @@
-/* mirror_nft.c - the IPv4 half of a packet mirror: netfilter copies each
- * IPv4 packet of the base to base_if exactly once (see mirror.h).
+/* mirror_nft.c - the netfilter half of a packet mirror: it copies the
+ * IPv4 packets the server veths' classifiers do not (see mirror.h).
  *
- * A packet passes prerouting once if it arrived and output once if the
- * host made it, so a copy taken in those two hooks is one per packet,
- * whichever interfaces it crosses.  Where in prerouting decides what the
- * copy shows:
- *   - from a space's veth, at priority -301: before hsd's own guards (raw,
- *     -300), so what a space sends is seen even when a guard drops it
- *     (a forged source address); nothing of NAT has happened yet, and the
- *     space's packets are exactly as it sent them;
- *   - from anywhere else, at -90: after destination NAT (-100), so a
- *     client's packet for a published port shows the server's address and
- *     port, as the server's answers do; the IDS sees one flow, not halves.
- *   - made by the host (output, -90): after its destination NAT likewise.
- * lo is left out, as it always was (the host talking to itself).
+ * The set "tapped" holds the server veths whose classifiers copy their
+ * IPv4, by index (mirror.c adds a veth once they do, and takes it out
+ * before they go; a deleted veth leaves an index no later veth gets,
+ * where its name could come back before its classifiers).  What crosses
+ * a tapped veth is theirs; netfilter copies the rest, each packet once:
+ *   - from_spaces (prerouting, -301): a server veth not tapped (yet), as
+ *     its space sent the packet, before hsd's guards (raw, -300);
+ *   - from_outside (prerouting, -90, after destination NAT): what arrived
+ *     elsewhere (lo aside: the host talking to itself) and is not routed
+ *     into a tapped veth, which would copy it there; and what is routed
+ *     into one but hsd's forward chain will drop (portmap.c: into a space
+ *     only DNATed or established traffic), so the IDS sees the attempt.
+ *     Decided here, not in forward: one chain less for every packet.
+ *   - from_host (output, -90): what the host sends, unless into a tapped
+ *     veth.
+ * A packet routed into a veth the host then refuses to forward before
+ * netfilter's forward hook (its TTL runs out here) is copied by no one;
+ * the ICMP error the host sends back is.
  */
 #include "mirror_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -33,27 +39,63 @@ static void table_name(const char *base_if, char out[32])
 
 int mirror_nft_set(const char *base_if, char *err, size_t errlen)
 {
-	char t[32], script[2048];
+	char t[32];
 	table_name(base_if, t);
+	char *script = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&script, &len);
+	if (!f)
+		return err_sys(err, errlen, "mirror: open_memstream");
+	const char *dup = "dup to " MIRROR_GW " device";
 	/* add+delete+define in one transaction: replaces a table left by an
 	 * earlier hsd atomically, and copies never stop meanwhile. */
-	snprintf(script, sizeof(script),
-		 "add table ip %s\ndelete table ip %s\ntable ip %s {\n"
-		 "\tchain from_spaces {\n"
-		 "\t\ttype filter hook prerouting priority -301; policy accept;\n"
-		 "\t\tiifname \"" IFNAME_SERVER "*\" dup to " MIRROR_GW " device \"%s\"\n"
-		 "\t}\n"
-		 "\tchain from_outside {\n"
-		 "\t\ttype filter hook prerouting priority -90; policy accept;\n"
-		 "\t\tiifname != \"" IFNAME_SERVER "*\" iif != \"lo\" dup to " MIRROR_GW
-		 " device \"%s\"\n"
-		 "\t}\n"
-		 "\tchain from_host {\n"
-		 "\t\ttype filter hook output priority -90; policy accept;\n"
-		 "\t\toif != \"lo\" dup to " MIRROR_GW " device \"%s\"\n"
-		 "\t}\n"
-		 "}\n",
-		 t, t, t, base_if, base_if, base_if);
+	fprintf(f, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", t, t, t);
+	/* Empty: until mirror.c taps a veth again, netfilter copies its
+	 * packets (twice for a moment, never none). */
+	fputs("\tset tapped {\n\t\ttype iface_index\n\t}\n", f);
+	fprintf(f,
+		"\tchain from_spaces {\n"
+		"\t\ttype filter hook prerouting priority -301; policy accept;\n"
+		"\t\tiifname \"" IFNAME_SERVER "*\" iif != @tapped %s \"%s\"\n"
+		"\t}\n"
+		"\tchain from_outside {\n"
+		"\t\ttype filter hook prerouting priority -90; policy accept;\n"
+		"\t\tiif \"lo\" accept\n"
+		"\t\tiifname \"" IFNAME_SERVER "*\" accept\n"
+		"\t\tfib daddr . mark oif != @tapped %s \"%s\" accept\n"
+		/* Into a tapped veth: what hsd's forward chain lets in is
+		 * copied there, what it refuses here. */
+		"\t\tct status dnat accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\t%s \"%s\"\n"
+		"\t}\n"
+		"\tchain from_host {\n"
+		"\t\ttype filter hook output priority -90; policy accept;\n"
+		"\t\toif != \"lo\" oif != @tapped %s \"%s\"\n"
+		"\t}\n"
+		"}\n",
+		dup, base_if, dup, base_if, dup, base_if, dup, base_if);
+	if (fclose(f) != 0) {
+		free(script);
+		return err_sys(err, errlen, "mirror: build the netfilter table");
+	}
+	int rc = nftrun_script(script, "mirror", NULL, err, errlen);
+	free(script);
+	return rc;
+}
+
+int mirror_nft_tap(const char *base_if, const char *server_if, bool on, char *err,
+		   size_t errlen)
+{
+	char t[32], script[256];
+	table_name(base_if, t);
+	/* "add" before "delete" in one transaction: an element that is not
+	 * there is no error. */
+	int n = snprintf(script, sizeof(script), "add element ip %s tapped { \"%s\" }\n", t,
+			 server_if);
+	if (!on)
+		snprintf(script + n, sizeof(script) - (size_t)n,
+			 "delete element ip %s tapped { \"%s\" }\n", t, server_if);
 	return nftrun_script(script, "mirror", NULL, err, errlen);
 }
 

@@ -154,54 +154,63 @@ static void nested(const struct nlattr *a, const struct nlattr **tb, unsigned ma
 		mnl_attr_parse_nested(a, attr_collect, &t);
 }
 
-/* A two-instruction classifier, "return TC_ACT_SHOT": this kernel has no
- * gact action, but cls_bpf in direct-action mode can drop by itself. */
-static int drop_prog_load(char *err, size_t errlen)
+int tc_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char *err,
+		 size_t errlen)
 {
-	struct bpf_insn prog[2];
-	memset(prog, 0, sizeof(prog));
-	prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
-	prog[0].dst_reg = BPF_REG_0;
-	prog[0].imm = TC_ACT_SHOT;
-	prog[1].code = BPF_JMP | BPF_EXIT;
 	static const char license[] = "GPL";
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
-	a.insns = (uint64_t)(uintptr_t)prog;
-	a.insn_cnt = 2;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)n;
 	a.license = (uint64_t)(uintptr_t)license;
-	memcpy(a.prog_name, "hsd_drop", sizeof("hsd_drop"));
+	snprintf(a.prog_name, sizeof(a.prog_name), "%s", name);
 	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
 	if (fd < 0)
-		return err_sys(err, errlen, "tc: load the drop-all BPF classifier");
+		return err_sys(err, errlen, "tc: load the BPF classifier %s", name);
 	return fd;
+}
+
+int tc_bpf_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+	       uint16_t proto, int prog_fd, const char *name, bool replace, char *err,
+	       size_t errlen)
+{
+	char buf[TC_REQSZ];
+	/* Handle 1 at a priority of its own: a replace finds it there. */
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER,
+				      NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL),
+				      ifindex, dir_parent(dir), 1,
+				      TC_H_MAKE((uint32_t)prio << 16, htons(proto)));
+	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
+	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)prog_fd);
+	mnl_attr_put_strz(nlh, TCA_BPF_NAME, name);
+	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	mnl_attr_nest_end(nlh, opts);
+	int kerr = nl_talk(nl, nlh, NULL, NULL);
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "tc: %s BPF filter %s prio %u on ifindex %d %s",
+			       replace ? "replace" : "add", name, prio, ifindex, dir_name(dir));
+	}
+	return HS_OK;
 }
 
 int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio, char *err,
 		size_t errlen)
 {
-	int pfd = drop_prog_load(err, errlen);
+	/* "return TC_ACT_SHOT": this kernel has no gact action, but cls_bpf
+	 * in direct-action mode can drop by itself. */
+	const struct bpf_insn prog[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_SHOT},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int pfd = tc_prog_load(prog, 2, "hsd_drop", err, errlen);
 	if (pfd < 0)
 		return pfd;
-	char buf[TC_REQSZ];
-	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-				      dir_parent(dir), 1,
-				      TC_H_MAKE((uint32_t)prio << 16, htons(ETH_P_ALL)));
-	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
-	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
-	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)pfd);
-	mnl_attr_put_strz(nlh, TCA_BPF_NAME, "hsd_drop");
-	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
-	mnl_attr_nest_end(nlh, opts);
-	int kerr = nl_talk(nl, nlh, NULL, NULL);
+	int rc = tc_bpf_add(nl, ifindex, dir, prio, ETH_P_ALL, pfd, "hsd_drop", false, err, errlen);
 	close(pfd); /* the filter holds its own reference to the program */
-	if (kerr) {
-		errno = -kerr;
-		return err_sys(err, errlen, "tc: add drop filter prio %u on ifindex %d %s", prio,
-			       ifindex, dir_name(dir));
-	}
-	return HS_OK;
+	return rc;
 }
 
 struct qdisc_query {
@@ -319,8 +328,18 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	f.protocol = ntohs((uint16_t)TC_H_MIN(t->tcm_info));
 	f.handle = t->tcm_handle;
 	if (strcmp(mnl_attr_get_str(tb[TCA_KIND]), "u32") != 0) {
-		/* Another classifier: reported by its own kind, no cookie. */
+		/* Another classifier: reported by its own kind; cls_bpf's
+		 * program name stands for the cookie it cannot carry. */
 		snprintf(f.kind, sizeof(f.kind), "%s", mnl_attr_get_str(tb[TCA_KIND]));
+		const struct nlattr *bt[TCA_BPF_MAX + 1];
+		if (strcmp(f.kind, "bpf") == 0) {
+			nested(tb[TCA_OPTIONS], bt, TCA_BPF_MAX);
+			if (bt[TCA_BPF_NAME])
+				snprintf(f.cookie, sizeof(f.cookie), "%.*s",
+					 (int)strnlen(mnl_attr_get_payload(bt[TCA_BPF_NAME]),
+						      mnl_attr_get_payload_len(bt[TCA_BPF_NAME])),
+					 (const char *)mnl_attr_get_payload(bt[TCA_BPF_NAME]));
+		}
 		if (f.handle)
 			ctx->cb(&f, ctx->arg);
 		return MNL_CB_OK;

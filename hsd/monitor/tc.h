@@ -10,9 +10,11 @@
 #ifndef HS_TC_H
 #define HS_TC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct bpf_insn;
 struct mnl_socket;
 struct nlmsghdr;
 
@@ -22,9 +24,9 @@ enum tc_dir { TC_DIR_INGRESS, TC_DIR_EGRESS };
 #define TC_COOKIE_LEN 16
 
 /* One filter as dumped.  For u32 only rule nodes are reported, not the
- * hash tables u32 lists alongside them; other classifiers (the cls_bpf
- * drop filter) are reported with kind = the classifier's kind and only
- * prio and handle filled in. */
+ * hash tables u32 lists alongside them; other classifiers are reported
+ * with kind = the classifier's kind and only prio, protocol and handle
+ * filled in, and for cls_bpf its name as the cookie. */
 struct tc_filter_info {
 	uint16_t prio;
 	uint16_t protocol;             /* ETH_P_* the filter matches, host order */
@@ -48,6 +50,20 @@ int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen);
 int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
 		  uint16_t proto, int target_ifindex, const char *cookie, char *err,
 		  size_t errlen);
+
+/* Load insns[0..n) as a tc classifier named name (at most 15 bytes);
+ * returns its fd or a negative HS_* code. */
+int tc_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char *err,
+		 size_t errlen);
+
+/* A cls_bpf filter (handle 1) in direct-action mode running prog_fd for
+ * packets of proto at prio, named name; the program's return value is
+ * the verdict (TC_ACT_UNSPEC: go on to the next filter).  replace swaps
+ * the program of the filter there, with no moment without one.  Listed
+ * with kind "bpf" and name as its cookie. */
+int tc_bpf_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
+	       uint16_t proto, int prog_fd, const char *name, bool replace, char *err,
+	       size_t errlen);
 
 /* Drop every packet at prio: a cls_bpf filter (handle 1) running a
  * "return TC_ACT_SHOT" program in direct-action mode, because this kernel

@@ -231,7 +231,8 @@ static void put_input(FILE *f, const struct portmap_net *nets, size_t nnets)
 
 /* forward: into a space only replies and published ports (DNATed, which
  * also covers hairpin from another space), into a mirror nothing; out of
- * a space anything. */
+ * a space anything.  The packet mirror copies what this refuses by the
+ * same test (mirror_nft.c, from_outside): change both together. */
 static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
 {
 	fprintf(f, "\tchain forward {\n"
