@@ -269,12 +269,16 @@ static int tap_ingress(struct mnl_socket *nl, const char *base_if, int base_idx,
 	uint16_t prio = ipv4_prio(base_if, TC_DIR_INGRESS);
 	struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
 	int rc = scan_prio(nl, src, TC_DIR_INGRESS, prio, &s, source_if, base_if, err, errlen);
-	if (rc || s.nmine)
-		return rc; /* there already (re-adopted after a restart) */
+	if (rc)
+		return rc;
 	int fd = mirror_prog_load(base_idx, NULL, 0, err, errlen);
 	if (fd < 0)
 		return fd;
-	rc = tc_bpf_add(nl, src, TC_DIR_INGRESS, prio, ETH_P_IP, fd, cookie, false, err, errlen);
+	/* One there already (re-adopted after a restart) is replaced: its
+	 * program names the mirror's interface by index, which a mirror made
+	 * again under the same name does not have. */
+	rc = tc_bpf_add(nl, src, TC_DIR_INGRESS, prio, ETH_P_IP, fd, cookie, s.nmine > 0, err,
+			errlen);
 	close(fd);
 	return rc;
 }

@@ -304,9 +304,9 @@ else
 	echo "(no ethtool: GRO variants skipped)"
 fi
 # A software flowtable: established forwarded flows skip routing and the
-# netfilter hooks after ingress.  It would skip the mirror's copy (in
-# prerouting) and hsd's guard as well, so hsd cannot use it as is; this
-# shows what it would buy.
+# netfilter hooks after ingress, hsd's guard among them, so hsd cannot
+# use it as is (the mirror's copy of a server's packets is on the veth's
+# tc hooks, which it does not skip); this shows what it would buy.
 ft_on() {
 	on a nft -f - <<-EOF
 	table inet hsbench_ft {

@@ -174,3 +174,23 @@ Test(mirror_paths, a_veth_given_back_to_netfilter_is_still_copied_once)
 	close(cap2);
 	ok(mirror_detach("hsmt1", err, sizeof(err)));
 }
+
+/* An audit space that died leaves its classifiers behind, aimed at an
+ * interface index that is gone; a mirror made again under the same name
+ * must aim them at its own. */
+Test(mirror_paths, a_mirror_made_again_aims_the_classifiers_anew)
+{
+	ok(mirror_attach(a1_ns, "hsmt1", both, 2, err, sizeof(err)));
+	ok(link_delete(-1, "hsmt1", err, sizeof(err))); /* as if its namespace died */
+	ok(mirror_attach(a2_ns, "hsmt1", both, 2, err, sizeof(err)));
+	int cap = cap_open(a2_ns, MIRROR_PEER), cap2 = cap_open(a2_ns, MIRROR_PEER);
+	char q[96], a[96];
+	unique(q, sizeof(q), "again-request");
+	unique(a, sizeof(a), "again-answer");
+	tcp_exchange(SERVER_IP, PORT, q, a);
+	cr_assert_eq(cap_count(cap, q, 800, 0), 1, "request");
+	cr_assert_eq(cap_count(cap2, a, 100, 0), 1, "answer (the ingress classifier)");
+	close(cap);
+	close(cap2);
+	ok(mirror_detach("hsmt1", err, sizeof(err)));
+}
