@@ -23,7 +23,6 @@
 #include "mirror_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -39,21 +38,16 @@ static void table_name(const char *base_if, char out[32])
 
 int mirror_nft_set(const char *base_if, char *err, size_t errlen)
 {
-	char t[32];
+	char t[32], script[2048];
 	table_name(base_if, t);
-	char *script = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&script, &len);
-	if (!f)
-		return err_sys(err, errlen, "mirror: open_memstream");
 	const char *dup = "dup to " MIRROR_GW " device";
 	/* add+delete+define in one transaction: replaces a table left by an
-	 * earlier hsd atomically, and copies never stop meanwhile. */
-	fprintf(f, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", t, t, t);
-	/* Empty: until mirror.c taps a veth again, netfilter copies its
+	 * earlier hsd atomically, and copies never stop meanwhile.  The set
+	 * starts empty: until mirror.c taps a veth again, netfilter copies its
 	 * packets (twice for a moment, never none). */
-	fputs("\tset tapped {\n\t\ttype iface_index\n\t}\n", f);
-	fprintf(f,
+	snprintf(script, sizeof(script),
+		"add table ip %s\ndelete table ip %s\ntable ip %s {\n"
+		"\tset tapped {\n\t\ttype iface_index\n\t}\n"
 		"\tchain from_spaces {\n"
 		"\t\ttype filter hook prerouting priority -301; policy accept;\n"
 		"\t\tiifname \"" IFNAME_SERVER "*\" iif != @tapped %s \"%s\"\n"
@@ -74,14 +68,8 @@ int mirror_nft_set(const char *base_if, char *err, size_t errlen)
 		"\t\toif != \"lo\" oif != @tapped %s \"%s\"\n"
 		"\t}\n"
 		"}\n",
-		dup, base_if, dup, base_if, dup, base_if, dup, base_if);
-	if (fclose(f) != 0) {
-		free(script);
-		return err_sys(err, errlen, "mirror: build the netfilter table");
-	}
-	int rc = nftrun_script(script, "mirror", NULL, err, errlen);
-	free(script);
-	return rc;
+		t, t, t, dup, base_if, dup, base_if, dup, base_if, dup, base_if);
+	return nftrun_script(script, "mirror", NULL, err, errlen);
 }
 
 int mirror_nft_tap(const char *base_if, const char *server_if, bool on, char *err,
