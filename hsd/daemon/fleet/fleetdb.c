@@ -118,7 +118,7 @@ static void send_config(struct fleetdb_sup *s)
  * must not fill hsd's log. */
 static void on_log(struct fleetdb_sup *s, const struct fleetdb_log *l)
 {
-	char text[4 * FLEETDB_TEXT_MAX];
+	char text[FLEETDB_ERR_LEN];
 	uint64_t now = uv_now(s->d->loop);
 
 	if (now - s->log_window_ms >= 1000) {
@@ -132,7 +132,7 @@ static void on_log(struct fleetdb_sup *s, const struct fleetdb_log *l)
 		s->log_dropped++;
 		return;
 	}
-	textesc_encode(text, sizeof(text), l->text, strlen(l->text), TEXTESC_TERM);
+	fleetdb_escape(l->text, text);
 	if (l->level <= LOG_ERR)
 		log_error("hsfleetdb: %s", text);
 	else if (l->level <= LOG_WARNING)
@@ -270,20 +270,18 @@ static const char *host_at(const struct hsd *d, uint32_t addr)
 	return NULL;
 }
 
+const char *fleetdb_escape(const char *s, char out[FLEETDB_ERR_LEN])
+{
+	s = s ? s : "";
+	textesc_encode(out, FLEETDB_ERR_LEN, s, strnlen(s, FLEETDB_TEXT_MAX), TEXTESC_TERM);
+	return out;
+}
+
 json_t *fleetdb_text(const char *s)
 {
 	char out[FLEETDB_ERR_LEN];
 
-	s = s ? s : "";
-	textesc_encode(out, sizeof(out), s, strnlen(s, FLEETDB_TEXT_MAX), TEXTESC_TERM);
-	return json_string(out);
-}
-
-const char *fleetdb_reply_error(const struct fleetdb_reply *rep, char out[FLEETDB_ERR_LEN])
-{
-	textesc_encode(out, FLEETDB_ERR_LEN, rep->text, strnlen(rep->text, sizeof(rep->text)),
-		       TEXTESC_TERM);
-	return out;
+	return json_string(fleetdb_escape(s, out));
 }
 
 json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep)
@@ -291,7 +289,6 @@ json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep
 	static const char *const roles[] = { "voter", "standby", "spare" };
 	json_t *o = json_object(), *voters = json_array(), *members = json_array();
 	const char *leader = rep->leader_addr ? host_at(d, rep->leader_addr) : NULL;
-	char text[FLEETDB_ERR_LEN];
 
 	for (size_t i = 0; i < d->cluster.nvoters; i++)
 		json_array_append_new(voters, json_string(d->cluster.hosts[d->cluster.voters[i]].name));
@@ -308,7 +305,7 @@ json_t *fleetdb_status_json(const struct hsd *d, const struct fleetdb_reply *rep
 	json_object_set_new(o, "voter", json_boolean(cluster_is_voter(&d->cluster, (size_t)d->self)));
 	json_object_set_new(o, "pid", json_integer(d->fleetdb && d->fleetdb->running ? d->fleetdb->proc.pid : 0));
 	if (rep->rc || !rep->quorum)
-		json_object_set_new(o, "error", json_string(fleetdb_reply_error(rep, text)));
+		json_object_set_new(o, "error", fleetdb_text(rep->text));
 	return o;
 }
 
@@ -335,7 +332,7 @@ static void on_released(void *arg, const struct fleetdb_reply *rep)
 	/* Once: without a quorum it fails every few seconds. */
 	if (!r->warned)
 		log_warn("fleet db: claim of %s not given back yet (%s); trying again every %d s",
-			 r->req.ids, fleetdb_reply_error(rep, text), FLEETDB_RELEASE_RETRY_MS / 1000);
+			 r->req.ids, fleetdb_escape(rep->text, text), FLEETDB_RELEASE_RETRY_MS / 1000);
 	r->warned = true;
 }
 

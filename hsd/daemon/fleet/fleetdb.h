@@ -41,10 +41,10 @@ void fleetdb_release(struct hsd *d, const char *ids, const char *intent);
  * string, escaped, at most its first 256 bytes; NULL as "". */
 json_t *fleetdb_text(const char *s);
 
-/* A reply's error line, escaped into out (another host may have written
- * it); returns out. */
+/* The same into out, for a log line or an error (a reply's error line:
+ * another host may have written it); returns out. */
 #define FLEETDB_ERR_LEN (4 * FLEETDB_TEXT_MAX)
-const char *fleetdb_reply_error(const struct fleetdb_reply *rep, char out[FLEETDB_ERR_LEN]);
+const char *fleetdb_escape(const char *s, char out[FLEETDB_ERR_LEN]);
 
 /* A STATUS reply as status's "fleetdb" object: voters by name, the
  * leader's name (null: none), quorum, and the error line when it has none. */

@@ -252,7 +252,7 @@ static void on_read(void *arg, const struct fleetdb_reply *rep)
 		json_object_set_new(res, "as_of", json_integer(inv->last_ms));
 		done_fire(&r->dn, 0, res, NULL);
 	} else {
-		fleetdb_reply_error(rep, text);
+		fleetdb_escape(rep->text, text);
 		if (inv->last) { /* the last rows read, marked stale */
 			res = json_deep_copy(inv->last);
 			json_object_set_new(res, "stale", json_true());

@@ -76,7 +76,7 @@ static void on_claim(void *arg, const struct fleetdb_reply *rep)
 		held_text(d, ro, rep, err, sizeof(err));
 		ro_discard(ro);
 	} else if (rc) {
-		err_set(err, sizeof(err), rc, "rollout: not started: %s", fleetdb_reply_error(rep, text));
+		err_set(err, sizeof(err), rc, "rollout: not started: %s", fleetdb_escape(rep->text, text));
 		ro_discard(ro);
 	} else {
 		char ids[sizeof(ro->b.name)], intent[72];

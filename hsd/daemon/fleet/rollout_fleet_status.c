@@ -57,7 +57,7 @@ static void fail_rep(struct fstat *f, const struct fleetdb_reply *rep)
 {
 	char text[FLEETDB_ERR_LEN], why[HS_ERRLEN];
 
-	snprintf(why, sizeof(why), "rollout status --fleet: %.400s", fleetdb_reply_error(rep, text));
+	snprintf(why, sizeof(why), "rollout status --fleet: %.400s", fleetdb_escape(rep->text, text));
 	finish(f, rep->rc, why);
 }
 

@@ -138,7 +138,7 @@ static void on_saved(void *arg, const struct fleetdb_reply *rep)
 		/* Dropped by ro_run, after the event that may be under way
 		 * (hsfleetdb away answers inside the call). */
 		snprintf(ro->drop_why, sizeof(ro->drop_why), "%.*s", (int)sizeof(ro->drop_why) - 1,
-			 fleetdb_reply_error(rep, text));
+			 fleetdb_escape(rep->text, text));
 		ro->drop = rep->rc == HS_ESTATE ? RO_DROP_MOVED : RO_DROP_UNREACH;
 	}
 	if (!ro->applying && !ro->in_save)
