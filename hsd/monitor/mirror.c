@@ -21,18 +21,20 @@
 #include "netns.h"
 #include "tc.h"
 
-/* What u32 rules copy on every source: ARP (never routed, so ingress and
- * egress of every source see each packet once) and IPv6 (spaces have
- * none, so the host's own only).  A server veth's IPv4 is copied by a
- * classifier of its own in the band above (mirror_bpf.c), the rest of
- * IPv4 by netfilter (mirror_nft.c).  Each protocol has its own priority
- * band: a u32 priority holds one protocol. */
+/* Each protocol has its own priority band (a u32 priority holds one
+ * protocol).  The first MIRROR_NU32 are u32 rules on every source: ARP
+ * (never routed, so ingress and egress of every source see each packet
+ * once) and IPv6 (spaces have none, so the host's own only).  The last is
+ * a server veth's IPv4, copied by a classifier of its own (mirror_bpf.c);
+ * netfilter copies the rest of IPv4 (mirror_nft.c). */
 static const struct {
 	uint16_t proto;
 	uint16_t band;
-} mirror_protos[] = {{ETH_P_ARP, 0}, {ETH_P_IPV6, MIRROR_PRIO_SPAN}};
+} mirror_protos[] = {{ETH_P_ARP, 0}, {ETH_P_IPV6, MIRROR_PRIO_SPAN},
+		     {ETH_P_IP, 2 * MIRROR_PRIO_SPAN}};
 #define MIRROR_NPROTOS (sizeof(mirror_protos) / sizeof(mirror_protos[0]))
-#define MIRROR_BAND_IPV4 (2 * MIRROR_PRIO_SPAN)
+#define MIRROR_NU32 2
+#define MIRROR_IPV4 2 /* index of the classifiers' band */
 
 /* Large enough for any IPv4 packet whole: netfilter copies datagrams
  * after reassembly, a veth passes segmentation-offloaded packets of up
@@ -62,11 +64,6 @@ static void mirror_cookie(const char *base_if, char out[TC_COOKIE_LEN + 1])
 {
 	/* base_if is at most 15 bytes, so "M" + name always fits. */
 	snprintf(out, TC_COOKIE_LEN + 1, "M%s", base_if);
-}
-
-static uint16_t ipv4_prio(const char *base_if, enum tc_dir dir)
-{
-	return (uint16_t)(mirror_prio(base_if) + MIRROR_BAND_IPV4 + (dir == TC_DIR_EGRESS));
 }
 
 static bool is_server_if(const char *name)
@@ -216,7 +213,6 @@ struct scan {
 	size_t nmine;
 	bool stale;        /* one of ours matches another protocol */
 	bool foreign;      /* someone else's rule at our priority */
-	bool bpf;          /* ours is a classifier, not a u32 rule */
 };
 
 static void scan_cb(const struct tc_filter_info *f, void *arg)
@@ -229,8 +225,6 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 	/* An hsd before copies went once mirrored every protocol here. */
 	if (f->protocol != s->proto)
 		s->stale = true;
-	if (strcmp(f->kind, "bpf") == 0)
-		s->bpf = true;
 	if (s->nmine < sizeof(s->mine) / sizeof(s->mine[0]))
 		s->mine[s->nmine++] = f->handle;
 }
@@ -238,8 +232,6 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 static int filters_del(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t prio,
 		       const struct scan *s, char *err, size_t errlen)
 {
-	if (s->bpf) /* a classifier is alone at its priority */
-		return tc_filter_del(nl, ifindex, d, prio, 0, err, errlen);
 	int rc = HS_OK;
 	for (size_t i = 0; rc == HS_OK && i < s->nmine; i++)
 		rc = tc_filter_del(nl, ifindex, d, prio, s->mine[i], err, errlen);
@@ -260,72 +252,86 @@ static int scan_prio(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t
 
 /* ---- a server veth's IPv4: classifiers (mirror_bpf.c) ---- */
 
-/* Ingress: every packet as the space sent it, before hsd's guards. */
-static int tap_ingress(struct mnl_socket *nl, const char *base_if, int base_idx, int src,
-		       const char *source_if, char *err, size_t errlen)
+/* The two programs of one call, loaded once for all its veths: ingress
+ * copies every packet as the space sent it (before hsd's guards); egress
+ * what goes into the space, but for what came in on a server veth
+ * (copied there), so it knows every server veth here (servers). */
+struct taps {
+	int fd[2]; /* by enum tc_dir */
+	struct link_list servers;
+};
+
+static void taps_close(struct taps *t)
 {
-	char cookie[TC_COOKIE_LEN + 1];
-	mirror_cookie(base_if, cookie);
-	uint16_t prio = ipv4_prio(base_if, TC_DIR_INGRESS);
-	struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
-	int rc = scan_prio(nl, src, TC_DIR_INGRESS, prio, &s, source_if, base_if, err, errlen);
+	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
+		if (t->fd[d] >= 0)
+			close(t->fd[d]);
+		t->fd[d] = -1;
+	}
+	free(t->servers.idx);
+	t->servers.idx = NULL;
+}
+
+static int taps_load(struct mnl_socket *nl, int base_idx, struct taps *t, char *err,
+		     size_t errlen)
+{
+	*t = (struct taps){.fd = {-1, -1}, .servers = {.prefix = IFNAME_SERVER}};
+	int rc = links_all(nl, &t->servers, err, errlen);
+	if (rc == HS_OK && t->servers.n > MIRROR_SKIP_MAX)
+		t->servers.n = MIRROR_SKIP_MAX; /* beyond: copied twice, never lost */
+	if (rc == HS_OK &&
+	    (t->fd[TC_DIR_INGRESS] = mirror_prog_load(base_idx, NULL, 0, err, errlen)) < 0)
+		rc = t->fd[TC_DIR_INGRESS];
+	if (rc == HS_OK && (t->fd[TC_DIR_EGRESS] = mirror_prog_load(
+				    base_idx, t->servers.idx, t->servers.n, err, errlen)) < 0)
+		rc = t->fd[TC_DIR_EGRESS];
 	if (rc)
-		return rc;
-	int fd = mirror_prog_load(base_idx, NULL, 0, err, errlen);
-	if (fd < 0)
-		return fd;
-	/* One there already (re-adopted after a restart) is replaced: its
-	 * program names the mirror's interface by index, which a mirror made
-	 * again under the same name does not have. */
-	rc = tc_bpf_add(nl, src, TC_DIR_INGRESS, prio, ETH_P_IP, fd, cookie, s.nmine > 0, err,
-			errlen);
-	close(fd);
+		taps_close(t);
 	return rc;
 }
 
-/* Egress: what goes into the space, but for what came in on a server
- * veth (copied there).  Every tapped veth's program knows every server
- * veth, so a new one (src) brings a new program to all of them. */
-static int tap_egress_all(struct mnl_socket *nl, const char *base_if, int base_idx, int src,
-			  const char *source_if, char *err, size_t errlen)
+/* Put the classifier of hook d on ifindex.  One there already (an hsd
+ * before, or a mirror since gone under the same name) is replaced: its
+ * program names the mirror's interface by index. */
+static int tap_put(struct mnl_socket *nl, const char *base_if, int ifindex, const char *ifname,
+		   enum tc_dir d, int fd, char *err, size_t errlen)
 {
-	struct link_list l = {.prefix = IFNAME_SERVER};
-	int rc = links_all(nl, &l, err, errlen);
-	if (rc == HS_OK && l.n > MIRROR_SKIP_MAX)
-		l.n = MIRROR_SKIP_MAX; /* beyond: copied twice, never lost */
-	int fd = rc ? -1 : mirror_prog_load(base_idx, l.idx, l.n, err, errlen);
-	if (fd < 0) {
-		free(l.idx);
-		return rc ? rc : fd;
-	}
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
-	uint16_t prio = ipv4_prio(base_if, TC_DIR_EGRESS);
-	for (size_t i = 0; rc == HS_OK && i < l.n; i++) {
+	uint16_t prio = dir_prio(base_if, MIRROR_IPV4, d);
+	struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
+	int rc = scan_prio(nl, ifindex, d, prio, &s, ifname, base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = tc_bpf_add(nl, ifindex, d, prio, ETH_P_IP, fd, cookie, s.nmine > 0, err,
+				errlen);
+	return rc;
+}
+
+/* A server veth new here is missing from the egress program of every
+ * veth tapped before it: give them all this call's. */
+static int taps_refresh(struct mnl_socket *nl, const char *base_if, const struct taps *t,
+			char *err, size_t errlen)
+{
+	char cookie[TC_COOKIE_LEN + 1];
+	mirror_cookie(base_if, cookie);
+	uint16_t prio = dir_prio(base_if, MIRROR_IPV4, TC_DIR_EGRESS);
+	int rc = HS_OK;
+	for (size_t i = 0; rc == HS_OK && i < t->servers.n; i++) {
+		int idx = t->servers.idx[i];
 		struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
-		if (l.idx[i] == src) {
-			rc = scan_prio(nl, src, TC_DIR_EGRESS, prio, &s, source_if, base_if, err,
-				       errlen);
-		} else {
-			/* Another veth: only where our classifier is, and one that
-			 * vanished meanwhile is no error. */
-			char e[HS_ERRLEN];
-			if (tc_filter_list(nl, l.idx[i], TC_DIR_EGRESS, prio, scan_cb, &s, e,
-					   sizeof(e)) ||
-			    s.foreign || s.nmine == 0)
-				continue;
-		}
-		if (rc == HS_OK)
-			rc = tc_bpf_add(nl, l.idx[i], TC_DIR_EGRESS, prio, ETH_P_IP, fd, cookie, true,
-					err, errlen);
+		char e[HS_ERRLEN];
+		/* Only where our classifier is; a veth gone meanwhile is no error. */
+		if (tc_filter_list(nl, idx, TC_DIR_EGRESS, prio, scan_cb, &s, e, sizeof(e)) ||
+		    s.foreign || s.nmine == 0)
+			continue;
+		rc = tc_bpf_add(nl, idx, TC_DIR_EGRESS, prio, ETH_P_IP, t->fd[TC_DIR_EGRESS], cookie,
+				true, err, errlen);
 	}
-	close(fd);
-	free(l.idx);
 	return rc;
 }
 
 static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
-		      const char *source_if, char *err, size_t errlen)
+		      const char *source_if, const struct taps *t, char *err, size_t errlen)
 {
 	int src;
 	int rc = link_index(-1, source_if, &src, err, errlen);
@@ -340,7 +346,7 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 		return rc;
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
-	for (size_t p = 0; p < MIRROR_NPROTOS; p++) {
+	for (size_t p = 0; p < MIRROR_NU32; p++) {
 		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
 			uint16_t prio = dir_prio(base_if, p, d);
 			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
@@ -361,9 +367,8 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 	}
 	if (!is_server_if(source_if))
 		return HS_OK;
-	rc = tap_ingress(nl, base_if, base_idx, src, source_if, err, errlen);
-	if (rc == HS_OK)
-		rc = tap_egress_all(nl, base_if, base_idx, src, source_if, err, errlen);
+	for (int d = TC_DIR_INGRESS; rc == HS_OK && d <= TC_DIR_EGRESS; d++)
+		rc = tap_put(nl, base_if, src, source_if, (enum tc_dir)d, t->fd[d], err, errlen);
 	/* Only now that its classifiers copy does netfilter leave it out. */
 	if (rc == HS_OK)
 		rc = mirror_nft_tap(base_if, source_if, true, err, errlen);
@@ -378,25 +383,16 @@ static int source_clear(struct mnl_socket *nl, const char *base_if, int ifindex,
 {
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
-	for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
-		uint16_t prio = ipv4_prio(base_if, (enum tc_dir)d);
-		struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
-		int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err, errlen);
-		if (rc == HS_OK && s.nmine && untap_if) {
-			rc = mirror_nft_tap(base_if, untap_if, false, err, errlen);
-			untap_if = NULL;
-		}
-		if (rc == HS_OK)
-			rc = filters_del(nl, ifindex, (enum tc_dir)d, prio, &s, err, errlen);
-		if (rc)
-			return rc;
-	}
 	for (size_t p = 0; p < MIRROR_NPROTOS; p++) {
 		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
 			uint16_t prio = dir_prio(base_if, p, d);
 			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
 			int rc = tc_filter_list(nl, ifindex, (enum tc_dir)d, prio, scan_cb, &s, err,
 						errlen);
+			if (rc == HS_OK && p == MIRROR_IPV4 && s.nmine && untap_if) {
+				rc = mirror_nft_tap(base_if, untap_if, false, err, errlen);
+				untap_if = NULL;
+			}
 			if (rc == HS_OK)
 				rc = filters_del(nl, ifindex, (enum tc_dir)d, prio, &s, err, errlen);
 			if (rc)
@@ -431,7 +427,14 @@ int mirror_add_source(const char *base_if, const char *source_if, char *err, siz
 	rc = open_base(base_if, &base_idx, &nl, err, errlen);
 	if (rc)
 		return rc;
-	rc = source_add(nl, base_if, base_idx, source_if, err, errlen);
+	struct taps t;
+	rc = taps_load(nl, base_idx, &t, err, errlen);
+	if (rc == HS_OK) {
+		rc = source_add(nl, base_if, base_idx, source_if, &t, err, errlen);
+		if (rc == HS_OK && is_server_if(source_if))
+			rc = taps_refresh(nl, base_if, &t, err, errlen);
+		taps_close(&t);
+	}
 	mnl_socket_close(nl);
 	return rc;
 }
@@ -501,6 +504,7 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 
 	int base_idx = 0;
 	struct mnl_socket *nl = NULL;
+	struct taps t = {.fd = {-1, -1}};
 	/* IPv6 off before anything is up, so neither end ever sends ND/MLD. */
 	rc = ipv6_disable(-1, base_if, err, errlen);
 	if (rc == HS_OK)
@@ -525,8 +529,11 @@ int mirror_attach(int audit_netns_fd, const char *base_if, const char *const *so
 		rc = mirror_route_set(base_if, err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_nft_set(base_if, err, errlen);
+	if (rc == HS_OK)
+		rc = taps_load(nl, base_idx, &t, err, errlen);
 	for (size_t i = 0; rc == HS_OK && i < n; i++)
-		rc = source_add(nl, base_if, base_idx, sources[i], err, errlen);
+		rc = source_add(nl, base_if, base_idx, sources[i], &t, err, errlen);
+	taps_close(&t);
 	/* mirred drops what it sends to a veth whose carrier the kernel has
 	 * not declared up yet: return once the mirror really carries. */
 	if (rc == HS_OK)
@@ -551,15 +558,21 @@ int mirror_readopt(const char *base_if, const char *const *sources, size_t n, ch
 	rc = mirror_route_set(base_if, err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_nft_set(base_if, err, errlen);
+	/* Every server veth is among the sources, so each gets an egress
+	 * program that knows all of them: no refresh. */
+	struct taps t = {.fd = {-1, -1}};
+	if (rc == HS_OK)
+		rc = taps_load(nl, base_idx, &t, err, errlen);
 	/* Keep going past a source that fails (it may vanish meanwhile). */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; t.fd[TC_DIR_EGRESS] >= 0 && i < n; i++) {
 		char e[HS_ERRLEN];
 		int r = check_if(sources[i], e, sizeof(e));
 		if (r == HS_OK)
-			r = source_add(nl, base_if, base_idx, sources[i], e, sizeof(e));
+			r = source_add(nl, base_if, base_idx, sources[i], &t, e, sizeof(e));
 		if (r && rc == HS_OK)
 			rc = err_set(err, errlen, r, "%s", e);
 	}
+	taps_close(&t);
 	mnl_socket_close(nl);
 	return rc;
 }

@@ -382,11 +382,10 @@ int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 		  uint32_t handle, char *err, size_t errlen)
 {
 	char buf[TC_REQSZ];
+	/* No kind: the kernel finds the classifier at prio, whichever it
+	 * is; handle 0 removes the whole priority. */
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_DELTFILTER, 0, ifindex, dir_parent(dir), handle,
 				      TC_H_MAKE((uint32_t)prio << 16, 0));
-	/* Handle 0 removes the whole priority, whatever its kind. */
-	if (handle)
-		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
 	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr == -ENOENT || kerr == -ENODEV)
 		return HS_OK; /* filter or interface already gone */

@@ -84,8 +84,8 @@ int tc_clsact_drops(struct mnl_socket *nl, int ifindex, uint64_t *drops, char *e
 int tc_filter_list(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
 		   tc_filter_cb *cb, void *arg, char *err, size_t errlen);
 
-/* Delete the u32 rule handle at prio, or with handle 0 every filter at
- * prio whatever its kind; already gone is success. */
+/* Delete the filter handle at prio (u32 or another classifier), or with
+ * handle 0 every filter at prio; already gone is success. */
 int tc_filter_del(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
 		  uint32_t handle, char *err, size_t errlen);
 

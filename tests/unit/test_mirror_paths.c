@@ -29,10 +29,9 @@ static void udp_send(int ns, uint32_t dst, const char *marker)
 	close(fd);
 }
 
-/* A space talking to a published port of another: its request is copied
- * as it left the first space, the answer as it left the second, and
- * neither again where it enters the other's veth. */
-Test(mirror_paths, a_space_talking_to_another_is_copied_once)
+/* The second server (see the top) and a published port of the first on
+ * its gateway address; returns its namespace. */
+static int server1_up(void)
 {
 	int s1 = -1;
 	ok(netns_create(&s1, err, sizeof(err)));
@@ -48,6 +47,15 @@ Test(mirror_paths, a_space_talking_to_another_is_copied_once)
 		 " ip daddr 10.254.1.1 tcp dport 80 dnat to 10.254.0.2:%d\n }\n}\n",
 		 PORT);
 	nft(rules);
+	return s1;
+}
+
+/* A space talking to a published port of another: its request is copied
+ * as it left the first space, the answer as it left the second, and
+ * neither again where it enters the other's veth. */
+Test(mirror_paths, a_space_talking_to_another_is_copied_once)
+{
+	int s1 = server1_up();
 	const char *three[] = {"hcl0", "hsv0", "hsv1"};
 	ok(mirror_attach(a1_ns, "hsmt1", three, 3, err, sizeof(err)));
 
@@ -193,4 +201,23 @@ Test(mirror_paths, a_mirror_made_again_aims_the_classifiers_anew)
 	close(cap);
 	close(cap2);
 	ok(mirror_detach("hsmt1", err, sizeof(err)));
+}
+
+/* A server that appears after the mirror: the veths tapped before must
+ * learn its veth, or what it sends to them is copied again as it enters
+ * theirs. */
+Test(mirror_paths, a_server_that_comes_later_is_known_to_the_others)
+{
+	ok(mirror_attach(a1_ns, "hsmt1", both, 2, err, sizeof(err)));
+	int s1 = server1_up();
+	ok(mirror_add_source("hsmt1", "hsv1", err, sizeof(err)));
+	int cap = cap_open(a1_ns, MIRROR_PEER);
+	char q[96];
+	unique(q, sizeof(q), "later-request");
+	tcp_exchange_from(s1, IP(10, 254, 1, 1), 80, q, NULL);
+	cr_assert_eq(cap_count(cap, q, 800, 0), 1, "request");
+	close(cap);
+	ok(mirror_detach("hsmt1", err, sizeof(err)));
+	nft("delete table ip hsmt_nat");
+	close(s1);
 }
