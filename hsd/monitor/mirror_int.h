@@ -22,6 +22,9 @@ int mirror_nft_set(const char *base_if, char *err, size_t errlen);
 int mirror_nft_tap(const char *base_if, const char *server_if, bool on, char *err,
 		   size_t errlen);
 
+/* Remove the table; none there is success. */
+int mirror_nft_clear(const char *base_if, char *err, size_t errlen);
+
 /* The most server veths a copy classifier knows (mirror_bpf.c). */
 #define MIRROR_SKIP_MAX 256
 
@@ -30,8 +33,5 @@ int mirror_nft_tap(const char *base_if, const char *server_if, bool on, char *er
  * (copied there already); returns its fd or a negative HS_* code. */
 int mirror_prog_load(int target_ifindex, const int *skip, size_t nskip, char *err,
 		     size_t errlen);
-
-/* Stop that; no table is success. */
-int mirror_nft_clear(const char *base_if, char *err, size_t errlen);
 
 #endif

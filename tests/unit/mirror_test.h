@@ -271,6 +271,19 @@ static inline bool exists(int ns, const char *ifname)
 
 /* ---- the world ---- */
 
+/* host_if in the base to eth0 in ns: host_ip and peer_ip on a /len, both
+ * up, ns's default route via the base. */
+static inline void peer_link(int ns, const char *host_if, uint32_t host_ip, uint32_t peer_ip,
+			     uint8_t len)
+{
+	ok(link_veth_create(host_if, ns, "eth0", err, sizeof(err)));
+	ok(link_addr_add(-1, host_if, host_ip, len, err, sizeof(err)));
+	ok(link_set_up(-1, host_if, err, sizeof(err)));
+	ok(link_addr_add(ns, "eth0", peer_ip, len, err, sizeof(err)));
+	ok(link_set_up(ns, "eth0", err, sizeof(err)));
+	ok(link_route_add_default(ns, host_ip, "eth0", err, sizeof(err)));
+}
+
 static inline void setup(void)
 {
 	if (geteuid() != 0)
@@ -285,19 +298,8 @@ static inline void setup(void)
 	ok(link_set_up(-1, "lo", err, sizeof(err)));
 	write_file("/proc/sys/net/ipv4/ip_forward", "1\n");
 
-	ok(link_veth_create("hcl0", client_ns, "eth0", err, sizeof(err)));
-	ok(link_addr_add(-1, "hcl0", BASE_CL_IP, 24, err, sizeof(err)));
-	ok(link_set_up(-1, "hcl0", err, sizeof(err)));
-	ok(link_addr_add(client_ns, "eth0", CLIENT_IP, 24, err, sizeof(err)));
-	ok(link_set_up(client_ns, "eth0", err, sizeof(err)));
-	ok(link_route_add_default(client_ns, BASE_CL_IP, "eth0", err, sizeof(err)));
-
-	ok(link_veth_create("hsv0", server_ns, "eth0", err, sizeof(err)));
-	ok(link_addr_add(-1, "hsv0", BASE_SV_IP, 30, err, sizeof(err)));
-	ok(link_set_up(-1, "hsv0", err, sizeof(err)));
-	ok(link_addr_add(server_ns, "eth0", SERVER_IP, 30, err, sizeof(err)));
-	ok(link_set_up(server_ns, "eth0", err, sizeof(err)));
-	ok(link_route_add_default(server_ns, BASE_SV_IP, "eth0", err, sizeof(err)));
+	peer_link(client_ns, "hcl0", BASE_CL_IP, CLIENT_IP, 24);
+	peer_link(server_ns, "hsv0", BASE_SV_IP, SERVER_IP, 30);
 
 	listener = ns_socket(server_ns, AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};

@@ -35,12 +35,7 @@ static int server1_up(void)
 {
 	int s1 = -1;
 	ok(netns_create(&s1, err, sizeof(err)));
-	ok(link_veth_create("hsv1", s1, "eth0", err, sizeof(err)));
-	ok(link_addr_add(-1, "hsv1", IP(10, 254, 1, 1), 30, err, sizeof(err)));
-	ok(link_set_up(-1, "hsv1", err, sizeof(err)));
-	ok(link_addr_add(s1, "eth0", IP(10, 254, 1, 2), 30, err, sizeof(err)));
-	ok(link_set_up(s1, "eth0", err, sizeof(err)));
-	ok(link_route_add_default(s1, IP(10, 254, 1, 1), "eth0", err, sizeof(err)));
+	peer_link(s1, "hsv1", IP(10, 254, 1, 1), IP(10, 254, 1, 2), 30);
 	char rules[256];
 	snprintf(rules, sizeof(rules),
 		 "table ip hsmt_nat {\n chain pre { type nat hook prerouting priority dstnat;"
