@@ -257,7 +257,8 @@ static int scan_prio(struct mnl_socket *nl, int ifindex, enum tc_dir d, uint16_t
  * what goes into the space, but for what came in on a server veth
  * (copied there), so it knows every server veth here (servers). */
 struct taps {
-	int fd[2]; /* by enum tc_dir */
+	int fd[2];  /* by enum tc_dir */
+	int target; /* the mirror's interface, where the copies go */
 	struct link_list servers;
 };
 
@@ -275,15 +276,16 @@ static void taps_close(struct taps *t)
 static int taps_load(struct mnl_socket *nl, int base_idx, struct taps *t, char *err,
 		     size_t errlen)
 {
-	*t = (struct taps){.fd = {-1, -1}, .servers = {.prefix = IFNAME_SERVER}};
+	*t = (struct taps){
+		.fd = {-1, -1}, .target = base_idx, .servers = {.prefix = IFNAME_SERVER}};
 	int rc = links_all(nl, &t->servers, err, errlen);
 	if (rc == HS_OK && t->servers.n > MIRROR_SKIP_MAX)
 		t->servers.n = MIRROR_SKIP_MAX; /* beyond: copied twice, never lost */
 	if (rc == HS_OK &&
-	    (t->fd[TC_DIR_INGRESS] = mirror_prog_load(base_idx, NULL, 0, err, errlen)) < 0)
+	    (t->fd[TC_DIR_INGRESS] = mirror_prog_load(NULL, 0, err, errlen)) < 0)
 		rc = t->fd[TC_DIR_INGRESS];
 	if (rc == HS_OK && (t->fd[TC_DIR_EGRESS] = mirror_prog_load(
-				    base_idx, t->servers.idx, t->servers.n, err, errlen)) < 0)
+				    t->servers.idx, t->servers.n, err, errlen)) < 0)
 		rc = t->fd[TC_DIR_EGRESS];
 	if (rc)
 		taps_close(t);
@@ -294,7 +296,7 @@ static int taps_load(struct mnl_socket *nl, int base_idx, struct taps *t, char *
  * before, or a mirror since gone under the same name) is replaced: its
  * program names the mirror's interface by index. */
 static int tap_put(struct mnl_socket *nl, const char *base_if, int ifindex, const char *ifname,
-		   enum tc_dir d, int fd, char *err, size_t errlen)
+		   enum tc_dir d, const struct taps *t, char *err, size_t errlen)
 {
 	char cookie[TC_COOKIE_LEN + 1];
 	mirror_cookie(base_if, cookie);
@@ -302,8 +304,8 @@ static int tap_put(struct mnl_socket *nl, const char *base_if, int ifindex, cons
 	struct scan s = {.cookie = cookie, .proto = ETH_P_IP};
 	int rc = scan_prio(nl, ifindex, d, prio, &s, ifname, base_if, err, errlen);
 	if (rc == HS_OK)
-		rc = tc_bpf_add(nl, ifindex, d, prio, ETH_P_IP, fd, cookie, s.nmine > 0, err,
-				errlen);
+		rc = tc_bpf_add(nl, ifindex, d, prio, ETH_P_IP, t->fd[d], cookie, t->target,
+				s.nmine > 0, err, errlen);
 	return rc;
 }
 
@@ -325,7 +327,7 @@ static int taps_refresh(struct mnl_socket *nl, const char *base_if, const struct
 		    s.foreign || s.nmine == 0)
 			continue;
 		rc = tc_bpf_add(nl, idx, TC_DIR_EGRESS, prio, ETH_P_IP, t->fd[TC_DIR_EGRESS], cookie,
-				true, err, errlen);
+				t->target, true, err, errlen);
 	}
 	return rc;
 }
@@ -368,7 +370,7 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 	if (!is_server_if(source_if))
 		return HS_OK;
 	for (int d = TC_DIR_INGRESS; rc == HS_OK && d <= TC_DIR_EGRESS; d++)
-		rc = tap_put(nl, base_if, src, source_if, (enum tc_dir)d, t->fd[d], err, errlen);
+		rc = tap_put(nl, base_if, src, source_if, (enum tc_dir)d, t, err, errlen);
 	/* Only now that its classifiers copy does netfilter leave it out. */
 	if (rc == HS_OK)
 		rc = mirror_nft_tap(base_if, source_if, true, err, errlen);

@@ -1,6 +1,6 @@
-/* mirror_bpf.c - the classifier that copies a server's IPv4 packets at its
- * veth (see mirror.h): clone the packet out of the mirror's interface and
- * let classification go on.
+/* mirror_bpf.c - the classifier that picks which of a server's IPv4
+ * packets its veth copies (see mirror.h); the filter's mirred action
+ * makes the copy and classification goes on.
  *
  * The egress program leaves out what arrived on a server veth: that was
  * copied as it came in (a space talking to another, or to a published
@@ -13,7 +13,6 @@
 #include "mirror_int.h"
 
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -32,30 +31,30 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 	return i;
 }
 
-int mirror_prog_load(int target_ifindex, const int *skip, size_t nskip, char *err,
-		     size_t errlen)
+int mirror_prog_load(const int *skip, size_t nskip, char *err, size_t errlen)
 {
 	if (nskip > MIRROR_SKIP_MAX)
 		return err_set(err, errlen, HS_EINPUT, "mirror: %zu server veths, at most %d",
 			       nskip, MIRROR_SKIP_MAX);
-	struct bpf_insn p[MIRROR_SKIP_MAX + 8];
+	struct bpf_insn p[MIRROR_SKIP_MAX + 5];
 	size_t n = 0;
 	if (nskip) {
-		/* r2 = skb->ingress_ifindex; r1 (the context) stays for the call. */
+		/* r2 = skb->ingress_ifindex */
 		p[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
 			      offsetof(struct __sk_buff, ingress_ifindex), 0);
-		/* if r2 == skip[i] jump to "r0 = UNSPEC", past the rest of the
-		 * comparisons and the 3 instructions of the copy. */
+		/* if r2 == skip[i] jump to "r0 = 0", past the rest of the
+		 * comparisons and the 2 instructions of "match". */
 		for (size_t i = 0; i < nskip; i++)
 			p[n++] = insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_2, 0,
-				      (int16_t)(nskip - 1 - i + 3), skip[i]);
+				      (int16_t)(nskip - 1 - i + 2), skip[i]);
 	}
-	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, target_ifindex);
-	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0); /* to its egress */
-	p[n++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_clone_redirect);
-	/* Whatever the copy returned (it fails while the mirror goes away),
-	 * the packet goes on. */
-	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TC_ACT_UNSPEC);
+	/* A classic cls_bpf program answers -1 for "match, run the actions"
+	 * and 0 for "no match": the packet goes on either way. */
+	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1);
 	p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (nskip) { /* the verifier refuses code no path reaches */
+		p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+		p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
 	return tc_prog_load(p, n, "hsd_mirror", err, errlen);
 }

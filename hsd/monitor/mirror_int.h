@@ -28,10 +28,9 @@ int mirror_nft_clear(const char *base_if, char *err, size_t errlen);
 /* The most server veths a copy classifier knows (mirror_bpf.c). */
 #define MIRROR_SKIP_MAX 256
 
-/* Load the classifier that clones each packet to target_ifindex's egress
- * and goes on, leaving out packets received on one of skip[0..nskip)
- * (copied there already); returns its fd or a negative HS_* code. */
-int mirror_prog_load(int target_ifindex, const int *skip, size_t nskip, char *err,
-		     size_t errlen);
+/* Load the classifier that matches every packet but those received on
+ * one of skip[0..nskip) (copied there already), for a filter whose
+ * action copies what matches; returns its fd or a negative HS_* code. */
+int mirror_prog_load(const int *skip, size_t nskip, char *err, size_t errlen);
 
 #endif

@@ -66,15 +66,21 @@ int tc_clsact_add(struct mnl_socket *nl, int ifindex, char *err, size_t errlen)
 	return HS_OK;
 }
 
-static void put_mirred(struct nlmsghdr *nlh, int target);
+static void put_mirror_action(struct nlmsghdr *nlh, uint16_t type, int target,
+			      const char *cookie);
+
+static bool cookie_ok(const char *cookie)
+{
+	size_t n = cookie ? strlen(cookie) : 0;
+	return n > 0 && n <= TC_COOKIE_LEN;
+}
 
 /* u32 match-all rule with one mirred action carrying cookie. */
 int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
 		  uint16_t proto, int target_ifindex, const char *cookie, char *err,
 		  size_t errlen)
 {
-	size_t clen = cookie ? strlen(cookie) : 0;
-	if (clen == 0 || clen > TC_COOKIE_LEN)
+	if (!cookie_ok(cookie))
 		return err_set(err, errlen, HS_EINPUT, "tc: action cookie must be 1..%d bytes",
 			       TC_COOKIE_LEN);
 	char buf[TC_REQSZ];
@@ -93,12 +99,7 @@ int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 	sel->nkeys = 1;
 	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(selbuf), selbuf);
 
-	struct nlattr *acts = mnl_attr_nest_start(nlh, TCA_U32_ACT);
-	struct nlattr *act = mnl_attr_nest_start(nlh, 1); /* action order 1 */
-	put_mirred(nlh, target_ifindex);
-	mnl_attr_put(nlh, TCA_ACT_COOKIE, clen, cookie);
-	mnl_attr_nest_end(nlh, act);
-	mnl_attr_nest_end(nlh, acts);
+	put_mirror_action(nlh, TCA_U32_ACT, target_ifindex, cookie);
 	mnl_attr_nest_end(nlh, opts);
 
 	int kerr = nl_talk(nl, nlh, NULL, NULL);
@@ -110,8 +111,13 @@ int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 	return HS_OK;
 }
 
-static void put_mirred(struct nlmsghdr *nlh, int target)
+/* The actions attribute type of a classifier: "mirred egress mirror to
+ * target, continue" as action 1, carrying cookie. */
+static void put_mirror_action(struct nlmsghdr *nlh, uint16_t type, int target,
+			      const char *cookie)
 {
+	struct nlattr *acts = mnl_attr_nest_start(nlh, type);
+	struct nlattr *act = mnl_attr_nest_start(nlh, 1); /* action order 1 */
 	mnl_attr_put_strz(nlh, TCA_ACT_KIND, "mirred");
 	struct nlattr *o = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
 	struct tc_mirred m;
@@ -121,6 +127,9 @@ static void put_mirred(struct nlmsghdr *nlh, int target)
 	m.ifindex = (uint32_t)target;
 	mnl_attr_put(nlh, TCA_MIRRED_PARMS, sizeof(m), &m);
 	mnl_attr_nest_end(nlh, o);
+	mnl_attr_put(nlh, TCA_ACT_COOKIE, strlen(cookie), cookie);
+	mnl_attr_nest_end(nlh, act);
+	mnl_attr_nest_end(nlh, acts);
 }
 
 /* ---- dump parsing ---- */
@@ -172,9 +181,12 @@ int tc_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char 
 }
 
 int tc_bpf_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
-	       uint16_t proto, int prog_fd, const char *name, bool replace, char *err,
-	       size_t errlen)
+	       uint16_t proto, int prog_fd, const char *name, int mirror_to, bool replace,
+	       char *err, size_t errlen)
 {
+	if (mirror_to && !cookie_ok(name))
+		return err_set(err, errlen, HS_EINPUT, "tc: action cookie must be 1..%d bytes",
+			       TC_COOKIE_LEN);
 	char buf[TC_REQSZ];
 	/* Handle 1 at a priority of its own: a replace finds it there. */
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER,
@@ -185,7 +197,10 @@ int tc_bpf_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t pri
 	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)prog_fd);
 	mnl_attr_put_strz(nlh, TCA_BPF_NAME, name);
-	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	if (mirror_to)
+		put_mirror_action(nlh, TCA_BPF_ACT, mirror_to, name);
+	else
+		mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
 	mnl_attr_nest_end(nlh, opts);
 	int kerr = nl_talk(nl, nlh, NULL, NULL);
 	if (kerr) {
@@ -208,7 +223,8 @@ int tc_drop_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t pr
 	int pfd = tc_prog_load(prog, 2, "hsd_drop", err, errlen);
 	if (pfd < 0)
 		return pfd;
-	int rc = tc_bpf_add(nl, ifindex, dir, prio, ETH_P_ALL, pfd, "hsd_drop", false, err, errlen);
+	int rc = tc_bpf_add(nl, ifindex, dir, prio, ETH_P_ALL, pfd, "hsd_drop", 0, false, err,
+			    errlen);
 	close(pfd); /* the filter holds its own reference to the program */
 	return rc;
 }
@@ -309,6 +325,15 @@ static void parse_action(const struct nlattr *a, struct tc_filter_info *f)
 	}
 }
 
+/* The classifier's action 1, if it has actions. */
+static void first_action(const struct nlattr *acts, struct tc_filter_info *f)
+{
+	const struct nlattr *at[TCA_ACT_MAX_PRIO + 1];
+	nested(acts, at, TCA_ACT_MAX_PRIO);
+	if (at[1])
+		parse_action(at[1], f);
+}
+
 static int list_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct list_ctx *ctx = data;
@@ -339,6 +364,7 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 					 (int)strnlen(mnl_attr_get_payload(bt[TCA_BPF_NAME]),
 						      mnl_attr_get_payload_len(bt[TCA_BPF_NAME])),
 					 (const char *)mnl_attr_get_payload(bt[TCA_BPF_NAME]));
+			first_action(bt[TCA_BPF_ACT], &f);
 		}
 		if (f.handle)
 			ctx->cb(&f, ctx->arg);
@@ -348,12 +374,7 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	nested(tb[TCA_OPTIONS], ut, TCA_U32_MAX);
 	if (!ut[TCA_U32_SEL]) /* a hash table entry, not a rule */
 		return MNL_CB_OK;
-	if (ut[TCA_U32_ACT]) {
-		const struct nlattr *at[TCA_ACT_MAX_PRIO + 1];
-		nested(ut[TCA_U32_ACT], at, TCA_ACT_MAX_PRIO);
-		if (at[1])
-			parse_action(at[1], &f);
-	}
+	first_action(ut[TCA_U32_ACT], &f);
 	ctx->cb(&f, ctx->arg);
 	return MNL_CB_OK;
 }

@@ -56,14 +56,19 @@ int tc_mirror_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t 
 int tc_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char *err,
 		 size_t errlen);
 
-/* A cls_bpf filter (handle 1) in direct-action mode running prog_fd for
- * packets of proto at prio, named name; the program's return value is
- * the verdict (TC_ACT_UNSPEC: go on to the next filter).  replace swaps
- * the program of the filter there, with no moment without one.  Listed
- * with kind "bpf" and name as its cookie. */
+/* A cls_bpf filter (handle 1) running prog_fd for packets of proto at
+ * prio, named name.  With mirror_to 0 in direct-action mode: the
+ * program's return value is the verdict (TC_ACT_UNSPEC: go on to the next
+ * filter).  Otherwise a classic classifier: where the program answers -1
+ * (match), action 1 copies the packet as tc_mirror_add()'s does, with name
+ * as its cookie (then at most TC_COOKIE_LEN bytes); 0 is no match.
+ * Mirred's copy leaves the packet itself unshared, where the helper
+ * bpf_clone_redirect() copies its headers at once.  replace swaps the
+ * filter there, with no moment without one.  Listed with kind "bpf" (or
+ * its action's) and name as its cookie. */
 int tc_bpf_add(struct mnl_socket *nl, int ifindex, enum tc_dir dir, uint16_t prio,
-	       uint16_t proto, int prog_fd, const char *name, bool replace, char *err,
-	       size_t errlen);
+	       uint16_t proto, int prog_fd, const char *name, int mirror_to, bool replace,
+	       char *err, size_t errlen);
 
 /* Drop every packet at prio: a cls_bpf filter (handle 1) running a
  * "return TC_ACT_SHOT" program in direct-action mode, because this kernel

@@ -73,13 +73,13 @@ Test(mirror_paths, a_space_talking_to_another_is_copied_once)
 	int base_idx, v1;
 	ok(link_index(-1, "hsmt1", &base_idx, err, sizeof(err)));
 	ok(link_index(-1, "hsv1", &v1, err, sizeof(err)));
-	int fd = mirror_prog_load(base_idx, NULL, 0, err, sizeof(err));
+	int fd = mirror_prog_load(NULL, 0, err, sizeof(err));
 	cr_assert_geq(fd, 0, "%s", err);
 	struct mnl_socket *nl;
 	ok(nl_open_in(-1, &nl, err, sizeof(err)));
 	ok(tc_bpf_add(nl, v1, TC_DIR_EGRESS,
 		      (uint16_t)(mirror_prio("hsmt1") + 2 * MIRROR_PRIO_SPAN + 1), ETH_P_IP, fd,
-		      "Mhsmt1", true, err, sizeof(err)));
+		      "Mhsmt1", base_idx, true, err, sizeof(err)));
 	mnl_socket_close(nl);
 	close(fd);
 	unique(q, sizeof(q), "control-request");
