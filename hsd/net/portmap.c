@@ -164,6 +164,18 @@ int portmap_validate(const struct portmap_rule *r, size_t n, const struct portma
 			return err_set(err, errlen, HS_EINPUT,
 				       "publish: %s: space address is not a host of its subnet",
 				       nets[i].host_if);
+		/* Each veth has one chain in the guard's map, and each link's
+		 * addresses one veth they may come from. */
+		for (size_t j = 0; j < i; j++) {
+			unsigned len = nets[i].len < nets[j].len ? nets[i].len : nets[j].len;
+			if (strcmp(nets[i].host_if, nets[j].host_if) == 0)
+				return err_set(err, errlen, HS_EINPUT, "publish: %s: listed twice",
+					       nets[i].host_if);
+			if (((nets[i].subnet ^ nets[j].subnet) & addr_mask4(len)) == 0)
+				return err_set(err, errlen, HS_EINPUT,
+					       "publish: %s: subnet overlaps the one of %s",
+					       nets[i].host_if, nets[j].host_if);
+		}
 	}
 	return HS_OK;
 }
@@ -185,31 +197,46 @@ static void put_dnat_rules(FILE *f, const struct portmap_rule *r, size_t n)
 	}
 }
 
-/* guard (raw, before conntrack: a dropped packet leaves no state). */
+/* guard (raw, before conntrack: a dropped packet leaves no state).  A
+ * verdict map sends a veth's packets to its own chain, so the guard costs
+ * every packet the same however many spaces there are: with a rule list,
+ * a packet from the LAN went past every space's rules first. */
 static void put_guard(FILE *f, const struct portmap_net *nets, size_t nnets)
 {
-	fprintf(f, "\tchain guard {\n"
-		   "\t\ttype filter hook prerouting priority raw; policy accept;\n");
 	for (size_t i = 0; i < nnets; i++) {
 		char ip[16];
-		const char *h = nets[i].host_if;
 		fmt_ip(nets[i].space_addr, ip, sizeof(ip));
 		fprintf(f,
-			"\t\tiifname \"%s\" ip saddr != %s counter drop\n"
-			"\t\tiifname \"%s\" ip daddr 127.0.0.0/8 counter drop\n"
-			"\t\tiifname \"%s\" accept\n",
-			h, ip, h, h);
+			"\tchain guard_%s {\n"
+			"\t\tip saddr != %s counter drop\n"
+			"\t\tip daddr 127.0.0.0/8 counter drop\n"
+			"\t\taccept\n"
+			"\t}\n",
+			nets[i].host_if, ip);
+	}
+	fprintf(f, "\tchain guard {\n"
+		   "\t\ttype filter hook prerouting priority raw; policy accept;\n");
+	if (nnets) {
+		fprintf(f, "\t\tiifname vmap { ");
+		for (size_t i = 0; i < nnets; i++)
+			fprintf(f, "%s\"%s\" : jump guard_%s", i ? ", " : "", nets[i].host_if,
+				nets[i].host_if);
+		fprintf(f, " }\n");
 	}
 	/* A veth hsd has not listed (yet): created but the table not
 	 * rewritten, or left by something else under our prefix. */
 	fprintf(f, "\t\tiifname \"" IFNAME_SERVER "*\" counter drop\n");
-	/* A space's link addresses belong to its veth; arriving elsewhere
-	 * (the LAN) they are forged.  lo carries the host's own traffic. */
-	for (size_t i = 0; i < nnets; i++) {
-		char net[16];
-		fmt_ip(nets[i].subnet, net, sizeof(net));
-		fprintf(f, "\t\tip saddr %s/%u iifname != { \"%s\", \"lo\" } counter drop\n",
-			net, nets[i].len, nets[i].host_if);
+	/* A space's link addresses belong to its veth, whose chain took its
+	 * packets; arriving elsewhere (the LAN) they are forged.  lo carries
+	 * the host's own traffic. */
+	if (nnets) {
+		fprintf(f, "\t\tip saddr { ");
+		for (size_t i = 0; i < nnets; i++) {
+			char net[16];
+			fmt_ip(nets[i].subnet, net, sizeof(net));
+			fprintf(f, "%s%s/%u", i ? ", " : "", net, nets[i].len);
+		}
+		fprintf(f, " } iif != \"lo\" counter drop\n");
 	}
 	fprintf(f, "\t}\n");
 }
@@ -219,8 +246,11 @@ static void put_guard(FILE *f, const struct portmap_net *nets, size_t nnets)
  * gets its replies and related ICMP errors. */
 static void put_input(FILE *f, const struct portmap_net *nets, size_t nnets)
 {
+	/* The first rule lets the host's own traffic past the spaces' rules
+	 * (the chain's policy would accept it after them). */
 	fprintf(f, "\tchain input {\n"
-		   "\t\ttype filter hook input priority filter; policy accept;\n");
+		   "\t\ttype filter hook input priority filter; policy accept;\n"
+		   "\t\tiifname != \"" IFNAME_SERVER "*\" accept\n");
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f,
 			"\t\tiifname \"%s\" ct state established,related counter accept\n"

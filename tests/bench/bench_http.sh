@@ -252,6 +252,13 @@ mirror_off() { ctl space destroy ids >/dev/null 2>&1 || true; }
 variant "mirror / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ mirror_off mirror_on
 variant "mirror / none, wrk on b, 64 KiB, DNAT" b http://192.0.2.1/f64k mirror_off mirror_on
 mirror_off
+# Many spaces: 49 more idle server spaces on host a (their veths, routes
+# and chains in hsd's table), against none: what the rules hsd adds per
+# space cost a packet that is not theirs.
+many_on() { ctl space show many1 >/dev/null 2>&1 || for i in $(seq 49); do ctl space create "many$i" --kind server -- sleep infinity >/dev/null; done; }
+many_off() { for i in $(seq 49); do ctl space destroy "many$i" >/dev/null 2>&1 || true; done; }
+variant "49 more spaces / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ many_off many_on
+many_off
 # The published port without conntrack: address and port rewritten both
 # ways before conntrack (after hsd's guard, which must see the space's own
 # source), notrack, and hsd's forward chain told to let the untracked

@@ -135,17 +135,21 @@ Test(render, full_script)
 		"add table ip hsd\n"
 		"delete table ip hsd\n"
 		"table ip hsd {\n"
+		"\tchain guard_hsv0 {\n"
+		"\t\tip saddr != 10.254.0.2 counter drop\n"
+		"\t\tip daddr 127.0.0.0/8 counter drop\n"
+		"\t\taccept\n"
+		"\t}\n"
+		"\tchain guard_hsv1 {\n"
+		"\t\tip saddr != 10.254.0.6 counter drop\n"
+		"\t\tip daddr 127.0.0.0/8 counter drop\n"
+		"\t\taccept\n"
+		"\t}\n"
 		"\tchain guard {\n"
 		"\t\ttype filter hook prerouting priority raw; policy accept;\n"
-		"\t\tiifname \"hsv0\" ip saddr != 10.254.0.2 counter drop\n"
-		"\t\tiifname \"hsv0\" ip daddr 127.0.0.0/8 counter drop\n"
-		"\t\tiifname \"hsv0\" accept\n"
-		"\t\tiifname \"hsv1\" ip saddr != 10.254.0.6 counter drop\n"
-		"\t\tiifname \"hsv1\" ip daddr 127.0.0.0/8 counter drop\n"
-		"\t\tiifname \"hsv1\" accept\n"
+		"\t\tiifname vmap { \"hsv0\" : jump guard_hsv0, \"hsv1\" : jump guard_hsv1 }\n"
 		"\t\tiifname \"hsv*\" counter drop\n"
-		"\t\tip saddr 10.254.0.0/30 iifname != { \"hsv0\", \"lo\" } counter drop\n"
-		"\t\tip saddr 10.254.0.4/30 iifname != { \"hsv1\", \"lo\" } counter drop\n"
+		"\t\tip saddr { 10.254.0.0/30, 10.254.0.4/30 } iif != \"lo\" counter drop\n"
 		"\t}\n"
 		"\tchain prerouting {\n"
 		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
@@ -159,6 +163,7 @@ Test(render, full_script)
 		"\t}\n"
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\tiifname != \"hsv*\" accept\n"
 		"\t\tiifname \"hsv0\" ct state established,related counter accept\n"
 		"\t\tiifname \"hsv0\" counter drop\n"
 		"\t\tiifname \"hsv1\" ct state established,related counter accept\n"
@@ -217,20 +222,38 @@ static long line_at(const char *text, const char *line)
 }
 
 /* Anti-spoofing: each veth admits only its space's own address, and is
- * checked before it is accepted; an unlisted hsv* veth carries nothing. */
+ * checked before it is accepted; an unlisted hsv* veth carries nothing;
+ * a space's link addresses come from its veth or from lo only. */
 Test(render, guard_admits_only_the_space_address)
 {
 	char *s, *g;
 	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
-	g = chain_of(s, "guard");
-	cr_assert(strstr(g, "hook prerouting priority raw;"), "%s", g);
-	long spoof = line_at(g, "iifname \"hsv1\" ip saddr != 10.254.0.6 counter drop\n");
-	long accept = line_at(g, "iifname \"hsv1\" accept\n");
-	long other = line_at(g, "iifname \"hsv*\" counter drop\n");
-	cr_assert(spoof >= 0 && accept > spoof && other > accept, "%s", g);
+	g = chain_of(s, "guard_hsv1");
+	long spoof = line_at(g, "ip saddr != 10.254.0.6 counter drop\n");
+	long accept = line_at(g, "\t\taccept\n");
+	cr_assert(spoof >= 0 && accept > spoof, "%s", g);
 	/* The 127/8 source check of the old guard is part of the spoof rule. */
 	cr_assert_null(strstr(g, "saddr 127.0.0.0/8"), "%s", g);
-	cr_assert(strstr(g, "ip saddr 10.254.0.4/30 iifname != { \"hsv1\", \"lo\" } counter drop"));
+	free(g);
+	g = chain_of(s, "guard");
+	cr_assert(strstr(g, "hook prerouting priority raw;"), "%s", g);
+	long map = line_at(g, "iifname vmap { \"hsv0\" : jump guard_hsv0, \"hsv1\" : jump guard_hsv1 }\n");
+	long other = line_at(g, "iifname \"hsv*\" counter drop\n");
+	long lan = line_at(g, "ip saddr { 10.254.0.0/30, 10.254.0.4/30 } iif != \"lo\" counter drop\n");
+	cr_assert(map >= 0 && other > map && lan > other, "%s", g);
+	free(g);
+	free(s);
+}
+
+/* With no space there is no map to jump by (nft refuses an empty one). */
+Test(render, guard_without_spaces_drops_every_veth)
+{
+	char *s, *g;
+	cr_assert_eq(portmap_render("hsd", NULL, 0, NULL, 0, &s, err, sizeof(err)), HS_OK);
+	g = chain_of(s, "guard");
+	cr_assert_null(strstr(g, "vmap"), "%s", g);
+	cr_assert_null(strstr(g, "saddr"), "%s", g);
+	cr_assert(strstr(g, "iifname \"hsv*\" counter drop\n"), "%s", g);
 	free(g);
 	free(s);
 }
@@ -307,6 +330,23 @@ Test(validate, space_address_inside_its_link)
 	char *s = (char *)1;
 	cr_assert_eq(portmap_render("hsd", NULL, 0, &n, 1, &s, err, sizeof(err)), HS_EINPUT);
 	cr_assert_null(s);
+}
+
+/* The guard's map takes each veth once, and a link's addresses may come
+ * from one veth only. */
+Test(validate, links_distinct)
+{
+	struct portmap_net n[2] = {two_nets[0], two_nets[1]};
+	snprintf(n[1].host_if, sizeof(n[1].host_if), "hsv0");
+	cr_assert_eq(portmap_validate(NULL, 0, n, 2, err, sizeof(err)), HS_EINPUT);
+	cr_assert_str_eq(err, "publish: hsv0: listed twice");
+	n[1] = two_nets[1];
+	n[1].subnet = IP(10, 254, 0, 0);
+	n[1].len = 29;
+	n[1].space_addr = IP(10, 254, 0, 5);
+	cr_assert_eq(portmap_validate(NULL, 0, n, 2, err, sizeof(err)), HS_EINPUT);
+	cr_assert_str_eq(err, "publish: hsv1: subnet overlaps the one of hsv0");
+	cr_assert_eq(portmap_validate(NULL, 0, two_nets, 2, err, sizeof(err)), HS_OK, "%s", err);
 }
 
 Test(render, empty_and_bad_table)
