@@ -294,7 +294,7 @@ static int taps_load(struct mnl_socket *nl, int base_idx, struct taps *t, char *
 
 /* Put the classifier of hook d on ifindex.  One there already (an hsd
  * before, or a mirror since gone under the same name) is replaced: its
- * program names the mirror's interface by index. */
+ * action names the mirror's interface by index. */
 static int tap_put(struct mnl_socket *nl, const char *base_if, int ifindex, const char *ifname,
 		   enum tc_dir d, const struct taps *t, char *err, size_t errlen)
 {
