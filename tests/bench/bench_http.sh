@@ -233,18 +233,23 @@ ctl space destroy ids >/dev/null
 # mtu N: both ends of the server's veth (hsd sets them at creation).
 MTU0=$(on a ip -o link show "$VETH" | mtu_of)
 mtu() { on a ip link set "$VETH" mtu "$1" && on a nsenter --net=/proc/"$INIT"/ns/net ip link set eth0 mtu "$1"; }
-variant() { # variant LABEL FROM URL SET_A SET_B: B/A per pair, VSECS runs
-	local label=$1 from=$2 u=$3 sa=$4 sb=$5 p a b f=$T_DIR/var-$RANDOM SECS=$VSECS
+# variant LABEL FROM URL SET_A SET_B: B/A per pair of req/s, and of the
+# machine's CPU per request (steadier than req/s where the load is bound
+# by latency, as with 8 connections on 2 cores), VSECS runs.
+variant() {
+	local label=$1 from=$2 u=$3 sa=$4 sb=$5 p a b f=$T_DIR/var-$RANDOM SECS=$VSECS CPU=1
 	: >"$f"
 	for p in $(seq "$PAIRS"); do
 		if [ $((p % 2)) = 1 ]; then $sa; a=$(rps "$from" "$u"); $sb; b=$(rps "$from" "$u")
 		else $sb; b=$(rps "$from" "$u"); $sa; a=$(rps "$from" "$u"); fi
-		echo "$a $b" >>"$f"
+		echo "$a $b" >>"$f" # req/s, CPU us/req, softirq us/req: A then B
 	done
-	printf '%-58s %s\n' "$label" "$(awk '{ print $2 / $1 }' "$f" | summary)   (runs: $(awk '{ printf "%s/%s ", $1, $2 }' "$f"))"
+	printf '%-58s %s   CPU/req %s   (runs: %s)\n' "$label" \
+		"$(awk '{ print $4 / $1 }' "$f" | summary)" "$(awk '$2 > 0 { print $5 / $2 }' "$f" | summary)" \
+		"$(awk '{ printf "%s/%s ", $1, $4 }' "$f")"
 }
 VSECS=${BENCH_HTTP_VSECS:-2}
-printf '\n5. Variants of the path (no audit space, but for the mirror rows): B/A req/s (min / median / max of %d pairs of %s s; runs A/B)\n' "$PAIRS" "$VSECS"
+printf '\n5. Variants of the path (no audit space, but for the mirror rows): B/A req/s and CPU per request (min / median / max of %d pairs of %s s; runs A/B req/s)\n' "$PAIRS" "$VSECS"
 # The mirror alone: an audit space that watches the server (its mirror
 # copying every packet to mon0) and runs nothing there, against none.
 mirror_on() { ctl space show ids >/dev/null 2>&1 || { ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null && sleep 1; }; }
