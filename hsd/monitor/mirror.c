@@ -209,9 +209,10 @@ static int links_all(struct mnl_socket *nl, struct link_list *l, char *err, size
 struct scan {
 	const char *cookie;
 	uint16_t proto;    /* the protocol our rule there should match */
+	int target;        /* the interface it should copy to; 0: any */
 	uint32_t mine[16]; /* handles of our rules (normally one) */
 	size_t nmine;
-	bool stale;        /* one of ours matches another protocol */
+	bool stale;        /* one of ours matches another protocol or aims elsewhere */
 	bool foreign;      /* someone else's rule at our priority */
 };
 
@@ -222,8 +223,10 @@ static void scan_cb(const struct tc_filter_info *f, void *arg)
 		s->foreign = true;
 		return;
 	}
-	/* An hsd before copies went once mirrored every protocol here. */
-	if (f->protocol != s->proto)
+	/* An hsd before copies went once mirrored every protocol here; a
+	 * mirror made again under the same name (its audit space died) has
+	 * another index, and mirred's target reads 0 once it is gone. */
+	if (f->protocol != s->proto || (s->target && (int)f->target_ifindex != s->target))
 		s->stale = true;
 	if (s->nmine < sizeof(s->mine) / sizeof(s->mine[0]))
 		s->mine[s->nmine++] = f->handle;
@@ -351,7 +354,8 @@ static int source_add(struct mnl_socket *nl, const char *base_if, int base_idx,
 	for (size_t p = 0; p < MIRROR_NU32; p++) {
 		for (int d = TC_DIR_INGRESS; d <= TC_DIR_EGRESS; d++) {
 			uint16_t prio = dir_prio(base_if, p, d);
-			struct scan s = {.cookie = cookie, .proto = mirror_protos[p].proto};
+			struct scan s = {
+				.cookie = cookie, .proto = mirror_protos[p].proto, .target = base_idx};
 			rc = scan_prio(nl, src, (enum tc_dir)d, prio, &s, source_if, base_if, err,
 				       errlen);
 			if (rc)

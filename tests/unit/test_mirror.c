@@ -312,6 +312,21 @@ Test(mirror, sources_come_and_go)
 	ok(mirror_detach("hsmt1", err, sizeof(err)));
 }
 
+/* A mirror made again under the same name (its audit space died): the
+ * ARP rules found on the sources still aim at the dead interface, and
+ * are aimed anew like the classifiers, or no ARP would be copied. */
+Test(mirror, a_mirror_made_again_copies_arp)
+{
+	ok(mirror_attach(a1_ns, "hsmt1", both, 2, err, sizeof(err)));
+	ok(link_delete(-1, "hsmt1", err, sizeof(err))); /* as if its namespace died */
+	ok(mirror_attach(a2_ns, "hsmt1", both, 2, err, sizeof(err)));
+	int cap = cap_open(a2_ns, MIRROR_PEER);
+	arp_from_client(IP(192, 0, 2, 203));
+	cr_assert_eq(cap_arp(cap, IP(192, 0, 2, 203), 500), 1, "ARP copied to the new mirror");
+	close(cap);
+	ok(mirror_detach("hsmt1", err, sizeof(err)));
+}
+
 /* A published port: the client talks to the base's address, the server
  * answers from its own.  Both directions must show the server's side, or
  * an IDS would see two half connections. */
