@@ -564,13 +564,13 @@ int mirror_readopt(const char *base_if, const char *const *sources, size_t n, ch
 	rc = mirror_route_set(base_if, err, errlen);
 	if (rc == HS_OK)
 		rc = mirror_nft_set(base_if, err, errlen);
-	/* Every server veth is among the sources, so each gets an egress
-	 * program that knows all of them: no refresh. */
+	/* Every veth this mirror taps is among the sources, so each gets
+	 * this call's egress program, which knows every server veth: no
+	 * refresh. */
 	struct taps t = {.fd = {-1, -1}};
-	if (rc == HS_OK)
-		rc = taps_load(nl, base_idx, &t, err, errlen);
+	bool loaded = rc == HS_OK && (rc = taps_load(nl, base_idx, &t, err, errlen)) == HS_OK;
 	/* Keep going past a source that fails (it may vanish meanwhile). */
-	for (size_t i = 0; t.fd[TC_DIR_EGRESS] >= 0 && i < n; i++) {
+	for (size_t i = 0; loaded && i < n; i++) {
 		char e[HS_ERRLEN];
 		int r = check_if(sources[i], e, sizeof(e));
 		if (r == HS_OK)

@@ -202,16 +202,21 @@ Test(render, full_script)
 	free(s);
 }
 
-/* The text of one chain of table ip (from its "chain" line to its "}"). */
-static char *chain_of(const char *script, const char *chain)
+/* The text of one chain of table ip "hsd" rendered for nets with no
+ * published port (from its "chain" line to its "}"). */
+static char *chain_of(const struct portmap_net *nets, size_t nnets, const char *chain)
 {
-	char head[64];
+	char *s, head[64];
+	cr_assert_eq(portmap_render("hsd", NULL, 0, nets, nnets, &s, err, sizeof(err)), HS_OK,
+		     "%s", err);
 	snprintf(head, sizeof(head), "\tchain %s {\n", chain);
-	const char *a = strstr(script, head);
+	const char *a = strstr(s, head);
 	cr_assert_not_null(a, "no chain %s", chain);
 	const char *b = strstr(a, "\t}\n");
 	cr_assert_not_null(b);
-	return strndup(a, (size_t)(b - a));
+	char *c = strndup(a, (size_t)(b - a));
+	free(s);
+	return c;
 }
 
 /* Index of line within text, or -1: to check the order of rules. */
@@ -226,44 +231,36 @@ static long line_at(const char *text, const char *line)
  * a space's link addresses come from its veth or from lo only. */
 Test(render, guard_admits_only_the_space_address)
 {
-	char *s, *g;
-	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
-	g = chain_of(s, "guard_hsv1");
+	char *g = chain_of(two_nets, 2, "guard_hsv1");
 	long spoof = line_at(g, "ip saddr != 10.254.0.6 counter drop\n");
 	long accept = line_at(g, "\t\taccept\n");
 	cr_assert(spoof >= 0 && accept > spoof, "%s", g);
 	/* The 127/8 source check of the old guard is part of the spoof rule. */
 	cr_assert_null(strstr(g, "saddr 127.0.0.0/8"), "%s", g);
 	free(g);
-	g = chain_of(s, "guard");
+	g = chain_of(two_nets, 2, "guard");
 	cr_assert(strstr(g, "hook prerouting priority raw;"), "%s", g);
 	long map = line_at(g, "iifname vmap { \"hsv0\" : jump guard_hsv0, \"hsv1\" : jump guard_hsv1 }\n");
 	long other = line_at(g, "iifname \"hsv*\" counter drop\n");
 	long lan = line_at(g, "ip saddr { 10.254.0.0/30, 10.254.0.4/30 } iif != \"lo\" counter drop\n");
 	cr_assert(map >= 0 && other > map && lan > other, "%s", g);
 	free(g);
-	free(s);
 }
 
 /* With no space there is no map to jump by (nft refuses an empty one). */
 Test(render, guard_without_spaces_drops_every_veth)
 {
-	char *s, *g;
-	cr_assert_eq(portmap_render("hsd", NULL, 0, NULL, 0, &s, err, sizeof(err)), HS_OK);
-	g = chain_of(s, "guard");
+	char *g = chain_of(NULL, 0, "guard");
 	cr_assert_null(strstr(g, "vmap"), "%s", g);
 	cr_assert_null(strstr(g, "saddr"), "%s", g);
 	cr_assert(strstr(g, "iifname \"hsv*\" counter drop\n"), "%s", g);
 	free(g);
-	free(s);
 }
 
 /* The host offers spaces nothing but replies; each drop counts. */
 Test(render, input_takes_only_replies_from_a_space)
 {
-	char *s, *c;
-	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
-	c = chain_of(s, "input");
+	char *c = chain_of(two_nets, 2, "input");
 	cr_assert(strstr(c, "type filter hook input priority filter; policy accept;"), "%s", c);
 	for (int i = 0; i < 2; i++) {
 		char ok_rule[96], drop[64];
@@ -276,16 +273,13 @@ Test(render, input_takes_only_replies_from_a_space)
 	/* No port of the host is open to a space, not even the probe's 9. */
 	cr_assert_null(strstr(c, "dport"), "%s", c);
 	free(c);
-	free(s);
 }
 
 /* Into a space: replies and DNAT only, checked before the space's own
  * outgoing accept (or B's accept would let A's packet to B through). */
 Test(render, forward_enters_a_space_only_by_dnat)
 {
-	char *s, *c;
-	cr_assert_eq(portmap_render("hsd", NULL, 0, two_nets, 2, &s, err, sizeof(err)), HS_OK);
-	c = chain_of(s, "forward");
+	char *c = chain_of(two_nets, 2, "forward");
 	long dnat = line_at(c, "ct status dnat counter accept\n");
 	long est = line_at(c, "ct state established,related counter accept\n");
 	long in1 = line_at(c, "oifname \"hsv1\" counter drop\n");
@@ -297,7 +291,6 @@ Test(render, forward_enters_a_space_only_by_dnat)
 	/* nothing forwarded into a mirror, ahead of a space's own accept */
 	cr_assert(mirror >= 0 && out0 > mirror, "%s", c);
 	free(c);
-	free(s);
 }
 
 /* IPv6 from any veth is dropped in an ip6 table of the same name, in the
