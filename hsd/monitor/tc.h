@@ -31,7 +31,7 @@ struct tc_filter_info {
 	uint16_t prio;
 	uint16_t protocol;             /* ETH_P_* the filter matches, host order */
 	uint32_t handle;
-	char kind[16];                 /* u32: the action's kind ("mirred") */
+	char kind[16];                 /* its first action's ("mirred"); else bpf's own */
 	char cookie[TC_COOKIE_LEN + 1]; /* NUL-terminated; "" if none */
 	uint32_t target_ifindex;       /* mirred only; 0 once the target is gone */
 	uint64_t packets;              /* packets the action saw */
