@@ -11,6 +11,7 @@
 #include "instances.h"
 #include "mesh.h"
 #include "metrics.h"
+#include "spaces.h"
 #include "watch.h"
 
 #include <stdint.h>
@@ -84,6 +85,7 @@ static int cmd_status(struct hsd *d, const struct rpc_req *req,
 	json_object_set_new(*result, "monitors", watch_stats_json(d));
 	json_object_set_new(*result, "alerts_syslog", instances_syslog_json(d));
 	json_object_set_new(*result, "disk", disk_status_json(d));
+	json_object_set_new(*result, "fastpath", spaces_fastpath_json(d));
 	if (!json_is_true(json_object_get(req->args, "fleet")))
 		return 0;
 	struct fleet_status *fs = calloc(1, sizeof(*fs));

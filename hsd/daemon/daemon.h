@@ -24,6 +24,7 @@ struct hsd_options {
 	int disk_reserve_mib;       /* kept free for running spaces (disk.h) */
 	const char *metrics;        /* --metrics ADDR:PORT, or NULL: no listener */
 	bool foreground;
+	bool no_fastpath;           /* --no-fastpath (fastpath.h) */
 	int log_level;
 };
 

@@ -37,6 +37,9 @@ static void usage(FILE *f)
 		"                    it is needed (default 32, 0: none)\n"
 		"  --metrics ADDR:PORT  serve GET /metrics (Prometheus) there, e.g.\n"
 		"                    127.0.0.1:9469 (default: off; hsctl metrics shows it)\n"
+		"  --no-fastpath     published TCP ports go through the host's netfilter\n"
+		"                    (DNAT) for every packet, not only for new connections\n"
+		"                    (docs/networking.md, \"Fast path\")\n"
 		"  --check           validate cluster.json and the key, print what this host\n"
 		"                    would do (links, ports, state), change nothing\n"
 		"  --version         print the version\n");
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 		{ "subuid", required_argument, NULL, 'u' },
 		{ "disk-reserve", required_argument, NULL, 'D' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "no-fastpath", no_argument, NULL, 'F' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,6 +118,7 @@ int main(int argc, char **argv)
 			opt.metrics = optarg;
 			break;
 		}
+		case 'F': opt.no_fastpath = true; break;
 		case 'C': check = true; break;
 		case 'V': printf("hsd %s\n", HSD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;

@@ -203,6 +203,9 @@ static void host_families(FILE *f, const json_t *st)
 	single(f, "hsd_alerts_syslog_dropped_total", "counter",
 	       "copies of stored alerts the host's syslog did not take (the store has them)", as,
 	       "dropped");
+	by_key(f, "hsd_fastpath_packets_total",
+	       "packets of published ports the fast path handled, by kind (docs/networking.md)",
+	       "kind", json_object_get(json_object_get(st, "fastpath"), "packets"));
 	single(f, "hsd_disk_free_bytes", "gauge", "free bytes under the state directory", disk,
 	       "free");
 	single(f, "hsd_disk_reserve_bytes", "gauge", "size of the state directory's reserve",

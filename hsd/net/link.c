@@ -143,6 +143,84 @@ int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t e
 	return HS_OK;
 }
 
+struct link_info {
+	int index, peer_index, peer_nsid;
+	uint8_t mac[6];
+	bool has_mac;
+};
+
+static int linkinfo_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_info *li = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	li->index = ifi->ifi_index;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		uint16_t t = mnl_attr_get_type(a);
+		if (t == IFLA_ADDRESS && mnl_attr_get_payload_len(a) == 6) {
+			memcpy(li->mac, mnl_attr_get_payload(a), 6);
+			li->has_mac = true;
+		} else if (t == IFLA_LINK && mnl_attr_get_payload_len(a) == 4) {
+			li->peer_index = (int)mnl_attr_get_u32(a);
+		} else if (t == IFLA_LINK_NETNSID && mnl_attr_get_payload_len(a) == 4) {
+			li->peer_nsid = (int)mnl_attr_get_u32(a);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* RTM_GETLINK by name (index 0) or by index in the namespace nsid (-1 =
+ * the socket's own). */
+static int link_get(const char *ifname, int index, int nsid, struct link_info *li,
+		    char *err, size_t errlen)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = msg_start(buf, sizeof(buf), RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	int kerr, rc;
+
+	memset(li, 0, sizeof(*li));
+	li->peer_nsid = -1;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
+	if (!index)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	if (nsid >= 0)
+		mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if ((rc = nl_do(-1, nlh, linkinfo_cb, li, &kerr, err, errlen)))
+		return rc;
+	if (kerr) {
+		errno = -kerr;
+		return err_sys(err, errlen, "link: look up %s%s", ifname, index ? "'s peer" : "");
+	}
+	if (!li->has_mac)
+		return err_set(err, errlen, HS_ESTATE, "link: %s%s has no MAC address", ifname,
+			       index ? "'s peer" : "");
+	return HS_OK;
+}
+
+int link_veth_macs(const char *ifname, int *index, uint8_t mac[6], uint8_t peer_mac[6],
+		   char *err, size_t errlen)
+{
+	struct link_info me, peer;
+	int rc = check_name(ifname, err, errlen);
+
+	if (rc || (rc = link_get(ifname, 0, -1, &me, err, errlen)))
+		return rc;
+	if (me.peer_index <= 0)
+		return err_set(err, errlen, HS_ESTATE, "link: %s has no peer", ifname);
+	if ((rc = link_get(ifname, me.peer_index, me.peer_nsid, &peer, err, errlen)))
+		return rc;
+	*index = me.index;
+	memcpy(mac, me.mac, 6);
+	memcpy(peer_mac, peer.mac, 6);
+	return HS_OK;
+}
+
 int link_exists(int netns_fd, const char *ifname, bool *exists, char *err, size_t errlen)
 {
 	int idx;

@@ -84,6 +84,11 @@ int link_wait_running(int netns_fd, const char *ifname, int timeout_ms, char *er
 
 int link_index(int netns_fd, const char *ifname, int *index, char *err, size_t errlen);
 
+/* A veth end in the current namespace: its index, its MAC and its peer's
+ * (which may sit in another namespace). */
+int link_veth_macs(const char *ifname, int *index, uint8_t mac[6], uint8_t peer_mac[6],
+		   char *err, size_t errlen);
+
 /* *exists = whether ifname is present. */
 int link_exists(int netns_fd, const char *ifname, bool *exists, char *err, size_t errlen);
 

@@ -135,6 +135,7 @@ static void watch_mirror_attach(struct hsd *d, const struct space_view *audit)
 		log_error("space %s: packet mirror: %s", audit->name, err);
 	if (fd >= 0)
 		close(fd);
+	spaces_fastpath_mirrors(d);
 }
 
 static void watch_mirror_add_server(struct hsd *d, const char *server)
@@ -524,6 +525,7 @@ void watch_space_stopped(struct hsd *d, const char *name, enum space_kind kind,
 	if (!row_netidx(d, name, &n)) {
 		mirror_name(n, base_if, sizeof(base_if));
 		mirror_detach(base_if, NULL, 0);
+		spaces_fastpath_mirrors(d);
 	}
 }
 

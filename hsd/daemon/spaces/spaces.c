@@ -1,6 +1,7 @@
 /* spaces.c - creating, starting, stopping and destroying spaces. */
 #include "spaces.h"
 #include "spaces_int.h"
+#include "fastpath.h"
 #include "cgroup.h"
 #include "control.h"
 #include "daemon.h"
@@ -459,6 +460,7 @@ void spaces_free(struct hsd *d)
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	if (s->hsinit_fd >= 0)
 		close(s->hsinit_fd);
+	fastpath_close(s->fastpath);
 	free(s);
 	d->spaces = NULL;
 }

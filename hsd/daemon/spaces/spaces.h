@@ -75,6 +75,13 @@ int spaces_show(struct hsd *d, const char *name, json_t **result, char *err,
 		size_t errlen);
 /* The limits a stored space runs with. */
 void space_limits_of(const struct space_row *row, struct space_spec_limits *out);
+/* Tell the published ports' fast path that a packet mirror (an audit
+ * space's hsxN) came or went: it copies what it takes into a space to
+ * every mirror itself (fastpath.h). */
+void spaces_fastpath_mirrors(struct hsd *d);
+/* {"on": false} or {"on": true, "uplink": IF, "packets": {"in": N, ...}}
+ * (hsctl status, metrics). */
+json_t *spaces_fastpath_json(struct hsd *d);
 /* RUN/spaces/NAME[/leaf]: where hsd keeps what it binds into the space. */
 void spaces_run_path(const struct hsd *d, const char *name, const char *leaf, char *out,
 		     size_t len);

@@ -31,6 +31,7 @@ struct space_rt {
 struct spaces {
 	struct space_rt *running;
 	struct linknet_plan plan;
+	struct fastpath *fastpath; /* NULL: published ports by DNAT alone */
 	struct userns_pool pool; /* the spaces' id ranges (--subuid) */
 	int hsinit_fd;           /* a sealed copy of hsinit, exec'd by every space */
 	uv_timer_t console_timer; /* bounds the consoles on disk */

@@ -10,6 +10,8 @@
 #include "spaces_int.h"
 #include "daemon.h"
 #include "err.h"
+#include "fastpath.h"
+#include "fastpath_abi.h"
 #include "ifnames.h"
 #include "link.h"
 #include "log.h"
@@ -39,7 +41,54 @@
 
 int space_net_init(struct hsd *d, char *err, size_t errlen)
 {
+	char why[HS_ERRLEN];
+
+	if (!d->opt.no_fastpath && fastpath_open(&d->spaces->fastpath, why, sizeof(why)))
+		log_warn("%s: published ports go by DNAT alone", why);
 	return linknet_plan_init(&d->spaces->plan, LINKNET_DEFAULT_RANGE, err, errlen);
+}
+
+/* The fast path follows the nftables table; failing, it is taken out and
+ * the table, complete by itself, carries everything. */
+static void space_fastpath_sync(struct hsd *d, const struct portmap_rule *rules, size_t nrules,
+				const struct portmap_net *nets, size_t nnets)
+{
+	struct fastpath *fp = d->spaces->fastpath;
+	char uplink[IF_NAMESIZE], err[HS_ERRLEN];
+
+	if (!fp)
+		return;
+	fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink);
+	if (fastpath_sync(fp, uplink, rules, nrules, nets, nnets, err, sizeof(err)) == HS_OK)
+		return;
+	log_error("%s: published ports go by DNAT alone", err);
+	fastpath_stop_in(fp);
+}
+
+json_t *spaces_fastpath_json(struct hsd *d)
+{
+	static const char *const kinds[FP_STAT_N] = {
+		[FP_STAT_IN] = "in", [FP_STAT_OUT] = "out", [FP_STAT_ICMP] = "icmp",
+		[FP_STAT_ORPHAN] = "orphan_dropped", [FP_STAT_COPY_FAIL] = "copy_failed"};
+	uint64_t n[FP_STAT_N];
+	char uplink[IF_NAMESIZE];
+
+	if (!d->spaces->fastpath || fastpath_status(d->spaces->fastpath, uplink, n, FP_STAT_N))
+		return json_pack("{s:b}", "on", 0);
+	json_t *packets = json_object();
+	for (size_t i = 0; i < FP_STAT_N; i++)
+		json_object_set_new(packets, kinds[i], json_integer((json_int_t)n[i]));
+	return json_pack("{s:b, s:s, s:o}", "on", 1, "uplink", uplink, "packets", packets);
+}
+
+void spaces_fastpath_mirrors(struct hsd *d)
+{
+	char err[HS_ERRLEN];
+
+	if (d->spaces->fastpath && fastpath_sync_mirrors(d->spaces->fastpath, err, sizeof(err))) {
+		log_error("%s: published ports go by DNAT alone", err);
+		fastpath_stop_in(d->spaces->fastpath);
+	}
 }
 
 int space_publish_check(struct hsd *d, const struct space_req *req,
@@ -219,6 +268,7 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 		}
 	}
 	if (nnets == 0) {
+		space_fastpath_sync(d, NULL, 0, NULL, 0);
 		rc = portmap_flush(NFT_TABLE, err, errlen);
 		goto out;
 	}
@@ -230,7 +280,8 @@ int spaces_net_apply(struct hsd *d, const char *also_running, char *err,
 		if ((rc = portmap_enable_localnet(nets[i].host_if, err, errlen)) ||
 		    (rc = portmap_disable_ipv6(-1, nets[i].host_if, err, errlen)))
 			goto out;
-	rc = portmap_apply(NFT_TABLE, rules, nrules, nets, nnets, err, errlen);
+	if ((rc = portmap_apply(NFT_TABLE, rules, nrules, nets, nnets, err, errlen)) == HS_OK)
+		space_fastpath_sync(d, rules, nrules, nets, nnets);
 out:
 	space_rows_free(rows, nrows);
 	free(pub);

@@ -1,0 +1,76 @@
+/* fastpath_abi.h - the maps shared by the published ports' fast path
+ * (bpf/fastpath.bpf.c) and its loader (fastpath.c).  Addresses and ports
+ * are in network byte order, as they sit in the packet.
+ */
+#ifndef HS_FASTPATH_ABI_H
+#define HS_FASTPATH_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define FASTPATH_PORTS_MAX 1024  /* published TCP ports x host addresses */
+#define FASTPATH_SPACES_MAX 1024 /* server veths */
+#define FASTPATH_FLOWS_MAX 65536 /* connections a reply is translated for */
+#define FASTPATH_MIRRORS_MAX 8   /* audit spaces' mirrors (hsxN) copied to */
+
+/* fp_ports: a published port on one of the uplink's addresses. */
+struct fp_port_key {
+	__u32 addr; /* the host's */
+	__u16 port; /* the host's */
+	__u16 pad;
+};
+
+struct fp_port {
+	__u32 space_addr;
+	__u16 space_port;
+	__u16 pad;
+	__u32 ifindex; /* the server veth's base end */
+	__u8 space_mac[6];
+	__u8 host_mac[6];
+};
+
+/* fp_spaces: a server veth's base end -> the one source the space has. */
+struct fp_space {
+	__u32 space_addr;
+	__u32 uplink; /* where its replies leave */
+};
+
+/* fp_targets: (space_addr, space_port) of every published TCP port, so
+ * that a reply without a flow is told from the space's own traffic. */
+struct fp_target_key {
+	__u32 space_addr;
+	__u16 space_port;
+	__u16 pad;
+};
+
+/* fp_flows (LRU): a connection the fast path let in, by the reply's
+ * addresses, -> the address and port the client connected to. */
+struct fp_flow_key {
+	__u32 client;
+	__u32 space_addr;
+	__u16 client_port;
+	__u16 space_port;
+};
+
+struct fp_flow {
+	__u32 host_addr;
+	__u16 host_port;
+	__u16 pad;
+};
+
+/* fp_mirrors: the mirrors' base ends (hsxN), 0 = none; each packet the
+ * fast path takes into a space is copied to every one, since it does not
+ * cross the veth's egress hook where the mirror's classifier would. */
+
+/* fp_stats (per CPU). */
+enum fp_stat {
+	FP_STAT_IN,        /* packets taken into a space */
+	FP_STAT_OUT,       /* replies taken out */
+	FP_STAT_ICMP,      /* ICMP errors about a flow taken in */
+	FP_STAT_ORPHAN,    /* replies with neither flow nor conntrack entry: dropped */
+	FP_STAT_COPY_FAIL, /* copies to a mirror that failed */
+	FP_STAT_N
+};
+
+#endif

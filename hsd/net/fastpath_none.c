@@ -1,0 +1,48 @@
+/* fastpath_none.c - the fast path when this hsd was built without eBPF
+ * (cmake said so): published ports take the host's stack alone. */
+#include "fastpath.h"
+
+#include "err.h"
+
+int fastpath_open(struct fastpath **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	return err_set(err, errlen, HS_ESYS, "fast path: not built into this hsd (see cmake's output)");
+}
+
+void fastpath_close(struct fastpath *fp)
+{
+	(void)fp;
+}
+
+void fastpath_uplink(const struct sockaddr_storage *endpoint, char name[IF_NAMESIZE])
+{
+	(void)endpoint;
+	name[0] = '\0';
+}
+
+int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_rule *r,
+		  size_t n, const struct portmap_net *nets, size_t nnets, char *err,
+		  size_t errlen)
+{
+	(void)fp, (void)uplink, (void)r, (void)n, (void)nets, (void)nnets, (void)err, (void)errlen;
+	return HS_OK;
+}
+
+void fastpath_stop_in(struct fastpath *fp)
+{
+	(void)fp;
+}
+
+int fastpath_sync_mirrors(struct fastpath *fp, char *err, size_t errlen)
+{
+	(void)fp, (void)err, (void)errlen;
+	return HS_OK;
+}
+
+int fastpath_status(struct fastpath *fp, char uplink[IF_NAMESIZE], uint64_t *out, size_t n)
+{
+	(void)fp, (void)out, (void)n;
+	uplink[0] = '\0';
+	return HS_ESYS;
+}
