@@ -5,6 +5,7 @@
  * plan`: run it before the first start and before every reload.
  */
 #include "check.h"
+#include "fastpath.h"
 #include "addr.h"
 #include "cluster.h"
 #include "daemon.h"
@@ -107,6 +108,15 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 		fprintf(out, "underlay firewall: inbound udp/%u-%u from the linked hosts' "
 			     "addresses, nothing else (docs/mesh.md)\n",
 			cluster_host_port(me), cluster_host_port(me) + (unsigned)c.nhosts - 1);
+	char uplink[IF_NAMESIZE];
+	fastpath_uplink(&me->addr, uplink);
+	if (opt->no_fastpath || !uplink[0])
+		fprintf(out, "published ports: by DNAT alone (%s)\n",
+			opt->no_fastpath ? "--no-fastpath" : "no uplink: no IPv4 address of hosts[].endpoint "
+							    "on an interface, no IPv4 default route");
+	else
+		fprintf(out, "published ports: TCP on %s's addresses by the fast path, the rest by "
+			     "DNAT (docs/networking.md)\n", uplink);
 	snprintf(path, sizeof(path), "%s/hsd.db", opt->state_dir);
 	fprintf(out, "state %s: %s\n", opt->state_dir,
 		access(path, F_OK) == 0 ? "a store exists (its spaces and instances are kept)"

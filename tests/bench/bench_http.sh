@@ -8,8 +8,8 @@
 # (page cache, ARP, conntrack) before the pairs; within a pair the order
 # alternates.  Rows:
 #   1. wrk from host b: native 192.0.2.1:8081 against the space's
-#      published 192.0.2.1:80 (DNAT, forward, the veth), a 4 KiB page and
-#      a 64 KiB file, each at 1, 8 and 64 connections
+#      published 192.0.2.1:80 (hsd's fast path), a 4 KiB page and a
+#      64 KiB file, each at 1, 8 and 64 connections
 #   2. wrk on host a itself, a 64 KiB file: native over lo against the
 #      published port over the server's veth
 #   3. where row 2's cost is: the same client to native; to a third copy of
@@ -20,7 +20,8 @@
 #      whole machine per request (/proc/stat), softirq apart
 #   4. tcpdump -nn -v on the host's ul0 against the same in an audit space
 #      on mon0 (the mirror), wrk from b to the space: drop-rate points
-#   5. variants: the mirror alone (an audit space watching, nothing on
+#   5. variants: the fast path against DNAT alone (its program taken off
+#      the uplink); the mirror alone (an audit space watching, nothing on
 #      mon0) against none; the published port rewritten statelessly
 #      without conntrack against hsd's DNAT; the veth's MTU as hsd sets it against 1500 (rows
 #      1 and 2's loads), GRO on the server's veth on against off
@@ -79,6 +80,17 @@ INIT=$(ctl --json space show web | jq -r .pid)
 # The same server in the space's network namespace only (row 3).
 XPID=$(on a nsenter --net=/proc/"$INIT"/ns/net sh -c "lighttpd -D -f $DIR/lt-8082.conf </dev/null >/dev/null 2>&1 & echo \$!")
 on_exit "kill $XPID 2>/dev/null"
+# hsd's fast path: its uplink program, pinned so that a variant can take
+# it off (every packet by DNAT) and put it back (docs/networking.md).
+in_a() { nsenter --net=/proc/"$HSD_PID"/ns/net "$@"; }
+FP_ID=$(in_a tc filter show dev ul0 ingress pref 61440 |
+	awk '{ for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1) }' | head -1)
+[ -n "$FP_ID" ] || { echo "bench_http: hsd's fast path is not on ul0" >&2; exit 1; }
+FP_PIN=/sys/fs/bpf/hs-bench-$T_ID-fp-in
+bpftool prog pin id "$FP_ID" "$FP_PIN"
+on_exit "rm -f $FP_PIN"
+fp_off() { in_a tc filter del dev ul0 ingress pref 61440 2>/dev/null || true; }
+fp_on() { in_a tc filter replace dev ul0 ingress pref 61440 handle 1 protocol ip bpf da object-pinned "$FP_PIN"; }
 for u in b:http://192.0.2.1/ b:http://192.0.2.1:8081/ "a:http://$SPACE_IP:8082/"; do
 	wait_until 10 on "${u%%:*}" curl -sf --max-time 2 -o /dev/null "${u#*:}" ||
 		{ echo "bench_http: ${u#*:} does not answer from ${u%%:*}" >&2; exit 1; }
@@ -129,7 +141,7 @@ printf 'server veth %s: mtu %s outside, %s inside\n' "$VETH" \
 # 4 KiB page and the 64 KiB file.
 for c in 1 8 64; do
 	for f in "4 KiB page|" "64 KiB file|f64k"; do
-		CONNS=$c pairs "1. wrk on host b, -c$c, ${f%%|*}: 192.0.2.1:8081 (native) vs 192.0.2.1:80 (space, DNAT)" \
+		CONNS=$c pairs "1. wrk on host b, -c$c, ${f%%|*}: 192.0.2.1:8081 (native) vs 192.0.2.1:80 (space, fast path)" \
 			b "http://192.0.2.1:8081/${f#*|}" "http://192.0.2.1/${f#*|}" "3.3-9.5 % slower"
 	done
 done
@@ -143,7 +155,8 @@ drop_tables() { on a nft -f - <<<$'delete table ip hsd\ndelete table ip6 hsd'; }
 restore() { { printf 'add table ip hsd\ndelete table ip hsd\nadd table ip6 hsd\ndelete table ip6 hsd\n'; cat "$SAVED"; } | on a nft -f -; }
 WSECS=${BENCH_HTTP_WSECS:-2}
 # where TITLE FROM PLACE:LABEL:URL...: each place in turn, PAIRS rounds of
-# WSECS s; a URL prefixed "bare=" runs with hsd's tables removed.  Medians.
+# WSECS s; a URL prefixed "bare=" runs with hsd's tables removed, one
+# prefixed "nofp=" without the fast path.  Medians.
 where() {
 	local title=$1 from=$2 r pl w l u; shift 2
 	declare -A R=()
@@ -152,9 +165,9 @@ where() {
 	for r in $(seq "$PAIRS"); do
 		for pl in "$@"; do
 			IFS='|' read -r w l u <<<"$pl"
-			case $u in bare=*) drop_tables; u=${u#bare=} ;; esac
+			case $u in bare=*) drop_tables; u=${u#bare=} ;; nofp=*) fp_off; u=${u#nofp=} ;; esac
 			R[$w]+="$(SECS=$WSECS CPU=1 rps "$from" "$u")"$'\n'
-			case $pl in *bare=*) restore ;; esac
+			case $pl in *bare=*) restore ;; *nofp=*) fp_on ;; esac
 		done
 	done
 	local n0
@@ -180,7 +193,8 @@ on b ip route add "$SPACE_IP/32" via 192.0.2.1 dev ul0
 where "3b. Where row 1 goes: wrk on host b, 4 KiB page" b \
 	"native|native, 192.0.2.1:8081 (local delivery)|http://192.0.2.1:8081/" \
 	"bare|space, $SPACE_IP:8080 routed, no hsd tables|bare=http://$SPACE_IP:8080/" \
-	"dnat|space, 192.0.2.1:80 (DNAT, forward, veth)|http://192.0.2.1/"
+	"dnat|space, 192.0.2.1:80 (DNAT, forward, veth)|nofp=http://192.0.2.1/" \
+	"fast|space, 192.0.2.1:80 (fast path)|http://192.0.2.1/"
 on b ip route del "$SPACE_IP/32"
 echo "(CPU: every core's, everyone's, from /proc/stat: other load on the machine is in it)"
 # (no grep -q in a pipe: with pipefail, nft's SIGPIPE would fail it)
@@ -255,9 +269,16 @@ printf '\n5. Variants of the path (no audit space, but for the mirror rows): B/A
 # copying every packet to mon0) and runs nothing there, against none.
 mirror_on() { ctl space show ids >/dev/null 2>&1 || { ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null && sleep 1; }; }
 mirror_off() { ctl space destroy ids >/dev/null 2>&1 || true; }
-variant "mirror / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ mirror_off mirror_on
-variant "mirror / none, wrk on b, 64 KiB, DNAT" b http://192.0.2.1/f64k mirror_off mirror_on
+for c in 1 8 64; do
+	CONNS=$c variant "fast path / DNAT alone, wrk on b, -c$c, 4 KiB" b http://192.0.2.1/ fp_off fp_on
+done
+variant "fast path / DNAT alone, wrk on b, -c8, 64 KiB" b http://192.0.2.1/f64k fp_off fp_on
+fp_on
+variant "mirror / none, wrk on b, 4 KiB, fast path" b http://192.0.2.1/ mirror_off mirror_on
+variant "mirror / none, wrk on b, 64 KiB, fast path" b http://192.0.2.1/f64k mirror_off mirror_on
 mirror_off
+# The rows up to the flowtable's are about DNAT's path: no fast path.
+fp_off
 # The published port without conntrack: address and port rewritten both
 # ways before conntrack (after hsd's guard, which must see the space's own
 # source), notrack, and hsd's forward chain told to let the untracked
@@ -329,6 +350,7 @@ if ft_on 2>/dev/null; then
 else
 	echo "(this kernel has no nftables flowtable (CONFIG_NF_FLOW_TABLE): flowtable variant skipped)"
 fi
+fp_on
 
 # --- 6b. hsd idle with 10 spaces ------------------------------------------
 ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null
@@ -351,7 +373,7 @@ for i in $(seq 3 10); do ctl space destroy "idle$i" >/dev/null; done
 many_on() { ctl space show many1 >/dev/null 2>&1 || { for i in $(seq 49); do ctl space create "many$i" --kind server -- sleep infinity >/dev/null; done; sleep 3; }; }
 many_off() { ctl space show many1 >/dev/null 2>&1 || return 0; for i in $(seq 49); do ctl space destroy "many$i" >/dev/null 2>&1 || true; done; sleep 3; }
 printf '\n7. Many spaces: B/A req/s and CPU per request (min / median / max of %d pairs of %s s; runs A/B req/s)\n' "$PAIRS" "$VSECS"
-variant "49 more spaces / none, wrk on b, 4 KiB, DNAT" b http://192.0.2.1/ many_off many_on
+variant "49 more spaces / none, wrk on b, 4 KiB, fast path" b http://192.0.2.1/ many_off many_on
 many_off
 
 printf '\nSummary (min / median / max of per-pair figures; machine load now: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
