@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "fastpath_abi.h"
@@ -26,6 +27,7 @@ struct fastpath {
 	struct fastpath_bpf *skel;
 	struct mnl_socket *nl;
 	char uplink[IF_NAMESIZE]; /* where fp_in is attached; "" nowhere */
+	bool adopted;             /* looked for an earlier hsd's flows once */
 };
 
 void fastpath_close(struct fastpath *fp)
@@ -155,6 +157,69 @@ static size_t uplink_addrs(const char *uplink, uint32_t *out, size_t max)
 	return n;
 }
 
+/* --- flows of an earlier hsd -------------------------------------------- */
+
+/* A restarted hsd has new, empty maps, and the connections the programs
+ * it replaces carried are in no conntrack: without their entries their
+ * replies would be dropped as orphans, for good where the server speaks
+ * next.  So the flows of the programs found attached are copied into
+ * ours, once before our programs replace them and once after, for the
+ * connections made in between. */
+static void found_cb(const struct tc_filter_info *f, void *arg)
+{
+	if (f->prog_id && !strcmp(f->kind, "bpf"))
+		*(uint32_t *)arg = f->prog_id;
+}
+
+static uint32_t attached_prog(struct fastpath *fp, int ifindex)
+{
+	uint32_t id = 0;
+	tc_filter_list(fp->nl, ifindex, TC_DIR_INGRESS, FASTPATH_PRIO, found_cb, &id, NULL, 0);
+	return id;
+}
+
+static int old_flows_fd(uint32_t prog_id)
+{
+	uint32_t ids[16] = {0};
+	struct bpf_prog_info info = {.nr_map_ids = 16, .map_ids = (uintptr_t)ids};
+	uint32_t len = sizeof(info);
+	int prog = bpf_prog_get_fd_by_id(prog_id), found = -1;
+
+	if (prog < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(prog, &info, &len) == 0)
+		for (uint32_t i = 0; i < info.nr_map_ids && i < 16 && found < 0; i++) {
+			struct bpf_map_info mi = {0};
+			uint32_t mlen = sizeof(mi);
+			int m = bpf_map_get_fd_by_id(ids[i]);
+			if (m >= 0 && bpf_obj_get_info_by_fd(m, &mi, &mlen) == 0 &&
+			    !strcmp(mi.name, "fp_flows") && mi.key_size == sizeof(struct fp_flow_key) &&
+			    mi.value_size == sizeof(struct fp_flow))
+				found = m;
+			else if (m >= 0)
+				close(m);
+		}
+	close(prog);
+	return found;
+}
+
+static void adopt_flows(struct fastpath *fp, int from)
+{
+	int to = bpf_map__fd(fp->skel->maps.fp_flows);
+	struct fp_flow_key k, next;
+	struct fp_flow v;
+	bool first = true;
+
+	if (from < 0)
+		return;
+	while (bpf_map_get_next_key(from, first ? NULL : &k, &next) == 0) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(from, &k, &v) == 0)
+			bpf_map_update_elem(to, &k, &v, BPF_NOEXIST);
+	}
+}
+
 /* --- attachment -------------------------------------------------------- */
 
 static int attach(struct fastpath *fp, const char *ifname, int ifindex, int prog,
@@ -233,7 +298,7 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
 	uint32_t addrs[16];
 	size_t naddrs = 0, ntcp = 0, np = 0, nt = 0;
 	unsigned up = uplink[0] ? if_nametoindex(uplink) : 0;
-	int rc = HS_OK;
+	int rc = HS_OK, old = -1;
 
 	for (size_t i = 0; i < n; i++)
 		ntcp += r[i].proto == IPPROTO_TCP;
@@ -282,6 +347,14 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
 			  err, errlen)) ||
 	    (rc = fastpath_sync_mirrors(fp, err, errlen)))
 		goto out;
+	if (!fp->adopted) {
+		uint32_t id = up ? attached_prog(fp, (int)up) : 0;
+		for (size_t i = 0; i < nnets && !id; i++)
+			id = attached_prog(fp, (int)sk[i]);
+		fp->adopted = true;
+		if (id && (old = old_flows_fd(id)) >= 0)
+			adopt_flows(fp, old);
+	}
 	for (size_t i = 0; i < nnets && !rc; i++)
 		rc = attach(fp, nets[i].host_if, (int)sk[i], bpf_program__fd(fp->skel->progs.fp_out),
 			    "hsd_fp_out", err, errlen);
@@ -291,7 +364,11 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
 		if (!rc)
 			snprintf(fp->uplink, sizeof(fp->uplink), "%s", uplink);
 	}
+	if (old >= 0)
+		adopt_flows(fp, old); /* what the old programs added meanwhile */
 out:
+	if (old >= 0)
+		close(old);
 	free(sp);
 	free(sk);
 	free(pv);

@@ -80,17 +80,24 @@ INIT=$(ctl --json space show web | jq -r .pid)
 # The same server in the space's network namespace only (row 3).
 XPID=$(on a nsenter --net=/proc/"$INIT"/ns/net sh -c "lighttpd -D -f $DIR/lt-8082.conf </dev/null >/dev/null 2>&1 & echo \$!")
 on_exit "kill $XPID 2>/dev/null"
-# hsd's fast path: its uplink program, pinned so that a variant can take
-# it off (every packet by DNAT) and put it back (docs/networking.md).
+# hsd's fast path: its two programs, pinned so that a variant can take
+# them off (every packet by DNAT, as with hsd --no-fastpath) and put them
+# back (docs/networking.md).
 in_a() { nsenter --net=/proc/"$HSD_PID"/ns/net "$@"; }
-FP_ID=$(in_a tc filter show dev ul0 ingress pref 61440 |
-	awk '{ for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1) }' | head -1)
-[ -n "$FP_ID" ] || { echo "bench_http: hsd's fast path is not on ul0" >&2; exit 1; }
-FP_PIN=/sys/fs/bpf/hs-bench-$T_ID-fp-in
-bpftool prog pin id "$FP_ID" "$FP_PIN"
-on_exit "rm -f $FP_PIN"
-fp_off() { in_a tc filter del dev ul0 ingress pref 61440 2>/dev/null || true; }
-fp_on() { in_a tc filter replace dev ul0 ingress pref 61440 handle 1 protocol ip bpf da object-pinned "$FP_PIN"; }
+FP_PIN=/sys/fs/bpf/hs-bench-$T_ID-fp
+for d in ul0 "$VETH"; do
+	id=$(in_a tc filter show dev "$d" ingress pref 61440 |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1) }' | head -1)
+	[ -n "$id" ] || { echo "bench_http: hsd's fast path is not on $d" >&2; exit 1; }
+	bpftool prog pin id "$id" "$FP_PIN-$d"
+	on_exit "rm -f $FP_PIN-$d"
+done
+fp_off() { for d in ul0 "$VETH"; do in_a tc filter del dev "$d" ingress pref 61440 2>/dev/null || true; done; }
+fp_on() {
+	for d in ul0 "$VETH"; do
+		in_a tc filter replace dev "$d" ingress pref 61440 handle 1 protocol ip bpf da object-pinned "$FP_PIN-$d"
+	done
+}
 for u in b:http://192.0.2.1/ b:http://192.0.2.1:8081/ "a:http://$SPACE_IP:8082/"; do
 	wait_until 10 on "${u%%:*}" curl -sf --max-time 2 -o /dev/null "${u#*:}" ||
 		{ echo "bench_http: ${u#*:} does not answer from ${u%%:*}" >&2; exit 1; }
@@ -155,8 +162,8 @@ drop_tables() { on a nft -f - <<<$'delete table ip hsd\ndelete table ip6 hsd'; }
 restore() { { printf 'add table ip hsd\ndelete table ip hsd\nadd table ip6 hsd\ndelete table ip6 hsd\n'; cat "$SAVED"; } | on a nft -f -; }
 WSECS=${BENCH_HTTP_WSECS:-2}
 # where TITLE FROM PLACE:LABEL:URL...: each place in turn, PAIRS rounds of
-# WSECS s; a URL prefixed "bare=" runs with hsd's tables removed, one
-# prefixed "nofp=" without the fast path.  Medians.
+# WSECS s; a URL prefixed "bare=" runs with hsd's tables and fast path
+# removed, one prefixed "nofp=" without the fast path.  Medians.
 where() {
 	local title=$1 from=$2 r pl w l u; shift 2
 	declare -A R=()
@@ -165,9 +172,9 @@ where() {
 	for r in $(seq "$PAIRS"); do
 		for pl in "$@"; do
 			IFS='|' read -r w l u <<<"$pl"
-			case $u in bare=*) drop_tables; u=${u#bare=} ;; nofp=*) fp_off; u=${u#nofp=} ;; esac
+			case $u in bare=*) drop_tables; fp_off; u=${u#bare=} ;; nofp=*) fp_off; u=${u#nofp=} ;; esac
 			R[$w]+="$(SECS=$WSECS CPU=1 rps "$from" "$u")"$'\n'
-			case $pl in *bare=*) restore ;; *nofp=*) fp_on ;; esac
+			case $pl in *bare=*) restore; fp_on ;; *nofp=*) fp_on ;; esac
 		done
 	done
 	local n0

@@ -26,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_HLEN 14
 #define ETH_ALEN 6
 #define ETH_P_IP 0x0800
+#define AF_INET 2
 #define IPPROTO_ICMP 1
 #define IPPROTO_TCP 6
 #define ICMP_DEST_UNREACH 3
@@ -137,6 +138,20 @@ static __always_inline void copy_to_mirrors(struct __sk_buff *skb)
 	}
 }
 
+/* Would the host send a reply to this source back out of the interface
+ * it came in by?  A strict reverse-path check: a source that is the
+ * host's own, in a space's link network or reached by another way is
+ * left to the host's stack, whose guard and martian checks judge it. */
+static __always_inline bool from_outside(struct __sk_buff *skb, __u32 saddr, __u32 daddr)
+{
+	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = skb->ingress_ifindex,
+				   .ipv4_src = daddr, .ipv4_dst = saddr};
+	long rc = bpf_fib_lookup(skb, &f, sizeof(f), 0);
+
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	       f.ifindex == skb->ingress_ifindex;
+}
+
 static __always_inline int into_space(struct __sk_buff *skb, const struct fp_port *p)
 {
 	__u8 macs[2 * ETH_ALEN];
@@ -162,8 +177,13 @@ static __always_inline int tcp_in(struct __sk_buff *skb)
 				 .client_port = th->source, .space_port = p->space_port};
 	struct fp_flow f = {.host_addr = ip->daddr, .host_port = th->dest};
 	struct fp_flow *known = bpf_map_lookup_elem(&fp_flows, &fk);
-	if (!known || known->host_addr != f.host_addr || known->host_port != f.host_port)
+	/* A connection is judged once, by its first segment: one whose
+	 * source failed never gets an entry, so each of its segments is. */
+	if (!known || known->host_addr != f.host_addr || known->host_port != f.host_port) {
+		if (!from_outside(skb, fk.client, f.host_addr))
+			return TC_ACT_UNSPEC;
 		bpf_map_update_elem(&fp_flows, &fk, &f, BPF_ANY);
+	}
 	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, daddr), k.addr, p->space_addr,
 		    L4_OFF + offsetof(struct tcphdr, dest), k.port, p->space_port);
 	count(FP_STAT_IN);
@@ -190,7 +210,7 @@ static __always_inline int icmp_in(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	struct fp_flow_key fk = {.client = in->daddr, .space_addr = p->space_addr,
 				 .client_port = th->dest, .space_port = p->space_port};
-	if (!bpf_map_lookup_elem(&fp_flows, &fk))
+	if (!bpf_map_lookup_elem(&fp_flows, &fk) || !from_outside(skb, ip->saddr, ip->daddr))
 		return TC_ACT_UNSPEC;
 	__u32 host = k.addr, space = p->space_addr;
 	__u16 sport = p->space_port, old_check = in->check, new_check;
