@@ -61,39 +61,6 @@ int fastpath_open(struct fastpath **out, char *err, size_t errlen)
 	return HS_OK;
 }
 
-void fastpath_uplink(const struct sockaddr_storage *endpoint, char name[IF_NAMESIZE])
-{
-	const struct sockaddr_in *want = (const struct sockaddr_in *)endpoint;
-	struct ifaddrs *ifs = NULL;
-
-	name[0] = '\0';
-	if (endpoint->ss_family == AF_INET && (ntohl(want->sin_addr.s_addr) >> 24) != 127 &&
-	    getifaddrs(&ifs) == 0) {
-		for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
-			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-			    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == want->sin_addr.s_addr) {
-				snprintf(name, IF_NAMESIZE, "%s", i->ifa_name);
-				break;
-			}
-		freeifaddrs(ifs);
-	}
-	if (name[0])
-		return;
-	/* /proc/net/route: "Iface Destination Gateway Flags ... Mask ...",
-	 * hex in network order; the default route has both 0. */
-	FILE *f = fopen("/proc/net/route", "re");
-	char line[256], ifn[IF_NAMESIZE];
-	unsigned long dst, mask;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%15s %lx %*x %*x %*d %*d %*d %lx", ifn, &dst, &mask) == 3 &&
-		    dst == 0 && mask == 0) {
-			snprintf(name, IF_NAMESIZE, "%s", ifn);
-			break;
-		}
-	if (f)
-		fclose(f);
-}
-
 /* --- maps -------------------------------------------------------------- */
 
 /* Delete every key of map that keep() does not want. */

@@ -54,6 +54,12 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
  * before still leave with the address their client knows. */
 void fastpath_stop_in(struct fastpath *fp);
 
+/* For an hsd without a fast path: take off what an earlier one attached
+ * to uplink and the veths of nets (fastpath_host.c).  Connections it
+ * carried go on by DNAT from their client's next segment on; a reply
+ * sent before that leaves masqueraded, and may reset its connection. */
+void fastpath_detach(const char *uplink, const struct portmap_net *nets, size_t nnets);
+
 /* Re-read the mirrors (after an audit space's mirror came or went).
  * HS_ESTATE with more than FASTPATH_MIRRORS_MAX: the caller must then
  * call fastpath_stop_in(), or the extra mirrors would miss what it takes

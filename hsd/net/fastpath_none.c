@@ -15,12 +15,6 @@ void fastpath_close(struct fastpath *fp)
 	(void)fp;
 }
 
-void fastpath_uplink(const struct sockaddr_storage *endpoint, char name[IF_NAMESIZE])
-{
-	(void)endpoint;
-	name[0] = '\0';
-}
-
 int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_rule *r,
 		  size_t n, const struct portmap_net *nets, size_t nnets, char *err,
 		  size_t errlen)

@@ -23,6 +23,9 @@
 #     spaces' link net, the host's own address) does not enter the space;
 #     controls: b's true source enters, and without hsd_fp_in the host's
 #     stack drops the forged ones.
+#  8. an hsd started with --no-fastpath takes the programs an earlier one
+#     left off the uplink and the veths, and publishes by DNAT alone;
+#     control: they were there before it started.
 # Captures run in the namespaces themselves: tcpdump in host a or b, or
 # nsenter -n into a space's network namespace from host a (the audit
 # space's mon0 included: the same interface its own tools see).
@@ -357,4 +360,21 @@ check "control: ... by hsd's guard ($g1 -> $(guard_net); before: $g0 -> $g1)" [ 
 check "control: ... and the one from $A" [ "$(lines spoof2 "IP $A\.$((SP + 4)) > ")" = 0 ]
 check "control: ... while b's own enters, by DNAT ($d1 -> $(dnat_count))" \
 	[ "$(lines spoof2 "IP $B\.$((SP + 5)) > $SRV\.8080: Flags \[S\]")" = 1 -a "$(dnat_count)" -gt "$d1" ]
+
+# ---- 8. --no-fastpath takes an earlier hsd's programs off
+ctl space create aux8 --kind server -- sleep infinity >/dev/null # a resync: both back
+fp_filters() { # the filters at the fast path's priority on ul0 and hsv0
+	{ on a tc filter show dev ul0 ingress pref 61440; on a tc filter show dev hsv0 ingress pref 61440; } | grep -c 'hsd_fp_' || true
+}
+check "control: before the restart both programs are attached ($(fp_filters))" [ "$(fp_filters)" = 2 ]
+sim stop a
+echo "--no-fastpath" >"/var/lib/hs-sim/$T_ID/hsd.args"
+sim start a
+wait_until 15 ctl --json status >/dev/null
+check "status: hsd --no-fastpath says the fast path is off" status_has '.fastpath.on == false'
+check "hsd --no-fastpath took both programs off ($(fp_filters) left)" [ "$(fp_filters)" = 0 ]
+d8=$(dnat_count)
+code=$(get -o /dev/null -w '%{http_code}' "http://$A/f4k" || true)
+check "a request is answered by DNAT alone ($code; the rule $d8 -> $(dnat_count))" \
+	[ "$code" = 200 -a "$(dnat_count)" -gt "$d8" ]
 t_done

@@ -56,9 +56,11 @@ static void space_fastpath_sync(struct hsd *d, const struct portmap_rule *rules,
 	struct fastpath *fp = d->spaces->fastpath;
 	char uplink[IF_NAMESIZE], err[HS_ERRLEN];
 
-	if (!fp)
-		return;
 	fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink);
+	if (!fp) {
+		fastpath_detach(uplink, nets, nnets);
+		return;
+	}
 	if (fastpath_sync(fp, uplink, rules, nrules, nets, nnets, err, sizeof(err)) == HS_OK)
 		return;
 	log_error("%s: published ports go by DNAT alone", err);
