@@ -109,14 +109,17 @@ int hsd_check(const struct hsd_options *opt, FILE *out, char *err, size_t errlen
 			     "addresses, nothing else (docs/mesh.md)\n",
 			cluster_host_port(me), cluster_host_port(me) + (unsigned)c.nhosts - 1);
 	char uplink[IF_NAMESIZE];
-	fastpath_uplink(&me->addr, uplink);
+	uint32_t served;
+	fastpath_uplink(&me->addr, uplink, &served);
+	addr_format_ip4(served, a, sizeof(a));
 	if (opt->no_fastpath || !uplink[0])
 		fprintf(out, "published ports: by DNAT alone (%s)\n",
 			opt->no_fastpath ? "--no-fastpath" : "no uplink: no IPv4 address of hosts[].endpoint "
-							    "on an interface, no IPv4 default route");
+							    "on an Ethernet interface, nor an IPv4 default "
+							    "route by one");
 	else
-		fprintf(out, "published ports: TCP on %s's addresses by the fast path, the rest by "
-			     "DNAT (docs/networking.md)\n", uplink);
+		fprintf(out, "published ports: TCP on %s (%s) by the fast path, the rest by DNAT "
+			     "(docs/networking.md)\n", a, uplink);
 	snprintf(path, sizeof(path), "%s/hsd.db", opt->state_dir);
 	fprintf(out, "state %s: %s\n", opt->state_dir,
 		access(path, F_OK) == 0 ? "a store exists (its spaces and instances are kept)"

@@ -6,14 +6,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "fastpath_abi.h"
@@ -27,7 +25,6 @@ struct fastpath {
 	struct fastpath_bpf *skel;
 	struct mnl_socket *nl;
 	char uplink[IF_NAMESIZE]; /* where fp_in is attached; "" nowhere */
-	bool adopted;             /* looked for an earlier hsd's flows once */
 };
 
 void fastpath_close(struct fastpath *fp)
@@ -110,83 +107,6 @@ static int map_set(int map, const void *keys, const void *vals, size_t n, size_t
 	return map_prune(map, ksize, in_wanted, &w, err, errlen);
 }
 
-static size_t uplink_addrs(const char *uplink, uint32_t *out, size_t max)
-{
-	struct ifaddrs *ifs = NULL;
-	size_t n = 0;
-
-	if (getifaddrs(&ifs))
-		return 0;
-	for (struct ifaddrs *i = ifs; i && n < max; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, uplink))
-			out[n++] = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
-	freeifaddrs(ifs);
-	return n;
-}
-
-/* --- flows of an earlier hsd -------------------------------------------- */
-
-/* A restarted hsd has new, empty maps, and the connections the programs
- * it replaces carried are in no conntrack: without their entries their
- * replies would be dropped as orphans, for good where the server speaks
- * next.  So the flows of the programs found attached are copied into
- * ours, once before our programs replace them and once after, for the
- * connections made in between. */
-static void found_cb(const struct tc_filter_info *f, void *arg)
-{
-	if (f->prog_id && !strcmp(f->kind, "bpf"))
-		*(uint32_t *)arg = f->prog_id;
-}
-
-static uint32_t attached_prog(struct fastpath *fp, int ifindex)
-{
-	uint32_t id = 0;
-	tc_filter_list(fp->nl, ifindex, TC_DIR_INGRESS, FASTPATH_PRIO, found_cb, &id, NULL, 0);
-	return id;
-}
-
-static int old_flows_fd(uint32_t prog_id)
-{
-	uint32_t ids[16] = {0};
-	struct bpf_prog_info info = {.nr_map_ids = 16, .map_ids = (uintptr_t)ids};
-	uint32_t len = sizeof(info);
-	int prog = bpf_prog_get_fd_by_id(prog_id), found = -1;
-
-	if (prog < 0)
-		return -1;
-	if (bpf_obj_get_info_by_fd(prog, &info, &len) == 0)
-		for (uint32_t i = 0; i < info.nr_map_ids && i < 16 && found < 0; i++) {
-			struct bpf_map_info mi = {0};
-			uint32_t mlen = sizeof(mi);
-			int m = bpf_map_get_fd_by_id(ids[i]);
-			if (m >= 0 && bpf_obj_get_info_by_fd(m, &mi, &mlen) == 0 &&
-			    !strcmp(mi.name, "fp_flows") && mi.key_size == sizeof(struct fp_flow_key) &&
-			    mi.value_size == sizeof(struct fp_flow))
-				found = m;
-			else if (m >= 0)
-				close(m);
-		}
-	close(prog);
-	return found;
-}
-
-static void adopt_flows(struct fastpath *fp, int from)
-{
-	int to = bpf_map__fd(fp->skel->maps.fp_flows);
-	struct fp_flow_key k, next;
-	struct fp_flow v;
-	bool first = true;
-
-	if (from < 0)
-		return;
-	while (bpf_map_get_next_key(from, first ? NULL : &k, &next) == 0) {
-		first = false;
-		k = next;
-		if (bpf_map_lookup_elem(from, &k, &v) == 0)
-			bpf_map_update_elem(to, &k, &v, BPF_NOEXIST);
-	}
-}
-
 /* --- attachment -------------------------------------------------------- */
 
 static int attach(struct fastpath *fp, const char *ifname, int ifindex, int prog,
@@ -200,11 +120,15 @@ static int attach(struct fastpath *fp, const char *ifname, int ifindex, int prog
 	return rc ? err_set(err, errlen, rc, "fast path: %s: %s", ifname, why) : HS_OK;
 }
 
-void fastpath_stop_in(struct fastpath *fp)
+void fastpath_stop_in(struct fastpath *fp, const char *uplink)
 {
-	unsigned idx = fp->uplink[0] ? if_nametoindex(fp->uplink) : 0;
-	if (idx)
-		tc_filter_del(fp->nl, (int)idx, TC_DIR_INGRESS, FASTPATH_PRIO, 0, NULL, 0);
+	/* Where ours is, and where an earlier hsd's may be. */
+	const char *on[] = {fp->uplink, uplink};
+	for (size_t i = 0; i < 2; i++) {
+		unsigned idx = on[i] && on[i][0] ? if_nametoindex(on[i]) : 0;
+		if (idx)
+			tc_filter_del(fp->nl, (int)idx, TC_DIR_INGRESS, FASTPATH_PRIO, 0, NULL, 0);
+	}
 	fp->uplink[0] = '\0';
 	int map = bpf_map__fd(fp->skel->maps.fp_ports);
 	struct fp_port_key k;
@@ -257,30 +181,34 @@ int fastpath_sync_mirrors(struct fastpath *fp, char *err, size_t errlen)
 	return HS_OK;
 }
 
-int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_rule *r,
-		  size_t n, const struct portmap_net *nets, size_t nnets, char *err,
-		  size_t errlen)
+/* Served: TCP rules whose space address and port no other rule reaches,
+ * so that a reply's source follows from them alone. */
+static bool served(const struct portmap_rule *r, size_t n, size_t i)
+{
+	if (r[i].proto != IPPROTO_TCP)
+		return false;
+	for (size_t j = 0; j < n; j++)
+		if (j != i && r[j].proto == IPPROTO_TCP && r[j].space_addr == r[i].space_addr &&
+		    r[j].space_port == r[i].space_port)
+			return false;
+	return true;
+}
+
+int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
+		  const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
+		  size_t nnets, char *err, size_t errlen)
 {
 	__typeof__(fp->skel->maps) *m = &fp->skel->maps;
-	uint32_t addrs[16];
-	size_t naddrs = 0, ntcp = 0, np = 0, nt = 0;
-	unsigned up = uplink[0] ? if_nametoindex(uplink) : 0;
-	int rc = HS_OK, old = -1;
-
-	for (size_t i = 0; i < n; i++)
-		ntcp += r[i].proto == IPPROTO_TCP;
-	if (up)
-		naddrs = uplink_addrs(uplink, addrs, 16);
-	if (strcmp(fp->uplink, uplink) || !up || !ntcp || !naddrs)
-		fastpath_stop_in(fp);
+	size_t np = 0;
+	unsigned up = uplink[0] && addr ? if_nametoindex(uplink) : 0;
+	int rc = HS_OK;
 
 	struct fp_space *sp = calloc(nnets + 1, sizeof(*sp));
 	uint32_t *sk = calloc(nnets + 1, sizeof(*sk));
-	struct fp_port *pv = calloc(ntcp * naddrs + 1, sizeof(*pv));
-	struct fp_port_key *pk = calloc(ntcp * naddrs + 1, sizeof(*pk));
-	struct fp_target_key *tk = calloc(ntcp + 1, sizeof(*tk));
-	uint8_t *tv = calloc(ntcp + 1, 1);
-	if (!sp || !sk || !pv || !pk || !tk || !tv) {
+	struct fp_port *pv = calloc(n + 1, sizeof(*pv));
+	struct fp_port_key *pk = calloc(n + 1, sizeof(*pk));
+	struct fp_target_key *tk = calloc(n + 1, sizeof(*tk));
+	if (!sp || !sk || !pv || !pk || !tk) {
 		rc = err_sys(err, errlen, "fast path: calloc");
 		goto out;
 	}
@@ -293,35 +221,29 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
 		proto.ifindex = (uint32_t)idx;
 		sk[i] = proto.ifindex;
 		sp[i] = (struct fp_space){.space_addr = proto.space_addr, .uplink = up};
-		for (size_t j = 0; j < n; j++) {
-			if (r[j].proto != IPPROTO_TCP || r[j].space_addr != nets[i].space_addr)
+		for (size_t j = 0; j < n && up; j++) {
+			if (r[j].space_addr != nets[i].space_addr || !served(r, n, j))
 				continue;
 			proto.space_port = htons(r[j].space_port);
-			tk[nt++] = (struct fp_target_key){proto.space_addr, proto.space_port, 0};
-			for (size_t a = 0; a < naddrs && up; a++) {
-				pk[np] = (struct fp_port_key){addrs[a], htons(r[j].host_port), 0};
-				pv[np++] = proto;
-			}
+			pk[np] = (struct fp_port_key){htonl(addr), htons(r[j].host_port), 0};
+			tk[np] = (struct fp_target_key){proto.space_addr, proto.space_port, 0};
+			pv[np++] = proto;
 		}
 	}
-	/* Spaces and targets first: a reply must find its space before a
-	 * request can reach it by a new port. */
-	if ((rc = map_set(bpf_map__fd(m->fp_spaces), sk, sp, nnets, sizeof(*sk),
-			  sizeof(*sp), "spaces", err, errlen)) ||
-	    (rc = map_set(bpf_map__fd(m->fp_targets), tk, tv, nt, sizeof(*tk), sizeof(*tv),
+	/* Nothing to take in, or another uplink: off the uplink first,
+	 * before its ports go (an earlier hsd's program too).  Otherwise the
+	 * attach below replaces what is there with no moment without. */
+	if (!np || (fp->uplink[0] && strcmp(fp->uplink, uplink)))
+		fastpath_stop_in(fp, uplink);
+	/* Then the replies' way out before a request can reach a new port. */
+	if ((rc = map_set(bpf_map__fd(m->fp_spaces), sk, sp, nnets, sizeof(*sk), sizeof(*sp),
+			  "spaces", err, errlen)) ||
+	    (rc = map_set(bpf_map__fd(m->fp_targets), tk, pk, np, sizeof(*tk), sizeof(*pk),
 			  "targets", err, errlen)) ||
 	    (rc = map_set(bpf_map__fd(m->fp_ports), pk, pv, np, sizeof(*pk), sizeof(*pv), "ports",
 			  err, errlen)) ||
 	    (rc = fastpath_sync_mirrors(fp, err, errlen)))
 		goto out;
-	if (!fp->adopted) {
-		uint32_t id = up ? attached_prog(fp, (int)up) : 0;
-		for (size_t i = 0; i < nnets && !id; i++)
-			id = attached_prog(fp, (int)sk[i]);
-		fp->adopted = true;
-		if (id && (old = old_flows_fd(id)) >= 0)
-			adopt_flows(fp, old);
-	}
 	for (size_t i = 0; i < nnets && !rc; i++)
 		rc = attach(fp, nets[i].host_if, (int)sk[i], bpf_program__fd(fp->skel->progs.fp_out),
 			    "hsd_fp_out", err, errlen);
@@ -331,17 +253,12 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_
 		if (!rc)
 			snprintf(fp->uplink, sizeof(fp->uplink), "%s", uplink);
 	}
-	if (old >= 0)
-		adopt_flows(fp, old); /* what the old programs added meanwhile */
 out:
-	if (old >= 0)
-		close(old);
 	free(sp);
 	free(sk);
 	free(pv);
 	free(pk);
 	free(tk);
-	free(tv);
 	return rc;
 }
 

@@ -35,24 +35,28 @@ int fastpath_open(struct fastpath **out, char *err, size_t errlen);
  * fastpath_sync() replaces them. */
 void fastpath_close(struct fastpath *fp);
 
-/* The interface published ports are taken from: the one holding
- * endpoint's IPv4 address, else the IPv4 default route's; "" if none. */
-void fastpath_uplink(const struct sockaddr_storage *endpoint, char name[IF_NAMESIZE]);
+/* The interface published ports are taken from, and the one address
+ * of it they are served on (host byte order): endpoint's IPv4 address
+ * and the interface holding it, else the IPv4 default route's interface
+ * and its first address; "" and 0 if none or if it is not Ethernet. */
+void fastpath_uplink(const struct sockaddr_storage *endpoint, char name[IF_NAMESIZE],
+		     uint32_t *addr);
 
-/* Make the programs serve the TCP rules of r[0..n) on every IPv4 address
- * of uplink, for the spaces of nets[0..nnets), and copy to every mirror
- * (hsxN) there is; uplink "" or no TCP rule takes nothing in.  Entries are
- * replaced in place, so a connection is never without its entry.  On
- * failure the caller calls fastpath_stop_in(). */
-int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_rule *r,
-		  size_t n, const struct portmap_net *nets, size_t nnets, char *err,
-		  size_t errlen);
+/* Make the programs serve, on uplink's address addr (host order), the TCP
+ * rules of r[0..n) whose space address and port no other rule reaches,
+ * for the spaces of nets[0..nnets), copying to every mirror (hsxN) there
+ * is; uplink "" or nothing served takes nothing in.  Entries are replaced
+ * in place.  On failure the caller calls fastpath_stop_in(). */
+int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
+		  const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
+		  size_t nnets, char *err, size_t errlen);
 
-/* Take nothing more into a space: the uplink's program is detached and
- * its ports forgotten, and every packet to a published port goes by DNAT.
- * The veths' programs stay, so that the replies of connections taken in
- * before still leave with the address their client knows. */
-void fastpath_stop_in(struct fastpath *fp);
+/* Take nothing more into a space: the uplink's program is detached (from
+ * uplink too, where an earlier hsd may have left one) and the ports
+ * forgotten, so every packet to a published port goes by DNAT.  The
+ * veths' programs stay: the replies of connections taken in before still
+ * leave with the address their client knows. */
+void fastpath_stop_in(struct fastpath *fp, const char *uplink);
 
 /* For an hsd without a fast path: take off what an earlier one attached
  * to uplink and the veths of nets (fastpath_host.c).  Connections it

@@ -9,12 +9,11 @@
 #include <linux/types.h>
 #endif
 
-#define FASTPATH_PORTS_MAX 1024  /* published TCP ports x host addresses */
+#define FASTPATH_PORTS_MAX 1024  /* published TCP ports served */
 #define FASTPATH_SPACES_MAX 1024 /* server veths */
-#define FASTPATH_FLOWS_MAX 65536 /* connections a reply is translated for */
 #define FASTPATH_MIRRORS_MAX 8   /* audit spaces' mirrors (hsxN) copied to */
 
-/* fp_ports: a published port on one of the uplink's addresses. */
+/* fp_ports: a published port on the served address of the uplink. */
 struct fp_port_key {
 	__u32 addr; /* the host's */
 	__u16 port; /* the host's */
@@ -36,26 +35,11 @@ struct fp_space {
 	__u32 uplink; /* where its replies leave */
 };
 
-/* fp_targets: (space_addr, space_port) of every published TCP port, so
- * that a reply without a flow is told from the space's own traffic. */
+/* fp_targets: a served port's space address and port -> the host's
+ * (an fp_port_key): what a reply's source becomes. */
 struct fp_target_key {
 	__u32 space_addr;
 	__u16 space_port;
-	__u16 pad;
-};
-
-/* fp_flows (LRU): a connection the fast path let in, by the reply's
- * addresses, -> the address and port the client connected to. */
-struct fp_flow_key {
-	__u32 client;
-	__u32 space_addr;
-	__u16 client_port;
-	__u16 space_port;
-};
-
-struct fp_flow {
-	__u32 host_addr;
-	__u16 host_port;
 	__u16 pad;
 };
 
@@ -67,8 +51,8 @@ struct fp_flow {
 enum fp_stat {
 	FP_STAT_IN,        /* packets taken into a space */
 	FP_STAT_OUT,       /* replies taken out */
-	FP_STAT_ICMP,      /* ICMP errors about a flow taken in */
-	FP_STAT_ORPHAN,    /* replies with neither flow nor conntrack entry: dropped */
+	FP_STAT_ICMP,      /* ICMP errors quoting a segment it let out */
+	FP_STAT_UNROUTED,  /* replies the uplink does not route: dropped */
 	FP_STAT_COPY_FAIL, /* copies to a mirror that failed */
 	FP_STAT_N
 };

@@ -15,17 +15,17 @@ void fastpath_close(struct fastpath *fp)
 	(void)fp;
 }
 
-int fastpath_sync(struct fastpath *fp, const char *uplink, const struct portmap_rule *r,
-		  size_t n, const struct portmap_net *nets, size_t nnets, char *err,
-		  size_t errlen)
+int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
+		  const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
+		  size_t nnets, char *err, size_t errlen)
 {
-	(void)fp, (void)uplink, (void)r, (void)n, (void)nets, (void)nnets, (void)err, (void)errlen;
+	(void)fp, (void)uplink, (void)addr, (void)r, (void)n, (void)nets, (void)nnets, (void)err, (void)errlen;
 	return HS_OK;
 }
 
-void fastpath_stop_in(struct fastpath *fp)
+void fastpath_stop_in(struct fastpath *fp, const char *uplink)
 {
-	(void)fp;
+	(void)fp, (void)uplink;
 }
 
 int fastpath_sync_mirrors(struct fastpath *fp, char *err, size_t errlen)

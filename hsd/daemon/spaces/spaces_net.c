@@ -55,23 +55,24 @@ static void space_fastpath_sync(struct hsd *d, const struct portmap_rule *rules,
 {
 	struct fastpath *fp = d->spaces->fastpath;
 	char uplink[IF_NAMESIZE], err[HS_ERRLEN];
+	uint32_t addr;
 
-	fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink);
+	fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink, &addr);
 	if (!fp) {
 		fastpath_detach(uplink, nets, nnets);
 		return;
 	}
-	if (fastpath_sync(fp, uplink, rules, nrules, nets, nnets, err, sizeof(err)) == HS_OK)
+	if (fastpath_sync(fp, uplink, addr, rules, nrules, nets, nnets, err, sizeof(err)) == HS_OK)
 		return;
 	log_error("%s: published ports go by DNAT alone", err);
-	fastpath_stop_in(fp);
+	fastpath_stop_in(fp, uplink);
 }
 
 json_t *spaces_fastpath_json(struct hsd *d)
 {
 	static const char *const kinds[FP_STAT_N] = {
 		[FP_STAT_IN] = "in", [FP_STAT_OUT] = "out", [FP_STAT_ICMP] = "icmp",
-		[FP_STAT_ORPHAN] = "orphan_dropped", [FP_STAT_COPY_FAIL] = "copy_failed"};
+		[FP_STAT_UNROUTED] = "unrouted_dropped", [FP_STAT_COPY_FAIL] = "copy_failed"};
 	uint64_t n[FP_STAT_N];
 	char uplink[IF_NAMESIZE];
 
@@ -88,8 +89,11 @@ void spaces_fastpath_mirrors(struct hsd *d)
 	char err[HS_ERRLEN];
 
 	if (d->spaces->fastpath && fastpath_sync_mirrors(d->spaces->fastpath, err, sizeof(err))) {
+		char uplink[IF_NAMESIZE];
+		uint32_t addr;
+		fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink, &addr);
 		log_error("%s: published ports go by DNAT alone", err);
-		fastpath_stop_in(d->spaces->fastpath);
+		fastpath_stop_in(d->spaces->fastpath, uplink);
 	}
 }
 

@@ -1,18 +1,26 @@
 /* fastpath.bpf.c - published TCP ports without the host's IP stack.
  *
- * fp_in, on the uplink's tc ingress: a TCP segment for a published port
- * on one of the uplink's addresses gets the space's address and port,
- * is copied to every audit space's mirror and goes straight into the
- * space (bpf_redirect_peer); the connection is remembered in fp_flows.
- * ICMP errors about such a connection follow it in, translated.
+ * The translation is stateless: hsd gives the fast path only published
+ * ports whose space address and port no other host address or port
+ * reaches, so a reply's source follows from the space's address and port
+ * alone.  Conntrack stays the judge of every connection the host's stack
+ * carries: a segment of a connection conntrack knows (the host's own, one
+ * made by DNAT before the programs came, one that reached the stack for
+ * any reason) is always left to the stack, in both directions.
+ *
+ * fp_in, on the uplink's tc ingress: a TCP segment for a served published
+ * port, sent to this host, with a valid header and a source the host
+ * would answer by the uplink, gets the space's address and port, is
+ * copied to every audit space's mirror and goes straight into the space
+ * (bpf_redirect_peer).  ICMP errors quoting such a segment follow it in,
+ * translated.
  * fp_out, on a server veth's tc ingress after the mirror's classifiers
  * (which copied the packet already): a segment from the space's own
- * address and a published port, on a remembered connection, gets back the
- * address and port the client used and leaves by the uplink
- * (bpf_redirect_neigh).  Anything else goes on to the host's stack and
- * hsd's nftables table, which handle it as they would without this
- * program; a reply on no remembered connection that conntrack does not
- * know either is dropped: it would leave with a wrong source.
+ * address and a served port gets back the host's address and port and
+ * leaves by the uplink when the route to its destination is the uplink's
+ * and it fits the uplink's MTU; one too big goes to the stack, which
+ * answers "fragmentation needed" into the space.
+ * Anything else goes on to the host's stack and hsd's nftables table.
  * Layouts: fastpath_abi.h; docs/networking.md, "Fast path".
  */
 #include "vmlinux.h"
@@ -27,6 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_ALEN 6
 #define ETH_P_IP 0x0800
 #define AF_INET 2
+#define PACKET_HOST 0
 #define IPPROTO_ICMP 1
 #define IPPROTO_TCP 6
 #define ICMP_DEST_UNREACH 3
@@ -56,24 +65,17 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FASTPATH_PORTS_MAX);
+	__type(key, struct fp_target_key);
+	__type(value, struct fp_port_key);
+} fp_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FASTPATH_SPACES_MAX);
 	__type(key, __u32);
 	__type(value, struct fp_space);
 } fp_spaces SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FASTPATH_PORTS_MAX);
-	__type(key, struct fp_target_key);
-	__type(value, __u8);
-} fp_targets SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FASTPATH_FLOWS_MAX);
-	__type(key, struct fp_flow_key);
-	__type(value, struct fp_flow);
-} fp_flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -96,8 +98,9 @@ static __always_inline void count(__u32 what)
 		*n += 1;
 }
 
-/* The IPv4 header of an unfragmented packet without options, or NULL;
- * such a packet is left to the host's stack. */
+/* The IPv4 header of an unfragmented packet without options whose
+ * lengths add up, with need bytes from it on, or NULL: anything else is
+ * the host's stack's to judge. */
 static __always_inline struct iphdr *ipv4_of(struct __sk_buff *skb, __u32 need)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
@@ -105,9 +108,62 @@ static __always_inline struct iphdr *ipv4_of(struct __sk_buff *skb, __u32 need)
 	struct iphdr *ip = (void *)(eth + 1);
 
 	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
-	    (ip->frag_off & bpf_htons(IP_MF_OFFSET)) || (void *)ip + need > end)
+	    (ip->frag_off & bpf_htons(IP_MF_OFFSET)) || (void *)ip + need > end ||
+	    bpf_ntohs(ip->tot_len) < need || bpf_ntohs(ip->tot_len) > skb->len - ETH_HLEN)
 		return NULL;
 	return ip;
+}
+
+/* The header checksum ip_rcv() would check (the stack drops a bad one
+ * before anything, a copy included, sees it). */
+static __always_inline bool ip_sum_ok(struct iphdr *ip)
+{
+	__u32 sum = 0;
+	__u16 *w = (__u16 *)ip;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < (int)(sizeof(*ip) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* A source the host's stack takes from outside: unicast, not 0/8,
+ * loopback, multicast or class E, and one the host would answer by the
+ * interface it came in by (a strict reverse-path check), so never the
+ * host's own address or a space's link network. */
+static __always_inline bool from_outside(struct __sk_buff *skb, __u32 saddr, __u32 daddr)
+{
+	__u32 a = bpf_ntohl(saddr);
+	if ((a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) >= 14)
+		return false;
+	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = skb->ingress_ifindex,
+				   .ipv4_src = daddr, .ipv4_dst = saddr};
+	long rc = bpf_fib_lookup(skb, &f, sizeof(f), 0);
+
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	       f.ifindex == skb->ingress_ifindex;
+}
+
+/* Does conntrack know the connection of this TCP tuple (either way)? */
+static __always_inline bool conntrack_knows(struct __sk_buff *skb, __u32 saddr, __u32 daddr,
+					    __u16 sport, __u16 dport)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_ct_opts o = {.netns_id = BPF_F_CURRENT_NETNS, .l4proto = IPPROTO_TCP};
+
+	t.ipv4.saddr = saddr;
+	t.ipv4.daddr = daddr;
+	t.ipv4.sport = sport;
+	t.ipv4.dport = dport;
+	/* 12: the options without the zone, which every kernel with these
+	 * kfuncs takes (later ones also take 16). */
+	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &t, sizeof(t.ipv4), &o, 12);
+	if (!ct)
+		return false;
+	bpf_ct_release(ct);
+	return true;
 }
 
 /* Rewrite the address at off (4 bytes) and the port at port_off of a
@@ -138,20 +194,6 @@ static __always_inline void copy_to_mirrors(struct __sk_buff *skb)
 	}
 }
 
-/* Would the host send a reply to this source back out of the interface
- * it came in by?  A strict reverse-path check: a source that is the
- * host's own, in a space's link network or reached by another way is
- * left to the host's stack, whose guard and martian checks judge it. */
-static __always_inline bool from_outside(struct __sk_buff *skb, __u32 saddr, __u32 daddr)
-{
-	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = skb->ingress_ifindex,
-				   .ipv4_src = daddr, .ipv4_dst = saddr};
-	long rc = bpf_fib_lookup(skb, &f, sizeof(f), 0);
-
-	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
-	       f.ifindex == skb->ingress_ifindex;
-}
-
 static __always_inline int into_space(struct __sk_buff *skb, const struct fp_port *p)
 {
 	__u8 macs[2 * ETH_ALEN];
@@ -163,54 +205,43 @@ static __always_inline int into_space(struct __sk_buff *skb, const struct fp_por
 	return bpf_redirect_peer(p->ifindex, 0);
 }
 
-static __always_inline int tcp_in(struct __sk_buff *skb)
+static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip)
 {
-	struct iphdr *ip = ipv4_of(skb, sizeof(struct iphdr) + sizeof(struct tcphdr));
-	if (!ip)
-		return TC_ACT_UNSPEC;
+	void *end = (void *)(long)skb->data_end;
 	struct tcphdr *th = (void *)(ip + 1);
+	if ((void *)(th + 1) > end)
+		return TC_ACT_UNSPEC;
 	struct fp_port_key k = {.addr = ip->daddr, .port = th->dest};
 	struct fp_port *p = bpf_map_lookup_elem(&fp_ports, &k);
-	if (!p)
+	__u32 client = ip->saddr;
+	__u16 cport = th->source;
+	if (!p || !from_outside(skb, client, k.addr) ||
+	    conntrack_knows(skb, client, k.addr, cport, k.port))
 		return TC_ACT_UNSPEC;
-	struct fp_flow_key fk = {.client = ip->saddr, .space_addr = p->space_addr,
-				 .client_port = th->source, .space_port = p->space_port};
-	struct fp_flow f = {.host_addr = ip->daddr, .host_port = th->dest};
-	struct fp_flow *known = bpf_map_lookup_elem(&fp_flows, &fk);
-	/* A connection is judged once, by its first segment: one whose
-	 * source failed never gets an entry, so each of its segments is. */
-	if (!known || known->host_addr != f.host_addr || known->host_port != f.host_port) {
-		if (!from_outside(skb, fk.client, f.host_addr))
-			return TC_ACT_UNSPEC;
-		bpf_map_update_elem(&fp_flows, &fk, &f, BPF_ANY);
-	}
 	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, daddr), k.addr, p->space_addr,
 		    L4_OFF + offsetof(struct tcphdr, dest), k.port, p->space_port);
 	count(FP_STAT_IN);
 	return into_space(skb, p);
 }
 
-/* An ICMP error whose quoted segment left by fp_out: back to the space
- * that sent it, the quote as the space sent it (path MTU discovery). */
-static __always_inline int icmp_in(struct __sk_buff *skb)
+/* An ICMP error quoting a segment the fast path let out: back to the
+ * space that sent it, the quote as the space sent it (path MTU
+ * discovery). */
+static __always_inline int icmp_in(struct __sk_buff *skb, struct iphdr *ip)
 {
-	__u32 need = sizeof(struct iphdr) + sizeof(struct icmphdr) + sizeof(struct iphdr) + 8;
-	struct iphdr *ip = ipv4_of(skb, need);
-	if (!ip)
-		return TC_ACT_UNSPEC;
+	void *end = (void *)(long)skb->data_end;
 	struct icmphdr *ic = (void *)(ip + 1);
 	struct iphdr *in = (void *)(ic + 1);
-	if ((ic->type != ICMP_DEST_UNREACH && ic->type != ICMP_TIME_EXCEEDED) ||
+	struct tcphdr *th = (void *)(in + 1); /* its first 8 bytes only */
+	if ((void *)th + 8 > end || (ic->type != ICMP_DEST_UNREACH && ic->type != ICMP_TIME_EXCEEDED) ||
 	    in->ihl != 5 || in->protocol != IPPROTO_TCP || in->saddr != ip->daddr)
 		return TC_ACT_UNSPEC;
-	struct tcphdr *th = (void *)(in + 1); /* its first 8 bytes only */
 	struct fp_port_key k = {.addr = in->saddr, .port = th->source};
 	struct fp_port *p = bpf_map_lookup_elem(&fp_ports, &k);
-	if (!p)
-		return TC_ACT_UNSPEC;
-	struct fp_flow_key fk = {.client = in->daddr, .space_addr = p->space_addr,
-				 .client_port = th->dest, .space_port = p->space_port};
-	if (!bpf_map_lookup_elem(&fp_flows, &fk) || !from_outside(skb, ip->saddr, ip->daddr))
+	__u32 client = in->daddr;
+	__u16 cport = th->dest;
+	if (!p || !from_outside(skb, ip->saddr, ip->daddr) ||
+	    conntrack_knows(skb, client, k.addr, cport, k.port))
 		return TC_ACT_UNSPEC;
 	__u32 host = k.addr, space = p->space_addr;
 	__u16 sport = p->space_port, old_check = in->check, new_check;
@@ -239,34 +270,13 @@ SEC("tc")
 int fp_in(struct __sk_buff *skb)
 {
 	struct iphdr *ip = ipv4_of(skb, sizeof(struct iphdr));
-	if (!ip)
+	if (!ip || skb->pkt_type != PACKET_HOST || !ip_sum_ok(ip))
 		return TC_ACT_UNSPEC;
 	if (ip->protocol == IPPROTO_TCP)
-		return tcp_in(skb);
+		return tcp_in(skb, ip);
 	if (ip->protocol == IPPROTO_ICMP)
-		return icmp_in(skb);
+		return icmp_in(skb, ip);
 	return TC_ACT_UNSPEC;
-}
-
-/* Does conntrack know the connection: one the host's stack carried
- * (a client on another interface or address, or the host itself)? */
-static __always_inline bool conntrack_knows(struct __sk_buff *skb, struct iphdr *ip,
-					    struct tcphdr *th)
-{
-	struct bpf_sock_tuple t = {};
-	struct bpf_ct_opts o = {.netns_id = BPF_F_CURRENT_NETNS, .l4proto = IPPROTO_TCP};
-
-	t.ipv4.saddr = ip->saddr;
-	t.ipv4.daddr = ip->daddr;
-	t.ipv4.sport = th->source;
-	t.ipv4.dport = th->dest;
-	/* 12: the options without the zone, which every kernel with these
-	 * kfuncs takes (later ones also take 16). */
-	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &t, sizeof(t.ipv4), &o, 12);
-	if (!ct)
-		return false;
-	bpf_ct_release(ct);
-	return true;
 }
 
 SEC("tc")
@@ -281,20 +291,39 @@ int fp_out(struct __sk_buff *skb)
 	if (!ip || ip->protocol != IPPROTO_TCP || ip->saddr != s->space_addr)
 		return TC_ACT_UNSPEC;
 	struct tcphdr *th = (void *)(ip + 1);
-	struct fp_flow_key fk = {.client = ip->daddr, .space_addr = ip->saddr,
-				 .client_port = th->dest, .space_port = th->source};
-	struct fp_flow *f = bpf_map_lookup_elem(&fp_flows, &fk);
-	if (!f) {
-		struct fp_target_key tk = {.space_addr = ip->saddr, .space_port = th->source};
-		if (!bpf_map_lookup_elem(&fp_targets, &tk) || conntrack_knows(skb, ip, th))
-			return TC_ACT_UNSPEC;
-		count(FP_STAT_ORPHAN);
+	struct fp_target_key tk = {.space_addr = ip->saddr, .space_port = th->source};
+	struct fp_port_key *host = bpf_map_lookup_elem(&fp_targets, &tk);
+	__u32 space = ip->saddr, client = ip->daddr, uplink = s->uplink;
+	__u16 sport = th->source, cport = th->dest;
+	if (!host || conntrack_knows(skb, space, client, sport, cport))
+		return TC_ACT_UNSPEC;
+	/* Too big for the uplink (a segment sized for a larger path): the
+	 * stack's forwarding refuses it with "fragmentation needed" into
+	 * the space, whose path MTU then shrinks. */
+	__u32 mtu = 0;
+	if (bpf_check_mtu(skb, uplink, &mtu, 0, BPF_MTU_CHK_SEGS))
+		return TC_ACT_UNSPEC;
+	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = veth, .ipv4_src = host->addr,
+				   .ipv4_dst = client};
+	long rc = bpf_fib_lookup(skb, &f, sizeof(f), 0);
+	/* A reply the uplink does not carry: the stack would send it
+	 * masqueraded, with another source port, and the client's reset
+	 * of that would close the server's connection. */
+	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
+	    f.ifindex != uplink) {
+		count(FP_STAT_UNROUTED);
 		return TC_ACT_SHOT;
 	}
-	__u32 host = f->host_addr, space = ip->saddr, uplink = s->uplink;
-	__u16 hport = f->host_port, sport = th->source;
-	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, saddr), space, host,
+	__u32 haddr = host->addr;
+	__u16 hport = host->port;
+	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, saddr), space, haddr,
 		    L4_OFF + offsetof(struct tcphdr, source), sport, hport);
 	count(FP_STAT_OUT);
-	return bpf_redirect_neigh(uplink, NULL, 0, 0);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return bpf_redirect_neigh(uplink, NULL, 0, 0);
+	__u8 macs[2 * ETH_ALEN];
+	__builtin_memcpy(macs, f.dmac, ETH_ALEN);
+	__builtin_memcpy(macs + ETH_ALEN, f.smac, ETH_ALEN);
+	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
+	return bpf_redirect(uplink, 0);
 }
