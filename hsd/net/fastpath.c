@@ -181,19 +181,6 @@ int fastpath_sync_mirrors(struct fastpath *fp, char *err, size_t errlen)
 	return HS_OK;
 }
 
-/* Served: TCP rules whose space address and port no other rule reaches,
- * so that a reply's source follows from them alone. */
-static bool served(const struct portmap_rule *r, size_t n, size_t i)
-{
-	if (r[i].proto != IPPROTO_TCP)
-		return false;
-	for (size_t j = 0; j < n; j++)
-		if (j != i && r[j].proto == IPPROTO_TCP && r[j].space_addr == r[i].space_addr &&
-		    r[j].space_port == r[i].space_port)
-			return false;
-	return true;
-}
-
 int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
 		  const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
 		  size_t nnets, char *err, size_t errlen)
@@ -222,7 +209,7 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
 		sk[i] = proto.ifindex;
 		sp[i] = (struct fp_space){.space_addr = proto.space_addr, .uplink = up};
 		for (size_t j = 0; j < n && up; j++) {
-			if (r[j].space_addr != nets[i].space_addr || !served(r, n, j))
+			if (r[j].space_addr != nets[i].space_addr || !portmap_rule_alone(r, n, j))
 				continue;
 			proto.space_port = htons(r[j].space_port);
 			pk[np] = (struct fp_port_key){htonl(addr), htons(r[j].host_port), 0};
@@ -230,24 +217,33 @@ int fastpath_sync(struct fastpath *fp, const char *uplink, uint32_t addr,
 			pv[np++] = proto;
 		}
 	}
+	/* The veths' programs first: a reply must find its way out before a
+	 * request can reach a new port. */
+	if ((rc = map_set(bpf_map__fd(m->fp_spaces), sk, sp, nnets, sizeof(*sk), sizeof(*sp),
+			  "spaces", err, errlen)))
+		goto out;
+	for (size_t i = 0; i < nnets && !rc; i++)
+		rc = attach(fp, nets[i].host_if, (int)sk[i], bpf_program__fd(fp->skel->progs.fp_out),
+			    "hsd_fp_out", err, errlen);
+	if (rc)
+		goto out;
 	/* Nothing to take in, or another uplink: off the uplink first,
 	 * before its ports go (an earlier hsd's program too).  Otherwise the
 	 * attach below replaces what is there with no moment without. */
 	if (!np || (fp->uplink[0] && strcmp(fp->uplink, uplink)))
 		fastpath_stop_in(fp, uplink);
-	/* Then the replies' way out before a request can reach a new port. */
-	if ((rc = map_set(bpf_map__fd(m->fp_spaces), sk, sp, nnets, sizeof(*sk), sizeof(*sp),
-			  "spaces", err, errlen)) ||
-	    (rc = map_set(bpf_map__fd(m->fp_targets), tk, pk, np, sizeof(*tk), sizeof(*pk),
+	uint32_t zero = 0, served = np ? htonl(addr) : 0;
+	if ((rc = map_set(bpf_map__fd(m->fp_targets), tk, pk, np, sizeof(*tk), sizeof(*pk),
 			  "targets", err, errlen)) ||
 	    (rc = map_set(bpf_map__fd(m->fp_ports), pk, pv, np, sizeof(*pk), sizeof(*pv), "ports",
 			  err, errlen)) ||
 	    (rc = fastpath_sync_mirrors(fp, err, errlen)))
 		goto out;
-	for (size_t i = 0; i < nnets && !rc; i++)
-		rc = attach(fp, nets[i].host_if, (int)sk[i], bpf_program__fd(fp->skel->progs.fp_out),
-			    "hsd_fp_out", err, errlen);
-	if (!rc && np) {
+	if (bpf_map_update_elem(bpf_map__fd(m->fp_served), &zero, &served, BPF_ANY)) {
+		rc = err_sys(err, errlen, "fast path: served address: update");
+		goto out;
+	}
+	if (np) {
 		rc = attach(fp, uplink, (int)up, bpf_program__fd(fp->skel->progs.fp_in), "hsd_fp_in",
 			    err, errlen);
 		if (!rc)

@@ -9,8 +9,8 @@
 #include <linux/types.h>
 #endif
 
-#define FASTPATH_PORTS_MAX 1024  /* published TCP ports served */
-#define FASTPATH_SPACES_MAX 1024 /* server veths */
+#define FASTPATH_PORTS_MAX 16384  /* published TCP ports served */
+#define FASTPATH_SPACES_MAX 16384 /* server veths (linknet.h's most) */
 #define FASTPATH_MIRRORS_MAX 8   /* audit spaces' mirrors (hsxN) copied to */
 
 /* fp_ports: a published port on the served address of the uplink. */
@@ -53,6 +53,8 @@ enum fp_stat {
 	FP_STAT_OUT,       /* replies taken out */
 	FP_STAT_ICMP,      /* ICMP errors quoting a segment it let out */
 	FP_STAT_UNROUTED,  /* replies the uplink does not route: dropped */
+	FP_STAT_REFUSED,   /* segments for a served port it cannot take and
+			    * conntrack does not know: dropped */
 	FP_STAT_COPY_FAIL, /* copies to a mirror that failed */
 	FP_STAT_N
 };

@@ -276,19 +276,58 @@ static void put_forward(FILE *f, const struct portmap_net *nets, size_t nnets)
 	 * a space's packet for the copies' address would otherwise follow
 	 * their route into the audit space beside its own copy. */
 	fprintf(f, "\t\toifname \"" IFNAME_MIRROR "*\" counter drop\n");
+	/* What conntrack cannot place would leave without NAT. */
+	fprintf(f, "\t\tiifname \"" IFNAME_SERVER "*\" ct state invalid counter drop\n");
 	for (size_t i = 0; i < nnets; i++)
 		fprintf(f, "\t\tiifname \"%s\" counter accept\n", nets[i].host_if);
 	fprintf(f, "\t}\n");
 }
 
-static void put_postrouting(FILE *f, const struct portmap_net *nets, size_t nnets)
+bool portmap_rule_alone(const struct portmap_rule *r, size_t n, size_t i)
 {
+	if (r[i].proto != IPPROTO_TCP)
+		return false;
+	for (size_t j = 0; j < n; j++)
+		if (j != i && r[j].proto == IPPROTO_TCP && r[j].space_addr == r[i].space_addr &&
+		    r[j].space_port == r[i].space_port)
+			return false;
+	return true;
+}
+
+/* postrouting: what a space sends out is masqueraded, but
+ *  - from a TCP port it publishes alone, with that published host port:
+ *    the source the fast path gives its replies, so that one of them
+ *    that reaches the stack (an IP option, say) leaves the same way;
+ *  - from a published host port's number, with a random port: kept, it
+ *    could take the host address and port of a connection the fast path
+ *    carries and conntrack does not know, and receive that client's
+ *    packets. */
+static void put_postrouting(FILE *f, const struct portmap_rule *r, size_t n,
+			    const struct portmap_net *nets, size_t nnets)
+{
+	size_t ntcp = 0;
+
+	for (size_t j = 0; j < n; j++)
+		ntcp += r[j].proto == IPPROTO_TCP;
 	fprintf(f, "\tchain postrouting {\n"
 		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	for (size_t i = 0; i < nnets; i++) {
-		char ip[16];
+		char ip[16], sa[16];
 		const char *h = nets[i].host_if;
 		fmt_ip(nets[i].subnet, ip, sizeof(ip));
+		fmt_ip(nets[i].space_addr, sa, sizeof(sa));
+		for (size_t j = 0; j < n; j++)
+			if (r[j].space_addr == nets[i].space_addr && portmap_rule_alone(r, n, j))
+				fprintf(f,
+					"\t\tip saddr %s tcp sport %u oifname != \"%s\" counter masquerade to :%u\n",
+					sa, r[j].space_port, h, r[j].host_port);
+		if (ntcp) {
+			fprintf(f, "\t\tip saddr %s/%u oifname != \"%s\" tcp sport { ", ip, nets[i].len, h);
+			for (size_t j = 0, k = 0; j < n; j++)
+				if (r[j].proto == IPPROTO_TCP)
+					fprintf(f, "%s%u", k++ ? ", " : "", r[j].host_port);
+			fprintf(f, " } counter masquerade random\n");
+		}
 		fprintf(f,
 			"\t\tip saddr %s/%u oifname != \"%s\" counter masquerade\n"
 			"\t\tip saddr %s/%u oifname \"%s\" ct status dnat counter masquerade\n"
@@ -335,7 +374,7 @@ int portmap_render(const char *table, const struct portmap_rule *r, size_t n,
 
 	put_input(f, nets, nnets);
 	put_forward(f, nets, nnets);
-	put_postrouting(f, nets, nnets);
+	put_postrouting(f, r, n, nets, nnets);
 	fprintf(f, "}\n");
 
 	/* Spaces have no IPv6: none of it may come in from a veth, whatever

@@ -60,6 +60,11 @@ int portmap_parse_publish(const char *spec, struct portmap_rule *out, char *err,
 int portmap_validate(const struct portmap_rule *r, size_t n, const struct portmap_net *nets,
 		     size_t nnets, char *err, size_t errlen);
 
+/* Is r[i] a TCP rule whose space address and port no other rule of
+ * r[0..n) reaches?  Then a reply's host address and port follow from the
+ * space's alone (the fast path serves only those, fastpath.h). */
+bool portmap_rule_alone(const struct portmap_rule *r, size_t n, size_t i);
+
 /* The nft script portmap_apply() runs (validated first).  *out is
  * malloc'd; the caller frees it. */
 int portmap_render(const char *table, const struct portmap_rule *r, size_t n,

@@ -257,8 +257,8 @@ code=$(get -o "$T_DIR/f4k" -w '%{http_code}' "http://$A/f4k" || true)
 check "b gets the 4 KiB file through $A:80 ($code)" [ "$code" = 200 ]
 check "... with the right bytes" [ "$(sha256sum <"$T_DIR/f4k" | cut -d' ' -f1)" = "$(sum_of f4k)" ]
 check "status: the fast path is on, on ul0" status_has '.fastpath.on == true and .fastpath.uplink == "ul0"'
-check "status: its counters are in, out, icmp, unrouted_dropped, copy_failed" \
-	status_has '.fastpath.packets | keys == ["copy_failed", "icmp", "in", "out", "unrouted_dropped"]'
+check "status: its counters are in, out, icmp, unrouted_dropped, refused_dropped, copy_failed" \
+	status_has '.fastpath.packets | keys == ["copy_failed", "icmp", "in", "out", "refused_dropped", "unrouted_dropped"]'
 check "its packets in grew ($in0 -> $(fp in))" [ "$(fp in)" -gt "$in0" ]
 check "its packets out grew ($out0 -> $(fp out))" [ "$(fp out)" -gt "$out0" ]
 check "the DNAT rule on host a counted none of b's packets ($(dnat_count))" [ "$(dnat_count)" = 0 ]

@@ -63,6 +63,14 @@ struct {
 	__type(value, struct fp_port);
 } fp_ports SEC(".maps");
 
+/* The served address (network order; 0: none). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fp_served SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FASTPATH_PORTS_MAX);
@@ -205,17 +213,46 @@ static __always_inline int into_space(struct __sk_buff *skb, const struct fp_por
 	return bpf_redirect_peer(p->ifindex, 0);
 }
 
-static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip)
+/* Is addr one of the host's own (a route of type local)? */
+static __always_inline bool is_local(struct __sk_buff *skb, __u32 addr)
+{
+	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = skb->ingress_ifindex,
+				   .ipv4_dst = addr};
+	return bpf_fib_lookup(skb, &f, sizeof(f), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
+}
+
+/* A TCP segment for a served port: into the space, or left to the stack
+ * when conntrack knows its connection.  One the fast path cannot take
+ * (IP options, a first fragment, the port on another of the host's
+ * addresses) and conntrack does not know is dropped: the stack would
+ * make a conntrack entry for it, DNATed to the same space address and
+ * port as a connection the fast path carries and conntrack does not see,
+ * and that entry would then take the connection's packets over. */
+static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip, __u32 hlen)
 {
 	void *end = (void *)(long)skb->data_end;
-	struct tcphdr *th = (void *)(ip + 1);
-	if ((void *)(th + 1) > end)
+	struct tcphdr *th = (void *)ip + hlen;
+	__u32 zero = 0, *served = bpf_map_lookup_elem(&fp_served, &zero);
+	if ((void *)(th + 1) > end || !served || !*served)
 		return TC_ACT_UNSPEC;
-	struct fp_port_key k = {.addr = ip->daddr, .port = th->dest};
+	struct fp_port_key k = {.addr = *served, .port = th->dest};
 	struct fp_port *p = bpf_map_lookup_elem(&fp_ports, &k);
-	__u32 client = ip->saddr;
+	__u32 client = ip->saddr, to = ip->daddr;
 	__u16 cport = th->source;
-	if (!p || !from_outside(skb, client, k.addr) ||
+	if (!p)
+		return TC_ACT_UNSPEC;
+	bool plain = hlen == sizeof(struct iphdr) && !(ip->frag_off & bpf_htons(IP_MF_OFFSET)) &&
+		     to == k.addr;
+	if (!plain) {
+		if ((to != k.addr && !is_local(skb, to)) ||
+		    conntrack_knows(skb, client, to, cport, k.port))
+			return TC_ACT_UNSPEC;
+		count(FP_STAT_REFUSED);
+		return TC_ACT_SHOT;
+	}
+	__u16 len = bpf_ntohs(ip->tot_len);
+	if (skb->pkt_type != PACKET_HOST || len < sizeof(struct iphdr) + sizeof(struct tcphdr) ||
+	    len > skb->len - ETH_HLEN || !ip_sum_ok(ip) || !from_outside(skb, client, k.addr) ||
 	    conntrack_knows(skb, client, k.addr, cport, k.port))
 		return TC_ACT_UNSPEC;
 	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, daddr), k.addr, p->space_addr,
@@ -269,12 +306,22 @@ static __always_inline int icmp_in(struct __sk_buff *skb, struct iphdr *ip)
 SEC("tc")
 int fp_in(struct __sk_buff *skb)
 {
-	struct iphdr *ip = ipv4_of(skb, sizeof(struct iphdr));
-	if (!ip || skb->pkt_type != PACKET_HOST || !ip_sum_ok(ip))
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4)
 		return TC_ACT_UNSPEC;
-	if (ip->protocol == IPPROTO_TCP)
-		return tcp_in(skb, ip);
-	if (ip->protocol == IPPROTO_ICMP)
+	if (ip->protocol == IPPROTO_TCP) {
+		/* A later fragment has no port: without its first it never
+		 * reassembles, so it is left to the stack. */
+		__u32 hlen = ip->ihl * 4;
+		if (hlen < sizeof(struct iphdr) || hlen > 60 || (ip->frag_off & bpf_htons(0x1fff)))
+			return TC_ACT_UNSPEC;
+		return tcp_in(skb, ip, hlen);
+	}
+	ip = ipv4_of(skb, sizeof(struct iphdr));
+	if (ip && ip->protocol == IPPROTO_ICMP && skb->pkt_type == PACKET_HOST && ip_sum_ok(ip))
 		return icmp_in(skb, ip);
 	return TC_ACT_UNSPEC;
 }
@@ -288,7 +335,7 @@ int fp_out(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	struct iphdr *ip = ipv4_of(skb, sizeof(struct iphdr) + sizeof(struct tcphdr));
 	/* Another source is the guard's to drop, in the host's stack. */
-	if (!ip || ip->protocol != IPPROTO_TCP || ip->saddr != s->space_addr)
+	if (!ip || ip->protocol != IPPROTO_TCP || ip->saddr != s->space_addr || ip->ttl <= 1)
 		return TC_ACT_UNSPEC;
 	struct tcphdr *th = (void *)(ip + 1);
 	struct fp_target_key tk = {.space_addr = ip->saddr, .space_port = th->source};
