@@ -294,21 +294,42 @@ bool portmap_rule_alone(const struct portmap_rule *r, size_t n, size_t i)
 	return true;
 }
 
+/* The widest run of ports from 1024 up that no published port is in
+ * (UDP's too): where a space's connections are masqueraded to. */
+static void masq_range(const struct portmap_rule *r, size_t n, unsigned *lo, unsigned *hi)
+{
+	unsigned from = 1024;
+
+	*lo = *hi = 0;
+	for (;;) {
+		unsigned next = 65536;
+		for (size_t j = 0; j < n; j++)
+			if (r[j].host_port >= from && r[j].host_port < next)
+				next = r[j].host_port;
+		if (next > from && next - from > *hi - *lo + (*hi ? 1u : 0u)) {
+			*lo = from;
+			*hi = next - 1;
+		}
+		if (next == 65536)
+			return;
+		from = next + 1;
+	}
+}
+
 /* postrouting: what a space sends out is masqueraded, but
- *  - from a TCP port it publishes alone, with that published host port:
+ *  - from a TCP port it publishes alone, to that published host port:
  *    the source the fast path gives its replies, so that one of them
  *    that reaches the stack (an IP option, say) leaves the same way;
- *  - from a published host port's number, with a random port: kept, it
- *    could take the host address and port of a connection the fast path
- *    carries and conntrack does not know, and receive that client's
- *    packets. */
+ *  - anything else to a port no published port is (masq_range): kept
+ *    or picked by NAT, a published port's number could give a space's
+ *    connection the host address and port of one the fast path carries
+ *    and conntrack does not know, and with them that client's packets. */
 static void put_postrouting(FILE *f, const struct portmap_rule *r, size_t n,
 			    const struct portmap_net *nets, size_t nnets)
 {
-	size_t ntcp = 0;
+	unsigned lo, hi;
 
-	for (size_t j = 0; j < n; j++)
-		ntcp += r[j].proto == IPPROTO_TCP;
+	masq_range(r, n, &lo, &hi);
 	fprintf(f, "\tchain postrouting {\n"
 		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	for (size_t i = 0; i < nnets; i++) {
@@ -321,18 +342,12 @@ static void put_postrouting(FILE *f, const struct portmap_rule *r, size_t n,
 				fprintf(f,
 					"\t\tip saddr %s tcp sport %u oifname != \"%s\" counter masquerade to :%u\n",
 					sa, r[j].space_port, h, r[j].host_port);
-		if (ntcp) {
-			fprintf(f, "\t\tip saddr %s/%u oifname != \"%s\" tcp sport { ", ip, nets[i].len, h);
-			for (size_t j = 0, k = 0; j < n; j++)
-				if (r[j].proto == IPPROTO_TCP)
-					fprintf(f, "%s%u", k++ ? ", " : "", r[j].host_port);
-			fprintf(f, " } counter masquerade random\n");
-		}
 		fprintf(f,
+			"\t\tip saddr %s/%u oifname != \"%s\" meta l4proto { tcp, udp } counter masquerade to :%u-%u\n"
 			"\t\tip saddr %s/%u oifname != \"%s\" counter masquerade\n"
 			"\t\tip saddr %s/%u oifname \"%s\" ct status dnat counter masquerade\n"
 			"\t\tip saddr 127.0.0.0/8 oifname \"%s\" counter masquerade\n",
-			ip, nets[i].len, h, ip, nets[i].len, h, h);
+			ip, nets[i].len, h, lo, hi, ip, nets[i].len, h, ip, nets[i].len, h, h);
 	}
 	fprintf(f, "\t}\n");
 }

@@ -43,10 +43,27 @@
 # 10. the host's own connection from a published port (33000, space
 #     "eph") stays with the host: host a gets b's answer; control: b's
 #     connection to 192.0.2.1:33000 enters eph by the fast path.
-# 11. an hsd whose first sync serves nothing (every space publishing a TCP
+# 11-14: nothing makes a conntrack entry that clashes with a connection
+#     the fast path carries (and would take it over); each against a
+#     connection b holds to web2 (:80), which still gets its whole answer:
+# 11. a space (evil, publishing nothing) connecting from port 80 to b's
+#     port, 600 times: its SYNs leave masqueraded into the range no
+#     published port is in, never as 192.0.2.1:80; control: they reached b.
+# 12. segments the fast path cannot take, which c forges as b's connection:
+#     a SYN to 10.254.0.1:80 (a local address of a), one to 192.0.2.1:80
+#     with IP options, one in two IP fragments: each first packet is
+#     dropped (refused_dropped grows by one) and conntrack has no entry
+#     for b's port; control: a's ul0 got each.
+# 13. a server segment the stack carries (the server sets IP options on
+#     its connection, space "opts", 85:9000) leaves as 192.0.2.1:85 by
+#     the "masquerade to :85" rule; b gets the lines before and after.
+# 14. a RST and a SYN-ACK with no connection, from a space to b: dropped
+#     by the forward chain's "ct state invalid" rule, not sent unNATed;
+#     control: the space sent them.
+# 15. an hsd whose first sync serves nothing (every space publishing a TCP
 #     port died while it was down) takes the hsd_fp_in an earlier hsd left
 #     off ul0; control: it was there before.
-# 12. an hsd started with --no-fastpath takes the programs an earlier one
+# 16. an hsd started with --no-fastpath takes the programs an earlier one
 #     left off the uplink and the veths, and publishes by DNAT alone (a
 #     new space, web3, on 84); control: they were there before it started.
 # Captures run in the namespaces themselves: tcpdump in host a or b, or
@@ -80,6 +97,12 @@ fi
 # pkt.py: hand-made packets (raw sockets, checksums computed here).
 cat >"$PKT" <<'EOF'
 #   tcp SRC SPORT DST DPORT FLAGS PAYLOAD [SEQ]  one TCP segment (IP_HDRINCL)
+#   opttcp SRC SPORT DST DPORT FLAGS PAYLOAD [SEQ]
+#                                                 the same with IP options (4 NOPs)
+#   fragtcp SRC SPORT DST DPORT FLAGS PAYLOAD [SEQ]
+#                                                 the same in two IP fragments: the
+#                                                 TCP header and 4 bytes, the rest
+#                                                 (PAYLOAD: 5 bytes or more)
 #   ethtcp DEV DMAC SRC SPORT DST DPORT FLAGS PAYLOAD [SEQ]
 #                                                 the same in an Ethernet frame
 #                                                 sent on DEV to DMAC (any
@@ -106,9 +129,9 @@ def csum(b):
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF
 
-def ip_hdr(src, dst, proto, plen):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + plen, 0x4242, 0x4000, 64, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
+def ip_hdr(src, dst, proto, plen, opts=b"", frag=0x4000):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + plen, 0x4242,
+                    frag, 64, proto, 0, socket.inet_aton(src), socket.inet_aton(dst)) + opts
     return h[:10] + struct.pack("!H", csum(h)) + h[12:]
 
 def tcp_seg(src, sport, dst, dport, flags, payload, seq):
@@ -127,6 +150,15 @@ cmd, a = sys.argv[1], sys.argv[2:]
 if cmd == "tcp":
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     s.sendto(tcp_pkt(a), (a[2], 0))
+elif cmd in ("opttcp", "fragtcp"):
+    seq = int(a[6]) if len(a) > 6 else 0x12345678
+    seg = tcp_seg(a[0], int(a[1]), a[2], int(a[3]), a[4], a[5].encode(), seq)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    if cmd == "opttcp":
+        s.sendto(ip_hdr(a[0], a[2], 6, len(seg), b"\x01" * 4) + seg, (a[2], 0))
+    else:  # offsets in 8-byte units: the second starts at 24 bytes
+        s.sendto(ip_hdr(a[0], a[2], 6, 24, frag=0x2000) + seg[:24], (a[2], 0))
+        s.sendto(ip_hdr(a[0], a[2], 6, len(seg) - 24, frag=3) + seg[24:], (a[2], 0))
 elif cmd == "ethtcp":
     # A raw IPv4 socket would fill in a zero source: a frame is sent as is.
     mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
@@ -575,7 +607,142 @@ check "control: b's connection to $A:33000 gets eph's answer ($got)" [ "$got" = 
 check "control: ... by the fast path: packets in grew ($in0 -> $(fp in)), the DNAT rule did not ($d0 -> $(dnat_count eph))" \
 	[ "$(fp in)" -gt "$in0" -a "$(dnat_count eph)" = "$d0" ]
 
-# ---- 11. a leftover hsd_fp_in goes when nothing is served
+# ---- 11-14: what made a conntrack entry clash with a live fast connection
+# Each attack is against a connection b holds to a fast port (hold: its
+# request half sent, ended once the file GO exists); b's connection must
+# still get its whole answer.  Ports of b above the others' (32000-32699,
+# below its ephemeral range).
+XP=$((32000 + RANDOM % 600))
+# held NAME PORT: b's held connection from PORT to $A:80 ($WEB's f4k).
+held() {
+	local pid
+	pid=$(on b sh -c "$PY $PKT hold $2 30 80 $T_DIR/$1.go >$T_DIR/$1.out 2>&1 </dev/null & echo \$!")
+	on_exit "kill $pid 2>/dev/null"
+	check "b holds a connection from port $2 to $A:80" wait_until 10 grep -q connected "$T_DIR/$1.out"
+}
+# answered NAME: b ends the held request; its answer is whole.
+answered() {
+	touch "$T_DIR/$1.go"
+	wait_until 8 grep -q '^answer: ' "$T_DIR/$1.out" || true
+	check "b's held connection still gets its whole answer ($(sed -n 's/^answer: //p' "$T_DIR/$1.out"))" \
+		grep -q '^answer: HTTP/1.1 200 OK 4096$' "$T_DIR/$1.out"
+}
+# ct_of PORT: conntrack's entries on a with b's PORT as a source.
+ct_of() { on a cat /proc/net/nf_conntrack | grep -c "src=$B dst=[0-9.]* sport=$1 " || true; }
+# nft_count CHAIN REGEX: the sum of the counters of CHAIN's rules matching REGEX.
+nft_count() {
+	{ on a nft list chain ip hsd "$1" 2>/dev/null || true; } | grep -E -- "$2" |
+		sed -n 's/.* counter packets \([0-9]*\) .*/\1/p' | awk '{n += $1} END {print n + 0}'
+}
+# vlines NAME REGEX: as lines, for a capture taken with -v (a packet's
+# lines joined into one).
+vlines() {
+	awk '/^[0-9][0-9]:/ {if (r != "") print r; r = $0; next} {r = r " " $0} END {if (r != "") print r}' \
+		"$T_DIR/$1.cap" | grep -E -c -- "$2" || true
+}
+
+# ---- 11. a space bound to a served port's number, to b's port
+P1=$XP
+held mas "$P1"
+cap mas b ul0 "tcp and dst host $B and dst port $P1"
+r0=$(nft_count postrouting 'masquerade to :[0-9]*-')
+# 600 tries, each aborted (a reset ends its conntrack entry, so the next
+# is masqueraded anew): NAT keeping 80, or picking it at random from
+# ports below 512 as it did with "masquerade random", would show.
+say "     (evil's clients from :80: $(ctl space exec evil -- $PY -c "
+import socket, struct, time
+n = 0
+for i in range(600):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    s.bind(('0.0.0.0', 80))
+    s.setblocking(False)
+    n += s.connect_ex(('$B', $P1)) in (0, 115)
+    time.sleep(0.002)
+    s.close()
+print(n, 'SYNs sent')" 2>&1))"
+uncap mas
+check "control: evil's SYNs to $B:$P1 reached b ($(lines mas "IP $A\.[0-9]+ > $B\.$P1: Flags \[S\]"))" \
+	[ "$(lines mas "IP $A\.[0-9]+ > $B\.$P1: Flags \[S\]")" -gt 100 ]
+check "... none of them as $A:80 ($(lines mas "IP $A\.80 > $B\.$P1: Flags \[S\]"))" \
+	[ "$(lines mas "IP $A\.80 > $B\.$P1: Flags \[S\]")" = 0 ]
+check "... masqueraded into the range no published port is in ($r0 -> $(nft_count postrouting 'masquerade to :[0-9]*-'))" \
+	[ "$(nft_count postrouting 'masquerade to :[0-9]*-')" -gt "$r0" ]
+answered mas
+
+# ---- 12. segments the fast path cannot take, forged by c as b's connection
+P2=$((XP + 1))
+held odd "$P2"
+cap odd a ul0 "src host $B and (tcp src port $P2 or ip[6:2] & 0x1fff != 0)" -v -S
+refused() { fp refused_dropped; }
+f0=$(refused)
+send c $PY "$PKT" ethtcp ul0 "$A_MAC" "$B" "$P2" 10.254.0.1 80 S "" 7001
+sleep 0.3
+f1=$(refused)
+send c $PY "$PKT" opttcp "$B" "$P2" "$A" 80 S "" 7002
+sleep 0.3
+f2=$(refused)
+send c $PY "$PKT" fragtcp "$B" "$P2" "$A" 80 S "frag-$T_ID" 7003
+sleep 0.3
+f3=$(refused)
+uncap odd
+check "control: a's ul0 got c's SYN to 10.254.0.1:80 (web's link, a's end)" \
+	[ "$(vlines odd "$B\.$P2 > 10\.254\.0\.1\.80: Flags \[S\].* seq 7001")" = 1 ]
+check "... refused_dropped grew by 1 ($f0 -> $f1)" [ "$f1" = $((f0 + 1)) ]
+check "control: a's ul0 got c's SYN to $A:80 with IP options" \
+	[ "$(vlines odd "options \(NOP,NOP,NOP,NOP\).* $B\.$P2 > $A\.80: Flags \[S\].* seq 7002")" = 1 ]
+check "... refused_dropped grew by 1 ($f1 -> $f2)" [ "$f2" = $((f1 + 1)) ]
+check "control: a's ul0 got c's SYN to $A:80 in two fragments" \
+	[ "$(vlines odd "offset 0, flags \[\+\].* $B\.$P2 > $A\.80: Flags \[S\].* seq 7003")" = 1 -a \
+	"$(vlines odd "id 16962, offset 24, ")" = 1 ]
+check "... refused_dropped grew by 1, the first ($f2 -> $f3)" [ "$f3" = $((f2 + 1)) ]
+check "none made a conntrack entry for $B:$P2 on a ($(ct_of "$P2"))" [ "$(ct_of "$P2")" = 0 ]
+answered odd
+
+# ---- 13. a server's segment the stack carries leaves as its published port
+ctl space create opts --kind server --publish 85:9000 -- $PY -c "
+import socket, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('0.0.0.0', 9000))
+l.listen(8)
+while True:
+    c, _ = l.accept()
+    c.sendall(b'before-$T_ID\n')
+    time.sleep(0.3)
+    c.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b'\x01\x01\x01\x00')
+    c.sendall(b'after-$T_ID\n')
+    time.sleep(0.3)
+    c.close()" >/dev/null
+opts_pid=$(space_field opts pid)
+check "opts listens on 9000" wait_until 5 listens 9000 a nsenter -t "$opts_pid" -n
+m0=$(nft_count postrouting 'masquerade to :85$')
+cap opts b ul0 "tcp and src host $A" -A
+got=$(on b timeout 5 socat -u "TCP:$A:85" - 2>&1 | tr '\n' ' ' || true)
+uncap opts
+check "b gets both lines from $A:85, before and after the IP options ($got)" \
+	[ "$got" = "before-$T_ID after-$T_ID " ]
+check "the segment after the options came from $A:85 ($(header_of opts "after-$T_ID" | cut -c17-60))" \
+	came_as opts "after-$T_ID" "IP $A\.85 > $B\.[0-9]+: "
+check "... by the stack: the \"masquerade to :85\" rule counted it ($m0 -> $(nft_count postrouting 'masquerade to :85$'))" \
+	[ "$(nft_count postrouting 'masquerade to :85$')" -gt "$m0" ]
+
+# ---- 14. what conntrack cannot place does not leave a space
+cap inv b ul0 "tcp and dst port 5555" -S
+cap inv-src "$evil_pid" eth0 "tcp and src port 1234" -S
+v0=$(nft_count forward 'ct state invalid')
+send a nsenter -t "$evil_pid" -n $PY "$PKT" tcp "$evil_addr" 1234 "$B" 5555 R "" 8001
+send a nsenter -t "$evil_pid" -n $PY "$PKT" tcp "$evil_addr" 1234 "$B" 5555 SA "" 8002
+uncap inv-src
+uncap inv
+check "control: evil sent a RST and a SYN-ACK from $evil_addr:1234 to $B:5555" \
+	[ "$(lines inv-src "Flags \[R\], seq 8001")" = 1 -a "$(lines inv-src "Flags \[S\.\], seq 8002")" = 1 ]
+check "b got neither ($(lines inv "seq 800[12]"))" [ "$(lines inv "seq 800[12]")" = 0 ]
+check "the forward chain's \"ct state invalid\" rule dropped both ($v0 -> $(nft_count forward 'ct state invalid'))" \
+	[ "$(nft_count forward 'ct state invalid')" = $((v0 + 2)) ]
+
+# ---- 15. a leftover hsd_fp_in goes when nothing is served
 check "control: hsd_fp_in is on ul0 before hsd stops" fp_in_on
 tcp_spaces=$(ctl --json space list | jq -r '[.spaces[] | select(any(.publish[]?; endswith("/tcp")))]')
 inits=$(jq -r '.[].pid' <<<"$tcp_spaces")
@@ -590,7 +757,7 @@ sim start a
 check "hsd on a answers again" hsd_answers
 check "no hsd_fp_in is left on ul0 ($(on a tc filter show dev ul0 ingress pref 61440 | grep -o 'hsd_fp_[a-z]*' || true))" not fp_in_on
 
-# ---- 12. --no-fastpath takes an earlier hsd's programs off
+# ---- 16. --no-fastpath takes an earlier hsd's programs off
 # (80 stays web2's, a space that died)
 lt_space web3 0 --publish 84:8080
 use_web web3

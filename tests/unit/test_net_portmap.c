@@ -184,11 +184,11 @@ Test(render, full_script)
 		"\tchain postrouting {\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		"\t\tip saddr 10.254.0.2 tcp sport 8080 oifname != \"hsv0\" counter masquerade to :8081\n"
-		"\t\tip saddr 10.254.0.0/30 oifname != \"hsv0\" tcp sport { 8081 } counter masquerade random\n"
+		"\t\tip saddr 10.254.0.0/30 oifname != \"hsv0\" meta l4proto { tcp, udp } counter masquerade to :8082-65535\n"
 		"\t\tip saddr 10.254.0.0/30 oifname != \"hsv0\" counter masquerade\n"
 		"\t\tip saddr 10.254.0.0/30 oifname \"hsv0\" ct status dnat counter masquerade\n"
 		"\t\tip saddr 127.0.0.0/8 oifname \"hsv0\" counter masquerade\n"
-		"\t\tip saddr 10.254.0.4/30 oifname != \"hsv1\" tcp sport { 8081 } counter masquerade random\n"
+		"\t\tip saddr 10.254.0.4/30 oifname != \"hsv1\" meta l4proto { tcp, udp } counter masquerade to :8082-65535\n"
 		"\t\tip saddr 10.254.0.4/30 oifname != \"hsv1\" counter masquerade\n"
 		"\t\tip saddr 10.254.0.4/30 oifname \"hsv1\" ct status dnat counter masquerade\n"
 		"\t\tip saddr 127.0.0.0/8 oifname \"hsv1\" counter masquerade\n"
@@ -299,6 +299,26 @@ Test(render, forward_enters_a_space_only_by_dnat)
 
 /* IPv6 from any veth is dropped in an ip6 table of the same name, in the
  * same transaction as the ip table. */
+/* A space's connections are masqueraded to the widest run of ports no
+ * published port is in (a published port's number could otherwise give
+ * one the address and port of a connection the fast path carries); one
+ * from a port the space publishes alone, to that port's host number. */
+Test(render, masquerade_keeps_off_published_ports)
+{
+	struct portmap_rule r[3] = {
+		rule("web", IPPROTO_TCP, 80, IP(10, 254, 0, 2), 8080),
+		rule("web", IPPROTO_UDP, 30000, IP(10, 254, 0, 2), 53),
+		rule("b", IPPROTO_TCP, 8081, IP(10, 254, 0, 6), 8080),
+	};
+	char *s;
+	cr_assert_eq(portmap_render("hsd", r, 3, two_nets, 2, &s, err, sizeof(err)), HS_OK, "%s", err);
+	cr_assert_not_null(strstr(s, "ip saddr 10.254.0.0/30 oifname != \"hsv0\" meta l4proto { tcp, udp } counter masquerade to :30001-65535\n"), "%s", s);
+	cr_assert_not_null(strstr(s, "ip saddr 10.254.0.2 tcp sport 8080 oifname != \"hsv0\" counter masquerade to :80\n"));
+	cr_assert_not_null(strstr(s, "ip saddr 10.254.0.6 tcp sport 8080 oifname != \"hsv1\" counter masquerade to :8081\n"));
+	cr_assert_null(strstr(s, "sport 53"), "UDP is not the fast path's");
+	free(s);
+}
+
 Test(render, ip6_table_drops_everything_from_veths)
 {
 	char *s;
