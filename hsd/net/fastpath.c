@@ -60,51 +60,32 @@ int fastpath_open(struct fastpath **out, char *err, size_t errlen)
 
 /* --- maps -------------------------------------------------------------- */
 
-/* Delete every key of map that keep() does not want. */
-static int map_prune(int map, size_t key_size, bool (*keep)(const void *key, void *arg),
-		     void *arg, char *err, size_t errlen)
-{
-	unsigned char key[64], next[64];
-	bool first = true;
-
-	if (key_size > sizeof(key))
-		return err_set(err, errlen, HS_ESYS, "fast path: key of %zu bytes", key_size);
-	while (bpf_map_get_next_key(map, first ? NULL : key, next) == 0) {
-		first = false;
-		memcpy(key, next, key_size);
-		/* Deleting the current key restarts the walk at the first:
-		 * keys kept before it are seen again, which is harmless. */
-		if (!keep(key, arg) && bpf_map_delete_elem(map, key) == 0)
-			first = true;
-	}
-	return HS_OK;
-}
-
-struct wanted {
-	const void *keys;
-	size_t n, size;
-};
-
-static bool in_wanted(const void *key, void *arg)
-{
-	const struct wanted *w = arg;
-	for (size_t i = 0; i < w->n; i++)
-		if (!memcmp((const char *)w->keys + i * w->size, key, w->size))
-			return true;
-	return false;
-}
-
 /* Put keys[i] -> vals[i] for every i, then delete every other key: an
  * entry that stays is never absent, not even for a moment. */
 static int map_set(int map, const void *keys, const void *vals, size_t n, size_t ksize,
 		   size_t vsize, const char *what, char *err, size_t errlen)
 {
+	unsigned char key[64], next[64];
+	bool first = true;
+
+	if (ksize > sizeof(key))
+		return err_set(err, errlen, HS_ESYS, "fast path: %s: key of %zu bytes", what, ksize);
 	for (size_t i = 0; i < n; i++)
 		if (bpf_map_update_elem(map, (const char *)keys + i * ksize,
 					(const char *)vals + i * vsize, BPF_ANY))
 			return err_sys(err, errlen, "fast path: %s: update", what);
-	struct wanted w = {keys, n, ksize};
-	return map_prune(map, ksize, in_wanted, &w, err, errlen);
+	while (bpf_map_get_next_key(map, first ? NULL : key, next) == 0) {
+		bool wanted = false;
+		first = false;
+		memcpy(key, next, ksize);
+		for (size_t i = 0; i < n && !wanted; i++)
+			wanted = !memcmp((const char *)keys + i * ksize, key, ksize);
+		/* Deleting the current key restarts the walk at the first:
+		 * keys kept before it are seen again, which is harmless. */
+		if (!wanted && bpf_map_delete_elem(map, key) == 0)
+			first = true;
+	}
+	return HS_OK;
 }
 
 /* --- attachment -------------------------------------------------------- */

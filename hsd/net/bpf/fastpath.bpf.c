@@ -353,9 +353,10 @@ int fp_out(struct __sk_buff *skb)
 	struct bpf_fib_lookup f = {.family = AF_INET, .ifindex = veth, .ipv4_src = host->addr,
 				   .ipv4_dst = client};
 	long rc = bpf_fib_lookup(skb, &f, sizeof(f), 0);
-	/* A reply the uplink does not carry: the stack would send it
-	 * masqueraded, with another source port, and the client's reset
-	 * of that would close the server's connection. */
+	/* A reply the uplink does not carry, though its client came in by
+	 * the uplink (the route changed, say): dropped, not left to the
+	 * stack, which would start a conntrack entry for a connection it
+	 * never saw and send it from another address. */
 	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
 	    f.ifindex != uplink) {
 		count(FP_STAT_UNROUTED);
