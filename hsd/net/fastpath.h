@@ -1,13 +1,13 @@
 /* fastpath.h - published TCP ports served past the host's IP stack.
  *
- * Two tc programs (bpf/fastpath.bpf.c) carry an established published
- * connection between the uplink and the server space's veth without
- * routing, netfilter or conntrack on the host: what DNAT does, done per
- * packet in the programs by the maps this module keeps equal to the
- * published ports.  Everything they do not take (other protocols, other
- * interfaces, the host's own connections) goes through hsd's nftables
- * table as before, which stays complete.  docs/networking.md, "Fast
- * path", says what it bypasses and why that is safe.
+ * Two tc programs (bpf/fastpath.bpf.c) carry the connections of a
+ * published TCP port between the uplink and the server space's veth
+ * without routing, netfilter or conntrack on the host: what DNAT does,
+ * done statelessly per packet by the maps this module keeps equal to the
+ * published ports.  Everything they do not take (UDP, other addresses,
+ * connections conntrack knows, such as the host's own) goes through hsd's
+ * nftables table as before, which stays complete.  docs/networking.md,
+ * "Fast path", says what it bypasses and why that is safe.
  */
 #ifndef HS_FASTPATH_H
 #define HS_FASTPATH_H
