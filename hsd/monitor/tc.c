@@ -364,8 +364,6 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 					 (int)strnlen(mnl_attr_get_payload(bt[TCA_BPF_NAME]),
 						      mnl_attr_get_payload_len(bt[TCA_BPF_NAME])),
 					 (const char *)mnl_attr_get_payload(bt[TCA_BPF_NAME]));
-			if (bt[TCA_BPF_ID] && mnl_attr_get_payload_len(bt[TCA_BPF_ID]) == 4)
-				f.prog_id = mnl_attr_get_u32(bt[TCA_BPF_ID]);
 			first_action(bt[TCA_BPF_ACT], &f);
 		}
 		if (f.handle)

@@ -36,7 +36,6 @@ struct tc_filter_info {
 	uint32_t target_ifindex;       /* mirred only; 0 once the target is gone */
 	uint64_t packets;              /* packets the action saw */
 	uint64_t drops;                /* packets the action dropped */
-	uint32_t prog_id;              /* cls_bpf only: the program's id */
 };
 
 typedef void tc_filter_cb(const struct tc_filter_info *f, void *arg);

@@ -104,12 +104,9 @@ static int attach(struct fastpath *fp, const char *ifname, int ifindex, int prog
 void fastpath_stop_in(struct fastpath *fp, const char *uplink)
 {
 	/* Where ours is, and where an earlier hsd's may be. */
-	const char *on[] = {fp->uplink, uplink};
-	for (size_t i = 0; i < 2; i++) {
-		unsigned idx = on[i] && on[i][0] ? if_nametoindex(on[i]) : 0;
-		if (idx)
-			tc_filter_del(fp->nl, (int)idx, TC_DIR_INGRESS, FASTPATH_PRIO, 0, NULL, 0);
-	}
+	fastpath_detach(fp->uplink, NULL, 0);
+	if (strcmp(uplink, fp->uplink))
+		fastpath_detach(uplink, NULL, 0);
 	fp->uplink[0] = '\0';
 	int map = bpf_map__fd(fp->skel->maps.fp_ports);
 	struct fp_port_key k;

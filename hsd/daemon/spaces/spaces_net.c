@@ -89,12 +89,11 @@ void spaces_fastpath_mirrors(struct hsd *d)
 {
 	char err[HS_ERRLEN];
 
+	/* Our own uplink program is the one to take off: a leftover of an
+	 * earlier hsd went at this hsd's first sync. */
 	if (d->spaces->fastpath && fastpath_sync_mirrors(d->spaces->fastpath, err, sizeof(err))) {
-		char uplink[IF_NAMESIZE];
-		uint32_t addr;
-		fastpath_uplink(&d->cluster.hosts[d->self].addr, uplink, &addr);
 		log_error("%s: published ports go by DNAT alone", err);
-		fastpath_stop_in(d->spaces->fastpath, uplink);
+		fastpath_stop_in(d->spaces->fastpath, "");
 	}
 }
 
