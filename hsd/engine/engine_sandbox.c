@@ -12,22 +12,11 @@
 #include "err.h"
 #include "sandbox.h"
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#if defined(__x86_64__)
-#define ENGINE_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define ENGINE_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#else
-#error "hsengine: no seccomp allow-list for this architecture"
-#endif
-
-static const unsigned engine_allowed[] = {
+static const uint32_t engine_allowed[] = {
 	/* the loop: the channel, the route socket, the clock */
 	__NR_read, __NR_write, __NR_recvmsg, __NR_recvfrom, __NR_sendmsg, __NR_sendto,
 	__NR_ppoll, __NR_clock_gettime, __NR_gettimeofday,
@@ -41,6 +30,8 @@ static const unsigned engine_allowed[] = {
 	/* memory (malloc) */
 	__NR_brk, __NR_mmap, __NR_munmap, __NR_mremap, __NR_madvise, __NR_mprotect,
 	__NR_getrandom,
+	/* a poll stopped and continued goes on by restart_syscall */
+	__NR_restart_syscall,
 	/* stdio on stderr, the end, and abort() */
 	__NR_writev, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_close, __NR_exit,
 	__NR_exit_group, __NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_getpid,
@@ -49,27 +40,10 @@ static const unsigned engine_allowed[] = {
 
 static int engine_seccomp(char *err, size_t errlen)
 {
-	enum { N = sizeof(engine_allowed) / sizeof(engine_allowed[0]) };
-	/* arch check, then one compare per call jumping to ALLOW, KILL last */
-	struct sock_filter prog[4 + N + 2];
-	size_t k = 0;
-
-	prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						 offsetof(struct seccomp_data, arch));
-	prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ENGINE_AUDIT_ARCH, 1, 0);
-	prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						 offsetof(struct seccomp_data, nr));
-	for (size_t i = 0; i < N; i++)
-		prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, engine_allowed[i],
-							 (uint8_t)(N - i), 0);
-	prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-
-	struct sock_fprog fprog = { .len = (unsigned short)k, .filter = prog };
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
-		return err_sys(err, errlen, "engine: install seccomp filter");
-	return 0;
+	const struct sandbox_allow al = {
+		.calls = engine_allowed, .ncalls = sizeof(engine_allowed) / sizeof(engine_allowed[0]),
+	};
+	return sandbox_seccomp_allow(&al, "engine", err, errlen);
 }
 
 int engine_sandbox(char *err, size_t errlen)

@@ -300,6 +300,66 @@ int sandbox_seccomp(char *err, size_t errlen)
 	return 0;
 }
 
+int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
+			  size_t errlen)
+{
+	struct sock_filter prog[SANDBOX_PROG_CAP];
+	struct sb_asm a = {.ins = prog, .cap = SANDBOX_PROG_CAP};
+	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
+
+	sb_load(&a, SB_ARCH);
+	sb_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
+	/* x32 numbers carry a bit no allowed number has: they are killed */
+	sb_load(&a, SB_NR);
+	if (al->threads) {
+		/* clone3's flags are behind a pointer seccomp cannot read:
+		 * ENOSYS, and libc makes its threads with clone instead */
+		sb_jeq(&a, __NR_clone3, SB_ENOSYS, SB_NEXT);
+		sb_jeq(&a, __NR_clone, SB_NSFLAGS, SB_NEXT);
+	}
+	if (al->nfamilies)
+		sb_jeq(&a, __NR_socket, SB_SOCKET, SB_NEXT);
+	if (al->nioctls)
+		sb_jeq(&a, __NR_ioctl, SB_IOCTL, SB_NEXT);
+	for (size_t i = 0; i < al->ncalls; i++)
+		sb_jeq(&a, al->calls[i], SB_ALLOW, SB_NEXT);
+	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+
+	if (al->threads) {
+		/* a thread of this process, never a process or a namespace */
+		sb_place(&a, SB_NSFLAGS);
+		sb_load(&a, SB_ARG_LO(0));
+		sb_put(&a, JSET, SB_NS_FLAGS, SB_KILL, SB_NEXT);
+		sb_put(&a, JSET, CLONE_THREAD, SB_ALLOW, SB_KILL);
+	}
+	if (al->nfamilies) {
+		sb_place(&a, SB_SOCKET);
+		sb_load(&a, SB_ARG_LO(0));
+		for (size_t i = 0; i < al->nfamilies; i++)
+			sb_jeq(&a, al->families[i], SB_ALLOW,
+			       i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
+	}
+	if (al->nioctls) { /* ioctl(fd, request, arg) */
+		sb_place(&a, SB_IOCTL);
+		sb_load(&a, SB_ARG_LO(1));
+		for (size_t i = 0; i < al->nioctls; i++)
+			sb_jeq(&a, al->ioctls[i], SB_ALLOW, i + 1 < al->nioctls ? SB_NEXT : SB_KILL);
+	}
+	sb_place(&a, SB_ENOSYS);
+	sb_ret(&a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	sb_place(&a, SB_ALLOW);
+	sb_ret(&a, SECCOMP_RET_ALLOW);
+	sb_place(&a, SB_KILL);
+	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+
+	if (a.full || sb_link(&a))
+		return err_set(err, errlen, HS_ESYS, "%s: the seccomp allow-list does not fit", who);
+	struct sock_fprog fprog = {.len = (unsigned short)a.n, .filter = prog};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+		return err_sys(err, errlen, "%s: install the seccomp allow-list", who);
+	return 0;
+}
+
 /* ids: a second filter for audit spaces.  Their user namespace also maps
  * the ids of the servers they watch (userns.h); they keep CAP_SETUID and
  * CAP_SETGID so that an IDS can drop to its own user, and this filter keeps

@@ -9,6 +9,7 @@
 #define HS_SANDBOX_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,25 @@ int sandbox_seccomp(char *err, size_t errlen);
 /* A second filter, for audit spaces: every uid and gid set*id() switches
  * to must be below limit (or -1, "unchanged").  Sets no_new_privs. */
 int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen);
+
+/* An allow-list for hsd's unprivileged helpers (hsengine, hsfleetdb).
+ * Any call not allowed, or from another architecture, kills the process. */
+struct sandbox_allow {
+	const uint32_t *calls; /* allowed whatever their arguments */
+	size_t ncalls;
+	/* clone only for a thread (CLONE_THREAD, no namespace flag); clone3
+	 * fails with ENOSYS, so that libc falls back to clone */
+	bool threads;
+	const uint32_t *families; /* socket() only for these (none: no socket) */
+	size_t nfamilies;
+	const uint32_t *ioctls; /* ioctl() only for these requests (none: no ioctl) */
+	size_t nioctls;
+};
+
+/* Install al on the calling process; who names it in err.  Requires
+ * no_new_privs; threads created afterwards inherit it. */
+int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
+			  size_t errlen);
 
 /* Enter a new Landlock domain that only *scopes* (LANDLOCK_SCOPE_SIGNAL |
  * LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, Landlock ABI >= 6, kernel 6.12+): a

@@ -105,6 +105,10 @@ else
 	out=$("$INJECT" "$ctl" socket 2>&1) || true
 	check "control: ... and makes a socket ($out)" grep -Eq '^returned [0-9]+$' <<<"$out"
 	check "a restarted the engine after each kill" [ "$(engine a restarts)" -ge 2 ]
+	# Stopped and continued in its poll, the kernel goes on with
+	# restart_syscall: the allow-list must let that through.
+	kill -STOP "$pid"; sleep 0.5; kill -CONT "$pid"; sleep 1
+	check "an engine stopped and continued runs on (pid $pid, not killed)" [ "$(engine a pid)" = "$pid" ]
 fi
 
 # --- a hostile engine ----------------------------------------------------
