@@ -4,24 +4,23 @@
  *                   its working directory)
  *
  * hsd starts it in the mesh namespace as a uid of its own with no
- * capability (hsd/daemon/fleet/fleetdb_sup.c): Raft and dqlite answers
- * from other hosts are parsed here, never in root hsd.
+ * capability (hsd/daemon/fleet/fleetdb.c), and it confines itself
+ * (fdb_sandbox.c): Raft and dqlite answers from other hosts are parsed
+ * here, never in root hsd.
  */
 #include "fdb.h"
 #include "err.h"
-#include "sandbox.h"
+#include "fdb_sandbox.h"
 
 #include <arpa/inet.h>
 #include <dqlite.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
@@ -123,34 +122,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Before any thread is made (dqlite's come with the node), so every
- * thread is in the domain: no core dump or ptrace of our memory by our
- * own uid, and a Landlock domain with the data directory (the working
- * directory hsd gave us) and Raft's port only.  A compromised hsfleetdb
- * reads no host file, runs no program and reaches no other port. */
-static int confine(char *err, size_t errlen)
-{
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return err_sys(err, errlen, "hsfleetdb: prctl(PR_SET_NO_NEW_PRIVS)");
-#if defined(__SANITIZE_ADDRESS__)
-	/* The sanitizer's leak check reads /proc/self/maps and ptraces the
-	 * process at its end: sanitized builds test the code, not the
-	 * confinement (as hsengine's). */
-	(void)err;
-	(void)errlen;
-	return 0;
-#else
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
-		return err_sys(err, errlen, "hsfleetdb: prctl(PR_SET_DUMPABLE)");
-	int dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return err_sys(err, errlen, "hsfleetdb: open the data directory");
-	int rc = sandbox_landlock_beneath(dfd, FLEETDB_PORT, err, errlen);
-	close(dfd);
-	return rc;
-#endif
-}
-
 int main(int argc, char **argv)
 {
 	char err[HS_ERRLEN];
@@ -166,7 +137,8 @@ int main(int argc, char **argv)
 	/* dqlite writes to peers that may have gone: that must be an error
 	 * code, not the end of the process. */
 	signal(SIGPIPE, SIG_IGN);
-	if (confine(err, sizeof(err))) {
+	/* before dqlite makes a thread, so that every thread is confined */
+	if (fdb_confine(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -34,6 +34,7 @@ check "hsfleetdb runs as a uid of its own, not root" \
 	bash -c "! grep -Eq '^Uid:\s+0\s' /proc/$fdb_pid/status"
 check "... with no capability and no_new_privs" \
 	bash -c "grep -Eq '^CapEff:\s+0+$' /proc/$fdb_pid/status && grep -Eq '^NoNewPrivs:\s+1$' /proc/$fdb_pid/status"
+check "... and its seccomp allow-list (fdb_sandbox.c)" grep -Eq '^Seccomp:\s+2$' "/proc/$fdb_pid/status"
 check "an agent runs no node: nothing listens on its fleet db port" \
 	bash -c "! $SIM --id $T_ID exec d -- nsenter --net=/run/hsd/mesh.netns ss -Htln 'sport = :6699' | grep -q ."
 
@@ -227,6 +228,11 @@ for h in c e; do
 done
 conflict() { on a hsctl --json inventory | jqe '.bundles[] | select(.id == "aide-9") | .conflict and (.contents | length == 2)'; }
 check "aide-9 with other content on c than on e shows as a conflict in the inventory" wait_until 20 conflict
+
+# Every path above ran under the allow-list: a call missing from it
+# would have killed an hsfleetdb (SIGSYS is signal 31).
+killed=$(for h in $(sim list); do sim log "$h"; done | grep -c 'hsfleetdb (pid [0-9]*) ended (signal 31)' || true)
+check "no hsfleetdb was killed by its allow-list ($killed)" [ "$killed" = 0 ]
 
 t_sanitizer_check
 t_done
