@@ -17,7 +17,8 @@
 #      host cgroups, no seccomp: the veth alone); to the space's own
 #      address (no NAT); to it with hsd's nftables tables removed (no
 #      conntrack at all); and through the published port; CPU time of the
-#      whole machine per request (/proc/stat), softirq apart
+#      whole machine per request (/proc/stat), softirq apart; 3c: the
+#      fast path's programs' own run time per packet and per request
 #   4. tcpdump -nn -v on the host's ul0 against the same in an audit space
 #      on mon0 (the mirror), wrk from b to the space: drop-rate points
 #   5. variants: the fast path against DNAT alone (its program taken off
@@ -186,6 +187,7 @@ where() {
 		c2=$(awk 'NF { print $2 }' <<<"${R[$w]}" | summary | awk -F' / ' '{ printf "%.1f", $2 }')
 		c3=$(awk 'NF { print $3 }' <<<"${R[$w]}" | summary | awk -F' / ' '{ printf "%.1f", $2 }')
 		printf '%-50s %10.0f %8s %12s %14s\n' "$l" "$c1" "$(ratio "$c1" "$n0")" "$c2" "$c3"
+		echo "$c2" >"$T_DIR/where-$w" # CPU us/req, for 3c
 	done
 }
 where "3a. Where row 2 goes: wrk on host a, 64 KiB file" a \
@@ -208,6 +210,34 @@ echo "(CPU: every core's, everyone's, from /proc/stat: other load on the machine
 back=$(on a sh -c 'nft list table ip hsd; nft list table ip6 hsd' 2>&1 || true)
 grep -q 'dnat to' <<<"$back" && grep -q 'table ip6 hsd' <<<"$back" ||
 	{ echo "bench_http: hsd's tables did not come back" >&2; exit 1; }
+
+# 3c. What of 3b's difference is the fast path's own programs: the
+# kernel's run time of each (kernel.bpf_stats_enabled, which itself adds
+# two clock reads per run), per packet and per request, under row 1's
+# load.
+STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
+on_exit "echo $STATS0 >/proc/sys/kernel/bpf_stats_enabled"
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+prog_stat() { bpftool prog show pinned "$FP_PIN-$1" -j | jq -r '"\(.run_time_ns) \(.run_cnt)"'; }
+: >"$T_DIR/progs"
+for r in $(seq "$PAIRS"); do
+	i0=$(prog_stat ul0); o0=$(prog_stat "$VETH")
+	n=$(SECS=$WSECS rps b http://192.0.2.1/)
+	i1=$(prog_stat ul0); o1=$(prog_stat "$VETH")
+	echo "$i0 $i1 $o0 $o1 $n" >>"$T_DIR/progs"
+done
+echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+col() { # col EXPR: its median over the rounds of $T_DIR/progs
+	awk -v s="$WSECS" "{ q = \$9 * s; if (q > 0) print $1 }" "$T_DIR/progs" | summary | awk -F' / ' '{ print $2 }'
+}
+printf '\n3c. The fast path'"'"'s programs under row 1'"'"'s load (wrk on b, 4 KiB, -c%d; %d rounds of %s s; medians)\n' "$CONNS" "$PAIRS" "$WSECS"
+printf '%-10s %12s %16s\n' program "ns per run" "runs per request"
+printf '%-10s %12.0f %16.2f\n' hsd_fp_in "$(col '($3 - $1) / ($4 - $2)')" "$(col '($4 - $2) / q')" \
+	hsd_fp_out "$(col '($7 - $5) / ($8 - $6)')" "$(col '($8 - $6) / q')"
+fp_us=$(col '(($3 - $1) + ($7 - $5)) / q / 1000')
+printf 'both, us of CPU per request: %.2f, of the %.1f us the fast path costs more than native in 3b\n' "$fp_us" \
+	"$(awk -v a="$(cat "$T_DIR/where-fast")" -v b="$(cat "$T_DIR/where-native")" 'BEGIN { print a - b }')"
+echo "3c. fast path programs, us per request|$(printf '%.2f' "$fp_us")|" >>"$T_DIR/table"
 
 # --- 4. tcpdump on the host against in an audit space -------------------
 ctl space create ids --kind audit --monitor web -- sleep infinity >/dev/null
