@@ -21,7 +21,9 @@
 #  5. a restart of hsd keeps connections: while it is down the programs
 #     stay and serve; a transfer running across the restart and an idle
 #     connection whose server speaks after it both go on (control: one
-#     made after the restart); new ones still take the fast path.
+#     made after the restart); new ones still take the fast path; tc
+#     saw hsd_fp_in replaced, never deleted (control: a filter taken off
+#     and put back in a namespace of our own is seen deleted).
 #  6. a segment from outside with a source the host's stack refuses (the
 #     spaces' link net, the host's own address; with a default route by
 #     ul0, 0.0.0.0 and 224.1.2.3) does not enter the space; controls: b's
@@ -422,6 +424,11 @@ ct80() { on a cat /proc/net/nf_conntrack | grep -c "src=$B dst=$A sport=[0-9]* d
 ct_before=$(ct80)
 pid=$(on b sh -c "timeout 12 socat -u TCP:$A:9001 - >$T_DIR/drip 2>&1 </dev/null & echo \$!")
 on_exit "kill $pid 2>/dev/null"
+# tc's own account of a's filters across the restart: a moment without
+# hsd_fp_in shows as a deleted filter (the drip above catches such a gap
+# only when one of its segments falls into it).
+tcmon=$(on a sh -c "timeout 60 tc monitor >$T_DIR/tcmon 2>&1 </dev/null & echo \$!")
+on_exit "kill $tcmon 2>/dev/null"
 sleep 0.5
 sim stop a
 check "hsd on a is stopped" not hsd_answers
@@ -455,6 +462,24 @@ check "a new request after the restart is answered ($code)" [ "$code" = 200 ]
 check "... by the fast path: packets in grew ($in0 -> $(fp in))" [ "$(fp in)" -gt "$in0" ]
 check "... and not by the DNAT rule ($dnat0 -> $(dnat_count))" [ "$(dnat_count)" = "$dnat0" ]
 check "status: the fast path is on, on ul0, after the restart" status_has '.fastpath.on == true and .fastpath.uplink == "ul0"'
+kill "$tcmon" 2>/dev/null || true
+fp_in_events() { grep -c "^$1 filter dev ul0 ingress protocol ip pref 61440 " "$T_DIR/$2" || true; }
+check "hsd's restart replaced hsd_fp_in in place: tc saw it replaced ($(fp_in_events replaced tcmon)), never deleted ($(fp_in_events deleted tcmon))" \
+	[ "$(fp_in_events replaced tcmon)" -ge 1 -a "$(fp_in_events deleted tcmon)" = 0 ]
+# Control: the same watch sees a filter taken off and put back, on a veth
+# of a namespace of our own named ul0 as well.
+ip netns add "hs-$T_ID-tcm"
+on_exit "ip netns del hs-$T_ID-tcm 2>/dev/null"
+ip -n "hs-$T_ID-tcm" link add ul0 type veth peer name ul1
+tc -n "hs-$T_ID-tcm" qdisc add dev ul0 clsact
+ip netns exec "hs-$T_ID-tcm" sh -c "timeout 5 tc monitor >$T_DIR/tcmon-ctl 2>&1 </dev/null &"
+sleep 0.5
+tcf() { local op=$1; shift; tc -n "hs-$T_ID-tcm" filter "$op" dev ul0 ingress pref 61440 "$@"; }
+tcf add protocol ip bpf bytecode '1,6 0 0 0,'
+tcf del
+tcf add protocol ip bpf bytecode '1,6 0 0 0,'
+check "control: a filter taken off and put back is seen deleted" wait_until 5 \
+	bash -c "[ \$(grep -c '^deleted filter dev ul0 ingress protocol ip pref 61440 ' $T_DIR/tcmon-ctl) = 1 ]"
 
 # ---- 6. a forged source from outside does not enter the space
 # The host's stack drops what arrives on ul0 from the spaces' link net
