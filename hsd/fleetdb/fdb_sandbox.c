@@ -11,13 +11,19 @@
  *  - a seccomp allow-list of the calls of its loop, dqlite's node
  *    (libuv, Raft's disk I/O) and its threads.  Any other call (execve,
  *    a process or a namespace, ptrace, bpf, io_uring, the keyring, mount,
- *    a socket but TCP/IP's, an ioctl but two, ...) kills it, and hsd
- *    starts it again.
+ *    a socket but TCP's, an ioctl but two, ...) kills it, and hsd starts
+ *    it again;
+ *  - stderr, hsd's own, replaced by /dev/null: what it says goes through
+ *    the channel.
+ * Landlock does not cover a path's metadata (stat, access, O_PATH), so a
+ * compromised node can see that a host file exists, never read it.
  * The list is what hsfleetdb called under strace through test_fleetdb.sh
  * (elections, a voter replaced, a leader lost, rollouts), plus a few
  * calls of the same paths' error and rare branches (unlinkat, renameat,
- * ftruncate, fstatfs, mremap); tests/unit/test_seccomp_fleetdb.c attacks
- * it.
+ * ftruncate, fstatfs, mremap, preadv/pwritev, the clock calls the vDSO
+ * makes when it cannot read the clock); a review found the snapshot's
+ * pwritev, which no test run had reached.  tests/unit/
+ * test_seccomp_fleetdb.c attacks it.
  */
 #include "fdb_sandbox.h"
 #include "err.h"
@@ -33,9 +39,11 @@
 #include <unistd.h>
 
 static const uint32_t fdb_allowed[] = {
-	/* our loop: hsd's channel, the clock */
-	__NR_read, __NR_write, __NR_writev, __NR_poll, __NR_ppoll, __NR_clock_gettime,
-	__NR_clock_nanosleep, __NR_nanosleep,
+	/* our loop: hsd's channel, the clock (the vDSO's calls, for clocks
+	 * it cannot read itself), stderr put away */
+	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_poll, __NR_ppoll,
+	__NR_clock_gettime, __NR_clock_getres, __NR_gettimeofday, __NR_time,
+	__NR_clock_nanosleep, __NR_nanosleep, __NR_dup2,
 	/* libuv's loops in dqlite's threads */
 	__NR_epoll_create1, __NR_epoll_ctl, __NR_epoll_wait, __NR_epoll_pwait,
 	__NR_eventfd2, __NR_pipe2,
@@ -44,8 +52,12 @@ static const uint32_t fdb_allowed[] = {
 	__NR_setsockopt, __NR_getsockopt, __NR_getsockname, __NR_getpeername,
 	__NR_recvfrom, __NR_sendto, __NR_recvmsg, __NR_sendmsg,
 	/* the data directory (Landlock keeps every path in it): Raft's
-	 * segments and snapshots, written directly and by kernel AIO */
+	 * segments and snapshots (a snapshot's metadata is one write of two
+	 * buffers: libuv's pwritev), written directly and by kernel AIO.
+	 * io_setup draws on the host's whole pool (fs.aio-max-nr), which a
+	 * compromised node could empty: Raft 0.15 cannot do without it. */
 	__NR_openat, __NR_close, __NR_fcntl, __NR_lseek, __NR_pread64, __NR_pwrite64,
+	__NR_preadv, __NR_pwritev,
 	__NR_fsync, __NR_fdatasync, __NR_fallocate, __NR_ftruncate, __NR_fstat,
 	__NR_newfstatat, __NR_statx, __NR_fstatfs, __NR_getdents64, __NR_access,
 	__NR_unlink, __NR_unlinkat, __NR_rename, __NR_renameat,
@@ -73,6 +85,7 @@ int fdb_seccomp(char *err, size_t errlen)
 		.threads = true,
 		.families = fdb_families,
 		.nfamilies = sizeof(fdb_families) / sizeof(fdb_families[0]),
+		.tcp_only = true,
 		.ioctls = fdb_ioctls,
 		.nioctls = sizeof(fdb_ioctls) / sizeof(fdb_ioctls[0]),
 	};
@@ -96,8 +109,20 @@ int fdb_confine(char *err, size_t errlen)
 	int dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_sys(err, errlen, "hsfleetdb: open the data directory");
+	/* stderr is hsd's own (its journal stream): once confined we speak
+	 * only through the channel, which hsd escapes and rate-limits */
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0) {
+		close(dfd);
+		return err_sys(err, errlen, "hsfleetdb: open /dev/null");
+	}
 	int rc = sandbox_landlock_beneath(dfd, FLEETDB_PORT, err, errlen);
 	close(dfd);
-	return rc ? rc : fdb_seccomp(err, errlen);
+	if (!rc)
+		rc = fdb_seccomp(err, errlen);
+	if (!rc && dup2(null, STDERR_FILENO) < 0)
+		rc = err_sys(err, errlen, "hsfleetdb: put stderr away");
+	close(null);
+	return rc;
 #endif
 }

@@ -40,9 +40,9 @@ static void send_msg(struct fdb *f, uint16_t type, const void *body, size_t len)
 {
 	uint64_t buf[FLEETDB_MSG_MAX / 8 + 1];
 	size_t n = fleetdb_msg_pack(buf, type, body, len);
-	/* hsd reads whole datagrams; if it is gone, the read below ends us. */
-	if (send(f->chan, buf, n, MSG_NOSIGNAL) < 0 && errno != EINTR)
-		fprintf(stderr, "hsfleetdb: channel: %s\n", strerror(errno));
+	/* hsd reads whole datagrams; if it is gone, the read in the loop
+	 * ends us (stderr is put away by then: fdb_sandbox.c). */
+	(void)send(f->chan, buf, n, MSG_NOSIGNAL);
 }
 
 void fdb_log(struct fdb *f, int level, const char *fmt, ...)
@@ -90,7 +90,7 @@ static int on_chan(struct fdb *f)
 	if (n <= 0)
 		return -1;
 	if (fleetdb_msg_check(buf, (size_t)n, &type, &body, err, sizeof(err))) {
-		fprintf(stderr, "hsfleetdb: %s\n", err);
+		fdb_log(f, LOG_ERR, "%s", err);
 		return -1;
 	}
 	if (type == FLEETDB_MSG_CONFIG) {
@@ -109,7 +109,7 @@ static int on_chan(struct fdb *f)
 			fdb_serve(f, &req, &rep);
 		send_msg(f, FLEETDB_MSG_REPLY, &rep, sizeof(rep));
 	} else {
-		fprintf(stderr, "hsfleetdb: message type %u is not for us\n", type);
+		fdb_log(f, LOG_ERR, "message type %u is not for us", type);
 		return -1;
 	}
 	return 0;

@@ -60,6 +60,7 @@
 #include <linux/audit.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -146,7 +147,7 @@ static const uint32_t sb_personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
 enum sb_label {
 	SB_NEXT, /* fall through */
 	SB_ALLOW, SB_EPERM, SB_ENOSYS, SB_KILL,
-	SB_X32, SB_NSFLAGS, SB_IOCTL, SB_PERSONA, SB_SOCKET,
+	SB_X32, SB_NSFLAGS, SB_IOCTL, SB_PERSONA, SB_SOCKET, SB_TCP,
 	SB_NLABELS
 };
 
@@ -191,6 +192,17 @@ static void sb_place(struct sb_asm *a, enum sb_label l)
 {
 	a->at[l] = a->n;
 	a->placed[l] = true;
+}
+
+/* The last instructions, the returns every program jumps to. */
+static void sb_returns(struct sb_asm *a)
+{
+	sb_place(a, SB_ENOSYS);
+	sb_ret(a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	sb_place(a, SB_ALLOW);
+	sb_ret(a, SECCOMP_RET_ALLOW);
+	sb_place(a, SB_KILL);
+	sb_ret(a, SECCOMP_RET_KILL_PROCESS);
 }
 
 /* The offset of a jump from instruction i to label l, or -1. */
@@ -266,12 +278,7 @@ int sandbox_seccomp_build(struct sock_filter *prog, size_t cap, size_t *len,
 
 	sb_place(&a, SB_EPERM);
 	sb_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-	sb_place(&a, SB_ENOSYS);
-	sb_ret(&a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
-	sb_place(&a, SB_ALLOW);
-	sb_ret(&a, SECCOMP_RET_ALLOW);
-	sb_place(&a, SB_KILL);
-	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+	sb_returns(&a);
 
 	if (a.full)
 		return err_set(err, errlen, HS_ESYS,
@@ -307,6 +314,13 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 	struct sb_asm a = {.ins = prog, .cap = SANDBOX_PROG_CAP};
 	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
 
+	/* listed, they would pass with any argument */
+	for (size_t i = 0; i < al->ncalls; i++)
+		if (al->calls[i] == __NR_clone || al->calls[i] == __NR_clone3 ||
+		    al->calls[i] == __NR_socket || al->calls[i] == __NR_ioctl)
+			return err_set(err, errlen, HS_EINPUT,
+				       "%s: call %u is allowed by an option, not in the list", who,
+				       al->calls[i]);
 	sb_load(&a, SB_ARCH);
 	sb_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
 	/* x32 numbers carry a bit no allowed number has: they are killed */
@@ -332,12 +346,22 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 		sb_put(&a, JSET, SB_NS_FLAGS, SB_KILL, SB_NEXT);
 		sb_put(&a, JSET, CLONE_THREAD, SB_ALLOW, SB_KILL);
 	}
-	if (al->nfamilies) {
+	if (al->nfamilies) { /* socket(family, type, protocol) */
 		sb_place(&a, SB_SOCKET);
 		sb_load(&a, SB_ARG_LO(0));
+		enum sb_label ok = al->tcp_only ? SB_TCP : SB_ALLOW;
 		for (size_t i = 0; i < al->nfamilies; i++)
-			sb_jeq(&a, al->families[i], SB_ALLOW,
-			       i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
+			sb_jeq(&a, al->families[i], ok, i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
+		if (al->tcp_only) {
+			sb_place(&a, SB_TCP);
+			sb_load(&a, SB_ARG_LO(1));
+			sb_put(&a, BPF_ALU | BPF_AND | BPF_K,
+			       ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SB_NEXT, SB_NEXT);
+			sb_jeq(&a, SOCK_STREAM, SB_NEXT, SB_KILL);
+			sb_load(&a, SB_ARG_LO(2));
+			sb_jeq(&a, 0, SB_ALLOW, SB_NEXT);
+			sb_jeq(&a, IPPROTO_TCP, SB_ALLOW, SB_KILL);
+		}
 	}
 	if (al->nioctls) { /* ioctl(fd, request, arg) */
 		sb_place(&a, SB_IOCTL);
@@ -345,12 +369,7 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 		for (size_t i = 0; i < al->nioctls; i++)
 			sb_jeq(&a, al->ioctls[i], SB_ALLOW, i + 1 < al->nioctls ? SB_NEXT : SB_KILL);
 	}
-	sb_place(&a, SB_ENOSYS);
-	sb_ret(&a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
-	sb_place(&a, SB_ALLOW);
-	sb_ret(&a, SECCOMP_RET_ALLOW);
-	sb_place(&a, SB_KILL);
-	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+	sb_returns(&a);
 
 	if (a.full || sb_link(&a))
 		return err_set(err, errlen, HS_ESYS, "%s: the seccomp allow-list does not fit", who);

@@ -41,12 +41,17 @@ struct sandbox_allow {
 	bool threads;
 	const uint32_t *families; /* socket() only for these (none: no socket) */
 	size_t nfamilies;
+	/* and then only SOCK_STREAM with protocol 0 or IPPROTO_TCP: Landlock's
+	 * port rules bind TCP alone, not UDP, MPTCP or SCTP */
+	bool tcp_only;
 	const uint32_t *ioctls; /* ioctl() only for these requests (none: no ioctl) */
 	size_t nioctls;
 };
 
-/* Install al on the calling process; who names it in err.  Requires
- * no_new_privs; threads created afterwards inherit it. */
+/* Install al on the calling process; who names it in err.  clone,
+ * clone3, socket and ioctl are refused in calls (the options above say
+ * how they are allowed).  Requires no_new_privs; threads created
+ * afterwards inherit it. */
 int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
 			  size_t errlen);
 

@@ -35,6 +35,9 @@ check "hsfleetdb runs as a uid of its own, not root" \
 check "... with no capability and no_new_privs" \
 	bash -c "grep -Eq '^CapEff:\s+0+$' /proc/$fdb_pid/status && grep -Eq '^NoNewPrivs:\s+1$' /proc/$fdb_pid/status"
 check "... and its seccomp allow-list (fdb_sandbox.c)" grep -Eq '^Seccomp:\s+2$' "/proc/$fdb_pid/status"
+check "control: hsd's own stderr is not /dev/null ($(readlink "/proc/$(sim pid a)/fd/2"))" \
+	[ "$(readlink "/proc/$(sim pid a)/fd/2")" != /dev/null ]
+check "... while hsfleetdb's, once hsd's, is put away" [ "$(readlink "/proc/$fdb_pid/fd/2")" = /dev/null ]
 check "an agent runs no node: nothing listens on its fleet db port" \
 	bash -c "! $SIM --id $T_ID exec d -- nsenter --net=/run/hsd/mesh.netns ss -Htln 'sport = :6699' | grep -q ."
 
