@@ -7,14 +7,17 @@
  * file and no TCP port, and a seccomp allow-list of the calls its loop
  * makes on the descriptors it was given.  Anything else (open, socket,
  * connect, execve, clone, ptrace, bpf, ...) kills it, and hsd restarts it.
+ * Its stderr, hsd's own, is replaced by /dev/null once it is confined.
  */
 #include "engine.h"
 #include "err.h"
 #include "sandbox.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 static const uint32_t engine_allowed[] = {
 	/* the loop: the channel, the route socket, the clock */
@@ -32,8 +35,8 @@ static const uint32_t engine_allowed[] = {
 	__NR_getrandom,
 	/* a poll stopped and continued goes on by restart_syscall */
 	__NR_restart_syscall,
-	/* stdio on stderr, the end, and abort() */
-	__NR_writev, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_close, __NR_exit,
+	/* stderr put away; stdio on it, the end, and abort() */
+	__NR_dup2, __NR_writev, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_close, __NR_exit,
 	__NR_exit_group, __NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_getpid,
 	__NR_gettid, __NR_tgkill, __NR_futex,
 };
@@ -63,8 +66,15 @@ int engine_sandbox(char *err, size_t errlen)
 #else
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return err_sys(err, errlen, "engine: prctl(PR_SET_DUMPABLE)");
-	if ((rc = sandbox_landlock_nothing(err, errlen)))
-		return rc;
-	return engine_seccomp(err, errlen);
+	/* stderr is hsd's own (its journal stream): once confined the engine
+	 * speaks only through the channel, which hsd escapes and rate-limits */
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0)
+		return err_sys(err, errlen, "engine: open /dev/null");
+	if (!(rc = sandbox_landlock_nothing(err, errlen)) && !(rc = engine_seccomp(err, errlen)) &&
+	    dup2(null, STDERR_FILENO) < 0)
+		rc = err_sys(err, errlen, "engine: put stderr away");
+	close(null);
+	return rc;
 #endif
 }

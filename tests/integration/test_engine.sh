@@ -89,6 +89,10 @@ if grep -q '^HSD_SANITIZE:BOOL=ON' "$HSD_BUILD/CMakeCache.txt"; then
 	say "skip attacks from inside the engine: sanitized build has no allow-list"
 else
 	check "it runs under a seccomp filter" grep -Eq '^Seccomp:\s+2$' "/proc/$pid/status"
+	# Its stderr was hsd's (a journal stream under systemd): put away.
+	check "control: hsd's own stderr is not /dev/null ($(readlink "/proc/$(sim pid a)/fd/2"))" \
+		[ "$(readlink "/proc/$(sim pid a)/fd/2")" != /dev/null ]
+	check "its stderr is /dev/null, not hsd's" [ "$(readlink "/proc/$pid/fd/2")" = /dev/null ]
 	out=$("$INJECT" "$pid" open /etc/hostname 2>&1) || true
 	check "code in the engine that opens a file is killed ($out)" grep -q '^killed by signal 31$' <<<"$out"
 	pid=$(new_engine a "$pid")
