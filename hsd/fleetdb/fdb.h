@@ -20,6 +20,12 @@
 /* dqlite derives Raft's timers from it: heartbeat 1.5x, election 15x. */
 #define FDB_LATENCY_MS 100
 #define FDB_DB_NAME "fleet"
+/* A Raft snapshot every so many entries, as many kept after it: the fleet
+ * database is kilobytes, so snapshots are cheap, and taking them often
+ * makes the snapshot path (its files, its syscalls under the allow-list)
+ * one every node runs within minutes, not after weeks (dqlite's default
+ * is 1024). */
+#define FDB_SNAPSHOT_EVERY 128
 
 struct dqlite_node;
 

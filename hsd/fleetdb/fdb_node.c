@@ -105,7 +105,9 @@ int fdb_node_start(struct fdb *f, char *err, size_t errlen)
 	const char *step = "create";
 	if ((rc = dqlite_node_create(f->node_id, addr, f->data_dir, &f->node)) == 0 &&
 	    (step = "bind", rc = dqlite_node_set_bind_address(f->node, addr)) == 0 &&
-	    (step = "set latency", rc = dqlite_node_set_network_latency_ms(f->node, FDB_LATENCY_MS)) == 0)
+	    (step = "set latency", rc = dqlite_node_set_network_latency_ms(f->node, FDB_LATENCY_MS)) == 0 &&
+	    (step = "set snapshots", rc = dqlite_node_set_snapshot_params(f->node, FDB_SNAPSHOT_EVERY,
+									 FDB_SNAPSHOT_EVERY)) == 0)
 		step = "start", rc = dqlite_node_start(f->node);
 	if (rc) {
 		const char *msg = f->node ? dqlite_node_errmsg(f->node) : NULL;
