@@ -13,11 +13,9 @@
 #include "err.h"
 #include "sandbox.h"
 
-#include <fcntl.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 static const uint32_t engine_allowed[] = {
 	/* the loop: the channel, the route socket, the clock */
@@ -41,18 +39,8 @@ static const uint32_t engine_allowed[] = {
 	__NR_gettid, __NR_tgkill, __NR_futex,
 };
 
-static int engine_seccomp(char *err, size_t errlen)
-{
-	const struct sandbox_allow al = {
-		.calls = engine_allowed, .ncalls = sizeof(engine_allowed) / sizeof(engine_allowed[0]),
-	};
-	return sandbox_seccomp_allow(&al, "engine", err, errlen);
-}
-
 int engine_sandbox(char *err, size_t errlen)
 {
-	int rc;
-
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errlen, "engine: prctl(PR_SET_NO_NEW_PRIVS)");
 #if defined(__SANITIZE_ADDRESS__)
@@ -60,21 +48,12 @@ int engine_sandbox(char *err, size_t errlen)
 	 * with ptrace when it ends (the leak check): not dumpable, Landlock
 	 * or the allow-list would make that fail.  Sanitized builds are for
 	 * tests of the engine's code, not of its confinement. */
-	(void)rc;
-	(void)engine_seccomp;
+	(void)engine_allowed;
 	return 0;
 #else
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return err_sys(err, errlen, "engine: prctl(PR_SET_DUMPABLE)");
-	/* stderr is hsd's own (its journal stream): once confined the engine
-	 * speaks only through the channel, which hsd escapes and rate-limits */
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (null < 0)
-		return err_sys(err, errlen, "engine: open /dev/null");
-	if (!(rc = sandbox_landlock_nothing(err, errlen)) && !(rc = engine_seccomp(err, errlen)) &&
-	    dup2(null, STDERR_FILENO) < 0)
-		rc = err_sys(err, errlen, "engine: put stderr away");
-	close(null);
-	return rc;
+	const struct sandbox_allow al = {
+		.calls = engine_allowed, .ncalls = sizeof(engine_allowed) / sizeof(engine_allowed[0]),
+	};
+	return sandbox_helper(&al, -1, 0, "engine", err, errlen);
 #endif
 }

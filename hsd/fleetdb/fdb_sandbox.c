@@ -77,19 +77,20 @@ static const uint32_t fdb_families[] = { AF_INET, AF_INET6 };
 /* libuv's non-blocking sockets, stdio's "is it a terminal?" */
 static const uint32_t fdb_ioctls[] = { FIONBIO, TCGETS };
 
+static const struct sandbox_allow fdb_allow = {
+	.calls = fdb_allowed,
+	.ncalls = sizeof(fdb_allowed) / sizeof(fdb_allowed[0]),
+	.threads = true,
+	.families = fdb_families,
+	.nfamilies = sizeof(fdb_families) / sizeof(fdb_families[0]),
+	.tcp_only = true,
+	.ioctls = fdb_ioctls,
+	.nioctls = sizeof(fdb_ioctls) / sizeof(fdb_ioctls[0]),
+};
+
 int fdb_seccomp(char *err, size_t errlen)
 {
-	const struct sandbox_allow al = {
-		.calls = fdb_allowed,
-		.ncalls = sizeof(fdb_allowed) / sizeof(fdb_allowed[0]),
-		.threads = true,
-		.families = fdb_families,
-		.nfamilies = sizeof(fdb_families) / sizeof(fdb_families[0]),
-		.tcp_only = true,
-		.ioctls = fdb_ioctls,
-		.nioctls = sizeof(fdb_ioctls) / sizeof(fdb_ioctls[0]),
-	};
-	return sandbox_seccomp_allow(&al, "hsfleetdb", err, errlen);
+	return sandbox_seccomp_allow(&fdb_allow, "hsfleetdb", err, errlen);
 }
 
 int fdb_confine(char *err, size_t errlen)
@@ -104,25 +105,11 @@ int fdb_confine(char *err, size_t errlen)
 	(void)errlen;
 	return 0;
 #else
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
-		return err_sys(err, errlen, "hsfleetdb: prctl(PR_SET_DUMPABLE)");
 	int dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_sys(err, errlen, "hsfleetdb: open the data directory");
-	/* stderr is hsd's own (its journal stream): once confined we speak
-	 * only through the channel, which hsd escapes and rate-limits */
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (null < 0) {
-		close(dfd);
-		return err_sys(err, errlen, "hsfleetdb: open /dev/null");
-	}
-	int rc = sandbox_landlock_beneath(dfd, FLEETDB_PORT, err, errlen);
+	int rc = sandbox_helper(&fdb_allow, dfd, FLEETDB_PORT, "hsfleetdb", err, errlen);
 	close(dfd);
-	if (!rc)
-		rc = fdb_seccomp(err, errlen);
-	if (!rc && dup2(null, STDERR_FILENO) < 0)
-		rc = err_sys(err, errlen, "hsfleetdb: put stderr away");
-	close(null);
 	return rc;
 #endif
 }

@@ -57,6 +57,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -560,4 +561,24 @@ int sandbox_landlock_beneath(int dirfd, uint16_t port, char *err, size_t errlen)
 		return rc;
 	}
 	return ruleset_enforce(fd, err, errlen);
+}
+
+int sandbox_helper(const struct sandbox_allow *al, int dirfd, uint16_t port, const char *who,
+		   char *err, size_t errlen)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return err_sys(err, errlen, "%s: prctl(PR_SET_DUMPABLE)", who);
+	/* opened before Landlock, put in place once all is in: until then an
+	 * error still reaches stderr */
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0)
+		return err_sys(err, errlen, "%s: open /dev/null", who);
+	int rc = dirfd < 0 ? sandbox_landlock_nothing(err, errlen)
+			   : sandbox_landlock_beneath(dirfd, port, err, errlen);
+	if (!rc)
+		rc = sandbox_seccomp_allow(al, who, err, errlen);
+	if (!rc && dup2(null, STDERR_FILENO) < 0)
+		rc = err_sys(err, errlen, "%s: put stderr away", who);
+	close(null);
+	return rc;
 }

@@ -55,6 +55,15 @@ struct sandbox_allow {
 int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
 			  size_t errlen);
 
+/* The rest of a helper's confinement, after no_new_privs: not dumpable,
+ * a Landlock domain (dirfd < 0: sandbox_landlock_nothing, else
+ * sandbox_landlock_beneath(dirfd, port)), the allow-list al, and then its
+ * stderr, inherited from hsd (its journal stream), becomes /dev/null, so
+ * that a compromised helper speaks only through its channel, which hsd
+ * escapes and rate-limits.  Call it before any thread is made. */
+int sandbox_helper(const struct sandbox_allow *al, int dirfd, uint16_t port, const char *who,
+		   char *err, size_t errlen);
+
 /* Enter a new Landlock domain that only *scopes* (LANDLOCK_SCOPE_SIGNAL |
  * LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, Landlock ABI >= 6, kernel 6.12+): a
  * process in the domain cannot ptrace, signal, or reach the abstract unix
