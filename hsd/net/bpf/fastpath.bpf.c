@@ -28,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "fastpath_abi.h"
+#include "fastpath_csum.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -174,18 +175,56 @@ static __always_inline bool conntrack_knows(struct __sk_buff *skb, __u32 saddr, 
 	return true;
 }
 
-/* Rewrite the address at off (4 bytes) and the port at port_off of a
- * TCP segment, keeping both checksums right (the port is not in the
- * pseudo-header, the address is). */
-static __always_inline void tcp_rewrite(struct __sk_buff *skb, __u32 off, __u32 old_addr,
-					__u32 new_addr, __u32 port_off, __u16 old_port,
-					__u16 new_port)
+/* What a plain TCP segment's rewrite touches: the Ethernet header, the
+ * IPv4 header and the ports, stored back in one call (from dmac on; the
+ * pad aligns the IP header). */
+struct tcp_head {
+	__u16 pad;
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+	__be16 proto;
+	struct iphdr ip;
+	__be16 sport;
+	__be16 dport;
+};
+#define TCP_HEAD_LEN (sizeof(struct tcp_head) - offsetof(struct tcp_head, dmac))
+
+/* Copy the head of a plain TCP segment (its lengths checked already). */
+static __always_inline bool tcp_head_of(struct __sk_buff *skb, struct tcp_head *h)
 {
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (data + TCP_HEAD_LEN > end)
+		return false;
+	__builtin_memcpy(h->dmac, data, TCP_HEAD_LEN);
+	return true;
+}
+
+/* Rewrite the destination (in) or the source (out) address and port of a
+ * plain TCP segment, and its Ethernet addresses when dmac is given: the
+ * headers in one store, the IP checksum here (the header's own, never
+ * offloaded), the TCP checksum by the kernel, which alone knows how the
+ * skb carries it (a partial one holds only the pseudo-header, which the
+ * port is not in).  h is the packet's head, read before the store. */
+static __always_inline void tcp_rewrite(struct __sk_buff *skb, struct tcp_head *h, bool in,
+					__u32 new_addr, __u16 new_port, const __u8 *dmac,
+					const __u8 *smac)
+{
+	__u32 *addr = in ? &h->ip.daddr : &h->ip.saddr;
+	__be16 *port = in ? &h->dport : &h->sport;
+	__u32 old_addr = *addr;
+	__u16 old_port = *port;
+
+	if (dmac) {
+		__builtin_memcpy(h->dmac, dmac, ETH_ALEN);
+		__builtin_memcpy(h->smac, smac, ETH_ALEN);
+	}
+	h->ip.check = fastpath_csum_replace4(h->ip.check, old_addr, new_addr);
+	*addr = new_addr;
+	*port = new_port;
+	bpf_skb_store_bytes(skb, 0, h->dmac, TCP_HEAD_LEN, 0);
 	bpf_l4_csum_replace(skb, TCP_CHECK, old_addr, new_addr, BPF_F_PSEUDO_HDR | 4);
 	bpf_l4_csum_replace(skb, TCP_CHECK, old_port, new_port, 2);
-	bpf_l3_csum_replace(skb, IP_CHECK, old_addr, new_addr, 4);
-	bpf_skb_store_bytes(skb, off, &new_addr, 4, 0);
-	bpf_skb_store_bytes(skb, port_off, &new_port, 2, 0);
 }
 
 /* The copy an audit space gets of what enters a space, with the
@@ -204,11 +243,6 @@ static __always_inline void copy_to_mirrors(struct __sk_buff *skb)
 
 static __always_inline int into_space(struct __sk_buff *skb, const struct fp_port *p)
 {
-	__u8 macs[2 * ETH_ALEN];
-
-	__builtin_memcpy(macs, p->space_mac, ETH_ALEN);
-	__builtin_memcpy(macs + ETH_ALEN, p->host_mac, ETH_ALEN);
-	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
 	copy_to_mirrors(skb);
 	return bpf_redirect_peer(p->ifindex, 0);
 }
@@ -255,8 +289,10 @@ static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip, __u32
 	    len > skb->len - ETH_HLEN || !ip_sum_ok(ip) || !from_outside(skb, client, k.addr) ||
 	    conntrack_knows(skb, client, k.addr, cport, k.port))
 		return TC_ACT_UNSPEC;
-	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, daddr), k.addr, p->space_addr,
-		    L4_OFF + offsetof(struct tcphdr, dest), k.port, p->space_port);
+	struct tcp_head h;
+	if (!tcp_head_of(skb, &h))
+		return TC_ACT_UNSPEC;
+	tcp_rewrite(skb, &h, true, p->space_addr, p->space_port, p->space_mac, p->host_mac);
 	count(FP_STAT_IN);
 	return into_space(skb, p);
 }
@@ -299,6 +335,10 @@ static __always_inline int icmp_in(struct __sk_buff *skb, struct iphdr *ip)
 	bpf_skb_store_bytes(skb, in_sport, &sport, 2, 0);
 	bpf_l3_csum_replace(skb, IP_CHECK, host, space, 4);
 	bpf_skb_store_bytes(skb, IP_OFF + offsetof(struct iphdr, daddr), &space, 4, 0);
+	__u8 macs[2 * ETH_ALEN];
+	__builtin_memcpy(macs, p->space_mac, ETH_ALEN);
+	__builtin_memcpy(macs + ETH_ALEN, p->host_mac, ETH_ALEN);
+	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
 	count(FP_STAT_ICMP);
 	return into_space(skb, p);
 }
@@ -362,16 +402,13 @@ int fp_out(struct __sk_buff *skb)
 		count(FP_STAT_UNROUTED);
 		return TC_ACT_SHOT;
 	}
-	__u32 haddr = host->addr;
-	__u16 hport = host->port;
-	tcp_rewrite(skb, IP_OFF + offsetof(struct iphdr, saddr), space, haddr,
-		    L4_OFF + offsetof(struct tcphdr, source), sport, hport);
+	struct tcp_head h;
+	if (!tcp_head_of(skb, &h))
+		return TC_ACT_UNSPEC;
+	bool neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+	tcp_rewrite(skb, &h, false, host->addr, host->port, neigh ? NULL : f.dmac, f.smac);
 	count(FP_STAT_OUT);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+	if (neigh)
 		return bpf_redirect_neigh(uplink, NULL, 0, 0);
-	__u8 macs[2 * ETH_ALEN];
-	__builtin_memcpy(macs, f.dmac, ETH_ALEN);
-	__builtin_memcpy(macs + ETH_ALEN, f.smac, ETH_ALEN);
-	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
 	return bpf_redirect(uplink, 0);
 }
