@@ -43,61 +43,18 @@
 #include <sys/syscall.h>
 
 #include "err.h"
+#include "seccomp_asm.h"
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
 #endif
 
 #define X32_BIT 0x40000000u
+#define ARG_LO(i) SECCOMP_ASM_ARG_LO(i)
+#define ARG_HI(i) SECCOMP_ASM_ARG_HI(i)
 
-#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
-#define ARG_HI(i) (ARG_LO(i) + 4) /* little endian */
-
-/* Jumps are written to symbolic labels and resolved at the end, so the
- * program can be read top to bottom. */
-enum label {
-	L_NONE, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1, L_OPEN2,
-	L_IOCTL, L_BPF, L_NLABELS
-};
-
-struct prog {
-	struct sock_filter ins[96];
-	uint8_t jt[96], jf[96]; /* labels to resolve, L_NONE = fall through */
-	unsigned n;
-	unsigned at[L_NLABELS];
-};
-
-static void emit(struct prog *p, uint16_t code, uint32_t k, enum label jt, enum label jf)
-{
-	p->ins[p->n] = (struct sock_filter)BPF_STMT(code, k);
-	p->jt[p->n] = (uint8_t)jt;
-	p->jf[p->n] = (uint8_t)jf;
-	p->n++;
-}
-
-static void mark(struct prog *p, enum label l)
-{
-	p->at[l] = p->n;
-}
-
-static int resolve(struct prog *p)
-{
-	for (unsigned i = 0; i < p->n; i++) {
-		if (p->jt[i] != L_NONE) {
-			unsigned to = p->at[p->jt[i]];
-			if (to <= i || to - i - 1 > 255)
-				return -1;
-			p->ins[i].jt = (uint8_t)(to - i - 1);
-		}
-		if (p->jf[i] != L_NONE) {
-			unsigned to = p->at[p->jf[i]];
-			if (to <= i || to - i - 1 > 255)
-				return -1;
-			p->ins[i].jf = (uint8_t)(to - i - 1);
-		}
-	}
-	return 0;
-}
+enum label { L_NONE = SECCOMP_ASM_NEXT, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1,
+	     L_OPEN2, L_IOCTL, L_BPF };
 
 static const uint32_t ptrace_allowed[] = {
 	PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_PEEKUSER, PTRACE_GETREGS,
@@ -109,80 +66,70 @@ static const uint32_t ptrace_allowed[] = {
 
 int trace_seccomp_install(char *err, size_t errlen)
 {
-	struct prog p = {.n = 0};
-	const uint16_t LD = BPF_LD | BPF_W | BPF_ABS;
-	const uint16_t JEQ = BPF_JMP | BPF_JEQ | BPF_K;
-	const uint16_t JGE = BPF_JMP | BPF_JGE | BPF_K;
-	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
+	struct seccomp_asm a = {.n = 0};
 
 	/* Another ABI would have other syscall numbers: kill outright. */
-	emit(&p, LD, offsetof(struct seccomp_data, arch), 0, 0);
-	emit(&p, JEQ, AUDIT_ARCH_X86_64, L_NONE, L_KILL);
-	emit(&p, LD, offsetof(struct seccomp_data, nr), 0, 0);
-	emit(&p, JGE, X32_BIT, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_ptrace, L_PTRACE, L_NONE);
-	emit(&p, JEQ, __NR_process_vm_writev, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_pidfd_getfd, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_creat, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_openat2, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_ioctl, L_IOCTL, L_NONE);
-	emit(&p, JEQ, __NR_bpf, L_BPF, L_NONE);
-	emit(&p, JEQ, __NR_perf_event_open, L_DENY, L_NONE);
-	emit(&p, JEQ, __NR_open, L_OPEN1, L_NONE);
-	emit(&p, JEQ, __NR_openat, L_OPEN2, L_ALLOW);
+	seccomp_asm_load(&a, SECCOMP_ASM_ARCH);
+	seccomp_asm_jeq(&a, AUDIT_ARCH_X86_64, L_NONE, L_KILL);
+	seccomp_asm_load(&a, SECCOMP_ASM_NR);
+	seccomp_asm_jge(&a, X32_BIT, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_ptrace, L_PTRACE, L_NONE);
+	seccomp_asm_jeq(&a, __NR_process_vm_writev, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_pidfd_getfd, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_creat, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_openat2, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_ioctl, L_IOCTL, L_NONE);
+	seccomp_asm_jeq(&a, __NR_bpf, L_BPF, L_NONE);
+	seccomp_asm_jeq(&a, __NR_perf_event_open, L_DENY, L_NONE);
+	seccomp_asm_jeq(&a, __NR_open, L_OPEN1, L_NONE);
+	seccomp_asm_jeq(&a, __NR_openat, L_OPEN2, L_ALLOW);
 
 	/* ioctl(fd, cmd): the kernel reads cmd as 32 bits, so do we */
-	mark(&p, L_IOCTL);
-	emit(&p, LD, ARG_LO(1), 0, 0);
-	emit(&p, JEQ, NS_GET_PARENT, L_ALLOW, L_DENY);
+	seccomp_asm_place(&a, L_IOCTL);
+	seccomp_asm_load(&a, ARG_LO(1));
+	seccomp_asm_jeq(&a, NS_GET_PARENT, L_ALLOW, L_DENY);
 
 	/* bpf(cmd, ...): maps only; cmd is an int, read as 32 bits */
-	mark(&p, L_BPF);
-	emit(&p, LD, ARG_LO(0), 0, 0);
-	emit(&p, JEQ, BPF_MAP_LOOKUP_ELEM, L_ALLOW, L_NONE);
-	emit(&p, JEQ, BPF_MAP_UPDATE_ELEM, L_ALLOW, L_NONE);
-	emit(&p, JEQ, BPF_MAP_DELETE_ELEM, L_ALLOW, L_NONE);
-	emit(&p, JEQ, BPF_MAP_GET_NEXT_KEY, L_ALLOW, L_DENY);
+	seccomp_asm_place(&a, L_BPF);
+	seccomp_asm_load(&a, ARG_LO(0));
+	seccomp_asm_jeq(&a, BPF_MAP_LOOKUP_ELEM, L_ALLOW, L_NONE);
+	seccomp_asm_jeq(&a, BPF_MAP_UPDATE_ELEM, L_ALLOW, L_NONE);
+	seccomp_asm_jeq(&a, BPF_MAP_DELETE_ELEM, L_ALLOW, L_NONE);
+	seccomp_asm_jeq(&a, BPF_MAP_GET_NEXT_KEY, L_ALLOW, L_DENY);
 
 	/* open(path, flags): read-only, no create, no truncate */
-	mark(&p, L_OPEN1);
-	emit(&p, LD, ARG_LO(1), 0, 0);
-	emit(&p, JSET, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
-	mark(&p, L_OPEN2);
-	emit(&p, LD, ARG_LO(2), 0, 0);
-	emit(&p, JSET, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
+	seccomp_asm_place(&a, L_OPEN1);
+	seccomp_asm_load(&a, ARG_LO(1));
+	seccomp_asm_jset(&a, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
+	seccomp_asm_place(&a, L_OPEN2);
+	seccomp_asm_load(&a, ARG_LO(2));
+	seccomp_asm_jset(&a, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
 
-	mark(&p, L_PTRACE);
-	emit(&p, LD, ARG_HI(0), 0, 0);
-	emit(&p, JEQ, 0, L_NONE, L_DENY);
-	emit(&p, LD, ARG_LO(0), 0, 0);
-	emit(&p, JEQ, PTRACE_SEIZE, L_OPTS, L_NONE);
-	emit(&p, JEQ, PTRACE_SETOPTIONS, L_OPTS, L_NONE);
+	seccomp_asm_place(&a, L_PTRACE);
+	seccomp_asm_load(&a, ARG_HI(0));
+	seccomp_asm_jeq(&a, 0, L_NONE, L_DENY);
+	seccomp_asm_load(&a, ARG_LO(0));
+	seccomp_asm_jeq(&a, PTRACE_SEIZE, L_OPTS, L_NONE);
+	seccomp_asm_jeq(&a, PTRACE_SETOPTIONS, L_OPTS, L_NONE);
 	size_t nallowed = sizeof(ptrace_allowed) / sizeof(ptrace_allowed[0]);
 	for (size_t i = 0; i < nallowed; i++)
-		emit(&p, JEQ, ptrace_allowed[i], L_ALLOW,
-		     i + 1 == nallowed ? L_DENY : L_NONE);
+		seccomp_asm_jeq(&a, ptrace_allowed[i], L_ALLOW, i + 1 == nallowed ? L_DENY : L_NONE);
 
 	/* options are in data (arg 3) for both SEIZE and SETOPTIONS */
-	mark(&p, L_OPTS);
-	emit(&p, LD, ARG_LO(3), 0, 0);
-	emit(&p, JSET, PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP, L_DENY, L_NONE);
-	emit(&p, LD, ARG_HI(3), 0, 0);
-	emit(&p, JEQ, 0, L_ALLOW, L_DENY);
+	seccomp_asm_place(&a, L_OPTS);
+	seccomp_asm_load(&a, ARG_LO(3));
+	seccomp_asm_jset(&a, PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP, L_DENY, L_NONE);
+	seccomp_asm_load(&a, ARG_HI(3));
+	seccomp_asm_jeq(&a, 0, L_ALLOW, L_DENY);
 
-	mark(&p, L_DENY);
-	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA), 0, 0);
-	mark(&p, L_ALLOW);
-	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	mark(&p, L_KILL);
-	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
+	seccomp_asm_place(&a, L_DENY);
+	seccomp_asm_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	seccomp_asm_place(&a, L_ALLOW);
+	seccomp_asm_ret(&a, SECCOMP_RET_ALLOW);
+	seccomp_asm_place(&a, L_KILL);
+	seccomp_asm_ret(&a, SECCOMP_RET_KILL_PROCESS);
 
-	if (resolve(&p))
-		return err_set(err, errlen, HS_ESYS, "trace: seccomp program layout");
-	struct sock_fprog fprog = {.len = (unsigned short)p.n, .filter = p.ins};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errlen, "trace: PR_SET_NO_NEW_PRIVS");
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
-		return err_sys(err, errlen, "trace: install seccomp filter");
-	return 0;
+	return seccomp_asm_install(&a, "trace", err, errlen);
 }

@@ -55,6 +55,7 @@
  */
 #include "sandbox.h"
 #include "err.h"
+#include "seccomp_asm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -139,181 +141,109 @@ static const uint32_t sb_personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
  * cannot ask for a time namespace); a signal >= 128 is invalid anyway, so
  * one mask serves both clone and unshare. */
 
-#define SB_NR offsetof(struct seccomp_data, nr)
-#define SB_ARCH offsetof(struct seccomp_data, arch)
-#define SB_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define SB_NR SECCOMP_ASM_NR
+#define SB_ARCH SECCOMP_ASM_ARCH
+#define SB_ARG_LO(i) SECCOMP_ASM_ARG_LO(i)
+#define SB_NEXT SECCOMP_ASM_NEXT
 
-/* A tiny assembler: jumps name a label, resolved once the program is
- * complete, so the program reads top to bottom.  Every jump is forward. */
 enum sb_label {
-	SB_NEXT, /* fall through */
-	SB_ALLOW, SB_EPERM, SB_ENOSYS, SB_KILL,
+	SB_ALLOW = 1, SB_EPERM, SB_ENOSYS, SB_KILL,
 	SB_X32, SB_NSFLAGS, SB_IOCTL, SB_PERSONA, SB_SOCKET, SB_TCP,
-	SB_NLABELS
+	SB_A2, SB_A1, SB_A0,
 };
-
-struct sb_asm {
-	struct sock_filter *ins;
-	size_t cap, n;
-	uint8_t to_t[SANDBOX_PROG_CAP], to_f[SANDBOX_PROG_CAP];
-	size_t at[SB_NLABELS];
-	bool placed[SB_NLABELS];
-	bool full;
-};
-
-static void sb_put(struct sb_asm *a, uint16_t code, uint32_t k, enum sb_label t,
-		   enum sb_label f)
-{
-	if (a->n >= a->cap) {
-		a->full = true;
-		return;
-	}
-	a->ins[a->n] = (struct sock_filter){.code = code, .jt = 0, .jf = 0, .k = k};
-	a->to_t[a->n] = (uint8_t)t;
-	a->to_f[a->n] = (uint8_t)f;
-	a->n++;
-}
-
-static void sb_load(struct sb_asm *a, size_t off)
-{
-	sb_put(a, BPF_LD | BPF_W | BPF_ABS, (uint32_t)off, SB_NEXT, SB_NEXT);
-}
-
-static void sb_jeq(struct sb_asm *a, uint32_t k, enum sb_label t, enum sb_label f)
-{
-	sb_put(a, BPF_JMP | BPF_JEQ | BPF_K, k, t, f);
-}
-
-static void sb_ret(struct sb_asm *a, uint32_t action)
-{
-	sb_put(a, BPF_RET | BPF_K, action, SB_NEXT, SB_NEXT);
-}
-
-static void sb_place(struct sb_asm *a, enum sb_label l)
-{
-	a->at[l] = a->n;
-	a->placed[l] = true;
-}
 
 /* The last instructions, the returns every program jumps to. */
-static void sb_returns(struct sb_asm *a)
+static void sb_returns(struct seccomp_asm *a)
 {
-	sb_place(a, SB_ENOSYS);
-	sb_ret(a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
-	sb_place(a, SB_ALLOW);
-	sb_ret(a, SECCOMP_RET_ALLOW);
-	sb_place(a, SB_KILL);
-	sb_ret(a, SECCOMP_RET_KILL_PROCESS);
+	seccomp_asm_place(a, SB_ENOSYS);
+	seccomp_asm_ret(a, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	seccomp_asm_place(a, SB_ALLOW);
+	seccomp_asm_ret(a, SECCOMP_RET_ALLOW);
+	seccomp_asm_place(a, SB_KILL);
+	seccomp_asm_ret(a, SECCOMP_RET_KILL_PROCESS);
 }
 
-/* The offset of a jump from instruction i to label l, or -1. */
-static int sb_offset(const struct sb_asm *a, size_t i, enum sb_label l)
+/* The space's deny-list, assembled. */
+static void sb_deny_list(struct seccomp_asm *a)
 {
-	if (l == SB_NEXT)
-		return 0;
-	if (!a->placed[l] || a->at[l] <= i || a->at[l] - i - 1 > 255)
-		return -1;
-	return (int)(a->at[l] - i - 1);
-}
-
-static int sb_link(struct sb_asm *a)
-{
-	for (size_t i = 0; i < a->n; i++) {
-		int t = sb_offset(a, i, a->to_t[i]), f = sb_offset(a, i, a->to_f[i]);
-		if (t < 0 || f < 0)
-			return -1;
-		a->ins[i].jt = (uint8_t)t;
-		a->ins[i].jf = (uint8_t)f;
-	}
-	return 0;
-}
-
-int sandbox_seccomp_build(struct sock_filter *prog, size_t cap, size_t *len,
-			  char *err, size_t errlen)
-{
-	struct sb_asm a = {.ins = prog, .cap = cap < SANDBOX_PROG_CAP ? cap : SANDBOX_PROG_CAP};
-	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
-
-	sb_load(&a, SB_ARCH);
-	sb_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
-	sb_load(&a, SB_NR);
+	seccomp_asm_load(a, SB_ARCH);
+	seccomp_asm_jeq(a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
+	seccomp_asm_load(a, SB_NR);
 #ifdef SB_X32_BIT
-	sb_put(&a, BPF_JMP | BPF_JGE | BPF_K, SB_X32_BIT, SB_X32, SB_NEXT);
+	seccomp_asm_jge(a, SB_X32_BIT, SB_X32, SB_NEXT);
 #endif
 	for (size_t i = 0; i < sizeof(sb_denied) / sizeof(sb_denied[0]); i++)
-		sb_jeq(&a, sb_denied[i], SB_EPERM, SB_NEXT);
-	sb_jeq(&a, __NR_clone3, SB_ENOSYS, SB_NEXT);
-	sb_jeq(&a, __NR_clone, SB_NSFLAGS, SB_NEXT);
-	sb_jeq(&a, __NR_unshare, SB_NSFLAGS, SB_NEXT);
-	sb_jeq(&a, __NR_ioctl, SB_IOCTL, SB_NEXT);
-	sb_jeq(&a, __NR_personality, SB_PERSONA, SB_NEXT);
-	sb_jeq(&a, __NR_socket, SB_SOCKET, SB_ALLOW);
+		seccomp_asm_jeq(a, sb_denied[i], SB_EPERM, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_clone3, SB_ENOSYS, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_clone, SB_NSFLAGS, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_unshare, SB_NSFLAGS, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_ioctl, SB_IOCTL, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_personality, SB_PERSONA, SB_NEXT);
+	seccomp_asm_jeq(a, __NR_socket, SB_SOCKET, SB_ALLOW);
 
 	/* nr -1 is how a tracer skips a syscall (the kernel runs seccomp again
 	 * after the tracer's change); let it through so the tracer's chosen
 	 * return value stands.  Every other number up here is x32. */
 #ifdef SB_X32_BIT
-	sb_place(&a, SB_X32);
-	sb_jeq(&a, 0xffffffffu, SB_ALLOW, SB_EPERM);
+	seccomp_asm_place(a, SB_X32);
+	seccomp_asm_jeq(a, 0xffffffffu, SB_ALLOW, SB_EPERM);
 #endif
 
-	sb_place(&a, SB_NSFLAGS); /* clone: flags; unshare: flags */
-	sb_load(&a, SB_ARG_LO(0));
-	sb_put(&a, JSET, SB_NS_FLAGS, SB_EPERM, SB_ALLOW);
+	seccomp_asm_place(a, SB_NSFLAGS); /* clone: flags; unshare: flags */
+	seccomp_asm_load(a, SB_ARG_LO(0));
+	seccomp_asm_jset(a, SB_NS_FLAGS, SB_EPERM, SB_ALLOW);
 
-	sb_place(&a, SB_IOCTL); /* ioctl(fd, request, arg) */
-	sb_load(&a, SB_ARG_LO(1));
-	sb_jeq(&a, TIOCSTI, SB_EPERM, SB_NEXT);
-	sb_jeq(&a, TIOCLINUX, SB_EPERM, SB_ALLOW);
+	seccomp_asm_place(a, SB_IOCTL); /* ioctl(fd, request, arg) */
+	seccomp_asm_load(a, SB_ARG_LO(1));
+	seccomp_asm_jeq(a, TIOCSTI, SB_EPERM, SB_NEXT);
+	seccomp_asm_jeq(a, TIOCLINUX, SB_EPERM, SB_ALLOW);
 
-	sb_place(&a, SB_PERSONA);
-	sb_load(&a, SB_ARG_LO(0));
+	seccomp_asm_place(a, SB_PERSONA);
+	seccomp_asm_load(a, SB_ARG_LO(0));
 	size_t np = sizeof(sb_personas) / sizeof(sb_personas[0]);
 	for (size_t i = 0; i < np; i++)
-		sb_jeq(&a, sb_personas[i], SB_ALLOW, i + 1 < np ? SB_NEXT : SB_EPERM);
+		seccomp_asm_jeq(a, sb_personas[i], SB_ALLOW, i + 1 < np ? SB_NEXT : SB_EPERM);
 
-	sb_place(&a, SB_SOCKET); /* socket(family, type, protocol) */
-	sb_load(&a, SB_ARG_LO(0));
-	sb_jeq(&a, AF_VSOCK, SB_EPERM, SB_NEXT);
-	sb_jeq(&a, AF_ALG, SB_EPERM, SB_ALLOW);
+	seccomp_asm_place(a, SB_SOCKET); /* socket(family, type, protocol) */
+	seccomp_asm_load(a, SB_ARG_LO(0));
+	seccomp_asm_jeq(a, AF_VSOCK, SB_EPERM, SB_NEXT);
+	seccomp_asm_jeq(a, AF_ALG, SB_EPERM, SB_ALLOW);
 
-	sb_place(&a, SB_EPERM);
-	sb_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-	sb_returns(&a);
+	seccomp_asm_place(a, SB_EPERM);
+	seccomp_asm_ret(a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	sb_returns(a);
+}
 
-	if (a.full)
+int sandbox_seccomp_build(struct sock_filter *prog, size_t cap, size_t *len,
+			  char *err, size_t errlen)
+{
+	struct seccomp_asm a = {.n = 0};
+
+	sb_deny_list(&a);
+	if (seccomp_asm_link(&a) || a.n > cap)
 		return err_set(err, errlen, HS_ESYS,
-			       "sandbox: seccomp program needs more than %zu instructions", a.cap);
-	if (sb_link(&a))
-		return err_set(err, errlen, HS_ESYS,
-			       "sandbox: seccomp program has a jump out of range");
+			       "sandbox: the seccomp program does not fit in %zu instructions", cap);
+	memcpy(prog, a.ins, a.n * sizeof(*prog));
 	*len = a.n;
 	return 0;
 }
 
 int sandbox_seccomp(char *err, size_t errlen)
 {
-	struct sock_filter prog[SANDBOX_PROG_CAP];
-	size_t len = 0;
-	int rc = sandbox_seccomp_build(prog, SANDBOX_PROG_CAP, &len, err, errlen);
-	if (rc)
-		return rc;
-	struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
+	struct seccomp_asm a = {.n = 0};
+
+	sb_deny_list(&a);
 	/* no_new_privs is what lets an unprivileged process install a filter,
 	 * and it keeps a setuid exec from running outside the filter's intent. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errlen, "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
-		return err_sys(err, errlen, "sandbox: install seccomp filter (%zu instructions)", len);
-	return 0;
+	return seccomp_asm_install(&a, "sandbox", err, errlen);
 }
 
 int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
 			  size_t errlen)
 {
-	struct sock_filter prog[SANDBOX_PROG_CAP];
-	struct sb_asm a = {.ins = prog, .cap = SANDBOX_PROG_CAP};
-	const uint16_t JSET = BPF_JMP | BPF_JSET | BPF_K;
+	struct seccomp_asm a = {.n = 0};
 
 	/* listed, they would pass with any argument */
 	for (size_t i = 0; i < al->ncalls; i++)
@@ -322,62 +252,57 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 			return err_set(err, errlen, HS_EINPUT,
 				       "%s: call %u is allowed by an option, not in the list", who,
 				       al->calls[i]);
-	sb_load(&a, SB_ARCH);
-	sb_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
+	seccomp_asm_load(&a, SB_ARCH);
+	seccomp_asm_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
 	/* x32 numbers carry a bit no allowed number has: they are killed */
-	sb_load(&a, SB_NR);
+	seccomp_asm_load(&a, SB_NR);
 	if (al->threads) {
 		/* clone3's flags are behind a pointer seccomp cannot read:
 		 * ENOSYS, and libc makes its threads with clone instead */
-		sb_jeq(&a, __NR_clone3, SB_ENOSYS, SB_NEXT);
-		sb_jeq(&a, __NR_clone, SB_NSFLAGS, SB_NEXT);
+		seccomp_asm_jeq(&a, __NR_clone3, SB_ENOSYS, SB_NEXT);
+		seccomp_asm_jeq(&a, __NR_clone, SB_NSFLAGS, SB_NEXT);
 	}
 	if (al->nfamilies)
-		sb_jeq(&a, __NR_socket, SB_SOCKET, SB_NEXT);
+		seccomp_asm_jeq(&a, __NR_socket, SB_SOCKET, SB_NEXT);
 	if (al->nioctls)
-		sb_jeq(&a, __NR_ioctl, SB_IOCTL, SB_NEXT);
+		seccomp_asm_jeq(&a, __NR_ioctl, SB_IOCTL, SB_NEXT);
 	for (size_t i = 0; i < al->ncalls; i++)
-		sb_jeq(&a, al->calls[i], SB_ALLOW, SB_NEXT);
-	sb_ret(&a, SECCOMP_RET_KILL_PROCESS);
+		seccomp_asm_jeq(&a, al->calls[i], SB_ALLOW, SB_NEXT);
+	seccomp_asm_ret(&a, SECCOMP_RET_KILL_PROCESS);
 
 	if (al->threads) {
 		/* a thread of this process, never a process or a namespace */
-		sb_place(&a, SB_NSFLAGS);
-		sb_load(&a, SB_ARG_LO(0));
-		sb_put(&a, JSET, SB_NS_FLAGS, SB_KILL, SB_NEXT);
-		sb_put(&a, JSET, CLONE_THREAD, SB_ALLOW, SB_KILL);
+		seccomp_asm_place(&a, SB_NSFLAGS);
+		seccomp_asm_load(&a, SB_ARG_LO(0));
+		seccomp_asm_jset(&a, SB_NS_FLAGS, SB_KILL, SB_NEXT);
+		seccomp_asm_jset(&a, CLONE_THREAD, SB_ALLOW, SB_KILL);
 	}
 	if (al->nfamilies) { /* socket(family, type, protocol) */
-		sb_place(&a, SB_SOCKET);
-		sb_load(&a, SB_ARG_LO(0));
-		enum sb_label ok = al->tcp_only ? SB_TCP : SB_ALLOW;
+		seccomp_asm_place(&a, SB_SOCKET);
+		seccomp_asm_load(&a, SB_ARG_LO(0));
+		unsigned ok = al->tcp_only ? SB_TCP : SB_ALLOW;
 		for (size_t i = 0; i < al->nfamilies; i++)
-			sb_jeq(&a, al->families[i], ok, i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
+			seccomp_asm_jeq(&a, al->families[i], ok, i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
 		if (al->tcp_only) {
-			sb_place(&a, SB_TCP);
-			sb_load(&a, SB_ARG_LO(1));
-			sb_put(&a, BPF_ALU | BPF_AND | BPF_K,
+			seccomp_asm_place(&a, SB_TCP);
+			seccomp_asm_load(&a, SB_ARG_LO(1));
+			seccomp_asm_put(&a, BPF_ALU | BPF_AND | BPF_K,
 			       ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SB_NEXT, SB_NEXT);
-			sb_jeq(&a, SOCK_STREAM, SB_NEXT, SB_KILL);
-			sb_load(&a, SB_ARG_LO(2));
-			sb_jeq(&a, 0, SB_ALLOW, SB_NEXT);
-			sb_jeq(&a, IPPROTO_TCP, SB_ALLOW, SB_KILL);
+			seccomp_asm_jeq(&a, SOCK_STREAM, SB_NEXT, SB_KILL);
+			seccomp_asm_load(&a, SB_ARG_LO(2));
+			seccomp_asm_jeq(&a, 0, SB_ALLOW, SB_NEXT);
+			seccomp_asm_jeq(&a, IPPROTO_TCP, SB_ALLOW, SB_KILL);
 		}
 	}
 	if (al->nioctls) { /* ioctl(fd, request, arg) */
-		sb_place(&a, SB_IOCTL);
-		sb_load(&a, SB_ARG_LO(1));
+		seccomp_asm_place(&a, SB_IOCTL);
+		seccomp_asm_load(&a, SB_ARG_LO(1));
 		for (size_t i = 0; i < al->nioctls; i++)
-			sb_jeq(&a, al->ioctls[i], SB_ALLOW, i + 1 < al->nioctls ? SB_NEXT : SB_KILL);
+			seccomp_asm_jeq(&a, al->ioctls[i], SB_ALLOW, i + 1 < al->nioctls ? SB_NEXT : SB_KILL);
 	}
 	sb_returns(&a);
 
-	if (a.full || sb_link(&a))
-		return err_set(err, errlen, HS_ESYS, "%s: the seccomp allow-list does not fit", who);
-	struct sock_fprog fprog = {.len = (unsigned short)a.n, .filter = prog};
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
-		return err_sys(err, errlen, "%s: install the seccomp allow-list", who);
-	return 0;
+	return seccomp_asm_install(&a, who, err, errlen);
 }
 
 /* ids: a second filter for audit spaces.  Their user namespace also maps
@@ -387,37 +312,32 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
  * it".  The argument is a 32-bit id: its low word is compared. */
 int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen)
 {
-	/* Classic BPF jumps only forward: a call's checks run from its last
-	 * id argument down to its first, then allow. */
-	enum { A2 = 9, A1 = 12, A0 = 15, ALLOW = 18, DENY = 19 };
-#define SB_TO(to, at) ((uint8_t)((to) - (at) - 1))
-#define SB_CHECK(i, at, next)                                                        \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SB_ARG_LO(i)),                   \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, SB_TO(next, (at) + 1), 0),  \
-	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, limit, SB_TO(DENY, (at) + 2), 0)
-	struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SB_NR),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setuid, SB_TO(A0, 1), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setgid, SB_TO(A0, 2), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setfsuid, SB_TO(A0, 3), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setfsgid, SB_TO(A0, 4), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setreuid, SB_TO(A1, 5), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setregid, SB_TO(A1, 6), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresuid, SB_TO(A2, 7), 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setresgid, SB_TO(A2, 8), SB_TO(ALLOW, 8)),
-		SB_CHECK(2, A2, A1),
-		SB_CHECK(1, A1, A0),
-		SB_CHECK(0, A0, ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	struct seccomp_asm a = {.n = 0};
+	static const struct { uint32_t nr; enum sb_label last; } calls[] = {
+		{ __NR_setuid, SB_A0 }, { __NR_setgid, SB_A0 }, { __NR_setfsuid, SB_A0 },
+		{ __NR_setfsgid, SB_A0 }, { __NR_setreuid, SB_A1 }, { __NR_setregid, SB_A1 },
+		{ __NR_setresuid, SB_A2 }, { __NR_setresgid, SB_A2 },
 	};
-#undef SB_CHECK
-#undef SB_TO
-	struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(*prog), .filter = prog };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
-		return err_sys(err, errlen, "sandbox: install the id filter");
-	return 0;
+	/* (the space's deny-list, before this one, checks the arch) */
+	seccomp_asm_load(&a, SB_NR);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		seccomp_asm_jeq(&a, calls[i].nr, calls[i].last, SB_NEXT);
+	seccomp_asm_ret(&a, SECCOMP_RET_ALLOW);
+	/* Jumps go only forward: a call's checks run from its last id
+	 * argument down to its first, then allow. */
+	for (unsigned i = 3; i-- > 0;) {
+		seccomp_asm_place(&a, SB_A0 - i);
+		seccomp_asm_load(&a, SB_ARG_LO(i));
+		seccomp_asm_jeq(&a, 0xffffffffu, i ? SB_A0 - i + 1 : SB_ALLOW, SB_NEXT);
+		seccomp_asm_jge(&a, limit, SB_EPERM, i ? SB_NEXT : SB_ALLOW);
+	}
+	seccomp_asm_place(&a, SB_ALLOW);
+	seccomp_asm_ret(&a, SECCOMP_RET_ALLOW);
+	seccomp_asm_place(&a, SB_EPERM);
+	seccomp_asm_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, errlen, "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
+	return seccomp_asm_install(&a, "sandbox: the id filter", err, errlen);
 }
 
 /* Debian 12's linux/landlock.h predates scopes (Linux 6.12): our own copy of

@@ -13,9 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Room for the generated seccomp program; the kernel's limit is
- * BPF_MAXINSNS (4096), ours stays far below it. */
-#define SANDBOX_PROG_CAP 256
+#include "seccomp_asm.h"
+
+/* Room for the generated seccomp program (seccomp_asm.h's). */
+#define SANDBOX_PROG_CAP SECCOMP_ASM_CAP
 
 /* Generate the space seccomp program into prog (cap instructions) and set
  * *len.  Pure: installs nothing.  Exposed so tests can inspect and run it.
