@@ -44,7 +44,7 @@ void seccomp_asm_ret(struct seccomp_asm *a, uint32_t action)
 
 void seccomp_asm_place(struct seccomp_asm *a, unsigned l)
 {
-	if (l == SECCOMP_ASM_NEXT || l >= SECCOMP_ASM_LABELS) {
+	if (l == SECCOMP_ASM_NEXT || l >= SECCOMP_ASM_LABELS || a->placed[l]) {
 		a->full = true;
 		return;
 	}
@@ -57,7 +57,7 @@ static int jump_to(const struct seccomp_asm *a, size_t i, unsigned l)
 {
 	if (l == SECCOMP_ASM_NEXT)
 		return 0;
-	if (!a->placed[l] || a->at[l] <= i || a->at[l] - i - 1 > 255)
+	if (!a->placed[l] || a->at[l] <= i || a->at[l] >= a->n || a->at[l] - i - 1 > 255)
 		return -1;
 	return (int)(a->at[l] - i - 1);
 }

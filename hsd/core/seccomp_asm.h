@@ -43,11 +43,13 @@ void seccomp_asm_jeq(struct seccomp_asm *a, uint32_t k, unsigned t, unsigned f);
 void seccomp_asm_jge(struct seccomp_asm *a, uint32_t k, unsigned t, unsigned f);
 void seccomp_asm_jset(struct seccomp_asm *a, uint32_t k, unsigned t, unsigned f);
 void seccomp_asm_ret(struct seccomp_asm *a, uint32_t action);
-/* Label l is the next instruction. */
+/* Label l is the next instruction (once per label: a second place is
+ * refused at link time). */
 void seccomp_asm_place(struct seccomp_asm *a, unsigned l);
 
 /* Resolve every jump.  -1 if an instruction did not fit, a label was
- * never placed, or a jump goes backwards or further than 255. */
+ * placed twice or never, or a jump goes backwards, past the end or
+ * further than 255. */
 int seccomp_asm_link(struct seccomp_asm *a);
 
 /* Link and install the program on the calling thread (and the threads it

@@ -82,6 +82,13 @@ Test(seccomp_ids, every_argument_of_every_call)
 			a[at] = (long)LIMIT - 1;
 			cr_expect_eq(in_child(true, c, a), 0, "%s with %ld in argument %d refused",
 				     c->name, (long)LIMIT - 1, at);
+			/* the others valid ids, not "unchanged": each argument
+			 * is checked whatever the ones after it hold */
+			for (int o = 0; o < c->nargs; o++)
+				a[o] = o == at ? HIGH : LOW;
+			cr_expect_eq(in_child(true, c, a), EPERM,
+				     "%s with %ld in argument %d among own ids passed", c->name,
+				     HIGH, at);
 		}
 		long low[3] = { LOW, c->nargs > 1 ? LOW : KEEP, c->nargs > 2 ? LOW : KEEP };
 		cr_expect_eq(in_child(true, c, low), 0, "%s to its own ids refused", c->name);

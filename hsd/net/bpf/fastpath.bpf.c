@@ -205,8 +205,11 @@ static __always_inline bool tcp_head_of(struct __sk_buff *skb, struct tcp_head *
  * headers in one store, the IP checksum here (the header's own, never
  * offloaded), the TCP checksum by the kernel, which alone knows how the
  * skb carries it (a partial one holds only the pseudo-header, which the
- * port is not in).  h is the packet's head, read before the store. */
-static __always_inline void tcp_rewrite(struct __sk_buff *skb, struct tcp_head *h, bool in,
+ * port is not in).  h is the packet's head, read before the store.
+ * Nonzero if the kernel could not make the packet writable (a clone
+ * under memory pressure): the caller drops it rather than let it go
+ * half rewritten. */
+static __always_inline long tcp_rewrite(struct __sk_buff *skb, struct tcp_head *h, bool in,
 					__u32 new_addr, __u16 new_port, const __u8 *dmac,
 					const __u8 *smac)
 {
@@ -222,9 +225,9 @@ static __always_inline void tcp_rewrite(struct __sk_buff *skb, struct tcp_head *
 	h->ip.check = fastpath_csum_replace4(h->ip.check, old_addr, new_addr);
 	*addr = new_addr;
 	*port = new_port;
-	bpf_skb_store_bytes(skb, 0, h->dmac, TCP_HEAD_LEN, 0);
-	bpf_l4_csum_replace(skb, TCP_CHECK, old_addr, new_addr, BPF_F_PSEUDO_HDR | 4);
-	bpf_l4_csum_replace(skb, TCP_CHECK, old_port, new_port, 2);
+	return bpf_skb_store_bytes(skb, 0, h->dmac, TCP_HEAD_LEN, 0) ||
+	       bpf_l4_csum_replace(skb, TCP_CHECK, old_addr, new_addr, BPF_F_PSEUDO_HDR | 4) ||
+	       bpf_l4_csum_replace(skb, TCP_CHECK, old_port, new_port, 2);
 }
 
 /* The copy an audit space gets of what enters a space, with the
@@ -292,7 +295,8 @@ static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip, __u32
 	struct tcp_head h;
 	if (!tcp_head_of(skb, &h))
 		return TC_ACT_UNSPEC;
-	tcp_rewrite(skb, &h, true, p->space_addr, p->space_port, p->space_mac, p->host_mac);
+	if (tcp_rewrite(skb, &h, true, p->space_addr, p->space_port, p->space_mac, p->host_mac))
+		return TC_ACT_SHOT;
 	count(FP_STAT_IN);
 	return into_space(skb, p);
 }
@@ -406,7 +410,8 @@ int fp_out(struct __sk_buff *skb)
 	if (!tcp_head_of(skb, &h))
 		return TC_ACT_UNSPEC;
 	bool neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
-	tcp_rewrite(skb, &h, false, host->addr, host->port, neigh ? NULL : f.dmac, f.smac);
+	if (tcp_rewrite(skb, &h, false, host->addr, host->port, neigh ? NULL : f.dmac, f.smac))
+		return TC_ACT_SHOT;
 	count(FP_STAT_OUT);
 	if (neigh)
 		return bpf_redirect_neigh(uplink, NULL, 0, 0);
