@@ -56,6 +56,7 @@ enum fp_stat {
 	FP_STAT_REFUSED,   /* segments for a served port it cannot take and
 			    * conntrack does not know: dropped */
 	FP_STAT_COPY_FAIL, /* copies to a mirror that failed */
+	FP_STAT_UNWRITABLE, /* segments the kernel could not make writable: dropped */
 	FP_STAT_N
 };
 

@@ -291,8 +291,8 @@ code=$(get -o "$T_DIR/f4k" -w '%{http_code}' "http://$A/f4k" || true)
 check "b gets the 4 KiB file through $A:80 ($code)" [ "$code" = 200 ]
 check "... with the right bytes" [ "$(sha256sum <"$T_DIR/f4k" | cut -d' ' -f1)" = "$(sum_of f4k)" ]
 check "status: the fast path is on, on ul0" status_has '.fastpath.on == true and .fastpath.uplink == "ul0"'
-check "status: its counters are in, out, icmp, unrouted_dropped, refused_dropped, copy_failed" \
-	status_has '.fastpath.packets | keys == ["copy_failed", "icmp", "in", "out", "refused_dropped", "unrouted_dropped"]'
+check "status: its counters are in, out, icmp, unrouted_dropped, refused_dropped, copy_failed, unwritable_dropped" \
+	status_has '.fastpath.packets | keys == ["copy_failed", "icmp", "in", "out", "refused_dropped", "unrouted_dropped", "unwritable_dropped"]'
 check "its packets in grew ($in0 -> $(fp in))" [ "$(fp in)" -gt "$in0" ]
 check "its packets out grew ($out0 -> $(fp out))" [ "$(fp out)" -gt "$out0" ]
 check "the DNAT rule on host a counted none of b's packets ($(dnat_count))" [ "$(dnat_count)" = 0 ]
@@ -366,6 +366,7 @@ one_conn m3 $((CP + 2))
 check "after hsd's resync mon0 gets every packet again ($mon_to = $to_srv, $mon_from = $from_srv)" \
 	[ "$to_srv" -gt 0 -a "$mon_to" = "$to_srv" -a "$mon_from" = "$from_srv" ]
 check "no copy to a mirror failed ($(fp copy_failed))" [ "$(fp copy_failed)" = 0 ]
+check "no segment was dropped unrewritten ($(fp unwritable_dropped))" [ "$(fp unwritable_dropped)" = 0 ]
 
 # ---- 3. a forged source is not translated
 cap hold b ul0 "tcp and src host $A and dst port $HP" -S -A

@@ -73,7 +73,7 @@ json_t *spaces_fastpath_json(struct hsd *d)
 	static const char *const kinds[FP_STAT_N] = {
 		[FP_STAT_IN] = "in", [FP_STAT_OUT] = "out", [FP_STAT_ICMP] = "icmp",
 		[FP_STAT_UNROUTED] = "unrouted_dropped", [FP_STAT_REFUSED] = "refused_dropped",
-		[FP_STAT_COPY_FAIL] = "copy_failed"};
+		[FP_STAT_COPY_FAIL] = "copy_failed", [FP_STAT_UNWRITABLE] = "unwritable_dropped"};
 	uint64_t n[FP_STAT_N];
 	char uplink[IF_NAMESIZE];
 

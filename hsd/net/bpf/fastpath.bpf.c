@@ -295,8 +295,10 @@ static __always_inline int tcp_in(struct __sk_buff *skb, struct iphdr *ip, __u32
 	struct tcp_head h;
 	if (!tcp_head_of(skb, &h))
 		return TC_ACT_UNSPEC;
-	if (tcp_rewrite(skb, &h, true, p->space_addr, p->space_port, p->space_mac, p->host_mac))
+	if (tcp_rewrite(skb, &h, true, p->space_addr, p->space_port, p->space_mac, p->host_mac)) {
+		count(FP_STAT_UNWRITABLE);
 		return TC_ACT_SHOT;
+	}
 	count(FP_STAT_IN);
 	return into_space(skb, p);
 }
@@ -410,8 +412,10 @@ int fp_out(struct __sk_buff *skb)
 	if (!tcp_head_of(skb, &h))
 		return TC_ACT_UNSPEC;
 	bool neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
-	if (tcp_rewrite(skb, &h, false, host->addr, host->port, neigh ? NULL : f.dmac, f.smac))
+	if (tcp_rewrite(skb, &h, false, host->addr, host->port, neigh ? NULL : f.dmac, f.smac)) {
+		count(FP_STAT_UNWRITABLE);
 		return TC_ACT_SHOT;
+	}
 	count(FP_STAT_OUT);
 	if (neigh)
 		return bpf_redirect_neigh(uplink, NULL, 0, 0);
