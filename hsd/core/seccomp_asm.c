@@ -76,10 +76,13 @@ int seccomp_asm_link(struct seccomp_asm *a)
 	return 0;
 }
 
-int seccomp_asm_install(struct seccomp_asm *a, const char *who, char *err, size_t errlen)
+int seccomp_asm_install(struct seccomp_asm *a, bool nnp, const char *who, char *err,
+			size_t errlen)
 {
 	if (seccomp_asm_link(a))
 		return err_set(err, errlen, HS_ESYS, "%s: the seccomp program does not fit", who);
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, errlen, "%s: prctl(PR_SET_NO_NEW_PRIVS)", who);
 	struct sock_fprog fprog = {.len = (unsigned short)a->n, .filter = a->ins};
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
 		return err_sys(err, errlen, "%s: install the seccomp program (%zu instructions)",

@@ -52,9 +52,11 @@ void seccomp_asm_place(struct seccomp_asm *a, unsigned l);
  * further than 255. */
 int seccomp_asm_link(struct seccomp_asm *a);
 
-/* Link and install the program on the calling thread (and the threads it
- * makes later); no_new_privs must be set, or CAP_SYS_ADMIN held.  who
+/* Link the program and install it on the calling thread (and the threads
+ * it makes later), setting no_new_privs first when nnp (without it, the
+ * kernel wants CAP_SYS_ADMIN); nothing is set if the link fails.  who
  * names the filter in err.  Returns 0 or HS_ESYS. */
-int seccomp_asm_install(struct seccomp_asm *a, const char *who, char *err, size_t errlen);
+int seccomp_asm_install(struct seccomp_asm *a, bool nnp, const char *who, char *err,
+			size_t errlen);
 
 #endif

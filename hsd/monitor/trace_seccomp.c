@@ -38,7 +38,6 @@
 #include <linux/nsfs.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
@@ -129,7 +128,5 @@ int trace_seccomp_install(char *err, size_t errlen)
 	seccomp_asm_place(&a, L_KILL);
 	seccomp_asm_ret(&a, SECCOMP_RET_KILL_PROCESS);
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_sys(err, errlen, "trace: PR_SET_NO_NEW_PRIVS");
-	return seccomp_asm_install(&a, "trace", err, errlen);
+	return seccomp_asm_install(&a, true, "trace", err, errlen);
 }

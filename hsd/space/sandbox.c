@@ -235,9 +235,7 @@ int sandbox_seccomp(char *err, size_t errlen)
 	sb_deny_list(&a);
 	/* no_new_privs is what lets an unprivileged process install a filter,
 	 * and it keeps a setuid exec from running outside the filter's intent. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_sys(err, errlen, "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
-	return seccomp_asm_install(&a, "sandbox", err, errlen);
+	return seccomp_asm_install(&a, true, "sandbox", err, errlen);
 }
 
 int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char *err,
@@ -302,7 +300,7 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 	}
 	sb_returns(&a);
 
-	return seccomp_asm_install(&a, who, err, errlen);
+	return seccomp_asm_install(&a, false, who, err, errlen);
 }
 
 /* ids: a second filter for audit spaces.  Their user namespace also maps
@@ -335,9 +333,7 @@ int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen)
 	seccomp_asm_ret(&a, SECCOMP_RET_ALLOW);
 	seccomp_asm_place(&a, SB_EPERM);
 	seccomp_asm_ret(&a, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_sys(err, errlen, "sandbox: prctl(PR_SET_NO_NEW_PRIVS)");
-	return seccomp_asm_install(&a, "sandbox: the id filter", err, errlen);
+	return seccomp_asm_install(&a, true, "sandbox: the id filter", err, errlen);
 }
 
 /* Debian 12's linux/landlock.h predates scopes (Linux 6.12): our own copy of
