@@ -108,6 +108,8 @@ check "e's inventory without a quorum: the last one read, marked stale (exit $in
 	bash -c "[ $inv_rc = 4 ] && head -1 '$T_DIR/inv-stale' | grep -q '^STALE: .*no quorum' && grep -q '^e  *aide@1' '$T_DIR/inv-stale'"
 T_PATTERN="none coordinated by this host .the fleet's: hsctl rollout status --fleet" \
 	expect_exit 2 "the refused rollout started nothing on e, and e says where to look" on e hsctl rollout status
+T_PATTERN="none is running on this host .the fleet's go to its driver: hsctl rollout status --fleet names it" \
+	expect_exit 2 "pause on e, which drives nothing, says where the fleet's rollout is driven" on e hsctl rollout pause
 { on e hsctl rollout status --fleet || true; } >"$T_DIR/fleet-stale" 2>&1
 check "... and without a quorum, the last read, marked stale" \
 	bash -c "head -1 '$T_DIR/fleet-stale' | grep -q '^STALE: .*no quorum' && grep -q 'driven by $loser' '$T_DIR/fleet-stale'"

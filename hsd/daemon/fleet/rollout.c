@@ -552,7 +552,9 @@ int rollout_control(struct hsd *d, const char *what, char *err, size_t errlen)
 			       "rollout: %lld waits for the fleet database (no quorum, or its claim "
 			       "is being checked); try again", (long long)d->rollouts->unloaded);
 	if (!ro)
-		return err_set(err, errlen, HS_EINPUT, "rollout: none is running");
+		return err_set(err, errlen, HS_EINPUT, "rollout: none is running on this host%s",
+			       fleetdb_enabled(d) ? " (the fleet's go to its driver: hsctl rollout "
+						    "status --fleet names it)" : "");
 	memcpy(saved, ro->error, sizeof(saved));
 	/* The reason goes into the state the abort writes. */
 	if (fn == ro_engine_abort && !ro->error[0]) {
