@@ -21,6 +21,11 @@
 #define SECCOMP_ASM_LABELS 16
 #define SECCOMP_ASM_NEXT 0
 
+/* Argument words are read as 32-bit halves of seccomp_data's u64s. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "seccomp_asm.h: SECCOMP_ASM_ARG_LO/HI assume a little-endian seccomp_data"
+#endif
+
 #define SECCOMP_ASM_NR offsetof(struct seccomp_data, nr)
 #define SECCOMP_ASM_ARCH offsetof(struct seccomp_data, arch)
 #define SECCOMP_ASM_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))

@@ -49,8 +49,6 @@
 #endif
 
 #define X32_BIT 0x40000000u
-#define ARG_LO(i) SECCOMP_ASM_ARG_LO(i)
-#define ARG_HI(i) SECCOMP_ASM_ARG_HI(i)
 
 enum label { L_NONE = SECCOMP_ASM_NEXT, L_ALLOW, L_DENY, L_KILL, L_PTRACE, L_OPTS, L_OPEN1,
 	     L_OPEN2, L_IOCTL, L_BPF };
@@ -85,12 +83,12 @@ int trace_seccomp_install(char *err, size_t errlen)
 
 	/* ioctl(fd, cmd): the kernel reads cmd as 32 bits, so do we */
 	seccomp_asm_place(&a, L_IOCTL);
-	seccomp_asm_load(&a, ARG_LO(1));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(1));
 	seccomp_asm_jeq(&a, NS_GET_PARENT, L_ALLOW, L_DENY);
 
 	/* bpf(cmd, ...): maps only; cmd is an int, read as 32 bits */
 	seccomp_asm_place(&a, L_BPF);
-	seccomp_asm_load(&a, ARG_LO(0));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(0));
 	seccomp_asm_jeq(&a, BPF_MAP_LOOKUP_ELEM, L_ALLOW, L_NONE);
 	seccomp_asm_jeq(&a, BPF_MAP_UPDATE_ELEM, L_ALLOW, L_NONE);
 	seccomp_asm_jeq(&a, BPF_MAP_DELETE_ELEM, L_ALLOW, L_NONE);
@@ -98,16 +96,16 @@ int trace_seccomp_install(char *err, size_t errlen)
 
 	/* open(path, flags): read-only, no create, no truncate */
 	seccomp_asm_place(&a, L_OPEN1);
-	seccomp_asm_load(&a, ARG_LO(1));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(1));
 	seccomp_asm_jset(&a, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
 	seccomp_asm_place(&a, L_OPEN2);
-	seccomp_asm_load(&a, ARG_LO(2));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(2));
 	seccomp_asm_jset(&a, O_ACCMODE | O_CREAT | O_TRUNC, L_DENY, L_ALLOW);
 
 	seccomp_asm_place(&a, L_PTRACE);
-	seccomp_asm_load(&a, ARG_HI(0));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_HI(0));
 	seccomp_asm_jeq(&a, 0, L_NONE, L_DENY);
-	seccomp_asm_load(&a, ARG_LO(0));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(0));
 	seccomp_asm_jeq(&a, PTRACE_SEIZE, L_OPTS, L_NONE);
 	seccomp_asm_jeq(&a, PTRACE_SETOPTIONS, L_OPTS, L_NONE);
 	size_t nallowed = sizeof(ptrace_allowed) / sizeof(ptrace_allowed[0]);
@@ -116,9 +114,9 @@ int trace_seccomp_install(char *err, size_t errlen)
 
 	/* options are in data (arg 3) for both SEIZE and SETOPTIONS */
 	seccomp_asm_place(&a, L_OPTS);
-	seccomp_asm_load(&a, ARG_LO(3));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(3));
 	seccomp_asm_jset(&a, PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP, L_DENY, L_NONE);
-	seccomp_asm_load(&a, ARG_HI(3));
+	seccomp_asm_load(&a, SECCOMP_ASM_ARG_HI(3));
 	seccomp_asm_jeq(&a, 0, L_ALLOW, L_DENY);
 
 	seccomp_asm_place(&a, L_DENY);

@@ -95,9 +95,6 @@
 #error "hsd/space/sandbox.c: no space seccomp filter for this architecture (only x86_64)"
 #endif
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "hsd/space/sandbox.c: SB_ARG_LO assumes a little-endian seccomp_data"
-#endif
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -141,13 +138,9 @@ static const uint32_t sb_personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
  * cannot ask for a time namespace); a signal >= 128 is invalid anyway, so
  * one mask serves both clone and unshare. */
 
-#define SB_NR SECCOMP_ASM_NR
-#define SB_ARCH SECCOMP_ASM_ARCH
-#define SB_ARG_LO(i) SECCOMP_ASM_ARG_LO(i)
-#define SB_NEXT SECCOMP_ASM_NEXT
-
 enum sb_label {
-	SB_ALLOW = 1, SB_EPERM, SB_ENOSYS, SB_KILL,
+	SB_NEXT = SECCOMP_ASM_NEXT, /* fall through */
+	SB_ALLOW, SB_EPERM, SB_ENOSYS, SB_KILL,
 	SB_X32, SB_NSFLAGS, SB_IOCTL, SB_PERSONA, SB_SOCKET, SB_TCP,
 	SB_A2, SB_A1, SB_A0,
 };
@@ -166,9 +159,9 @@ static void sb_returns(struct seccomp_asm *a)
 /* The space's deny-list, assembled. */
 static void sb_deny_list(struct seccomp_asm *a)
 {
-	seccomp_asm_load(a, SB_ARCH);
+	seccomp_asm_load(a, SECCOMP_ASM_ARCH);
 	seccomp_asm_jeq(a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
-	seccomp_asm_load(a, SB_NR);
+	seccomp_asm_load(a, SECCOMP_ASM_NR);
 #ifdef SB_X32_BIT
 	seccomp_asm_jge(a, SB_X32_BIT, SB_X32, SB_NEXT);
 #endif
@@ -190,22 +183,22 @@ static void sb_deny_list(struct seccomp_asm *a)
 #endif
 
 	seccomp_asm_place(a, SB_NSFLAGS); /* clone: flags; unshare: flags */
-	seccomp_asm_load(a, SB_ARG_LO(0));
+	seccomp_asm_load(a, SECCOMP_ASM_ARG_LO(0));
 	seccomp_asm_jset(a, SB_NS_FLAGS, SB_EPERM, SB_ALLOW);
 
 	seccomp_asm_place(a, SB_IOCTL); /* ioctl(fd, request, arg) */
-	seccomp_asm_load(a, SB_ARG_LO(1));
+	seccomp_asm_load(a, SECCOMP_ASM_ARG_LO(1));
 	seccomp_asm_jeq(a, TIOCSTI, SB_EPERM, SB_NEXT);
 	seccomp_asm_jeq(a, TIOCLINUX, SB_EPERM, SB_ALLOW);
 
 	seccomp_asm_place(a, SB_PERSONA);
-	seccomp_asm_load(a, SB_ARG_LO(0));
+	seccomp_asm_load(a, SECCOMP_ASM_ARG_LO(0));
 	size_t np = sizeof(sb_personas) / sizeof(sb_personas[0]);
 	for (size_t i = 0; i < np; i++)
 		seccomp_asm_jeq(a, sb_personas[i], SB_ALLOW, i + 1 < np ? SB_NEXT : SB_EPERM);
 
 	seccomp_asm_place(a, SB_SOCKET); /* socket(family, type, protocol) */
-	seccomp_asm_load(a, SB_ARG_LO(0));
+	seccomp_asm_load(a, SECCOMP_ASM_ARG_LO(0));
 	seccomp_asm_jeq(a, AF_VSOCK, SB_EPERM, SB_NEXT);
 	seccomp_asm_jeq(a, AF_ALG, SB_EPERM, SB_ALLOW);
 
@@ -250,10 +243,10 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 			return err_set(err, errlen, HS_EINPUT,
 				       "%s: call %u is allowed by an option, not in the list", who,
 				       al->calls[i]);
-	seccomp_asm_load(&a, SB_ARCH);
+	seccomp_asm_load(&a, SECCOMP_ASM_ARCH);
 	seccomp_asm_jeq(&a, SB_AUDIT_ARCH, SB_NEXT, SB_KILL);
 	/* x32 numbers carry a bit no allowed number has: they are killed */
-	seccomp_asm_load(&a, SB_NR);
+	seccomp_asm_load(&a, SECCOMP_ASM_NR);
 	if (al->threads) {
 		/* clone3's flags are behind a pointer seccomp cannot read:
 		 * ENOSYS, and libc makes its threads with clone instead */
@@ -271,30 +264,30 @@ int sandbox_seccomp_allow(const struct sandbox_allow *al, const char *who, char 
 	if (al->threads) {
 		/* a thread of this process, never a process or a namespace */
 		seccomp_asm_place(&a, SB_NSFLAGS);
-		seccomp_asm_load(&a, SB_ARG_LO(0));
+		seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(0));
 		seccomp_asm_jset(&a, SB_NS_FLAGS, SB_KILL, SB_NEXT);
 		seccomp_asm_jset(&a, CLONE_THREAD, SB_ALLOW, SB_KILL);
 	}
 	if (al->nfamilies) { /* socket(family, type, protocol) */
 		seccomp_asm_place(&a, SB_SOCKET);
-		seccomp_asm_load(&a, SB_ARG_LO(0));
+		seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(0));
 		unsigned ok = al->tcp_only ? SB_TCP : SB_ALLOW;
 		for (size_t i = 0; i < al->nfamilies; i++)
 			seccomp_asm_jeq(&a, al->families[i], ok, i + 1 < al->nfamilies ? SB_NEXT : SB_KILL);
 		if (al->tcp_only) {
 			seccomp_asm_place(&a, SB_TCP);
-			seccomp_asm_load(&a, SB_ARG_LO(1));
+			seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(1));
 			seccomp_asm_put(&a, BPF_ALU | BPF_AND | BPF_K,
 			       ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SB_NEXT, SB_NEXT);
 			seccomp_asm_jeq(&a, SOCK_STREAM, SB_NEXT, SB_KILL);
-			seccomp_asm_load(&a, SB_ARG_LO(2));
+			seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(2));
 			seccomp_asm_jeq(&a, 0, SB_ALLOW, SB_NEXT);
 			seccomp_asm_jeq(&a, IPPROTO_TCP, SB_ALLOW, SB_KILL);
 		}
 	}
 	if (al->nioctls) { /* ioctl(fd, request, arg) */
 		seccomp_asm_place(&a, SB_IOCTL);
-		seccomp_asm_load(&a, SB_ARG_LO(1));
+		seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(1));
 		for (size_t i = 0; i < al->nioctls; i++)
 			seccomp_asm_jeq(&a, al->ioctls[i], SB_ALLOW, i + 1 < al->nioctls ? SB_NEXT : SB_KILL);
 	}
@@ -317,7 +310,7 @@ int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen)
 		{ __NR_setresuid, SB_A2 }, { __NR_setresgid, SB_A2 },
 	};
 	/* (the space's deny-list, before this one, checks the arch) */
-	seccomp_asm_load(&a, SB_NR);
+	seccomp_asm_load(&a, SECCOMP_ASM_NR);
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		seccomp_asm_jeq(&a, calls[i].nr, calls[i].last, SB_NEXT);
 	seccomp_asm_ret(&a, SECCOMP_RET_ALLOW);
@@ -325,7 +318,7 @@ int sandbox_seccomp_ids(uint32_t limit, char *err, size_t errlen)
 	 * argument down to its first, then allow. */
 	for (unsigned i = 3; i-- > 0;) {
 		seccomp_asm_place(&a, SB_A0 - i);
-		seccomp_asm_load(&a, SB_ARG_LO(i));
+		seccomp_asm_load(&a, SECCOMP_ASM_ARG_LO(i));
 		seccomp_asm_jeq(&a, 0xffffffffu, i ? SB_A0 - i + 1 : SB_ALLOW, SB_NEXT);
 		seccomp_asm_jge(&a, limit, SB_EPERM, i ? SB_NEXT : SB_ALLOW);
 	}

@@ -48,15 +48,7 @@
 
 #include "err.h"
 #include "sandbox.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "valgrind_test.h"
 
 #ifndef __NR_open_tree_attr
 #define __NR_open_tree_attr 467

@@ -32,15 +32,7 @@
 
 #include "err.h"
 #include "sandbox.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "valgrind_test.h"
 
 #define SETUP_FAILED 250 /* exit status: the child never got to the attack */
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -37,14 +37,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #include "err.h"
 #include "fdpass.h"
@@ -52,6 +44,7 @@
 #include "trace.h"
 #include "trace_test.h"
 #include "trace_int.h"
+#include "valgrind_test.h"
 
 /* The pid reuse scene (trace_reuse), in pids of the outer namespace. */
 struct reuse {
